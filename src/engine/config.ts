@@ -1,0 +1,167 @@
+// The two configs every part of the product speaks: what the model is (stored in a checkpoint's
+// `recurrent.config`, see ../shared/CHECKPOINT.md) and how it is trained. Validation lives here so
+// the CLI, the extension's settings and `.recurrent.json` files all give the same messages.
+import { RecurrentError } from './errors.js';
+
+export type CellKind = 'rnn' | 'lstm' | 'gru';
+export const CELL_KINDS: readonly CellKind[] = ['rnn', 'lstm', 'gru'];
+export type Task = 'lm';
+export type TokenizerKind = 'char' | 'word';
+
+/** Gate rows per cell, in PyTorch's order: lstm i,f,g,o; gru r,z,n. */
+export const GATES: Record<CellKind, number> = { rnn: 1, lstm: 4, gru: 3 };
+
+export interface ModelConfig {
+  task: Task;
+  cell: CellKind;
+  hidden: number;
+  layers: number;
+  /** 0: one-hot input of size vocabSize, realised as a row gather of W_ih. */
+  embedding: number;
+  bidirectional: boolean;
+  vocabSize: number;
+}
+
+export type OptimizerKind = 'sgd' | 'adagrad' | 'rmsprop' | 'adam' | 'adamw';
+export const OPTIMIZER_KINDS: readonly OptimizerKind[] = ['sgd', 'adagrad', 'rmsprop', 'adam', 'adamw'];
+export type ScheduleKind = 'constant' | 'step' | 'cosine';
+export const SCHEDULE_KINDS: readonly ScheduleKind[] = ['constant', 'step', 'cosine'];
+
+export interface TrainConfig {
+  /** Parallel streams over the text (B contiguous slices). */
+  batch: number;
+  /** Truncated BPTT: tokens between parameter updates. */
+  k1: number;
+  /** Truncated BPTT: steps the gradient flows back, k2 >= k1. k1 = k2 = T is full BPTT on windows of T. */
+  k2: number;
+  optimizer: OptimizerKind;
+  lr: number;
+  /** SGD momentum; RMSProp smoothing uses `beta2`. */
+  momentum: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
+  weightDecay: number;
+  /** Clip the global gradient norm to this value; 0 = off. */
+  clipNorm: number;
+  /** Clip each gradient element to [-clipValue, clipValue]; 0 = off. */
+  clipValue: number;
+  schedule: ScheduleKind;
+  /** Linear warm-up over this many updates, before the schedule. */
+  warmupSteps: number;
+  /** step schedule: multiply by `stepGamma` every `stepSize` updates. */
+  stepSize: number;
+  stepGamma: number;
+  /** cosine schedule: decays to lr * minLrRatio at `totalSteps`. */
+  totalSteps: number;
+  minLrRatio: number;
+  /** Share of the text, taken from its end, held out for validation. */
+  valShare: number;
+  /** Validate every this many updates; 0 = never. */
+  evalEvery: number;
+  seed: number;
+}
+
+export const DEFAULT_MODEL: Omit<ModelConfig, 'vocabSize'> = {
+  task: 'lm',
+  cell: 'lstm',
+  hidden: 128,
+  layers: 1,
+  embedding: 0,
+  bidirectional: false,
+};
+
+export const DEFAULT_TRAIN: TrainConfig = {
+  batch: 32,
+  k1: 64,
+  k2: 64,
+  optimizer: 'adam',
+  lr: 2e-3,
+  momentum: 0.9,
+  beta1: 0.9,
+  beta2: 0.999,
+  eps: 1e-8,
+  weightDecay: 0,
+  clipNorm: 5,
+  clipValue: 0,
+  schedule: 'constant',
+  warmupSteps: 0,
+  stepSize: 1000,
+  stepGamma: 0.5,
+  totalSteps: 10000,
+  minLrRatio: 0.1,
+  valShare: 0.1,
+  evalEvery: 100,
+  seed: 1,
+};
+
+function int(name: string, v: unknown, lo: number, hi: number): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < lo || v > hi) {
+    throw new RecurrentError(`${name} must be a whole number from ${lo} to ${hi}, got ${JSON.stringify(v)}`);
+  }
+  return v;
+}
+
+function real(name: string, v: unknown, lo: number, hi: number, loOpen = false): number {
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < lo || v > hi || (loOpen && v === lo)) {
+    const range = loOpen ? `greater than ${lo} and at most ${hi}` : `from ${lo} to ${hi}`;
+    throw new RecurrentError(`${name} must be a number ${range}, got ${JSON.stringify(v)}`);
+  }
+  return v;
+}
+
+function oneOf<T extends string>(name: string, v: unknown, options: readonly T[]): T {
+  if (typeof v !== 'string' || !options.includes(v as T)) {
+    throw new RecurrentError(`${name} must be one of ${options.join(', ')}, got ${JSON.stringify(v)}`);
+  }
+  return v as T;
+}
+
+/** Checks a model config (for example one read from a checkpoint) and returns it typed. */
+export function validateModelConfig(c: Partial<ModelConfig>): ModelConfig {
+  if (c.task !== undefined && c.task !== 'lm') throw new RecurrentError(`task must be "lm", got ${JSON.stringify(c.task)}`);
+  const cfg: ModelConfig = {
+    task: 'lm',
+    cell: oneOf('cell', c.cell, CELL_KINDS),
+    hidden: int('hidden', c.hidden, 1, 4096),
+    layers: int('layers', c.layers, 1, 4),
+    embedding: int('embedding', c.embedding ?? 0, 0, 4096),
+    bidirectional: c.bidirectional ?? false,
+    vocabSize: int('vocabulary size', c.vocabSize, 2, 1 << 20),
+  };
+  if (typeof cfg.bidirectional !== 'boolean') throw new RecurrentError(`bidirectional must be true or false, got ${JSON.stringify(c.bidirectional)}`);
+  if (cfg.bidirectional && cfg.task === 'lm') {
+    throw new RecurrentError('bidirectional models see the future, so they cannot be trained as a language model (task lm); use bidirectional: false');
+  }
+  return cfg;
+}
+
+/** Checks a training config; unknown fields are ignored, missing ones take defaults. */
+export function validateTrainConfig(c: Partial<TrainConfig>): TrainConfig {
+  const m = { ...DEFAULT_TRAIN, ...c };
+  const cfg: TrainConfig = {
+    batch: int('batch', m.batch, 1, 4096),
+    k1: int('k1', m.k1, 1, 100000),
+    k2: int('k2', m.k2, 1, 100000),
+    optimizer: oneOf('optimizer', m.optimizer, OPTIMIZER_KINDS),
+    lr: real('learning rate', m.lr, 0, 100, true),
+    momentum: real('momentum', m.momentum, 0, 0.999999),
+    beta1: real('beta1', m.beta1, 0, 0.999999),
+    beta2: real('beta2', m.beta2, 0, 0.999999),
+    eps: real('eps', m.eps, 0, 1, true),
+    weightDecay: real('weight decay', m.weightDecay, 0, 10),
+    clipNorm: real('clip (global norm)', m.clipNorm, 0, 1e9),
+    clipValue: real('clip value', m.clipValue, 0, 1e9),
+    schedule: oneOf('schedule', m.schedule, SCHEDULE_KINDS),
+    warmupSteps: int('warm-up steps', m.warmupSteps, 0, 1e9),
+    stepSize: int('step size', m.stepSize, 1, 1e9),
+    stepGamma: real('step gamma', m.stepGamma, 0, 1, true),
+    totalSteps: int('total steps', m.totalSteps, 1, 1e12),
+    minLrRatio: real('minimum learning-rate ratio', m.minLrRatio, 0, 1),
+    valShare: real('validation share', m.valShare, 0, 0.5),
+    evalEvery: int('evaluation interval', m.evalEvery, 0, 1e9),
+    seed: int('seed', m.seed, 0, 0xffffffff),
+  };
+  if (cfg.k2 < cfg.k1) throw new RecurrentError(`k2 (${cfg.k2}) must be at least k1 (${cfg.k1}): the gradient must reach back over every step whose loss it carries`);
+  return cfg;
+}

@@ -1,0 +1,80 @@
+// What training reports and what the probes measure: plain data (numbers, strings, typed arrays) so it
+// can cross a worker boundary and be drawn by the dashboard and the editor without conversion.
+// Units are in the names: nats are natural-log losses, bits are nats / ln 2.
+
+/** One parameter update. */
+export interface StepMetrics {
+  step: number;
+  /** Tokens whose loss entered updates so far (all streams). */
+  tokens: number;
+  lossNats: number;
+  bitsPerToken: number;
+  lr: number;
+  /** Global gradient norm before clipping. */
+  gradNorm: number;
+  clipped: boolean;
+  elapsedMs: number;
+  tokensPerSecond: number;
+}
+
+export interface ValidationMetrics {
+  step: number;
+  lossNats: number;
+  bitsPerToken: number;
+  tokens: number;
+}
+
+export interface ClipEvent {
+  step: number;
+  mode: 'norm' | 'value';
+  normBefore: number;
+  normAfter: number;
+  /** Token offsets [start, end) in the training text of each stream's window that produced the update. */
+  spans: Array<[number, number]>;
+}
+
+/** Norm of dL/dh over time steps. */
+export interface GradientFlow {
+  step: number;
+  /** Window length K. */
+  window: number;
+  /** [layer][k], k = 0..K-1: norm of dL_T/dh_{T-k} for the loss at the last step T of the window. */
+  fromLast: Float32Array[];
+  /** [layer][t]: norm of dL/dh_t for the loss summed over the window. */
+  perStep: Float32Array[];
+  /** Token offset in the training text where the probed window starts. */
+  start: number;
+}
+
+export type GateName = 'i' | 'f' | 'g' | 'o' | 'c' | 'r' | 'z' | 'n' | 'h';
+
+/** Gate activations for a probe text, per layer (and direction). */
+export interface GateProbe {
+  tokens: string[];
+  layers: Array<{
+    layer: number;
+    direction: 'forward' | 'reverse';
+    /** Each gate as [T, H] row-major. LSTM: i f g o c h; GRU: r z n h; RNN: h. */
+    gates: Array<{ name: GateName; data: Float32Array }>;
+  }>;
+  hidden: number;
+}
+
+/** Per-token loss and the model's top predictions over a text, from a zero state. */
+export interface TokenLossProbe {
+  /** The tokens and their [start, end) offsets in UTF-16 code units of the probed text. */
+  tokens: string[];
+  offsets: Int32Array;
+  /** perToken[i-1] = -ln p(t_i | t_<i), nats. */
+  lossNats: Float32Array;
+  k: number;
+  /** [N-1, k]: top-k token ids and probabilities of the prediction for position i (1..N-1). */
+  topIds: Int32Array;
+  topProbs: Float32Array;
+}
+
+export interface TensorNorms {
+  name: string;
+  paramNorm: number;
+  gradNorm: number;
+}

@@ -1,0 +1,135 @@
+// Every message that crosses a boundary: worker -> extension (events), extension -> worker (commands),
+// extension -> dashboard webview and webview -> extension. One interface per message, discriminated by
+// `type`, gathered into one union per direction, so a message that is not in the union cannot be sent.
+// Requests carry `id`; their replies name it in `inReplyTo`.
+import type { ModelConfig, TrainConfig, TokenizerKind } from '../engine/config.js';
+import type {
+  ClipEvent, GateProbe, GradientFlow, StepMetrics, TensorNorms, TokenLossProbe, ValidationMetrics,
+} from '../engine/measurements.js';
+
+export const PROTOCOL_VERSION = 1;
+
+export interface SamplingRequest {
+  prime: string;
+  length: number;
+  temperature: number;
+  topK: number;
+  topP: number;
+  greedy: boolean;
+  seed: number;
+}
+
+export interface RunDescription {
+  model: ModelConfig;
+  train: TrainConfig;
+  tokenizer: TokenizerKind;
+  vocabSize: number;
+  parameterCount: number;
+  /** Parameters per tensor, for the header and Show Model Info. */
+  tensors: Array<{ name: string; shape: number[] }>;
+  trainTokens: number;
+  validationTokens: number;
+  /** Entropy of the unigram distribution of the training text, bits per token: the learned-nothing line. */
+  unigramBits: number;
+}
+
+// ---- worker -> extension -------------------------------------------------------------------------
+
+export interface StartedEvent { type: 'started'; run: RunDescription; resumedFromStep: number }
+export interface MetricsEvent { type: 'metrics'; metrics: StepMetrics[] }
+export interface ValidationEvent { type: 'validation'; metrics: ValidationMetrics }
+export interface ClipEventMessage { type: 'clip'; clips: ClipEvent[] }
+export interface SampleEvent { type: 'sample'; step: number; temperature: number; prime: string; text: string; inReplyTo?: number }
+/** Streaming sample: one or more tokens of the sample `inReplyTo`. */
+export interface SampleChunkEvent { type: 'sampleChunk'; inReplyTo: number; text: string; done: boolean }
+export interface GradientFlowEvent { type: 'gradientFlow'; flow: GradientFlow }
+export interface GatesEvent { type: 'gates'; probe: GateProbe; inReplyTo?: number }
+export interface TokenLossEvent { type: 'tokenLoss'; probe: TokenLossProbe; step: number; inReplyTo?: number }
+export interface NormsEvent { type: 'norms'; step: number; tensors: TensorNorms[] }
+export interface StateEvent { type: 'state'; state: 'running' | 'paused' | 'stopped' | 'finished' }
+export interface CheckpointSavedEvent { type: 'checkpointSaved'; path: string; step: number; inReplyTo?: number }
+export interface ErrorEvent {
+  type: 'error';
+  message: string;
+  /** `nonFinite`: the loss became NaN/inf at `step`; training stopped and the last good checkpoint stands. */
+  kind: 'input' | 'nonFinite' | 'internal';
+  step?: number;
+  inReplyTo?: number;
+}
+export interface FinishedEvent { type: 'finished'; step: number; reason: 'steps' | 'time' | 'stopped' | 'nonFinite' }
+
+export type WorkerEvent = { v: typeof PROTOCOL_VERSION } & (
+  | StartedEvent | MetricsEvent | ValidationEvent | ClipEventMessage | SampleEvent | SampleChunkEvent
+  | GradientFlowEvent | GatesEvent | TokenLossEvent | NormsEvent | StateEvent | CheckpointSavedEvent
+  | ErrorEvent | FinishedEvent
+);
+
+// ---- extension -> worker -------------------------------------------------------------------------
+
+export interface StartCommand {
+  type: 'start';
+  text: string;
+  model: Omit<ModelConfig, 'vocabSize'>;
+  train: TrainConfig;
+  tokenizer: TokenizerKind;
+  /** Stop after this many updates or milliseconds; 0 = no limit. */
+  maxSteps: number;
+  maxMs: number;
+  /** Resume exactly from this checkpoint file (optimizer state, step, random state). */
+  resumeFrom?: string;
+  /** Auto-save a checkpoint here every `autosaveEveryMs`. */
+  autosavePath?: string;
+  autosaveEveryMs: number;
+  /** Sample this many tokens every `sampleEveryMs` for the dashboard. */
+  sampleEveryMs: number;
+  sampleLength: number;
+  temperature: number;
+}
+export interface PauseCommand { type: 'pause' }
+export interface ResumeCommand { type: 'resume' }
+export interface StopCommand { type: 'stop' }
+export interface SetCommand { type: 'set'; lr?: number; temperature?: number }
+export interface SampleCommand { type: 'sample'; id: number; request: SamplingRequest }
+export interface ProbeGatesCommand { type: 'probeGates'; id: number; text: string }
+export interface ProbeTokenLossCommand { type: 'probeTokenLoss'; id: number; text: string; k: number }
+export interface SaveCommand { type: 'save'; id: number; path: string }
+
+export type WorkerCommand = { v: typeof PROTOCOL_VERSION } & (
+  | StartCommand | PauseCommand | ResumeCommand | StopCommand | SetCommand | SampleCommand
+  | ProbeGatesCommand | ProbeTokenLossCommand | SaveCommand
+);
+
+// ---- extension -> dashboard webview --------------------------------------------------------------
+
+/** A finished or running session's whole history, sent when a dashboard opens or reloads. */
+export interface RunHistory {
+  runId: string;
+  label: string;
+  file: string;
+  run: RunDescription | null;
+  metrics: StepMetrics[];
+  validation: ValidationMetrics[];
+  clips: ClipEvent[];
+  samples: Array<{ step: number; temperature: number; prime: string; text: string }>;
+  gradientFlow: GradientFlow | null;
+  gates: GateProbe | null;
+  state: StateEvent['state'];
+}
+
+export type ToWebview = { v: typeof PROTOCOL_VERSION } & (
+  | { type: 'history'; current: RunHistory; others: RunHistory[] }
+  | { type: 'event'; runId: string; event: WorkerEvent }
+);
+
+// ---- dashboard webview -> extension (untrusted: validated in webviewMessages.ts) ----------------
+
+export type FromWebview = { v: typeof PROTOCOL_VERSION } & (
+  | { type: 'ready' }
+  | { type: 'pause' }
+  | { type: 'resume' }
+  | { type: 'stop' }
+  | { type: 'sample'; prime: string; temperature: number; length: number }
+  | { type: 'setTemperature'; temperature: number }
+  | { type: 'setLearningRate'; lr: number }
+  | { type: 'probeGates'; text: string }
+);
