@@ -84,6 +84,10 @@ export interface StartCommand {
   sampleEveryMs: number;
   sampleLength: number;
   temperature: number;
+  /** Word tokenizer: vocabulary cap. */
+  maxVocab?: number;
+  /** Load (or create) the model but do not train until `resume`: a loaded checkpoint for sampling. */
+  paused?: boolean;
 }
 export interface PauseCommand { type: 'pause' }
 export interface ResumeCommand { type: 'resume' }
@@ -93,10 +97,12 @@ export interface SampleCommand { type: 'sample'; id: number; request: SamplingRe
 export interface ProbeGatesCommand { type: 'probeGates'; id: number; text: string }
 export interface ProbeTokenLossCommand { type: 'probeTokenLoss'; id: number; text: string; k: number }
 export interface SaveCommand { type: 'save'; id: number; path: string }
+/** Test-only: make the worker fail the way real workers fail, so recovery can be tested. */
+export interface CrashCommand { type: 'crash'; how: 'throw' | 'exit' | 'oom' }
 
 export type WorkerCommand = { v: typeof PROTOCOL_VERSION } & (
   | StartCommand | PauseCommand | ResumeCommand | StopCommand | SetCommand | SampleCommand
-  | ProbeGatesCommand | ProbeTokenLossCommand | SaveCommand
+  | ProbeGatesCommand | ProbeTokenLossCommand | SaveCommand | CrashCommand
 );
 
 // ---- extension -> dashboard webview --------------------------------------------------------------

@@ -1,0 +1,36 @@
+// The part of the engine the worker drives, as an interface: worker.ts binds it to the real engine, and
+// the unit tests bind it to a scripted fake, so the session's scheduling can be tested in milliseconds.
+import type { ModelConfig, TokenizerKind, TrainConfig } from '../engine/config.js';
+import type {
+  ClipEvent, GateProbe, GradientFlow, StepMetrics, TensorNorms, TokenLossProbe, ValidationMetrics,
+} from '../engine/measurements.js';
+import type { SamplingRequest } from '../protocol/messages.js';
+
+export interface TrainerLike<C = unknown> {
+  readonly modelConfig: ModelConfig;
+  readonly train: TrainConfig;
+  readonly tokenizer: { readonly kind: TokenizerKind; readonly size: number };
+  readonly updates: number;
+  /** Tokens in the training and validation splits. */
+  readonly trainTokens: number;
+  readonly validationTokens: number;
+  step(): StepMetrics;
+  lastClip(): ClipEvent | null;
+  validate(maxTokens?: number): ValidationMetrics;
+  setLearningRate(lr: number | null): void;
+  gradientFlow(): GradientFlow;
+  probeGates(text: string): GateProbe;
+  probeTokenLoss(text: string, k?: number): TokenLossProbe;
+  tensorNorms(): TensorNorms[];
+  unigramBits(): number;
+  toCheckpoint(): C;
+  /** Generates from the current weights; `onToken` sees each token's text as it comes. */
+  sample(request: SamplingRequest, onToken: (text: string) => void): Promise<string>;
+}
+
+export interface EngineLike<C = unknown> {
+  create(text: string, model: Omit<ModelConfig, 'vocabSize'>, train: TrainConfig, tokenizer: TokenizerKind, opts: { maxVocab?: number }): TrainerLike<C>;
+  resume(text: string, checkpoint: C): TrainerLike<C>;
+  readCheckpoint(path: string): Promise<C>;
+  writeCheckpoint(path: string, checkpoint: C): Promise<void>;
+}

@@ -1,0 +1,285 @@
+// One training run inside the worker: trains in short slices so commands (pause, sample, save, set lr)
+// are answered between them, and throttles what it reports: metrics a few times a second, samples,
+// gradient flow and norms every few seconds, so a fast engine never floods the extension host.
+import { RecurrentError } from '../engine/errors.js';
+import type { ClipEvent, StepMetrics } from '../engine/measurements.js';
+import { parameterCount, parameterShapes } from '../engine/parameters.js';
+import {
+  PROTOCOL_VERSION, type RunDescription, type SamplingRequest, type StartCommand, type WorkerCommand, type WorkerEvent,
+} from '../protocol/messages.js';
+import type { EngineLike, TrainerLike } from './engineApi.js';
+import { transferablesOf, type Transfer } from './transfer.js';
+
+/** Everything the session needs from the outside world; worker.ts passes the real ones. */
+export interface SessionHost {
+  post(event: WorkerEvent, transfer: Transfer): void;
+  now(): number;
+  /** Runs `f` after pending messages have been handled (setImmediate in a worker). */
+  defer(f: () => void): void;
+}
+
+export const TIMING = {
+  /** Longest stretch of training between looks at the message queue. */
+  sliceMs: 40,
+  metricsEveryMs: 250,
+  gradientFlowEveryMs: 5000,
+  normsEveryMs: 5000,
+  /** Sample chunks while streaming. */
+  chunkEveryMs: 60,
+  /** Tokens validated while training; the whole split is too slow to do every evalEvery updates. */
+  validationTokens: 20000,
+};
+
+type Omit1<T> = T extends unknown ? Omit<T, 'v'> : never;
+type Event = Omit1<WorkerEvent>;
+
+export class TrainingSession<C = unknown> {
+  private trainer: TrainerLike<C> | null = null;
+  private start: StartCommand | null = null;
+  private state: 'idle' | 'running' | 'paused' | 'stopped' | 'finished' = 'idle';
+  private looping = false;
+  private busy: Promise<void> = Promise.resolve();
+  private temperature = 1;
+  private startedAt = 0;
+  private runMs = 0;
+  private firstUpdate = 0;
+  private metrics: StepMetrics[] = [];
+  private clips: ClipEvent[] = [];
+  private last = { metrics: 0, sample: 0, flow: 0, norms: 0, autosave: 0 };
+  private sampleSeed = 1;
+
+  constructor(private readonly engine: EngineLike<C>, private readonly host: SessionHost) {}
+
+  handle(cmd: WorkerCommand): void {
+    switch (cmd.type) {
+      case 'start': void this.begin(cmd); return;
+      case 'pause': this.pause(); return;
+      case 'resume': this.resume(); return;
+      case 'stop': this.queue(() => this.finish('stopped')); return;
+      case 'set':
+        if (cmd.lr !== undefined) this.trainer?.setLearningRate(cmd.lr);
+        if (cmd.temperature !== undefined) this.temperature = cmd.temperature;
+        return;
+      case 'sample': this.queue(() => this.sample(cmd.request, cmd.id)); return;
+      case 'probeGates': this.queue(async () => {
+        const probe = this.need().probeGates(cmd.text);
+        this.emit({ type: 'gates', probe, inReplyTo: cmd.id });
+      }, cmd.id); return;
+      case 'probeTokenLoss': this.queue(async () => {
+        const t = this.need();
+        this.emit({ type: 'tokenLoss', probe: t.probeTokenLoss(cmd.text, cmd.k), step: t.updates, inReplyTo: cmd.id });
+      }, cmd.id); return;
+      case 'save': this.queue(async () => {
+        const t = this.need();
+        await this.engine.writeCheckpoint(cmd.path, t.toCheckpoint());
+        this.emit({ type: 'checkpointSaved', path: cmd.path, step: t.updates, inReplyTo: cmd.id });
+      }, cmd.id); return;
+      case 'crash': return; // handled by worker.ts, which knows the thread's memory limit
+    }
+  }
+
+  private async begin(cmd: StartCommand): Promise<void> {
+    if (this.start) {
+      this.emit({ type: 'error', kind: 'internal', message: 'this worker already runs a session; start a new worker for a new run' });
+      return;
+    }
+    this.start = cmd;
+    this.temperature = cmd.temperature;
+    try {
+      this.trainer = cmd.resumeFrom
+        ? this.engine.resume(cmd.text, await this.engine.readCheckpoint(cmd.resumeFrom))
+        : this.engine.create(cmd.text, cmd.model, cmd.train, cmd.tokenizer, cmd.maxVocab ? { maxVocab: cmd.maxVocab } : {});
+    } catch (e) {
+      this.fail(e);
+      return;
+    }
+    const t = this.trainer;
+    this.firstUpdate = t.updates;
+    this.sampleSeed = t.train.seed;
+    this.emit({ type: 'started', run: describe(t), resumedFromStep: t.updates });
+    const now = this.host.now();
+    this.last = { metrics: now, sample: now, flow: 0, norms: 0, autosave: now };
+    this.queue(async () => {
+      this.emit({ type: 'validation', metrics: t.validate(TIMING.validationTokens) });
+    });
+    if (cmd.paused) this.setState('paused');
+    else this.resume();
+  }
+
+  private pause(): void {
+    if (this.state !== 'running') return;
+    this.runMs += this.host.now() - this.startedAt;
+    this.flushMetrics();
+    this.setState('paused');
+  }
+
+  private resume(): void {
+    if (!this.trainer || (this.state !== 'paused' && this.state !== 'idle')) return;
+    this.startedAt = this.host.now();
+    this.setState('running');
+    this.loop();
+  }
+
+  /** Work that must not interleave with a training slice or another request: runs in order. */
+  private queue(work: () => Promise<void>, id?: number): void {
+    this.busy = this.busy.then(work).catch((e) => this.fail(e, id));
+  }
+
+  private loop(): void {
+    if (this.looping) return;
+    this.looping = true;
+    const tick = (): void => {
+      if (this.state !== 'running') {
+        this.looping = false;
+        return;
+      }
+      this.queue(async () => {
+        await this.slice();
+        this.host.defer(tick);
+      });
+    };
+    this.host.defer(tick);
+  }
+
+  private async slice(): Promise<void> {
+    const t = this.need();
+    const s = this.start!;
+    const sliceEnd = this.host.now() + TIMING.sliceMs;
+    while (this.state === 'running') {
+      const m = t.step();
+      if (!Number.isFinite(m.lossNats)) {
+        this.flushMetrics();
+        this.emit({
+          type: 'error', kind: 'nonFinite', step: m.step,
+          message: `loss became ${m.lossNats} at update ${m.step}; training stopped there and the last checkpoint stands (lower the learning rate, or turn on clipping)`,
+        });
+        this.emit({ type: 'finished', step: t.updates, reason: 'nonFinite' });
+        this.setState('stopped');
+        return;
+      }
+      this.metrics.push(m);
+      const clip = m.clipped ? t.lastClip() : null;
+      if (clip) this.clips.push(clip);
+      if (t.train.evalEvery && t.updates % t.train.evalEvery === 0) {
+        this.flushMetrics();
+        this.emit({ type: 'validation', metrics: t.validate(TIMING.validationTokens) });
+      }
+      const done = t.updates - this.firstUpdate;
+      const ranMs = this.runMs + this.host.now() - this.startedAt;
+      if ((s.maxSteps && done >= s.maxSteps) || (s.maxMs && ranMs >= s.maxMs)) {
+        await this.finish(s.maxSteps && done >= s.maxSteps ? 'steps' : 'time');
+        return;
+      }
+      if (this.host.now() >= sliceEnd) break;
+    }
+    await this.periodic();
+  }
+
+  private async periodic(): Promise<void> {
+    const t = this.need();
+    const s = this.start!;
+    const now = this.host.now();
+    if (now - this.last.metrics >= TIMING.metricsEveryMs) this.flushMetrics();
+    if (now - this.last.flow >= TIMING.gradientFlowEveryMs) {
+      this.last.flow = now;
+      this.emit({ type: 'gradientFlow', flow: t.gradientFlow() });
+    }
+    if (now - this.last.norms >= TIMING.normsEveryMs) {
+      this.last.norms = now;
+      this.emit({ type: 'norms', step: t.updates, tensors: t.tensorNorms() });
+    }
+    if (s.sampleEveryMs && now - this.last.sample >= s.sampleEveryMs) {
+      this.last.sample = now;
+      await this.sample({ prime: '', length: s.sampleLength, temperature: this.temperature, topK: 0, topP: 1, greedy: false, seed: this.sampleSeed++ });
+    }
+    if (s.autosavePath && s.autosaveEveryMs && now - this.last.autosave >= s.autosaveEveryMs) {
+      this.last.autosave = now;
+      await this.save(s.autosavePath);
+    }
+  }
+
+  private async sample(request: SamplingRequest, id?: number): Promise<void> {
+    const t = this.need();
+    let pending = '';
+    let lastChunk = this.host.now();
+    const chunk = (done: boolean): void => {
+      if (id === undefined) return;
+      this.emit({ type: 'sampleChunk', inReplyTo: id, text: pending, done });
+      pending = '';
+      lastChunk = this.host.now();
+    };
+    const text = await t.sample(request, (token) => {
+      pending += token;
+      if (this.host.now() - lastChunk >= TIMING.chunkEveryMs) chunk(false);
+    });
+    chunk(true);
+    this.emit({
+      type: 'sample', step: t.updates, temperature: request.temperature, prime: request.prime, text,
+      ...(id === undefined ? {} : { inReplyTo: id }),
+    });
+  }
+
+  private async save(path: string): Promise<void> {
+    const t = this.need();
+    await this.engine.writeCheckpoint(path, t.toCheckpoint());
+    this.emit({ type: 'checkpointSaved', path, step: t.updates });
+  }
+
+  private async finish(reason: 'steps' | 'time' | 'stopped'): Promise<void> {
+    if (this.state === 'stopped' || this.state === 'finished' || !this.trainer) return;
+    this.flushMetrics();
+    this.setState(reason === 'stopped' ? 'stopped' : 'finished');
+    const t = this.trainer;
+    if (t.updates > this.firstUpdate) {
+      this.emit({ type: 'validation', metrics: t.validate(TIMING.validationTokens) });
+      if (this.start?.autosavePath) await this.save(this.start.autosavePath);
+    }
+    this.emit({ type: 'finished', step: t.updates, reason });
+  }
+
+  private flushMetrics(): void {
+    this.last.metrics = this.host.now();
+    if (this.metrics.length) this.emit({ type: 'metrics', metrics: this.metrics.splice(0) });
+    if (this.clips.length) this.emit({ type: 'clip', clips: this.clips.splice(0) });
+  }
+
+  private setState(state: 'running' | 'paused' | 'stopped' | 'finished'): void {
+    this.state = state;
+    this.emit({ type: 'state', state });
+  }
+
+  private need(): TrainerLike<C> {
+    if (!this.trainer) throw new RecurrentError('no model yet: the run has not started');
+    return this.trainer;
+  }
+
+  /** Input problems are the user's to fix (kind `input`); anything else is a bug (kind `internal`). */
+  private fail(e: unknown, id?: number): void {
+    const input = e instanceof RecurrentError;
+    const message = e instanceof Error ? e.message : String(e);
+    this.emit({
+      type: 'error', kind: input ? 'input' : 'internal',
+      message: input ? message : `internal error in the training worker: ${message}`,
+      ...(id === undefined ? {} : { inReplyTo: id }),
+    });
+  }
+
+  private emit(e: Event): void {
+    const event = { v: PROTOCOL_VERSION, ...e } as WorkerEvent;
+    this.host.post(event, transferablesOf(event));
+  }
+}
+
+function describe(t: TrainerLike<unknown>): RunDescription {
+  return {
+    model: t.modelConfig,
+    train: t.train,
+    tokenizer: t.tokenizer.kind,
+    vocabSize: t.tokenizer.size,
+    parameterCount: parameterCount(t.modelConfig),
+    tensors: parameterShapes(t.modelConfig),
+    trainTokens: t.trainTokens,
+    validationTokens: t.validationTokens,
+    unigramBits: t.unigramBits(),
+  };
+}
