@@ -1,0 +1,170 @@
+// Text <-> token ids. The vocabulary is part of a checkpoint (`recurrent.tokenizer` in
+// ../shared/CHECKPOINT.md): token id = index in `vocab`.
+//
+// char: one token per Unicode code point, so an emoji or a CJK ideograph outside the BMP is one
+//   token, never two UTF-16 halves. Vocabulary sorted by code point, so the same text always gives
+//   the same ids. Text is taken as it is: "\r\n" is two tokens, "\r" and "\n"; normalising line ends
+//   would make `decode(encode(text))` differ from the file and per-token offsets drift in the editor.
+// word: words (letters, with inner apostrophes), numbers (digit runs), single punctuation marks and
+//   whitespace runs are tokens, so decode(encode(text)) === text for every known token. The
+//   vocabulary keeps the `maxVocab - 1` most frequent tokens plus an unknown token, which no text
+//   can produce as a token (it mixes punctuation and letters, and the splitter never does).
+import type { TokenizerKind } from './config.js';
+import { RecurrentError } from './errors.js';
+
+export interface TokenizerSpec {
+  kind: TokenizerKind;
+  vocab: string[];
+  /** word kind only: the entry of `vocab` that stands for every token outside the vocabulary. */
+  unknown?: string;
+}
+
+export const UNKNOWN_WORD = '<unk>';
+export const DEFAULT_MAX_WORD_VOCAB = 10000;
+
+// One alternative per token class; the `u` flag makes `.` and classes work on code points.
+const WORD_SPLIT = /[\p{L}\p{M}]+(?:['\u2019][\p{L}\p{M}]+)*|\p{N}+|\s+|[^\p{L}\p{M}\p{N}\s]/gu;
+
+function describeSymbol(s: string): string {
+  const cp = s.codePointAt(0) ?? 0;
+  return `${JSON.stringify(s)} (U+${cp.toString(16).toUpperCase().padStart(4, '0')})`;
+}
+
+/** Refuses text that is empty or looks like a binary file decoded as UTF-8. */
+function checkText(text: string): void {
+  if (text.length === 0) throw new RecurrentError('the text is empty: open or select a file with some text in it');
+  const nul = text.indexOf('\0');
+  if (nul >= 0) throw new RecurrentError(`the text looks binary (a NUL byte at offset ${nul}): train on a text file`);
+  // Invalid UTF-8 decodes to U+FFFD; a few in real text happen, many mean a binary or wrongly encoded file.
+  let replacement = 0;
+  for (let i = text.indexOf('\uFFFD'); i >= 0; i = text.indexOf('\uFFFD', i + 1)) replacement++;
+  if (replacement >= 2 && replacement * 100 > text.length) {
+    throw new RecurrentError(`the text looks binary or is not UTF-8 (${replacement} undecodable bytes in ${text.length} characters): train on a UTF-8 text file`);
+  }
+}
+
+function splitWords(text: string): string[] {
+  return text.match(WORD_SPLIT) ?? [];
+}
+
+export class Tokenizer {
+  readonly kind: TokenizerKind;
+  readonly vocab: readonly string[];
+  /** word kind: id of the unknown token; char kind: -1. */
+  readonly unknownId: number;
+  private readonly ids: Map<string, number>;
+
+  private constructor(kind: TokenizerKind, vocab: string[], unknownId: number) {
+    this.kind = kind;
+    this.vocab = Object.freeze(vocab.slice());
+    this.unknownId = unknownId;
+    this.ids = new Map(vocab.map((t, i) => [t, i]));
+  }
+
+  get size(): number {
+    return this.vocab.length;
+  }
+
+  static build(text: string, kind: TokenizerKind, opts: { maxVocab?: number } = {}): Tokenizer {
+    checkText(text);
+    if (kind === 'char') {
+      const seen = new Set<number>();
+      for (const ch of text) seen.add(ch.codePointAt(0)!);
+      if (seen.size < 2) {
+        throw new RecurrentError(`the text has only one distinct character, ${describeSymbol(text[0]!)}: there is nothing to predict; use a text with at least two different characters`);
+      }
+      const vocab = [...seen].sort((a, b) => a - b).map((cp) => String.fromCodePoint(cp));
+      return new Tokenizer('char', vocab, -1);
+    }
+    if (kind !== 'word') throw new RecurrentError(`tokenizer must be char or word, got ${JSON.stringify(kind)}`);
+    const maxVocab = opts.maxVocab ?? DEFAULT_MAX_WORD_VOCAB;
+    if (!Number.isInteger(maxVocab) || maxVocab < 3) {
+      throw new RecurrentError(`the word vocabulary cap must be a whole number of at least 3 (two tokens and the unknown token), got ${maxVocab}`);
+    }
+    const counts = new Map<string, number>();
+    for (const w of splitWords(text)) counts.set(w, (counts.get(w) ?? 0) + 1);
+    if (counts.size < 2) {
+      throw new RecurrentError(`the text has only one distinct word token, ${JSON.stringify([...counts.keys()][0] ?? '')}: there is nothing to predict; use a longer text`);
+    }
+    // Most frequent first; ties broken by code units so the order never depends on the text's order.
+    const ranked = [...counts.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+    const vocab = [UNKNOWN_WORD, ...ranked.slice(0, maxVocab - 1).map(([w]) => w)];
+    return new Tokenizer('word', vocab, 0);
+  }
+
+  static fromSpec(spec: TokenizerSpec): Tokenizer {
+    const bad = (why: string): never => {
+      throw new RecurrentError(`the tokenizer in the checkpoint is invalid: ${why}`);
+    };
+    if (typeof spec !== 'object' || spec === null) bad('it is not an object');
+    if (spec.kind !== 'char' && spec.kind !== 'word') bad(`kind must be "char" or "word", got ${JSON.stringify(spec.kind)}`);
+    if (!Array.isArray(spec.vocab)) bad('vocab is not a list of strings');
+    if (spec.vocab.length < 2) bad(`the vocabulary has ${spec.vocab.length} tokens; at least 2 are needed`);
+    const seen = new Set<string>();
+    spec.vocab.forEach((t, i) => {
+      if (typeof t !== 'string' || t.length === 0) bad(`token ${i} is ${JSON.stringify(t)}, not a non-empty string`);
+      if (seen.has(t)) bad(`token ${JSON.stringify(t)} appears twice (ids ${spec.vocab.indexOf(t)} and ${i})`);
+      seen.add(t);
+      if (spec.kind === 'char' && [...t].length !== 1) bad(`token ${i}, ${JSON.stringify(t)}, is not one character, as the char kind requires`);
+    });
+    if (spec.kind === 'char') {
+      if (spec.unknown !== undefined) bad('the char kind has no unknown token');
+      return new Tokenizer('char', spec.vocab, -1);
+    }
+    const unknown = spec.unknown ?? UNKNOWN_WORD;
+    const unknownId = spec.vocab.indexOf(unknown);
+    if (unknownId < 0) bad(`the unknown token ${JSON.stringify(unknown)} is not in the vocabulary`);
+    return new Tokenizer('word', spec.vocab, unknownId);
+  }
+
+  spec(): TokenizerSpec {
+    const s: TokenizerSpec = { kind: this.kind, vocab: this.vocab.slice() };
+    if (this.kind === 'word') s.unknown = this.vocab[this.unknownId]!;
+    return s;
+  }
+
+  encode(text: string): Int32Array {
+    return this.encodeWithOffsets(text).ids;
+  }
+
+  /** ids [N] and offsets [N+1]: the UTF-16 start of each token, then text.length. */
+  encodeWithOffsets(text: string): { ids: Int32Array; offsets: Int32Array } {
+    const pieces = this.kind === 'char' ? Array.from(text) : splitWords(text);
+    const ids = new Int32Array(pieces.length);
+    const offsets = new Int32Array(pieces.length + 1);
+    let at = 0;
+    for (let i = 0; i < pieces.length; i++) {
+      const p = pieces[i]!;
+      if (this.kind === 'word') at = text.indexOf(p, at); // the splitter covers all text but keep offsets honest
+      const id = this.ids.get(p);
+      if (id === undefined) {
+        if (this.kind === 'char') {
+          throw new RecurrentError(`the character ${describeSymbol(p)} at offset ${at} is not in the model's vocabulary (it never occurred in the training text): remove it or train on a text that contains it`);
+        }
+        ids[i] = this.unknownId;
+      } else {
+        ids[i] = id;
+      }
+      offsets[i] = at;
+      at += p.length;
+    }
+    offsets[pieces.length] = text.length;
+    return { ids, offsets };
+  }
+
+  decode(ids: ArrayLike<number>): string {
+    let s = '';
+    for (let i = 0; i < ids.length; i++) s += this.token(ids[i]!);
+    return s;
+  }
+
+  token(id: number): string {
+    const t = this.vocab[id];
+    if (t === undefined) throw new RecurrentError(`token id ${id} is outside the vocabulary of ${this.vocab.length} tokens`);
+    return t;
+  }
+
+  id(token: string): number | undefined {
+    return this.ids.get(token);
+  }
+}
