@@ -1,0 +1,157 @@
+#!/usr/bin/python3
+"""Writes the PyTorch reference fixtures that test/unit/*.test.ts compare the engine with.
+
+Run with Debian's python3-torch:  /usr/bin/python3 scripts/pytorch_fixtures.py
+The outputs under test/fixtures/pytorch/ are committed, so the tests run without torch.
+
+For each model case: a checkpoint in the contract of ../shared/CHECKPOINT.md (the module defined
+there, seeded PyTorch initialisation, float32 weights), and a JSON with the `recurrent eval`
+contract's expectations for a short text (zero initial state over the whole sequence,
+perToken[i-1] = -ln p(t_i | t_<i), loss = their mean) and the gradients of the summed loss with
+respect to every parameter. The expectations are computed in float64 from the float32 weights.
+
+optimizers.json: a few steps of each torch.optim optimizer on fixed gradients, in float64.
+"""
+import json
+import math
+import os
+import struct
+
+import torch
+from torch import nn
+
+OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "test", "fixtures", "pytorch")
+
+# Twelve distinct characters, a line break among them, so one-hot inputs stay small.
+TEXT = "a cat sat on a mat.\nthe mat sat on a cat.\n"
+
+CASES = [
+    # name, cell, hidden, layers, embedding
+    ("rnn_onehot", "rnn", 8, 1, 0),
+    ("lstm_onehot", "lstm", 8, 1, 0),
+    ("gru_onehot", "gru", 8, 1, 0),
+    ("rnn_embed_2layers", "rnn", 6, 2, 5),
+    ("lstm_embed_2layers", "lstm", 6, 2, 5),
+    ("gru_embed_2layers", "gru", 6, 2, 5),
+]
+
+
+class Model(nn.Module):
+    """The module of CHECKPOINT.md, verbatim in structure and parameter names."""
+
+    def __init__(self, V, E, H, L, cell, bidirectional):
+        super().__init__()
+        if E > 0:
+            self.embedding = nn.Embedding(V, E)
+        self.E = E
+        self.V = V
+        rnn = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}[cell]
+        self.rnn = rnn(E or V, H, L, batch_first=True, bidirectional=bidirectional)
+        self.decoder = nn.Linear(H * (2 if bidirectional else 1), V)
+
+    def forward(self, tokens):  # tokens [1, T] -> logits [1, T, V]
+        if self.E > 0:
+            x = self.embedding(tokens)
+        else:
+            x = nn.functional.one_hot(tokens, self.V).to(self.decoder.weight.dtype)
+        out, _ = self.rnn(x)  # zero initial state
+        return self.decoder(out)
+
+
+def write_safetensors(path, tensors, metadata):
+    """The file format: 8-byte LE header length, JSON header padded to 8 bytes, F32 LE data."""
+    header = {"__metadata__": metadata}
+    blobs = []
+    offset = 0
+    for name, t in tensors:
+        data = t.detach().to(torch.float32).contiguous().numpy().astype("<f4").tobytes()
+        header[name] = {"dtype": "F32", "shape": list(t.shape), "data_offsets": [offset, offset + len(data)]}
+        blobs.append(data)
+        offset += len(data)
+    raw = json.dumps(header, separators=(",", ":")).encode("utf-8")
+    raw += b" " * ((8 - len(raw) % 8) % 8)
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(raw)))
+        f.write(raw)
+        for b in blobs:
+            f.write(b)
+
+
+def model_case(name, cell, H, L, E):
+    torch.manual_seed(1234)
+    vocab = sorted(set(TEXT), key=ord)  # the char tokenizer's order: by code point
+    V = len(vocab)
+    model = Model(V, E, H, L, cell, False)
+    config = {"task": "lm", "cell": cell, "hidden": H, "layers": L, "embedding": E, "bidirectional": False}
+    metadata = {
+        "recurrent.format": "1",
+        "recurrent.config": json.dumps(config),
+        "recurrent.tokenizer": json.dumps({"kind": "char", "vocab": vocab}),
+    }
+    # Sorted like the reference safetensors writer, to show that the reader does not rely on order.
+    state = sorted(model.state_dict().items())
+    write_safetensors(os.path.join(OUT, f"{name}.safetensors"), state, metadata)
+
+    # Expectations in float64 from exactly the float32 weights that were saved.
+    model = model.double()
+    ids = torch.tensor([[vocab.index(c) for c in TEXT]])
+    logits = model(ids[:, :-1])[0]  # [N-1, V]
+    per_token = nn.functional.cross_entropy(logits, ids[0, 1:], reduction="none")
+    per_token.sum().backward()
+    fixture = {
+        "checkpoint": f"{name}.safetensors",
+        "config": config,
+        "text": TEXT,
+        "tokens": ids[0].tolist(),
+        "perToken": per_token.tolist(),
+        "loss": per_token.mean().item(),
+        "bitsPerToken": per_token.mean().item() / math.log(2),
+        "gradsOf": "the summed loss",
+        "grads": {n: p.grad.flatten().tolist() for n, p in model.named_parameters()},
+        "torch": torch.__version__,
+    }
+    with open(os.path.join(OUT, f"{name}.json"), "w") as f:
+        json.dump(fixture, f, indent=1)
+    print(f"{name}: V={V} loss {fixture['loss']:.6f} nats")
+
+
+def optimizer_cases():
+    torch.manual_seed(99)
+    p0 = torch.randn(5, dtype=torch.float64)
+    grads = [torch.randn(5, dtype=torch.float64) for _ in range(3)]
+    lr = 0.1
+    cases = [
+        ("sgd", lambda p: torch.optim.SGD([p], lr=lr, momentum=0.0, weight_decay=0.0), {"optimizer": "sgd", "momentum": 0, "weightDecay": 0}),
+        ("sgd_momentum_wd", lambda p: torch.optim.SGD([p], lr=lr, momentum=0.9, weight_decay=0.01), {"optimizer": "sgd", "momentum": 0.9, "weightDecay": 0.01}),
+        ("adagrad", lambda p: torch.optim.Adagrad([p], lr=lr, eps=1e-8, weight_decay=0.01), {"optimizer": "adagrad", "eps": 1e-8, "weightDecay": 0.01}),
+        ("rmsprop", lambda p: torch.optim.RMSprop([p], lr=lr, alpha=0.95, eps=1e-8, weight_decay=0.01), {"optimizer": "rmsprop", "beta2": 0.95, "eps": 1e-8, "weightDecay": 0.01}),
+        ("adam", lambda p: torch.optim.Adam([p], lr=lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0), {"optimizer": "adam", "beta1": 0.9, "beta2": 0.999, "eps": 1e-8, "weightDecay": 0}),
+        ("adam_l2", lambda p: torch.optim.Adam([p], lr=lr, betas=(0.8, 0.99), eps=1e-6, weight_decay=0.05), {"optimizer": "adam", "beta1": 0.8, "beta2": 0.99, "eps": 1e-6, "weightDecay": 0.05}),
+        ("adamw", lambda p: torch.optim.AdamW([p], lr=lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.1), {"optimizer": "adamw", "beta1": 0.9, "beta2": 0.999, "eps": 1e-8, "weightDecay": 0.1}),
+    ]
+    out = {"lr": lr, "initial": p0.tolist(), "grads": [g.tolist() for g in grads], "cases": []}
+    for name, make, config in cases:
+        p = p0.clone().requires_grad_(True)
+        opt = make(p)
+        after = []
+        for g in grads:
+            p.grad = g.clone()
+            opt.step()
+            after.append(p.detach().clone().tolist())
+        st = opt.state[p]
+        state = {k: v.tolist() for k, v in st.items() if torch.is_tensor(v) and v.numel() == p.numel()}
+        out["cases"].append({"name": name, "config": config, "after": after, "state": state})
+    with open(os.path.join(OUT, "optimizers.json"), "w") as f:
+        json.dump(out, f, indent=1)
+    print(f"optimizers: {len(cases)} cases")
+
+
+def main():
+    os.makedirs(OUT, exist_ok=True)
+    for case in CASES:
+        model_case(*case)
+    optimizer_cases()
+
+
+if __name__ == "__main__":
+    main()
