@@ -53,12 +53,15 @@ export class Tokenizer {
   /** word kind: id of the unknown token; char kind: -1. */
   readonly unknownId: number;
   private readonly ids: Map<string, number>;
+  /** char kind: code point -> id. */
+  private readonly byCodePoint: Map<number, number>;
 
   private constructor(kind: TokenizerKind, vocab: string[], unknownId: number) {
     this.kind = kind;
     this.vocab = Object.freeze(vocab.slice());
     this.unknownId = unknownId;
     this.ids = new Map(vocab.map((t, i) => [t, i]));
+    this.byCodePoint = new Map(kind === 'char' ? vocab.map((t, i) => [t.codePointAt(0)!, i]) : []);
   }
 
   get size(): number {
@@ -129,22 +132,38 @@ export class Tokenizer {
 
   /** ids [N] and offsets [N+1]: the UTF-16 start of each token, then text.length. */
   encodeWithOffsets(text: string): { ids: Int32Array; offsets: Int32Array } {
-    const pieces = this.kind === 'char' ? Array.from(text) : splitWords(text);
+    return this.kind === 'char' ? this.encodeChars(text) : this.encodeWords(text);
+  }
+
+  // Walks code points directly: a training text of megabytes should not become an array of strings.
+  private encodeChars(text: string): { ids: Int32Array; offsets: Int32Array } {
+    const ids = new Int32Array(text.length);
+    const offsets = new Int32Array(text.length + 1);
+    let n = 0;
+    for (let at = 0; at < text.length; ) {
+      const cp = text.codePointAt(at)!;
+      const id = this.byCodePoint.get(cp);
+      if (id === undefined) {
+        throw new RecurrentError(`the character ${describeSymbol(String.fromCodePoint(cp))} at offset ${at} is not in the model's vocabulary (it never occurred in the training text): remove it or train on a text that contains it`);
+      }
+      ids[n] = id;
+      offsets[n] = at;
+      n++;
+      at += cp > 0xffff ? 2 : 1;
+    }
+    offsets[n] = text.length;
+    return { ids: ids.slice(0, n), offsets: offsets.slice(0, n + 1) };
+  }
+
+  private encodeWords(text: string): { ids: Int32Array; offsets: Int32Array } {
+    const pieces = splitWords(text);
     const ids = new Int32Array(pieces.length);
     const offsets = new Int32Array(pieces.length + 1);
     let at = 0;
     for (let i = 0; i < pieces.length; i++) {
       const p = pieces[i]!;
-      if (this.kind === 'word') at = text.indexOf(p, at); // the splitter covers all text but keep offsets honest
-      const id = this.ids.get(p);
-      if (id === undefined) {
-        if (this.kind === 'char') {
-          throw new RecurrentError(`the character ${describeSymbol(p)} at offset ${at} is not in the model's vocabulary (it never occurred in the training text): remove it or train on a text that contains it`);
-        }
-        ids[i] = this.unknownId;
-      } else {
-        ids[i] = id;
-      }
+      at = text.indexOf(p, at); // the splitter covers every character, so this finds p right at `at`
+      ids[i] = this.ids.get(p) ?? this.unknownId;
       offsets[i] = at;
       at += p.length;
     }

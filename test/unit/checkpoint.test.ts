@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import { decodeCheckpoint, encodeCheckpoint, readCheckpointFile, writeCheckpointFile, type Checkpoint } from '../../src/engine/checkpoint.js';
 import type { ModelConfig } from '../../src/engine/config.js';
@@ -147,4 +148,12 @@ test('reading a missing file says there is no checkpoint there', async () => {
     assert.equal(e.message, `no checkpoint at ${path}`);
     return true;
   });
+});
+
+test('checkpoints written by PyTorch (scripts/pytorch_fixtures.py, tensors in sorted order) are read', async () => {
+  for (const name of ['rnn_onehot', 'lstm_onehot', 'gru_onehot', 'rnn_embed_2layers', 'lstm_embed_2layers', 'gru_embed_2layers']) {
+    const c = await readCheckpointFile(fileURLToPath(new URL(`../../../test/fixtures/pytorch/${name}.safetensors`, import.meta.url)));
+    assert.equal(c.config.vocabSize, 12, `${name}: vocabulary size`);
+    assert.equal(c.tensors.size, parameterShapes(c.config).length, `${name}: tensor count`);
+  }
 });
