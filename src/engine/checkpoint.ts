@@ -92,7 +92,7 @@ function describeFsError(e: unknown, path: string, doing: string): never {
   if (code === 'ENOENT') throw new RecurrentError(`cannot ${doing} ${path}: its folder does not exist`);
   if (code === 'EACCES' || code === 'EPERM') throw new RecurrentError(`cannot ${doing} ${path}: permission denied`);
   if (code === 'ENOSPC') throw new RecurrentError(`cannot ${doing} ${path}: the disk is full`);
-  if (code === 'EISDIR') throw new RecurrentError(`cannot ${doing} ${path}: it is a folder`);
+  if (code === 'EISDIR' || code === 'ENOTEMPTY' || code === 'EEXIST') throw new RecurrentError(`cannot ${doing} ${path}: it is a folder`);
   throw e;
 }
 

@@ -121,8 +121,10 @@ export function decodeSafetensors(bytes: Uint8Array, source = 'checkpoint'): { t
     const count = (e.end - e.begin) / 4;
     let data: Float32Array;
     if (LITTLE_ENDIAN_HOST) {
-      // slice() copies into a fresh, aligned buffer, so the tensor owns its memory.
-      data = new Float32Array(bytes.slice(base + e.begin, base + e.end).buffer);
+      // Copy into a fresh, aligned buffer the tensor owns. Not bytes.slice(): on a Node Buffer that
+      // is a view into a shared pool, not a copy.
+      data = new Float32Array(count);
+      new Uint8Array(data.buffer).set(bytes.subarray(base + e.begin, base + e.end));
     } else {
       data = new Float32Array(count);
       for (let i = 0; i < count; i++) data[i] = view.getFloat32(base + e.begin + 4 * i, true);

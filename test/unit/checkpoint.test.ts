@@ -155,5 +155,11 @@ test('checkpoints written by PyTorch (scripts/pytorch_fixtures.py, tensors in so
     const c = await readCheckpointFile(fileURLToPath(new URL(`../../../test/fixtures/pytorch/${name}.safetensors`, import.meta.url)));
     assert.equal(c.config.vocabSize, 12, `${name}: vocabulary size`);
     assert.equal(c.tensors.size, parameterShapes(c.config).length, `${name}: tensor count`);
+    for (const t of c.tensors.values()) {
+      const n = t.shape.reduce((a, b) => a * b, 1);
+      assert.equal(t.data.length, n, `${name}: ${t.name} should hold ${n} values, got ${t.data.length}`);
+    }
+    const d = c.tensors.get('decoder.bias')!.data;
+    assert.ok(d.some((x) => x !== 0) && d.every((x) => Math.abs(x) < 1), `${name}: decoder.bias should be PyTorch's uniform init, got ${[...d]}`);
   }
 });

@@ -81,3 +81,11 @@ test('offsets past the end, a dtype other than F32 and a shape that disagrees wi
   rejects(rawFile({ a: { dtype: 'F32', shape: [2], data_offsets: [8, 0] } }, 8), /invalid data_offsets/);
   rejects(rawFile({ __metadata__: { a: 1 } }, 0), /metadata "a" is not a string/);
 });
+
+test('decoding from a Node Buffer (a view into a shared pool) copies exactly each tensor', () => {
+  const bytes = encodeSafetensors(tensors, {});
+  const pooled = Buffer.concat([Buffer.from('junk-before'), Buffer.from(bytes)]).subarray(11);
+  const back = decodeSafetensors(pooled).tensors;
+  assert.deepEqual([...back.get('w')!.data], [...tensors[0]!.data]);
+  assert.equal(back.get('b')!.data.length, 3, `expected 3 values, got ${back.get('b')!.data.length}`);
+});
