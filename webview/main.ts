@@ -80,6 +80,7 @@ function start(): void {
 
   window.addEventListener('message', (e: MessageEvent<ToWebview>) => {
     scheduler.mark(model.receive(e.data));
+    if (model.currentId !== null && model.currentId !== host.ui.runId) host.update({ runId: model.currentId });
   });
   watchTheme(() => {
     theme = readTheme();

@@ -14,6 +14,8 @@ declare function acquireVsCodeApi(): VsCodeApi;
 export type TabName = 'loss' | 'gradNorm' | 'samples' | 'gates' | 'flow' | 'compare';
 
 export interface UiState {
+  /** The run shown last: VS Code hands this state to the panel serializer after a reload. */
+  runId?: string;
   tab: TabName;
   unit: LossUnit;
   lossScale: AxisScale;
