@@ -1,0 +1,33 @@
+// Every parameter, gradient and activation buffer of a model or trainer comes from an arena, once, when
+// the model or trainer is built: the training loop then allocates nothing, and a later backend can
+// place all of them in one WebAssembly.Memory and hand its kernels offsets into it.
+import type { Floats, FloatsConstructor } from './floats.js';
+
+export type FloatWidth = 'f32' | 'f64';
+
+export class Arena {
+  readonly width: FloatWidth;
+  private readonly ctor: FloatsConstructor;
+  /** Floats handed out so far, for memory reports. */
+  private count = 0;
+
+  constructor(width: FloatWidth) {
+    this.width = width;
+    this.ctor = width === 'f64' ? Float64Array : Float32Array;
+  }
+
+  /** A zeroed buffer of n floats of the arena's width. */
+  floats(n: number): Floats {
+    if (!Number.isSafeInteger(n) || n < 0) throw new Error(`arena: cannot allocate ${n} floats`);
+    this.count += n;
+    return new this.ctor(n);
+  }
+
+  get allocatedFloats(): number {
+    return this.count;
+  }
+
+  get allocatedBytes(): number {
+    return this.count * (this.width === 'f64' ? 8 : 4);
+  }
+}

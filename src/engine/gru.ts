@@ -1,0 +1,110 @@
+// The GRU cell as nn.GRU computes it, gate rows in PyTorch's order r, z, n:
+//   r = s(x W_ir^T + b_ir + h W_hr^T + b_hr)
+//   z = s(x W_iz^T + b_iz + h W_hz^T + b_hz)
+//   n = tanh(x W_in^T + b_in + r * (h W_hn^T + b_hn))
+//   h_p = (1 - z) * n + z * h_{p-1}
+// The reset gate multiplies the hidden side's product and its bias, so the two halves of each gate are
+// kept apart: act holds the input side (then r, z, n), `hn` the term h W_hn^T + b_hn that dr needs.
+import type { Arena } from './arena.js';
+import { Cell, type CellParams, type CellShape } from './cell.js';
+import type { Floats } from './floats.js';
+import { fillRows, matmulAB, matmulABt } from './kernels.js';
+
+export class GruCell extends Cell {
+  readonly stateCount = 1;
+  protected readonly biasesTogether = false;
+  /** [T, B, H] h_{p-1} W_hn^T + b_hn by position. */
+  readonly hn: Floats;
+  /** [B, 3H] the hidden side h_{p-1} W_hh^T + b_hh of the current step. */
+  private readonly hg: Floats;
+
+  constructor(arena: Arena, params: CellParams, shape: CellShape) {
+    super(arena, params, shape, 3);
+    const { hidden: H, maxBatch: B, maxSteps: T } = shape;
+    this.hn = arena.floats(T * B * H);
+    this.hg = arena.floats(B * 3 * H);
+    // The hidden side differs from the input side in the n rows (times r), so it has its own gradient.
+    this.dHid = arena.floats(T * B * 3 * H);
+  }
+
+  protected stateBuffer(): Floats {
+    return this.h;
+  }
+
+  protected recur(b: number, t: number): void {
+    const H = this.hidden;
+    const G = 3 * H;
+    const n = b * H;
+    const { act, h, hn, hg } = this;
+    const whh = this.params.weightHh.data;
+    const bhh = this.params.biasHh.data;
+    for (let s = 0; s < t; s++) {
+      const p = this.reverse ? t - 1 - s : s;
+      const prev = this.prevSlot(p) * n;
+      fillRows(hg, 0, bhh, b, G);
+      matmulABt(hg, 0, h, prev, whh, 0, b, G, H, true);
+      const out = this.outSlot(p) * n;
+      for (let r = 0; r < b; r++) {
+        const a = (p * b + r) * G;
+        const ha = r * G;
+        const rh = r * H;
+        for (let j = 0; j < H; j++) {
+          const rg = 1 / (1 + Math.exp(-(act[a + j] + hg[ha + j])));
+          const z = 1 / (1 + Math.exp(-(act[a + H + j] + hg[ha + H + j])));
+          const hnv = hg[ha + 2 * H + j];
+          const nv = Math.tanh(act[a + 2 * H + j] + rg * hnv);
+          act[a + j] = rg;
+          act[a + H + j] = z;
+          act[a + 2 * H + j] = nv;
+          hn[p * n + rh + j] = hnv;
+          h[out + rh + j] = (1 - z) * nv + z * h[prev + rh + j];
+        }
+      }
+    }
+  }
+
+  protected recurBackward(b: number, t: number): void {
+    const H = this.hidden;
+    const G = 3 * H;
+    const n = b * H;
+    const { act, h, hn, dh, dIn, dHid, dhInit } = this;
+    const whh = this.params.weightHh.data;
+    for (let s = 0; s < t; s++) {
+      const p = this.reverse ? s : t - 1 - s;
+      const prev = this.prevSlot(p) * n;
+      const back = this.reverse ? p + 1 : p - 1;
+      const inside = back >= 0 && back < t;
+      const target = inside ? dh : dhInit;
+      const t0 = inside ? back * n : 0;
+      for (let r = 0; r < b; r++) {
+        const a = (p * b + r) * G;
+        const rh = r * H;
+        for (let j = 0; j < H; j++) {
+          const rg = act[a + j];
+          const z = act[a + H + j];
+          const nv = act[a + 2 * H + j];
+          const dhv = dh[p * n + rh + j];
+          const hp = h[prev + rh + j];
+          // h = (1 - z) n + z h_{p-1}
+          const dn = dhv * (1 - z);
+          const dz = dhv * (hp - nv);
+          // n = tanh(a_n + r * hn)
+          const dan = dn * (1 - nv * nv);
+          const dr = dan * hn[p * n + rh + j];
+          const dar = dr * rg * (1 - rg);
+          const daz = dz * z * (1 - z);
+          dIn[a + j] = dar;
+          dIn[a + H + j] = daz;
+          dIn[a + 2 * H + j] = dan;
+          dHid[a + j] = dar;
+          dHid[a + H + j] = daz;
+          dHid[a + 2 * H + j] = dan * rg;
+          // the direct path z * h_{p-1}
+          if (inside) target[t0 + rh + j] += dhv * z;
+          else target[t0 + rh + j] = dhv * z;
+        }
+      }
+      matmulAB(target, t0, dHid, p * b * G, whh, 0, b, G, H, true);
+    }
+  }
+}

@@ -1,0 +1,103 @@
+// The LSTM cell as nn.LSTM computes it, gate rows in PyTorch's order i, f, g, o:
+//   [a_i a_f a_g a_o] = x_p W_ih^T + b_ih + h_{p-1} W_hh^T + b_hh
+//   i = s(a_i)   f = s(a_f)   g = tanh(a_g)   o = s(a_o)          (s: logistic sigmoid)
+//   c_p = f * c_{p-1} + i * g
+//   h_p = o * tanh(c_p)
+// Cache: the activated gates (in act), c (slots like h) and tanh(c_p), everything backward reads.
+import type { Arena } from './arena.js';
+import { Cell, type CellParams, type CellShape } from './cell.js';
+import type { Floats } from './floats.js';
+import { matmulAB, matmulABt } from './kernels.js';
+
+export class LstmCell extends Cell {
+  readonly stateCount = 2;
+  protected readonly biasesTogether = true;
+  /** [T+1, B, H] cell states, slotted like h. */
+  readonly c: Floats;
+  /** [T, B, H] tanh(c_p) by position. */
+  readonly tanhC: Floats;
+  /** [B, H] dL/dc flowing to the previous step; after backward, dL/dc of the initial state. */
+  readonly dcInit: Floats;
+
+  constructor(arena: Arena, params: CellParams, shape: CellShape) {
+    super(arena, params, shape, 4);
+    const { hidden: H, maxBatch: B, maxSteps: T } = shape;
+    this.c = arena.floats((T + 1) * B * H);
+    this.tanhC = arena.floats(T * B * H);
+    this.dcInit = arena.floats(B * H);
+  }
+
+  protected stateBuffer(k: number): Floats {
+    return k === 0 ? this.h : this.c;
+  }
+
+  protected recur(b: number, t: number): void {
+    const H = this.hidden;
+    const G = 4 * H;
+    const n = b * H;
+    const { act, h, c, tanhC } = this;
+    const whh = this.params.weightHh.data;
+    for (let s = 0; s < t; s++) {
+      const p = this.reverse ? t - 1 - s : s;
+      const prev = this.prevSlot(p) * n;
+      matmulABt(act, p * b * G, h, prev, whh, 0, b, G, H, true);
+      const out = this.outSlot(p) * n;
+      for (let r = 0; r < b; r++) {
+        const a = (p * b + r) * G;
+        const rh = r * H;
+        for (let j = 0; j < H; j++) {
+          const i = 1 / (1 + Math.exp(-act[a + j]));
+          const f = 1 / (1 + Math.exp(-act[a + H + j]));
+          const g = Math.tanh(act[a + 2 * H + j]);
+          const o = 1 / (1 + Math.exp(-act[a + 3 * H + j]));
+          act[a + j] = i;
+          act[a + H + j] = f;
+          act[a + 2 * H + j] = g;
+          act[a + 3 * H + j] = o;
+          const cn = f * c[prev + rh + j] + i * g;
+          const tc = Math.tanh(cn);
+          c[out + rh + j] = cn;
+          tanhC[p * n + rh + j] = tc;
+          h[out + rh + j] = o * tc;
+        }
+      }
+    }
+  }
+
+  protected recurBackward(b: number, t: number): void {
+    const H = this.hidden;
+    const G = 4 * H;
+    const n = b * H;
+    const { act, c, tanhC, dh, dIn } = this;
+    const dc = this.dcInit; // carries dL/dc_p between steps; zero at the window's end (truncation)
+    dc.fill(0, 0, n);
+    const whh = this.params.weightHh.data;
+    for (let s = 0; s < t; s++) {
+      const p = this.reverse ? s : t - 1 - s;
+      const prev = this.prevSlot(p) * n;
+      for (let r = 0; r < b; r++) {
+        const a = (p * b + r) * G;
+        const rh = r * H;
+        for (let j = 0; j < H; j++) {
+          const i = act[a + j];
+          const f = act[a + H + j];
+          const g = act[a + 2 * H + j];
+          const o = act[a + 3 * H + j];
+          const tc = tanhC[p * n + rh + j];
+          const dhv = dh[p * n + rh + j];
+          // h = o tanh(c): dL/dc gets dh o (1 - tanh^2 c) on top of what came from c_{p+1}
+          const dcv = dc[rh + j] + dhv * o * (1 - tc * tc);
+          // c = f c_{p-1} + i g; then through each gate's nonlinearity
+          dIn[a + j] = dcv * g * i * (1 - i);
+          dIn[a + H + j] = dcv * c[prev + rh + j] * f * (1 - f);
+          dIn[a + 2 * H + j] = dcv * i * (1 - g * g);
+          dIn[a + 3 * H + j] = dhv * tc * o * (1 - o);
+          dc[rh + j] = dcv * f;
+        }
+      }
+      const back = this.reverse ? p + 1 : p - 1;
+      if (back >= 0 && back < t) matmulAB(dh, back * n, dIn, p * b * G, whh, 0, b, G, H, true);
+      else matmulAB(this.dhInit, 0, dIn, p * b * G, whh, 0, b, G, H, false);
+    }
+  }
+}

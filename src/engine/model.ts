@@ -1,0 +1,110 @@
+// The stacked recurrent language model of ../shared/CHECKPOINT.md: (embedding) -> 1-4 recurrent levels
+// (rnn, lstm or gru; optionally bidirectional) -> linear decoder. The model owns the parameters and
+// their gradients, named and shaped as PyTorch names them; windows over which it runs (unroll.ts) and
+// its batch-1 stepper share them.
+import { Arena, type FloatWidth } from './arena.js';
+import type { ModelConfig } from './config.js';
+import { RecurrentError } from './errors.js';
+import type { Param } from './parameters.js';
+import { parameterShapes } from './parameters.js';
+import { Rng } from './rng.js';
+import type { NamedTensor } from './safetensors.js';
+import type { Stepper } from './sampling.js';
+import { ModelStepper } from './stepper.js';
+import { Unrolled } from './unroll.js';
+
+export class Model {
+  readonly config: ModelConfig;
+  readonly arena: Arena;
+  /** In the order PyTorch's state_dict lists them. */
+  readonly params: readonly Param[];
+  private readonly byName = new Map<string, Param>();
+
+  /** A model with zero parameters; see create() for a seeded one. */
+  constructor(config: ModelConfig, width: FloatWidth = 'f32') {
+    this.config = config;
+    this.arena = new Arena(width);
+    this.params = parameterShapes(config).map(({ name, shape }) => {
+      const n = shape.reduce((a, b) => a * b, 1);
+      return { name, shape, data: this.arena.floats(n), grad: this.arena.floats(n) };
+    });
+    for (const p of this.params) this.byName.set(p.name, p);
+  }
+
+  /** A model initialised from `seed` as PyTorch initialises it (see initialize). */
+  static create(config: ModelConfig, seed: number, width: FloatWidth = 'f32'): Model {
+    const m = new Model(config, width);
+    m.initialize(new Rng(seed));
+    return m;
+  }
+
+  /**
+   * PyTorch's default initialisation: nn.Embedding N(0, 1); every nn.RNN/LSTM/GRU weight and bias
+   * U(-1/sqrt(H), 1/sqrt(H)); nn.Linear weight (kaiming_uniform with a = sqrt(5)) and bias
+   * U(-1/sqrt(in), 1/sqrt(in)). Tensors are filled in state_dict order, elements in row-major order.
+   */
+  initialize(rng: Rng): void {
+    const rnnBound = 1 / Math.sqrt(this.config.hidden);
+    const decoderBound = 1 / Math.sqrt(this.param('decoder.weight').shape[1]!);
+    for (const p of this.params) {
+      const d = p.data;
+      if (p.name === 'embedding.weight') {
+        for (let i = 0; i < d.length; i++) d[i] = normal(rng);
+      } else {
+        const bound = p.name.startsWith('decoder.') ? decoderBound : rnnBound;
+        for (let i = 0; i < d.length; i++) d[i] = rng.uniform(-bound, bound);
+      }
+    }
+  }
+
+  param(name: string): Param {
+    const p = this.byName.get(name);
+    if (p === undefined) throw new Error(`model has no parameter ${name}`);
+    return p;
+  }
+
+  get parameterCount(): number {
+    return this.params.reduce((n, p) => n + p.data.length, 0);
+  }
+
+  zeroGrads(): void {
+    for (const p of this.params) p.grad.fill(0);
+  }
+
+  /** Copies every parameter from tensors named as PyTorch names them; extra tensors are ignored. */
+  loadTensors(tensors: ReadonlyMap<string, NamedTensor>): void {
+    for (const p of this.params) {
+      const t = tensors.get(p.name);
+      if (t === undefined) throw new RecurrentError(`the checkpoint has no tensor ${p.name}, which this model needs`);
+      if (t.shape.length !== p.shape.length || t.shape.some((d, i) => d !== p.shape[i]) || t.data.length !== p.data.length) {
+        throw new RecurrentError(`tensor ${p.name} has shape [${t.shape.join(', ')}] but the model needs [${p.shape.join(', ')}]`);
+      }
+      p.data.set(t.data);
+    }
+  }
+
+  /** float32 copies of the parameters, for a checkpoint. */
+  exportTensors(): NamedTensor[] {
+    return this.params.map((p) => ({ name: p.name, shape: p.shape.slice(), data: new Float32Array(p.data) }));
+  }
+
+  /** The network over windows of up to maxSteps positions and maxBatch streams, sharing these parameters. */
+  unroll(maxBatch: number, maxSteps: number): Unrolled {
+    return new Unrolled(this, maxBatch, maxSteps);
+  }
+
+  /** One token at a time, batch 1, forward only: what sampling drives. */
+  stepper(): Stepper {
+    if (this.config.bidirectional) {
+      throw new RecurrentError('a bidirectional model reads the whole input at once, so it cannot generate text token by token');
+    }
+    return new ModelStepper(this.unroll(1, 1), this.arena);
+  }
+}
+
+/** N(0, 1) by Box-Muller; 1 - u keeps the logarithm finite. */
+function normal(rng: Rng): number {
+  const u = 1 - rng.next();
+  const v = rng.next();
+  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
+}
