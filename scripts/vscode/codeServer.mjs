@@ -16,6 +16,7 @@ import { codeServerEntry, node24Bin } from './paths.mjs';
  * @property {number} pid         also the process-group id
  * @property {string} stateDir    throwaway profile, extensions, logs
  * @property {string} logFile
+ * @property {Promise<void>} exited   settles when code-server's main process ends
  * @property {() => Promise<void>} stop  idempotent
  */
 
@@ -70,14 +71,19 @@ async function killGroup(pgid) {
 /** @param {number} ms */
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-/** Every code-server this process started and has not stopped yet; killed on exit whatever happens. */
-const running = new Set();
+/** Every code-server this process started and has not stopped yet (pgid -> state dir): killed on exit. */
+const running = new Map();
 let exitHooksInstalled = false;
 function installExitHooks() {
   if (exitHooksInstalled) return;
   exitHooksInstalled = true;
   // 'exit' handlers must be synchronous: SIGKILL the groups that were not stopped cleanly.
-  process.on('exit', () => { for (const pgid of running) { try { process.kill(-pgid, 'SIGKILL'); } catch { /* gone */ } } });
+  process.on('exit', () => {
+    for (const [pgid, stateDir] of running) {
+      try { process.kill(-pgid, 'SIGKILL'); } catch { /* gone */ }
+      if (!process.env.RECURRENT_KEEP_CODE_SERVER_STATE) rmSync(stateDir, { recursive: true, force: true });
+    }
+  });
   for (const sig of /** @type {const} */ (['SIGINT', 'SIGTERM', 'SIGHUP'])) {
     process.once(sig, () => process.exit(128 + (sig === 'SIGINT' ? 2 : sig === 'SIGTERM' ? 15 : 1)));
   }
@@ -144,9 +150,9 @@ export async function startCodeServer({ workspace, testDriver = true, port, star
     });
     closeSync(fd);
     const pid = /** @type {number} */ (child.pid);
-    running.add(pid);
+    running.set(pid, stateDir);
     let exited = false;
-    child.once('exit', () => { exited = true; });
+    const exitedPromise = new Promise((resolve) => child.once('exit', () => { exited = true; resolve(undefined); }));
 
     const stop = async () => {
       if (!running.has(pid)) return;
@@ -158,7 +164,7 @@ export async function startCodeServer({ workspace, testDriver = true, port, star
     const deadline = Date.now() + startTimeoutMs;
     while (!exited && Date.now() < deadline) {
       try {
-        if ((await fetch(`${url}/healthz`)).ok) return { url, port: p, pid, stateDir, logFile, stop };
+        if ((await fetch(`${url}/healthz`)).ok) return { url, port: p, pid, stateDir, logFile, stop, exited: exitedPromise };
       } catch { /* not listening yet */ }
       await sleep(100);
     }

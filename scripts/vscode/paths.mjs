@@ -22,6 +22,6 @@ export const codeServerDir = join(cacheRoot, `code-server-${CODE_SERVER_VERSION}
 export const codeServerEntry = join(codeServerDir, 'node_modules', 'code-server', 'out', 'node', 'entry.js');
 
 /** Written last by set-up, so a half-finished install is never mistaken for a complete one. */
-export const completeMarker = (dir) => join(dir, '.complete');
+export const completeMarker = (/** @type {string} */ dir) => join(dir, '.complete');
 
 export const chromiumPath = process.env.RECURRENT_CHROMIUM ?? '/usr/bin/chromium';

@@ -8,7 +8,7 @@
 //
 // usage: node test/integration/run-in-code-server.mjs   (after the extension and out/integration are built)
 //   env: RECURRENT_INTEGRATION_TIMEOUT_MS (default 600000), RECURRENT_INTEGRATION_GREP (mocha grep)
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { format } from 'node:util';
@@ -58,6 +58,7 @@ async function main() {
   } finally {
     await browser.close();
     await server.stop();
+    rmSync(workspace, { recursive: true, force: true });
   }
 }
 

@@ -1,0 +1,244 @@
+// A real VS Code workbench (code-server) in headless Chromium, and the moves a user makes in it. A suite
+// is one `workbenchTest(...)` per test: it gets a workbench with the extension loaded from source, a
+// screenshot after every view it brings up, one on failure, and the browser closed whatever happens.
+//
+//   import { workbenchTest } from './support/workbench.js';
+//   workbenchTest('the dashboard draws the loss curve', async (wb) => { await wb.runCommand('Recurrent: Open Dashboard'); ... });
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { test, type TestContext } from 'node:test';
+import type { FrameLocator, Locator, Page } from 'playwright-core';
+import { launchBrowser, workbenchUrl } from '../../../scripts/vscode/browser.mjs';
+import { e2eEnvironment } from './environment.js';
+
+/** Summary of a 2D canvas's pixels, computed in the page (a full RGBA dump would be megabytes). */
+export interface CanvasPixels {
+  width: number;
+  height: number;
+  /** pixels with alpha > 0 */
+  opaque: number;
+  /** pixels whose colour differs from the top-left pixel, i.e. not plain background */
+  inked: number;
+  /** distinct RGBA values, counted up to 1024 */
+  distinctColours: number;
+}
+
+export type Rgba = [number, number, number, number];
+
+export interface Workbench {
+  page: Page;
+  /** the folder the workbench has open, on disk (a throwaway copy of sample-workspace/) */
+  workspace: string;
+  /** Saves a screenshot under test/e2e/screenshots/ and returns its path. */
+  shot(label: string): Promise<string>;
+  /** Opens a workspace file by double-clicking it in the Explorer; resolves once its text shows. */
+  openFile(name: string): Promise<void>;
+  /** Runs a command from the palette (F1) by its label, e.g. "Recurrent: Train on Current File". */
+  runCommand(label: string): Promise<void>;
+  /** Whether the palette offers a command with exactly this label. */
+  paletteHas(label: string, timeoutMs?: number): Promise<boolean>;
+  /** The HTML of the visible webview panel (optionally the one whose tab has this title). */
+  webview(title?: string): Promise<FrameLocator>;
+  /** Pixel summary of a canvas inside a webview (or the page). */
+  canvasPixels(frame: FrameLocator | Page, selector: string): Promise<CanvasPixels>;
+  /** One pixel of a canvas, in canvas coordinates. */
+  canvasPixel(frame: FrameLocator | Page, selector: string, x: number, y: number): Promise<Rgba>;
+  /** Moves the mouse over the first occurrence of `text` in the active editor; returns the hover's text. */
+  hover(text: string): Promise<string>;
+  /** Opens the Problems panel and returns each row's text (file rows and marker rows). */
+  problems(): Promise<string[]>;
+  /** Texts of the notification toasts on screen. */
+  notifications(): Promise<string[]>;
+  /** Errors the page logged to its console so far (shown when a test fails). */
+  consoleErrors: string[];
+}
+
+const env = () => e2eEnvironment();
+
+/**
+ * Retries `check` (an assertion, or a function returning a value) until it stops throwing or `timeoutMs`
+ * passes, then throws its last error: for things that appear asynchronously (diagnostics, samples).
+ */
+export async function eventually<T>(check: () => T | Promise<T>, { timeoutMs = 30_000, intervalMs = 250 } = {}): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await check();
+    } catch (e) {
+      if (Date.now() > deadline) throw e;
+      await new Promise((r) => setTimeout(r, intervalMs));
+    }
+  }
+}
+
+const slug = (s: string) => s.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 60);
+
+/** Opens the workbench for one test; `close` ends the browser (code-server is the launcher's). */
+export async function openWorkbench(testName: string): Promise<Workbench & { close(): Promise<void> }> {
+  const { serverUrl, workspace, extensionPath, screenshotsDir } = env();
+  mkdirSync(screenshotsDir, { recursive: true });
+  const browser = await launchBrowser();
+  const { page } = browser;
+  const consoleErrors: string[] = [];
+  page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(m.text().slice(0, 300)); });
+  page.on('pageerror', (e) => consoleErrors.push(`pageerror: ${e.message.slice(0, 300)}`));
+  let shots = 0;
+
+  const shot = async (label: string) => {
+    const file = join(screenshotsDir, `${slug(testName)}--${String(++shots).padStart(2, '0')}-${slug(label)}.png`);
+    await page.screenshot({ path: file });
+    return file;
+  };
+
+  const quickInput = page.locator('.quick-input-widget');
+  const closePalette = async () => {
+    if (await quickInput.isVisible()) await page.keyboard.press('Escape');
+    await quickInput.waitFor({ state: 'hidden' });
+  };
+  /** The palette row for `label`: rows are labelled "<label>" plus, for some, a keybinding or "recently used". */
+  const paletteRow = (label: string): Locator =>
+    page.locator('.quick-input-list .monaco-list-row').filter({ has: page.locator('.label-name', { hasText: exactText(label) }) }).first();
+  const openPalette = async (label: string) => {
+    await closePalette();
+    await page.keyboard.press('F1');
+    const input = quickInput.locator('input');
+    await input.waitFor({ state: 'visible' });
+    await input.fill(`>${label}`);
+  };
+
+  const wb: Workbench & { close(): Promise<void> } = {
+    page,
+    workspace,
+    consoleErrors,
+    shot,
+    async openFile(name) {
+      const row = page.locator('.explorer-folders-view .monaco-list-row', { hasText: exactText(name) });
+      await row.waitFor({ timeout: 60_000 });
+      await row.dblclick();
+      await page.locator('.tabs-container .tab', { hasText: exactText(name) }).waitFor();
+      await page.locator('.monaco-editor .view-lines .view-line').first().waitFor();
+      await shot(`file-${name}`);
+    },
+    async runCommand(label) {
+      await openPalette(label);
+      const row = paletteRow(label);
+      try {
+        await row.waitFor({ timeout: 15_000 });
+      } catch {
+        const offered = await page.locator('.quick-input-list .monaco-list-row .label-name').allInnerTexts();
+        await shot(`palette-missing-${label}`);
+        throw new Error(`expected the palette to offer "${label}", it offered: ${offered.map((s) => `"${s}"`).join(', ') || 'nothing'}`);
+      }
+      await row.click();
+      await quickInput.waitFor({ state: 'hidden' });
+      await shot(`command-${label}`);
+    },
+    async paletteHas(label, timeoutMs = 5_000) {
+      await openPalette(label);
+      const found = await paletteRow(label).waitFor({ timeout: timeoutMs }).then(() => true, () => false);
+      await closePalette();
+      return found;
+    },
+    async webview(title) {
+      if (title) await page.locator('.tabs-container .tab', { hasText: exactText(title) }).click();
+      const host = page.locator('iframe.webview.ready').filter({ visible: true }).first();
+      await host.waitFor({ timeout: 60_000 });
+      const inner = host.contentFrame().frameLocator('#active-frame');
+      await inner.locator('body').waitFor();
+      await shot(`webview-${title ?? 'active'}`);
+      return inner;
+    },
+    async canvasPixels(frame, selector) {
+      return frame.locator(selector).first().evaluate((el) => {
+        const c = el as HTMLCanvasElement;
+        const ctx = c.getContext('2d');
+        if (!ctx) throw new Error(`${el.tagName} has no 2D context`);
+        const { data } = ctx.getImageData(0, 0, c.width, c.height);
+        let opaque = 0;
+        let inked = 0;
+        const colours = new Set<number>();
+        for (let i = 0; i < data.length; i += 4) {
+          if (data[i + 3]! > 0) opaque++;
+          if (data[i] !== data[0] || data[i + 1] !== data[1] || data[i + 2] !== data[2] || data[i + 3] !== data[3]) inked++;
+          if (colours.size < 1024) colours.add(((data[i]! << 24) | (data[i + 1]! << 16) | (data[i + 2]! << 8) | data[i + 3]!) >>> 0);
+        }
+        return { width: c.width, height: c.height, opaque, inked, distinctColours: colours.size };
+      });
+    },
+    async canvasPixel(frame, selector, x, y) {
+      return frame.locator(selector).first().evaluate((el, [px, py]) => {
+        const ctx = (el as HTMLCanvasElement).getContext('2d');
+        if (!ctx) throw new Error(`${el.tagName} has no 2D context`);
+        return Array.from(ctx.getImageData(px!, py!, 1, 1).data) as Rgba;
+      }, [x, y]);
+    },
+    async hover(text) {
+      const lines = page.locator('.monaco-editor .view-lines').filter({ visible: true }).first();
+      // The centre of the text on screen, found through a DOM Range over the editor's rendered text.
+      const box = await lines.evaluate((root, wanted) => {
+        const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+        for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+          const at = (n.textContent ?? '').indexOf(wanted);
+          if (at < 0) continue;
+          const range = document.createRange();
+          range.setStart(n, at);
+          range.setEnd(n, at + wanted.length);
+          const r = range.getBoundingClientRect();
+          return { x: r.x + r.width / 2, y: r.y + r.height / 2 };
+        }
+        return null;
+      }, text);
+      if (!box) throw new Error(`expected "${text}" on screen in the active editor, it is not (scrolled away or not open?)`);
+      await page.mouse.move(box.x, box.y);
+      const hover = page.locator('.monaco-editor .monaco-hover').filter({ visible: true }).first();
+      await hover.waitFor({ timeout: 15_000 });
+      await shot(`hover-${text}`);
+      return hover.innerText();
+    },
+    async problems() {
+      await page.keyboard.press('Control+Shift+M');
+      const panel = page.locator('.markers-panel').filter({ visible: true }).first();
+      await panel.waitFor();
+      await shot('problems');
+      return panel.locator('.monaco-list-row').evaluateAll((rows) => rows.map((r) => r.getAttribute('aria-label') ?? r.textContent ?? ''));
+    },
+    async notifications() {
+      return page.locator('.notification-toast .notification-list-item-message').allInnerTexts();
+    },
+    async close() {
+      await browser.close();
+    },
+  };
+
+  await page.goto(workbenchUrl(serverUrl, { folder: workspace, extensionPath }));
+  await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+  await page.locator('.explorer-folders-view .monaco-list-row').first().waitFor({ timeout: 60_000 });
+  await shot('workbench');
+  return wb;
+}
+
+/** A case-sensitive whole-text matcher for labels (playwright's string hasText is a substring match). */
+function exactText(s: string): RegExp {
+  return new RegExp(`^\\s*${s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s*$`);
+}
+
+/**
+ * One browser test: opens a workbench, runs `body`, and on failure keeps a screenshot and prints the
+ * page's console errors; the browser is closed either way.
+ */
+export function workbenchTest(name: string, body: (wb: Workbench, t: TestContext) => Promise<void>, { timeoutMs = 180_000 } = {}): void {
+  test(name, { timeout: timeoutMs }, async (t) => {
+    const wb = await openWorkbench(name);
+    try {
+      await body(wb, t);
+      await wb.shot('end');
+    } catch (e) {
+      const file = await wb.shot('failure').catch(() => '(screenshot failed)');
+      t.diagnostic(`screenshot at failure: ${file}`);
+      for (const line of wb.consoleErrors.slice(0, 10)) t.diagnostic(`browser console: ${line}`);
+      throw e;
+    } finally {
+      await wb.close();
+    }
+  });
+}
