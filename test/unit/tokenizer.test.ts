@@ -4,7 +4,8 @@ import { test } from 'node:test';
 import { RecurrentError } from '../../src/engine/errors.js';
 import { Tokenizer, UNKNOWN_WORD } from '../../src/engine/tokenizer.js';
 
-const SOTU = readFileSync(new URL('../../../../shared/data/sotu.txt', import.meta.url), 'utf8').slice(0, 20000);
+// A real text that ships with the repository (the 1994 State of the Union address, from ../shared/data/sotu.txt).
+const SOTU = readFileSync(new URL('../../../sample-workspace/state-of-the-union-1994.txt', import.meta.url), 'utf8').slice(0, 20000);
 
 function roundTrip(t: Tokenizer, text: string): void {
   const back = t.decode(t.encode(text));
