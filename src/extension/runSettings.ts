@@ -49,6 +49,7 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'sampling.everySeconds', type: 'number', minimum: 0, maximum: 3600, default: 15, description: 'While training, show a sample on the dashboard this often; 0 = never.' },
   { key: 'maxFileSizeMB', type: 'number', minimum: 0.001, maximum: 4096, default: 50, description: 'Largest text to train on, in MB (millions of characters, roughly); a larger one can be trained on its first part.' },
   { key: 'autosaveIntervalSeconds', type: 'integer', minimum: 0, maximum: 86400, default: 120, description: 'Save a checkpoint into the workspace storage this often while training (and always at the end); 0 = only at the end.' },
+  { key: 'openDashboardOnStart', type: 'boolean', default: true, description: 'Open the dashboard when a run starts.' },
   { key: 'workerMemoryMB', type: 'integer', minimum: 128, maximum: 65536, default: 2048, description: 'Memory limit of a training worker; a run that exceeds it stops with a message, its last checkpoint kept.' },
 ];
 

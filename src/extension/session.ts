@@ -168,14 +168,17 @@ export class Session {
   // ---- control ----------------------------------------------------------------------------------
 
   pause(): void {
+    this.requireWorker();
     if (this.state === 'running') this.send({ type: 'pause' });
   }
 
   resume(): void {
+    this.requireWorker();
     if (this.state === 'paused') this.send({ type: 'resume' });
   }
 
   stop(): void {
+    this.requireWorker();
     if (this.state === 'running' || this.state === 'paused') this.send({ type: 'stop' });
   }
 
@@ -286,12 +289,16 @@ export class Session {
   }
 
   private send(cmd: WithoutVersion<Exclude<WorkerCommand, { type: 'start' }>>): void {
+    this.requireWorker().post({ v: PROTOCOL_VERSION, ...cmd } as WorkerCommand);
+  }
+
+  private requireWorker(): WorkerPort {
     if (!this.worker) {
       throw new RecurrentError(this.state === 'crashed'
         ? `the training worker crashed (${this.crash}); restart the run from its last checkpoint first`
         : 'the run has ended and its worker is gone; load its checkpoint to sample from it again');
     }
-    this.worker.post({ v: PROTOCOL_VERSION, ...cmd } as WorkerCommand);
+    return this.worker;
   }
 
   private receive(e: WorkerEvent): void {

@@ -98,7 +98,7 @@ export class TrainingSession<C = unknown> {
     this.sampleSeed = t.train.seed;
     this.emit({ type: 'started', run: describe(t), resumedFromStep: t.updates });
     const now = this.host.now();
-    this.last = { metrics: now, sample: now, flow: 0, norms: 0, autosave: now };
+    this.last = { metrics: now, sample: now, flow: -Infinity, norms: -Infinity, autosave: now };
     this.queue(async () => {
       this.emit({ type: 'validation', metrics: t.validate(TIMING.validationTokens) });
     });

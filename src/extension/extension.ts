@@ -1,0 +1,73 @@
+// Activation: registers the commands, the dashboard's serializer and the status bar; deactivation saves
+// every live run and ends its worker.
+import * as vscode from 'vscode';
+import { DashboardPanel } from './dashboardPanel.js';
+import { Studio, type SampleOptions, type TrainOptions } from './studio.js';
+
+let studio: Studio | undefined;
+
+/** What the extension offers other extensions and its integration tests. */
+export interface RecurrentApi {
+  runs(): ReturnType<Studio['histories']>;
+  status(runId: string): { state: string; step: number; checkpoint: { path: string; step: number } | null; problem: string | null } | undefined;
+  /** Test-only (not in production mode): make a run's worker fail the way real workers fail. */
+  crashWorker?(runId: string, how: 'throw' | 'exit' | 'oom'): void;
+}
+
+export function activate(context: vscode.ExtensionContext): RecurrentApi {
+  const s = new Studio(context);
+  studio = s;
+  const command = (id: string, f: (...args: never[]) => unknown): void => {
+    context.subscriptions.push(vscode.commands.registerCommand(id, async (...args: never[]) => {
+      try {
+        return await f(...args);
+      } catch (e) {
+        s.report(e);
+        return undefined;
+      }
+    }));
+  };
+  // Menus pass the clicked resource's URI; the palette passes nothing; tests pass an options object.
+  const trainArgs = (a?: vscode.Uri | TrainOptions): TrainOptions => (a instanceof vscode.Uri ? { uri: a } : a ?? {});
+  command('recurrent.trainCurrentFile', (a?: vscode.Uri | TrainOptions) => s.train(false, trainArgs(a)));
+  command('recurrent.trainSelection', (a?: TrainOptions) => s.train(true, trainArgs(a)));
+  command('recurrent.pause', (runId?: string) => s.pause(runId));
+  command('recurrent.resume', (runId?: string) => s.resume(runId));
+  command('recurrent.stop', (runId?: string) => s.stop(runId));
+  command('recurrent.restart', (runId?: string) => s.restart(runId));
+  command('recurrent.sample', (o?: SampleOptions) => s.sample(o));
+  command('recurrent.openDashboard', (runId?: string) => s.openDashboard(runId));
+  command('recurrent.saveCheckpoint', (runId?: string, target?: vscode.Uri) => s.saveCheckpoint(runId, target));
+  command('recurrent.loadCheckpoint', (o?: { runId?: string; uri?: vscode.Uri; textUri?: vscode.Uri }) => s.loadCheckpoint(o));
+  command('recurrent.exportPyTorch', (runId?: string, target?: vscode.Uri) => s.exportPyTorch(runId, target));
+  command('recurrent.showModelInfo', (runId?: string) => s.showModelInfo(runId));
+  command('recurrent.openSampleText', () => s.openSampleText());
+  context.subscriptions.push(s);
+  context.subscriptions.push(vscode.window.registerWebviewPanelSerializer('recurrent.dashboard', {
+    deserializeWebviewPanel: async (panel: vscode.WebviewPanel, state: unknown) => {
+      // After a reload the runs are gone until loaded again; a panel with nothing to show is closed.
+      const id = DashboardPanel.runIdFromState(state);
+      const source = (id && s.sessions.get(id)) || s.sessions.all().at(-1);
+      if (source) DashboardPanel.revive(panel, context.extensionUri, source);
+      else panel.dispose();
+    },
+  }));
+
+  const api: RecurrentApi = {
+    runs: () => s.histories(),
+    status: (runId) => {
+      const x = s.sessions.get(runId);
+      return x && { state: x.status, step: x.latest?.step ?? 0, checkpoint: x.lastCheckpoint, problem: x.problem };
+    },
+  };
+  if (context.extensionMode !== vscode.ExtensionMode.Production) {
+    api.crashWorker = (runId, how) => s.target(runId, () => true, '').crashWorker(how);
+  }
+  return api;
+}
+
+export async function deactivate(): Promise<void> {
+  const s = studio;
+  studio = undefined;
+  await s?.shutdown();
+}

@@ -1,0 +1,53 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { test } from 'node:test';
+import { DEFAULT_TRAIN } from '../../src/engine/config.js';
+import { configurationContribution, parseRunFile, resolveRunSettings, runFileSchema } from '../../src/extension/runSettings.js';
+
+const none = (): undefined => undefined;
+const from = (o: Record<string, unknown>) => (k: string): unknown => o[k];
+
+test('with no settings a run takes the documented defaults', () => {
+  const r = resolveRunSettings(none);
+  assert.equal(r.model.cell, 'lstm');
+  assert.equal(r.train.k1, DEFAULT_TRAIN.k1);
+  assert.equal(r.train.k2, DEFAULT_TRAIN.k2);
+  assert.equal(r.maxFileSizeMB, 50);
+  assert.equal(r.sampling.temperature, 0.8);
+  assert.equal(r.maxSteps, 0);
+});
+
+test('the sequence length sets k1 and k2 unless they are given; maxSteps sets the cosine horizon', () => {
+  assert.deepEqual([resolveRunSettings(from({ 'training.sequenceLength': 100 })).train.k1, resolveRunSettings(from({ 'training.sequenceLength': 100 })).train.k2], [100, 100]);
+  const r = resolveRunSettings(from({ 'training.sequenceLength': 100, 'training.k1': 20, 'training.maxSteps': 500 }));
+  assert.deepEqual([r.train.k1, r.train.k2, r.train.totalSteps], [20, 100, 500]);
+});
+
+test('an invalid setting is named with its full key and range', () => {
+  assert.throws(() => resolveRunSettings(from({ 'model.hiddenSize': 0 })), /^RecurrentError: Setting recurrent\.model\.hiddenSize must be a whole number from 1 to 4096, got 0$/);
+  assert.throws(() => resolveRunSettings(from({ 'training.learningRate': 0 })), /learningRate must be a number greater than 0 and at most 100, got 0/);
+  assert.throws(() => resolveRunSettings(from({ 'model.cell': 'transformer' })), /model\.cell must be one of rnn, lstm, gru, got "transformer"/);
+  assert.throws(() => resolveRunSettings(from({ 'training.k1': 80, 'training.k2': 40 })), /Setting recurrent\.training\.k1: k2 \(40\) must be at least k1 \(80\)/);
+  assert.throws(() => resolveRunSettings(from({ 'model.bidirectional': true })), /bidirectional: bidirectional models see the future/);
+});
+
+test('a .recurrent.json overrides the settings and its mistakes name the file', () => {
+  const path = '/w/.recurrent.json';
+  const r = resolveRunSettings(from({ 'model.cell': 'gru', 'model.hiddenSize': 64 }), { path, json: { model: { hiddenSize: 32 }, training: { learningRate: 0.01 } } });
+  assert.deepEqual([r.model.cell, r.model.hidden, r.train.lr], ['gru', 32, 0.01]);
+  assert.throws(() => resolveRunSettings(none, { path, json: { model: { hidden: 3 } } }), /\/w\/\.recurrent\.json: unknown setting model\.hidden; model takes cell, hiddenSize/);
+  assert.throws(() => resolveRunSettings(none, { path, json: { optimizer: {} } }), /unknown section "optimizer"; the sections are model, training, sampling/);
+  assert.throws(() => resolveRunSettings(none, { path, json: { training: { batchSize: 1.5 } } }), /\/w\/\.recurrent\.json: training\.batchSize must be a whole number from 1 to 4096, got 1\.5/);
+  assert.throws(() => resolveRunSettings(none, { path, json: [] }), /must hold a JSON object/);
+  assert.throws(() => parseRunFile(path, '{"model": '), /\/w\/\.recurrent\.json is not valid JSON/);
+});
+
+test('package.json contributes exactly the settings of the table', () => {
+  const pkg = JSON.parse(readFileSync('package.json', 'utf8'));
+  assert.deepEqual(pkg.contributes.configuration, configurationContribution(), 'package.json is out of date: regenerate contributes.configuration from runSettings.ts');
+});
+
+test('the .recurrent.json schema in media/ matches the table', () => {
+  const schema = JSON.parse(readFileSync('media/recurrent.schema.json', 'utf8'));
+  assert.deepEqual(schema, runFileSchema(), 'media/recurrent.schema.json is out of date: regenerate it from runSettings.ts');
+});

@@ -1,0 +1,206 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { DEFAULT_MODEL, DEFAULT_TRAIN, type ModelConfig, type TrainConfig } from '../../src/engine/config.js';
+import { RecurrentError } from '../../src/engine/errors.js';
+import type { StepMetrics } from '../../src/engine/measurements.js';
+import { PROTOCOL_VERSION, type SamplingRequest, type StartCommand, type WorkerCommand, type WorkerEvent } from '../../src/protocol/messages.js';
+import type { EngineLike, TrainerLike } from '../../src/worker/engineApi.js';
+import { TIMING, TrainingSession } from '../../src/worker/trainingSession.js';
+
+/** A scripted model: each update takes 5 ms of the fake clock, loss falls as 1/(1+step). */
+class FakeTrainer implements TrainerLike<{ step: number }> {
+  readonly modelConfig: ModelConfig = { ...DEFAULT_MODEL, hidden: 4, vocabSize: 3 };
+  readonly tokenizer = { kind: 'char' as const, size: 3 };
+  readonly trainTokens = 90;
+  readonly validationTokens = 10;
+  updates = 0;
+  lr: number | null = null;
+  nanAt = Infinity;
+  constructor(readonly train: TrainConfig, private readonly clock: { t: number }) {}
+  step(): StepMetrics {
+    this.clock.t += 5;
+    const step = ++this.updates;
+    const lossNats = step >= this.nanAt ? NaN : 1 / (1 + step);
+    if (Number.isFinite(lossNats)) this.updates = step; else this.updates = step - 1;
+    return { step, tokens: step * 8, lossNats, bitsPerToken: lossNats / Math.LN2, lr: this.lr ?? this.train.lr, gradNorm: 1, clipped: step % 10 === 0, elapsedMs: this.clock.t, tokensPerSecond: 1000 };
+  }
+  lastClip() { return { step: this.updates, mode: 'norm' as const, normBefore: 9, normAfter: 5, spans: [[0, 4]] as Array<[number, number]> }; }
+  validate() { return { step: this.updates, lossNats: 0.5, bitsPerToken: 0.72, tokens: 10 }; }
+  setLearningRate(lr: number | null) { this.lr = lr; }
+  gradientFlow() { return { step: this.updates, window: 2, fromLast: [Float32Array.of(1, 0.5)], perStep: [Float32Array.of(1, 1)], start: 0 }; }
+  probeGates(text: string) {
+    if (!text) throw new RecurrentError('the probe text is empty; give some text');
+    return { tokens: [...text], layers: [], hidden: 4 };
+  }
+  probeTokenLoss(text: string, k = 3) { return { tokens: [...text], offsets: new Int32Array(0), lossNats: new Float32Array(0), k, topIds: new Int32Array(0), topProbs: new Float32Array(0) }; }
+  tensorNorms() { return [{ name: 'decoder.bias', paramNorm: 1, gradNorm: 0.1 }]; }
+  unigramBits() { return 1.5; }
+  toCheckpoint() { return { step: this.updates }; }
+  async sample(r: SamplingRequest, onToken: (t: string) => void) {
+    let out = '';
+    for (let i = 0; i < r.length; i++) {
+      const c = 'abc'[(r.seed + i) % 3]!;
+      this.clock.t += 1;
+      onToken(c);
+      out += c;
+    }
+    return out;
+  }
+}
+
+function harness(opts: { nanAt?: number } = {}) {
+  const clock = { t: 0 };
+  const saved: Array<{ path: string; step: number }> = [];
+  let trainer: FakeTrainer | null = null;
+  const engine: EngineLike<{ step: number }> = {
+    create: (text, _m, train) => {
+      if (text.length < 2) throw new RecurrentError('the text is too short to train on');
+      trainer = new FakeTrainer(train, clock);
+      if (opts.nanAt) trainer.nanAt = opts.nanAt;
+      return trainer;
+    },
+    resume: (_text, c) => { trainer = new FakeTrainer(DEFAULT_TRAIN, clock); trainer.updates = c.step; return trainer; },
+    readCheckpoint: async () => ({ step: 40 }),
+    writeCheckpoint: async (path, c) => { saved.push({ path, step: c.step }); },
+  };
+  const events: WorkerEvent[] = [];
+  const transfers: ArrayBuffer[][] = [];
+  const session = new TrainingSession(engine, {
+    post: (e, t) => { events.push(e); transfers.push(t); },
+    now: () => clock.t,
+    defer: (f) => setImmediate(f),
+  });
+  const send = (c: Record<string, unknown>): void => session.handle({ v: PROTOCOL_VERSION, ...c } as WorkerCommand);
+  const until = async (pred: () => boolean, what: string): Promise<void> => {
+    for (let i = 0; i < 2000 && !pred(); i++) await new Promise((r) => setImmediate(r));
+    assert.ok(pred(), `timed out waiting for ${what}; events: ${events.map((e) => e.type).join(' ')}`);
+  };
+  return { session, send, events, transfers, saved, clock, until, trainer: () => trainer! };
+}
+
+function start(over: Partial<StartCommand> = {}): Record<string, unknown> {
+  return {
+    type: 'start', text: 'abcabc', model: DEFAULT_MODEL, train: { ...DEFAULT_TRAIN, evalEvery: 50 }, tokenizer: 'char',
+    maxSteps: 0, maxMs: 0, autosaveEveryMs: 0, sampleEveryMs: 0, sampleLength: 5, temperature: 1, ...over,
+  };
+}
+
+const of = <T extends WorkerEvent['type']>(events: WorkerEvent[], type: T) => events.filter((e): e is Extract<WorkerEvent, { type: T }> => e.type === type);
+
+test('a run reports started, trains to maxSteps, and finishes with a final checkpoint', async () => {
+  const h = harness();
+  h.send(start({ maxSteps: 120, autosavePath: '/ckpt/run.safetensors' }));
+  await h.until(() => of(h.events, 'finished').length > 0, 'finished');
+  const started = of(h.events, 'started')[0]!;
+  assert.equal(started.run.vocabSize, 3);
+  assert.equal(started.run.unigramBits, 1.5);
+  assert.ok(started.run.parameterCount > 0, `expected a parameter count, got ${started.run.parameterCount}`);
+  const steps = of(h.events, 'metrics').flatMap((e) => e.metrics.map((m) => m.step));
+  assert.deepEqual(steps, Array.from({ length: 120 }, (_, i) => i + 1), 'expected every update reported once, in order');
+  assert.deepEqual(of(h.events, 'finished')[0], { v: PROTOCOL_VERSION, type: 'finished', step: 120, reason: 'steps' });
+  assert.deepEqual(h.saved.at(-1), { path: '/ckpt/run.safetensors', step: 120 });
+  assert.equal(of(h.events, 'state').at(-1)!.state, 'finished');
+  assert.ok(of(h.events, 'validation').length >= 3, 'expected validation before, at 50 and 100, and at the end');
+  assert.equal(of(h.events, 'clip').flatMap((e) => e.clips).length, 12, 'expected one clip event per clipped update');
+});
+
+test('metrics are batched: a few events a second of fake time, not one per update', async () => {
+  const h = harness();
+  h.send(start({ maxSteps: 1000 }));
+  await h.until(() => of(h.events, 'finished').length > 0, 'finished');
+  // 1000 updates x 5 ms = 5 s of fake time: at most 1000/250 * 5 plus flushes at validation (every 50).
+  const batches = of(h.events, 'metrics').length;
+  const maxBatches = Math.ceil(5000 / TIMING.metricsEveryMs) + 1000 / 50 + 2;
+  assert.ok(batches <= maxBatches, `expected at most ${maxBatches} metrics events, got ${batches}`);
+});
+
+test('gradient flow arrays are transferred as owned copies', async () => {
+  const h = harness();
+  h.send(start({ maxSteps: 30 }));
+  await h.until(() => of(h.events, 'finished').length > 0, 'finished');
+  const i = h.events.findIndex((e) => e.type === 'gradientFlow');
+  assert.ok(i >= 0, 'expected a gradient flow event');
+  assert.equal(h.transfers[i]!.length, 2, 'expected the fromLast and perStep buffers in the transfer list');
+  const j = h.events.findIndex((e) => e.type === 'metrics');
+  assert.equal(h.transfers[j]!.length, 0, 'metrics carry no buffers');
+});
+
+test('pause holds training until resume; stop saves and reports stopped', async () => {
+  const h = harness();
+  h.send(start({ autosavePath: '/c.safetensors' }));
+  await h.until(() => h.trainer()?.updates > 20, 'some updates');
+  h.send({ type: 'pause' });
+  await h.until(() => of(h.events, 'state').at(-1)?.state === 'paused', 'paused');
+  const at = h.trainer().updates;
+  for (let i = 0; i < 50; i++) await new Promise((r) => setImmediate(r));
+  assert.equal(h.trainer().updates, at, `expected no updates while paused, went from ${at} to ${h.trainer().updates}`);
+  h.send({ type: 'resume' });
+  await h.until(() => h.trainer().updates > at + 10, 'training after resume');
+  h.send({ type: 'stop' });
+  await h.until(() => of(h.events, 'finished').length > 0, 'finished');
+  assert.equal(of(h.events, 'finished')[0]!.reason, 'stopped');
+  assert.equal(h.saved.at(-1)!.step, h.trainer().updates);
+});
+
+test('a sample request streams chunks and ends with the whole text, named by its id', async () => {
+  const h = harness();
+  h.send(start({ paused: true }));
+  await h.until(() => of(h.events, 'state').length > 0, 'paused state');
+  h.send({ type: 'sample', id: 7, request: { prime: '', length: 200, temperature: 1, topK: 0, topP: 1, greedy: false, seed: 0 } });
+  await h.until(() => of(h.events, 'sample').length > 0, 'sample');
+  const chunks = of(h.events, 'sampleChunk');
+  assert.ok(chunks.length >= 3, `expected the 200 tokens (1 ms each) in several chunks, got ${chunks.length}`);
+  assert.ok(chunks.every((c) => c.inReplyTo === 7));
+  assert.equal(chunks.at(-1)!.done, true);
+  const sample = of(h.events, 'sample')[0]!;
+  assert.equal(chunks.map((c) => c.text).join(''), sample.text);
+  assert.equal(sample.inReplyTo, 7);
+  assert.equal(h.trainer().updates, 0, 'a run started paused must not train');
+});
+
+test('bad text at start is an input error and nothing starts', async () => {
+  const h = harness();
+  h.send(start({ text: 'a' }));
+  await h.until(() => h.events.length > 0, 'an event');
+  assert.deepEqual(h.events, [{ v: PROTOCOL_VERSION, type: 'error', kind: 'input', message: 'the text is too short to train on' }]);
+});
+
+test('a failing request answers with an error naming its id; training goes on', async () => {
+  const h = harness();
+  h.send(start({ paused: true }));
+  await h.until(() => of(h.events, 'state').length > 0, 'paused state');
+  h.send({ type: 'probeGates', id: 4, text: '' });
+  await h.until(() => of(h.events, 'error').length > 0, 'error');
+  assert.deepEqual(of(h.events, 'error')[0], { v: PROTOCOL_VERSION, type: 'error', kind: 'input', message: 'the probe text is empty; give some text', inReplyTo: 4 });
+  h.send({ type: 'probeGates', id: 5, text: 'ab' });
+  await h.until(() => of(h.events, 'gates').length > 0, 'gates');
+  assert.equal(of(h.events, 'gates')[0]!.inReplyTo, 5);
+});
+
+test('a non-finite loss stops the run with the step and no checkpoint over the last good one', async () => {
+  const h = harness({ nanAt: 33 });
+  h.send(start({ autosavePath: '/c.safetensors' }));
+  await h.until(() => of(h.events, 'finished').length > 0, 'finished');
+  const err = of(h.events, 'error')[0]!;
+  assert.equal(err.kind, 'nonFinite');
+  assert.equal(err.step, 33);
+  assert.match(err.message, /loss became NaN at update 33/);
+  assert.equal(of(h.events, 'finished')[0]!.reason, 'nonFinite');
+  assert.deepEqual(h.saved, [], 'expected no checkpoint written after the loss went non-finite');
+});
+
+test('resume continues from the checkpoint step and says so', async () => {
+  const h = harness();
+  h.send(start({ resumeFrom: '/c.safetensors', maxSteps: 5 }));
+  await h.until(() => of(h.events, 'finished').length > 0, 'finished');
+  assert.equal(of(h.events, 'started')[0]!.resumedFromStep, 40);
+  assert.equal(of(h.events, 'finished')[0]!.step, 45, 'maxSteps counts the updates of this session');
+});
+
+test('set changes the learning rate of the trainer', async () => {
+  const h = harness();
+  h.send(start({ paused: true }));
+  await h.until(() => of(h.events, 'state').length > 0, 'paused state');
+  h.send({ type: 'set', lr: 0.5 });
+  assert.equal(h.trainer().lr, 0.5);
+});
