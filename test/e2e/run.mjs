@@ -3,7 +3,7 @@
 // Runs the browser suites (out/e2e/*.test.mjs, node's test runner) against one code-server started for
 // them on a free 127.0.0.1 port, serving a throwaway copy of sample-workspace/ with the extension loaded
 // from this folder; code-server is stopped afterwards even if a suite fails or the run is interrupted.
-// Screenshots land in test/e2e/screenshots/ (cleared first).
+// Screenshots land in test/e2e/screenshots/ (the previous run's workbench shots are removed first).
 //
 // usage: node test/e2e/run.mjs [suite files...]   (after the extension and out/e2e are built)
 import { spawn } from 'node:child_process';
@@ -30,8 +30,9 @@ async function main() {
   if (!existsSync(join(root, 'dist', 'extension.cjs'))) throw new Error('dist/extension.cjs is missing: run npm run build first');
   if (!existsSync(chromiumPath)) throw new Error(`no Chromium at ${chromiumPath}: apt-get install chromium (or set RECURRENT_CHROMIUM)`);
   setup();
-  rmSync(screenshotsDir, { recursive: true, force: true });
   mkdirSync(screenshotsDir, { recursive: true });
+  // last run's workbench shots go ("<test>--NN-<view>.png"); other suites' pictures in the folder stay
+  for (const f of readdirSync(screenshotsDir)) if (/--\d\d-.*\.png$/.test(f)) rmSync(join(screenshotsDir, f));
   const t0 = Date.now();
   const workspace = copyWorkspace(join(root, 'sample-workspace'));
   const server = await startCodeServer({ workspace });
@@ -51,7 +52,7 @@ async function main() {
       });
       child.once('exit', (c, signal) => resolveCode(c ?? (signal ? 1 : 0)));
     });
-    const shots = readdirSync(screenshotsDir).length;
+    const shots = readdirSync(screenshotsDir).filter((f) => /--\d\d-.*\.png$/.test(f)).length;
     say(`${code === 0 ? 'passed' : 'FAILED'} in ${((Date.now() - t0) / 1000).toFixed(1)} s; ${shots} screenshot(s) in ${screenshotsDir}`);
     return code;
   } finally {

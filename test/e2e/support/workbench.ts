@@ -31,8 +31,8 @@ export interface Workbench {
   workspace: string;
   /** Saves a screenshot under test/e2e/screenshots/ and returns its path. */
   shot(label: string): Promise<string>;
-  /** Opens a workspace file by double-clicking it in the Explorer; resolves once its text shows. */
-  openFile(name: string): Promise<void>;
+  /** Opens a workspace file ('a.txt', 'folder/b.json') from the Explorer; resolves once its text shows. */
+  openFile(path: string): Promise<void>;
   /** Runs a command from the palette (F1) by its label, e.g. "Recurrent: Train on Current File". */
   runCommand(label: string): Promise<void>;
   /** Whether the palette offers a command with exactly this label. */
@@ -111,10 +111,19 @@ export async function openWorkbench(testName: string): Promise<Workbench & { clo
     workspace,
     consoleErrors,
     shot,
-    async openFile(name) {
-      const row = page.locator('.explorer-folders-view .monaco-list-row', { hasText: exactText(name) });
-      await row.waitFor({ timeout: 60_000 });
-      await row.dblclick();
+    async openFile(path) {
+      // expand each folder on the way (rows are named by their last path segment), then open the file
+      const segments = path.split('/');
+      for (const [i, segment] of segments.entries()) {
+        const row = page.locator('.explorer-folders-view .monaco-list-row', { hasText: exactText(segment) }).first();
+        await row.waitFor({ timeout: 60_000 });
+        if (i < segments.length - 1) {
+          if ((await row.getAttribute('aria-expanded')) !== 'true') await row.click();
+        } else {
+          await row.dblclick();
+        }
+      }
+      const name = segments.at(-1)!;
       await page.locator('.tabs-container .tab', { hasText: exactText(name) }).waitFor();
       await page.locator('.monaco-editor .view-lines .view-line').first().waitFor();
       await shot(`file-${name}`);

@@ -1,0 +1,283 @@
+// The built dashboard (dist/webview.js + dist/webview.css) in a real headless Chromium, served on
+// loopback as the very page the panel serves (same HTML and content security policy), with a stand-in
+// for VS Code's acquireVsCodeApi, fed a recorded session: an LSTM run opened late, with an RNN and a
+// GRU run on the same file to compare. Checks that every view draws (canvas pixels, legends, axis
+// titles, heatmaps), that controls post the right messages, that nothing breaks the CSP or reaches
+// beyond loopback, and saves a screenshot of each view in test/e2e/screenshots/.
+// Needs no code-server: `npm run build && node test/e2e/build.mjs && node --test out/e2e/dashboard.test.mjs`.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
+import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { AddressInfo } from 'node:net';
+import type { Page } from 'playwright-core';
+import { launchBrowser } from '../../scripts/vscode/browser.mjs';
+import { dashboardHtml } from '../../src/extension/dashboardHtml.js';
+import { session, toJson } from '../unit/support/syntheticSession.js';
+
+const root = process.cwd();
+const shotsDir = process.env.RECURRENT_SCREENSHOTS ?? join(root, 'test', 'e2e', 'screenshots');
+const NONCE = 'dGVzdC1ub25jZS0xMjM0NTY3OA';
+
+// VS Code's Dark Modern theme sets these (and more) on the webview's <html>; the dashboard reads them.
+const DARK: Record<string, string> = {
+  '--vscode-foreground': '#cccccc', '--vscode-editor-background': '#1f1f1f', '--vscode-descriptionForeground': '#9d9d9d',
+  '--vscode-editorWidget-border': '#454545', '--vscode-button-background': '#0078d4', '--vscode-button-foreground': '#ffffff',
+  '--vscode-button-secondaryBackground': '#313131', '--vscode-button-secondaryForeground': '#cccccc', '--vscode-focusBorder': '#0078d4',
+  '--vscode-input-background': '#313131', '--vscode-input-foreground': '#cccccc', '--vscode-dropdown-background': '#313131',
+  '--vscode-dropdown-foreground': '#cccccc', '--vscode-charts-blue': '#3794ff', '--vscode-charts-orange': '#d18616',
+  '--vscode-charts-green': '#89d185', '--vscode-charts-purple': '#b180d7', '--vscode-charts-yellow': '#cca700', '--vscode-charts-red': '#f14c4c',
+  '--vscode-errorForeground': '#f85149', '--vscode-font-family': 'sans-serif', '--vscode-font-size': '13px', '--vscode-editor-font-family': 'monospace',
+};
+const LIGHT: Record<string, string> = {
+  ...DARK, '--vscode-foreground': '#3b3b3b', '--vscode-editor-background': '#ffffff', '--vscode-descriptionForeground': '#717171',
+  '--vscode-editorWidget-border': '#c8c8c8', '--vscode-button-secondaryBackground': '#e5e5e5', '--vscode-button-secondaryForeground': '#3b3b3b',
+  '--vscode-input-background': '#ffffff', '--vscode-input-foreground': '#3b3b3b', '--vscode-dropdown-background': '#ffffff', '--vscode-dropdown-foreground': '#3b3b3b',
+  '--vscode-charts-blue': '#1a85ff', '--vscode-charts-orange': '#d18616', '--vscode-charts-green': '#388a34',
+};
+
+/** Stands in for VS Code: records posted messages and CSP violations, keeps state, applies a theme. */
+const prelude = `
+  window.__posted = []; window.__csp = []; window.__state = null;
+  document.addEventListener('securitypolicyviolation', (e) => window.__csp.push(e.violatedDirective + ' ' + e.blockedURI));
+  window.acquireVsCodeApi = () => ({
+    postMessage: (m) => window.__posted.push(JSON.parse(JSON.stringify(m))),
+    getState: () => window.__state,
+    setState: (s) => { window.__state = JSON.parse(JSON.stringify(s)); },
+  });
+  window.__theme = (vars, cls) => {
+    for (const [k, v] of Object.entries(vars)) document.documentElement.style.setProperty(k, v);
+    document.body.className = cls;
+  };
+  document.body.className = 'vscode-dark';
+  for (const [k, v] of Object.entries(${JSON.stringify(DARK)})) document.documentElement.style.setProperty(k, v);
+`;
+
+let server: Server;
+let base = '';
+let browser: Awaited<ReturnType<typeof launchBrowser>>;
+let page: Page;
+const consoleErrors: string[] = [];
+
+before(async () => {
+  for (const f of ['webview.js', 'webview.css']) {
+    if (!existsSync(join(root, 'dist', f))) throw new Error(`dist/${f} is missing: run npm run build first`);
+  }
+  mkdirSync(shotsDir, { recursive: true });
+  server = createServer((req, res) => {
+    const url = req.url ?? '/';
+    if (url === '/') {
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+      res.end(dashboardHtml({ scriptUri: `${base}/dist/webview.js`, styleUri: `${base}/dist/webview.css`, cspSource: base, nonce: NONCE, preludeScript: prelude }));
+      return;
+    }
+    const m = /^\/dist\/(webview\.(js|css))$/.exec(url);
+    if (m) {
+      res.writeHead(200, { 'content-type': m[2] === 'js' ? 'text/javascript' : 'text/css' });
+      res.end(readFileSync(join(root, 'dist', m[1]!)));
+      return;
+    }
+    res.writeHead(404).end();
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  browser = await launchBrowser({ viewport: { width: 1100, height: 820 } });
+  page = browser.page;
+  page.on('console', (msg) => { if (msg.type() === 'error') consoleErrors.push(msg.text()); });
+  page.on('pageerror', (e) => consoleErrors.push(String(e)));
+  await page.goto(base);
+  await page.waitForFunction(() => (window as unknown as { __posted: Array<{ type: string }> }).__posted.some((m) => m.type === 'ready'));
+  // The recorded session, as JSON (typed arrays as arrays), posted the way VS Code delivers messages.
+  const messages = session(1200, 300).map((m) => toJson(m));
+  await page.evaluate((ms) => { for (const m of ms) window.postMessage(JSON.parse(m), '*'); }, messages);
+});
+
+after(async () => {
+  await browser?.close();
+  await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
+});
+
+/** Counts canvas pixels that differ from the corner pixel (the background). */
+async function inked(selector: string, index = 0): Promise<{ inked: number; total: number }> {
+  return page.locator(selector).nth(index).evaluate((c: HTMLCanvasElement) => {
+    const ctx = c.getContext('2d')!;
+    const d = ctx.getImageData(0, 0, c.width, c.height).data;
+    let n = 0;
+    for (let i = 0; i < d.length; i += 4) if (d[i] !== d[0] || d[i + 1] !== d[1] || d[i + 2] !== d[2] || d[i + 3] !== d[3]) n++;
+    return { inked: n, total: d.length / 4 };
+  });
+}
+
+/** Waits for the next throttled redraw (<= 100 ms + a frame) after `action`, by the page's draw counter. */
+async function redrawAfter(action: () => Promise<unknown>): Promise<void> {
+  const before = await page.evaluate(() => Number(document.body.dataset['draws'] ?? 0));
+  await action();
+  await page.waitForFunction((b) => Number(document.body.dataset['draws'] ?? 0) > b, before, { timeout: 10_000 });
+}
+
+async function showTab(name: string): Promise<void> {
+  await redrawAfter(() => page.locator(`[role=tab][data-tab=${name}]`).click());
+  assert.equal(await page.locator(`#panel-${name}`).isHidden(), false, `panel ${name} shown`);
+}
+
+async function chart(name: RegExp): Promise<{ name: string; legend: string[]; axes: string[]; points: number }> {
+  const all = await page.evaluate(() => (window as unknown as { dashboard: { charts: () => Array<{ name: string; legend: string[]; axes: string[]; points: number }> } }).dashboard.charts());
+  const c = all.find((x) => name.test(x.name));
+  assert.ok(c, `expected a chart named ${name}, got ${all.map((x) => x.name).join(' | ')}`);
+  return c!;
+}
+
+async function shot(name: string): Promise<void> {
+  await page.screenshot({ path: join(shotsDir, `dashboard-${name}.png`), fullPage: false });
+}
+
+test('the header shows the run config, progress and training buttons', async () => {
+  const header = await page.locator('header').innerText();
+  assert.match(header, /LSTM 32×2/, `header names the run: ${header}`);
+  assert.match(header, /parameters/);
+  assert.match(header, /step\s*:?\s*1500/, `header shows the last step: ${header}`);
+  assert.match(header, /chars\/second/);
+  assert.equal(await page.getByRole('button', { name: 'Pause' }).isEnabled(), true);
+  assert.equal(await page.getByRole('button', { name: 'Resume' }).isEnabled(), false, 'resume is off while running');
+});
+
+test('Loss view draws training, validation, clipped steps, learning rate and the unigram-entropy line', async () => {
+  await showTab('loss');
+  const c = await chart(/Training and validation loss/);
+  for (const want of [/training loss \(raw\)/, /training loss \(smoothed/, /validation loss/, /clipped updates/, /unigram entropy/, /learning rate/]) {
+    assert.ok(c.legend.some((l) => want.test(l)), `legend should have ${want}, got ${JSON.stringify(c.legend)}`);
+  }
+  assert.ok(c.axes.includes('bits per token') && c.axes.includes('learning rate'), `axis titles: ${JSON.stringify(c.axes)}`);
+  const px = await inked('#panel-loss canvas');
+  assert.ok(px.inked > px.total * 0.02, `loss chart should be drawn, ${px.inked} of ${px.total} pixels inked`);
+  await shot('loss');
+});
+
+test('Loss view switches to nats and a log scale and wall time', async () => {
+  await page.getByLabel('Units').selectOption('nats');
+  await page.getByLabel('Scale').first().selectOption('log');
+  await redrawAfter(() => page.getByLabel('X axis').selectOption('time'));
+  const c = await chart(/Training and validation loss/);
+  assert.ok(c.axes.includes('nats per token') && c.axes.includes('elapsed time (s)'), `nats against wall time: ${JSON.stringify(c.axes)}`);
+  await shot('loss-nats-log-time');
+  await page.getByLabel('Units').selectOption('bits');
+  await page.getByLabel('Scale').first().selectOption('linear');
+  await redrawAfter(() => page.getByLabel('X axis').selectOption('step'));
+});
+
+test('Gradient norm view draws the norm, clipped updates and the clip threshold', async () => {
+  await showTab('gradNorm');
+  const c = await chart(/gradient norm/i);
+  assert.ok(c.legend.some((l) => /clip threshold 5/.test(l)), `legend: ${JSON.stringify(c.legend)}`);
+  assert.ok(c.legend.some((l) => /clipped updates \(\d+\)/.test(l)));
+  const px = await inked('#panel-gradNorm canvas');
+  assert.ok(px.inked > px.total * 0.02, `gradient norm chart drawn: ${px.inked}/${px.total}`);
+  await shot('gradient-norm');
+});
+
+test('Samples view lists samples newest first and Sample now posts a sample request', async () => {
+  await showTab('samples');
+  const first = await page.locator('.sample').first().innerText();
+  assert.match(first, /step 1500/, `newest sample first: ${first}`);
+  await page.getByLabel('Prompt').fill('The ');
+  await page.getByRole('button', { name: 'Sample now' }).click();
+  const posted = await page.evaluate(() => (window as unknown as { __posted: Array<Record<string, unknown>> }).__posted);
+  const req = posted.find((m) => m['type'] === 'sample');
+  assert.deepEqual(req, { type: 'sample', prime: 'The ', temperature: 0.8, length: 200, v: 1 }, `posted ${JSON.stringify(posted)}`);
+  await shot('samples');
+});
+
+test('Gates view draws a heatmap per LSTM gate with saturation, and hover names character, unit and value', async () => {
+  await showTab('gates');
+  const canvases = page.locator('#panel-gates canvas.heatmap');
+  assert.equal(await canvases.count(), 6, 'i, f, g, o, c and h');
+  for (let i = 0; i < 6; i++) {
+    const px = await inked('#panel-gates canvas.heatmap', i);
+    assert.ok(px.inked > px.total * 0.3, `heatmap ${i} drawn: ${px.inked}/${px.total}`);
+  }
+  const sat = await page.locator('.saturation').innerText();
+  assert.match(sat, /forget gate f\s+\d+%/, `saturation summary: ${sat}`);
+  const label = await canvases.nth(1).getAttribute('aria-label');
+  assert.match(label ?? '', /forget gate f, layer 1: 32 units by 52 characters, \d+% saturated/);
+  const box = (await canvases.nth(1).boundingBox())!;
+  await page.mouse.move(box.x + 40 + 5, box.y + 5);
+  const readout = await page.locator('#panel-gates .readout').nth(1).innerText();
+  assert.match(readout, /character "M" \(position 0\) · unit 0 · f = [\d.]+/, `hover readout: ${readout}`);
+  await canvases.nth(1).focus();
+  await page.keyboard.press('ArrowRight');
+  await page.keyboard.press('ArrowDown');
+  assert.match(await page.locator('#panel-gates .readout').nth(1).innerText(), /position 1\) · unit 1 ·/, 'arrow keys move the cursor');
+  await shot('gates');
+});
+
+test('Gradient flow view shows the LSTM reaching further back than the RNN, and the per-step heatmap', async () => {
+  await showTab('flow');
+  const c = await chart(/steps earlier/);
+  assert.ok(c.legend.some((l) => /LSTM 32×2.*this run.*layer 1/.test(l)) && c.legend.some((l) => /RNN 32×2.*layer 2/.test(l)), `legend: ${JSON.stringify(c.legend)}`);
+  const reach = await page.locator('.reach li').allInnerTexts();
+  const steps = (re: RegExp): number => {
+    const line = reach.find((l) => re.test(l)) ?? '';
+    const m = /reaches back (?:more than )?(\d+) steps/.exec(line);
+    assert.ok(m, `a reach line for ${re}: ${JSON.stringify(reach)}`);
+    return Number(m![1]);
+  };
+  const lstm = steps(/^LSTM/);
+  const rnn = steps(/^RNN/);
+  assert.ok(lstm > 3 * rnn, `LSTM reach ${lstm} should be far beyond RNN reach ${rnn}`);
+  const px = await inked('#panel-flow canvas', 0);
+  assert.ok(px.inked > px.total * 0.02, `flow chart drawn: ${px.inked}/${px.total}`);
+  const hm = await inked('#panel-flow canvas.heatmap');
+  assert.ok(hm.inked > hm.total * 0.3, `per-step heatmap drawn: ${hm.inked}/${hm.total}`);
+  await shot('gradient-flow');
+});
+
+test('Compare runs overlays every run and tabulates loss at a common step', async () => {
+  await showTab('compare');
+  const c = await chart(/earlier runs/);
+  assert.equal(c.legend.length, 3, `three runs: ${JSON.stringify(c.legend)}`);
+  const rows = await page.locator('table.compare tbody tr').allInnerTexts();
+  const lossOf = (re: RegExp): number => Number(/\t([\d.]+) (?:bits|nats)\t/.exec(rows.find((r) => re.test(r)) ?? '')?.[1]);
+  assert.ok(lossOf(/^LSTM/) < lossOf(/^RNN/), `LSTM loss at the common step should be lower than the RNN's: ${JSON.stringify(rows)}`);
+  await shot('compare');
+});
+
+test('keyboard: arrow keys move between tabs', async () => {
+  await page.locator('[role=tab][data-tab=compare]').focus();
+  await page.keyboard.press('ArrowLeft');
+  assert.equal(await page.locator('[role=tab][aria-selected=true]').getAttribute('data-tab'), 'flow');
+  await page.keyboard.press('End');
+  assert.equal(await page.locator('[role=tab][aria-selected=true]').getAttribute('data-tab'), 'compare');
+});
+
+test('live events after opening update the view, and pause posts a pause command', async () => {
+  await showTab('loss');
+  const before = (await chart(/Training and validation loss/)).points;
+  const more = session(1500, 100).slice(1).map((m) => toJson(m));
+  await page.evaluate((ms) => { for (const m of ms) window.postMessage(JSON.parse(m), '*'); }, more);
+  await page.waitForFunction((b) => (window as unknown as { dashboard: { charts: () => Array<{ points: number }> } }).dashboard.charts()[0]!.points > b, before);
+  await page.getByRole('button', { name: 'Pause' }).click();
+  const posted = await page.evaluate(() => (window as unknown as { __posted: Array<{ type: string }> }).__posted.map((m) => m.type));
+  assert.ok(posted.includes('pause'), `posted ${JSON.stringify(posted)}`);
+});
+
+test('the light theme redraws with its colours', async () => {
+  await page.evaluate((vars) => (window as unknown as { __theme: (v: Record<string, string>, c: string) => void }).__theme(vars, 'vscode-light'), LIGHT);
+  await showTab('gates');
+  const bg = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+  assert.equal(bg, 'rgb(255, 255, 255)');
+  await shot('gates-light');
+  await showTab('loss');
+  await shot('loss-light');
+});
+
+test('nothing broke the content security policy, logged an error or left loopback, and state was saved', async () => {
+  const csp = await page.evaluate(() => (window as unknown as { __csp: string[] }).__csp);
+  assert.deepEqual(csp, [], `CSP violations: ${JSON.stringify(csp)}`);
+  assert.deepEqual(consoleErrors, [], `console errors: ${JSON.stringify(consoleErrors)}`);
+  assert.deepEqual(browser.blocked, [], `requests beyond loopback: ${JSON.stringify(browser.blocked)}`);
+  const state = await page.evaluate(() => (window as unknown as { __state: Record<string, unknown> }).__state);
+  assert.equal(state['runId'], 'lstm-1');
+  assert.equal(state['tab'], 'loss');
+  assert.ok(readdirSync(shotsDir).some((f) => f.startsWith('dashboard-')), 'screenshots saved');
+});
