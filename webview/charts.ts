@@ -8,6 +8,7 @@ import {
 import type { Theme } from './theme.js';
 import type { AxisScale } from './model/units.js';
 import { h } from './dom.js';
+import { formatValue } from './model/format.js';
 
 Chart.register(LineController, LineElement, PointElement, LinearScale, LogarithmicScale, Legend, Tooltip);
 
@@ -16,6 +17,19 @@ export type LineDataset = ChartDataset<'line', Pt[]>;
 export type LineChart = Chart<'line', Pt[]>;
 
 export interface AxisSpec { title: string; scale: AxisScale; min?: number; max?: number }
+
+const charts: LineChart[] = [];
+
+/** What each chart shows (its name, legend entries and axis titles), for tests and accessibility checks. */
+export function describeCharts(): Array<{ name: string; legend: string[]; axes: string[]; datasets: number; points: number }> {
+  return charts.map((c) => ({
+    name: c.canvas.getAttribute('aria-label') ?? '',
+    legend: (c.legend?.legendItems ?? []).map((i) => i.text),
+    axes: Object.values(c.scales).filter((s) => s.options.display !== false).map((s) => String((s.options as { title?: { text?: unknown } }).title?.text ?? '')),
+    datasets: c.data.datasets.length,
+    points: c.data.datasets.reduce((n, d) => n + d.data.length, 0),
+  }));
+}
 
 /** A chart inside a sized box, with an accessible name and a short description for screen readers. */
 export function createChart(
@@ -48,6 +62,7 @@ export function createChart(
       },
     },
   });
+  charts.push(chart);
   return { chart, canvas, box };
 }
 
@@ -76,10 +91,18 @@ export function configure(chart: LineChart, theme: Theme, axes: Record<string, A
     s['max'] = spec.max;
     s.title = { display: true, text: spec.title, color: theme.foreground } as never;
     s.grid = { ...(s.grid ?? {}), color: theme.grid };
-    s.ticks = { ...(s.ticks ?? {}), color: theme.muted };
+    // A log axis labels only its decades (1e-6 ... 1), as short numbers; a linear one keeps Chart.js's ticks.
+    s.ticks = { ...(s.ticks ?? {}), color: theme.muted, callback: spec.scale === 'log' ? decadeLabel : undefined };
   }
   const legend = chart.options.plugins?.legend;
   if (legend?.labels) legend.labels.color = theme.foreground;
+}
+
+function decadeLabel(value: number | string): string {
+  const v = Number(value);
+  const e = Math.log10(v);
+  if (!(v > 0) || Math.abs(e - Math.round(e)) > 1e-9) return '';
+  return Math.abs(e) <= 3 ? formatValue(v) : `1e${Math.round(e)}`;
 }
 
 /** A horizontal line across [x0, x1] as a two-point dataset. */

@@ -14,6 +14,8 @@ export interface HeatmapData {
   range: ValueRange;
   colLabels: string[];
   rowTitle: string;
+  /** The label drawn beside row `r` (every few rows when they are thin). */
+  rowLabel: (r: number) => string;
   /** One line describing cell (row, col), for the hover readout. */
   describe: (row: number, col: number, value: number) => string;
 }
@@ -30,7 +32,7 @@ export class Heatmap {
   private cursor: [number, number] = [0, 0];
   private geometry = { cellW: 1, cellH: 1, width: 0, height: 0 };
 
-  constructor(name: string, private readonly maxHeight = 220) {
+  constructor(name: string, private readonly maxHeight = 220, private readonly maxCell = 8) {
     this.canvas = h('canvas', { class: 'heatmap', tabindex: 0, role: 'img', 'aria-label': name });
     this.readout = h('div', { class: 'readout', 'aria-live': 'polite' }, '\u00a0');
     this.element = h('div', { class: 'heatmap-box' }, this.canvas, this.readout);
@@ -60,7 +62,7 @@ export class Heatmap {
       return;
     }
     const cellW = Math.max(1, (cssWidth - GUTTER_LEFT) / d.cols);
-    const cellH = Math.max(1, Math.min(8, Math.floor(this.maxHeight / d.rows)));
+    const cellH = Math.max(1, Math.min(this.maxCell, Math.floor(this.maxHeight / d.rows)));
     const cssHeight = cellH * d.rows + GUTTER_BOTTOM;
     const dpr = window.devicePixelRatio || 1;
     this.canvas.width = Math.round(cssWidth * dpr);
@@ -86,7 +88,7 @@ export class Heatmap {
     ctx.textBaseline = 'middle';
     ctx.textAlign = 'right';
     const rowStep = Math.max(1, Math.ceil(12 / cellH));
-    for (let r = 0; r < d.rows; r += rowStep) ctx.fillText(String(r), GUTTER_LEFT - 4, r * cellH + cellH / 2);
+    for (let r = 0; r < d.rows; r += rowStep) ctx.fillText(d.rowLabel(r), GUTTER_LEFT - 4, r * cellH + cellH / 2);
     ctx.textAlign = 'center';
     ctx.textBaseline = 'top';
     const colStep = Math.max(1, Math.ceil(8 / cellW));

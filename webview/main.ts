@@ -7,6 +7,7 @@ import { h } from './dom.js';
 import { Host, type TabName } from './vscodeApi.js';
 import { readTheme, watchTheme, type Theme } from './theme.js';
 import { RedrawScheduler } from './scheduler.js';
+import { describeCharts } from './charts.js';
 import { HeaderView } from './views/header.js';
 import { LossView } from './views/loss.js';
 import { GradNormView } from './views/gradNorm.js';
@@ -76,7 +77,8 @@ function start(): void {
       document.body.dataset['draws'] = String(scheduler.draws + 1);
     },
   );
-  (window as unknown as { dashboard: unknown }).dashboard = { model, scheduler };
+  // For the browser test and for debugging from the webview's developer tools.
+  (window as unknown as { dashboard: unknown }).dashboard = { model, scheduler, charts: describeCharts };
 
   window.addEventListener('message', (e: MessageEvent<ToWebview>) => {
     scheduler.mark(model.receive(e.data));

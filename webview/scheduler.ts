@@ -16,6 +16,14 @@ export class RedrawScheduler {
     private readonly intervalMs = 100,
   ) {}
 
+  /** True while a redraw of a visible view is scheduled or owed: tests wait for this to clear. */
+  busy(): boolean {
+    if (this.timer !== null) return true;
+    const shown = this.visible();
+    for (const v of this.pending) if (shown.has(v)) return true;
+    return false;
+  }
+
   mark(views: Iterable<ViewName>): void {
     for (const v of views) this.pending.add(v);
     this.schedule();

@@ -90,7 +90,11 @@ before(async () => {
   await page.waitForFunction(() => (window as unknown as { __posted: Array<{ type: string }> }).__posted.some((m) => m.type === 'ready'));
   // The recorded session, as JSON (typed arrays as arrays), posted the way VS Code delivers messages.
   const messages = session(1200, 300).map((m) => toJson(m));
-  await page.evaluate((ms) => { for (const m of ms) window.postMessage(JSON.parse(m), '*'); }, messages);
+  // postMessage delivers asynchronously: wait until the model has the last step, then for the redraw.
+  await redrawAfter(async () => {
+    await page.evaluate((ms) => { for (const m of ms) window.postMessage(JSON.parse(m), '*'); }, messages);
+    await page.waitForFunction(() => (window as unknown as { dashboard: { model: { current: { last: { step: number } | null } | null } } }).dashboard.model.current?.last?.step === 1500);
+  });
 });
 
 after(async () => {
@@ -109,11 +113,10 @@ async function inked(selector: string, index = 0): Promise<{ inked: number; tota
   });
 }
 
-/** Waits for the next throttled redraw (<= 100 ms + a frame) after `action`, by the page's draw counter. */
+/** Runs `action`, then waits until the throttled redraw it caused (<= 100 ms + a frame) has happened. */
 async function redrawAfter(action: () => Promise<unknown>): Promise<void> {
-  const before = await page.evaluate(() => Number(document.body.dataset['draws'] ?? 0));
   await action();
-  await page.waitForFunction((b) => Number(document.body.dataset['draws'] ?? 0) > b, before, { timeout: 10_000 });
+  await page.waitForFunction(() => !(window as unknown as { dashboard: { scheduler: { busy(): boolean } } }).dashboard.scheduler.busy(), undefined, { timeout: 10_000 });
 }
 
 async function showTab(name: string): Promise<void> {
@@ -155,14 +158,14 @@ test('Loss view draws training, validation, clipped steps, learning rate and the
 });
 
 test('Loss view switches to nats and a log scale and wall time', async () => {
-  await page.getByLabel('Units').selectOption('nats');
-  await page.getByLabel('Scale').first().selectOption('log');
+  await redrawAfter(() => page.getByLabel('Units').selectOption('nats'));
+  await redrawAfter(() => page.getByLabel('Scale').first().selectOption('log'));
   await redrawAfter(() => page.getByLabel('X axis').selectOption('time'));
   const c = await chart(/Training and validation loss/);
   assert.ok(c.axes.includes('nats per token') && c.axes.includes('elapsed time (s)'), `nats against wall time: ${JSON.stringify(c.axes)}`);
   await shot('loss-nats-log-time');
-  await page.getByLabel('Units').selectOption('bits');
-  await page.getByLabel('Scale').first().selectOption('linear');
+  await redrawAfter(() => page.getByLabel('Units').selectOption('bits'));
+  await redrawAfter(() => page.getByLabel('Scale').first().selectOption('linear'));
   await redrawAfter(() => page.getByLabel('X axis').selectOption('step'));
 });
 

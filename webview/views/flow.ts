@@ -30,7 +30,7 @@ export class FlowView implements View {
       { title: 'k (steps back in time)', scale: 'linear' }, { title: '|dL_T / dh_(T-k)|', scale: 'log' }, null,
       (item) => `${String(item.dataset.label)}: k = ${item.parsed.x}, ${formatValue(item.parsed.y ?? NaN)}`).chart;
     this.heatmapCaption = h('figcaption', {});
-    this.heatmap = new Heatmap('Gradient norm per step and layer for the summed loss', 160);
+    this.heatmap = new Heatmap('Gradient norm per step and layer for the summed loss', 160, 22);
     this.element.append(h('figure', { class: 'gate' }, this.heatmapCaption, this.heatmap.element));
   }
 
@@ -70,7 +70,7 @@ export class FlowView implements View {
     fill(this.reach, ...(lines.length > 0 ? lines : [h('li', { class: 'empty' }, 'No gradient-flow probe yet: it arrives during training.')]));
     this.chart.data.datasets = datasets;
     configure(this.chart, theme, {
-      x: { title: 'k: steps back in time from the last step T of the window', scale: 'linear' },
+      x: { title: 'k: steps back in time from the last step T of the window', scale: 'linear', min: 0, ...(maxK > 0 ? { max: maxK } : {}) },
       y: { title: ui.flowNormalised ? '|dL_T/dh_(T-k)| relative to k = 0' : '|dL_T/dh_(T-k)|', scale: 'log' },
     });
     this.chart.update('none');
@@ -90,7 +90,7 @@ export class FlowView implements View {
     fill(this.heatmapCaption, h('strong', {}, '|dL/dh_t| for the loss summed over the window'), ` · rows: layers 1–${L}, columns: t = 0…${W - 1} (tokens ${f.start}… of the text) · log colour `,
       colourKey(range, theme, formatValue(range.lo), formatValue(range.hi)));
     this.heatmap.set({
-      values, rows: L, cols: W, range, colLabels: Array.from({ length: W }, (_, t) => (t % 8 === 0 ? String(t) : '')), rowTitle: 'layer',
+      values, rows: L, cols: W, range, colLabels: Array.from({ length: W }, (_, t) => (t % 8 === 0 ? String(t) : '')), rowTitle: 'layer', rowLabel: (r) => `L${r + 1}`,
       describe: (r, c, v) => `layer ${r + 1} · t = ${c} · |dL/dh_t| = ${formatValue(v)}`,
     }, theme);
   }

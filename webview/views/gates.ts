@@ -82,7 +82,7 @@ export class GatesView implements View {
         h('figcaption', {}, h('strong', {}, GATE_INFO[g.name].title), s ? ` · ${pct(s.total)} saturated` : '', ' ', colourKey(range, theme, lo, hi)),
         hm.element));
       hm.set({
-        values: unitsByTime(g.data, T, H), rows: H, cols: T, range, colLabels: labels, rowTitle: 'unit',
+        values: unitsByTime(g.data, T, H), rows: H, cols: T, range, colLabels: labels, rowTitle: 'unit', rowLabel: String,
         describe: (r, c, v) => `character ${JSON.stringify(probe.tokens[c] ?? '')} (position ${c}) · unit ${r} · ${g.name} = ${formatValue(v)}`,
       }, theme);
     }
