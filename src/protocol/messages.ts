@@ -6,6 +6,7 @@ import type { ModelConfig, TrainConfig, TokenizerKind } from '../engine/config.j
 import type {
   ClipEvent, GateProbe, GradientFlow, StepMetrics, TensorNorms, TokenLossProbe, ValidationMetrics,
 } from '../engine/measurements.js';
+import type { GradientReachProbe } from '../engine/gradientReach.js';
 
 export const PROTOCOL_VERSION = 1;
 
@@ -57,11 +58,22 @@ export interface ErrorEvent {
   inReplyTo?: number;
 }
 export interface FinishedEvent { type: 'finished'; step: number; reason: 'steps' | 'time' | 'stopped' | 'nonFinite' }
+// -- editor (issue 6, src/extension/editor): one probe for what the editor shows over a text, the
+//    training windows' token offsets located in the text, and updates whose gradient norm spiked.
+/** Per-token loss and top-k, gradient reach and gate saturation of one text; reach is null when the engine cannot measure it. */
+export interface EditorProbe { tokenLoss: TokenLossProbe; reach: GradientReachProbe | null }
+export interface EditorProbeEvent { type: 'editorProbe'; probe: EditorProbe; step: number; inReplyTo: number }
+/** UTF-16 [start, end) in the training text of each token span asked for, flat; -1 where a span is out of the text. */
+export interface TokenLocationsEvent { type: 'tokenLocations'; offsets: number[]; inReplyTo: number }
+/** Unclipped updates (clipping off) whose norm spiked: the windows that produced them, as a clip event would give. */
+export interface GradientSpikeEvent { type: 'gradientSpike'; spikes: ClipEvent[] }
+// -- end editor
 
 export type WorkerEvent = { v: typeof PROTOCOL_VERSION } & (
   | StartedEvent | MetricsEvent | ValidationEvent | ClipEventMessage | SampleEvent | SampleChunkEvent
   | GradientFlowEvent | GatesEvent | TokenLossEvent | NormsEvent | StateEvent | CheckpointSavedEvent
   | ErrorEvent | FinishedEvent
+  | EditorProbeEvent | TokenLocationsEvent | GradientSpikeEvent
 );
 
 // ---- extension -> worker -------------------------------------------------------------------------
@@ -99,10 +111,16 @@ export interface ProbeTokenLossCommand { type: 'probeTokenLoss'; id: number; tex
 export interface SaveCommand { type: 'save'; id: number; path: string }
 /** Test-only: make the worker fail the way real workers fail, so recovery can be tested. */
 export interface CrashCommand { type: 'crash'; how: 'throw' | 'exit' | 'oom' }
+// -- editor (issue 6)
+export interface ProbeEditorCommand { type: 'probeEditor'; id: number; text: string; k: number }
+/** Token spans [start, end) of the training text, flat, to be located in UTF-16 offsets. */
+export interface LocateTokensCommand { type: 'locateTokens'; id: number; spans: number[] }
+// -- end editor
 
 export type WorkerCommand = { v: typeof PROTOCOL_VERSION } & (
   | StartCommand | PauseCommand | ResumeCommand | StopCommand | SetCommand | SampleCommand
   | ProbeGatesCommand | ProbeTokenLossCommand | SaveCommand | CrashCommand
+  | ProbeEditorCommand | LocateTokensCommand
 );
 
 // ---- extension -> dashboard webview --------------------------------------------------------------

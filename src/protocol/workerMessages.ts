@@ -22,6 +22,10 @@ const EVENT_SHAPES: Record<WorkerEvent['type'], Shape> = {
   checkpointSaved: { path: 'string', step: 'number', inReplyTo: 'number?' },
   error: { message: 'string', kind: 'string', step: 'number?', inReplyTo: 'number?' },
   finished: { step: 'number', reason: 'string' },
+  // editor (issue 6)
+  editorProbe: { probe: 'object', step: 'number', inReplyTo: 'number' },
+  tokenLocations: { offsets: 'object', inReplyTo: 'number' },
+  gradientSpike: { spikes: 'object' },
 };
 
 const COMMAND_SHAPES: Record<WorkerCommand['type'], Shape> = {
@@ -39,6 +43,9 @@ const COMMAND_SHAPES: Record<WorkerCommand['type'], Shape> = {
   probeTokenLoss: { id: 'number', text: 'string', k: 'number' },
   save: { id: 'number', path: 'string' },
   crash: { how: 'string' },
+  // editor (issue 6)
+  probeEditor: { id: 'number', text: 'string', k: 'number' },
+  locateTokens: { id: 'number', spans: 'object' },
 };
 
 const ENUMS: Record<string, Record<string, readonly string[]>> = {

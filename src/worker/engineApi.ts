@@ -5,6 +5,7 @@ import type {
   ClipEvent, GateProbe, GradientFlow, StepMetrics, TensorNorms, TokenLossProbe, ValidationMetrics,
 } from '../engine/measurements.js';
 import type { SamplingRequest } from '../protocol/messages.js';
+import type { GradientReachProbe } from '../engine/gradientReach.js';
 
 export interface TrainerLike<C = unknown> {
   readonly modelConfig: ModelConfig;
@@ -26,6 +27,14 @@ export interface TrainerLike<C = unknown> {
   toCheckpoint(): C;
   /** Generates from the current weights; `onToken` sees each token's text as it comes. */
   sample(request: SamplingRequest, onToken: (text: string) => void): Promise<string>;
+  // -- editor (issue 6): optional, the editor shows less without them
+  /** Gradient reach and gate saturation per token of `text` (engine/gradientReach.ts). */
+  probeGradientReach?(text: string): GradientReachProbe;
+  /** [N+1] UTF-16 start of each token of `text`, then its length. */
+  tokenOffsets?(text: string): Int32Array;
+  /** Token spans [start, end) of the training text read by the last update, one per stream. */
+  lastWindows?(): Array<[number, number]>;
+  // -- end editor
 }
 
 export interface EngineLike<C = unknown> {

@@ -9,6 +9,7 @@ import {
 } from '../protocol/messages.js';
 import type { EngineLike, TrainerLike } from './engineApi.js';
 import { transferablesOf, type Transfer } from './transfer.js';
+import { EditorProbes } from './editorProbes.js';
 
 /** Everything the session needs from the outside world; worker.ts passes the real ones. */
 export interface SessionHost {
@@ -47,6 +48,7 @@ export class TrainingSession<C = unknown> {
   private clips: ClipEvent[] = [];
   private last = { metrics: 0, sample: 0, flow: 0, norms: 0, autosave: 0 };
   private sampleSeed = 1;
+  private readonly editor = new EditorProbes(() => this.start?.text ?? ''); // issue 6
 
   constructor(private readonly engine: EngineLike<C>, private readonly host: SessionHost) {}
 
@@ -74,6 +76,15 @@ export class TrainingSession<C = unknown> {
         await this.engine.writeCheckpoint(cmd.path, t.toCheckpoint());
         this.emit({ type: 'checkpointSaved', path: cmd.path, step: t.updates, inReplyTo: cmd.id });
       }, cmd.id); return;
+      // -- editor (issue 6)
+      case 'probeEditor': this.queue(async () => {
+        const t = this.need();
+        this.emit({ type: 'editorProbe', probe: this.editor.probe(t, cmd.text, cmd.k), step: t.updates, inReplyTo: cmd.id });
+      }, cmd.id); return;
+      case 'locateTokens': this.queue(async () => {
+        this.emit({ type: 'tokenLocations', offsets: this.editor.locate(this.need(), cmd.spans), inReplyTo: cmd.id });
+      }, cmd.id); return;
+      // -- end editor
       case 'crash': return; // handled by worker.ts, which knows the thread's memory limit
     }
   }
@@ -147,6 +158,8 @@ export class TrainingSession<C = unknown> {
     const sliceEnd = this.host.now() + TIMING.sliceMs;
     while (this.state === 'running') {
       const m = t.step();
+      const spike = this.editor.watch(t, m); // issue 6: where an unclipped or non-finite update came from
+      if (spike) this.emit({ type: 'gradientSpike', spikes: [spike] });
       if (!Number.isFinite(m.lossNats)) {
         this.flushMetrics();
         this.emit({

@@ -7,7 +7,7 @@ import type { WorkerEvent } from '../protocol/messages.js';
 export type Transfer = ArrayBuffer[];
 
 /** Events whose payload holds typed arrays; the rest are small and cloned. */
-const CARRIES_ARRAYS = new Set<WorkerEvent['type']>(['gradientFlow', 'gates', 'tokenLoss']);
+const CARRIES_ARRAYS = new Set<WorkerEvent['type']>(['gradientFlow', 'gates', 'tokenLoss', 'editorProbe']);
 
 /** Replaces every typed array in the event by an owned copy and returns the buffers to transfer. */
 export function transferablesOf(event: WorkerEvent): Transfer {

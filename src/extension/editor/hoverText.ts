@@ -1,0 +1,83 @@
+// What the hover says about one position: the model's five best guesses for it, the loss of the actual
+// token in bits, the gradient that reaches it from the end of its training window, and which gates are
+// pinned there. Plain Markdown built from plain data, so the unit tests read it without VS Code.
+import type { CellKind } from '../../engine/config.js';
+import type { GateName } from '../../engine/measurements.js';
+import { natsToBits } from './heatScale.js';
+
+/** A gate counts as saturated at a position when at least this share of its units is pinned. */
+export const SATURATED_SHARE = 0.5;
+
+export interface HoverFacts {
+  token: string;
+  /** -ln p(token | text before it), nats; null for the first token, which nothing predicts. */
+  lossNats: number | null;
+  top: Array<{ token: string; prob: number }>;
+  /** Gradient reach at this position, per layer, or null when the run's engine cannot measure it. */
+  reach: { norms: number[]; stepsToEnd: number; window: number } | null;
+  /** Share of pinned units per gate and layer (empty for a vanilla RNN). */
+  gates: Array<{ gate: GateName; layer: number; share: number }>;
+  cell: CellKind;
+  step: number;
+}
+
+/** A token as the user can read it: whitespace and control characters made visible. */
+export function showToken(token: string): string {
+  const shown = token
+    .replace(/\r\n/g, '\u21b5')
+    .replace(/[\r\n]/g, '\u21b5')
+    .replace(/\t/g, '\u21e5')
+    .replace(/ /g, '\u2423')
+    // eslint-disable-next-line no-control-regex
+    .replace(/[\u0000-\u001f\u007f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return shown.length ? shown : '\u2205';
+}
+
+/** Markdown code span that survives backticks in the token. */
+function code(s: string): string {
+  const ticks = s.includes('`') ? '``' : '`';
+  const pad = s.startsWith('`') || s.endsWith('`') ? ' ' : '';
+  return `${ticks}${pad}${s}${pad}${ticks}`;
+}
+
+function percent(p: number): string {
+  const x = p * 100;
+  return x >= 10 ? `${x.toFixed(0)}%` : x >= 1 ? `${x.toFixed(1)}%` : `${x.toPrecision(2)}%`;
+}
+
+function norm(x: number): string {
+  return x === 0 ? '0' : x >= 1e-2 && x < 1e4 ? x.toPrecision(3) : x.toExponential(2);
+}
+
+export function hoverMarkdown(f: HoverFacts): string {
+  const lines: string[] = [];
+  lines.push(`**Recurrent Studio** \u2014 ${code(showToken(f.token))} at update ${f.step}`);
+  lines.push('');
+  if (f.lossNats === null) {
+    lines.push('First token: nothing before it to predict it from.');
+  } else {
+    const bits = natsToBits(f.lossNats);
+    lines.push(`Loss of the actual token: **${Number.isFinite(bits) ? bits.toFixed(2) : String(bits)} bits** (p = ${percent(Math.exp(-f.lossNats))})`);
+    lines.push('');
+    lines.push('| model\'s top guesses | p |');
+    lines.push('| --- | ---: |');
+    for (const t of f.top) {
+      const mark = t.token === f.token ? ' \u2713' : '';
+      lines.push(`| ${code(showToken(t.token)).replace(/\|/g, '\\|')}${mark} | ${percent(t.prob)} |`);
+    }
+  }
+  lines.push('');
+  if (f.reach) {
+    const per = f.reach.norms.length > 1 ? ` (layers ${f.reach.norms.map(norm).join(', ')})` : '';
+    const top = f.reach.norms.length ? f.reach.norms[0]! : 0;
+    lines.push(`Gradient reaching here from the end of its ${f.reach.window}-step window, ${f.reach.stepsToEnd} steps later: **${norm(top)}**${per}`);
+  }
+  if (f.cell !== 'rnn') {
+    const pinned = f.gates.filter((g) => g.share >= SATURATED_SHARE).sort((a, b) => b.share - a.share);
+    lines.push('');
+    lines.push(pinned.length
+      ? `Saturated gates: ${pinned.map((g) => `${g.gate} ${percent(g.share)} of units${f.gates.some((x) => x.layer > 0) ? ` (layer ${g.layer})` : ''}`).join(', ')}`
+      : 'No gate saturated here.');
+  }
+  return lines.join('\n');
+}
