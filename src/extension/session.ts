@@ -5,7 +5,7 @@
 import { RecurrentError } from '../engine/errors.js';
 import type { StepMetrics } from '../engine/measurements.js';
 import {
-  PROTOCOL_VERSION, type FromWebview, type RunDescription, type RunHistory, type SamplingRequest, type StartCommand,
+  PROTOCOL_VERSION, type EditorProbe, type FromWebview, type RunDescription, type RunHistory, type SamplingRequest, type StartCommand,
   type WorkerCommand, type WorkerEvent,
 } from '../protocol/messages.js';
 import { RequestTable } from '../protocol/requests.js';
@@ -226,6 +226,26 @@ export class Session {
     this.send({ type: 'probeTokenLoss', id, text, k });
     return reply;
   }
+
+  // -- editor (issue 6, src/extension/editor)
+  /** Per-token loss and top-k, gradient reach and gate saturation of `text`, computed in the worker. */
+  async probeEditor(text: string, k: number): Promise<{ probe: EditorProbe; step: number }> {
+    const { id, reply } = this.requests.open((e) => e.type === 'editorProbe');
+    this.send({ type: 'probeEditor', id, text, k });
+    const e = await reply;
+    if (e.type !== 'editorProbe') throw new Error('unexpected reply to probeEditor');
+    return { probe: e.probe, step: e.step };
+  }
+
+  /** UTF-16 offsets in the training text of token spans [a, b) (flat pairs); -1 for spans outside it. */
+  async locateTokens(spans: number[]): Promise<number[]> {
+    const { id, reply } = this.requests.open((e) => e.type === 'tokenLocations');
+    this.send({ type: 'locateTokens', id, spans });
+    const e = await reply;
+    if (e.type !== 'tokenLocations') throw new Error('unexpected reply to locateTokens');
+    return e.offsets;
+  }
+  // -- end editor
 
   /** Test-only: make the worker fail as real workers fail. */
   crashWorker(how: 'throw' | 'exit' | 'oom'): void {
