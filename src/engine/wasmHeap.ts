@@ -1,0 +1,67 @@
+// Float32 buffers carved out of one WebAssembly.Memory, so the SIMD kernels can address every
+// parameter, gradient and activation of a model by pointer. Buffers are handed out by bumping an
+// offset while the model and its trainer are built, and never freed one by one: the heap lives as
+// long as the model. The memory is shared, so growing it while buffers are still being handed out
+// does not detach the views already given (a plain memory's buffer would be detached by grow()).
+import { createWasmMemory, instantiateWasmKernels, WASM_MAX_PAGES, WASM_PAGE_BYTES, type WasmKernels, type WasmMemory } from './wasmKernels.js';
+
+/** 16 bytes: every buffer starts on an f32x4 boundary. */
+const ALIGN = 16;
+
+/** Which heap's kernels run on a buffer: every ArrayBuffer a heap's views live on maps to it. */
+const heapOfBuffer = new WeakMap<ArrayBufferLike, WasmHeap>();
+
+export class WasmHeap {
+  readonly kernels: WasmKernels;
+  private readonly memory: WasmMemory;
+  /** Next free byte; byte 0 is never handed out, so a pointer of 0 means nothing. */
+  private top = ALIGN;
+  private pages: number;
+
+  private constructor(memory: WasmMemory, pages: number) {
+    this.memory = memory;
+    this.pages = pages;
+    this.kernels = instantiateWasmKernels(memory);
+    heapOfBuffer.set(memory.buffer, this);
+  }
+
+  /** A heap with room for `floats` floats before it must grow, or null where wasm kernels cannot run. */
+  static create(floats = 0): WasmHeap | null {
+    const pages = Math.max(1, Math.ceil((floats * 4 + ALIGN * 64) / WASM_PAGE_BYTES));
+    const memory = createWasmMemory(pages);
+    return memory === null ? null : new WasmHeap(memory, pages);
+  }
+
+  /** The heap whose memory `view` lives in, if any. */
+  static of(view: ArrayBufferView): WasmHeap | undefined {
+    return heapOfBuffer.get(view.buffer);
+  }
+
+  /** A zeroed Float32Array of n floats inside the memory. */
+  floats(n: number): Float32Array {
+    if (!Number.isSafeInteger(n) || n < 0) throw new Error(`wasm heap: cannot allocate ${n} floats`);
+    const start = this.top;
+    const end = start + n * 4;
+    if (end > this.pages * WASM_PAGE_BYTES) {
+      const need = Math.ceil(end / WASM_PAGE_BYTES);
+      // Grow at least by half again, so a model built from many small buffers grows a few times only.
+      const want = Math.min(WASM_MAX_PAGES, Math.max(need, Math.ceil(this.pages * 1.5)));
+      if (need > WASM_MAX_PAGES) throw new Error(`wasm heap: ${end} bytes exceed WebAssembly's 4 GiB`);
+      this.memory.grow(want - this.pages);
+      this.pages = want;
+      // A shared memory gives a new SharedArrayBuffer object after growing, over the same bytes.
+      heapOfBuffer.set(this.memory.buffer, this);
+    }
+    this.top = Math.ceil(end / ALIGN) * ALIGN;
+    // Fresh pages are zero, and bytes below `top` are never handed out twice.
+    return new Float32Array(this.memory.buffer, start, n);
+  }
+
+  get usedBytes(): number {
+    return this.top;
+  }
+
+  get reservedBytes(): number {
+    return this.pages * WASM_PAGE_BYTES;
+  }
+}

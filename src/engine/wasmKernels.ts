@@ -1,0 +1,86 @@
+// Loads the WebAssembly SIMD kernels (wasm/matmul.ts, embedded by scripts/build-wasm.mjs) on a given
+// memory. The module is compiled once per process and instantiated once per memory, so each arena
+// gets kernels bound to its own memory. Everything here runs in the extension host, Node workers and
+// browsers alike; where WebAssembly SIMD or shared memory is missing, `wasmKernelsAvailable()` says
+// so and the engine keeps the reference kernels.
+import { MATMUL_WASM_BASE64 } from './wasmBinary.js';
+
+// The engine compiles without the DOM library, which is where TypeScript declares WebAssembly; this is
+// the part of it we use.
+interface WasmMemory {
+  readonly buffer: ArrayBufferLike;
+  grow(pages: number): number;
+}
+interface WasmModule { readonly __brand?: 'module' }
+interface WasmInstance { readonly exports: Record<string, unknown> }
+declare const WebAssembly: {
+  Memory: new (d: { initial: number; maximum: number; shared: boolean }) => WasmMemory;
+  Module: new (bytes: Uint8Array) => WasmModule;
+  Instance: new (m: WasmModule, imports: Record<string, Record<string, unknown>>) => WasmInstance;
+  validate(bytes: Uint8Array): boolean;
+};
+declare function atob(s: string): string;
+
+export type { WasmMemory };
+
+/** Byte addresses in the memory; `accumulate` is 0 or 1. Shapes as in kernels.ts. */
+type Product = (c: number, a: number, b: number, M: number, N: number, K: number, accumulate: number) => void;
+
+export interface WasmKernels {
+  readonly memory: WasmMemory;
+  /** C[M,N] (+)= A[M,K] · B[N,K]^T. */
+  readonly matmulABt: Product;
+  /** C[M,K] (+)= A[M,N] · B[N,K]. */
+  readonly matmulAB: Product;
+  /** C[N,K] (+)= A[M,N]^T · B[M,K]. */
+  readonly matmulAtB: Product;
+}
+
+export const WASM_PAGE_BYTES = 65536;
+/** The most pages the module accepts (4 GiB); a shared memory must declare its maximum. */
+export const WASM_MAX_PAGES = 65536;
+
+let compiled: WasmModule | null | undefined;
+
+function wasmModule(): WasmModule | null {
+  if (compiled !== undefined) return compiled;
+  compiled = null;
+  try {
+    if (typeof WebAssembly !== 'object' || typeof SharedArrayBuffer !== 'function') return null;
+    const bytes = Uint8Array.from(atob(MATMUL_WASM_BASE64), (ch) => ch.charCodeAt(0));
+    // validate() is false where SIMD or threads (shared memory) is not supported.
+    if (!WebAssembly.validate(bytes)) return null;
+    compiled = new WebAssembly.Module(bytes);
+  } catch {
+    compiled = null;
+  }
+  return compiled;
+}
+
+/** Whether this runtime can run the fast kernels (WebAssembly SIMD and shared memory). */
+export function wasmKernelsAvailable(): boolean {
+  return wasmModule() !== null;
+}
+
+/** A new shared memory of `pages` pages that may grow to WASM_MAX_PAGES, or null where unsupported. */
+export function createWasmMemory(pages: number): WasmMemory | null {
+  if (wasmModule() === null) return null;
+  try {
+    return new WebAssembly.Memory({ initial: pages, maximum: WASM_MAX_PAGES, shared: true });
+  } catch {
+    return null;
+  }
+}
+
+/** The kernels bound to `memory` (one made by createWasmMemory). */
+export function instantiateWasmKernels(memory: WasmMemory): WasmKernels {
+  const m = wasmModule();
+  if (m === null) throw new Error('WebAssembly SIMD kernels are not available in this runtime');
+  const e = new WebAssembly.Instance(m, { env: { memory } }).exports;
+  return {
+    memory,
+    matmulABt: e.matmulABt as Product,
+    matmulAB: e.matmulAB as Product,
+    matmulAtB: e.matmulAtB as Product,
+  };
+}

@@ -1,0 +1,133 @@
+// The WebAssembly SIMD products equal the reference products of kernels.ts within float32 rounding,
+// on many shapes (odd sizes, sizes around the register blocks and cache tiles, one row, one column),
+// at unaligned offsets, with and without accumulation; and the backend switch falls back to the
+// reference wherever a buffer is not in a wasm heap.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import * as backend from '../../src/engine/backend.js';
+import * as reference from '../../src/engine/kernels.js';
+import { Rng } from '../../src/engine/rng.js';
+import { WasmHeap } from '../../src/engine/wasmHeap.js';
+import { wasmKernelsAvailable } from '../../src/engine/wasmKernels.js';
+
+type Kind = 'ABt' | 'AB' | 'AtB';
+
+/** Operand lengths of each product: C, A, B for sizes M, N, K as the kernels name them. */
+function sizes(kind: Kind, M: number, N: number, K: number): [number, number, number] {
+  if (kind === 'ABt') return [M * N, M * K, N * K];
+  if (kind === 'AB') return [M * K, M * N, N * K];
+  return [N * K, M * N, M * K];
+}
+
+/** Terms summed into each element of C: the bound on rounding grows with it. */
+function terms(kind: Kind, M: number, N: number, K: number): number {
+  return kind === 'ABt' ? K : kind === 'AB' ? N : M;
+}
+
+const heap = WasmHeap.create();
+const skip = heap === null ? 'WebAssembly SIMD with shared memory is not available here' : false;
+
+function compare(kind: Kind, M: number, N: number, K: number, accumulate: boolean, rng: Rng): void {
+  const h = heap!;
+  const [nc, na, nb] = sizes(kind, M, N, K);
+  // Odd offsets put the operands off the 16-byte boundaries the heap aligns to.
+  const oc = rng.int(3), oa = rng.int(3), ob = rng.int(3);
+  const C = h.floats(nc + oc), A = h.floats(na + oa), B = h.floats(nb + ob);
+  for (const X of [C, A, B]) for (let i = 0; i < X.length; i++) X[i] = rng.uniform(-1, 1);
+  const before = Float32Array.from(C);
+  const want = Float32Array.from(C);
+  reference[`matmul${kind}`](want, oc, A, oa, B, ob, M, N, K, accumulate);
+  backend[`matmul${kind}`](C, oc, A, oa, B, ob, M, N, K, accumulate);
+  // |C| <= sum |a||b| (+ |C before|): the worst case of summing `terms` float32 products is
+  // (terms + 2) u times that, u = 2^-24 (the reference itself sums in double and rounds once).
+  const absA = Float64Array.from(A, Math.abs), absB = Float64Array.from(B, Math.abs);
+  const mag = new Float64Array(nc + oc);
+  reference[`matmul${kind}`](mag, oc, absA, oa, absB, ob, M, N, K, false);
+  const u = 2 ** -24;
+  const n = terms(kind, M, N, K);
+  for (let i = 0; i < oc; i++) assert.equal(C[i], before[i], `${kind} wrote before its output at ${i}`);
+  for (let i = oc; i < nc + oc; i++) {
+    const bound = (n + 2) * u * (mag[i]! + (accumulate ? Math.abs(before[i]!) : 0)) + 1e-30;
+    const err = Math.abs(C[i]! - want[i]!);
+    if (!(err <= bound)) {
+      assert.fail(`${kind} M=${M} N=${N} K=${K} accumulate=${accumulate}: element ${i - oc} expected ${want[i]} (reference), got ${C[i]}; error ${err} > bound ${bound}`);
+    }
+  }
+}
+
+test('wasm products equal the reference within float32 rounding on edge shapes', { skip }, () => {
+  const rng = new Rng(7);
+  const edge = [1, 2, 3, 4, 5, 7, 8, 9, 12, 15, 16, 17];
+  for (const kind of ['ABt', 'AB', 'AtB'] as const) {
+    for (const M of edge) for (const N of [1, 3, 4, 8, 9, 13]) for (const K of [1, 4, 5, 8, 11, 17]) {
+      compare(kind, M, N, K, rng.next() < 0.5, rng);
+    }
+  }
+});
+
+test('wasm products equal the reference across the cache tiles (sizes past 64 and 128)', { skip }, () => {
+  const rng = new Rng(11);
+  const shapes: Array<[number, number, number]> = [
+    [65, 33, 70], [130, 9, 131], [3, 259, 129], [129, 5, 257], [32, 512, 128], [1, 100, 100], [200, 89, 64], [66, 130, 3],
+  ];
+  for (const kind of ['ABt', 'AB', 'AtB'] as const) {
+    for (const [M, N, K] of shapes) for (const acc of [false, true]) compare(kind, M, N, K, acc, rng);
+  }
+});
+
+test('wasm products equal the reference on random shapes', { skip }, () => {
+  const rng = new Rng(3);
+  for (let t = 0; t < 60; t++) {
+    const kind = (['ABt', 'AB', 'AtB'] as const)[t % 3]!;
+    compare(kind, 1 + rng.int(70), 1 + rng.int(70), 1 + rng.int(70), rng.next() < 0.5, rng);
+  }
+});
+
+test('a product with an empty reduction sets C to zero, or leaves it when accumulating', { skip }, () => {
+  const h = heap!;
+  for (const kind of ['AB', 'AtB'] as const) {
+    const C = h.floats(12).fill(5);
+    const A = h.floats(4), B = h.floats(4);
+    // AB with N = 0 and AtB with M = 0 sum nothing.
+    if (kind === 'AB') backend.matmulAB(C, 0, A, 0, B, 0, 3, 0, 4, true);
+    else backend.matmulAtB(C, 0, A, 0, B, 0, 0, 3, 4, true);
+    assert.deepEqual([...C], Array(12).fill(5), `${kind} accumulating an empty sum changed C`);
+    if (kind === 'AB') backend.matmulAB(C, 0, A, 0, B, 0, 3, 0, 4, false);
+    else backend.matmulAtB(C, 0, A, 0, B, 0, 0, 3, 4, false);
+    assert.deepEqual([...C], Array(12).fill(0), `${kind} storing an empty sum left C non-zero`);
+  }
+});
+
+test('heap views stay valid and in use by the kernels after the memory grows', { skip }, () => {
+  const h = WasmHeap.create(16)!;
+  const A = h.floats(4).fill(1), B = h.floats(4).fill(2);
+  const before = h.reservedBytes;
+  const big = h.floats(1 << 20); // 4 MiB: forces the memory to grow
+  assert.ok(h.reservedBytes > before, `expected the heap to grow past ${before} bytes, it has ${h.reservedBytes}`);
+  assert.equal(big[big.length - 1], 0, 'fresh floats must be zero');
+  const C = h.floats(1);
+  backend.matmulABt(C, 0, A, 0, B, 0, 1, 1, 4, false);
+  assert.equal(C[0], 8, `expected A·B = 8 through views made before and after growth, got ${C[0]}`);
+  assert.ok(WasmHeap.of(A) === h && WasmHeap.of(C) === h, 'views from before and after growth must map to the same heap');
+});
+
+test('products on Float64Array or ordinary buffers run the reference kernels', () => {
+  const A = Float64Array.from([1, 2, 3, 4]), B = Float64Array.from([0.1, 0.2, 0.3, 0.4]);
+  const C = new Float64Array(1);
+  backend.matmulABt(C, 0, A, 0, B, 0, 1, 1, 4, false);
+  assert.equal(C[0], 1 * 0.1 + 2 * 0.2 + 3 * 0.3 + 4 * 0.4, `expected the double-precision reference sum, got ${C[0]}`);
+  const C32 = new Float32Array(1);
+  backend.matmulABt(C32, 0, Float32Array.from(A), 0, Float32Array.from(B), 0, 1, 1, 4, false);
+  assert.equal(C32[0], Math.fround(3), `expected fround(3) from the reference on plain Float32Arrays, got ${C32[0]}`);
+});
+
+test('the backend reports wasm on Node 20, and reference when switched off', () => {
+  assert.equal(wasmKernelsAvailable(), true, 'Node 20 has WebAssembly SIMD and shared memory; the kernels must load');
+  assert.equal(backend.kernelBackend(), 'wasm');
+  backend.setKernelBackend('reference');
+  try {
+    assert.equal(backend.kernelBackend(), 'reference');
+  } finally {
+    backend.setKernelBackend('wasm');
+  }
+});

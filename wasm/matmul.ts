@@ -1,0 +1,244 @@
+// WebAssembly SIMD matrix products (AssemblyScript), the fast twins of src/engine/kernels.ts: same
+// three products, same [out, in] weight layout, arguments are byte addresses in the one memory the
+// engine's arena lives in. Sums are kept in float32 lanes (f32x4), so results equal the reference
+// (which sums in double) within float32 rounding of a K-term sum.
+//
+// Two register-blocked cores:
+//  - dot form, for C = A B^T (rows of both run along the reduction): a 2x4 block of C as eight f32x4
+//    partial sums along k, reduced across lanes once at the end;
+//  - broadcast form, for C = A B and C = A^T B (B's rows run along C's columns): a 4x8 block of C as
+//    eight f32x4 accumulators, each step one splat of an A element times two vectors of B.
+// Eight accumulators plus the operands fit the 16 vector registers of x86-64 without spilling.
+// Loops are tiled so the operand panels that are re-read stay in L1/L2.
+
+const F: usize = 4; // bytes per float
+
+// Dot form tile: rows of A re-read for every 4-row panel of B.
+const DOT_ROWS_TILE: i32 = 64;
+// Broadcast form tiles: reduction steps per pass, and C rows per pass.
+const P_TILE: i32 = 128;
+const I_TILE: i32 = 128;
+
+@inline function hsum(v: v128): f32 {
+  const s = f32x4.add(v, v128.shuffle<f32>(v, v, 2, 3, 0, 1));
+  return f32x4.extract_lane(f32x4.add(s, v128.shuffle<f32>(s, s, 1, 0, 3, 2)), 0);
+}
+
+@inline function put(p: usize, v: f32, accumulate: bool): void {
+  store<f32>(p, accumulate ? load<f32>(p) + v : v);
+}
+
+/** Sum over k < K of a[k] * b[k], both contiguous. */
+@inline function dot1(a: usize, b: usize, K: i32): f32 {
+  let s = f32x4.splat(0);
+  let k = 0;
+  for (; k + 4 <= K; k += 4) s = f32x4.add(s, f32x4.mul(v128.load(a + (<usize>k << 2)), v128.load(b + (<usize>k << 2))));
+  let r = hsum(s);
+  for (; k < K; k++) r += load<f32>(a + (<usize>k << 2)) * load<f32>(b + (<usize>k << 2));
+  return r;
+}
+
+/** C[M,N] (+)= A[M,K] · B[N,K]^T. */
+export function matmulABt(c: usize, a: usize, b: usize, M: i32, N: i32, K: i32, accumulate: bool): void {
+  const rowA = <usize>K * F;
+  const rowC = <usize>N * F;
+  for (let i0 = 0; i0 < M; i0 += DOT_ROWS_TILE) {
+    const i1 = min(M, i0 + DOT_ROWS_TILE);
+    let j = 0;
+    for (; j + 4 <= N; j += 4) {
+      const b0 = b + <usize>j * rowA;
+      const b1 = b0 + rowA;
+      const b2 = b1 + rowA;
+      const b3 = b2 + rowA;
+      let i = i0;
+      for (; i + 2 <= i1; i += 2) {
+        const a0 = a + <usize>i * rowA;
+        const a1 = a0 + rowA;
+        let s00 = f32x4.splat(0), s01 = f32x4.splat(0), s02 = f32x4.splat(0), s03 = f32x4.splat(0);
+        let s10 = f32x4.splat(0), s11 = f32x4.splat(0), s12 = f32x4.splat(0), s13 = f32x4.splat(0);
+        let k = 0;
+        for (; k + 4 <= K; k += 4) {
+          const o = <usize>k << 2;
+          const x0 = v128.load(a0 + o);
+          const x1 = v128.load(a1 + o);
+          let y = v128.load(b0 + o);
+          s00 = f32x4.add(s00, f32x4.mul(x0, y));
+          s10 = f32x4.add(s10, f32x4.mul(x1, y));
+          y = v128.load(b1 + o);
+          s01 = f32x4.add(s01, f32x4.mul(x0, y));
+          s11 = f32x4.add(s11, f32x4.mul(x1, y));
+          y = v128.load(b2 + o);
+          s02 = f32x4.add(s02, f32x4.mul(x0, y));
+          s12 = f32x4.add(s12, f32x4.mul(x1, y));
+          y = v128.load(b3 + o);
+          s03 = f32x4.add(s03, f32x4.mul(x0, y));
+          s13 = f32x4.add(s13, f32x4.mul(x1, y));
+        }
+        let r00 = hsum(s00), r01 = hsum(s01), r02 = hsum(s02), r03 = hsum(s03);
+        let r10 = hsum(s10), r11 = hsum(s11), r12 = hsum(s12), r13 = hsum(s13);
+        for (; k < K; k++) {
+          const o = <usize>k << 2;
+          const x0 = load<f32>(a0 + o);
+          const x1 = load<f32>(a1 + o);
+          const y0 = load<f32>(b0 + o), y1 = load<f32>(b1 + o), y2 = load<f32>(b2 + o), y3 = load<f32>(b3 + o);
+          r00 += x0 * y0; r01 += x0 * y1; r02 += x0 * y2; r03 += x0 * y3;
+          r10 += x1 * y0; r11 += x1 * y1; r12 += x1 * y2; r13 += x1 * y3;
+        }
+        const c0 = c + <usize>i * rowC + (<usize>j << 2);
+        const c1 = c0 + rowC;
+        put(c0, r00, accumulate); put(c0 + 4, r01, accumulate); put(c0 + 8, r02, accumulate); put(c0 + 12, r03, accumulate);
+        put(c1, r10, accumulate); put(c1 + 4, r11, accumulate); put(c1 + 8, r12, accumulate); put(c1 + 12, r13, accumulate);
+      }
+      for (; i < i1; i++) {
+        const a0 = a + <usize>i * rowA;
+        let s0 = f32x4.splat(0), s1 = f32x4.splat(0), s2 = f32x4.splat(0), s3 = f32x4.splat(0);
+        let k = 0;
+        for (; k + 4 <= K; k += 4) {
+          const o = <usize>k << 2;
+          const x0 = v128.load(a0 + o);
+          s0 = f32x4.add(s0, f32x4.mul(x0, v128.load(b0 + o)));
+          s1 = f32x4.add(s1, f32x4.mul(x0, v128.load(b1 + o)));
+          s2 = f32x4.add(s2, f32x4.mul(x0, v128.load(b2 + o)));
+          s3 = f32x4.add(s3, f32x4.mul(x0, v128.load(b3 + o)));
+        }
+        let r0 = hsum(s0), r1 = hsum(s1), r2 = hsum(s2), r3 = hsum(s3);
+        for (; k < K; k++) {
+          const o = <usize>k << 2;
+          const x0 = load<f32>(a0 + o);
+          r0 += x0 * load<f32>(b0 + o); r1 += x0 * load<f32>(b1 + o); r2 += x0 * load<f32>(b2 + o); r3 += x0 * load<f32>(b3 + o);
+        }
+        const c0 = c + <usize>i * rowC + (<usize>j << 2);
+        put(c0, r0, accumulate); put(c0 + 4, r1, accumulate); put(c0 + 8, r2, accumulate); put(c0 + 12, r3, accumulate);
+      }
+    }
+    for (; j < N; j++) {
+      const bj = b + <usize>j * rowA;
+      for (let i = i0; i < i1; i++) put(c + <usize>i * rowC + (<usize>j << 2), dot1(a + <usize>i * rowA, bj, K), accumulate);
+    }
+  }
+}
+
+/**
+ * C[i, j] (+)= sum_p X[i*xi + p*xp] * Y[p*J + j] for i < I, j < J, p < P; C and Y rows are J long.
+ * Strides xi, xp are in floats.
+ */
+function broadcast(c: usize, x: usize, xi: i32, xp: i32, y: usize, I: i32, J: i32, P: i32, accumulate: bool): void {
+  const rowY = <usize>J * F;
+  const sxi = <usize>xi * F;
+  const sxp = <usize>xp * F;
+  for (let p0 = 0; p0 < P; p0 += P_TILE) {
+    const np = min(P, p0 + P_TILE) - p0;
+    const acc = accumulate || p0 > 0;
+    const xt = x + <usize>p0 * sxp;
+    const yt = y + <usize>p0 * rowY;
+    for (let i0 = 0; i0 < I; i0 += I_TILE) {
+      const i1 = min(I, i0 + I_TILE);
+      let i = i0;
+      for (; i + 4 <= i1; i += 4) {
+        const xa = xt + <usize>i * sxi;
+        const ca = c + <usize>i * rowY;
+        let j = 0;
+        for (; j + 8 <= J; j += 8) {
+          const cj = ca + (<usize>j << 2);
+          let c00 = f32x4.splat(0), c01 = f32x4.splat(0), c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+          let c20 = f32x4.splat(0), c21 = f32x4.splat(0), c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+          if (acc) {
+            c00 = v128.load(cj); c01 = v128.load(cj + 16);
+            c10 = v128.load(cj + rowY); c11 = v128.load(cj + rowY + 16);
+            c20 = v128.load(cj + 2 * rowY); c21 = v128.load(cj + 2 * rowY + 16);
+            c30 = v128.load(cj + 3 * rowY); c31 = v128.load(cj + 3 * rowY + 16);
+          }
+          let px = xa;
+          let py = yt + (<usize>j << 2);
+          for (let p = 0; p < np; p++) {
+            const y0 = v128.load(py);
+            const y1 = v128.load(py + 16);
+            let s = v128.load32_splat(px);
+            c00 = f32x4.add(c00, f32x4.mul(s, y0)); c01 = f32x4.add(c01, f32x4.mul(s, y1));
+            s = v128.load32_splat(px + sxi);
+            c10 = f32x4.add(c10, f32x4.mul(s, y0)); c11 = f32x4.add(c11, f32x4.mul(s, y1));
+            s = v128.load32_splat(px + 2 * sxi);
+            c20 = f32x4.add(c20, f32x4.mul(s, y0)); c21 = f32x4.add(c21, f32x4.mul(s, y1));
+            s = v128.load32_splat(px + 3 * sxi);
+            c30 = f32x4.add(c30, f32x4.mul(s, y0)); c31 = f32x4.add(c31, f32x4.mul(s, y1));
+            px += sxp;
+            py += rowY;
+          }
+          v128.store(cj, c00); v128.store(cj + 16, c01);
+          v128.store(cj + rowY, c10); v128.store(cj + rowY + 16, c11);
+          v128.store(cj + 2 * rowY, c20); v128.store(cj + 2 * rowY + 16, c21);
+          v128.store(cj + 3 * rowY, c30); v128.store(cj + 3 * rowY + 16, c31);
+        }
+        for (; j + 4 <= J; j += 4) {
+          const cj = ca + (<usize>j << 2);
+          let c0 = f32x4.splat(0), c1 = f32x4.splat(0), c2 = f32x4.splat(0), c3 = f32x4.splat(0);
+          if (acc) { c0 = v128.load(cj); c1 = v128.load(cj + rowY); c2 = v128.load(cj + 2 * rowY); c3 = v128.load(cj + 3 * rowY); }
+          let px = xa;
+          let py = yt + (<usize>j << 2);
+          for (let p = 0; p < np; p++) {
+            const y0 = v128.load(py);
+            c0 = f32x4.add(c0, f32x4.mul(v128.load32_splat(px), y0));
+            c1 = f32x4.add(c1, f32x4.mul(v128.load32_splat(px + sxi), y0));
+            c2 = f32x4.add(c2, f32x4.mul(v128.load32_splat(px + 2 * sxi), y0));
+            c3 = f32x4.add(c3, f32x4.mul(v128.load32_splat(px + 3 * sxi), y0));
+            px += sxp;
+            py += rowY;
+          }
+          v128.store(cj, c0); v128.store(cj + rowY, c1); v128.store(cj + 2 * rowY, c2); v128.store(cj + 3 * rowY, c3);
+        }
+        for (; j < J; j++) {
+          let s0: f32 = 0, s1: f32 = 0, s2: f32 = 0, s3: f32 = 0;
+          let px = xa;
+          let py = yt + (<usize>j << 2);
+          for (let p = 0; p < np; p++) {
+            const y0 = load<f32>(py);
+            s0 += load<f32>(px) * y0; s1 += load<f32>(px + sxi) * y0; s2 += load<f32>(px + 2 * sxi) * y0; s3 += load<f32>(px + 3 * sxi) * y0;
+            px += sxp;
+            py += rowY;
+          }
+          const cj = ca + (<usize>j << 2);
+          put(cj, s0, acc); put(cj + rowY, s1, acc); put(cj + 2 * rowY, s2, acc); put(cj + 3 * rowY, s3, acc);
+        }
+      }
+      for (; i < i1; i++) {
+        const xa = xt + <usize>i * sxi;
+        const ca = c + <usize>i * rowY;
+        let j = 0;
+        for (; j + 4 <= J; j += 4) {
+          const cj = ca + (<usize>j << 2);
+          let c0 = acc ? v128.load(cj) : f32x4.splat(0);
+          let px = xa;
+          let py = yt + (<usize>j << 2);
+          for (let p = 0; p < np; p++) {
+            c0 = f32x4.add(c0, f32x4.mul(v128.load32_splat(px), v128.load(py)));
+            px += sxp;
+            py += rowY;
+          }
+          v128.store(cj, c0);
+        }
+        for (; j < J; j++) {
+          let s: f32 = 0;
+          let px = xa;
+          let py = yt + (<usize>j << 2);
+          for (let p = 0; p < np; p++) {
+            s += load<f32>(px) * load<f32>(py);
+            px += sxp;
+            py += rowY;
+          }
+          put(ca + (<usize>j << 2), s, acc);
+        }
+      }
+    }
+  }
+  if (P == 0 && !accumulate) memory.fill(c, 0, <usize>I * rowY);
+}
+
+/** C[M,K] (+)= A[M,N] · B[N,K]. */
+export function matmulAB(c: usize, a: usize, b: usize, M: i32, N: i32, K: i32, accumulate: bool): void {
+  broadcast(c, a, N, 1, b, M, K, N, accumulate);
+}
+
+/** C[N,K] (+)= A[M,N]^T · B[M,K]. */
+export function matmulAtB(c: usize, a: usize, b: usize, M: i32, N: i32, K: i32, accumulate: bool): void {
+  broadcast(c, a, 1, N, b, N, K, M, accumulate);
+}
