@@ -116,7 +116,12 @@ export async function openWorkbench(testName: string): Promise<Workbench & { clo
       const segments = path.split('/');
       for (const [i, segment] of segments.entries()) {
         const row = page.locator('.explorer-folders-view .monaco-list-row', { hasText: exactText(segment) }).first();
-        await row.waitFor({ timeout: 60_000 });
+        // A file just written by the test shows when the file watcher reports it; on a busy machine
+        // (inotify limits, load) that can lag, so ask the Explorer to refresh once before waiting long.
+        if (!(await row.waitFor({ timeout: 5_000 }).then(() => true, () => false))) {
+          await wb.runCommand('File: Refresh Explorer');
+          await row.waitFor({ timeout: 60_000 });
+        }
         if (i < segments.length - 1) {
           if ((await row.getAttribute('aria-expanded')) !== 'true') await row.click();
         } else {
@@ -201,8 +206,14 @@ export async function openWorkbench(testName: string): Promise<Workbench & { clo
       await page.mouse.move(box.x, box.y);
       const hover = page.locator('.monaco-editor .monaco-hover').filter({ visible: true }).first();
       await hover.waitFor({ timeout: 15_000 });
+      // a hover provider's answer replaces a "Loading..." placeholder
+      const content = await eventually(async () => {
+        const t = (await hover.innerText()).trim();
+        if (/^Loading\.\.\.$/.test(t)) throw new Error(`expected the hover over "${text}" to finish loading, it still shows "${t}"`);
+        return t;
+      }, { timeoutMs: 15_000 });
       await shot(`hover-${text}`);
-      return hover.innerText();
+      return content;
     },
     async problems() {
       await page.keyboard.press('Control+Shift+M');
