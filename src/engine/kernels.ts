@@ -121,12 +121,48 @@ export function matmulAB(
   blocked(C, c0, K, A, a0, N, 1, B, b0, 1, K, M, K, N, accumulate);
 }
 
+// matmulAtB reduces over rows, which lie N and K floats apart in A and B: read in place, every step of
+// the reduction would touch two new cache lines. It transposes a panel of ROWS_PER_PANEL rows of each
+// into scratch and reduces along contiguous memory with the same core (about 2x faster); the sum is then
+// rounded once per panel instead of once. Scratch grows to the largest panel seen, then is reused.
+const ROWS_PER_PANEL = 64;
+let panel32 = { a: new Float32Array(0), b: new Float32Array(0) };
+let panel64 = { a: new Float64Array(0), b: new Float64Array(0) };
+
+function panels(like: Floats, N: number, K: number): { a: Floats; b: Floats } {
+  if (like instanceof Float64Array) {
+    if (panel64.a.length < N * ROWS_PER_PANEL || panel64.b.length < K * ROWS_PER_PANEL) {
+      panel64 = { a: new Float64Array(Math.max(panel64.a.length, N * ROWS_PER_PANEL)), b: new Float64Array(Math.max(panel64.b.length, K * ROWS_PER_PANEL)) };
+    }
+    return panel64;
+  }
+  if (panel32.a.length < N * ROWS_PER_PANEL || panel32.b.length < K * ROWS_PER_PANEL) {
+    panel32 = { a: new Float32Array(Math.max(panel32.a.length, N * ROWS_PER_PANEL)), b: new Float32Array(Math.max(panel32.b.length, K * ROWS_PER_PANEL)) };
+  }
+  return panel32;
+}
+
+/** dst[c, r] = src[s0 + r*cols + c] for r < rows, c < cols: dst is [cols, rows]. */
+export function transpose(dst: Floats, d0: number, src: Floats, s0: number, rows: number, cols: number): void {
+  for (let r = 0; r < rows; r++) {
+    const o = s0 + r * cols;
+    for (let c = 0, d = d0 + r; c < cols; c++, d += rows) dst[d] = src[o + c];
+  }
+}
+
 /** C[N,K] (+)= A[M,N]^T · B[M,K]: the weight gradient, dW[out,in] += dy^T x summed over all M rows. */
 export function matmulAtB(
   C: Floats, c0: number, A: Floats, a0: number, B: Floats, b0: number,
   M: number, N: number, K: number, accumulate: boolean,
 ): void {
-  blocked(C, c0, K, A, a0, 1, N, B, b0, 1, K, N, K, M, accumulate);
+  if (!accumulate) for (let i = 0; i < N * K; i++) C[c0 + i] = 0;
+  const { a: At, b: Bt } = panels(C, N, K);
+  for (let m = 0; m < M; m += ROWS_PER_PANEL) {
+    const rows = Math.min(ROWS_PER_PANEL, M - m);
+    transpose(At, 0, A, a0 + m * N, rows, N);
+    transpose(Bt, 0, B, b0 + m * K, rows, K);
+    blocked(C, c0, K, At, 0, rows, 1, Bt, 0, rows, 1, N, K, rows, true);
+  }
 }
 
 /**

@@ -1,0 +1,67 @@
+// B parallel streams over the training tokens, each reading the text contiguously, as in stateful
+// truncated BPTT: every update reads one window of k2 tokens per stream (and the k2 tokens after them
+// as targets), then moves each stream on by k1 tokens, so consecutive windows overlap by k2 - k1.
+//
+// A window may start at any of the S = N - k2 positions whose k2 inputs and k2 targets lie inside
+// the N training tokens. Streams start spread evenly over those S starts; a stream that runs past
+// them wraps around (position mod S) and starts again from a zero state.
+
+export class Streams {
+  readonly batch: number;
+  readonly k1: number;
+  readonly k2: number;
+  /** Training tokens N. */
+  readonly length: number;
+  /** [B] token index of each stream's next window. */
+  readonly positions: Float64Array;
+  private readonly starts: number;
+
+  constructor(length: number, batch: number, k1: number, k2: number) {
+    if (length < k2 + 1) throw new Error(`streams: ${length} tokens cannot hold a window of ${k2} + 1`);
+    this.length = length;
+    this.batch = batch;
+    this.k1 = k1;
+    this.k2 = k2;
+    this.starts = length - k2;
+    this.positions = new Float64Array(batch);
+    this.rewind();
+  }
+
+  /** Every stream back to its first position. */
+  rewind(): void {
+    for (let b = 0; b < this.batch; b++) this.positions[b] = Math.floor((b * this.starts) / this.batch);
+  }
+
+  /** Wraps streams whose next window would run past the text; wrapped[b] = 1 for those, else 0. */
+  wrap(wrapped: Uint8Array): void {
+    for (let b = 0; b < this.batch; b++) {
+      const p = this.positions[b]!;
+      wrapped[b] = p >= this.starts ? 1 : 0;
+      if (p >= this.starts) this.positions[b] = p % this.starts;
+    }
+  }
+
+  /** ids[s, b] = tokens[pos_b + s], targets[s, b] = tokens[pos_b + s + 1], for s < k2 ([k2, B] layout). */
+  fill(tokens: Int32Array, ids: Int32Array, targets: Int32Array): void {
+    const B = this.batch;
+    for (let b = 0; b < B; b++) {
+      const p = this.positions[b]!;
+      for (let s = 0; s < this.k2; s++) {
+        ids[s * B + b] = tokens[p + s]!;
+        targets[s * B + b] = tokens[p + s + 1]!;
+      }
+    }
+  }
+
+  advance(): void {
+    for (let b = 0; b < this.batch; b++) this.positions[b] += this.k1;
+  }
+
+  /** Restores positions saved from a run on the same text; out-of-range ones are wrapped on the next window. */
+  restore(positions: readonly number[]): void {
+    for (let b = 0; b < this.batch; b++) {
+      const p = positions[b];
+      this.positions[b] = typeof p === 'number' && Number.isInteger(p) && p >= 0 ? p : 0;
+    }
+  }
+}

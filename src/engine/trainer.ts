@@ -1,0 +1,435 @@
+// Training a language model on one text with truncated backpropagation through time (TBPTT(k1, k2)):
+// B streams read the training tokens contiguously (batches.ts); each update runs the window of the last
+// k2 tokens of every stream from the state carried to the window's start, takes the loss on the window's
+// last k1 positions only, backpropagates through all k2 steps, and carries the state after step k1 to the
+// next window, which starts k1 tokens later. The carried state is a plain copy: the graph is cut at the
+// window edge. With k1 = k2 = T this is full BPTT on consecutive windows of T.
+//
+// The objective of an update is the mean loss over its B * k1 predicted tokens (what PyTorch's
+// CrossEntropyLoss averages), so learning rates and clipping thresholds carry over from PyTorch.
+// Everything a step touches is allocated when the trainer is made; step() allocates nothing.
+import { validateModelConfig, validateTrainConfig, type ModelConfig, type TokenizerKind, type TrainConfig } from './config.js';
+import type { Checkpoint } from './checkpoint.js';
+import { clipGradients, newClipResult } from './clip.js';
+import { RecurrentError } from './errors.js';
+import type { Floats } from './floats.js';
+import type { ClipEvent, GateProbe, GradientFlow, StepMetrics, TensorNorms, TokenLossProbe, ValidationMetrics } from './measurements.js';
+import { Model } from './model.js';
+import { createOptimizer, type Optimizer } from './optimizer.js';
+import { hiddenGradientNorms, probeGates, probeTokenLoss, tensorNorms, type ProbeWorkspace } from './probes.js';
+import { Rng, type RngState } from './rng.js';
+import type { NamedTensor } from './safetensors.js';
+import type { Stepper } from './sampling.js';
+import { learningRateAt } from './schedule.js';
+import { Streams } from './batches.js';
+import { Tokenizer } from './tokenizer.js';
+import type { Unrolled } from './unroll.js';
+
+/** Metadata key of the training state in a checkpoint. */
+export const TRAINING_KEY = 'recurrent.training';
+
+/** What `recurrent.training` holds, besides the `optimizer.*` and `state.*` tensors. */
+export interface TrainingRecord {
+  train: TrainConfig;
+  updates: number;
+  tokens: number;
+  elapsedMs: number;
+  rng: RngState;
+  /** Token index of each stream's next window. */
+  positions: number[];
+  /** The text the positions refer to: its token count and a hash of its tokens. */
+  textTokens: number;
+  textHash: number;
+}
+
+/** FNV-1a over the token ids, to tell whether a resumed run reads the same text. */
+function hashTokens(ids: Int32Array): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < ids.length; i++) {
+    h = Math.imul(h ^ (ids[i]! & 0xffff), 0x01000193);
+    h = Math.imul(h ^ (ids[i]! >>> 16), 0x01000193);
+  }
+  return h >>> 0;
+}
+
+export class Trainer {
+  readonly model: Model;
+  readonly tokenizer: Tokenizer;
+  readonly train: TrainConfig;
+  readonly modelConfig: ModelConfig;
+  /** Tokens in the training split (the start of the text) and the validation split (its end). */
+  readonly trainTokens: number;
+  readonly validationTokens: number;
+
+  private readonly tokens: Int32Array;
+  private readonly textHash: number;
+  private readonly net: Unrolled;
+  private readonly optimizer: Optimizer;
+  private readonly streams: Streams;
+  /** [layers, directions, states (h, c), B, H] the state carried to each stream's next window. */
+  private readonly state: Floats;
+  private readonly wrapped: Uint8Array;
+  private readonly rng: Rng;
+  private readonly clip = newClipResult();
+  private readonly clipEvent: ClipEvent;
+  private clippedLast = false;
+  private lrOverride: number | null = null;
+  private readonly metrics: StepMetrics;
+  private tokensSeen = 0;
+  private elapsedMs = 0;
+  private runTokens = 0;
+  private runMs = 0;
+  private readonly probeSpace: ProbeWorkspace;
+  private scratch: { grads: Floats; state: Floats; positions: Float64Array; valState: Floats } | null = null;
+  private unigram: number | null = null;
+
+  private constructor(tokens: Int32Array, tokenizer: Tokenizer, modelConfig: ModelConfig, train: TrainConfig, model: Model, rng: Rng) {
+    const N = tokens.length;
+    const validationTokens = Math.floor(N * train.valShare);
+    const trainTokens = N - validationTokens;
+    if (trainTokens < train.k2 + 1) {
+      throw new RecurrentError(
+        `the text has ${trainTokens} training tokens, too few for one window of k2 = ${train.k2} tokens and its targets; use a longer text or a shorter window (k2, --seq)`,
+      );
+    }
+    this.tokens = tokens;
+    this.textHash = hashTokens(tokens);
+    this.tokenizer = tokenizer;
+    this.modelConfig = modelConfig;
+    this.train = train;
+    this.model = model;
+    this.rng = rng;
+    this.trainTokens = trainTokens;
+    this.validationTokens = validationTokens;
+    const B = train.batch;
+    this.net = model.unroll(B, train.k2);
+    this.state = model.arena.floats(this.net.stateSize(B));
+    this.wrapped = new Uint8Array(B);
+    this.streams = new Streams(trainTokens, B, train.k1, train.k2);
+    this.optimizer = createOptimizer(train, model.params);
+    this.clipEvent = { step: 0, mode: 'norm', normBefore: 0, normAfter: 0, spans: Array.from({ length: B }, () => [0, 0] as [number, number]) };
+    this.metrics = { step: 0, tokens: 0, lossNats: 0, bitsPerToken: 0, lr: 0, gradNorm: 0, clipped: false, elapsedMs: 0, tokensPerSecond: 0 };
+    this.probeSpace = { net: this.net, state: model.arena.floats(this.net.stateSize(1)) };
+  }
+
+  /** A new run: builds the vocabulary from `text`, initialises the model from `train.seed`. */
+  static create(text: string, model: Omit<ModelConfig, 'vocabSize'>, train: TrainConfig, tokenizer: TokenizerKind, opts: { maxVocab?: number } = {}): Trainer {
+    const tok = Tokenizer.build(text, tokenizer, opts);
+    const modelConfig = validateModelConfig({ ...model, vocabSize: tok.size });
+    const trainConfig = validateTrainConfig(train);
+    const rng = new Rng(trainConfig.seed);
+    const m = new Model(modelConfig);
+    m.initialize(rng);
+    return new Trainer(tok.encode(text), tok, modelConfig, trainConfig, m, rng);
+  }
+
+  /**
+   * Continues a run saved by toCheckpoint: parameters, optimizer state, update count, rng, and, when
+   * `text` is the text it was trained on, each stream's position and carried state, so the run goes on
+   * as if it had never stopped. On another text the streams start afresh. A checkpoint without training
+   * state (e.g. exported from PyTorch) starts a new run from its weights with the default settings.
+   */
+  static resume(text: string, checkpoint: Checkpoint): Trainer {
+    const tok = Tokenizer.fromSpec(checkpoint.tokenizer);
+    const tokens = tok.encode(text);
+    const raw = checkpoint.metadata[TRAINING_KEY];
+    let record: Partial<TrainingRecord> = {};
+    if (raw !== undefined) {
+      try {
+        record = JSON.parse(raw) as Partial<TrainingRecord>;
+      } catch {
+        throw new RecurrentError(`the checkpoint's training state (${TRAINING_KEY}) is not valid JSON; start a new run from its weights instead`);
+      }
+    }
+    const train = validateTrainConfig(record.train ?? {});
+    const rngOk = Array.isArray(record.rng) && record.rng.length === 4 && record.rng.every((x) => Number.isInteger(x));
+    const rng = rngOk ? Rng.fromState(record.rng as RngState) : new Rng(train.seed);
+    const model = new Model(checkpoint.config);
+    model.loadTensors(checkpoint.tensors);
+    const t = new Trainer(tokens, tok, checkpoint.config, train, model, rng);
+    if (raw !== undefined) {
+      const updates = record.updates ?? 0;
+      t.optimizer.loadState(checkpoint.tensors, updates);
+      t.tokensSeen = typeof record.tokens === 'number' ? record.tokens : 0;
+      t.elapsedMs = typeof record.elapsedMs === 'number' ? record.elapsedMs : 0;
+      if (record.textTokens === tokens.length && record.textHash === t.textHash && Array.isArray(record.positions)) {
+        t.streams.restore(record.positions);
+        t.loadState(checkpoint.tensors);
+      }
+    }
+    return t;
+  }
+
+  get updates(): number {
+    return this.optimizer.updates;
+  }
+
+  /**
+   * One update. If the loss or the gradient is not finite, nothing changes (parameters, optimizer,
+   * streams) and lossNats is NaN or infinite, so the caller can stop and keep the last good state.
+   * The returned object is reused by the next call.
+   */
+  step(): StepMetrics {
+    const started = performance.now();
+    const { batch: B, k1, k2 } = this.train;
+    const { net, model, streams } = this;
+    const from = k2 - k1;
+    const m = this.metrics;
+    this.clippedLast = false;
+
+    streams.wrap(this.wrapped);
+    this.clearWrapped(this.state, this.wrapped);
+    streams.fill(this.tokens, net.ids, net.targets);
+    net.setState(this.state, B, k2);
+    net.forward(B, k2);
+    net.decode(B, k2, from);
+    const count = B * k1;
+    const lossNats = net.loss(B, k2, from) / count;
+    m.step = this.optimizer.updates;
+    m.lossNats = lossNats;
+    m.bitsPerToken = lossNats / Math.LN2;
+    m.lr = this.lrOverride ?? learningRateAt(this.train, this.optimizer.updates);
+    m.clipped = false;
+    m.gradNorm = NaN;
+    if (!Number.isFinite(lossNats)) return this.finishMetrics(started, 0);
+
+    model.zeroGrads();
+    net.backward(B, k2, from, 1 / count);
+    const clip = clipGradients(model.params, this.train.clipNorm, this.train.clipValue, this.clip);
+    m.gradNorm = clip.normBefore;
+    if (!Number.isFinite(clip.normBefore)) {
+      m.lossNats = NaN;
+      m.bitsPerToken = NaN;
+      return this.finishMetrics(started, 0);
+    }
+    this.optimizer.step(m.lr);
+    m.clipped = clip.clipped;
+    if (clip.clipped) {
+      const e = this.clipEvent;
+      e.step = this.optimizer.updates;
+      e.mode = clip.mode === 'value' ? 'value' : 'norm';
+      e.normBefore = clip.normBefore;
+      e.normAfter = clip.normAfter;
+      for (let b = 0; b < B; b++) {
+        const span = e.spans[b]!;
+        span[0] = streams.positions[b]!;
+        span[1] = streams.positions[b]! + k2 + 1;
+      }
+      this.clippedLast = true;
+    }
+    // Carry the state after step k1: where the next window, k1 tokens on, starts.
+    net.getState(this.state, B, k2, k1);
+    streams.advance();
+    m.step = this.optimizer.updates;
+    return this.finishMetrics(started, count);
+  }
+
+  private finishMetrics(started: number, tokens: number): StepMetrics {
+    const ms = performance.now() - started;
+    this.elapsedMs += ms;
+    this.runMs += ms;
+    this.tokensSeen += tokens;
+    this.runTokens += tokens;
+    const m = this.metrics;
+    m.tokens = this.tokensSeen;
+    m.elapsedMs = this.elapsedMs;
+    m.tokensPerSecond = this.runMs > 0 ? (this.runTokens * 1000) / this.runMs : 0;
+    return m;
+  }
+
+  /** Zeroes the carried state of streams that wrapped around the text. */
+  private clearWrapped(state: Floats, wrapped: Uint8Array): void {
+    const B = this.train.batch;
+    const H = this.modelConfig.hidden;
+    const blocks = state.length / (B * H);
+    for (let b = 0; b < B; b++) {
+      if (wrapped[b] === 0) continue;
+      for (let k = 0; k < blocks; k++) state.fill(0, (k * B + b) * H, (k * B + b + 1) * H);
+    }
+  }
+
+  /** The clip of the last step, if it clipped; the object is reused by later steps. */
+  lastClip(): ClipEvent | null {
+    return this.clippedLast ? this.clipEvent : null;
+  }
+
+  /** Overrides the schedule's learning rate from the next step on; null returns to the schedule. */
+  setLearningRate(lr: number | null): void {
+    if (lr !== null && !(Number.isFinite(lr) && lr > 0)) throw new RecurrentError(`the learning rate must be a positive number, got ${lr}`);
+    this.lrOverride = lr;
+  }
+
+  private scratchSpace(): NonNullable<Trainer['scratch']> {
+    if (this.scratch === null) {
+      const arena = this.model.arena;
+      this.scratch = {
+        grads: arena.floats(this.model.parameterCount),
+        state: arena.floats(this.state.length),
+        positions: new Float64Array(this.train.batch),
+        valState: arena.floats(this.state.length),
+      };
+    }
+    return this.scratch;
+  }
+
+  /**
+   * Mean loss over (the first maxTokens of) the validation split, from a zero state: the split is cut
+   * into up to B contiguous streams run side by side in windows of k2 with the state carried.
+   */
+  validate(maxTokens?: number): ValidationMetrics {
+    const n = Math.min(this.validationTokens, maxTokens === undefined ? Infinity : Math.max(0, Math.floor(maxTokens)));
+    const step = this.optimizer.updates;
+    if (n < 2) return { step, lossNats: NaN, bitsPerToken: NaN, tokens: 0 };
+    const { net } = this;
+    const nb = Math.min(this.train.batch, Math.floor(n / 2));
+    const len = Math.floor(n / nb);
+    const base = this.trainTokens;
+    const T = net.maxSteps;
+    const state = this.scratchSpace().valState;
+    let sum = 0;
+    for (let start = 0; start < len - 1; start += T) {
+      const t = Math.min(T, len - 1 - start);
+      for (let b = 0; b < nb; b++) {
+        const at = base + b * len + start;
+        for (let s = 0; s < t; s++) {
+          net.ids[s * nb + b] = this.tokens[at + s]!;
+          net.targets[s * nb + b] = this.tokens[at + s + 1]!;
+        }
+      }
+      net.setState(start === 0 ? null : state, nb, t);
+      net.forward(nb, t);
+      if (start + t < len - 1) net.getState(state, nb, t, t);
+      net.decode(nb, t, 0);
+      sum += net.loss(nb, t, 0);
+    }
+    const count = nb * (len - 1);
+    const lossNats = sum / count;
+    return { step, lossNats, bitsPerToken: lossNats / Math.LN2, tokens: count };
+  }
+
+  /**
+   * How far gradient reaches back in the next training window (as step() would read it), without
+   * changing parameters, gradients, streams or carried state. Losses are summed over positions and
+   * averaged over streams: fromLast for the loss at the window's last position alone, perStep for the
+   * loss of every position.
+   */
+  gradientFlow(): GradientFlow {
+    const { batch: B, k2: K } = this.train;
+    const { net, model, streams } = this;
+    const sc = this.scratchSpace();
+    let at = 0;
+    for (const p of model.params) {
+      sc.grads.set(p.grad, at);
+      at += p.grad.length;
+    }
+    sc.positions.set(streams.positions);
+    sc.state.set(this.state);
+    const wrapped = new Uint8Array(B);
+    streams.wrap(wrapped);
+    this.clearWrapped(sc.state, wrapped);
+    streams.fill(this.tokens, net.ids, net.targets);
+    const start = streams.positions[0]!;
+    streams.positions.set(sc.positions);
+
+    net.setState(sc.state, B, K);
+    net.forward(B, K);
+    const layers = this.modelConfig.layers;
+    const fromLastByStep = Array.from({ length: layers }, () => new Float32Array(K));
+    const perStep = Array.from({ length: layers }, () => new Float32Array(K));
+    net.decode(B, K, K - 1);
+    net.loss(B, K, K - 1);
+    model.zeroGrads();
+    net.backward(B, K, K - 1, 1 / B);
+    hiddenGradientNorms(net, B, K, fromLastByStep);
+    const fromLast = fromLastByStep.map((row) => row.reverse()); // index k: position K-1-k
+    net.decode(B, K, 0);
+    net.loss(B, K, 0);
+    net.backward(B, K, 0, 1 / B);
+    hiddenGradientNorms(net, B, K, perStep);
+
+    at = 0;
+    for (const p of model.params) {
+      p.grad.set(sc.grads.subarray(at, at + p.grad.length));
+      at += p.grad.length;
+    }
+    return { step: this.optimizer.updates, window: K, fromLast, perStep, start };
+  }
+
+  probeGates(text: string): GateProbe {
+    return probeGates(this.model, this.tokenizer, text, this.probeSpace);
+  }
+
+  probeTokenLoss(text: string, k = 5): TokenLossProbe {
+    return probeTokenLoss(this.model, this.tokenizer, text, k, this.probeSpace);
+  }
+
+  tensorNorms(): TensorNorms[] {
+    return tensorNorms(this.model.params);
+  }
+
+  /** Entropy in bits of the training tokens' unigram distribution: the loss of a model that learned only frequencies. */
+  unigramBits(): number {
+    if (this.unigram === null) {
+      const counts = new Float64Array(this.modelConfig.vocabSize);
+      for (let i = 0; i < this.trainTokens; i++) counts[this.tokens[i]!]++;
+      let h = 0;
+      for (const c of counts) if (c > 0) h -= (c / this.trainTokens) * Math.log2(c / this.trainTokens);
+      this.unigram = h;
+    }
+    return this.unigram;
+  }
+
+  stepper(): Stepper {
+    return this.model.stepper();
+  }
+
+  private stateTensorNames(): string[] {
+    const names: string[] = [];
+    const kinds = this.modelConfig.cell === 'lstm' ? ['h', 'c'] : ['h'];
+    for (let l = 0; l < this.modelConfig.layers; l++) {
+      for (const suffix of this.modelConfig.bidirectional ? ['', '_reverse'] : ['']) {
+        for (const k of kinds) names.push(`state.${k}_l${l}${suffix}`);
+      }
+    }
+    return names;
+  }
+
+  private loadState(tensors: ReadonlyMap<string, NamedTensor>): void {
+    const n = this.train.batch * this.modelConfig.hidden;
+    this.stateTensorNames().forEach((name, i) => {
+      const t = tensors.get(name);
+      if (t === undefined || t.data.length !== n) {
+        throw new RecurrentError(`the checkpoint's carried state ${name} is missing or has the wrong size (expected [${this.train.batch}, ${this.modelConfig.hidden}])`);
+      }
+      this.state.set(t.data, i * n);
+    });
+  }
+
+  /** Parameters, `optimizer.*` state, the carried `state.*` and the training record, for checkpoint.ts. */
+  toCheckpoint(): Checkpoint {
+    const tensors = new Map<string, NamedTensor>();
+    for (const t of this.model.exportTensors()) tensors.set(t.name, t);
+    for (const t of this.optimizer.stateTensors()) tensors.set(t.name, t);
+    const { batch: B } = this.train;
+    const H = this.modelConfig.hidden;
+    this.stateTensorNames().forEach((name, i) => {
+      tensors.set(name, { name, shape: [B, H], data: new Float32Array(this.state.subarray(i * B * H, (i + 1) * B * H)) });
+    });
+    const record: TrainingRecord = {
+      train: this.train,
+      updates: this.optimizer.updates,
+      tokens: this.tokensSeen,
+      elapsedMs: this.elapsedMs,
+      rng: this.rng.state(),
+      positions: Array.from(this.streams.positions),
+      textTokens: this.tokens.length,
+      textHash: this.textHash,
+    };
+    return {
+      config: { ...this.modelConfig },
+      tokenizer: this.tokenizer.spec(),
+      tensors,
+      metadata: { [TRAINING_KEY]: JSON.stringify(record) },
+    };
+  }
+}
