@@ -1,0 +1,113 @@
+// Recurrent Studio's engine on the benchmark workloads: the same corpus, split and windows as the
+// peers, through the public Trainer and sampling API. Compiled by the root tsc into out/bench/ and run
+// by bench/run.mjs as a child process; prints one JSON line.
+//   node out/bench/engine.js --workload W2 --seconds 3 --reps 3 --warmup 1 [--backend reference]
+//   node out/bench/engine.js --workload W2 --quality 60,300
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { setKernelBackend, kernelBackend, type KernelBackend } from '../src/engine/backend.js';
+import { DEFAULT_TRAIN, type CellKind, type OptimizerKind } from '../src/engine/config.js';
+import { Rng } from '../src/engine/rng.js';
+import { pickToken, SamplingScratch } from '../src/engine/sampling.js';
+import { Trainer } from '../src/engine/trainer.js';
+
+interface Workload {
+  title: string;
+  cell: CellKind;
+  hidden: number;
+  layers: number;
+  seq: number;
+  batch: number;
+  optimizer: OptimizerKind;
+  lr: number;
+  sampling?: boolean;
+}
+
+const here = dirname(fileURLToPath(import.meta.url));
+const benchDir = join(here, '..', '..', 'bench');
+const workloads = JSON.parse(readFileSync(join(benchDir, 'workloads.json'), 'utf8')) as Record<string, Workload>;
+const corpus = process.env['RECURRENT_BENCH_CORPUS'] ?? join(benchDir, '..', '..', 'shared', 'data', 'sotu.txt');
+
+function option(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1]! : fallback;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+const name = option('workload', 'W2');
+const w = workloads[name];
+if (w === undefined) throw new Error(`unknown workload ${name}`);
+const seconds = Number(option('seconds', '3'));
+const reps = Number(option('reps', '3'));
+const warmup = Number(option('warmup', '1'));
+const quality = option('quality', '');
+setKernelBackend(option('backend', 'wasm') as KernelBackend);
+
+const text = readFileSync(corpus, 'utf8');
+const built = performance.now();
+const trainer = Trainer.create(
+  text,
+  { task: 'lm', cell: w.cell, hidden: w.hidden, layers: w.layers, embedding: 0, bidirectional: false },
+  { ...DEFAULT_TRAIN, batch: w.batch, k1: w.seq, k2: w.seq, optimizer: w.optimizer, lr: w.lr, clipNorm: 5, valShare: 0.1, evalEvery: 0, seed: 1 },
+  'char',
+);
+const buildMs = performance.now() - built;
+const heapBytes = process.memoryUsage().arrayBuffers;
+
+function timeReps(step: () => number): number[] {
+  const now = (): number => performance.now() / 1000;
+  let t0 = now();
+  do step(); while (now() - t0 < warmup);
+  const rates: number[] = [];
+  for (let r = 0; r < reps; r++) {
+    let chars = 0;
+    t0 = now();
+    let t = t0;
+    do { chars += step(); t = now(); } while (t - t0 < seconds);
+    rates.push(chars / (t - t0));
+  }
+  return rates;
+}
+
+const common = { peer: 'recurrent', workload: name, backend: kernelBackend(), buildMs, arrayBufferBytes: heapBytes };
+
+if (quality !== '') {
+  // Wall-clock quality: validation bits/char after each mark of training time (validation not timed).
+  const out: Array<{ seconds: number; bitsPerChar: number; tokens: number }> = [];
+  let trained = 0;
+  let tokens = 0;
+  for (const mark of quality.split(',').map(Number)) {
+    while (trained < mark) {
+      const t0 = performance.now();
+      trainer.step();
+      trained += (performance.now() - t0) / 1000;
+      tokens += w.batch * w.seq;
+    }
+    out.push({ seconds: mark, bitsPerChar: trainer.validate().bitsPerToken, tokens });
+  }
+  process.stdout.write(JSON.stringify({ ...common, quality: out }) + '\n');
+} else if (w.sampling === true) {
+  const stepper = trainer.stepper();
+  const scratch = new SamplingScratch(trainer.modelConfig.vocabSize);
+  const rng = new Rng(1);
+  const opts = { temperature: 1, topK: 0, topP: 1, greedy: false };
+  let token = 0;
+  const rates = timeReps(() => {
+    token = pickToken(stepper.feed(token), opts, rng, scratch);
+    return 1;
+  });
+  process.stdout.write(JSON.stringify({ ...common, charsPerSecond: median(rates), reps: rates }) + '\n');
+} else {
+  const chars = w.batch * w.seq;
+  const rates = timeReps(() => {
+    trainer.step();
+    return chars;
+  });
+  process.stdout.write(JSON.stringify({ ...common, charsPerSecond: median(rates), reps: rates }) + '\n');
+}

@@ -1,0 +1,136 @@
+// npm run bench: W1-W4 and S1 on Recurrent Studio's engine and, in the same run, on PyTorch (Debian's
+// python3-torch, one thread), TensorFlow.js (wasm and cpu backends) and brain.js. Each (workload,
+// peer) runs in its own child process, one at a time, so none competes with another for the two
+// cores. Prints one table (chars/second medians, achieved GFLOP/s, ratios) and writes it as JSON
+// under bench/results/.
+//
+//   npm run bench -- [--workloads W1,W2,W3,W4,S1] [--peers recurrent,pytorch,tfjs-wasm,tfjs-cpu,brain.js]
+//                    [--seconds 3] [--reps 3] [--warmup 1] [--timeout 120] [--reference]
+//   npm run bench -- --quality [--marks 60,300]     W2 validation bits/char after 60 s and 300 s of training
+//   npm run bench -- --kernels                       matrix-product GFLOP/s, reference vs wasm
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { WORKLOADS, flopsPerToken, loadCorpus } from './common.mjs';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = join(here, '..');
+const PYTHON = process.env.RECURRENT_BENCH_PYTHON ?? '/usr/bin/python3';
+
+const args = process.argv.slice(2);
+const flag = (n) => args.includes(`--${n}`);
+const opt = (n, d) => {
+  const i = args.indexOf(`--${n}`);
+  return i >= 0 && i + 1 < args.length ? args[i + 1] : d;
+};
+
+const seconds = Number(opt('seconds', '3'));
+const reps = Number(opt('reps', '3'));
+const warmup = Number(opt('warmup', '1'));
+const engineJs = join(root, 'out', 'bench', 'engine.js');
+if (!existsSync(engineJs)) {
+  console.error('out/bench/engine.js is missing: run `npm run bench` from the repository root (it compiles first), or `npx tsc -p .`');
+  process.exit(1);
+}
+
+const PEERS = {
+  recurrent: (w, extra = []) => ['node', [engineJs, '--workload', w, ...extra]],
+  'recurrent-reference': (w, extra = []) => ['node', [engineJs, '--workload', w, '--backend', 'reference', ...extra]],
+  pytorch: (w, extra = []) => [PYTHON, [join(here, 'peers', 'torch_runner.py'), '--workload', w, ...extra]],
+  'tfjs-wasm': (w, extra = []) => ['node', [join(here, 'peers', 'tfjs.mjs'), '--workload', w, '--backend', 'wasm', ...extra]],
+  'tfjs-cpu': (w, extra = []) => ['node', [join(here, 'peers', 'tfjs.mjs'), '--workload', w, '--backend', 'cpu', ...extra]],
+  'brain.js': (w, extra = []) => ['node', [join(here, 'peers', 'brain.mjs'), '--workload', w, ...extra]],
+};
+
+function run(peer, workload, extra, timeoutSeconds) {
+  const [cmd, argv] = PEERS[peer](workload, extra);
+  const r = spawnSync(cmd, argv, { cwd: here, encoding: 'utf8', timeout: timeoutSeconds * 1000, maxBuffer: 1 << 24 });
+  const line = (r.stdout ?? '').trim().split('\n').filter((l) => l.startsWith('{')).pop();
+  if (r.error?.code === 'ETIMEDOUT' || r.signal === 'SIGTERM') return { peer, workload, error: `no result within ${timeoutSeconds} s` };
+  if (line === undefined) {
+    const why = (r.stderr ?? '').trim().split('\n').filter((l) => /Error|error/.test(l)).pop() ?? `exit ${r.status}`;
+    return { peer, workload, error: why.slice(0, 160) };
+  }
+  return JSON.parse(line);
+}
+
+function machine() {
+  const cpu = os.cpus();
+  return { date: new Date().toISOString(), cpu: cpu[0]?.model ?? 'unknown', cores: cpu.length, memoryGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version, os: `${os.type()} ${os.release()}` };
+}
+
+const fmt = (x) => (x === undefined || !Number.isFinite(x) ? '—' : x >= 1000 ? `${(x / 1000).toFixed(1)} k` : x.toFixed(0));
+const ratio = (a, b) => (Number.isFinite(a) && Number.isFinite(b) && b > 0 ? `${(a / b).toFixed(1)}x` : '—');
+
+function save(kind, data) {
+  const dir = join(here, 'results');
+  mkdirSync(dir, { recursive: true });
+  const stamp = data.machine.date.replace(/[:.]/g, '-');
+  writeFileSync(join(dir, `${kind}-${stamp}.json`), JSON.stringify(data, null, 2));
+  writeFileSync(join(dir, `${kind}-latest.json`), JSON.stringify(data, null, 2));
+  console.log(`\nwritten: bench/results/${kind}-${stamp}.json`);
+}
+
+if (flag('kernels')) {
+  const { runKernelBench } = await import(join(root, 'out', 'bench', 'kernels.js'));
+  const rows = runKernelBench(Number(opt('seconds', '0.2')));
+  console.table(rows);
+  save('kernels', { machine: machine(), rows });
+} else if (flag('quality')) {
+  const marks = opt('marks', '60,300');
+  const last = Math.max(...marks.split(',').map(Number));
+  const peers = opt('peers', 'recurrent,pytorch').split(',');
+  const results = peers.map((p) => {
+    console.error(`quality: ${p} on W2 for ${last} s of training...`);
+    return run(p, 'W2', ['--quality', marks], last * 1.5 + 120);
+  });
+  console.log(`\nW2 validation bits/char after training for the given wall-clock time (${machine().date.slice(0, 10)})\n`);
+  console.log(['peer', ...marks.split(',').map((m) => `${m} s`), 'tokens trained'].join(' | '));
+  for (const r of results) {
+    if (r.error) console.log(`${r.peer} | ${r.error}`);
+    else console.log([r.peer, ...r.quality.map((q) => q.bitsPerChar.toFixed(3)), r.quality.at(-1).tokens].join(' | '));
+  }
+  save('quality', { machine: machine(), marks, results });
+} else {
+  const workloads = opt('workloads', 'W1,W2,W3,W4,S1').split(',');
+  const defaultPeers = ['recurrent', ...(flag('reference') ? ['recurrent-reference'] : []), 'pytorch', 'tfjs-wasm', 'tfjs-cpu', 'brain.js'];
+  const peers = opt('peers', defaultPeers.join(',')).split(',');
+  const timeout = Number(opt('timeout', String(warmup + reps * seconds + 90)));
+  const V = loadCorpus().vocab.length;
+  const results = [];
+  for (const w of workloads) {
+    for (const p of peers) {
+      process.stderr.write(`${w} ${p}... `);
+      const r = run(p, w, ['--seconds', String(seconds), '--reps', String(reps), '--warmup', String(warmup)], timeout);
+      r.gflops = r.charsPerSecond ? (r.charsPerSecond * flopsPerToken(WORKLOADS[w], V)) / 1e9 : undefined;
+      process.stderr.write(r.error ? `${r.error}\n` : `${fmt(r.charsPerSecond)} chars/s\n`);
+      results.push(r);
+    }
+  }
+  const get = (w, p) => results.find((r) => r.workload === w && r.peer === p);
+  const m = machine();
+  console.log(`\nchars/second of training (S1: of sampling), medians of ${reps} x ${seconds} s; GFLOP/s counts matrix products only (see bench/common.mjs)`);
+  console.log(`${m.date.slice(0, 10)}, ${m.cpu}, ${m.cores} cores, Node ${m.node}\n`);
+  const cols = peers;
+  console.log(`| workload | ${cols.join(' | ')} | ours GFLOP/s | ours / PyTorch | ours / best TF.js | ours / brain.js |`);
+  console.log(`| --- | ${cols.map(() => '---:').join(' | ')} | ---: | ---: | ---: | ---: |`);
+  const rows = [];
+  for (const w of workloads) {
+    const ours = get(w, 'recurrent')?.charsPerSecond;
+    const tf = Math.max(...['tfjs-wasm', 'tfjs-cpu'].map((p) => get(w, p)?.charsPerSecond).filter(Number.isFinite));
+    const row = {
+      workload: w,
+      title: WORKLOADS[w].title,
+      charsPerSecond: Object.fromEntries(cols.map((p) => [p, get(w, p)?.charsPerSecond ?? null])),
+      oursGflops: get(w, 'recurrent')?.gflops ?? null,
+      vsPytorch: ours / (get(w, 'pytorch')?.charsPerSecond ?? NaN),
+      vsBestTfjs: ours / tf,
+      vsBrain: ours / (get(w, 'brain.js')?.charsPerSecond ?? NaN),
+    };
+    rows.push(row);
+    console.log(`| ${w} ${WORKLOADS[w].title} | ${cols.map((p) => fmt(get(w, p)?.charsPerSecond)).join(' | ')} | ${row.oursGflops?.toFixed(1) ?? '—'} | ${ratio(ours, get(w, 'pytorch')?.charsPerSecond)} | ${ratio(ours, tf)} | ${ratio(ours, get(w, 'brain.js')?.charsPerSecond)} |`);
+  }
+  save('bench', { machine: m, seconds, reps, warmup, rows, results });
+}
