@@ -2,6 +2,7 @@
 // every live run and ends its worker.
 import * as vscode from 'vscode';
 import { DashboardPanel } from './dashboardPanel.js';
+import { registerEditorFeatures, type EditorFeatures } from './editor/register.js';
 import { Studio, type SampleOptions, type TrainOptions } from './studio.js';
 
 let studio: Studio | undefined;
@@ -12,6 +13,8 @@ export interface RecurrentApi {
   status(runId: string): { state: string; step: number; checkpoint: { path: string; step: number } | null; problem: string | null } | undefined;
   /** Test-only (not in production mode): make a run's worker fail the way real workers fail. */
   crashWorker?(runId: string, how: 'throw' | 'exit' | 'oom'): void;
+  /** Test-only: the editor features (loss heat, diagnostics). */
+  editor?: EditorFeatures;
 }
 
 export function activate(context: vscode.ExtensionContext): RecurrentApi {
@@ -43,6 +46,7 @@ export function activate(context: vscode.ExtensionContext): RecurrentApi {
   command('recurrent.showModelInfo', (runId?: string) => s.showModelInfo(runId));
   command('recurrent.openSampleText', () => s.openSampleText());
   context.subscriptions.push(s);
+  const editor = registerEditorFeatures(context, s.sessions); // loss heat, hover, diagnostics, CodeLens (issue 6)
   context.subscriptions.push(vscode.window.registerWebviewPanelSerializer('recurrent.dashboard', {
     deserializeWebviewPanel: async (panel: vscode.WebviewPanel, state: unknown) => {
       // After a reload the runs are gone until loaded again; a panel with nothing to show is closed.
@@ -62,6 +66,7 @@ export function activate(context: vscode.ExtensionContext): RecurrentApi {
   };
   if (context.extensionMode !== vscode.ExtensionMode.Production) {
     api.crashWorker = (runId, how) => s.target(runId, () => true, '').crashWorker(how);
+    api.editor = editor;
   }
   return api;
 }

@@ -61,7 +61,12 @@ export interface FinishedEvent { type: 'finished'; step: number; reason: 'steps'
 // -- editor (issue 6, src/extension/editor): one probe for what the editor shows over a text, the
 //    training windows' token offsets located in the text, and updates whose gradient norm spiked.
 /** Per-token loss and top-k, gradient reach and gate saturation of one text; reach is null when the engine cannot measure it. */
-export interface EditorProbe { tokenLoss: TokenLossProbe; reach: GradientReachProbe | null }
+export interface EditorProbe {
+  tokenLoss: TokenLossProbe;
+  reach: GradientReachProbe | null;
+  /** The text of every token id in tokenLoss.topIds (the extension has no vocabulary). */
+  topTokens: Record<number, string>;
+}
 export interface EditorProbeEvent { type: 'editorProbe'; probe: EditorProbe; step: number; inReplyTo: number }
 /** UTF-16 [start, end) in the training text of each token span asked for, flat; -1 where a span is out of the text. */
 export interface TokenLocationsEvent { type: 'tokenLocations'; offsets: number[]; inReplyTo: number }

@@ -10,7 +10,7 @@ import type { TrainerLike } from './engineApi.js';
 export const SPIKE_FACTOR = 10;
 const RECENT = 64;
 /** Fewer updates than this say nothing yet about what a normal norm is. */
-const MIN_RECENT = 5;
+const MIN_RECENT = 3;
 
 export class EditorProbes {
   private offsets: Int32Array | null = null;
@@ -21,7 +21,9 @@ export class EditorProbes {
   probe(t: TrainerLike<unknown>, text: string, k: number): EditorProbe {
     const tokenLoss = t.probeTokenLoss(text, k);
     const reach = t.probeGradientReach ? t.probeGradientReach(text) : null;
-    return { tokenLoss, reach };
+    const topTokens: Record<number, string> = {};
+    for (const id of tokenLoss.topIds) if (!(id in topTokens)) topTokens[id] = t.tokenText ? t.tokenText(id) : `#${id}`;
+    return { tokenLoss, reach, topTokens };
   }
 
   /** UTF-16 [start, end) of each token span [a, b) of the training text (flat pairs); -1, -1 when out of range. */

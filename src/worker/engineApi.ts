@@ -32,6 +32,8 @@ export interface TrainerLike<C = unknown> {
   probeGradientReach?(text: string): GradientReachProbe;
   /** [N+1] UTF-16 start of each token of `text`, then its length. */
   tokenOffsets?(text: string): Int32Array;
+  /** The text of token `id`. */
+  tokenText?(id: number): string;
   /** Token spans [start, end) of the training text read by the last update, one per stream. */
   lastWindows?(): Array<[number, number]>;
   // -- end editor

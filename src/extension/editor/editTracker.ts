@@ -101,22 +101,6 @@ export class EditTracker {
     return null;
   }
 
-  /**
-   * The parts of snapshot span [start, end) that survive, each as a current span: a long span (a
-   * training window) that an edit cut keeps its untouched pieces.
-   */
-  mapPieces(start: number, end: number): Array<[number, number]> {
-    const out: Array<[number, number]> = [];
-    for (let i = this.firstEndingAfter(start); i < this.base.length; i++) {
-      const b = this.base[i]!;
-      if (b >= end) break;
-      const s = Math.max(start, b);
-      const e = Math.min(end, b + this.len[i]!);
-      if (e > s) out.push([this.now[i]! + (s - b), this.now[i]! + (e - b)]);
-    }
-    return out;
-  }
-
   /** Index of the stretch holding snapshot offset `at`, or -1. */
   private stretchOf(at: number): number {
     const i = this.firstEndingAfter(at);
@@ -148,4 +132,49 @@ export function diffAsEdit(before: string, after: string): TextEdit | null {
   let s = 0;
   while (s < max - p && before.charCodeAt(before.length - 1 - s) === after.charCodeAt(after.length - 1 - s)) s++;
   return { offset: p, removed: before.length - p - s, inserted: after.length - p - s };
+}
+
+/**
+ * Where the training text (a run's snapshot: the whole file, its first part, or a selection) lies in a
+ * document, now: the snapshot found in the document when the editor attached (at its first occurrence
+ * for a selection), and every edit since.
+ */
+export class TextLink {
+  private constructor(private readonly tracker: EditTracker, private readonly shift: number) {}
+
+  /** Links `trainingText` to the document text `docText` as it is now. */
+  static attach(trainingText: string, docText: string): TextLink {
+    const at = docText.indexOf(trainingText);
+    if (at >= 0) {
+      const t = new EditTracker(docText.length);
+      return new TextLink(t, at);
+    }
+    // Edited before the editor looked: one edit from the snapshot to the text now.
+    const t = new EditTracker(trainingText.length);
+    const e = diffAsEdit(trainingText, docText);
+    if (e) t.apply(e);
+    return new TextLink(t, 0);
+  }
+
+  apply(e: TextEdit): void {
+    this.tracker.apply(e);
+  }
+
+  /** The document span of training-text span [start, end), or null when it was edited. */
+  span(start: number, end: number): [number, number] | null {
+    return this.tracker.map(start + this.shift, end + this.shift);
+  }
+}
+
+/** Index i with offsets[i] <= at < offsets[i+1] (offsets [N+1]), or -1. */
+export function tokenAt(offsets: Int32Array, at: number): number {
+  let lo = 0;
+  let hi = offsets.length - 2;
+  if (hi < 0 || at < offsets[0]! || at >= offsets[hi + 1]!) return -1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (offsets[mid]! <= at) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
 }

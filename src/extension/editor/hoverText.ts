@@ -3,6 +3,7 @@
 // pinned there. Plain Markdown built from plain data, so the unit tests read it without VS Code.
 import type { CellKind } from '../../engine/config.js';
 import type { GateName } from '../../engine/measurements.js';
+import type { EditorProbe } from '../../protocol/messages.js';
 import { natsToBits } from './heatScale.js';
 
 /** A gate counts as saturated at a position when at least this share of its units is pinned. */
@@ -80,4 +81,31 @@ export function hoverMarkdown(f: HoverFacts): string {
       : 'No gate saturated here.');
   }
   return lines.join('\n');
+}
+
+/** The hover's facts for token `index` of an editor probe. */
+export function hoverFacts(probe: EditorProbe, index: number, cell: CellKind, step: number): HoverFacts {
+  const tl = probe.tokenLoss;
+  const k = tl.k;
+  const top: HoverFacts['top'] = [];
+  if (index > 0) {
+    for (let j = 0; j < k; j++) {
+      const id = tl.topIds[(index - 1) * k + j]!;
+      top.push({ token: probe.topTokens[id] ?? `#${id}`, prob: tl.topProbs[(index - 1) * k + j]! });
+    }
+  }
+  let reach: HoverFacts['reach'] = null;
+  const gates: HoverFacts['gates'] = [];
+  const r = probe.reach;
+  if (r && index < r.count - 1) {
+    const N = r.count;
+    const w0 = index - (index % r.window);
+    const end = Math.min(w0 + r.window, N - 1) - 1; // the window's last position with a target
+    reach = { norms: Array.from({ length: r.layers }, (_, l) => r.norms[l * N + index]!), stepsToEnd: end - index, window: r.window };
+    const G = r.gates.length;
+    for (let l = 0; l < r.layers; l++) {
+      for (let g = 0; g < G; g++) gates.push({ gate: r.gates[g]!, layer: l, share: r.saturation[(l * G + g) * N + index]! });
+    }
+  }
+  return { token: tl.tokens[index] ?? '', lossNats: index > 0 ? tl.lossNats[index - 1]! : null, top, reach, gates, cell, step };
 }

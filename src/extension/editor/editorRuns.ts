@@ -1,0 +1,105 @@
+// The runs the editor features follow: one RunWatch per session (its events, from the moment the session
+// is added), the newest session of each document, and the link from each run's training text to its
+// open document through the user's edits. Features listen to `onDidChange` to refresh.
+import * as vscode from 'vscode';
+import type { WorkerEvent } from '../../protocol/messages.js';
+import type { Session } from '../session.js';
+import { TextLink } from './editTracker.js';
+import { RunWatch } from './runWatch.js';
+
+/** What the editor needs of the extension's run list (sessions.ts's Sessions). */
+export interface EditorSessions {
+  all(): readonly Session[];
+  onChange(listener: () => void): { dispose(): void };
+}
+
+export type RunChange =
+  | { kind: 'event'; runId: string; event: WorkerEvent }
+  | { kind: 'removed'; runId: string }
+  | { kind: 'edited'; uri: string };
+
+interface Followed {
+  session: Session;
+  watch: RunWatch;
+  subscription: { dispose(): void };
+  /** Link from the training text to the open document, made when first needed. */
+  link: TextLink | null;
+}
+
+export class EditorRuns implements vscode.Disposable {
+  private readonly runs = new Map<string, Followed>();
+  private readonly emitter = new vscode.EventEmitter<RunChange>();
+  readonly onDidChange = this.emitter.event;
+  private readonly disposables: vscode.Disposable[] = [];
+
+  constructor(private readonly sessions: EditorSessions) {
+    const sub = sessions.onChange(() => this.sync());
+    this.disposables.push({ dispose: () => sub.dispose() }, this.emitter);
+    this.disposables.push(vscode.workspace.onDidChangeTextDocument((e) => {
+      if (e.contentChanges.length === 0) return;
+      const uri = e.document.uri.toString();
+      let linked = false;
+      for (const f of this.runs.values()) {
+        if (f.session.file !== uri || !f.link) continue;
+        linked = true;
+        for (const c of e.contentChanges) f.link.apply({ offset: c.rangeOffset, removed: c.rangeLength, inserted: c.text.length });
+      }
+      if (linked) this.emitter.fire({ kind: 'edited', uri });
+    }));
+    this.disposables.push(vscode.workspace.onDidCloseTextDocument((d) => {
+      // A closed document's edits are not seen: its links are made again when it is opened.
+      for (const f of this.runs.values()) if (f.session.file === d.uri.toString()) f.link = null;
+    }));
+    this.sync();
+  }
+
+  private sync(): void {
+    const live = new Set(this.sessions.all());
+    for (const [runId, f] of this.runs) {
+      if (live.has(f.session)) continue;
+      f.subscription.dispose();
+      this.runs.delete(runId);
+      this.emitter.fire({ kind: 'removed', runId });
+    }
+    for (const s of live) {
+      if (this.runs.has(s.runId)) continue;
+      const train = s.settings.train;
+      const watch = new RunWatch({ cell: s.settings.model.cell, lr: train.lr, clipNorm: train.clipNorm, clipValue: train.clipValue, window: train.k2 });
+      const subscription = s.onEvent((runId, event) => {
+        watch.observe(event);
+        this.emitter.fire({ kind: 'event', runId, event });
+      });
+      this.runs.set(s.runId, { session: s, watch, subscription, link: null });
+    }
+  }
+
+  get(runId: string): { session: Session; watch: RunWatch } | undefined {
+    return this.runs.get(runId);
+  }
+
+  all(): Array<{ session: Session; watch: RunWatch }> {
+    return [...this.runs.values()];
+  }
+
+  /** The newest run on this document. */
+  forDocument(doc: vscode.TextDocument): { session: Session; watch: RunWatch } | undefined {
+    const uri = doc.uri.toString();
+    let found: Followed | undefined;
+    for (const f of this.runs.values()) if (f.session.file === uri) found = f;
+    return found;
+  }
+
+  /** The link of a run's training text to `doc`, made now if needed. */
+  link(runId: string, doc: vscode.TextDocument): TextLink | null {
+    const f = this.runs.get(runId);
+    if (!f || f.session.file !== doc.uri.toString() || doc.isClosed) return null;
+    f.link ??= TextLink.attach(f.session.text, doc.getText());
+    return f.link;
+  }
+
+  dispose(): void {
+    for (const f of this.runs.values()) f.subscription.dispose();
+    this.runs.clear();
+    for (const d of this.disposables) d.dispose();
+  }
+}
