@@ -138,7 +138,9 @@ export function validateModelConfig(c: Partial<ModelConfig>): ModelConfig {
 
 /** Checks a training config; unknown fields are ignored, missing ones take defaults. */
 export function validateTrainConfig(c: Partial<TrainConfig>): TrainConfig {
-  const m = { ...DEFAULT_TRAIN, ...c };
+  // An option given as undefined (not set on the command line, in settings) keeps its default.
+  const given = Object.fromEntries(Object.entries(c).filter(([, v]) => v !== undefined));
+  const m = { ...DEFAULT_TRAIN, ...given } as TrainConfig;
   const cfg: TrainConfig = {
     batch: int('batch', m.batch, 1, 4096),
     k1: int('k1', m.k1, 1, 100000),

@@ -1,0 +1,34 @@
+// `recurrent info CHECKPOINT`: what a checkpoint holds, without loading a model.
+import { readCheckpointFile } from '../engine/checkpoint.js';
+import { parameterShapes } from '../engine/parameters.js';
+import { formatCount } from './format.js';
+import { parse } from './args.js';
+
+export async function infoCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parse(argv, { json: { type: 'boolean' } }, ['checkpoint']);
+  const ck = await readCheckpointFile(positionals[0]!);
+  const shapes = parameterShapes(ck.config);
+  const tensors = shapes.map((p) => ({ name: p.name, shape: p.shape, count: p.shape.reduce((a, b) => a * b, 1) }));
+  const total = tensors.reduce((n, t) => n + t.count, 0);
+  const training = ck.metadata['recurrent.training'];
+  let updates: number | undefined;
+  try {
+    updates = training ? (JSON.parse(training) as { updates?: number }).updates : undefined;
+  } catch {
+    updates = undefined;
+  }
+  const extra = [...ck.tensors.keys()].filter((k) => !shapes.some((p) => p.name === k));
+  if (values.json) {
+    process.stdout.write(JSON.stringify({ config: ck.config, tokenizer: { kind: ck.tokenizer.kind, size: ck.tokenizer.vocab.length }, parameters: total, tensors, updates: updates ?? null, extraTensors: extra.length }) + '\n');
+    return 0;
+  }
+  const c = ck.config;
+  const o = process.stdout;
+  o.write(`task ${c.task}, cell ${c.cell}, hidden ${c.hidden}, layers ${c.layers}, ${c.embedding ? `embedding ${c.embedding}` : 'one-hot input'}${c.bidirectional ? ', bidirectional' : ''}\n`);
+  o.write(`tokenizer ${ck.tokenizer.kind}, vocabulary ${ck.tokenizer.vocab.length}\n`);
+  if (updates !== undefined) o.write(`trained for ${formatCount(updates)} updates\n`);
+  const width = Math.max(...tensors.map((t) => t.name.length));
+  for (const t of tensors) o.write(`  ${t.name.padEnd(width)}  [${t.shape.join(', ')}]  ${formatCount(t.count)}\n`);
+  o.write(`parameters ${formatCount(total)}${extra.length ? ` (plus ${extra.length} tensors of training state)` : ''}\n`);
+  return 0;
+}

@@ -1,0 +1,62 @@
+// The `recurrent` command line: the same engine as the extension, headless. Bad input ends with one
+// line on stderr and a non-zero exit, never a stack trace (RECURRENT_DEBUG=1 shows traces of bugs).
+import { RecurrentError } from '../engine/errors.js';
+import { trainCommand, TRAIN_USAGE } from './train.js';
+import { sampleCommand, SAMPLE_USAGE } from './sample.js';
+import { evalCommand, EVAL_USAGE } from './eval.js';
+import { gradcheckCommand, GRADCHECK_USAGE } from './gradcheck.js';
+import { infoCommand } from './info.js';
+
+const USAGE = `usage: recurrent <command> [options]
+
+commands
+  train FILE              train a model on a text file
+  sample CHECKPOINT       generate text from a trained model
+  eval CHECKPOINT FILE    per-token loss of a model on a text (--json)
+  gradcheck               check every gradient against finite differences
+  info CHECKPOINT         configuration, vocabulary and parameter counts
+
+recurrent <command> --help shows a command's options.`;
+
+const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; usage: string }> = {
+  train: { run: trainCommand, usage: TRAIN_USAGE },
+  sample: { run: sampleCommand, usage: SAMPLE_USAGE },
+  eval: { run: evalCommand, usage: EVAL_USAGE },
+  gradcheck: { run: gradcheckCommand, usage: GRADCHECK_USAGE },
+  info: { run: infoCommand, usage: 'usage: recurrent info CHECKPOINT [--json]' },
+};
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(USAGE + '\n');
+    return name ? 0 : 2;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    process.stderr.write(`recurrent: unknown command ${JSON.stringify(name)}\n${USAGE}\n`);
+    return 2;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    process.stdout.write(command.usage + '\n');
+    return 0;
+  }
+  return command.run(rest);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e: unknown) => {
+    if (e instanceof RecurrentError) {
+      process.stderr.write(`recurrent: ${e.message}\n`);
+      process.exitCode = 1;
+    } else {
+      const err = e as Error;
+      process.stderr.write(`recurrent: internal error: ${err?.message ?? String(e)} (set RECURRENT_DEBUG=1 for details)\n`);
+      if (process.env.RECURRENT_DEBUG) process.stderr.write(`${err?.stack ?? ''}\n`);
+      process.exitCode = 70;
+    }
+  },
+);

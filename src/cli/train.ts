@@ -1,0 +1,182 @@
+// `recurrent train FILE`: trains on a text file with a live progress line, samples now and then, and
+// always leaves a checkpoint behind: at the end, on Ctrl+C, and (the last good state) when the loss
+// turns non-finite.
+import { basename, extname } from 'node:path';
+import { CELL_KINDS, DEFAULT_MODEL, DEFAULT_TRAIN, OPTIMIZER_KINDS, SCHEDULE_KINDS, validateTrainConfig, type ModelConfig, type TokenizerKind } from '../engine/config.js';
+import { RecurrentError } from '../engine/errors.js';
+import { parameterCount } from '../engine/parameters.js';
+import { Trainer } from '../engine/trainer.js';
+import { readCheckpointFile, writeCheckpointFile } from '../engine/checkpoint.js';
+import { generate } from '../engine/sampling.js';
+import { choiceOption, durationOption, intOption, numberOption, parse, stringOption } from './args.js';
+import { readTextFile } from './files.js';
+import { formatCount, formatDuration, formatRate } from './format.js';
+import { Progress } from './progress.js';
+
+export const TRAIN_USAGE = `usage: recurrent train FILE [options]
+
+model
+  --cell rnn|lstm|gru       recurrent cell (default ${DEFAULT_MODEL.cell})
+  --hidden N                hidden units per layer (default ${DEFAULT_MODEL.hidden})
+  --layers N                stacked layers, 1-4 (default ${DEFAULT_MODEL.layers})
+  --embedding N             embedding size; 0 = one-hot input (default 0)
+  --tokenizer char|word     tokens are characters or words (default char)
+  --max-vocab N             word tokenizer: vocabulary cap (default 10000)
+training
+  --seq T                   window length: sets k1 = k2 = T (default ${DEFAULT_TRAIN.k1})
+  --k1 N --k2 N             truncated BPTT: update every k1 tokens, backpropagate k2 steps
+  --batch B                 parallel streams over the text (default ${DEFAULT_TRAIN.batch})
+  --optimizer NAME          ${OPTIMIZER_KINDS.join('|')} (default ${DEFAULT_TRAIN.optimizer})
+  --lr X                    learning rate (default ${DEFAULT_TRAIN.lr})
+  --schedule NAME           ${SCHEDULE_KINDS.join('|')} (default constant); --warmup N updates
+  --clip X                  clip the global gradient norm to X; 0 = off (default ${DEFAULT_TRAIN.clipNorm})
+  --clip-value X            clip each gradient element to [-X, X]; 0 = off (default 0)
+  --val-share X             share of the text held out for validation (default ${DEFAULT_TRAIN.valShare})
+  --eval-every N            validate every N updates (default ${DEFAULT_TRAIN.evalEvery})
+  --steps N | --time D      stop after N updates or D (30, 90s, 5m, 1h); default: until Ctrl+C
+  --sample-every D          print a sample every D (default 20s; 0 = never)
+  --seed N                  random seed (default ${DEFAULT_TRAIN.seed})
+  --resume CHECKPOINT       continue a run exactly where it stopped
+  --out CHECKPOINT          where to save (default: FILE's name with .safetensors, here)`;
+
+const OPTIONS = {
+  cell: { type: 'string' }, hidden: { type: 'string' }, layers: { type: 'string' }, embedding: { type: 'string' },
+  tokenizer: { type: 'string' }, 'max-vocab': { type: 'string' },
+  seq: { type: 'string' }, k1: { type: 'string' }, k2: { type: 'string' }, batch: { type: 'string' },
+  optimizer: { type: 'string' }, lr: { type: 'string' }, schedule: { type: 'string' }, warmup: { type: 'string' },
+  clip: { type: 'string' }, 'clip-value': { type: 'string' }, 'val-share': { type: 'string' }, 'eval-every': { type: 'string' },
+  steps: { type: 'string' }, time: { type: 'string' }, 'sample-every': { type: 'string' }, seed: { type: 'string' },
+  resume: { type: 'string' }, out: { type: 'string' },
+} as const;
+
+/** Validation over at most this many tokens while training; the whole split at the end. */
+const PERIODIC_VALIDATION_TOKENS = 20000;
+
+export async function trainCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parse(argv, { ...OPTIONS }, ['file']);
+  const file = positionals[0]!;
+  const text = readTextFile(file);
+
+  const maxSteps = intOption(values, 'steps', 1, 1e12) ?? 0;
+  const maxMs = durationOption(values, 'time') ?? 0;
+  if (maxSteps && maxMs) throw new RecurrentError('give --steps or --time, not both');
+  const sampleEveryMs = values['sample-every'] === '0' ? 0 : durationOption(values, 'sample-every') ?? 20000;
+  const out = stringOption(values, 'out') ?? `${basename(file, extname(file)) || basename(file)}.safetensors`;
+
+  let trainer: Trainer;
+  const resume = stringOption(values, 'resume');
+  if (resume) {
+    const ignored = Object.keys(OPTIONS).filter((k) => values[k] !== undefined && !['resume', 'out', 'steps', 'time', 'sample-every'].includes(k));
+    if (ignored.length) throw new RecurrentError(`--resume continues the run with its own settings; drop ${ignored.map((k) => '--' + k).join(', ')}`);
+    trainer = Trainer.resume(text, await readCheckpointFile(resume));
+  } else {
+    const seq = intOption(values, 'seq', 1, 100000);
+    const k1 = intOption(values, 'k1', 1, 100000) ?? seq ?? DEFAULT_TRAIN.k1;
+    const k2 = intOption(values, 'k2', 1, 100000) ?? Math.max(k1, seq ?? DEFAULT_TRAIN.k2);
+    const train = validateTrainConfig({
+      k1, k2,
+      batch: intOption(values, 'batch', 1, 4096),
+      optimizer: choiceOption(values, 'optimizer', OPTIMIZER_KINDS),
+      lr: numberOption(values, 'lr', 0, 100),
+      schedule: choiceOption(values, 'schedule', SCHEDULE_KINDS),
+      warmupSteps: intOption(values, 'warmup', 0, 1e9),
+      totalSteps: maxSteps || undefined,
+      clipNorm: numberOption(values, 'clip', 0, 1e9),
+      clipValue: numberOption(values, 'clip-value', 0, 1e9),
+      valShare: numberOption(values, 'val-share', 0, 0.5),
+      evalEvery: intOption(values, 'eval-every', 0, 1e9),
+      seed: intOption(values, 'seed', 0, 0xffffffff),
+    });
+    const model: Omit<ModelConfig, 'vocabSize'> = {
+      ...DEFAULT_MODEL,
+      cell: choiceOption(values, 'cell', CELL_KINDS) ?? DEFAULT_MODEL.cell,
+      hidden: intOption(values, 'hidden', 1, 4096) ?? DEFAULT_MODEL.hidden,
+      layers: intOption(values, 'layers', 1, 4) ?? DEFAULT_MODEL.layers,
+      embedding: intOption(values, 'embedding', 0, 4096) ?? DEFAULT_MODEL.embedding,
+    };
+    const tokenizer: TokenizerKind = choiceOption(values, 'tokenizer', ['char', 'word'] as const) ?? 'char';
+    trainer = Trainer.create(text, model, train, tokenizer, { maxVocab: intOption(values, 'max-vocab', 2, 1 << 20) ?? 10000 });
+  }
+
+  const err = process.stderr;
+  const mc = trainer.modelConfig;
+  const tc = trainer.train;
+  const unit = trainer.tokenizer.kind === 'char' ? 'char' : 'token';
+  err.write(`${file}: ${formatCount(text.length)} characters, vocabulary ${trainer.tokenizer.size} ${trainer.tokenizer.kind} tokens\n`);
+  err.write(`model: ${mc.cell} hidden ${mc.hidden} x ${mc.layers} layer(s), ${mc.embedding ? `embedding ${mc.embedding}` : 'one-hot input'}, ${formatCount(parameterCount(mc))} parameters\n`);
+  err.write(`training: batch ${tc.batch}, k1 ${tc.k1}, k2 ${tc.k2}, ${tc.optimizer} lr ${tc.lr}, clip ${tc.clipNorm ? `norm ${tc.clipNorm}` : tc.clipValue ? `value ${tc.clipValue}` : 'off'}, seed ${tc.seed}${trainer.updates ? `, resumed at update ${trainer.updates}` : ''}\n`);
+  err.write(`unigram entropy ${trainer.unigramBits().toFixed(3)} bits/${unit} (a model that learned nothing)\n`);
+
+  const first = trainer.validate(PERIODIC_VALIDATION_TOKENS);
+  err.write(`validation before training: ${first.bitsPerToken.toFixed(3)} bits/${unit}\n`);
+  err.write(maxSteps ? `training for ${formatCount(maxSteps)} updates` : maxMs ? `training for ${formatDuration(maxMs)}` : 'training until Ctrl+C');
+  err.write(`; checkpoint: ${out}\n`);
+
+  let interrupted = false;
+  const onSigint = (): void => {
+    if (interrupted) process.exit(130);
+    interrupted = true;
+  };
+  process.on('SIGINT', onSigint);
+
+  const progress = new Progress(err);
+  const start = Date.now();
+  const startUpdates = trainer.updates;
+  let lastVal = first.bitsPerToken;
+  let lastSample = Date.now();
+  let lastYield = Date.now();
+  let tokens = 0;
+  let lossNats = NaN;
+  let failure: string | null = null;
+
+  try {
+    for (;;) {
+      const done = trainer.updates - startUpdates;
+      const elapsed = Date.now() - start;
+      if (interrupted || (maxSteps && done >= maxSteps) || (maxMs && elapsed >= maxMs)) break;
+      const m = trainer.step();
+      if (!Number.isFinite(m.lossNats)) {
+        failure = `loss became ${m.lossNats} at update ${m.step}; training stopped there (lower --lr, or turn on --clip)`;
+        break;
+      }
+      lossNats = m.lossNats;
+      tokens += tc.batch * tc.k1;
+      if (tc.evalEvery && trainer.updates % tc.evalEvery === 0) lastVal = trainer.validate(PERIODIC_VALIDATION_TOKENS).bitsPerToken;
+      const rate = (tokens / Math.max(1, Date.now() - start)) * 1000;
+      const left = maxSteps ? ((maxSteps - done - 1) / Math.max(1, done + 1)) * (Date.now() - start) : maxMs ? maxMs - (Date.now() - start) : NaN;
+      progress.update(
+        `update ${formatCount(m.step)}  loss ${m.lossNats.toFixed(4)}  ${m.bitsPerToken.toFixed(3)} bits/${unit}  val ${lastVal.toFixed(3)}  ` +
+          `${formatRate(rate)} ${unit}s/s  ${m.clipped ? 'clipped  ' : ''}elapsed ${formatDuration(Date.now() - start)}${Number.isFinite(left) ? `  left ${formatDuration(left)}` : ''}`,
+      );
+      if (sampleEveryMs && Date.now() - lastSample >= sampleEveryMs) {
+        lastSample = Date.now();
+        const sample = await generate(trainer.stepper(), trainer.tokenizer, {
+          prime: '', length: 200, temperature: 0.8, topK: 0, topP: 1, greedy: false, seed: tc.seed + trainer.updates,
+        });
+        progress.print(`--- sample at update ${trainer.updates} (temperature 0.8) ---\n${sample}\n---`);
+      }
+      if (Date.now() - lastYield > 50) {
+        // Let Ctrl+C and stdout flushes through without slowing the loop.
+        lastYield = Date.now();
+        await new Promise((r) => setImmediate(r));
+      }
+    }
+  } finally {
+    process.off('SIGINT', onSigint);
+    progress.clear();
+  }
+
+  const elapsed = Date.now() - start;
+  await writeCheckpointFile(out, trainer.toCheckpoint());
+  if (failure) {
+    err.write(`recurrent: ${failure}\n`);
+    err.write(`kept the last good state (update ${trainer.updates}) in ${out}\n`);
+    return 1;
+  }
+  const final = trainer.validate();
+  const rate = (tokens / Math.max(1, elapsed)) * 1000;
+  err.write(`${interrupted ? 'interrupted' : 'done'}: ${formatCount(trainer.updates - startUpdates)} updates in ${formatDuration(elapsed)}, ${formatRate(rate)} ${unit}s/s\n`);
+  err.write(`training loss ${Number.isFinite(lossNats) ? (lossNats / Math.LN2).toFixed(3) : '--'} bits/${unit}; validation ${first.bitsPerToken.toFixed(3)} -> ${final.bitsPerToken.toFixed(3)} bits/${unit}\n`);
+  err.write(`saved ${out}\n`);
+  return interrupted ? 130 : 0;
+}
