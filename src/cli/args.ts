@@ -11,8 +11,9 @@ export function parse(argv: string[], options: NonNullable<Options>, positionals
   try {
     parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
   } catch (e) {
-    // parseArgs' messages name the option already; drop its advice about `--` which does not apply here.
-    throw new RecurrentError(String((e as Error).message).split('. To specify')[0]!);
+    // parseArgs' messages name the option already; keep their first line, which says what is wrong.
+    const first = String((e as Error).message).split('\n')[0]!.split('. To specify')[0]!;
+    throw new RecurrentError(/ambiguous/.test(first) ? `${first.replace(/\.$/, '')}: write a negative value as --option=-1` : first);
   }
   if (parsed.positionals.length !== positionals.length) {
     const want = positionals.map((p) => p.toUpperCase()).join(' ');

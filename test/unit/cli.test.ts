@@ -1,0 +1,128 @@
+// The command line as a user runs it: real files, real processes, exit codes and the one line a
+// user reads when something is wrong.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { decodeCheckpoint, encodeCheckpoint } from '../../src/engine/checkpoint.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const cli = resolve(here, '../../src/cli/main.js');
+const root = resolve(here, '../../..');
+const dir = mkdtempSync(join(tmpdir(), 'recurrent-cli-'));
+
+function run(...args: string[]): { code: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', cwd: dir, timeout: 120_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function file(name: string, content: string | Uint8Array): string {
+  const p = join(dir, name);
+  writeFileSync(p, content);
+  return p;
+}
+
+const text = readFileSync(join(root, 'sample-workspace/state-of-the-union-1994.txt'), 'utf8').slice(0, 6000);
+const corpus = file('corpus.txt', text);
+
+/** Bad input: exactly one line on stderr, no stack trace, a non-zero exit. */
+function assertOneLineError(r: ReturnType<typeof run>, pattern: RegExp): void {
+  assert.notEqual(r.code, 0, `expected a non-zero exit, got ${r.code}`);
+  const lines = r.stderr.trim().split('\n');
+  assert.equal(lines.length, 1, `expected one line on stderr, got:\n${r.stderr}`);
+  assert.match(lines[0]!, pattern);
+  assert.doesNotMatch(r.stderr, /\n\s+at /, 'a stack trace reached the user');
+}
+
+test('an empty file is refused with one line', () => {
+  assertOneLineError(run('train', file('empty.txt', '')), /empty\.txt is empty/);
+});
+
+test('a binary file is refused with one line', () => {
+  assertOneLineError(run('train', file('bin.dat', new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0, 1, 2, 3]))), /looks binary/);
+});
+
+test('a file of one repeated character is refused with one line', () => {
+  assertOneLineError(run('train', file('aaa.txt', 'a'.repeat(500))), /one|single|symbol/i);
+});
+
+test('a missing file and a missing checkpoint are named', () => {
+  assertOneLineError(run('train', join(dir, 'nope.txt')), /nope\.txt: no such file/);
+  assertOneLineError(run('sample', join(dir, 'nope.safetensors')), /no checkpoint at .*nope\.safetensors/);
+});
+
+test('a corrupt checkpoint is refused with one line that says what is wrong', () => {
+  assertOneLineError(run('info', file('bad.safetensors', new Uint8Array([200, 0, 0, 0, 0, 0, 0, 0, 123]))), /truncated|header/i);
+});
+
+test('nonsense option values are refused naming the option', () => {
+  assertOneLineError(run('train', corpus, '--hidden', 'lots'), /--hidden must be a whole number/);
+  assertOneLineError(run('train', corpus, '--cell', 'transformer'), /--cell must be one of rnn, lstm, gru/);
+  assertOneLineError(run('train', corpus, '--k1', '10', '--k2', '5'), /k2 \(5\) must be at least k1 \(10\)/);
+  assertOneLineError(run('train', corpus, '--bogus', '1'), /bogus/);
+  assertOneLineError(run('sample', corpus, '--temperature', '-1'), /--temperature' argument is ambiguous: write a negative value as --option=-1/);
+  assertOneLineError(run('sample', corpus, '--temperature=-1'), /--temperature must be a number/);
+});
+
+test('train, info, eval and sample work together on real files', () => {
+  const out = join(dir, 'model.safetensors');
+  const t = run('train', corpus, '--cell', 'gru', '--hidden', '24', '--batch', '4', '--seq', '16', '--steps', '30', '--sample-every', '0', '--out', out);
+  assert.equal(t.code, 0, t.stderr);
+  assert.match(t.stderr, /validation [\d.]+ -> [\d.]+ bits\/char/);
+  assert.ok(existsSync(out), 'no checkpoint written');
+
+  const info = run('info', out, '--json');
+  assert.equal(info.code, 0, info.stderr);
+  const parsed = JSON.parse(info.stdout) as { config: { cell: string; hidden: number }; updates: number };
+  assert.equal(parsed.config.cell, 'gru');
+  assert.equal(parsed.config.hidden, 24);
+  assert.equal(parsed.updates, 30);
+
+  const e = run('eval', out, corpus, '--json');
+  assert.equal(e.code, 0, e.stderr);
+  const r = JSON.parse(e.stdout) as { tokens: number; loss: number; bitsPerToken: number; perToken: number[] };
+  assert.equal(r.tokens, [...text].length);
+  assert.equal(r.perToken.length, r.tokens - 1);
+  const mean = r.perToken.reduce((a, b) => a + b, 0) / r.perToken.length;
+  assert.ok(Math.abs(mean - r.loss) < 1e-9, `loss ${r.loss} is not the mean of perToken (${mean})`);
+  assert.ok(Math.abs(r.bitsPerToken - r.loss / Math.LN2) < 1e-12);
+
+  const a = run('sample', out, '--length', '60', '--seed', '7', '--prime', 'The ');
+  const b = run('sample', out, '--length', '60', '--seed', '7', '--prime', 'The ');
+  const c = run('sample', out, '--length', '60', '--seed', '8', '--prime', 'The ');
+  assert.equal(a.code, 0, a.stderr);
+  assert.ok(a.stdout.startsWith('The '), `sample should echo its prime, got ${JSON.stringify(a.stdout.slice(0, 20))}`);
+  assert.equal(a.stdout, b.stdout, 'the same seed gave different text');
+  assert.notEqual(a.stdout, c.stdout, 'different seeds gave the same text');
+});
+
+test('a loss that turns non-finite stops training, says at which update, and keeps a checkpoint', () => {
+  // Bounded cells with a max-shifted softmax do not overflow from a large learning rate alone, so
+  // the NaN comes the way it does reach users: a run resumed from weights that already hold one.
+  const good = join(dir, 'good.safetensors');
+  const t = run('train', corpus, '--cell', 'rnn', '--hidden', '16', '--batch', '2', '--seq', '8', '--steps', '3', '--sample-every', '0', '--out', good);
+  assert.equal(t.code, 0, t.stderr);
+  const ck = decodeCheckpoint(readFileSync(good));
+  ck.tensors.get('rnn.weight_hh_l0')!.data[5] = NaN;
+  const poisoned = file('poisoned.safetensors', encodeCheckpoint(ck));
+  const out = join(dir, 'nan.safetensors');
+  const r = run('train', corpus, '--resume', poisoned, '--steps', '10', '--sample-every', '0', '--out', out);
+  assert.equal(r.code, 1, `expected exit 1, got ${r.code}: ${r.stderr}`);
+  assert.match(r.stderr, /loss became (NaN|Infinity|-Infinity) at update \d+/);
+  assert.match(r.stderr, /kept the last good state/);
+  assert.ok(existsSync(out), 'the last good checkpoint was not kept');
+  const info = run('info', out);
+  assert.equal(info.code, 0, info.stderr);
+});
+
+test('gradcheck passes for every cell and fails loudly when the tolerance is impossible', () => {
+  const ok = run('gradcheck', '--hidden', '3', '--layers', '1', '--steps', '4', '--batch', '2');
+  assert.equal(ok.code, 0, ok.stdout + ok.stderr);
+  assert.match(ok.stdout, /PASS: worst relative error/);
+  const strict = run('gradcheck', '--cell', 'rnn', '--hidden', '3', '--layers', '1', '--steps', '4', '--batch', '2', '--tolerance', '1e-30');
+  assert.equal(strict.code, 1);
+  assert.match(strict.stdout, /FAIL/);
+});
