@@ -10,7 +10,7 @@ import type { TrainerLike } from './engineApi.js';
 export const SPIKE_FACTOR = 10;
 const RECENT = 64;
 /** Fewer updates than this say nothing yet about what a normal norm is. */
-const MIN_RECENT = 3;
+const MIN_RECENT = 1;
 
 export class EditorProbes {
   private offsets: Int32Array | null = null;

@@ -61,7 +61,7 @@ function fmt(x: number): string {
 export function explosionThreshold(facts: RunFacts, recentNorms: readonly number[]): number {
   if (facts.clipNorm > 0) return EXPLODING_FACTOR * facts.clipNorm;
   const finite = recentNorms.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
-  if (finite.length < 3) return Infinity; // too few updates to know what normal is
+  if (finite.length < 1) return Infinity; // no update yet to say what normal is
   return EXPLODING_FACTOR * finite[finite.length >> 1]!;
 }
 
