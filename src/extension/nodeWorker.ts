@@ -11,6 +11,8 @@ export function nodeWorkerFactory(script: string, memoryMB: number): WorkerFacto
       stdout: false,
       stderr: false,
     });
+    // The thread never keeps its host process alive on its own: deactivation and test runs end cleanly.
+    worker.unref();
     let failure: WorkerExit['error'];
     let exitListener: (e: WorkerExit) => void = () => {};
     worker.on('error', (err: Error & { code?: string }) => {

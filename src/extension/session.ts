@@ -326,10 +326,11 @@ export class Session {
     switch (e.type) {
       case 'started':
         this.run = e.run;
-        for (const w of this.startedWaiters.splice(0)) w.resolve(e.run);
         break;
       case 'state':
         this.state = e.state;
+        // The worker follows `started` with its first state: the run counts as started once it has one.
+        if (this.run) for (const w of this.startedWaiters.splice(0)) w.resolve(this.run);
         break;
       case 'metrics':
         this.hist.metrics.push(...e.metrics);

@@ -1,0 +1,79 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { DEFAULT_MODEL, DEFAULT_TRAIN } from '../../src/engine/config.js';
+import { nodeWorkerFactory } from '../../src/extension/nodeWorker.js';
+import { Session } from '../../src/extension/session.js';
+
+// A stand-in for dist/worker.cjs that speaks the protocol and fails on request the way real threads fail.
+const SCRIPT = `
+const { parentPort } = require('node:worker_threads');
+const v = 1;
+parentPort.on('message', (m) => {
+  if (m.type === 'start') {
+    parentPort.postMessage({ v, type: 'started', run: { model: {}, train: {}, tokenizer: 'char', vocabSize: 2, parameterCount: 1, tensors: [], trainTokens: 1, validationTokens: 0, unigramBits: 1 }, resumedFromStep: 0 });
+    parentPort.postMessage({ v, type: 'state', state: 'paused' });
+  }
+  if (m.type === 'save') parentPort.postMessage({ v, type: 'checkpointSaved', path: m.path, step: 9, inReplyTo: m.id });
+  if (m.type === 'crash' && m.how === 'exit') process.exit(3);
+  if (m.type === 'crash' && m.how === 'throw') setImmediate(() => { throw new Error('crash requested by a test'); });
+  if (m.type === 'crash' && m.how === 'oom') { const hog = []; for (;;) hog.push(new Array(1 << 16).fill(Math.random())); }
+});`;
+
+function session(memoryMB = 256): Session {
+  const dir = mkdtempSync(join(tmpdir(), 'recurrent-worker-'));
+  const script = join(dir, 'worker.cjs');
+  writeFileSync(script, SCRIPT);
+  return new Session({
+    runId: 'r', label: 'a.txt', file: 'a.txt', text: 'ab',
+    start: { model: DEFAULT_MODEL, train: DEFAULT_TRAIN, tokenizer: 'char', maxSteps: 0, maxMs: 0, autosaveEveryMs: 0, sampleEveryMs: 0, sampleLength: 1, temperature: 1 },
+    workers: nodeWorkerFactory(script, memoryMB), warn: () => {},
+  });
+}
+
+async function crashed(s: Session): Promise<void> {
+  for (let i = 0; i < 200 && s.status !== 'crashed'; i++) await new Promise((r) => setTimeout(r, 25));
+  assert.equal(s.status, 'crashed', 'expected the session to notice the dead worker');
+}
+
+test('a real worker thread that exits is reported with its exit code, and a save made before is kept', async () => {
+  const s = session();
+  try {
+    await s.started();
+    await s.save('/tmp/x.safetensors');
+    s.crashWorker('exit');
+    await crashed(s);
+    assert.equal(s.problem, 'it exited with code 3');
+    assert.deepEqual(s.lastCheckpoint, { path: '/tmp/x.safetensors', step: 9 });
+    await s.restart();
+    assert.equal(s.status, 'paused');
+  } finally {
+    await s.dispose();
+  }
+});
+
+test('an uncaught exception in the worker is reported with its message', async () => {
+  const s = session();
+  try {
+    await s.started();
+    s.crashWorker('throw');
+    await crashed(s);
+    assert.equal(s.problem, 'crash requested by a test');
+  } finally {
+    await s.dispose();
+  }
+});
+
+test('a worker over its memory limit ends alone and is reported as out of memory', async () => {
+  const s = session(16);
+  try {
+    await s.started();
+    s.crashWorker('oom');
+    await crashed(s);
+    assert.match(s.problem ?? '', /ran out of memory/);
+  } finally {
+    await s.dispose();
+  }
+});
