@@ -102,7 +102,8 @@ suite('The model\'s view in the editor', function () {
   });
 
   test('a huge learning rate without clipping is diagnosed where it exploded, and its quick fix lowers the rate', async () => {
-    const id = await train({ ...SMALL, 'training.optimizer': 'sgd', 'training.learningRate': 80, 'training.clipNorm': 0, 'training.maxSteps': 40 });
+    // A vanilla RNN at SGD rate 80: its third update's norm is about 2000, over 100 times the ones before.
+    const id = await train({ ...SMALL, 'model.cell': 'rnn', 'training.optimizer': 'sgd', 'training.learningRate': 80, 'training.clipNorm': 0, 'training.maxSteps': 40 });
     await until('the run to stop', () => ['finished', 'stopped'].includes(state(id)));
     await api.editor!.diagnostics.settled();
     const found = await until('an exploding-gradient diagnostic', () => ours(doc.uri).find((d) => code(d) === 'exploding'));
@@ -131,11 +132,12 @@ suite('The model\'s view in the editor', function () {
     assert.ok(actions.some((a) => a.title === 'Switch to an LSTM cell'), `expected a switch-to-LSTM fix, got ${actions.map((a) => a.title).join(' | ')}`);
   });
 
-  test('a new run on the file clears the old run\'s diagnostics and heat', async () => {
+  test('a new run on the file clears the earlier runs\' diagnostics', async () => {
     const id = await train({ ...SMALL, 'training.maxSteps': 2 });
     await until('the run to finish', () => state(id) === 'finished');
     await api.editor!.diagnostics.settled();
-    const left = ours(doc.uri).filter((d) => code(d) === 'vanishing' || code(d) === 'exploding');
-    assert.equal(left.length, 0, `expected the ended runs' diagnostics cleared, got ${left.map((d) => d.message).join(' | ')}`);
+    // The RNN's 160-step windows and the exploding run belong to runs that no longer speak for the file.
+    const left = ours(doc.uri).filter((d) => code(d) === 'exploding' || /160-step/.test(d.message));
+    assert.equal(left.length, 0, `expected the earlier runs' diagnostics cleared, got ${left.map((d) => d.message).join(' | ')}`);
   });
 });

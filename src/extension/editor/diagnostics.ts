@@ -59,9 +59,11 @@ export class GradientDiagnostics implements vscode.Disposable, vscode.CodeAction
   async refresh(): Promise<void> {
     const byUri = new Map<string, vscode.Diagnostic[]>();
     this.behind.clear();
-    for (const { session, watch } of this.runs.all()) {
-      const doc = vscode.workspace.textDocuments.find((d) => d.uri.toString() === session.file && !d.isClosed);
-      if (!doc) continue;
+    for (const doc of vscode.workspace.textDocuments) {
+      // Only the newest run on a file speaks for it: an earlier run's findings are about another model.
+      const run = doc.isClosed ? undefined : this.runs.forDocument(doc);
+      if (!run) continue;
+      const { session, watch } = run;
       const findings = watch.findings();
       if (!findings.length) continue;
       await this.locate(session, findings);
