@@ -170,9 +170,10 @@ export class TrainingSession<C = unknown> {
         this.setState('stopped');
         return;
       }
-      this.metrics.push(m);
+      // The engine reuses its metrics and clip objects from step to step: keep copies.
+      this.metrics.push({ ...m });
       const clip = m.clipped ? t.lastClip() : null;
-      if (clip) this.clips.push(clip);
+      if (clip) this.clips.push({ ...clip, spans: clip.spans.map(([a, b]) => [a, b]) });
       if (t.train.evalEvery && t.updates % t.train.evalEvery === 0) {
         this.flushMetrics();
         this.emit({ type: 'validation', metrics: t.validate(TIMING.validationTokens) });

@@ -16,13 +16,15 @@ class FakeTrainer implements TrainerLike<{ step: number }> {
   updates = 0;
   lr: number | null = null;
   nanAt = Infinity;
+  private readonly reused = {} as StepMetrics;
   constructor(readonly train: TrainConfig, private readonly clock: { t: number }) {}
   step(): StepMetrics {
     this.clock.t += 5;
     const step = ++this.updates;
     const lossNats = step >= this.nanAt ? NaN : 1 / (1 + step);
     if (Number.isFinite(lossNats)) this.updates = step; else this.updates = step - 1;
-    return { step, tokens: step * 8, lossNats, bitsPerToken: lossNats / Math.LN2, lr: this.lr ?? this.train.lr, gradNorm: 1, clipped: step % 10 === 0, elapsedMs: this.clock.t, tokensPerSecond: 1000 };
+    // Like the engine, one metrics object reused for every step.
+    return Object.assign(this.reused, { step, tokens: step * 8, lossNats, bitsPerToken: lossNats / Math.LN2, lr: this.lr ?? this.train.lr, gradNorm: 1, clipped: step % 10 === 0, elapsedMs: this.clock.t, tokensPerSecond: 1000 });
   }
   lastClip() { return { step: this.updates, mode: 'norm' as const, normBefore: 9, normAfter: 5, spans: [[0, 4]] as Array<[number, number]> }; }
   validate() { return { step: this.updates, lossNats: 0.5, bitsPerToken: 0.72, tokens: 10 }; }

@@ -1,0 +1,92 @@
+// The worker_threads entry (bundled to dist/worker.cjs): one training session per worker. Every command
+// is checked before it is acted on; anything thrown escapes to the thread's 'error' event, which the
+// extension reports as a crash with the last checkpoint kept.
+import { parentPort, resourceLimits } from 'node:worker_threads';
+import { readCheckpointFile, writeCheckpointFile, type Checkpoint } from '../engine/checkpoint.js';
+import { generate } from '../engine/sampling.js';
+import { Trainer } from '../engine/trainer.js';
+import { probeGradientReach } from '../engine/gradientReach.js';
+import { PROTOCOL_VERSION, type WorkerEvent } from '../protocol/messages.js';
+import { checkWorkerCommand } from '../protocol/workerMessages.js';
+import type { EngineLike, TrainerLike } from './engineApi.js';
+import { TrainingSession } from './trainingSession.js';
+
+/** The engine's Trainer seen through the interface the session is written against. */
+function adapt(t: Trainer): TrainerLike<Checkpoint> {
+  let advanced = false; // issue 6: whether the last step moved the streams on (a non-finite one does not)
+  return {
+    get modelConfig() { return t.modelConfig; },
+    get train() { return t.train; },
+    get tokenizer() { return t.tokenizer; },
+    get updates() { return t.updates; },
+    get trainTokens() { return t.trainTokens; },
+    get validationTokens() { return t.validationTokens; },
+    step: () => {
+      const m = t.step();
+      advanced = Number.isFinite(m.lossNats);
+      return m;
+    },
+    lastClip: () => t.lastClip(),
+    validate: (maxTokens) => t.validate(maxTokens),
+    setLearningRate: (lr) => t.setLearningRate(lr),
+    gradientFlow: () => t.gradientFlow(),
+    probeGates: (text) => t.probeGates(text),
+    probeTokenLoss: (text, k) => t.probeTokenLoss(text, k),
+    tensorNorms: () => t.tensorNorms(),
+    unigramBits: () => t.unigramBits(),
+    toCheckpoint: () => t.toCheckpoint(),
+    sample: (r, onToken) => generate(t.stepper(), t.tokenizer, r, onToken),
+    // -- editor (issue 6)
+    probeGradientReach: (text) => probeGradientReach(t.model, t.tokenizer.encode(text), t.train.k2),
+    tokenOffsets: (text) => t.tokenizer.encodeWithOffsets(text).offsets,
+    tokenText: (id) => t.tokenizer.token(id),
+    lastWindows: () => {
+      // The streams' positions after the step (moved on by k1 unless the step stopped early); spans as ClipEvent's.
+      const positions = (t as unknown as { streams: { positions: Float64Array } }).streams.positions;
+      const back = advanced ? t.train.k1 : 0;
+      return Array.from(positions, (p): [number, number] => [Math.max(0, p - back), Math.max(0, p - back) + t.train.k2 + 1]);
+    },
+    // -- end editor
+  };
+}
+
+const engine: EngineLike<Checkpoint> = {
+  create: (text, model, train, tokenizer, opts) => adapt(Trainer.create(text, model, train, tokenizer, opts)),
+  resume: (text, checkpoint) => adapt(Trainer.resume(text, checkpoint)),
+  readCheckpoint: (path) => readCheckpointFile(path),
+  writeCheckpoint: (path, c) => writeCheckpointFile(path, c),
+};
+
+const port = parentPort;
+if (!port) throw new Error('worker.cjs runs inside a worker thread started by the extension');
+
+const session = new TrainingSession(engine, {
+  post: (event: WorkerEvent, transfer) => port.postMessage(event, transfer),
+  now: () => performance.now(),
+  defer: (f) => setImmediate(f),
+});
+
+/** Deliberate failures for the crash-recovery tests; `oom` only under a small memory limit. */
+function crash(how: 'throw' | 'exit' | 'oom'): void {
+  if (how === 'exit') process.exit(3);
+  if (how === 'throw') setImmediate(() => { throw new Error('crash requested by a test'); });
+  if (how === 'oom') {
+    const limit = resourceLimits.maxOldGenerationSizeMb ?? Infinity;
+    if (limit > 1024) {
+      port!.postMessage({ v: PROTOCOL_VERSION, type: 'error', kind: 'internal', message: `refusing to exhaust ${limit} MB on purpose; set recurrent.workerMemoryMB to 1024 or less to test running out of memory` });
+      return;
+    }
+    const hog: number[][] = [];
+    for (;;) hog.push(new Array<number>(1 << 20).fill(Math.random()));
+  }
+}
+
+port.on('message', (raw: unknown) => {
+  const checked = checkWorkerCommand(raw);
+  if (!checked.ok) {
+    port.postMessage({ v: PROTOCOL_VERSION, type: 'error', kind: 'internal', message: `the worker dropped a command: ${checked.problem}` });
+    return;
+  }
+  if (checked.message.type === 'crash') crash(checked.message.how);
+  else session.handle(checked.message);
+});

@@ -1,0 +1,143 @@
+// The product's promises inside a real extension host: train the sample text until the loss falls, pause
+// and resume, sample the same text twice from a seed, save and load a checkpoint that samples the same,
+// survive a worker that dies, and refuse bad input without leaving a worker behind. Small models, so the
+// suite takes seconds of training on a shared machine.
+import * as assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { suite, suiteSetup, suiteTeardown, test } from 'mocha';
+import * as vscode from 'vscode';
+import type { RecurrentApi } from '../../src/extension/extension.js';
+
+const SMALL = {
+  'model.hiddenSize': 32,
+  'training.batchSize': 8,
+  'training.sequenceLength': 32,
+  'training.learningRate': 0.01,
+  'training.evaluateEvery': 0,
+  'sampling.everySeconds': 0,
+  autosaveIntervalSeconds: 0,
+};
+
+async function until<T>(what: string, probe: () => T | undefined | false, ms = 45_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = probe();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
+
+suite('Training a file in the extension', () => {
+  let api: RecurrentApi;
+  let doc: vscode.TextDocument;
+  let runId: string;
+  const dir = mkdtempSync(join(tmpdir(), 'recurrent-it-'));
+
+  const steps = (id: string): number => api.status(id)?.step ?? 0;
+  const state = (id: string): string => api.status(id)?.state ?? 'gone';
+  const history = (id: string) => api.runs().find((r) => r.runId === id)!;
+
+  suiteSetup(async () => {
+    const ext = vscode.extensions.all.find((e) => e.packageJSON?.name === 'recurrent-studio');
+    assert.ok(ext, 'expected the recurrent-studio extension');
+    api = (await ext.activate()) as RecurrentApi;
+    const [file] = await vscode.workspace.findFiles('*.txt');
+    assert.ok(file, 'expected a .txt file in the workspace');
+    doc = await vscode.workspace.openTextDocument(file);
+    await vscode.window.showTextDocument(doc);
+  });
+
+  suiteTeardown(async () => {
+    for (const r of api?.runs() ?? []) await vscode.commands.executeCommand('recurrent.stop', r.runId);
+  });
+
+  test('trains on the current file until the loss falls', async () => {
+    runId = (await vscode.commands.executeCommand<string>('recurrent.trainCurrentFile', { fresh: true, overrides: SMALL, openDashboard: false }))!;
+    assert.ok(runId, 'expected the command to return the new run id');
+    await until('60 updates', () => steps(runId) >= 60);
+    const losses = history(runId).metrics.map((m) => m.lossNats);
+    const first = mean(losses.slice(0, 5));
+    const last = mean(losses.slice(-5));
+    assert.ok(last < first - 0.3, `expected the loss to fall by more than 0.3 nats, first five ${first.toFixed(3)}, last five ${last.toFixed(3)}`);
+    assert.ok(history(runId).run!.unigramBits > 3, 'expected the run description with the unigram entropy');
+  });
+
+  test('pause holds the step count and resume continues it', async () => {
+    await vscode.commands.executeCommand('recurrent.pause', runId);
+    await until('paused', () => state(runId) === 'paused');
+    const at = steps(runId);
+    await new Promise((r) => setTimeout(r, 800));
+    assert.equal(steps(runId), at, 'expected no updates while paused');
+    await vscode.commands.executeCommand('recurrent.resume', runId);
+    await until('updates after resume', () => steps(runId) > at + 5);
+    await vscode.commands.executeCommand('recurrent.pause', runId);
+    await until('paused again', () => state(runId) === 'paused');
+  });
+
+  test('sampling with a seed gives the same text twice, and streams into an editor', async () => {
+    const opts = { runId, prime: 'The ', length: 120, temperature: 1, seed: 42, editor: false };
+    const a = await vscode.commands.executeCommand<string>('recurrent.sample', opts);
+    const b = await vscode.commands.executeCommand<string>('recurrent.sample', opts);
+    assert.equal(typeof a, 'string');
+    assert.equal(a!.length > 0, true, 'expected some text');
+    assert.equal(b, a, 'expected the same seed to give the same text');
+    const shown = await vscode.commands.executeCommand<string>('recurrent.sample', { ...opts, editor: true });
+    assert.equal(shown, a);
+    const editor = vscode.window.visibleTextEditors.find((e) => e.document.isUntitled && e.document.getText() === 'The ' + a);
+    assert.ok(editor, 'expected an untitled editor holding the prompt and the streamed sample');
+  });
+
+  test('a saved checkpoint loads and samples identically', async () => {
+    const target = vscode.Uri.file(join(dir, 'saved.safetensors'));
+    const saved = await vscode.commands.executeCommand<vscode.Uri>('recurrent.saveCheckpoint', runId, target);
+    assert.equal(saved?.fsPath, target.fsPath);
+    const loaded = await vscode.commands.executeCommand<string>('recurrent.loadCheckpoint', { uri: target, textUri: doc.uri });
+    assert.ok(loaded && loaded !== runId, `expected a new run for the loaded checkpoint, got ${loaded}`);
+    await until('the loaded run', () => state(loaded) === 'paused');
+    assert.equal(steps(loaded), 0, 'a loaded run reports no updates until it trains');
+    const opts = { prime: 'We ', length: 150, temperature: 0.9, seed: 7, editor: false };
+    const before = await vscode.commands.executeCommand<string>('recurrent.sample', { ...opts, runId });
+    const after = await vscode.commands.executeCommand<string>('recurrent.sample', { ...opts, runId: loaded });
+    assert.equal(after, before, 'expected the loaded model to sample exactly as the saved one');
+    await vscode.commands.executeCommand('recurrent.stop', loaded);
+  });
+
+  test('a worker that dies is reported and the run restarts from its last checkpoint', async () => {
+    const target = vscode.Uri.file(join(dir, 'before-crash.safetensors'));
+    await vscode.commands.executeCommand('recurrent.saveCheckpoint', runId, target);
+    const checkpointStep = api.status(runId)!.checkpoint!.step;
+    assert.ok(api.crashWorker, 'expected the test-only crash hook outside production mode');
+    api.crashWorker(runId, 'exit');
+    await until('the crash to be noticed', () => state(runId) === 'crashed');
+    assert.match(api.status(runId)!.problem ?? '', /exited with code 3/);
+    await vscode.commands.executeCommand('recurrent.restart', runId);
+    await until('the restarted run', () => state(runId) === 'running' || state(runId) === 'paused');
+    await until('training after the restart', () => steps(runId) > checkpointStep + 3);
+  });
+
+  test('a worker that runs out of memory is reported as such', async () => {
+    const id = (await vscode.commands.executeCommand<string>('recurrent.trainCurrentFile', { fresh: true, overrides: { ...SMALL, workerMemoryMB: 128 }, openDashboard: false }))!;
+    await vscode.commands.executeCommand('recurrent.pause', id);
+    api.crashWorker!(id, 'oom');
+    await until('the out-of-memory crash', () => state(id) === 'crashed', 30_000);
+    assert.match(api.status(id)!.problem ?? '', /ran out of memory/);
+  });
+
+  test('bad input gets a message and starts no worker', async () => {
+    const before = api.runs().length;
+    for (const content of ['', 'aaaaaaaaaa', 'ab\u0000\u0000cd']) {
+      const bad = await vscode.workspace.openTextDocument({ content, language: 'plaintext' });
+      await vscode.window.showTextDocument(bad);
+      const id = await vscode.commands.executeCommand<string | undefined>('recurrent.trainCurrentFile', { fresh: true, overrides: SMALL, openDashboard: false });
+      assert.equal(id, undefined, `expected no run for ${JSON.stringify(content)}`);
+    }
+    const invalid = await vscode.commands.executeCommand<string | undefined>('recurrent.trainCurrentFile', { uri: doc.uri, fresh: true, overrides: { ...SMALL, 'model.hiddenSize': 0 } });
+    assert.equal(invalid, undefined, 'expected no run with an invalid setting');
+    assert.equal(api.runs().length, before, 'expected no new run (and so no worker) after bad input');
+  });
+});
