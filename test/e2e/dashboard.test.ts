@@ -274,13 +274,31 @@ test('the light theme redraws with its colours', async () => {
   await shot('loss-light');
 });
 
+test('a real recorded session (an RNN, then an LSTM on the same text) draws in every view', async () => {
+  const recorded = readFileSync(join(root, 'test', 'fixtures', 'sessions', 'rnn-then-lstm-sotu.json'), 'utf8');
+  await page.evaluate((vars) => (window as unknown as { __theme: (v: Record<string, string>, c: string) => void }).__theme(vars, 'vscode-dark'), DARK);
+  await redrawAfter(async () => {
+    await page.evaluate((m) => window.postMessage(JSON.parse(m), '*'), recorded);
+    await page.waitForFunction(() => (window as unknown as { dashboard: { model: { currentId: string | null } } }).dashboard.model.currentId === 'lstm-recorded');
+  });
+  for (const [tab, selector] of [['loss', '#panel-loss canvas'], ['flow', '#panel-flow canvas'], ['gates', '#panel-gates canvas.heatmap'], ['compare', '#panel-compare canvas']] as const) {
+    await showTab(tab);
+    const px = await inked(selector);
+    assert.ok(px.inked > px.total * 0.02, `${tab} drew from the recorded session: ${px.inked}/${px.total}`);
+    await shot(`recorded-${tab}`);
+  }
+  const rows = await page.locator('table.compare tbody tr').allInnerTexts();
+  const lossOf = (re: RegExp): number => Number(/\t([\d.]+) (?:bits|nats)\t/.exec(rows.find((r) => re.test(r)) ?? '')?.[1]);
+  assert.ok(lossOf(/^LSTM/) < lossOf(/^RNN/), `in the recording the LSTM's loss is lower at the common step: ${JSON.stringify(rows)}`);
+});
+
 test('nothing broke the content security policy, logged an error or left loopback, and state was saved', async () => {
   const csp = await page.evaluate(() => (window as unknown as { __csp: string[] }).__csp);
   assert.deepEqual(csp, [], `CSP violations: ${JSON.stringify(csp)}`);
   assert.deepEqual(consoleErrors, [], `console errors: ${JSON.stringify(consoleErrors)}`);
   assert.deepEqual(browser.blocked, [], `requests beyond loopback: ${JSON.stringify(browser.blocked)}`);
   const state = await page.evaluate(() => (window as unknown as { __state: Record<string, unknown> }).__state);
-  assert.equal(state['runId'], 'lstm-1');
-  assert.equal(state['tab'], 'loss');
+  assert.equal(state['runId'], 'lstm-recorded', 'the run shown last is kept for the panel serializer');
+  assert.equal(state['tab'], 'compare', 'the tab shown last is kept');
   assert.ok(readdirSync(shotsDir).some((f) => f.startsWith('dashboard-')), 'screenshots saved');
 });

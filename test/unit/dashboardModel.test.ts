@@ -107,3 +107,19 @@ test('a history of a million steps loads into bounded memory', () => {
   assert.equal(r.clipCount, 200, `expected 200 clipped steps, got ${r.clipCount}`);
   assert.equal(r.loss.all().reduce((a, b) => a + b.flagged, 0), 200);
 });
+
+test('the recorded RNN-then-LSTM session (real engine output through JSON) loads whole', async () => {
+  const { readFileSync } = await import('node:fs');
+  const msg = JSON.parse(readFileSync('test/fixtures/sessions/rnn-then-lstm-sotu.json', 'utf8')) as ToWebview;
+  const m = new DashboardModel();
+  m.receive(msg);
+  const lstm = m.current!;
+  const rnn = m.others()[0]!;
+  assert.deepEqual([lstm.run?.model.cell, rnn.run?.model.cell], ['lstm', 'rnn']);
+  assert.equal(lstm.loss.points, lstm.last!.step, 'one metric per update');
+  assert.equal(lstm.loss.nonFinitePoints, 0);
+  assert.ok(lstm.gradientFlow!.fromLast[0] instanceof Float32Array && lstm.gradientFlow!.fromLast[0]!.length === lstm.gradientFlow!.window);
+  const gates = lstm.gates!.layers[0]!.gates.map((g) => g.name).join('');
+  assert.equal(gates, 'ifgoch', `LSTM probes i f g o c h, got ${gates}`);
+  assert.equal(lstm.gates!.layers[0]!.gates[0]!.data.length, lstm.gates!.tokens.length * lstm.gates!.hidden);
+});

@@ -87,7 +87,7 @@ export class FlowView implements View {
     f.perStep.forEach((row, l) => values.set(row.subarray(0, W), l * W));
     const ext = positiveExtent(f.perStep) ?? [1e-8, 1];
     const range = { kind: 'log' as const, lo: ext[0], hi: Math.max(ext[1], ext[0] * 1.0001) };
-    fill(this.heatmapCaption, h('strong', {}, '|dL/dh_t| for the loss summed over the window'), ` · rows: layers 1–${L}, columns: t = 0…${W - 1} (tokens ${f.start}… of the text) · log colour `,
+    fill(this.heatmapCaption, h('strong', {}, '|dL/dh_t| for the loss summed over the window'), ` · rows: ${L > 1 ? `layers 1–${L}` : `layer 1`}, columns: t = 0…${W - 1} (tokens ${f.start}… of the text) · log colour `,
       colourKey(range, theme, formatValue(range.lo), formatValue(range.hi)));
     this.heatmap.set({
       values, rows: L, cols: W, range, colLabels: Array.from({ length: W }, (_, t) => (t % 8 === 0 ? String(t) : '')), rowTitle: 'layer', rowLabel: (r) => `L${r + 1}`,
