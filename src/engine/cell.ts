@@ -12,7 +12,7 @@
 //   initial state in slot t.
 import type { Arena } from './arena.js';
 import type { Floats } from './floats.js';
-import { addColumnSums, fillRows, fillRowsSum, gatherColumnsAdd, matmulAB, matmulABt, matmulAtB, scatterColumnsAdd } from './kernels.js';
+import { addColumnSums, fillRows, fillRowsSum, gatherColumnsAdd, matmulAB, matmulABt, matmulAtB, scatterColumnsAdd } from './backend.js';
 import type { Param } from './parameters.js';
 
 export interface CellParams {

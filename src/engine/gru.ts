@@ -8,7 +8,7 @@
 import type { Arena } from './arena.js';
 import { Cell, type CellParams, type CellShape } from './cell.js';
 import type { Floats } from './floats.js';
-import { fillRows, matmulAB, matmulABt } from './kernels.js';
+import { fillRows, matmulAB, matmulABt } from './backend.js';
 
 export class GruCell extends Cell {
   readonly stateCount = 1;

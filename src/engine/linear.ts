@@ -1,7 +1,7 @@
 // nn.Linear, the decoder from hidden states to logits: y = x W^T + b, W [V, In].
 // Cache: a reference to its input x, which the weight gradient reads.
 import type { Floats } from './floats.js';
-import { addColumnSums, fillRows, matmulAB, matmulABt, matmulAtB } from './kernels.js';
+import { addColumnSums, fillRows, matmulAB, matmulABt, matmulAtB } from './backend.js';
 import type { Param } from './parameters.js';
 
 export class Linear {

@@ -7,7 +7,7 @@
 import type { Arena } from './arena.js';
 import { Cell, type CellParams, type CellShape } from './cell.js';
 import type { Floats } from './floats.js';
-import { matmulAB, matmulABt } from './kernels.js';
+import { matmulAB, matmulABt } from './backend.js';
 
 export class LstmCell extends Cell {
   readonly stateCount = 2;
