@@ -93,7 +93,10 @@ export class Model {
     return new Unrolled(this, maxBatch, maxSteps);
   }
 
-  /** One token at a time, batch 1, forward only: what sampling drives. */
+  /**
+   * One token at a time, batch 1, forward only: what sampling drives. Each call makes a new window
+   * whose buffers live as long as the model: make one and keep it.
+   */
   stepper(): Stepper {
     if (this.config.bidirectional) {
       throw new RecurrentError('a bidirectional model reads the whole input at once, so it cannot generate text token by token');

@@ -82,6 +82,7 @@ export class Trainer {
   private readonly probeSpace: ProbeWorkspace;
   private scratch: { grads: Floats; state: Floats; positions: Float64Array; valState: Floats } | null = null;
   private unigram: number | null = null;
+  private sampler: Stepper | null = null;
 
   private constructor(tokens: Int32Array, tokenizer: Tokenizer, modelConfig: ModelConfig, train: TrainConfig, model: Model, rng: Rng) {
     const N = tokens.length;
@@ -379,8 +380,13 @@ export class Trainer {
     return this.unigram;
   }
 
+  /**
+   * The model's batch-1 stepper on the current weights, made once and shared by every caller (a model's
+   * buffers are never freed one by one, so one per sample would grow memory): generate one text at a time.
+   */
   stepper(): Stepper {
-    return this.model.stepper();
+    if (this.sampler === null) this.sampler = this.model.stepper();
+    return this.sampler;
   }
 
   private stateTensorNames(): string[] {
