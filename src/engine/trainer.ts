@@ -72,6 +72,8 @@ export class Trainer {
   private readonly rng: Rng;
   private readonly clip = newClipResult();
   private readonly clipEvent: ClipEvent;
+  /** [B] token spans [start, end) of the windows the last update read (inputs and targets). */
+  private readonly windows: Array<[number, number]>;
   private clippedLast = false;
   private lrOverride: number | null = null;
   private readonly metrics: StepMetrics;
@@ -108,6 +110,7 @@ export class Trainer {
     this.wrapped = new Uint8Array(B);
     this.streams = new Streams(trainTokens, B, train.k1, train.k2);
     this.optimizer = createOptimizer(train, model.params);
+    this.windows = Array.from({ length: B }, () => [0, 0] as [number, number]);
     this.clipEvent = { step: 0, mode: 'norm', normBefore: 0, normAfter: 0, spans: Array.from({ length: B }, () => [0, 0] as [number, number]) };
     this.metrics = { step: 0, tokens: 0, lossNats: 0, bitsPerToken: 0, lr: 0, gradNorm: 0, clipped: false, elapsedMs: 0, tokensPerSecond: 0 };
     this.probeSpace = { net: this.net, state: model.arena.floats(this.net.stateSize(1)) };
@@ -204,6 +207,11 @@ export class Trainer {
       return this.finishMetrics(started, 0);
     }
     this.optimizer.step(m.lr);
+    for (let b = 0; b < B; b++) {
+      const w = this.windows[b]!;
+      w[0] = streams.positions[b]!;
+      w[1] = streams.positions[b]! + k2 + 1;
+    }
     m.clipped = clip.clipped;
     if (clip.clipped) {
       const e = this.clipEvent;
@@ -212,9 +220,8 @@ export class Trainer {
       e.normBefore = clip.normBefore;
       e.normAfter = clip.normAfter;
       for (let b = 0; b < B; b++) {
-        const span = e.spans[b]!;
-        span[0] = streams.positions[b]!;
-        span[1] = streams.positions[b]! + k2 + 1;
+        e.spans[b]![0] = this.windows[b]![0];
+        e.spans[b]![1] = this.windows[b]![1];
       }
       this.clippedLast = true;
     }
@@ -252,6 +259,14 @@ export class Trainer {
   /** The clip of the last step, if it clipped; the object is reused by later steps. */
   lastClip(): ClipEvent | null {
     return this.clippedLast ? this.clipEvent : null;
+  }
+
+  /**
+   * Token spans [start, end) in the training text of the window each stream read in the last update
+   * (inputs and the targets after them), [0, 0] before the first; reused by later steps.
+   */
+  lastWindows(): ReadonlyArray<readonly [number, number]> {
+    return this.windows;
   }
 
   /** Overrides the schedule's learning rate from the next step on; null returns to the schedule. */

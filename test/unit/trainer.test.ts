@@ -155,6 +155,10 @@ test('clipping by norm is reported with the norms and the windows that produced 
   assert.ok(e.normBefore > e.normAfter && Math.abs(e.normAfter - 1e-3) < 1e-6, `norms ${e.normBefore} -> ${e.normAfter}`);
   assert.equal(e.spans.length, 3);
   for (const [s, end] of e.spans) assert.equal(end - s, 6, 'a window reads k2 inputs and one more target');
+  assert.deepEqual(e.spans, t.lastWindows().map((w) => [...w]), 'the clip names the windows of its update');
+  const starts = e.spans.map(([s]) => s);
+  t.step();
+  assert.deepEqual(t.lastWindows().map(([s], b) => s - starts[b]!), [3, 3, 3], 'the next windows start k1 later');
   const u = Trainer.create(TEXT, SMALL, config({ clipNorm: 0 }), 'char');
   u.step();
   assert.equal(u.lastClip(), null);
