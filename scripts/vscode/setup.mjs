@@ -2,8 +2,9 @@
 // @ts-check
 // Installs the real-VS Code test environment into the cache (see paths.mjs): Node 24 from the npm package
 // `node-linux-<arch>`, then code-server installed by npm running on that Node 24. Idempotent: a component
-// whose `.complete` marker exists is skipped, so a warm set-up takes milliseconds. Chromium is not
-// installed here; it comes from the OS (`apt-get install chromium`, done by .ci/run).
+// whose `.complete` marker exists is skipped, so a warm set-up takes milliseconds. Chromium and the
+// toolchain for code-server's native addons come from Debian: when they are missing and this runs as
+// root with apt-get (a fresh machine, CI), they are installed first; otherwise the exact command is named.
 //
 // usage: node scripts/vscode/setup.mjs          (env: RECURRENT_VSCODE_CACHE to move the cache)
 import { spawnSync } from 'node:child_process';
@@ -115,15 +116,41 @@ function installCodeServer() {
   if (!out.includes(CODE_SERVER_VERSION)) throw new SetupError(`code-server --version printed ${JSON.stringify(out.trim())}, expected ${CODE_SERVER_VERSION}`);
 }
 
+/**
+ * Debian packages: chromium drives the workbench; build-essential, python3 and libkrb5-dev (gssapi
+ * headers for code-server's kerberos addon) are needed only while code-server is being built.
+ */
+function installOsPackages() {
+  const needBuild = !existsSync(completeMarker(codeServerDir));
+  const missing = [];
+  if (!process.env.RECURRENT_CHROMIUM && !existsSync(chromiumPath)) missing.push('chromium');
+  if (needBuild) {
+    if (!existsSync('/usr/bin/g++') || !existsSync('/usr/bin/make')) missing.push('build-essential');
+    if (!existsSync('/usr/bin/python3')) missing.push('python3');
+    if (!existsSync('/usr/include/gssapi/gssapi.h')) missing.push('libkrb5-dev');
+  }
+  if (missing.length === 0) return;
+  const command = `apt-get install -y ${missing.join(' ')}`;
+  if (process.getuid?.() !== 0 || !existsSync('/usr/bin/apt-get')) {
+    throw new SetupError(`missing system packages: ${missing.join(', ')}; install them (on Debian or Ubuntu: sudo ${command}) and run again`);
+  }
+  log(`installing system packages: ${missing.join(' ')}`);
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  mkdirSync(cacheRoot, { recursive: true });
+  run('apt-get', ['update', '-qq'], { cwd: cacheRoot, env, logFile: join(cacheRoot, 'apt-update.log') });
+  run('apt-get', ['install', '-y', '-qq', ...missing], { cwd: cacheRoot, env, logFile: join(cacheRoot, 'apt-install.log') });
+}
+
 /** Installs what is missing; returns quickly when everything is present. */
 export function setup() {
   if (process.platform !== 'linux') {
     throw new SetupError(`the code-server route is set up for Linux only (this is ${process.platform}); use the @vscode/test-electron route (npm run test:integration:electron)`);
   }
   const t0 = Date.now();
+  installOsPackages();
   const node = component(`Node ${NODE24_VERSION}`, node24Dir, installNode24);
   const cs = component(`code-server ${CODE_SERVER_VERSION}`, codeServerDir, installCodeServer);
-  if (!existsSync(chromiumPath)) log(`warning: no Chromium at ${chromiumPath} (apt-get install chromium, or set RECURRENT_CHROMIUM); browser suites cannot run`);
+  if (!existsSync(chromiumPath)) log(`warning: no Chromium at ${chromiumPath} (set RECURRENT_CHROMIUM to a Chromium); browser suites cannot run`);
   return { node, codeServer: cs, ms: Date.now() - t0 };
 }
 
