@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { setKernelBackend, kernelBackend, type KernelBackend } from '../src/engine/backend.js';
+import { setKernelBackend, type KernelBackend } from '../src/engine/backend.js';
 import { DEFAULT_TRAIN, type CellKind, type OptimizerKind } from '../src/engine/config.js';
 import { Rng } from '../src/engine/rng.js';
 import { pickToken, SamplingScratch } from '../src/engine/sampling.js';
@@ -75,7 +75,7 @@ function timeReps(step: () => number): number[] {
   return rates;
 }
 
-const common = { peer: 'recurrent', workload: name, backend: kernelBackend(), buildMs, arrayBufferBytes: heapBytes };
+const common = { peer: 'recurrent', workload: name, backend: trainer.model.arena.backend, buildMs, arrayBufferBytes: heapBytes };
 
 if (quality !== '') {
   // Wall-clock quality: validation bits/char after each mark of training time (validation not timed).

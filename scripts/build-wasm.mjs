@@ -5,7 +5,7 @@
 import asc from 'assemblyscript/asc';
 import { readFileSync, writeFileSync } from 'node:fs';
 
-const source = 'wasm/matmul.ts';
+const source = 'wasm/index.ts';
 const target = 'src/engine/wasmBinary.ts';
 let binary = null;
 const { error, stderr } = await asc.main(
@@ -14,7 +14,7 @@ const { error, stderr } = await asc.main(
     // The kernels read and write the arena's memory, shared so it can grow while the model is built
     // without detaching the views already handed out (and so two worker threads can share it).
     '--importMemory', '--sharedMemory', '--initialMemory', '1', '--maximumMemory', '65536',
-    '--enable', 'simd', '--enable', 'threads', '--outFile', 'matmul.wasm',
+    '--enable', 'simd', '--enable', 'threads', '--outFile', 'kernels.wasm',
   ],
   { writeFile: (name, contents) => { if (name.endsWith('.wasm')) binary = contents; } },
 );

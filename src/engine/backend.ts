@@ -5,6 +5,7 @@
 // is chosen by where a model's buffers were allocated, and the reference stays the single truth the
 // fast kernels are tested against.
 import type { Floats } from './floats.js';
+import * as gates from './gates.js';
 import * as reference from './kernels.js';
 import { WasmHeap } from './wasmHeap.js';
 import { wasmKernelsAvailable } from './wasmKernels.js';
@@ -63,4 +64,20 @@ export function matmulAtB(
   const h = heapFor(C, A, B);
   if (h === undefined) reference.matmulAtB(C, c0, A, a0, B, b0, M, N, K, accumulate);
   else h.kernels.matmulAtB(C.byteOffset + 4 * c0, A.byteOffset + 4 * a0, B.byteOffset + 4 * b0, M, N, K, accumulate ? 1 : 0);
+}
+
+/** One LSTM step's gates and states (see gates.ts); wasm when all four buffers share a heap. */
+export function lstmGates(
+  act: Floats, a0: number, c: Floats, cPrev0: number, cOut0: number, tanhC: Floats, tc0: number, h: Floats, h0: number, b: number, H: number,
+): void {
+  const k = heapFor(act, c, tanhC);
+  if (k === undefined || WasmHeap.of(h) !== k) gates.lstmGates(act, a0, c, cPrev0, cOut0, tanhC, tc0, h, h0, b, H);
+  else k.kernels.lstmGates(act.byteOffset + 4 * a0, c.byteOffset + 4 * cPrev0, c.byteOffset + 4 * cOut0, tanhC.byteOffset + 4 * tc0, h.byteOffset + 4 * h0, b, H);
+}
+
+/** y = tanh(x) over n floats. */
+export function tanhInto(x: Floats, x0: number, y: Floats, y0: number, n: number): void {
+  const k = heapFor(y, x, x);
+  if (k === undefined) gates.tanhInto(x, x0, y, y0, n);
+  else k.kernels.tanhInPlace(x.byteOffset + 4 * x0, y.byteOffset + 4 * y0, n);
 }

@@ -7,7 +7,7 @@
 import type { Arena } from './arena.js';
 import { Cell, type CellParams, type CellShape } from './cell.js';
 import type { Floats } from './floats.js';
-import { matmulAB, matmulABt } from './backend.js';
+import { lstmGates, matmulAB, matmulABt } from './backend.js';
 
 export class LstmCell extends Cell {
   readonly stateCount = 2;
@@ -42,25 +42,8 @@ export class LstmCell extends Cell {
       const prev = this.prevSlot(p) * n;
       matmulABt(act, p * b * G, h, prev, whh, 0, b, G, H, true);
       const out = this.outSlot(p) * n;
-      for (let r = 0; r < b; r++) {
-        const a = (p * b + r) * G;
-        const rh = r * H;
-        for (let j = 0; j < H; j++) {
-          const i = 1 / (1 + Math.exp(-act[a + j]));
-          const f = 1 / (1 + Math.exp(-act[a + H + j]));
-          const g = Math.tanh(act[a + 2 * H + j]);
-          const o = 1 / (1 + Math.exp(-act[a + 3 * H + j]));
-          act[a + j] = i;
-          act[a + H + j] = f;
-          act[a + 2 * H + j] = g;
-          act[a + 3 * H + j] = o;
-          const cn = f * c[prev + rh + j] + i * g;
-          const tc = Math.tanh(cn);
-          c[out + rh + j] = cn;
-          tanhC[p * n + rh + j] = tc;
-          h[out + rh + j] = o * tc;
-        }
-      }
+      // i, f, g, o, c_p, tanh(c_p), h_p for all b rows in one fused pass (gates.ts, or wasm SIMD)
+      lstmGates(act, p * b * G, c, prev, out, tanhC, p * n, h, out, b, H);
     }
   }
 

@@ -4,7 +4,7 @@
 import type { Arena } from './arena.js';
 import { Cell, type CellParams, type CellShape } from './cell.js';
 import type { Floats } from './floats.js';
-import { matmulAB, matmulABt } from './backend.js';
+import { matmulAB, matmulABt, tanhInto } from './backend.js';
 
 export class RnnCell extends Cell {
   readonly stateCount = 1;
@@ -28,7 +28,7 @@ export class RnnCell extends Cell {
       const a = p * n;
       matmulABt(act, a, h, this.prevSlot(p) * n, whh, 0, b, H, H, true);
       const out = this.outSlot(p) * n;
-      for (let i = 0; i < n; i++) h[out + i] = Math.tanh(act[a + i]);
+      tanhInto(act, a, h, out, n);
     }
   }
 

@@ -1,4 +1,4 @@
-// Loads the WebAssembly SIMD kernels (wasm/matmul.ts, embedded by scripts/build-wasm.mjs) on a given
+// Loads the WebAssembly SIMD kernels (wasm/index.ts, embedded by scripts/build-wasm.mjs) on a given
 // memory. The module is compiled once per process and instantiated once per memory, so each arena
 // gets kernels bound to its own memory. Everything here runs in the extension host, Node workers and
 // browsers alike; where WebAssembly SIMD or shared memory is missing, `wasmKernelsAvailable()` says
@@ -34,6 +34,10 @@ export interface WasmKernels {
   readonly matmulAB: Product;
   /** C[N,K] (+)= A[M,N]^T · B[M,K]. */
   readonly matmulAtB: Product;
+  /** LSTM step on byte addresses: act [b,4H], c_{p-1}, c_p, tanh(c_p), h_p [b,H]. */
+  readonly lstmGates: (act: number, cPrev: number, cOut: number, tanhC: number, hOut: number, b: number, H: number) => void;
+  /** y = tanh(x), n floats. */
+  readonly tanhInPlace: (x: number, y: number, n: number) => void;
 }
 
 export const WASM_PAGE_BYTES = 65536;
@@ -82,5 +86,7 @@ export function instantiateWasmKernels(memory: WasmMemory): WasmKernels {
     matmulABt: e.matmulABt as Product,
     matmulAB: e.matmulAB as Product,
     matmulAtB: e.matmulAtB as Product,
+    lstmGates: e.lstmGates as WasmKernels['lstmGates'],
+    tanhInPlace: e.tanhInPlace as WasmKernels['tanhInPlace'],
   };
 }

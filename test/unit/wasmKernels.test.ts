@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as backend from '../../src/engine/backend.js';
+import * as gates from '../../src/engine/gates.js';
 import * as reference from '../../src/engine/kernels.js';
 import { Rng } from '../../src/engine/rng.js';
 import { WasmHeap } from '../../src/engine/wasmHeap.js';
@@ -129,5 +130,34 @@ test('the backend reports wasm on Node 20, and reference when switched off', () 
     assert.equal(backend.kernelBackend(), 'reference');
   } finally {
     backend.setKernelBackend('wasm');
+  }
+});
+
+test('wasm LSTM gates and tanh equal the reference within a few float32 ulps, over the whole input range', { skip }, () => {
+  const h = heap!;
+  const rng = new Rng(5);
+  for (const [b, H] of [[1, 1], [3, 7], [2, 16], [4, 33]] as const) {
+    const act = h.floats(4 * b * H), c = h.floats(2 * b * H), tanhC = h.floats(b * H), hOut = h.floats(b * H);
+    // Pre-activations from tiny to saturating, including exactly 0 and the |x| = 0.625 switch.
+    for (let i = 0; i < act.length; i++) act[i] = [0, 0.625, -0.625, 1e-6][i % 37] ?? rng.uniform(-1, 1) * 10 ** rng.uniform(-4, 2);
+    for (let i = 0; i < b * H; i++) c[i] = rng.uniform(-3, 3);
+    const want = { act: Float32Array.from(act), c: Float32Array.from(c), tanhC: new Float32Array(b * H), h: new Float32Array(b * H) };
+    gates.lstmGates(want.act, 0, want.c, 0, b * H, want.tanhC, 0, want.h, 0, b, H);
+    backend.lstmGates(act, 0, c, 0, b * H, tanhC, 0, hOut, 0, b, H);
+    const pairs: Array<[string, Float32Array, Float32Array]> = [['gates', act, want.act], ['c', c, want.c], ['tanh c', tanhC, want.tanhC], ['h', hOut, want.h]];
+    for (const [name, got, exp] of pairs) {
+      for (let i = 0; i < exp.length; i++) {
+        // 4 ulps of the value, or of 1e-38 near zero (the gates are in [-1, 1], c within a few units).
+        const tol = 4 * 2 ** -23 * Math.max(Math.abs(exp[i]!), 1e-30) + 2e-8 * (name === 'c' || name === 'h' ? 1 : 0);
+        assert.ok(Math.abs(got[i]! - exp[i]!) <= tol, `${name}[${i}] (b=${b}, H=${H}): expected ${exp[i]}, got ${got[i]}`);
+      }
+    }
+  }
+  const x = h.floats(1003), y = h.floats(1003);
+  for (let i = 0; i < x.length; i++) x[i] = (i - 501) / 25;
+  backend.tanhInto(x, 0, y, 0, x.length);
+  for (let i = 0; i < x.length; i++) {
+    const exp = Math.fround(Math.tanh(x[i]!));
+    assert.ok(Math.abs(y[i]! - exp) <= 4 * 2 ** -23 * Math.abs(exp), `tanh(${x[i]}): expected ${exp}, got ${y[i]}`);
   }
 });

@@ -1,0 +1,104 @@
+// Fused gate nonlinearities in WebAssembly SIMD: one pass over a step's pre-activations applies the
+// cell's equations four lanes at a time, with a vectorised exp (Cephes expf: n = round(x log2 e),
+// r = x - n ln 2 in two parts, degree-6 polynomial, 2^n put into the exponent bits; ~1 ulp) and tanh
+// (Cephes tanhf's odd polynomial below |x| = 0.625, where 1 - 2/(e^{2x} + 1) would cancel; ~2 ulp).
+
+@inline function vexp(x: v128): v128 {
+  x = f32x4.min(f32x4.max(x, f32x4.splat(-87.3)), f32x4.splat(88.7));
+  const n = f32x4.nearest(f32x4.mul(x, f32x4.splat(1.44269504088896341)));
+  let r = f32x4.sub(x, f32x4.mul(n, f32x4.splat(0.693359375)));
+  r = f32x4.sub(r, f32x4.mul(n, f32x4.splat(-2.12194440e-4)));
+  let p = f32x4.splat(1.9875691500e-4);
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.3981999507e-3));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(8.3334519073e-3));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(4.1665795894e-2));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.6666665459e-1));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(5.0000001201e-1));
+  p = f32x4.add(f32x4.add(f32x4.mul(f32x4.mul(p, r), r), r), f32x4.splat(1));
+  const scale = i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(n), i32x4.splat(127)), 23);
+  return f32x4.mul(p, scale);
+}
+
+@inline function vsigmoid(x: v128): v128 {
+  const one = f32x4.splat(1);
+  return f32x4.div(one, f32x4.add(one, vexp(f32x4.neg(x))));
+}
+
+@inline function vtanh(x: v128): v128 {
+  const ax = f32x4.abs(x);
+  // |x| >= 0.625: 1 - 2 / (e^{2|x|} + 1), sign restored
+  const big = f32x4.sub(f32x4.splat(1), f32x4.div(f32x4.splat(2), f32x4.add(vexp(f32x4.add(ax, ax)), f32x4.splat(1))));
+  const bigSigned = v128.or(big, v128.and(x, i32x4.splat(0x80000000)));
+  // |x| < 0.625: x + x^3 P(x^2)
+  const z = f32x4.mul(x, x);
+  let p = f32x4.splat(-5.70498872745e-3);
+  p = f32x4.add(f32x4.mul(p, z), f32x4.splat(2.06390887954e-2));
+  p = f32x4.add(f32x4.mul(p, z), f32x4.splat(-5.37397155531e-2));
+  p = f32x4.add(f32x4.mul(p, z), f32x4.splat(1.33314422036e-1));
+  p = f32x4.add(f32x4.mul(p, z), f32x4.splat(-3.33332819422e-1));
+  const small = f32x4.add(f32x4.mul(f32x4.mul(p, z), x), x);
+  return v128.bitselect(small, bigSigned, f32x4.lt(ax, f32x4.splat(0.625)));
+}
+
+@inline function sigmoid1(x: f32): f32 {
+  return f32x4.extract_lane(vsigmoid(f32x4.splat(x)), 0);
+}
+
+@inline function tanh1(x: f32): f32 {
+  return f32x4.extract_lane(vtanh(f32x4.splat(x)), 0);
+}
+
+/**
+ * LSTM step for b rows (nn.LSTM, gates i, f, g, o): act [b, 4H] holds the pre-activations and gets
+ * the activated gates; c_p = f c_{p-1} + i g; tanhC = tanh(c_p); h_p = o tanh(c_p). cPrev, cOut,
+ * tanhC and hOut are [b, H].
+ */
+export function lstmGates(act: usize, cPrev: usize, cOut: usize, tanhC: usize, hOut: usize, b: i32, H: i32): void {
+  const rowA = <usize>H << 4;
+  const rowH = <usize>H << 2;
+  const gH = <usize>H << 2;
+  for (let r = 0; r < b; r++) {
+    const a = act + <usize>r * rowA;
+    const o = <usize>r * rowH;
+    let j = 0;
+    for (; j + 4 <= H; j += 4) {
+      const q = <usize>j << 2;
+      const i = vsigmoid(v128.load(a + q));
+      const f = vsigmoid(v128.load(a + gH + q));
+      const g = vtanh(v128.load(a + 2 * gH + q));
+      const og = vsigmoid(v128.load(a + 3 * gH + q));
+      v128.store(a + q, i);
+      v128.store(a + gH + q, f);
+      v128.store(a + 2 * gH + q, g);
+      v128.store(a + 3 * gH + q, og);
+      const cn = f32x4.add(f32x4.mul(f, v128.load(cPrev + o + q)), f32x4.mul(i, g));
+      const tc = vtanh(cn);
+      v128.store(cOut + o + q, cn);
+      v128.store(tanhC + o + q, tc);
+      v128.store(hOut + o + q, f32x4.mul(og, tc));
+    }
+    for (; j < H; j++) {
+      const q = <usize>j << 2;
+      const i = sigmoid1(load<f32>(a + q));
+      const f = sigmoid1(load<f32>(a + gH + q));
+      const g = tanh1(load<f32>(a + 2 * gH + q));
+      const og = sigmoid1(load<f32>(a + 3 * gH + q));
+      store<f32>(a + q, i);
+      store<f32>(a + gH + q, f);
+      store<f32>(a + 2 * gH + q, g);
+      store<f32>(a + 3 * gH + q, og);
+      const cn = f * load<f32>(cPrev + o + q) + i * g;
+      const tc = tanh1(cn);
+      store<f32>(cOut + o + q, cn);
+      store<f32>(tanhC + o + q, tc);
+      store<f32>(hOut + o + q, og * tc);
+    }
+  }
+}
+
+/** Elementwise tanh of n floats from x to y (may be the same): the vanilla RNN's h = tanh(a). */
+export function tanhInPlace(x: usize, y: usize, n: i32): void {
+  let j = 0;
+  for (; j + 4 <= n; j += 4) v128.store(y + (<usize>j << 2), vtanh(v128.load(x + (<usize>j << 2))));
+  for (; j < n; j++) store<f32>(y + (<usize>j << 2), tanh1(load<f32>(x + (<usize>j << 2))));
+}
