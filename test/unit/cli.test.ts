@@ -2,7 +2,7 @@
 // user reads when something is wrong.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -125,4 +125,30 @@ test('gradcheck passes for every cell and fails loudly when the tolerance is imp
   const strict = run('gradcheck', '--cell', 'rnn', '--hidden', '3', '--layers', '1', '--steps', '4', '--batch', '2', '--tolerance', '1e-30');
   assert.equal(strict.code, 1);
   assert.match(strict.stdout, /FAIL/);
+});
+
+test('Ctrl+C during training saves a checkpoint and exits 130', async () => {
+  const out = join(dir, 'interrupted.safetensors');
+  const child = spawn(process.execPath, [cli, 'train', corpus, '--hidden', '16', '--batch', '2', '--seq', '8', '--time', '5m', '--sample-every', '0', '--out', out], { cwd: dir });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
+  // Interrupt once it is really training, not while it is still loading.
+  await new Promise<void>((resolveStarted, reject) => {
+    const timer = setTimeout(() => reject(new Error(`training did not start: ${stderr}`)), 60_000);
+    child.stderr.on('data', () => {
+      if (/update \d+/.test(stderr)) {
+        clearTimeout(timer);
+        resolveStarted();
+      }
+    });
+  });
+  child.kill('SIGINT');
+  const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+  assert.equal(code, 130, `expected exit 130 after Ctrl+C, got ${code}: ${stderr}`);
+  assert.match(stderr, /interrupted: [\d,]+ updates/);
+  assert.ok(existsSync(out), 'no checkpoint after Ctrl+C');
+  const info = run('info', out, '--json');
+  assert.ok((JSON.parse(info.stdout) as { updates: number }).updates > 0);
 });
