@@ -184,6 +184,11 @@ export class Trainer {
     streams.wrap(this.wrapped);
     this.clearWrapped(this.state, this.wrapped);
     streams.fill(this.tokens, net.ids, net.targets);
+    for (let b = 0; b < B; b++) {
+      const w = this.windows[b]!;
+      w[0] = streams.positions[b]!;
+      w[1] = streams.positions[b]! + k2 + 1;
+    }
     net.setState(this.state, B, k2);
     net.forward(B, k2);
     net.decode(B, k2, from);
@@ -207,11 +212,6 @@ export class Trainer {
       return this.finishMetrics(started, 0);
     }
     this.optimizer.step(m.lr);
-    for (let b = 0; b < B; b++) {
-      const w = this.windows[b]!;
-      w[0] = streams.positions[b]!;
-      w[1] = streams.positions[b]! + k2 + 1;
-    }
     m.clipped = clip.clipped;
     if (clip.clipped) {
       const e = this.clipEvent;
@@ -262,8 +262,9 @@ export class Trainer {
   }
 
   /**
-   * Token spans [start, end) in the training text of the window each stream read in the last update
-   * (inputs and the targets after them), [0, 0] before the first; reused by later steps.
+   * Token spans [start, end) in the training text of the window each stream read in the last step
+   * (inputs and the targets after them), [0, 0] before the first; reused by later steps. A step stopped
+   * by a non-finite loss or gradient names its windows too, so the editor can say where training broke.
    */
   lastWindows(): ReadonlyArray<readonly [number, number]> {
     return this.windows;

@@ -138,8 +138,13 @@ test('a non-finite loss leaves parameters, update count and streams untouched', 
   const bias = t.model.param('decoder.bias');
   bias.data[0] = NaN;
   const before = t.toCheckpoint();
+  const goodWindows = t.lastWindows().map((w) => [...w]);
   const m = t.step();
   assert.ok(Number.isNaN(m.lossNats), `lossNats: expected NaN, got ${m.lossNats}`);
+  const brokenWindows = t.lastWindows().map((w) => [...w]);
+  assert.deepEqual(brokenWindows.map(([s], b) => s - goodWindows[b]![0]!), goodWindows.map(() => t.train.k1), 'the failed step names the windows it read, k1 after the last good ones');
+  t.step();
+  assert.deepEqual(t.lastWindows().map((w) => [...w]), brokenWindows, 'streams that did not move read the same windows again');
   assert.equal(t.updates, 1, 'update count');
   const after = t.toCheckpoint();
   for (const [name, tensor] of before.tensors) assertSame(after.tensors.get(name)!.data, tensor.data, name);
