@@ -66,6 +66,12 @@ export interface EditorProbe {
   reach: GradientReachProbe | null;
   /** The text of every token id in tokenLoss.topIds (the extension has no vocabulary). */
   topTokens: Record<number, string>;
+  /**
+   * Indices of tokens the model never saw (characters absent from its training text). The model reads on
+   * from a fresh state after each, so neither it nor the token after it has a prediction: their lossNats
+   * are NaN, their topIds -1 and their reach 0. Absent when every token is known.
+   */
+  unknown?: number[];
 }
 export interface EditorProbeEvent { type: 'editorProbe'; probe: EditorProbe; step: number; inReplyTo: number }
 /** UTF-16 [start, end) in the training text of each token span asked for, flat; -1 where a span is out of the text. */

@@ -18,12 +18,17 @@ export class EditorProbes {
 
   constructor(private readonly trainingText: () => string) {}
 
+  /**
+   * The editor's probe of `text`. Characters the model never saw cannot be read by it, so the text is
+   * probed in stretches between them, each from a fresh state, and the pieces joined (see EditorProbe.unknown):
+   * a stray symbol costs the hover and heat of itself and the token after it, not of the whole stretch.
+   */
   probe(t: TrainerLike<unknown>, text: string, k: number): EditorProbe {
-    const tokenLoss = t.probeTokenLoss(text, k);
-    const reach = t.probeGradientReach ? t.probeGradientReach(text) : null;
+    const pieces = t.knows ? splitAtUnknown(text, t.knows) : [{ from: 0, to: text.length, known: true }];
+    const probe = pieces.length === 1 && pieces[0]!.known ? probeKnown(t, text, k) : joinPieces(t, text, k, pieces);
     const topTokens: Record<number, string> = {};
-    for (const id of tokenLoss.topIds) if (!(id in topTokens)) topTokens[id] = t.tokenText ? t.tokenText(id) : `#${id}`;
-    return { tokenLoss, reach, topTokens };
+    for (const id of probe.tokenLoss.topIds) if (id >= 0 && !(id in topTokens)) topTokens[id] = t.tokenText ? t.tokenText(id) : `#${id}`;
+    return { ...probe, topTokens };
   }
 
   /** UTF-16 [start, end) of each token span [a, b) of the training text (flat pairs); -1, -1 when out of range. */
@@ -61,6 +66,100 @@ export class EditorProbes {
     const spans = t.lastWindows ? t.lastWindows() : (t.lastClip()?.spans ?? []);
     return { step: m.step, mode: 'norm', normBefore: m.gradNorm, normAfter: m.gradNorm, spans };
   }
+}
+
+type Probed = Omit<EditorProbe, 'topTokens'>;
+
+interface Piece {
+  /** UTF-16 [from, to) in the probed text. */
+  from: number;
+  to: number;
+  /** A stretch of known characters, or one code point the model never saw. */
+  known: boolean;
+}
+
+function probeKnown(t: TrainerLike<unknown>, text: string, k: number): Probed {
+  return { tokenLoss: t.probeTokenLoss(text, k), reach: t.probeGradientReach ? t.probeGradientReach(text) : null };
+}
+
+/** Maximal stretches of known code points, and each unknown code point on its own; an empty text is one empty stretch. */
+export function splitAtUnknown(text: string, knows: (symbol: string) => boolean): Piece[] {
+  const pieces: Piece[] = [];
+  let from = 0;
+  for (let at = 0; at < text.length;) {
+    const width = text.codePointAt(at)! > 0xffff ? 2 : 1;
+    if (!knows(text.slice(at, at + width))) {
+      if (at > from) pieces.push({ from, to: at, known: true });
+      pieces.push({ from: at, to: at + width, known: false });
+      from = at + width;
+    }
+    at += width;
+  }
+  if (from < text.length || pieces.length === 0) pieces.push({ from, to: text.length, known: true });
+  return pieces;
+}
+
+/**
+ * One probe of the whole text from probes of its known stretches. Token g of the joined probe is token j
+ * of its stretch; lossNats[g-1] and topIds[g-1] are the stretch's [j-1] for j >= 1, and "no prediction"
+ * (NaN, -1) at a stretch's first token and at an unknown one. Reach: each stretch is cut into windows from
+ * its own start, which the hover knows from `unknown`.
+ */
+function joinPieces(t: TrainerLike<unknown>, text: string, k: number, pieces: Piece[]): Probed {
+  const parts = pieces.map((p) => (p.known ? probeKnown(t, text.slice(p.from, p.to), k) : null));
+  const N = pieces.reduce((n, p, i) => n + (p.known ? parts[i]!.tokenLoss.tokens.length : 1), 0);
+  const someKnown = parts.find((x) => x !== null) ?? null;
+  const K = someKnown ? someKnown.tokenLoss.k : 0;
+  const tokens: string[] = [];
+  const offsets = new Int32Array(N + 1);
+  const lossNats = new Float32Array(Math.max(0, N - 1)).fill(NaN);
+  const topIds = new Int32Array(Math.max(0, N - 1) * K).fill(-1);
+  const topProbs = new Float32Array(Math.max(0, N - 1) * K);
+  const firstReach = someKnown?.reach ?? null;
+  const L = firstReach?.layers ?? 0;
+  const gates = firstReach?.gates ?? [];
+  const G = gates.length;
+  const withReach = t.probeGradientReach !== undefined && (firstReach !== null || someKnown === null);
+  const norms = new Float32Array(L * N); // [L, N]
+  const saturation = new Float32Array(L * G * N); // [L, G, N]
+  let window = 1;
+  const unknown: number[] = [];
+  let g = 0;
+  pieces.forEach((piece, i) => {
+    const part = parts[i];
+    if (!part) {
+      unknown.push(g);
+      tokens.push(text.slice(piece.from, piece.to));
+      offsets[g] = piece.from;
+      g++;
+      return;
+    }
+    const tl = part.tokenLoss;
+    const n = tl.tokens.length;
+    for (let j = 0; j < n; j++) {
+      tokens.push(tl.tokens[j]!);
+      offsets[g + j] = piece.from + tl.offsets[j]!;
+      if (j === 0) continue;
+      lossNats[g + j - 1] = tl.lossNats[j - 1]!;
+      topIds.set(tl.topIds.subarray((j - 1) * K, j * K), (g + j - 1) * K);
+      topProbs.set(tl.topProbs.subarray((j - 1) * K, j * K), (g + j - 1) * K);
+    }
+    const r = part.reach;
+    if (r) {
+      window = Math.max(window, r.window);
+      for (let l = 0; l < L; l++) {
+        norms.set(r.norms.subarray(l * n, (l + 1) * n), l * N + g);
+        for (let q = 0; q < G; q++) saturation.set(r.saturation.subarray((l * G + q) * n, (l * G + q + 1) * n), (l * G + q) * N + g);
+      }
+    }
+    g += n;
+  });
+  offsets[N] = text.length;
+  return {
+    tokenLoss: { tokens, offsets, lossNats, k: K, topIds, topProbs },
+    reach: withReach ? { window, layers: L, count: N, norms, gates, saturation } : null,
+    unknown,
+  };
 }
 
 /** Char-token offsets when the engine does not say: one token per code point. */

@@ -34,8 +34,10 @@ export interface TrainerLike<C = unknown> {
   tokenOffsets?(text: string): Int32Array;
   /** The text of token `id`. */
   tokenText?(id: number): string;
-  /** Token spans [start, end) of the training text read by the last update, one per stream. */
+  /** Token spans [start, end) of the training text read by the last step, one per stream. */
   lastWindows?(): Array<[number, number]>;
+  /** Whether the tokenizer has `symbol` (one code point); a word tokenizer maps any word to a token, so it knows all. */
+  knows?(symbol: string): boolean;
   // -- end editor
 }
 

@@ -13,7 +13,6 @@ import { TrainingSession } from './trainingSession.js';
 
 /** The engine's Trainer seen through the interface the session is written against. */
 function adapt(t: Trainer): TrainerLike<Checkpoint> {
-  let advanced = false; // issue 6: whether the last step moved the streams on (a non-finite one does not)
   return {
     get modelConfig() { return t.modelConfig; },
     get train() { return t.train; },
@@ -21,11 +20,7 @@ function adapt(t: Trainer): TrainerLike<Checkpoint> {
     get updates() { return t.updates; },
     get trainTokens() { return t.trainTokens; },
     get validationTokens() { return t.validationTokens; },
-    step: () => {
-      const m = t.step();
-      advanced = Number.isFinite(m.lossNats);
-      return m;
-    },
+    step: () => t.step(),
     lastClip: () => t.lastClip(),
     validate: (maxTokens) => t.validate(maxTokens),
     setLearningRate: (lr) => t.setLearningRate(lr),
@@ -40,12 +35,8 @@ function adapt(t: Trainer): TrainerLike<Checkpoint> {
     probeGradientReach: (text) => probeGradientReach(t.model, t.tokenizer.encode(text), t.train.k2),
     tokenOffsets: (text) => t.tokenizer.encodeWithOffsets(text).offsets,
     tokenText: (id) => t.tokenizer.token(id),
-    lastWindows: () => {
-      // The streams' positions after the step (moved on by k1 unless the step stopped early); spans as ClipEvent's.
-      const positions = (t as unknown as { streams: { positions: Float64Array } }).streams.positions;
-      const back = advanced ? t.train.k1 : 0;
-      return Array.from(positions, (p): [number, number] => [Math.max(0, p - back), Math.max(0, p - back) + t.train.k2 + 1]);
-    },
+    lastWindows: () => t.lastWindows().map(([a, b]): [number, number] => [a, b]), // copied: the engine reuses its pairs
+    knows: (symbol) => t.tokenizer.kind !== 'char' || t.tokenizer.id(symbol) !== undefined,
     // -- end editor
   };
 }

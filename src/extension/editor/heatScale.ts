@@ -26,12 +26,15 @@ export function natsToBits(nats: number): number {
 /**
  * Groups tokens by heat level: spans[level - 1] lists [start, end) UTF-16 offsets (relative to the
  * probed text) of the tokens at that level. Token 0 has no prediction (nothing precedes it), and tokens
- * before `firstShown` were context for the probe, not meant to be shown.
+ * before `firstShown` were context for the probe, not meant to be shown. Tokens the model never saw, and
+ * the token after each (read from a fresh state), have no prediction either (EditorProbe.unknown).
  * offsets [N+1] (token starts, then the text's length); lossNats [N-1] (lossNats[i-1] is token i's).
  */
-export function bucketByHeat(offsets: Int32Array, lossNats: Float32Array, firstShown = 1): Array<Array<[number, number]>> {
+export function bucketByHeat(offsets: Int32Array, lossNats: Float32Array, firstShown = 1, unknown: readonly number[] = []): Array<Array<[number, number]>> {
   const spans: Array<Array<[number, number]>> = Array.from({ length: HEAT_LEVELS }, () => []);
+  const unpredicted = new Set(unknown.flatMap((u) => [u, u + 1]));
   for (let i = Math.max(1, firstShown); i <= lossNats.length; i++) {
+    if (unpredicted.has(i)) continue;
     const level = heatLevel(natsToBits(lossNats[i - 1]!));
     if (level > 0) spans[level - 1]!.push([offsets[i]!, offsets[i + 1]!]);
   }

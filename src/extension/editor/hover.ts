@@ -21,7 +21,7 @@ export class ModelHover implements vscode.HoverProvider {
       try {
         await this.cache.probe(doc, run.session, at, at + AFTER_CHARS);
       } catch {
-        return undefined; // the run ended, or the text here holds characters the model never saw
+        return undefined; // the run ended
       }
       if (token.isCancellationRequested) return undefined;
       hit = this.cache.lookup(doc, run.session.runId, doc.offsetAt(position));

@@ -20,6 +20,8 @@ export interface HoverFacts {
   gates: Array<{ gate: GateName; layer: number; share: number }>;
   cell: CellKind;
   step: number;
+  /** 'token': a character the model never saw; 'after': the token after one, read from a fresh state. */
+  unseen?: 'token' | 'after';
 }
 
 /** A token as the user can read it: whitespace and control characters made visible. */
@@ -54,7 +56,11 @@ export function hoverMarkdown(f: HoverFacts): string {
   const lines: string[] = [];
   lines.push(`**Recurrent Studio** \u2014 ${code(showToken(f.token))} at update ${f.step}`);
   lines.push('');
-  if (f.lossNats === null) {
+  if (f.unseen === 'token') {
+    lines.push('Never seen in training: the model has no prediction for this character, and reads on from a fresh state after it.');
+  } else if (f.unseen === 'after') {
+    lines.push('Follows a character the model never saw: read from a fresh state, with nothing before it to predict it from.');
+  } else if (f.lossNats === null) {
     lines.push('First token: nothing before it to predict it from.');
   } else {
     const bits = natsToBits(f.lossNats);
@@ -88,7 +94,12 @@ export function hoverFacts(probe: EditorProbe, index: number, cell: CellKind, st
   const tl = probe.tokenLoss;
   const k = tl.k;
   const top: HoverFacts['top'] = [];
-  if (index > 0) {
+  // The stretch [from, to) of tokens read in one go: the whole probe unless unknown tokens cut it (EditorProbe.unknown).
+  const unknown = probe.unknown ?? [];
+  const unseen = unknown.includes(index) ? 'token' : unknown.includes(index - 1) ? 'after' : undefined;
+  const from = unknown.reduce((s, u) => (u < index ? Math.max(s, u + 1) : s), 0);
+  const to = unknown.reduce((e, u) => (u > index ? Math.min(e, u) : e), tl.tokens.length);
+  if (index > 0 && unseen === undefined) {
     for (let j = 0; j < k; j++) {
       const id = tl.topIds[(index - 1) * k + j]!;
       top.push({ token: probe.topTokens[id] ?? `#${id}`, prob: tl.topProbs[(index - 1) * k + j]! });
@@ -97,15 +108,16 @@ export function hoverFacts(probe: EditorProbe, index: number, cell: CellKind, st
   let reach: HoverFacts['reach'] = null;
   const gates: HoverFacts['gates'] = [];
   const r = probe.reach;
-  if (r && index < r.count - 1) {
+  if (r && unseen !== 'token' && index < to - 1) {
     const N = r.count;
-    const w0 = index - (index % r.window);
-    const end = Math.min(w0 + r.window, N - 1) - 1; // the window's last position with a target
+    const w0 = index - ((index - from) % r.window); // windows are cut from the stretch's start
+    const end = Math.min(w0 + r.window, to - 1) - 1; // the window's last position with a target
     reach = { norms: Array.from({ length: r.layers }, (_, l) => r.norms[l * N + index]!), stepsToEnd: end - index, window: r.window };
     const G = r.gates.length;
     for (let l = 0; l < r.layers; l++) {
       for (let g = 0; g < G; g++) gates.push({ gate: r.gates[g]!, layer: l, share: r.saturation[(l * G + g) * N + index]! });
     }
   }
-  return { token: tl.tokens[index] ?? '', lossNats: index > 0 ? tl.lossNats[index - 1]! : null, top, reach, gates, cell, step };
+  const lossNats = index > 0 && unseen === undefined ? tl.lossNats[index - 1]! : null;
+  return { token: tl.tokens[index] ?? '', lossNats, top, reach, gates, cell, step, ...(unseen ? { unseen } : {}) };
 }

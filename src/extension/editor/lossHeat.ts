@@ -98,7 +98,7 @@ export class LossHeat implements vscode.Disposable {
       this.drawn.set(uri, { entry, visible });
       this.draw(doc);
     } catch {
-      // The run ended or the text holds characters the model never saw: nothing to draw this time.
+      // The run ended: nothing to draw this time.
     } finally {
       this.inFlight.delete(uri);
     }
@@ -110,7 +110,7 @@ export class LossHeat implements vscode.Disposable {
     if (!d) return;
     const { entry } = d;
     const tl = entry.probe.tokenLoss;
-    const levels = bucketByHeat(tl.offsets, tl.lossNats, entry.firstShown);
+    const levels = bucketByHeat(tl.offsets, tl.lossNats, entry.firstShown, entry.probe.unknown);
     const perLevel = levels.map((spans) => {
       const ranges: vscode.Range[] = [];
       for (const [a, b] of spans) {
@@ -131,7 +131,7 @@ export class LossHeat implements vscode.Disposable {
     const d = this.drawn.get(doc.uri.toString());
     if (!d) return null;
     const tl = d.entry.probe.tokenLoss;
-    return bucketByHeat(tl.offsets, tl.lossNats, d.entry.firstShown).map((spans) =>
+    return bucketByHeat(tl.offsets, tl.lossNats, d.entry.firstShown, d.entry.probe.unknown).map((spans) =>
       spans.filter(([a, b]) => d.entry.tracker.map(d.entry.start + a, d.entry.start + b) !== null).length);
   }
 
