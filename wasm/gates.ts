@@ -102,3 +102,45 @@ export function tanhInPlace(x: usize, y: usize, n: i32): void {
   for (; j + 4 <= n; j += 4) v128.store(y + (<usize>j << 2), vtanh(v128.load(x + (<usize>j << 2))));
   for (; j < n; j++) store<f32>(y + (<usize>j << 2), tanh1(load<f32>(x + (<usize>j << 2))));
 }
+
+/**
+ * GRU step for b rows (nn.GRU, gates r, z, n): act [b, 3H] holds W_ih x + b_ih and receives r, z, n;
+ * hg [b, 3H] holds W_hh h + b_hh; r = s(a_r + hg_r), z = s(a_z + hg_z), n = tanh(a_n + r hg_n);
+ * hn [b, H] keeps hg_n for backward; h_p = (1 - z) n + z h_{p-1}. hPrev, hOut are [b, H].
+ */
+export function gruGates(act: usize, hg: usize, hn: usize, hPrev: usize, hOut: usize, b: i32, H: i32): void {
+  const rowG = <usize>H * 12;
+  const rowH = <usize>H << 2;
+  const gH = <usize>H << 2;
+  const one = f32x4.splat(1);
+  for (let r = 0; r < b; r++) {
+    const a = act + <usize>r * rowG;
+    const g = hg + <usize>r * rowG;
+    const o = <usize>r * rowH;
+    let j = 0;
+    for (; j + 4 <= H; j += 4) {
+      const q = <usize>j << 2;
+      const rg = vsigmoid(f32x4.add(v128.load(a + q), v128.load(g + q)));
+      const z = vsigmoid(f32x4.add(v128.load(a + gH + q), v128.load(g + gH + q)));
+      const hnv = v128.load(g + 2 * gH + q);
+      const nv = vtanh(f32x4.add(v128.load(a + 2 * gH + q), f32x4.mul(rg, hnv)));
+      v128.store(a + q, rg);
+      v128.store(a + gH + q, z);
+      v128.store(a + 2 * gH + q, nv);
+      v128.store(hn + o + q, hnv);
+      v128.store(hOut + o + q, f32x4.add(f32x4.mul(f32x4.sub(one, z), nv), f32x4.mul(z, v128.load(hPrev + o + q))));
+    }
+    for (; j < H; j++) {
+      const q = <usize>j << 2;
+      const rg = sigmoid1(load<f32>(a + q) + load<f32>(g + q));
+      const z = sigmoid1(load<f32>(a + gH + q) + load<f32>(g + gH + q));
+      const hnv = load<f32>(g + 2 * gH + q);
+      const nv = tanh1(load<f32>(a + 2 * gH + q) + rg * hnv);
+      store<f32>(a + q, rg);
+      store<f32>(a + gH + q, z);
+      store<f32>(a + 2 * gH + q, nv);
+      store<f32>(hn + o + q, hnv);
+      store<f32>(hOut + o + q, (1 - z) * nv + z * load<f32>(hPrev + o + q));
+    }
+  }
+}

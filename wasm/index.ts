@@ -1,3 +1,3 @@
 // The module's exports: matrix products and fused gate nonlinearities.
 export { matmulABt, matmulAB, matmulAtB } from './matmul';
-export { lstmGates, tanhInPlace } from './gates';
+export { gruGates, lstmGates, tanhInPlace } from './gates';

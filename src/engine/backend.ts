@@ -75,6 +75,15 @@ export function lstmGates(
   else k.kernels.lstmGates(act.byteOffset + 4 * a0, c.byteOffset + 4 * cPrev0, c.byteOffset + 4 * cOut0, tanhC.byteOffset + 4 * tc0, h.byteOffset + 4 * h0, b, H);
 }
 
+/** One GRU step's gates and state (see gates.ts); wasm when all four buffers share a heap. */
+export function gruGates(
+  act: Floats, a0: number, hg: Floats, g0: number, hn: Floats, hn0: number, h: Floats, hPrev0: number, hOut0: number, b: number, H: number,
+): void {
+  const k = heapFor(act, hg, hn);
+  if (k === undefined || WasmHeap.of(h) !== k) gates.gruGates(act, a0, hg, g0, hn, hn0, h, hPrev0, hOut0, b, H);
+  else k.kernels.gruGates(act.byteOffset + 4 * a0, hg.byteOffset + 4 * g0, hn.byteOffset + 4 * hn0, h.byteOffset + 4 * hPrev0, h.byteOffset + 4 * hOut0, b, H);
+}
+
 /** y = tanh(x) over n floats. */
 export function tanhInto(x: Floats, x0: number, y: Floats, y0: number, n: number): void {
   const k = heapFor(y, x, x);

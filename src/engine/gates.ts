@@ -42,3 +42,33 @@ export function lstmGates(
 export function tanhInto(x: Float32Array | Float64Array, x0: number, y: Float32Array | Float64Array, y0: number, n: number): void {
   for (let i = 0; i < n; i++) y[y0 + i] = Math.tanh(x[x0 + i]!);
 }
+
+/**
+ * nn.GRU's step for b rows, gates r, z, n (see gru.ts): act [b, 3H] at a0 holds W_ih x + b_ih and
+ * receives r, z, n; hg [b, 3H] at g0 holds W_hh h + b_hh; hn [b, H] at hn0 keeps hg's n part for
+ * backward; h_p = (1 - z) n + z h_{p-1} into h at hOut0, h_{p-1} read at hPrev0.
+ */
+export function gruGates(
+  act: Float32Array | Float64Array, a0: number,
+  hg: Float32Array | Float64Array, g0: number,
+  hn: Float32Array | Float64Array, hn0: number,
+  h: Float32Array | Float64Array, hPrev0: number, hOut0: number,
+  b: number, H: number,
+): void {
+  for (let r = 0; r < b; r++) {
+    const a = a0 + r * 3 * H;
+    const ha = g0 + r * 3 * H;
+    const rh = r * H;
+    for (let j = 0; j < H; j++) {
+      const rg = sigmoid(act[a + j]! + hg[ha + j]!);
+      const z = sigmoid(act[a + H + j]! + hg[ha + H + j]!);
+      const hnv = hg[ha + 2 * H + j]!;
+      const nv = Math.tanh(act[a + 2 * H + j]! + rg * hnv);
+      act[a + j] = rg;
+      act[a + H + j] = z;
+      act[a + 2 * H + j] = nv;
+      hn[hn0 + rh + j] = hnv;
+      h[hOut0 + rh + j] = (1 - z) * nv + z * h[hPrev0 + rh + j]!;
+    }
+  }
+}

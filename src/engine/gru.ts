@@ -8,7 +8,7 @@
 import type { Arena } from './arena.js';
 import { Cell, type CellParams, type CellShape } from './cell.js';
 import type { Floats } from './floats.js';
-import { fillRows, matmulAB, matmulABt } from './backend.js';
+import { fillRows, gruGates, matmulAB, matmulABt } from './backend.js';
 
 export class GruCell extends Cell {
   readonly stateCount = 1;
@@ -44,22 +44,8 @@ export class GruCell extends Cell {
       fillRows(hg, 0, bhh, b, G);
       matmulABt(hg, 0, h, prev, whh, 0, b, G, H, true);
       const out = this.outSlot(p) * n;
-      for (let r = 0; r < b; r++) {
-        const a = (p * b + r) * G;
-        const ha = r * G;
-        const rh = r * H;
-        for (let j = 0; j < H; j++) {
-          const rg = 1 / (1 + Math.exp(-(act[a + j] + hg[ha + j])));
-          const z = 1 / (1 + Math.exp(-(act[a + H + j] + hg[ha + H + j])));
-          const hnv = hg[ha + 2 * H + j];
-          const nv = Math.tanh(act[a + 2 * H + j] + rg * hnv);
-          act[a + j] = rg;
-          act[a + H + j] = z;
-          act[a + 2 * H + j] = nv;
-          hn[p * n + rh + j] = hnv;
-          h[out + rh + j] = (1 - z) * nv + z * h[prev + rh + j];
-        }
-      }
+      // r, z, n and h_p for all b rows in one fused pass (gates.ts, or wasm SIMD)
+      gruGates(act, p * b * G, hg, 0, hn, p * n, h, prev, out, b, H);
     }
   }
 

@@ -36,6 +36,8 @@ export interface WasmKernels {
   readonly matmulAtB: Product;
   /** LSTM step on byte addresses: act [b,4H], c_{p-1}, c_p, tanh(c_p), h_p [b,H]. */
   readonly lstmGates: (act: number, cPrev: number, cOut: number, tanhC: number, hOut: number, b: number, H: number) => void;
+  /** GRU step on byte addresses: act, hg [b,3H]; hn, h_{p-1}, h_p [b,H]. */
+  readonly gruGates: (act: number, hg: number, hn: number, hPrev: number, hOut: number, b: number, H: number) => void;
   /** y = tanh(x), n floats. */
   readonly tanhInPlace: (x: number, y: number, n: number) => void;
 }
@@ -87,6 +89,7 @@ export function instantiateWasmKernels(memory: WasmMemory): WasmKernels {
     matmulAB: e.matmulAB as Product,
     matmulAtB: e.matmulAtB as Product,
     lstmGates: e.lstmGates as WasmKernels['lstmGates'],
+    gruGates: e.gruGates as WasmKernels['gruGates'],
     tanhInPlace: e.tanhInPlace as WasmKernels['tanhInPlace'],
   };
 }

@@ -161,3 +161,23 @@ test('wasm LSTM gates and tanh equal the reference within a few float32 ulps, ov
     assert.ok(Math.abs(y[i]! - exp) <= 4 * 2 ** -23 * Math.abs(exp), `tanh(${x[i]}): expected ${exp}, got ${y[i]}`);
   }
 });
+
+test('wasm GRU gates equal the reference within a few float32 ulps', { skip }, () => {
+  const h = heap!;
+  const rng = new Rng(8);
+  for (const [b, H] of [[1, 1], [3, 7], [2, 16], [5, 13]] as const) {
+    const act = h.floats(3 * b * H), hg = h.floats(3 * b * H), hn = h.floats(b * H), hs = h.floats(2 * b * H);
+    for (const X of [act, hg]) for (let i = 0; i < X.length; i++) X[i] = rng.uniform(-1, 1) * 10 ** rng.uniform(-3, 1.5);
+    for (let i = 0; i < b * H; i++) hs[i] = rng.uniform(-1, 1);
+    const want = { act: Float32Array.from(act), hn: new Float32Array(b * H), hs: Float32Array.from(hs) };
+    gates.gruGates(want.act, 0, Float32Array.from(hg), 0, want.hn, 0, want.hs, 0, b * H, b, H);
+    backend.gruGates(act, 0, hg, 0, hn, 0, hs, 0, b * H, b, H);
+    const pairs: Array<[string, Float32Array, Float32Array]> = [['gates', act, want.act], ['hg_n', hn, want.hn], ['h', hs, want.hs]];
+    for (const [name, got, exp] of pairs) {
+      for (let i = 0; i < exp.length; i++) {
+        const tol = 4 * 2 ** -23 * Math.max(Math.abs(exp[i]!), 1e-30) + (name === 'h' ? 2e-8 : 0);
+        assert.ok(Math.abs(got[i]! - exp[i]!) <= tol, `${name}[${i}] (b=${b}, H=${H}): expected ${exp[i]}, got ${got[i]}`);
+      }
+    }
+  }
+});
