@@ -75,14 +75,14 @@ async function trainedLens(page: Page, updates: number): Promise<string[]> {
   }, { timeoutMs: 60_000 });
 }
 
-/** A cropped picture of part of the page, kept under a fixed name for the README. */
-async function keep(wb: Workbench, locator: Locator, name: string, pad = 0): Promise<void> {
+/** A cropped picture of part of the page (its top `maxHeight` pixels), kept under a fixed name for the README. */
+async function keep(wb: Workbench, locator: Locator, name: string, pad = 0, maxHeight = Infinity): Promise<void> {
   const box = await locator.boundingBox();
   if (!box) return;
   const view = wb.page.viewportSize()!;
   const x = Math.max(0, box.x - pad);
   const y = Math.max(0, box.y - pad);
-  const clip = { x, y, width: Math.min(view.width - x, box.width + 2 * pad), height: Math.min(view.height - y, box.height + 2 * pad) };
+  const clip = { x, y, width: Math.min(view.width - x, box.width + 2 * pad), height: Math.min(view.height - y, box.height + 2 * pad, maxHeight) };
   await wb.page.screenshot({ path: join(env().screenshotsDir, `${name}.png`), clip });
 }
 
@@ -121,9 +121,9 @@ workbenchTest('a trained model tints the surprising text, and a hover tells what
   assert.ok(spans.every((s) => s.background !== 'rgba(0, 0, 0, 0)'), 'expected every heat span tinted');
   await wb.shot('loss-heat');
   const editorArea = page.locator('.editor-group-container').filter({ visible: true }).first();
-  await keep(wb, editorArea, 'editor-loss-heat');
+  await keep(wb, editorArea, 'editor-loss-heat', 0, 440);
 
-  const hover = await wb.hover('Congress');
+  const hover = await wb.hover('NAFTA'); // low on the screen, so the hover opens above with room for all of it
   assert.match(hover, /Recurrent Studio/, `expected the model's hover, got:\n${hover}`);
   assert.match(hover, /Loss of the actual token: \d+\.\d\d bits \(p = [\d.]+%\)/);
   const guesses = hover.split('\n').filter((l) => /^\S.*\t?\s*[\d.]+%$/.test(l.trim()) && !/Loss of/.test(l));
@@ -156,7 +156,7 @@ workbenchTest('an exploding gradient shows in Problems, and its quick fix lowers
     throw new Error(`expected the quick fix "Lower the learning rate to 8 (from 80)", the menu shows: ${JSON.stringify(await menu.locator('.monaco-list-row').allInnerTexts())}`);
   });
   await wb.shot('quick-fix');
-  await keep(wb, page.locator('.editor-group-container').filter({ visible: true }).first(), 'editor-quick-fix');
+  await keep(wb, page.locator('.editor-group-container').filter({ visible: true }).first(), 'editor-quick-fix', 0, 280);
   await lower.click();
 
   const written = await eventually(() => {
