@@ -1,35 +1,58 @@
-// Records a real, short training session for the dashboard's tests and screenshots: an RNN and then an
-// LSTM, same size and settings, on the same text (the start of the State of the Union corpus), through
-// the engine's Trainer, and writes what the extension would send a dashboard opened on the LSTM run:
-// a `history` message with the RNN as the earlier run. Typed arrays are written as arrays and numbers
-// rounded to 3 significant digits to keep the file small; the dashboard accepts both forms.
+// Records a real training session for the dashboard's tests and README screenshots: a vanilla RNN, a GRU
+// and an LSTM, same size and settings (the extension's defaults: hidden 128, batch 32, k1 = k2 = 64,
+// Adam 2e-3, clip 5), one after the other on the same text (the first 200,000 characters of the State
+// of the Union corpus), through the engine's Trainer, and writes what the extension would send a
+// dashboard opened on the LSTM run: a `history` message with the RNN and the GRU as earlier runs.
+// Validation every 100 updates on 8,192 held-out characters, a sample every 300 updates at the default
+// temperature, the gradient-flow probe at the end and the gates over the first words of the text.
+//
+// To stay under 400 KB: numbers are rounded to 3 significant digits (gate activations to 2: a colour
+// map shows no more), typed arrays are written as arrays (the dashboard accepts both), the earlier runs
+// keep every EARLIER_STRIDE-th metric (the current run keeps one per update, as a live session sends),
+// and only the current run carries its gate probe (the Gates view shows the current run's alone).
 //
 // usage: npx esbuild scripts/recordDashboardSession.ts --bundle --platform=node --format=esm \
 //          --outfile=out/scripts/record.mjs && node out/scripts/record.mjs [STEPS]
+// (about 4 minutes on one core for 1200 updates of each run)
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Trainer } from '../src/engine/trainer.js';
-import { DEFAULT_TRAIN, type CellKind } from '../src/engine/config.js';
+import { DEFAULT_MODEL, DEFAULT_TRAIN, type CellKind } from '../src/engine/config.js';
+import { generate } from '../src/engine/sampling.js';
 import type { StepMetrics, ValidationMetrics } from '../src/engine/measurements.js';
 import { PROTOCOL_VERSION, type RunHistory, type ToWebview } from '../src/protocol/messages.js';
 
 const corpus = join(process.cwd(), '..', 'shared', 'data', 'sotu.txt');
 const out = join(process.cwd(), 'test', 'fixtures', 'sessions', 'rnn-then-lstm-sotu.json');
-const steps = Number(process.argv[2] ?? 400);
-const text = readFileSync(corpus, 'utf8').slice(0, 60_000);
-const probeText = text.split('\n').find((l) => l.trim().length > 20)!.slice(0, 28);
+const steps = Number(process.argv[2] ?? 1200);
+const text = readFileSync(corpus, 'utf8').slice(0, 200_000);
+const probeText = text.split('\n').find((l) => l.trim().length > 40)!.slice(0, 40);
+const SAMPLE_EVERY = 300;
+const TEMPERATURE = 0.8;
+const EARLIER_STRIDE = 3;
 
-function record(cell: CellKind): RunHistory {
-  const model = { task: 'lm' as const, cell, hidden: 48, layers: 1, embedding: 0, bidirectional: false };
-  const train = { ...DEFAULT_TRAIN, batch: 8, k1: 32, k2: 32, lr: 1e-2, evalEvery: 100, seed: 1 };
+async function record(cell: CellKind): Promise<RunHistory> {
+  const model = { ...DEFAULT_MODEL, cell };
+  const train = { ...DEFAULT_TRAIN, evalEvery: 100, seed: 1 };
   const t = Trainer.create(text, model, train, 'char');
   const metrics: StepMetrics[] = [];
   const validation: ValidationMetrics[] = [];
+  const samples: RunHistory['samples'] = [];
+  const clips: RunHistory['clips'] = [];
+  const started = Date.now();
   for (let s = 1; s <= steps; s++) {
     metrics.push({ ...t.step() });
-    if (s % train.evalEvery === 0) validation.push({ ...t.validate(4096) });
+    const clip = t.lastClip();
+    if (clip !== null) clips.push({ ...clip, spans: clip.spans.map(([a, b]) => [a, b] as [number, number]) });
+    if (s % train.evalEvery === 0) validation.push({ ...t.validate(8192) });
+    if (s % SAMPLE_EVERY === 0) {
+      const sampled = await generate(t.stepper(), t.tokenizer, { prime: '', length: 200, temperature: TEMPERATURE, topK: 0, topP: 1, greedy: false, seed: s });
+      samples.unshift({ step: s, temperature: TEMPERATURE, prime: '', text: sampled });
+    }
   }
   const flow = t.gradientFlow();
+  const last = validation.at(-1)!;
+  console.log(`${cell}: ${steps} updates in ${((Date.now() - started) / 1000).toFixed(0)} s, validation ${last.bitsPerToken.toFixed(3)} bits/char, ${clips.length} clipped`);
   return {
     runId: `${cell}-recorded`, label: `${cell} on sotu.txt`, file: corpus,
     run: {
@@ -38,21 +61,25 @@ function record(cell: CellKind): RunHistory {
       tensors: t.model.exportTensors().map((x) => ({ name: x.name, shape: [...x.shape] })),
       trainTokens: t.trainTokens, validationTokens: t.validationTokens, unigramBits: t.unigramBits(),
     },
-    metrics, validation, clips: [], samples: [],
+    metrics, validation, clips, samples,
     gradientFlow: { ...flow, fromLast: flow.fromLast.map((a) => a.slice()), perStep: flow.perStep.map((a) => a.slice()) },
     gates: t.probeGates(probeText), state: 'finished',
   };
 }
 
-const round = (n: number): number | string => (Number.isFinite(n) ? Number(n.toPrecision(3)) : String(n));
-const rnn = record('rnn');
-const lstm = record('lstm');
-const message: ToWebview = { v: PROTOCOL_VERSION, type: 'history', current: lstm, others: [rnn] };
-const json = JSON.stringify(message, (_k, v: unknown) => {
-  if (ArrayBuffer.isView(v) && !(v instanceof DataView)) return Array.from(v as unknown as ArrayLike<number>, round);
+const round = (n: number, digits = 3): number | string => (Number.isFinite(n) ? Number(n.toPrecision(digits)) : String(n));
+const rnn = await record('rnn');
+const gru = await record('gru');
+const lstm = await record('lstm');
+const earlier = (r: RunHistory): RunHistory => ({ ...r, metrics: r.metrics.filter((m) => m.step % EARLIER_STRIDE === 0 || m.step === steps), gates: null });
+const message: ToWebview = { v: PROTOCOL_VERSION, type: 'history', current: lstm, others: [earlier(rnn), earlier(gru)] };
+const json = JSON.stringify(message, function (this: unknown, key: string, v: unknown) {
+  // Gate activations ([T, H] per gate) only feed a colour map.
+  const digits = key === 'data' ? 2 : 3;
+  if (ArrayBuffer.isView(v) && !(v instanceof DataView)) return Array.from(v as unknown as ArrayLike<number>, (x) => round(x, digits));
   if (typeof v === 'number' && !Number.isInteger(v)) return round(v);
   return v;
 });
 mkdirSync(dirname(out), { recursive: true });
 writeFileSync(out, json);
-console.log(`wrote ${out}: ${(json.length / 1024).toFixed(0)} KB, ${steps} steps each; final loss rnn ${rnn.metrics.at(-1)!.bitsPerToken.toFixed(3)}, lstm ${lstm.metrics.at(-1)!.bitsPerToken.toFixed(3)} bits/token`);
+console.log(`wrote ${out}: ${(json.length / 1024).toFixed(0)} KB, ${steps} updates each`);
