@@ -99,6 +99,23 @@ test('the run watch keeps spikes as copies, since the worker reuses its clip obj
   assert.deepEqual(f[1]!.spans, [[0, 65]], 'expected the non-finite loss on the last batch seen');
 });
 
+test('a run whose gradients exploded gets no vanishing advice; a healthy one does', () => {
+  const K = 64;
+  const fromLast = new Float32Array(K).map((_, k) => 0.5 ** k); // below 1/1000 after 10 steps
+  const flow = { step: 5, window: K, fromLast: [fromLast], perStep: [new Float32Array(K)], start: 0 };
+  const healthy = new RunWatch(rnn);
+  healthy.observe({ v: PROTOCOL_VERSION, type: 'gradientFlow', flow });
+  assert.deepEqual(healthy.findings().map((x) => x.rule), ['vanishing'], 'expected a vanishing diagnostic on a healthy run');
+  const exploded = new RunWatch(lstm);
+  exploded.observe({ v: PROTOCOL_VERSION, type: 'gradientFlow', flow });
+  exploded.observe({ v: PROTOCOL_VERSION, type: 'clip', clips: [{ step: 6, mode: 'norm', normBefore: 400, normAfter: 5, spans: [[0, 65]] }] });
+  assert.deepEqual(exploded.findings().map((x) => x.rule), ['exploding'], 'expected only the explosion once the gradients exploded');
+  const broken = new RunWatch(rnn);
+  broken.observe({ v: PROTOCOL_VERSION, type: 'gradientFlow', flow });
+  broken.observe({ v: PROTOCOL_VERSION, type: 'error', kind: 'nonFinite', step: 7, message: 'loss became NaN' });
+  assert.deepEqual(broken.findings().map((x) => x.rule), ['nonFinite'], 'expected only the stop once the loss broke');
+});
+
 test('the hover shows the top guesses, the loss in bits, the reach and the saturated gates', () => {
   const probe: EditorProbe = {
     tokenLoss: {

@@ -65,7 +65,10 @@ export class RunWatch {
     const out: Finding[] = [];
     const finite = this.spikes.filter((s) => Number.isFinite(s.normBefore));
     out.push(...explodingFindings(finite, this.facts, explosionThreshold(this.facts, this.norms)));
-    for (const f of this.flows) {
+    // Once the gradients have exploded or the loss broke, the weights are wrecked: what their gradient
+    // flow says about vanishing (and the shorter window it would suggest) is noise, not advice.
+    const wrecked = out.length > 0 || this.stopped !== null;
+    for (const f of wrecked ? [] : this.flows) {
       const v = vanishingFinding(f, this.facts);
       if (v) out.push(v);
     }
