@@ -167,6 +167,19 @@ export function parseRunFile(path: string, text: string): unknown {
 
 const PER_FILE_GROUPS = ['model', 'training', 'sampling'];
 
+/**
+ * Sets `group.name` in a parsed `.recurrent.json` when the file already sets it (a value there wins over
+ * the settings, so a fix written only to the settings would not take). Returns whether it did.
+ */
+export function overrideInRunFile(json: unknown, key: string, value: number | string): boolean {
+  const [group, name] = key.split('.') as [string, string | undefined];
+  if (!name || typeof json !== 'object' || json === null || Array.isArray(json)) return false;
+  const inner = (json as Record<string, unknown>)[group];
+  if (typeof inner !== 'object' || inner === null || Array.isArray(inner) || !(name in inner)) return false;
+  (inner as Record<string, unknown>)[name] = value;
+  return true;
+}
+
 function flattenRunFile(path: string, json: unknown): Values {
   const out: Values = new Map();
   if (typeof json !== 'object' || json === null || Array.isArray(json)) {

@@ -116,6 +116,21 @@ suite('The model\'s view in the editor', function () {
     await vscode.commands.executeCommand(lower.command.command, ...(lower.command.arguments ?? []));
     const lr = vscode.workspace.getConfiguration('recurrent').get<number>('training.learningRate');
     assert.equal(lr, 8, `expected the quick fix to set recurrent.training.learningRate to 8, got ${lr}`);
+
+    // A .recurrent.json that sets the rate wins over the settings, so the fix must change it there.
+    const config = vscode.workspace.getConfiguration('recurrent');
+    await config.update('training.learningRate', undefined, vscode.ConfigurationTarget.Workspace);
+    const runFile = vscode.Uri.joinPath(doc.uri, '..', '.recurrent.json');
+    await vscode.workspace.fs.writeFile(runFile, new TextEncoder().encode('{ "training": { "learningRate": 80 } }\n'));
+    try {
+      await vscode.commands.executeCommand(lower.command.command, ...(lower.command.arguments ?? []));
+      const written = JSON.parse(new TextDecoder().decode(await vscode.workspace.fs.readFile(runFile))) as { training: { learningRate: number } };
+      assert.equal(written.training.learningRate, 8, 'expected the quick fix to lower the rate in .recurrent.json, which overrides the settings');
+      const inSettings = vscode.workspace.getConfiguration('recurrent').inspect<number>('training.learningRate')?.workspaceValue;
+      assert.equal(inSettings, undefined, `expected the settings untouched when .recurrent.json holds the key, got ${inSettings}`);
+    } finally {
+      await vscode.workspace.fs.delete(runFile);
+    }
   });
 
   test('a vanilla RNN over a long window is diagnosed where its gradient vanishes', async () => {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { DEFAULT_TRAIN } from '../../src/engine/config.js';
-import { configurationContribution, parseRunFile, resolveRunSettings, runFileSchema } from '../../src/extension/runSettings.js';
+import { configurationContribution, overrideInRunFile, parseRunFile, resolveRunSettings, runFileSchema } from '../../src/extension/runSettings.js';
 
 const none = (): undefined => undefined;
 const from = (o: Record<string, unknown>) => (k: string): unknown => o[k];
@@ -50,4 +50,15 @@ test('package.json contributes exactly the settings of the table', () => {
 test('the .recurrent.json schema in media/ matches the table', () => {
   const schema = JSON.parse(readFileSync('media/recurrent.schema.json', 'utf8'));
   assert.deepEqual(schema, runFileSchema(), 'media/recurrent.schema.json is out of date: regenerate it from runSettings.ts');
+});
+
+test('a fix goes into .recurrent.json only for the keys the file already sets', () => {
+  const json = { model: { cell: 'rnn' }, training: { learningRate: 80, clip: 0 } };
+  assert.equal(overrideInRunFile(json, 'training.learningRate', 8), true);
+  assert.equal(json.training.learningRate, 8);
+  assert.equal(overrideInRunFile(json, 'training.sequenceLength', 10), false, 'a key the file does not set stays in the settings');
+  assert.equal(overrideInRunFile(json, 'model.cell', 'lstm'), true);
+  assert.equal(json.model.cell, 'lstm');
+  assert.equal(overrideInRunFile([1], 'model.cell', 'gru'), false);
+  assert.equal(overrideInRunFile({ model: 'lstm' }, 'model.cell', 'gru'), false);
 });

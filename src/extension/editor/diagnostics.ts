@@ -4,6 +4,7 @@
 // token offsets to UTF-16 ones, the run's TextLink follows the edits) and applies the fixes.
 import * as vscode from 'vscode';
 import type { Session } from '../session.js';
+import { overrideInRunFile } from '../runSettings.js';
 import { fixFor, type Finding, type FixKind } from './diagnosticRules.js';
 import type { EditorRuns } from './editorRuns.js';
 
@@ -137,7 +138,10 @@ export class GradientDiagnostics implements vscode.Disposable, vscode.CodeAction
     const fix = fixFor(args.fix, run.watch.facts, args.reach);
     const config = vscode.workspace.getConfiguration('recurrent');
     const target = vscode.workspace.workspaceFolders?.length ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global;
-    for (const c of fix.changes) await config.update(c.key, c.value, target);
+    const inRunFile = await writeIntoRunFile(vscode.Uri.parse(run.session.file), fix.changes);
+    for (const c of fix.changes) {
+      if (!inRunFile.includes(c.key)) await config.update(c.key, c.value, target);
+    }
     let live = false;
     if (args.fix === 'lowerLearningRate' && run.session.alive && (run.session.status === 'running' || run.session.status === 'paused')) {
       const lr = fix.changes[0]!.value as number;
@@ -146,7 +150,7 @@ export class GradientDiagnostics implements vscode.Disposable, vscode.CodeAction
       live = true;
     }
     const again = 'Train Again';
-    void vscode.window.showInformationMessage(`${fix.title}: saved in the settings${live ? ' and applied to the running model' : ''}. Train again to start a run with it.`, again)
+    void vscode.window.showInformationMessage(`${fix.title}: saved in ${inRunFile.length ? '.recurrent.json' : 'the settings'}${live ? ' and applied to the running model' : ''}. Train again to start a run with it.`, again)
       .then((a) => {
         if (a === again) void vscode.commands.executeCommand('recurrent.trainCurrentFile', { uri: vscode.Uri.parse(run.session.file), fresh: true });
       });
@@ -157,6 +161,24 @@ export class GradientDiagnostics implements vscode.Disposable, vscode.CodeAction
     if (this.timer) clearTimeout(this.timer);
     for (const d of this.disposables) d.dispose();
   }
+}
+
+/**
+ * A `.recurrent.json` beside the file overrides the settings: keys it sets are changed there (the rest go
+ * to the settings). Returns the keys written into it.
+ */
+async function writeIntoRunFile(file: vscode.Uri, changes: ReadonlyArray<{ key: string; value: number | string }>): Promise<string[]> {
+  if (file.scheme === 'untitled' || !vscode.workspace.isTrusted) return [];
+  const uri = vscode.Uri.joinPath(file, '..', '.recurrent.json');
+  let json: unknown;
+  try {
+    json = JSON.parse(new TextDecoder().decode(await vscode.workspace.fs.readFile(uri)));
+  } catch {
+    return [];
+  }
+  const written = changes.filter((c) => overrideInRunFile(json, c.key, c.value)).map((c) => c.key);
+  if (written.length) await vscode.workspace.fs.writeFile(uri, new TextEncoder().encode(JSON.stringify(json, null, 2) + '\n'));
+  return written;
 }
 
 function behindKey(uri: vscode.Uri, rule: string, message: string): string {
