@@ -3,7 +3,7 @@
 // r = x - n ln 2 in two parts, degree-6 polynomial, 2^n put into the exponent bits; ~1 ulp) and tanh
 // (Cephes tanhf's odd polynomial below |x| = 0.625, where 1 - 2/(e^{2x} + 1) would cancel; ~2 ulp).
 
-@inline function vexp(x: v128): v128 {
+@inline export function vexp(x: v128): v128 {
   x = f32x4.min(f32x4.max(x, f32x4.splat(-87.3)), f32x4.splat(88.7));
   const n = f32x4.nearest(f32x4.mul(x, f32x4.splat(1.44269504088896341)));
   let r = f32x4.sub(x, f32x4.mul(n, f32x4.splat(0.693359375)));
@@ -19,12 +19,12 @@
   return f32x4.mul(p, scale);
 }
 
-@inline function vsigmoid(x: v128): v128 {
+@inline export function vsigmoid(x: v128): v128 {
   const one = f32x4.splat(1);
   return f32x4.div(one, f32x4.add(one, vexp(f32x4.neg(x))));
 }
 
-@inline function vtanh(x: v128): v128 {
+@inline export function vtanh(x: v128): v128 {
   const ax = f32x4.abs(x);
   // |x| >= 0.625: 1 - 2 / (e^{2|x|} + 1), sign restored
   const big = f32x4.sub(f32x4.splat(1), f32x4.div(f32x4.splat(2), f32x4.add(vexp(f32x4.add(ax, ax)), f32x4.splat(1))));
@@ -40,11 +40,11 @@
   return v128.bitselect(small, bigSigned, f32x4.lt(ax, f32x4.splat(0.625)));
 }
 
-@inline function sigmoid1(x: f32): f32 {
+@inline export function sigmoid1(x: f32): f32 {
   return f32x4.extract_lane(vsigmoid(f32x4.splat(x)), 0);
 }
 
-@inline function tanh1(x: f32): f32 {
+@inline export function tanh1(x: f32): f32 {
   return f32x4.extract_lane(vtanh(f32x4.splat(x)), 0);
 }
 

@@ -28,6 +28,12 @@ export class Arena {
     return this.heap !== null ? this.heap.floats(n) : new this.ctor(n);
   }
 
+  /** A zeroed Int32Array of n token ids, in the wasm memory when the arena is (so kernels can read it). */
+  ints(n: number): Int32Array {
+    if (!Number.isSafeInteger(n) || n < 0) throw new Error(`arena: cannot allocate ${n} ints`);
+    return this.heap !== null ? this.heap.ints(n) : new Int32Array(n);
+  }
+
   /** 'wasm' when the arena's buffers are in a WebAssembly memory the fast kernels run on. */
   get backend(): 'wasm' | 'reference' {
     return this.heap !== null ? 'wasm' : 'reference';

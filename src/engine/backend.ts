@@ -5,12 +5,13 @@
 // is chosen by where a model's buffers were allocated, and the reference stays the single truth the
 // fast kernels are tested against.
 import type { Floats } from './floats.js';
+import * as crossEntropy from './cross_entropy.js';
 import * as gates from './gates.js';
 import * as reference from './kernels.js';
 import { WasmHeap } from './wasmHeap.js';
 import { wasmKernelsAvailable } from './wasmKernels.js';
 
-export { addColumnSums, fillRows, fillRowsSum, gatherColumnsAdd, gatherRows, scatterColumnsAdd, scatterRowsAdd, sumSquares } from './kernels.js';
+export { fillRows, fillRowsSum, gatherRows, scatterRowsAdd, sumSquares } from './kernels.js';
 
 export type KernelBackend = 'wasm' | 'reference';
 
@@ -30,10 +31,15 @@ export function kernelBackend(): KernelBackend {
 }
 
 /** The heap that runs a product on C, A and B in wasm, or undefined for the reference. */
-function heapFor(C: Floats, A: Floats, B: Floats): WasmHeap | undefined {
+function heapFor(C: Floats, A: Floats | Int32Array, B: Floats | Int32Array): WasmHeap | undefined {
   if (preferred !== 'wasm' || !(C instanceof Float32Array)) return undefined;
   const h = WasmHeap.of(C);
   return h !== undefined && WasmHeap.of(A) === h && WasmHeap.of(B) === h ? h : undefined;
+}
+
+/** Byte address of element i of a view in its heap. */
+function at(x: Floats | Int32Array, i: number): number {
+  return x.byteOffset + 4 * i;
 }
 
 /** C[M,N] (+)= A[M,K] · B[N,K]^T. */
@@ -89,4 +95,100 @@ export function tanhInto(x: Floats, x0: number, y: Floats, y0: number, n: number
   const k = heapFor(y, x, x);
   if (k === undefined) gates.tanhInto(x, x0, y, y0, n);
   else k.kernels.tanhInPlace(x.byteOffset + 4 * x0, y.byteOffset + 4 * y0, n);
+}
+
+/** db[N] += sum over rows of dC[M, N] (from c0): a bias gradient. */
+export function addColumnSums(db: Floats, dC: Floats, c0: number, M: number, N: number): void {
+  const k = heapFor(db, dC, dC);
+  if (k === undefined) reference.addColumnSums(db, dC, c0, M, N);
+  else k.kernels.addColumnSums(at(db, 0), at(dC, c0), M, N);
+}
+
+/**
+ * C[m, :] += W[:, ids[i0 + m]] for M rows, W [N, K]: the one-hot input's product as a column gather.
+ * scratch (K*N floats in the same heap, or null) lets the wasm kernel transpose W once when M >= K.
+ */
+export function gatherColumnsAdd(
+  C: Floats, c0: number, ids: Int32Array, i0: number, W: Floats, M: number, N: number, K: number, scratch: Floats | null = null,
+): void {
+  const k = heapFor(C, ids, W);
+  if (k === undefined) reference.gatherColumnsAdd(C, c0, ids, i0, W, M, N, K);
+  else k.kernels.gatherColumnsAdd(at(C, c0), at(ids, i0), at(W, 0), M, N, K, scratch !== null && WasmHeap.of(scratch) === k ? at(scratch, 0) : 0);
+}
+
+/** dW[:, ids[i0 + m]] += dC[m, :] for M rows, dW [N, K]; scratch as for gatherColumnsAdd. */
+export function scatterColumnsAdd(
+  dW: Floats, ids: Int32Array, i0: number, dC: Floats, c0: number, M: number, N: number, K: number, scratch: Floats | null = null,
+): void {
+  const k = heapFor(dW, ids, dC);
+  if (k === undefined) reference.scatterColumnsAdd(dW, ids, i0, dC, c0, M, N, K);
+  else k.kernels.scatterColumnsAdd(at(dW, 0), at(ids, i0), at(dC, c0), M, N, K, scratch !== null && WasmHeap.of(scratch) === k ? at(scratch, 0) : 0);
+}
+
+/**
+ * Softmax cross-entropy of rows of z [rows, V] (from z0) against targets[t0 ..]: returns the summed
+ * loss in nats and leaves softmax(z) in z, or, when gradScale is a number, the gradient
+ * gradScale * (softmax(z) - onehot(y)) directly (forward and backward in one pass).
+ */
+export function softmaxCrossEntropy(
+  z: Floats, z0: number, targets: Int32Array, t0: number, rows: number, V: number,
+  perRow: Floats | null, r0: number, gradScale: number | null,
+): number {
+  const k = heapFor(z, targets, targets);
+  if (k === undefined || (perRow !== null && (!(perRow instanceof Float32Array) || WasmHeap.of(perRow) !== k))) {
+    const total = crossEntropy.softmaxCrossEntropyForward(z, z0, targets, t0, rows, V, perRow, r0);
+    if (gradScale !== null) crossEntropy.softmaxCrossEntropyBackward(z, z0, targets, t0, rows, V, gradScale);
+    return total;
+  }
+  return k.kernels.softmaxCrossEntropy(at(z, z0), at(targets, t0), rows, V, perRow === null ? 0 : at(perRow, r0), gradScale === null ? 0 : 1, gradScale ?? 0);
+}
+
+/** Probabilities p left by softmaxCrossEntropy become scale * (p - onehot(target)). */
+export function crossEntropyGradient(p: Floats, p0: number, targets: Int32Array, t0: number, rows: number, V: number, scale: number): void {
+  const k = heapFor(p, targets, targets);
+  if (k === undefined) crossEntropy.softmaxCrossEntropyBackward(p, p0, targets, t0, rows, V, scale);
+  else k.kernels.crossEntropyGradient(at(p, p0), at(targets, t0), rows, V, scale);
+}
+
+/** LSTM backward step (see gates.ts); wasm when every buffer shares a heap. */
+export function lstmBackward(
+  act: Floats, a0: number, tanhC: Floats, tc0: number, dh: Floats, dh0: number, c: Floats, cp0: number, dc: Floats, dIn: Floats, d0: number, b: number, H: number,
+): void {
+  const k = heapFor(act, tanhC, dh);
+  if (k === undefined || WasmHeap.of(c) !== k || WasmHeap.of(dc) !== k || WasmHeap.of(dIn) !== k) {
+    gates.lstmBackward(act, a0, tanhC, tc0, dh, dh0, c, cp0, dc, dIn, d0, b, H);
+  } else {
+    k.kernels.lstmBackward(at(act, a0), at(tanhC, tc0), at(dh, dh0), at(c, cp0), at(dc, 0), at(dIn, d0), b, H);
+  }
+}
+
+/** GRU backward step (see gates.ts); dIn and dHid at a0 like act. */
+export function gruBackward(
+  act: Floats, a0: number, dh: Floats, dh0: number, h: Floats, hp0: number, hn: Floats, hn0: number, dIn: Floats, dHid: Floats,
+  dPrev: Floats, dp0: number, accumulate: boolean, b: number, H: number,
+): void {
+  const k = heapFor(act, dh, h);
+  if (k === undefined || WasmHeap.of(hn) !== k || WasmHeap.of(dIn) !== k || WasmHeap.of(dHid) !== k || WasmHeap.of(dPrev) !== k) {
+    gates.gruBackward(act, a0, dh, dh0, h, hp0, hn, hn0, dIn, dHid, dPrev, dp0, accumulate, b, H);
+  } else {
+    k.kernels.gruBackward(at(act, a0), at(dh, dh0), at(h, hp0), at(hn, hn0), at(dIn, a0), at(dHid, a0), at(dPrev, dp0), accumulate ? 1 : 0, b, H);
+  }
+}
+
+/** da = dh (1 - h^2) over n floats: the vanilla RNN's tanh backward. */
+export function tanhBackward(h: Floats, h0: number, dh: Floats, dh0: number, da: Floats, da0: number, n: number): void {
+  const k = heapFor(da, h, dh);
+  if (k === undefined) gates.tanhBackward(h, h0, dh, dh0, da, da0, n);
+  else k.kernels.tanhBackward(at(h, h0), at(dh, dh0), at(da, da0), n);
+}
+
+/**
+ * The wasm draw of sampling.ts's plain path (no top-k or top-p): a token from softmax(z * invT) with
+ * one uniform from rng, -1 when the max of z is not finite (after drawing), or undefined, drawing
+ * nothing, where z is not in a wasm heap.
+ */
+export function sampleSoftmax(z: Floats, V: number, invT: number, rng: { next(): number }): number | undefined {
+  const k = heapFor(z, z, z);
+  if (k === undefined) return undefined;
+  return k.kernels.sampleSoftmax(at(z, 0), V, invT, rng.next());
 }

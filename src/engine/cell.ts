@@ -61,6 +61,9 @@ export abstract class Cell {
   /** Whether b_hh is added with b_ih before the recurrence (RNN, LSTM) or kept apart (GRU's r * (W_hn h + b_hn)). */
   protected abstract readonly biasesTogether: boolean;
 
+  /** [In, G*H] for a one-hot cell: W_ih transposed, or its gradient by token, for the wasm gather/scatter. */
+  private readonly oneHotScratch: Floats | null;
+
   // The input of the last forward pass, read again by backward.
   private x: Floats | null = null;
   private x0 = 0;
@@ -82,6 +85,7 @@ export abstract class Cell {
     this.act = arena.floats(T * B * gates * H);
     this.dIn = arena.floats(T * B * gates * H);
     this.dHid = this.dIn;
+    this.oneHotScratch = shape.oneHot && arena.backend === 'wasm' ? arena.floats(shape.inputSize * gates * H) : null;
   }
 
   /** Slot in `h` of the output of position p. */
@@ -137,7 +141,7 @@ export abstract class Cell {
     if (this.biasesTogether) fillRowsSum(this.act, 0, biasIh.data, biasHh.data, rows, GH);
     else fillRows(this.act, 0, biasIh.data, rows, GH);
     if (this.oneHot) {
-      gatherColumnsAdd(this.act, 0, ids!, 0, weightIh.data, rows, GH, this.inputSize);
+      gatherColumnsAdd(this.act, 0, ids!, 0, weightIh.data, rows, GH, this.inputSize, this.oneHotScratch);
     } else {
       matmulABt(this.act, 0, x!, x0, weightIh.data, 0, rows, GH, this.inputSize, true);
     }
@@ -164,7 +168,7 @@ export abstract class Cell {
     addColumnSums(biasHh.grad, this.dHid, 0, rows, GH);
     addColumnSums(biasIh.grad, this.dIn, 0, rows, GH);
     if (this.oneHot) {
-      scatterColumnsAdd(weightIh.grad, this.ids!, 0, this.dIn, 0, rows, GH, this.inputSize);
+      scatterColumnsAdd(weightIh.grad, this.ids!, 0, this.dIn, 0, rows, GH, this.inputSize, this.oneHotScratch);
     } else {
       matmulAtB(weightIh.grad, 0, this.dIn, 0, this.x!, this.x0, rows, GH, this.inputSize, true);
       if (dx !== null) matmulAB(dx, dx0, this.dIn, 0, weightIh.data, 0, rows, GH, this.inputSize, accumulateDx);

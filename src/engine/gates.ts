@@ -72,3 +72,85 @@ export function gruGates(
     }
   }
 }
+
+type F = Float32Array | Float64Array;
+
+/**
+ * LSTM backward for one step of b rows (equations in lstm.ts): act [b, 4H] at a0 holds i, f, g, o;
+ * tanhC at tc0, dh at dh0, c_{p-1} at cp0, all [b, H]; dc [b, H] from 0 carries dL/dc_p in and
+ * dL/dc_{p-1} out; dIn [b, 4H] at d0 receives dL/d(pre-activations).
+ */
+export function lstmBackward(
+  act: F, a0: number, tanhC: F, tc0: number, dh: F, dh0: number, c: F, cp0: number, dc: F, dIn: F, d0: number, b: number, H: number,
+): void {
+  const G = 4 * H;
+  for (let r = 0; r < b; r++) {
+    const a = a0 + r * G;
+    const d = d0 + r * G;
+    const rh = r * H;
+    for (let j = 0; j < H; j++) {
+      const i = act[a + j]!;
+      const f = act[a + H + j]!;
+      const g = act[a + 2 * H + j]!;
+      const o = act[a + 3 * H + j]!;
+      const tc = tanhC[tc0 + rh + j]!;
+      const dhv = dh[dh0 + rh + j]!;
+      // h = o tanh(c): dL/dc gets dh o (1 - tanh^2 c) on top of what came from c_{p+1}
+      const dcv = dc[rh + j]! + dhv * o * (1 - tc * tc);
+      // c = f c_{p-1} + i g; then through each gate's nonlinearity
+      dIn[d + j] = dcv * g * i * (1 - i);
+      dIn[d + H + j] = dcv * c[cp0 + rh + j]! * f * (1 - f);
+      dIn[d + 2 * H + j] = dcv * i * (1 - g * g);
+      dIn[d + 3 * H + j] = dhv * tc * o * (1 - o);
+      dc[rh + j] = dcv * f;
+    }
+  }
+}
+
+/**
+ * GRU backward for one step of b rows (equations in gru.ts): act [b, 3H] at a0 holds r, z, n; dh at
+ * dh0, h_{p-1} in h at hp0, hn at hn0 are [b, H]; dIn and dHid [b, 3H] at a0 receive the input-side
+ * and hidden-side gradients; dL/dh_{p-1} of the direct path z h_{p-1} is added (or, with
+ * accumulate false, written) into dPrev at dp0.
+ */
+export function gruBackward(
+  act: F, a0: number, dh: F, dh0: number, h: F, hp0: number, hn: F, hn0: number, dIn: F, dHid: F,
+  dPrev: F, dp0: number, accumulate: boolean, b: number, H: number,
+): void {
+  const G = 3 * H;
+  for (let r = 0; r < b; r++) {
+    const a = a0 + r * G;
+    const rh = r * H;
+    for (let j = 0; j < H; j++) {
+      const rg = act[a + j]!;
+      const z = act[a + H + j]!;
+      const nv = act[a + 2 * H + j]!;
+      const dhv = dh[dh0 + rh + j]!;
+      const hp = h[hp0 + rh + j]!;
+      // h = (1 - z) n + z h_{p-1}
+      const dn = dhv * (1 - z);
+      const dz = dhv * (hp - nv);
+      // n = tanh(a_n + r * hn)
+      const dan = dn * (1 - nv * nv);
+      const dar = dan * hn[hn0 + rh + j]! * rg * (1 - rg);
+      const daz = dz * z * (1 - z);
+      dIn[a + j] = dar;
+      dIn[a + H + j] = daz;
+      dIn[a + 2 * H + j] = dan;
+      dHid[a + j] = dar;
+      dHid[a + H + j] = daz;
+      dHid[a + 2 * H + j] = dan * rg;
+      // the direct path z * h_{p-1}
+      if (accumulate) dPrev[dp0 + rh + j] += dhv * z;
+      else dPrev[dp0 + rh + j] = dhv * z;
+    }
+  }
+}
+
+/** The vanilla RNN's h = tanh(a) backward: da = dh (1 - h^2) over n floats. */
+export function tanhBackward(h: F, h0: number, dh: F, dh0: number, da: F, da0: number, n: number): void {
+  for (let i = 0; i < n; i++) {
+    const hv = h[h0 + i]!;
+    da[da0 + i] = dh[dh0 + i]! * (1 - hv * hv);
+  }
+}

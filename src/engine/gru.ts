@@ -8,7 +8,7 @@
 import type { Arena } from './arena.js';
 import { Cell, type CellParams, type CellShape } from './cell.js';
 import type { Floats } from './floats.js';
-import { fillRows, gruGates, matmulAB, matmulABt } from './backend.js';
+import { fillRows, gruBackward, gruGates, matmulAB, matmulABt } from './backend.js';
 
 export class GruCell extends Cell {
   readonly stateCount = 1;
@@ -62,34 +62,8 @@ export class GruCell extends Cell {
       const inside = back >= 0 && back < t;
       const target = inside ? dh : dhInit;
       const t0 = inside ? back * n : 0;
-      for (let r = 0; r < b; r++) {
-        const a = (p * b + r) * G;
-        const rh = r * H;
-        for (let j = 0; j < H; j++) {
-          const rg = act[a + j];
-          const z = act[a + H + j];
-          const nv = act[a + 2 * H + j];
-          const dhv = dh[p * n + rh + j];
-          const hp = h[prev + rh + j];
-          // h = (1 - z) n + z h_{p-1}
-          const dn = dhv * (1 - z);
-          const dz = dhv * (hp - nv);
-          // n = tanh(a_n + r * hn)
-          const dan = dn * (1 - nv * nv);
-          const dr = dan * hn[p * n + rh + j];
-          const dar = dr * rg * (1 - rg);
-          const daz = dz * z * (1 - z);
-          dIn[a + j] = dar;
-          dIn[a + H + j] = daz;
-          dIn[a + 2 * H + j] = dan;
-          dHid[a + j] = dar;
-          dHid[a + H + j] = daz;
-          dHid[a + 2 * H + j] = dan * rg;
-          // the direct path z * h_{p-1}
-          if (inside) target[t0 + rh + j] += dhv * z;
-          else target[t0 + rh + j] = dhv * z;
-        }
-      }
+      // the gates' gradients and the direct path z h_{p-1} for all b rows in one pass (gates.ts, or wasm SIMD)
+      gruBackward(act, p * b * G, dh, p * n, h, prev, hn, p * n, dIn, dHid, target, t0, inside, b, H);
       matmulAB(target, t0, dHid, p * b * G, whh, 0, b, G, H, true);
     }
   }

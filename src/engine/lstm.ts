@@ -7,7 +7,7 @@
 import type { Arena } from './arena.js';
 import { Cell, type CellParams, type CellShape } from './cell.js';
 import type { Floats } from './floats.js';
-import { lstmGates, matmulAB, matmulABt } from './backend.js';
+import { lstmBackward, lstmGates, matmulAB, matmulABt } from './backend.js';
 
 export class LstmCell extends Cell {
   readonly stateCount = 2;
@@ -58,26 +58,8 @@ export class LstmCell extends Cell {
     for (let s = 0; s < t; s++) {
       const p = this.reverse ? s : t - 1 - s;
       const prev = this.prevSlot(p) * n;
-      for (let r = 0; r < b; r++) {
-        const a = (p * b + r) * G;
-        const rh = r * H;
-        for (let j = 0; j < H; j++) {
-          const i = act[a + j];
-          const f = act[a + H + j];
-          const g = act[a + 2 * H + j];
-          const o = act[a + 3 * H + j];
-          const tc = tanhC[p * n + rh + j];
-          const dhv = dh[p * n + rh + j];
-          // h = o tanh(c): dL/dc gets dh o (1 - tanh^2 c) on top of what came from c_{p+1}
-          const dcv = dc[rh + j] + dhv * o * (1 - tc * tc);
-          // c = f c_{p-1} + i g; then through each gate's nonlinearity
-          dIn[a + j] = dcv * g * i * (1 - i);
-          dIn[a + H + j] = dcv * c[prev + rh + j] * f * (1 - f);
-          dIn[a + 2 * H + j] = dcv * i * (1 - g * g);
-          dIn[a + 3 * H + j] = dhv * tc * o * (1 - o);
-          dc[rh + j] = dcv * f;
-        }
-      }
+      // dc and the four gates' pre-activation gradients for all b rows in one pass (gates.ts, or wasm SIMD)
+      lstmBackward(act, p * b * G, tanhC, p * n, dh, p * n, c, prev, dc, dIn, p * b * G, b, H);
       const back = this.reverse ? p + 1 : p - 1;
       if (back >= 0 && back < t) matmulAB(dh, back * n, dIn, p * b * G, whh, 0, b, G, H, true);
       else matmulAB(this.dhInit, 0, dIn, p * b * G, whh, 0, b, G, H, false);

@@ -4,7 +4,7 @@
 import type { Arena } from './arena.js';
 import { Cell, type CellParams, type CellShape } from './cell.js';
 import type { Floats } from './floats.js';
-import { matmulAB, matmulABt, tanhInto } from './backend.js';
+import { matmulAB, matmulABt, tanhBackward, tanhInto } from './backend.js';
 
 export class RnnCell extends Cell {
   readonly stateCount = 1;
@@ -42,10 +42,7 @@ export class RnnCell extends Cell {
       const a = p * n;
       const out = this.outSlot(p) * n;
       // h = tanh(a)  =>  dL/da = dL/dh (1 - h^2)
-      for (let i = 0; i < n; i++) {
-        const hv = h[out + i];
-        dIn[a + i] = dh[a + i] * (1 - hv * hv);
-      }
+      tanhBackward(h, out, dh, a, dIn, a, n);
       // a = ... + h_{p-1} W_hh^T  =>  dL/dh_{p-1} += dL/da W_hh
       const prev = this.reverse ? p + 1 : p - 1;
       if (prev >= 0 && prev < t) matmulAB(dh, prev * n, dIn, a, whh, 0, b, H, H, true);

@@ -3,6 +3,7 @@
 // the smallest set of most likely tokens whose probability reaches top-p (nucleus sampling, Holtzman
 // et al. 2019; top-p is measured after the top-k cut, renormalised). It allocates nothing: the
 // scratch buffers are sized once per vocabulary.
+import { sampleSoftmax } from './backend.js';
 import type { Floats } from './floats.js';
 import { Rng } from './rng.js';
 import type { Tokenizer } from './tokenizer.js';
@@ -94,6 +95,13 @@ function sortByProbability(order: Int32Array, n: number, p: Float64Array): void 
 export function pickToken(logits: Floats, opts: SamplingOptions, rng: Rng, scratch: SamplingScratch): number {
   const V = logits.length;
   if (opts.greedy || !(opts.temperature > 0)) return argmax(logits);
+  if ((opts.topK <= 0 || opts.topK >= V) && !(opts.topP > 0 && opts.topP < 1)) {
+    // The plain draw in one wasm call when the logits live in a wasm heap (a model's stepper): the same
+    // rule as below on float32 exponentials. Non-finite logits fall back to the argmax, as below,
+    // though here the uniform has been drawn already.
+    const fast = sampleSoftmax(logits, V, 1 / opts.temperature, rng);
+    if (fast !== undefined) return fast >= 0 ? fast : argmax(logits);
+  }
   scratch.ensure(V);
   const p = scratch.probs;
   const invT = 1 / opts.temperature;

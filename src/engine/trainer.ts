@@ -193,7 +193,8 @@ export class Trainer {
     net.forward(B, k2);
     net.decode(B, k2, from);
     const count = B * k1;
-    const lossNats = net.loss(B, k2, from) / count;
+    // Loss and dL/dlogits in one pass; if the loss is not finite nothing below runs.
+    const lossNats = net.lossAndGradient(B, k2, from, 1 / count) / count;
     m.step = this.optimizer.updates;
     m.lossNats = lossNats;
     m.bitsPerToken = lossNats / Math.LN2;

@@ -9,7 +9,7 @@ import type { Arena } from './arena.js';
 import { Bidirectional } from './bidirectional.js';
 import type { Cell, CellParams, CellShape } from './cell.js';
 import type { ModelConfig } from './config.js';
-import { softmaxCrossEntropyBackward, softmaxCrossEntropyForward } from './cross_entropy.js';
+import { crossEntropyGradient, softmaxCrossEntropy } from './backend.js';
 import { Embedding } from './embedding.js';
 import type { Floats } from './floats.js';
 import { GruCell } from './gru.js';
@@ -52,6 +52,8 @@ export class Unrolled {
   /** States per cell: 1 (h) or 2 (h, c). */
   readonly stateCount: number;
   private readonly directions: number;
+  /** Whether `logits` holds dL/dlogits already (lossAndGradient), rather than probabilities (loss). */
+  private gradientReady = false;
 
   constructor(model: ParamLookup, maxBatch: number, maxSteps: number) {
     const cfg = model.config;
@@ -61,8 +63,9 @@ export class Unrolled {
     this.maxSteps = maxSteps;
     this.directions = cfg.bidirectional ? 2 : 1;
     this.stateCount = cfg.cell === 'lstm' ? 2 : 1;
-    this.ids = new Int32Array(maxSteps * maxBatch);
-    this.targets = new Int32Array(maxSteps * maxBatch);
+    // In the arena, so that the wasm kernels can read the ids and targets where the floats are.
+    this.ids = arena.ints(maxSteps * maxBatch);
+    this.targets = arena.ints(maxSteps * maxBatch);
     this.logits = arena.floats(maxSteps * maxBatch * cfg.vocabSize);
     this.embedding = cfg.embedding > 0 ? new Embedding(arena, model.param('embedding.weight'), maxBatch, maxSteps) : null;
     const levels: Level[] = [];
@@ -143,17 +146,29 @@ export class Unrolled {
    * probabilities in `logits`. perRow, if given, receives each row's loss from r0.
    */
   loss(b: number, t: number, from: number, perRow: Floats | null = null, r0 = 0): number {
-    return softmaxCrossEntropyForward(this.logits, 0, this.targets, from * b, (t - from) * b, this.config.vocabSize, perRow, r0);
+    this.gradientReady = false;
+    return softmaxCrossEntropy(this.logits, 0, this.targets, from * b, (t - from) * b, this.config.vocabSize, perRow, r0, null);
   }
 
   /**
-   * After loss: backpropagates scale * (summed loss of positions [from, t)) through the window,
-   * adding into every parameter's grad. Positions before `from` get gradient only through time.
+   * After decode: the summed loss in nats of positions [from, t), as loss() returns it, leaving
+   * dL/dlogits = scale * (softmax - onehot) in `logits` in the same pass; backward() with the same
+   * scale then starts from there.
+   */
+  lossAndGradient(b: number, t: number, from: number, scale: number): number {
+    this.gradientReady = true;
+    return softmaxCrossEntropy(this.logits, 0, this.targets, from * b, (t - from) * b, this.config.vocabSize, null, 0, scale);
+  }
+
+  /**
+   * After loss (or lossAndGradient with this scale): backpropagates scale * (summed loss of positions
+   * [from, t)) through the window, adding into every parameter's grad. Positions before `from` get gradient only through time.
    */
   backward(b: number, t: number, from: number, scale: number): void {
     const V = this.config.vocabSize;
     const rows = (t - from) * b;
-    softmaxCrossEntropyBackward(this.logits, 0, this.targets, from * b, rows, V, scale);
+    if (!this.gradientReady) crossEntropyGradient(this.logits, 0, this.targets, from * b, rows, V, scale);
+    this.gradientReady = false;
     const top = this.levels[this.levels.length - 1]!;
     const skipped = from * b * top.width;
     top.dOut.fill(0, 0, skipped);

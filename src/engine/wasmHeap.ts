@@ -39,6 +39,18 @@ export class WasmHeap {
 
   /** A zeroed Float32Array of n floats inside the memory. */
   floats(n: number): Float32Array {
+    const start = this.reserve(n);
+    return new Float32Array(this.memory.buffer, start, n);
+  }
+
+  /** A zeroed Int32Array of n integers inside the memory (token ids the kernels read). */
+  ints(n: number): Int32Array {
+    const start = this.reserve(n);
+    return new Int32Array(this.memory.buffer, start, n);
+  }
+
+  /** The byte offset of a fresh run of n 4-byte words, growing the memory if needed. */
+  private reserve(n: number): number {
     if (!Number.isSafeInteger(n) || n < 0) throw new Error(`wasm heap: cannot allocate ${n} floats`);
     const start = this.top;
     const end = start + n * 4;
@@ -54,7 +66,7 @@ export class WasmHeap {
     }
     this.top = Math.ceil(end / ALIGN) * ALIGN;
     // Fresh pages are zero, and bytes below `top` are never handed out twice.
-    return new Float32Array(this.memory.buffer, start, n);
+    return start;
   }
 
   get usedBytes(): number {

@@ -40,6 +40,24 @@ export interface WasmKernels {
   readonly gruGates: (act: number, hg: number, hn: number, hPrev: number, hOut: number, b: number, H: number) => void;
   /** y = tanh(x), n floats. */
   readonly tanhInPlace: (x: number, y: number, n: number) => void;
+  /** LSTM backward step: act [b,4H]; tanhC, dh, cPrev, dc (in and out) [b,H]; dIn [b,4H]. */
+  readonly lstmBackward: (act: number, tanhC: number, dh: number, cPrev: number, dc: number, dIn: number, b: number, H: number) => void;
+  /** GRU backward step: act, dIn, dHid [b,3H]; dh, hPrev, hn, dPrev [b,H]; accumulate 0 or 1 into dPrev. */
+  readonly gruBackward: (act: number, dh: number, hPrev: number, hn: number, dIn: number, dHid: number, dPrev: number, accumulate: number, b: number, H: number) => void;
+  /** da = dh (1 - h^2), n floats. */
+  readonly tanhBackward: (h: number, dh: number, da: number, n: number) => void;
+  /** db[N] += column sums of dC[M,N]. */
+  readonly addColumnSums: (db: number, dc: number, M: number, N: number) => void;
+  /** Summed loss in nats; z [rows,V] becomes softmax, or with grad 1 scale * (softmax - onehot); perRow 0 = none. */
+  readonly softmaxCrossEntropy: (z: number, targets: number, rows: number, V: number, perRow: number, grad: number, scale: number) => number;
+  /** p [rows,V] becomes scale * (p - onehot(targets)). */
+  readonly crossEntropyGradient: (p: number, targets: number, rows: number, V: number, scale: number) => void;
+  /** C[m,:] += W[:, ids[m]], W [N,K]; scratch of K*N floats or 0. */
+  readonly gatherColumnsAdd: (c: number, ids: number, w: number, M: number, N: number, K: number, scratch: number) => void;
+  /** dW[:, ids[m]] += dC[m,:], dW [N,K]; scratch of K*N floats or 0. */
+  readonly scatterColumnsAdd: (dw: number, ids: number, dc: number, M: number, N: number, K: number, scratch: number) => void;
+  /** A token drawn from softmax(z[V] * invT) with uniform u, or -1 when max z is not finite. */
+  readonly sampleSoftmax: (z: number, V: number, invT: number, u: number) => number;
 }
 
 export const WASM_PAGE_BYTES = 65536;
@@ -91,5 +109,14 @@ export function instantiateWasmKernels(memory: WasmMemory): WasmKernels {
     lstmGates: e.lstmGates as WasmKernels['lstmGates'],
     gruGates: e.gruGates as WasmKernels['gruGates'],
     tanhInPlace: e.tanhInPlace as WasmKernels['tanhInPlace'],
+    lstmBackward: e.lstmBackward as WasmKernels['lstmBackward'],
+    gruBackward: e.gruBackward as WasmKernels['gruBackward'],
+    tanhBackward: e.tanhBackward as WasmKernels['tanhBackward'],
+    addColumnSums: e.addColumnSums as WasmKernels['addColumnSums'],
+    softmaxCrossEntropy: e.softmaxCrossEntropy as WasmKernels['softmaxCrossEntropy'],
+    crossEntropyGradient: e.crossEntropyGradient as WasmKernels['crossEntropyGradient'],
+    gatherColumnsAdd: e.gatherColumnsAdd as WasmKernels['gatherColumnsAdd'],
+    scatterColumnsAdd: e.scatterColumnsAdd as WasmKernels['scatterColumnsAdd'],
+    sampleSoftmax: e.sampleSoftmax as WasmKernels['sampleSoftmax'],
   };
 }
