@@ -6,8 +6,8 @@
 // Validation every 100 updates on 8,192 held-out characters, a sample every 300 updates at the default
 // temperature, the gradient-flow probe at the end and the gates over the first words of the text.
 //
-// To stay under 400 KB: numbers are rounded to 3 significant digits (gate activations to 2: a colour
-// map shows no more), typed arrays are written as arrays (the dashboard accepts both), the earlier runs
+// To stay under 400 KB: numbers are rounded to 3 significant digits (gate activations to 2 decimals: a
+// colour map shows no more), typed arrays are written as arrays (the dashboard accepts both), the earlier runs
 // keep every EARLIER_STRIDE-th metric (the current run keeps one per update, as a live session sends),
 // and only the current run carries its gate probe (the Gates view shows the current run's alone).
 //
@@ -26,10 +26,10 @@ const corpus = join(process.cwd(), '..', 'shared', 'data', 'sotu.txt');
 const out = join(process.cwd(), 'test', 'fixtures', 'sessions', 'rnn-then-lstm-sotu.json');
 const steps = Number(process.argv[2] ?? 1200);
 const text = readFileSync(corpus, 'utf8').slice(0, 200_000);
-const probeText = text.split('\n').find((l) => l.trim().length > 40)!.slice(0, 40);
+const probeText = text.split('\n').find((l) => l.trim().length > 32)!.slice(0, 32);
 const SAMPLE_EVERY = 300;
 const TEMPERATURE = 0.8;
-const EARLIER_STRIDE = 3;
+const EARLIER_STRIDE = 5;
 
 async function record(cell: CellKind): Promise<RunHistory> {
   const model = { ...DEFAULT_MODEL, cell };
@@ -67,7 +67,7 @@ async function record(cell: CellKind): Promise<RunHistory> {
   };
 }
 
-const round = (n: number, digits = 3): number | string => (Number.isFinite(n) ? Number(n.toPrecision(digits)) : String(n));
+const round = (n: number): number | string => (Number.isFinite(n) ? Number(n.toPrecision(3)) : String(n));
 const rnn = await record('rnn');
 const gru = await record('gru');
 const lstm = await record('lstm');
@@ -75,11 +75,12 @@ const earlier = (r: RunHistory): RunHistory => ({ ...r, metrics: r.metrics.filte
 const message: ToWebview = { v: PROTOCOL_VERSION, type: 'history', current: lstm, others: [earlier(rnn), earlier(gru)] };
 const json = JSON.stringify(message, function (this: unknown, key: string, v: unknown) {
   // Gate activations ([T, H] per gate) only feed a colour map.
-  const digits = key === 'data' ? 2 : 3;
-  if (ArrayBuffer.isView(v) && !(v instanceof DataView)) return Array.from(v as unknown as ArrayLike<number>, (x) => round(x, digits));
+  const each = key === 'data' ? (x: number): number => Math.round(x * 100) / 100 : (x: number): number | string => round(x);
+  if (ArrayBuffer.isView(v) && !(v instanceof DataView)) return Array.from(v as unknown as ArrayLike<number>, each);
   if (typeof v === 'number' && !Number.isInteger(v)) return round(v);
   return v;
 });
+if (json.length >= 400 * 1024) throw new Error(`the fixture would be ${(json.length / 1024).toFixed(0)} KB, over 400 KB: record fewer updates or a shorter probe text`);
 mkdirSync(dirname(out), { recursive: true });
 writeFileSync(out, json);
 console.log(`wrote ${out}: ${(json.length / 1024).toFixed(0)} KB, ${steps} updates each`);

@@ -1,9 +1,12 @@
 // The built dashboard (dist/webview.js + dist/webview.css) in a real headless Chromium, served on
 // loopback as the very page the panel serves (same HTML and content security policy), with a stand-in
-// for VS Code's acquireVsCodeApi, fed a recorded session: an LSTM run opened late, with an RNN and a
-// GRU run on the same file to compare. Checks that every view draws (canvas pixels, legends, axis
-// titles, heatmaps), that controls post the right messages, that nothing breaks the CSP or reaches
-// beyond loopback, and saves a screenshot of each view in test/e2e/screenshots/.
+// for VS Code's acquireVsCodeApi, fed a session recorded from real training
+// (test/fixtures/sessions/rnn-then-lstm-sotu.json, made by scripts/recordDashboardSession.ts): an LSTM run
+// opened 100 updates before its end, with an RNN and a GRU run on the same text to compare, its last 100
+// updates then arriving as live events. Checks that every view draws (canvas pixels, legends, axis
+// titles, heatmaps) and states what the recording holds, that controls post the right messages, that
+// nothing breaks the CSP or reaches beyond loopback, and saves a screenshot of each view in
+// test/e2e/screenshots/ (the README's come from here).
 // Needs no code-server: `npm run build && node test/e2e/build.mjs && node --test out/e2e/dashboard.test.mjs`.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -14,7 +17,8 @@ import type { AddressInfo } from 'node:net';
 import type { Page } from 'playwright-core';
 import { launchBrowser } from '../../scripts/vscode/browser.mjs';
 import { dashboardHtml } from '../../src/extension/dashboardHtml.js';
-import { session, toJson } from '../unit/support/syntheticSession.js';
+import { PROTOCOL_VERSION, type RunHistory, type ToWebview } from '../../src/protocol/messages.js';
+import { summariseFlow } from '../../webview/model/gradientFlow.js';
 
 const root = process.cwd();
 const shotsDir = process.env.RECURRENT_SCREENSHOTS ?? join(root, 'test', 'e2e', 'screenshots');
@@ -54,6 +58,34 @@ const prelude = `
   for (const [k, v] of Object.entries(${JSON.stringify(DARK)})) document.documentElement.style.setProperty(k, v);
 `;
 
+/**
+ * The recorded session as a dashboard opened late would receive it: the history with the current run
+ * still running and its last `live` updates (metrics, validation, samples after the cut) held back, then
+ * those as live events. Plain JSON, as VS Code delivers messages.
+ */
+function recordedSession(live = 100): { recording: Extract<ToWebview, { type: 'history' }>; history: string; events: string[]; cut: number } {
+  const recording = JSON.parse(readFileSync(join(process.cwd(), 'test', 'fixtures', 'sessions', 'rnn-then-lstm-sotu.json'), 'utf8')) as Extract<ToWebview, { type: 'history' }>;
+  const cur = recording.current;
+  const last = cur.metrics.at(-1)!.step;
+  const cut = last - live;
+  const opened: RunHistory = {
+    ...cur, state: 'running', metrics: cur.metrics.filter((m) => m.step <= cut), validation: cur.validation.filter((m) => m.step <= cut),
+    samples: cur.samples.filter((x) => x.step <= cut), clips: cur.clips.filter((c) => c.step <= cut),
+  };
+  const v = PROTOCOL_VERSION;
+  const ev = (event: object): string => JSON.stringify({ v, type: 'event', runId: cur.runId, event: { v, ...event } });
+  const events: string[] = [];
+  for (let s = cut + 1; s <= last; s += 25) events.push(ev({ type: 'metrics', metrics: cur.metrics.filter((m) => m.step >= s && m.step < s + 25) }));
+  for (const m of cur.validation.filter((x) => x.step > cut)) events.push(ev({ type: 'validation', metrics: m }));
+  const liveClips = cur.clips.filter((x) => x.step > cut);
+  if (liveClips.length > 0) events.push(ev({ type: 'clip', clips: liveClips }));
+  for (const x of [...cur.samples].reverse().filter((y) => y.step > cut)) events.push(ev({ type: 'sample', ...x }));
+  return { recording, history: JSON.stringify({ ...recording, current: opened }), events, cut };
+}
+
+const session = recordedSession();
+const LAST = session.recording.current.metrics.at(-1)!.step;
+
 let server: Server;
 let base = '';
 let browser: Awaited<ReturnType<typeof launchBrowser>>;
@@ -88,12 +120,10 @@ before(async () => {
   page.on('pageerror', (e) => consoleErrors.push(String(e)));
   await page.goto(base);
   await page.waitForFunction(() => (window as unknown as { __posted: Array<{ type: string }> }).__posted.some((m) => m.type === 'ready'));
-  // The recorded session, as JSON (typed arrays as arrays), posted the way VS Code delivers messages.
-  const messages = session(1200, 300).map((m) => toJson(m));
-  // postMessage delivers asynchronously: wait until the model has the last step, then for the redraw.
+  // The history first, as the panel sends it when it opens; the live events come in the first test.
   await redrawAfter(async () => {
-    await page.evaluate((ms) => { for (const m of ms) window.postMessage(JSON.parse(m), '*'); }, messages);
-    await page.waitForFunction(() => (window as unknown as { dashboard: { model: { current: { last: { step: number } | null } | null } } }).dashboard.model.current?.last?.step === 1500);
+    await page.evaluate((m) => window.postMessage(JSON.parse(m), '*'), session.history);
+    await page.waitForFunction((cut) => (window as unknown as { dashboard: { model: { current: { last: { step: number } | null } | null } } }).dashboard.model.current?.last?.step === cut, session.cut);
   });
 });
 
@@ -135,11 +165,29 @@ async function shot(name: string): Promise<void> {
   await page.screenshot({ path: join(shotsDir, `dashboard-${name}.png`), fullPage: false });
 }
 
+const cur = session.recording.current;
+const runs = [cur, ...session.recording.others];
+const TITLE = /^(RNN|GRU|LSTM) 128, adam/;
+
+test('live events after opening update the view, and pause posts a pause command', async () => {
+  await showTab('loss');
+  const before = (await chart(/Training and validation loss/)).points;
+  await redrawAfter(async () => {
+    await page.evaluate((ms) => { for (const m of ms) window.postMessage(JSON.parse(m), '*'); }, session.events);
+    await page.waitForFunction((last) => (window as unknown as { dashboard: { model: { current: { last: { step: number } | null } | null } } }).dashboard.model.current?.last?.step === last, LAST);
+  });
+  const after = (await chart(/Training and validation loss/)).points;
+  assert.ok(after > before, `the loss chart should gain points from the live updates ${session.cut + 1}..${LAST}: ${before} before, ${after} after`);
+  await page.getByRole('button', { name: 'Pause' }).click();
+  const posted = await page.evaluate(() => (window as unknown as { __posted: Array<{ type: string }> }).__posted.map((m) => m.type));
+  assert.ok(posted.includes('pause'), `posted ${JSON.stringify(posted)}`);
+});
+
 test('the header shows the run config, progress and training buttons', async () => {
   const header = await page.locator('header').innerText();
-  assert.match(header, /LSTM 32×2/, `header names the run: ${header}`);
+  assert.match(header, /LSTM 128/, `header names the run: ${header}`);
   assert.match(header, /parameters/);
-  assert.match(header, /step\s*:?\s*1500/, `header shows the last step: ${header}`);
+  assert.match(header, new RegExp(`step\\s*:?\\s*${LAST}`), `header shows the last step ${LAST}: ${header}`);
   assert.match(header, /chars\/second/);
   assert.equal(await page.getByRole('button', { name: 'Pause' }).isEnabled(), true);
   assert.equal(await page.getByRole('button', { name: 'Resume' }).isEnabled(), false, 'resume is off while running');
@@ -173,7 +221,7 @@ test('Gradient norm view draws the norm, clipped updates and the clip threshold'
   await showTab('gradNorm');
   const c = await chart(/gradient norm/i);
   assert.ok(c.legend.some((l) => /clip threshold 5/.test(l)), `legend: ${JSON.stringify(c.legend)}`);
-  assert.ok(c.legend.some((l) => /clipped updates \(\d+\)/.test(l)));
+  assert.ok(c.legend.some((l) => l === `clipped updates (${cur.clips.length})`), `the recording's ${cur.clips.length} clipped updates: ${JSON.stringify(c.legend)}`);
   const px = await inked('#panel-gradNorm canvas');
   assert.ok(px.inked > px.total * 0.02, `gradient norm chart drawn: ${px.inked}/${px.total}`);
   await shot('gradient-norm');
@@ -182,7 +230,9 @@ test('Gradient norm view draws the norm, clipped updates and the clip threshold'
 test('Samples view lists samples newest first and Sample now posts a sample request', async () => {
   await showTab('samples');
   const first = await page.locator('.sample').first().innerText();
-  assert.match(first, /step 1500/, `newest sample first: ${first}`);
+  const newest = Math.max(...cur.samples.map((x) => x.step));
+  assert.match(first, new RegExp(`step ${newest}\\b`), `newest sample (step ${newest}) first: ${first}`);
+  assert.equal(await page.locator('.sample').count(), cur.samples.length, 'every recorded sample listed');
   await page.getByLabel('Prompt').fill('The ');
   await page.getByRole('button', { name: 'Sample now' }).click();
   const posted = await page.evaluate(() => (window as unknown as { __posted: Array<Record<string, unknown>> }).__posted);
@@ -201,12 +251,17 @@ test('Gates view draws a heatmap per LSTM gate with saturation, and hover names 
   }
   const sat = await page.locator('.saturation').innerText();
   assert.match(sat, /forget gate f\s+\d+%/, `saturation summary: ${sat}`);
+  const tokens = cur.gates!.tokens;
   const label = await canvases.nth(1).getAttribute('aria-label');
-  assert.match(label ?? '', /forget gate f, layer 1: 32 units by 52 characters, \d+% saturated/);
+  assert.match(label ?? '', new RegExp(`forget gate f, layer 1: 128 units by ${tokens.length} characters, \\d+% saturated`));
   const box = (await canvases.nth(1).boundingBox())!;
   await page.mouse.move(box.x + 40 + 5, box.y + 5);
   const readout = await page.locator('#panel-gates .readout').nth(1).innerText();
-  assert.match(readout, /character "M" \(position 0\) · unit 0 · f = [\d.]+/, `hover readout: ${readout}`);
+  const hovered = new RegExp(`character "${tokens[0]}" \\(position 0\\) · unit (\\d+) · f = ([\\d.]+)`).exec(readout);
+  assert.ok(hovered, `hover readout names character, unit and value: ${readout}`);
+  const f = cur.gates!.layers[0]!.gates.find((g) => g.name === 'f')!.data as unknown as number[];
+  const recorded = f[Number(hovered![1])]!; // [T, H]: position 0, the hovered unit
+  assert.ok(Math.abs(Number(hovered![2]) - recorded) < 0.006, `hover shows f = ${hovered![2]}, the recording has ${recorded}`);
   await canvases.nth(1).focus();
   await page.keyboard.press('ArrowRight');
   await page.keyboard.press('ArrowDown');
@@ -214,20 +269,20 @@ test('Gates view draws a heatmap per LSTM gate with saturation, and hover names 
   await shot('gates');
 });
 
-test('Gradient flow view shows the LSTM reaching further back than the RNN, and the per-step heatmap', async () => {
+test('Gradient flow view overlays every run and states how far back each one\'s gradient reaches, as recorded', async () => {
   await showTab('flow');
   const c = await chart(/steps earlier/);
-  assert.ok(c.legend.some((l) => /LSTM 32×2.*this run.*layer 1/.test(l)) && c.legend.some((l) => /RNN 32×2.*layer 2/.test(l)), `legend: ${JSON.stringify(c.legend)}`);
+  for (const cell of ['LSTM', 'RNN', 'GRU']) assert.ok(c.legend.some((l) => new RegExp(`^${cell} 128.*layer 1`).test(l)), `legend has ${cell}: ${JSON.stringify(c.legend)}`);
   const reach = await page.locator('.reach li').allInnerTexts();
-  const steps = (re: RegExp): number => {
-    const line = reach.find((l) => re.test(l)) ?? '';
+  for (const r of runs) {
+    const cell = r.run!.model.cell.toUpperCase();
+    const line = reach.find((l) => l.startsWith(cell)) ?? '';
     const m = /reaches back (?:more than )?(\d+) steps/.exec(line);
-    assert.ok(m, `a reach line for ${re}: ${JSON.stringify(reach)}`);
-    return Number(m![1]);
-  };
-  const lstm = steps(/^LSTM/);
-  const rnn = steps(/^RNN/);
-  assert.ok(lstm > 3 * rnn, `LSTM reach ${lstm} should be far beyond RNN reach ${rnn}`);
+    assert.ok(m, `a reach line for ${cell}: ${JSON.stringify(reach)}`);
+    const s = summariseFlow(r.gradientFlow!.fromLast.at(-1)!)!;
+    const want = s.reachesWholeWindow ? r.gradientFlow!.window - 1 : s.reach;
+    assert.equal(Number(m![1]), want, `${cell}: the page says ${m![1]} steps, the recorded probe gives ${want}`);
+  }
   const px = await inked('#panel-flow canvas', 0);
   assert.ok(px.inked > px.total * 0.02, `flow chart drawn: ${px.inked}/${px.total}`);
   const hm = await inked('#panel-flow canvas.heatmap');
@@ -235,13 +290,20 @@ test('Gradient flow view shows the LSTM reaching further back than the RNN, and 
   await shot('gradient-flow');
 });
 
-test('Compare runs overlays every run and tabulates loss at a common step', async () => {
+test('Compare runs overlays every run and tabulates each one\'s best validation loss as recorded', async () => {
   await showTab('compare');
   const c = await chart(/earlier runs/);
   assert.equal(c.legend.length, 3, `three runs: ${JSON.stringify(c.legend)}`);
   const rows = await page.locator('table.compare tbody tr').allInnerTexts();
-  const lossOf = (re: RegExp): number => Number(/\t([\d.]+) (?:bits|nats)\t/.exec(rows.find((r) => re.test(r)) ?? '')?.[1]);
-  assert.ok(lossOf(/^LSTM/) < lossOf(/^RNN/), `LSTM loss at the common step should be lower than the RNN's: ${JSON.stringify(rows)}`);
+  for (const r of runs) {
+    const cell = r.run!.model.cell.toUpperCase();
+    const row = rows.find((x) => x.startsWith(cell)) ?? '';
+    assert.match(row, TITLE, `a row for ${cell}: ${JSON.stringify(rows)}`);
+    const cells = row.split('\t');
+    const best = Math.min(...r.validation.map((v) => v.bitsPerToken));
+    const shown = Number(/([\d.]+) bits/.exec(cells[4] ?? '')?.[1]);
+    assert.ok(Math.abs(shown - best) < 0.01, `${cell}: best validation shown ${cells[4]}, recorded ${best.toFixed(3)} bits`);
+  }
   await shot('compare');
 });
 
@@ -253,17 +315,6 @@ test('keyboard: arrow keys move between tabs', async () => {
   assert.equal(await page.locator('[role=tab][aria-selected=true]').getAttribute('data-tab'), 'compare');
 });
 
-test('live events after opening update the view, and pause posts a pause command', async () => {
-  await showTab('loss');
-  const before = (await chart(/Training and validation loss/)).points;
-  const more = session(1500, 100).slice(1).map((m) => toJson(m));
-  await page.evaluate((ms) => { for (const m of ms) window.postMessage(JSON.parse(m), '*'); }, more);
-  await page.waitForFunction((b) => (window as unknown as { dashboard: { charts: () => Array<{ points: number }> } }).dashboard.charts()[0]!.points > b, before);
-  await page.getByRole('button', { name: 'Pause' }).click();
-  const posted = await page.evaluate(() => (window as unknown as { __posted: Array<{ type: string }> }).__posted.map((m) => m.type));
-  assert.ok(posted.includes('pause'), `posted ${JSON.stringify(posted)}`);
-});
-
 test('the light theme redraws with its colours', async () => {
   await page.evaluate((vars) => (window as unknown as { __theme: (v: Record<string, string>, c: string) => void }).__theme(vars, 'vscode-light'), LIGHT);
   await showTab('gates');
@@ -272,24 +323,7 @@ test('the light theme redraws with its colours', async () => {
   await shot('gates-light');
   await showTab('loss');
   await shot('loss-light');
-});
-
-test('a real recorded session (an RNN, then an LSTM on the same text) draws in every view', async () => {
-  const recorded = readFileSync(join(root, 'test', 'fixtures', 'sessions', 'rnn-then-lstm-sotu.json'), 'utf8');
-  await page.evaluate((vars) => (window as unknown as { __theme: (v: Record<string, string>, c: string) => void }).__theme(vars, 'vscode-dark'), DARK);
-  await redrawAfter(async () => {
-    await page.evaluate((m) => window.postMessage(JSON.parse(m), '*'), recorded);
-    await page.waitForFunction(() => (window as unknown as { dashboard: { model: { currentId: string | null } } }).dashboard.model.currentId === 'lstm-recorded');
-  });
-  for (const [tab, selector] of [['loss', '#panel-loss canvas'], ['flow', '#panel-flow canvas'], ['gates', '#panel-gates canvas.heatmap'], ['compare', '#panel-compare canvas']] as const) {
-    await showTab(tab);
-    const px = await inked(selector);
-    assert.ok(px.inked > px.total * 0.02, `${tab} drew from the recorded session: ${px.inked}/${px.total}`);
-    await shot(`recorded-${tab}`);
-  }
-  const rows = await page.locator('table.compare tbody tr').allInnerTexts();
-  const lossOf = (re: RegExp): number => Number(/\t([\d.]+) (?:bits|nats)\t/.exec(rows.find((r) => re.test(r)) ?? '')?.[1]);
-  assert.ok(lossOf(/^LSTM/) < lossOf(/^RNN/), `in the recording the LSTM's loss is lower at the common step: ${JSON.stringify(rows)}`);
+  await showTab('compare');
 });
 
 test('nothing broke the content security policy, logged an error or left loopback, and state was saved', async () => {
@@ -298,7 +332,7 @@ test('nothing broke the content security policy, logged an error or left loopbac
   assert.deepEqual(consoleErrors, [], `console errors: ${JSON.stringify(consoleErrors)}`);
   assert.deepEqual(browser.blocked, [], `requests beyond loopback: ${JSON.stringify(browser.blocked)}`);
   const state = await page.evaluate(() => (window as unknown as { __state: Record<string, unknown> }).__state);
-  assert.equal(state['runId'], 'lstm-recorded', 'the run shown last is kept for the panel serializer');
+  assert.equal(state['runId'], cur.runId, 'the run shown last is kept for the panel serializer');
   assert.equal(state['tab'], 'compare', 'the tab shown last is kept');
   assert.ok(readdirSync(shotsDir).some((f) => f.startsWith('dashboard-')), 'screenshots saved');
 });

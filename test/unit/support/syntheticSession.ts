@@ -1,8 +1,9 @@
-// A synthetic but realistic recorded session for the dashboard's tests, until the engine can record
-// real ones: an RNN run and an LSTM run on the same text, with the shapes the theory predicts. The RNN's
-// loss falls more slowly and its gradient shrinks by ~0.6 per step back in time (vanishing gradient);
-// the LSTM's shrinks by ~0.95 through its cell state, and its forget gate sits mostly open.
-// Deterministic (seeded), so tests and screenshots are the same on every run.
+// A synthetic session for the dashboard's unit tests of edge cases (sizes, layers, live events at any
+// step) that a recording cannot vary; the browser test and the README's screenshots use the real
+// recording in test/fixtures/sessions/ instead. An RNN run and an LSTM run on the same text, shaped as
+// textbooks draw them, which real training on sotu.txt does not (see the README's Dashboard section):
+// the RNN's loss falls more slowly and its gradient shrinks by ~0.6 per step back in time; the LSTM's
+// shrinks by ~0.95 through its cell state, and its forget gate sits mostly open. Deterministic (seeded).
 import { Rng } from '../../../src/engine/rng.js';
 import { DEFAULT_TRAIN, type CellKind } from '../../../src/engine/config.js';
 import type { GateName, GateProbe, GradientFlow, StepMetrics, ValidationMetrics } from '../../../src/engine/measurements.js';
