@@ -1,7 +1,8 @@
 // Summaries of how far gradient reaches back in time. For the loss at the last step T of a window,
 // fromLast[k] = |dL_T/dh_{T-k}|. Through a vanilla RNN this shrinks roughly geometrically,
 // |dL/dh_{T-k}| ~ |dL/dh_T| * rho^k with rho ~ |W_hh diag(tanh')| < 1 (vanishing gradient); through
-// an LSTM's cell state it is carried by the forget gate and shrinks far more slowly.
+// a gated cell it can be carried by units whose forget (LSTM) or update (GRU) gate stays near 1, and
+// shrink far more slowly, when training has made such units matter to the loss.
 
 /** The ratio to fromLast[0] below which we say the gradient no longer reaches. */
 export const REACH_RATIO = 1e-3;

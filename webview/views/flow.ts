@@ -1,7 +1,8 @@
 // Gradient flow through time: for the loss at the last step of a window, |dL_T/dh_{T-k}| against k on
 // a log scale, per layer, beside the same curve of earlier runs on the file: a vanilla RNN's falls
-// off geometrically (vanishing gradient), an LSTM's reaches much further back. Below, a heatmap of
-// |dL/dh_t| per step and layer for the loss summed over the window.
+// off geometrically (vanishing gradient); a gated cell's can stay up where some units hold their gate
+// open (on sotu.txt a GRU's does across the window, an LSTM's does not: see the README's Dashboard
+// section). Below, a heatmap of |dL/dh_t| per step and layer for the loss summed over the window.
 import { createChart, configure, hline, type LineChart, type LineDataset } from '../charts.js';
 import { checkbox, fill, h } from '../dom.js';
 import { colourKey, Heatmap } from '../heatmap.js';
