@@ -2,8 +2,8 @@
 // Starts code-server (the cached install from setup.mjs) on a free 127.0.0.1 port with a throwaway profile,
 // and stops it as a process group: the server, VS Code's server, extension hosts, file watchers and
 // language servers all go, even when the caller fails or is interrupted.
-import { spawn } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, openSync, closeSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { appendFileSync, cpSync, mkdirSync, mkdtempSync, openSync, closeSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,7 +14,7 @@ import { codeServerEntry, node24Bin } from './paths.mjs';
  * @property {string} url         e.g. http://127.0.0.1:41234
  * @property {number} port
  * @property {number} pid         also the process-group id
- * @property {string} stateDir    throwaway profile, extensions, logs
+ * @property {string} stateDir    profile (user data, extensions) and logs: throwaway unless the caller passed one
  * @property {string} logFile
  * @property {Promise<void>} exited   settles when code-server's main process ends
  * @property {() => Promise<void>} stop  idempotent
@@ -71,7 +71,8 @@ async function killGroup(pgid) {
 /** @param {number} ms */
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-/** Every code-server this process started and has not stopped yet (pgid -> state dir): killed on exit. */
+/** Every code-server this process started and has not stopped yet (pgid -> its throwaway state dir, or
+ * null for a profile the caller keeps): killed on exit. */
 const running = new Map();
 let exitHooksInstalled = false;
 function installExitHooks() {
@@ -81,7 +82,7 @@ function installExitHooks() {
   process.on('exit', () => {
     for (const [pgid, stateDir] of running) {
       try { process.kill(-pgid, 'SIGKILL'); } catch { /* gone */ }
-      if (!process.env.RECURRENT_KEEP_CODE_SERVER_STATE) rmSync(stateDir, { recursive: true, force: true });
+      if (stateDir && !process.env.RECURRENT_KEEP_CODE_SERVER_STATE) rmSync(stateDir, { recursive: true, force: true });
     }
   });
   for (const sig of /** @type {const} */ (['SIGINT', 'SIGTERM', 'SIGHUP'])) {
@@ -100,21 +101,66 @@ export function copyWorkspace(source) {
 }
 
 /**
+ * A fresh code-server profile: user settings that keep it quiet and offline, an empty extensions folder.
+ * @returns {string}
+ */
+export function newStateDir() {
+  const stateDir = mkdtempSync(join(tmpdir(), 'recurrent-code-server-'));
+  mkdirSync(join(stateDir, 'user-data', 'User'), { recursive: true });
+  mkdirSync(join(stateDir, 'extensions'), { recursive: true });
+  writeFileSync(join(stateDir, 'user-data', 'User', 'settings.json'), JSON.stringify(userSettings, null, 2));
+  return stateDir;
+}
+
+/** Environment of a code-server process on `stateDir`: nothing read from or written to the user's home. */
+const serverEnv = (/** @type {string} */ stateDir) => ({
+  ...process.env,
+  // keep code-server out of ~/.config/code-server and ~/.local/share/code-server
+  XDG_CONFIG_HOME: join(stateDir, 'xdg', 'config'),
+  XDG_DATA_HOME: join(stateDir, 'xdg', 'data'),
+  XDG_CACHE_HOME: join(stateDir, 'xdg', 'cache'),
+  XDG_STATE_HOME: join(stateDir, 'xdg', 'state'),
+  // no marketplace, hence no look-ups at open-vsx.org
+  EXTENSIONS_GALLERY: '{}',
+});
+
+/**
+ * `code-server --install-extension file.vsix` into the profile at `stateDir` (it installs and exits).
+ * @param {string} stateDir @param {string} vsix @param {string} logFile
+ */
+export function installExtension(stateDir, vsix, logFile) {
+  const r = spawnSync(node24Bin, [
+    codeServerEntry,
+    '--user-data-dir', join(stateDir, 'user-data'),
+    '--extensions-dir', join(stateDir, 'extensions'),
+    '--install-extension', vsix, '--force',
+  ], { env: serverEnv(stateDir), encoding: 'utf8', timeout: 120_000 });
+  appendFileSync(logFile, `$ code-server --install-extension ${vsix}\n${r.stdout ?? ''}${r.stderr ?? ''}\n`);
+  if (r.status !== 0) {
+    throw new Error(`code-server --install-extension ${vsix} failed (${r.error?.message ?? `exit ${r.status}`}):\n${`${r.stdout ?? ''}${r.stderr ?? ''}`.trim().split('\n').slice(-20).join('\n')}`);
+  }
+}
+
+/**
  * @param {object} o
  * @param {string} o.workspace   folder the workbench opens by default
  * @param {boolean} [o.testDriver]  serve the smoke-test driver: lets a page pass extensionDevelopmentPath
  *   and extensionTestsPath in the URL payload and report back through window.codeAutomationExit
  * @param {number} [o.port]      fixed port (npm start); default: a free one
  * @param {number} [o.startTimeoutMs]
+ * @param {string} [o.stateDir]  a profile (user data, extensions) made by newStateDir() and kept by the
+ *   caller: a server started again on it finds what the last one left (workspace storage, installed
+ *   extensions), as a user's VS Code does after a restart. Default: a throwaway one, removed by stop().
+ * @param {string[]} [o.installExtensions]  .vsix files installed into the profile (`--install-extension`)
+ *   before the server starts, as a user installs a packaged extension
  * @returns {Promise<CodeServer>}
  */
-export async function startCodeServer({ workspace, testDriver = true, port, startTimeoutMs = 60_000 }) {
+export async function startCodeServer({ workspace, testDriver = true, port, startTimeoutMs = 60_000, stateDir: keptStateDir, installExtensions = [] }) {
   installExitHooks();
-  const stateDir = mkdtempSync(join(tmpdir(), 'recurrent-code-server-'));
-  mkdirSync(join(stateDir, 'user-data', 'User'), { recursive: true });
-  mkdirSync(join(stateDir, 'extensions'), { recursive: true });
-  writeFileSync(join(stateDir, 'user-data', 'User', 'settings.json'), JSON.stringify(userSettings, null, 2));
+  const stateDir = keptStateDir ?? newStateDir();
+  const ownsStateDir = keptStateDir === undefined;
   const logFile = join(stateDir, 'code-server.log');
+  for (const vsix of installExtensions) installExtension(stateDir, vsix, logFile);
 
   for (let attempt = 1; ; attempt++) {
     const p = port ?? await freePort();
@@ -137,27 +183,18 @@ export async function startCodeServer({ workspace, testDriver = true, port, star
       // its own process group (like setsid), so stop() can signal every descendant at once
       detached: true,
       stdio: ['ignore', fd, fd],
-      env: {
-        ...process.env,
-        // keep code-server out of ~/.config/code-server and ~/.local/share/code-server
-        XDG_CONFIG_HOME: join(stateDir, 'xdg', 'config'),
-        XDG_DATA_HOME: join(stateDir, 'xdg', 'data'),
-        XDG_CACHE_HOME: join(stateDir, 'xdg', 'cache'),
-        XDG_STATE_HOME: join(stateDir, 'xdg', 'state'),
-        // no marketplace, hence no look-ups at open-vsx.org
-        EXTENSIONS_GALLERY: '{}',
-      },
+      env: serverEnv(stateDir),
     });
     closeSync(fd);
     const pid = /** @type {number} */ (child.pid);
-    running.set(pid, stateDir);
+    running.set(pid, ownsStateDir ? stateDir : null);
     let exited = false;
     const exitedPromise = new Promise((resolve) => child.once('exit', () => { exited = true; resolve(undefined); }));
 
     const stop = async () => {
       if (!running.has(pid)) return;
       await killGroup(pid);
-      if (!process.env.RECURRENT_KEEP_CODE_SERVER_STATE) rmSync(stateDir, { recursive: true, force: true });
+      if (ownsStateDir && !process.env.RECURRENT_KEEP_CODE_SERVER_STATE) rmSync(stateDir, { recursive: true, force: true });
     };
 
     const url = `http://127.0.0.1:${p}`;

@@ -33,8 +33,18 @@ export interface Workbench {
   shot(label: string): Promise<string>;
   /** Opens a workspace file ('a.txt', 'folder/b.json') from the Explorer; resolves once its text shows. */
   openFile(path: string): Promise<void>;
-  /** Runs a command from the palette (F1) by its label, e.g. "Recurrent: Train on Current File". */
-  runCommand(label: string): Promise<void>;
+  /**
+   * Runs a command from the palette (F1) by its label, e.g. "Recurrent: Train on Current File". With
+   * `opensInput`, the command asks something first: resolves once a quick input titled like it shows
+   * (instead of once the palette has gone).
+   */
+  runCommand(label: string, o?: { opensInput?: RegExp }): Promise<void>;
+  /** Types `value` into the quick input box titled like `title` (showInputBox) and presses Enter. */
+  answer(title: RegExp, value: string): Promise<void>;
+  /** Picks the item whose label matches `label` in the quick pick titled like `title`; returns the row's text. */
+  pick(title: RegExp, label: RegExp): Promise<string>;
+  /** Text of every text editor on screen (one per editor group), as rendered: the lines in view. */
+  editorTexts(): Promise<string[]>;
   /** Whether the palette offers a command with exactly this label. */
   paletteHas(label: string, timeoutMs?: number): Promise<boolean>;
   /** The HTML of the visible webview panel (optionally the one whose tab has this title). */
@@ -73,19 +83,37 @@ export async function eventually<T>(check: () => T | Promise<T>, { timeoutMs = 3
 
 const slug = (s: string) => s.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 60);
 
-/** Opens the workbench for one test; `close` ends the browser (code-server is the launcher's). */
-export async function openWorkbench(testName: string): Promise<Workbench & { close(): Promise<void> }> {
-  const { serverUrl, workspace, extensionPath, screenshotsDir } = env();
+/** Where a workbench comes from, when not the launcher's code-server with the extension from source. */
+export interface WorkbenchOptions {
+  /** another code-server (one the test started, e.g. with the packaged extension installed) */
+  serverUrl?: string;
+  /** the folder to open; default: the launcher's workspace */
+  workspace?: string;
+  /** the extension to run unpacked as an Extension Development Host; null: none, only what the server has installed */
+  extensionPath?: string | null;
+}
+
+/** Screenshots taken per test name, so a test that opens the workbench again (a reload, a restarted
+ * server) numbers its pictures on from where it was instead of overwriting them. */
+const shotsTaken = new Map<string, number>();
+
+/** Opens the workbench for one test; `close` ends the browser (code-server is the launcher's, or the caller's). */
+export async function openWorkbench(testName: string, o: WorkbenchOptions = {}): Promise<Workbench & { close(): Promise<void> }> {
+  const launcher = env();
+  const serverUrl = o.serverUrl ?? launcher.serverUrl;
+  const workspace = o.workspace ?? launcher.workspace;
+  const extensionPath = o.extensionPath === undefined ? launcher.extensionPath : o.extensionPath;
+  const { screenshotsDir } = launcher;
   mkdirSync(screenshotsDir, { recursive: true });
   const browser = await launchBrowser();
   const { page } = browser;
   const consoleErrors: string[] = [];
   page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(m.text().slice(0, 300)); });
   page.on('pageerror', (e) => consoleErrors.push(`pageerror: ${e.message.slice(0, 300)}`));
-  let shots = 0;
-
   const shot = async (label: string) => {
-    const file = join(screenshotsDir, `${slug(testName)}--${String(++shots).padStart(2, '0')}-${slug(label)}.png`);
+    const n = (shotsTaken.get(testName) ?? 0) + 1;
+    shotsTaken.set(testName, n);
+    const file = join(screenshotsDir, `${slug(testName)}--${String(n).padStart(2, '0')}-${slug(label)}.png`);
     await page.screenshot({ path: file });
     return file;
   };
@@ -98,6 +126,7 @@ export async function openWorkbench(testName: string): Promise<Workbench & { clo
   /** The palette row for `label`: rows are labelled "<label>" plus, for some, a keybinding or "recently used". */
   const paletteRow = (label: string): Locator =>
     page.locator('.quick-input-list .monaco-list-row').filter({ has: page.locator('.label-name', { hasText: exactText(label) }) }).first();
+  const quickInputTitled = (title: RegExp): Locator => quickInput.filter({ visible: true }).filter({ has: page.locator('.quick-input-title', { hasText: title }) });
   const openPalette = async (label: string) => {
     await closePalette();
     await page.keyboard.press('F1');
@@ -119,7 +148,7 @@ export async function openWorkbench(testName: string): Promise<Workbench & { clo
         // A file just written by the test shows when the file watcher reports it; on a busy machine
         // (inotify limits, load) that can lag, so ask the Explorer to refresh once before waiting long.
         if (!(await row.waitFor({ timeout: 5_000 }).then(() => true, () => false))) {
-          await wb.runCommand('File: Refresh Explorer');
+          await wb.runCommand('Refresh Explorer');
           await row.waitFor({ timeout: 60_000 });
         }
         if (i < segments.length - 1) {
@@ -133,7 +162,7 @@ export async function openWorkbench(testName: string): Promise<Workbench & { clo
       await page.locator('.monaco-editor .view-lines .view-line').first().waitFor();
       await shot(`file-${name}`);
     },
-    async runCommand(label) {
+    async runCommand(label, o = {}) {
       await openPalette(label);
       const row = paletteRow(label);
       try {
@@ -144,8 +173,37 @@ export async function openWorkbench(testName: string): Promise<Workbench & { clo
         throw new Error(`expected the palette to offer "${label}", it offered: ${offered.map((s) => `"${s}"`).join(', ') || 'nothing'}`);
       }
       await row.click();
-      await quickInput.waitFor({ state: 'hidden' });
+      if (o.opensInput) await quickInputTitled(o.opensInput).waitFor({ timeout: 30_000 });
+      else await quickInput.waitFor({ state: 'hidden' });
       await shot(`command-${label}`);
+    },
+    async answer(title, value) {
+      await quickInputTitled(title).waitFor({ timeout: 30_000 });
+      await quickInput.locator('input').fill(value);
+      await shot(`input-${title.source}`);
+      await page.keyboard.press('Enter');
+      // the next question reuses the widget: wait until this one is answered, not until the widget hides
+      await quickInputTitled(title).waitFor({ state: 'hidden', timeout: 30_000 });
+    },
+    async pick(title, label) {
+      await quickInputTitled(title).waitFor({ timeout: 30_000 });
+      const row = quickInput.locator('.quick-input-list .monaco-list-row').filter({ has: page.locator('.label-name', { hasText: label }) }).first();
+      try {
+        await row.waitFor({ timeout: 15_000 });
+      } catch {
+        const offered = await quickInput.locator('.quick-input-list .monaco-list-row').allInnerTexts();
+        throw new Error(`expected the quick pick "${title.source}" to offer an item like ${label}, it offered: ${offered.map((x) => `"${x.replace(/\s+/g, ' ')}"`).join(', ') || 'nothing'}`);
+      }
+      const text = (await row.innerText()).replace(/\s+/g, ' ').trim();
+      await shot(`pick-${title.source}`);
+      await row.click();
+      await quickInputTitled(title).waitFor({ state: 'hidden', timeout: 30_000 });
+      return text;
+    },
+    async editorTexts() {
+      const texts = await page.locator('.editor-group-container .monaco-editor .view-lines').filter({ visible: true }).allInnerTexts();
+      // Monaco renders spaces as no-break spaces
+      return texts.map((t) => t.replace(/\u00a0/g, ' '));
     },
     async paletteHas(label, timeoutMs = 5_000) {
       await openPalette(label);
@@ -230,7 +288,7 @@ export async function openWorkbench(testName: string): Promise<Workbench & { clo
     },
   };
 
-  await page.goto(workbenchUrl(serverUrl, { folder: workspace, extensionPath }));
+  await page.goto(workbenchUrl(serverUrl, { folder: workspace, ...(extensionPath ? { extensionPath } : {}) }));
   await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
   await page.locator('.explorer-folders-view .monaco-list-row').first().waitFor({ timeout: 60_000 });
   await shot('workbench');
