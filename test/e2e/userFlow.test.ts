@@ -11,7 +11,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import type { FrameLocator } from 'playwright-core';
 import { copyWorkspace, newStateDir, startCodeServer, type CodeServer } from '../../scripts/vscode/codeServer.mjs';
 import { e2eEnvironment } from './support/environment.js';
@@ -61,11 +61,23 @@ async function statusBarFigures(wb: Workbench): Promise<string> {
 }
 
 /** Sample from the palette: prompt, length and temperature in turn, then the text in a new editor. */
-async function sampleFromPalette(wb: Workbench, prompt: string, length: number): Promise<string> {
-  await wb.runCommand('Recurrent: Sample', { opensInput: /prompt/ });
-  await wb.answer(/prompt/, prompt);
-  await wb.answer(/length/, String(length));
-  await wb.answer(/temperature/, '0.7');
+async function sampleFromPalette(wb: Workbench, prompt: string, length: number, t: TestContext): Promise<string> {
+  const ask = async () => {
+    await wb.runCommand('Recurrent: Sample', { opensInput: /prompt/ });
+    await wb.answer(/prompt/, prompt);
+    await wb.answer(/length/, String(length));
+    await wb.answer(/temperature/, '0.7');
+  };
+  try {
+    await ask();
+  } catch (e) {
+    // Seen once in six runs here, under load: the quick input box had closed by itself before its last
+    // question was answered (cause not found). A user would run Sample again; so does the test, once.
+    t.diagnostic(`Sample's quick inputs closed before they were answered (${String(e).split('\n')[0]}); running Sample again`);
+    await wb.shot('sample-inputs-closed');
+    await wb.page.keyboard.press('Escape');
+    await ask();
+  }
   // a char model: a new untitled editor beside ends up holding the prompt and `length` more characters
   // (rendered with word wrap, so a line of the text may be several lines on screen)
   const text = await eventually(async () => {
@@ -148,7 +160,7 @@ test(NAME, { timeout: 300_000 }, async (t) => {
     mark(`training: dashboard step ${step1} -> ${step2}; status bar "${first}" -> "${later}"`);
 
     // ---- sample ---------------------------------------------------------------------------------
-    const sample1 = await sampleFromPalette(w, 'The ', 200);
+    const sample1 = await sampleFromPalette(w, 'The ', 200, t);
     mark(`sampled ${sample1.length} characters`);
 
     // ---- close VS Code (the window, then the server), start it again on the same profile ----------
@@ -172,7 +184,7 @@ test(NAME, { timeout: 300_000 }, async (t) => {
     const saved = await eventually(() => loadSavedRun(w).catch(async (e) => { await w.page.keyboard.press('Escape'); throw e; }), { timeoutMs: 30_000 });
     assert.ok(saved >= stepAtClose, `expected Load Checkpoint to offer the run saved at or after update ${stepAtClose} (where the dashboard was when VS Code closed), it offers update ${saved}`);
     await w.openFile(sampleText);
-    const sample2 = await sampleFromPalette(w, 'We ', 200);
+    const sample2 = await sampleFromPalette(w, 'We ', 200, t);
     mark(`reopened: loaded the run saved at update ${saved} (the dashboard showed ${stepAtClose} when the window closed), sampled ${sample2.length} characters`);
     await w.runCommand('Recurrent: Resume');
     await w.runCommand('Recurrent: Open Dashboard');
