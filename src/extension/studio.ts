@@ -47,6 +47,8 @@ export class Studio implements vscode.Disposable {
   private readonly status = new RunStatusBar();
   private readonly log: vscode.LogOutputChannel;
   private readonly disposables: vscode.Disposable[] = [];
+  /** Checkpoint records being written; shutdown() waits for them. */
+  private readonly pendingRecords = new Set<Promise<void>>();
 
   constructor(private readonly context: vscode.ExtensionContext) {
     const storage = context.storageUri ?? context.globalStorageUri;
@@ -131,7 +133,10 @@ export class Studio implements vscode.Disposable {
     if (e.type === 'metrics' || e.type === 'state' || e.type === 'error' || e.type === 'started') this.refreshSoon();
     if (e.type === 'checkpointSaved' && e.path === this.store.checkpointPath(s.runId)) {
       const record: SavedRun = { runId: s.runId, label: s.label, file: s.file, textSha256: sha, textLength: s.text.length, step: e.step, savedAt: new Date().toISOString(), run: s.description };
-      this.store.record(record).catch((err) => this.log.error(`could not record checkpoint ${e.path}: ${err}`));
+      const written = this.store.record(record).catch((err) => this.log.error(`could not record checkpoint ${e.path}: ${err}`));
+      // shutdown() waits for these: a checkpoint without its record is not listed for loading.
+      this.pendingRecords.add(written);
+      void written.finally(() => this.pendingRecords.delete(written));
     }
     if (e.type === 'error' && e.inReplyTo === undefined) {
       if (s.status === 'crashed') {
@@ -222,16 +227,16 @@ export class Studio implements vscode.Disposable {
     const memory = this.context.globalState;
     const ask = opts.prime === undefined;
     const prime = opts.prime ?? (await vscode.window.showInputBox({
-      title: `Sample from ${s.label}: prompt`, prompt: 'Text the model continues (empty: start from a line break)', value: memory.get<string>('sample.prime', ''),
+      ignoreFocusOut: true, title: `Sample from ${s.label}: prompt`, prompt: 'Text the model continues (empty: start from a line break)', value: memory.get<string>('sample.prime', ''),
     }));
     if (prime === undefined) return undefined;
     const lengthText = opts.length !== undefined ? String(opts.length) : await vscode.window.showInputBox({
-      title: `Sample from ${s.label}: length`, prompt: 'Tokens to generate', value: String(memory.get<number>('sample.length', config.get<number>('sampling.length', 500))),
+      ignoreFocusOut: true, title: `Sample from ${s.label}: length`, prompt: 'Tokens to generate', value: String(memory.get<number>('sample.length', config.get<number>('sampling.length', 500))),
       validateInput: (v) => (/^\d+$/.test(v.trim()) && +v >= 1 && +v <= 1000000 ? undefined : 'a whole number from 1 to 1000000'),
     });
     if (lengthText === undefined) return undefined;
     const temperatureText = opts.temperature !== undefined ? String(opts.temperature) : await vscode.window.showInputBox({
-      title: `Sample from ${s.label}: temperature`, prompt: 'Below 1: safer and more repetitive; above 1: more surprising',
+      ignoreFocusOut: true, title: `Sample from ${s.label}: temperature`, prompt: 'Below 1: safer and more repetitive; above 1: more surprising',
       value: String(memory.get<number>('sample.temperature', s.samplingTemperature)),
       validateInput: (v) => (Number.isFinite(+v) && +v > 0 && +v <= 10 ? undefined : 'a number greater than 0 and at most 10'),
     });
@@ -469,6 +474,8 @@ export class Studio implements vscode.Disposable {
   async shutdown(): Promise<void> {
     const live = this.sessions.all().filter((s) => s.alive && (s.status === 'running' || s.status === 'paused'));
     await Promise.all(live.map((s) => Promise.race([s.save(this.store.checkpointPath(s.runId)).catch(() => undefined), delay(3000)])));
+    await delay(0); // the saves' checkpointSaved events reach observe() and start their records
+    await Promise.race([Promise.all([...this.pendingRecords]), delay(2000)]);
     await this.sessions.disposeAll();
   }
 
