@@ -18,6 +18,7 @@ const DOT_ROWS_TILE: i32 = 64;
 // Broadcast form tiles: reduction steps per pass, and C rows per pass.
 const P_TILE: i32 = 128;
 const I_TILE: i32 = 128;
+// Scratch that matmulAtB packs a tile of A into: P_TILE * I_TILE floats (src/engine/wasmHeap.ts reserves it).
 
 @inline function hsum(v: v128): f32 {
   const s = f32x4.add(v, v128.shuffle<f32>(v, v, 2, 3, 0, 1));
@@ -120,9 +121,11 @@ export function matmulABt(c: usize, a: usize, b: usize, M: i32, N: i32, K: i32, 
 
 /**
  * C[i, j] (+)= sum_p X[i*xi + p*xp] * Y[p*J + j] for i < I, j < J, p < P; C and Y rows are J long.
- * Strides xi, xp are in floats.
+ * Strides xi, xp are in floats. With pack != 0 (P_TILE * I_TILE floats of scratch), each tile of X is
+ * first copied as [i/4][p][4], so the four rows of a block are read from one contiguous run instead
+ * of one cache line (and, for long rows, one page) per p: C = A^T B reads A down its columns.
  */
-function broadcast(c: usize, x: usize, xi: i32, xp: i32, y: usize, I: i32, J: i32, P: i32, accumulate: bool): void {
+function broadcast(c: usize, x: usize, xi: i32, xp: i32, y: usize, I: i32, J: i32, P: i32, accumulate: bool, pack: usize): void {
   const rowY = <usize>J * F;
   const sxi = <usize>xi * F;
   const sxp = <usize>xp * F;
@@ -133,9 +136,27 @@ function broadcast(c: usize, x: usize, xi: i32, xp: i32, y: usize, I: i32, J: i3
     const yt = y + <usize>p0 * rowY;
     for (let i0 = 0; i0 < I; i0 += I_TILE) {
       const i1 = min(I, i0 + I_TILE);
+      const blocks = (i1 - i0) >> 2;
+      if (pack != 0) {
+        // [block][p][4] from X's rows i0 .. i0 + 4*blocks of this p-tile
+        for (let q = 0; q < blocks; q++) {
+          let src = xt + <usize>(i0 + 4 * q) * sxi;
+          let dst = pack + <usize>q * <usize>np * 16;
+          for (let p = 0; p < np; p++) {
+            store<f32>(dst, load<f32>(src));
+            store<f32>(dst + 4, load<f32>(src + sxi));
+            store<f32>(dst + 8, load<f32>(src + 2 * sxi));
+            store<f32>(dst + 12, load<f32>(src + 3 * sxi));
+            src += sxp;
+            dst += 16;
+          }
+        }
+      }
+      const bi: usize = pack != 0 ? 4 : sxi;
+      const bp: usize = pack != 0 ? 16 : sxp;
       let i = i0;
       for (; i + 4 <= i1; i += 4) {
-        const xa = xt + <usize>i * sxi;
+        const xa = pack != 0 ? pack + <usize>((i - i0) >> 2) * <usize>np * 16 : xt + <usize>i * sxi;
         const ca = c + <usize>i * rowY;
         let j = 0;
         for (; j + 8 <= J; j += 8) {
@@ -155,13 +176,13 @@ function broadcast(c: usize, x: usize, xi: i32, xp: i32, y: usize, I: i32, J: i3
             const y1 = v128.load(py + 16);
             let s = v128.load32_splat(px);
             c00 = f32x4.add(c00, f32x4.mul(s, y0)); c01 = f32x4.add(c01, f32x4.mul(s, y1));
-            s = v128.load32_splat(px + sxi);
+            s = v128.load32_splat(px + bi);
             c10 = f32x4.add(c10, f32x4.mul(s, y0)); c11 = f32x4.add(c11, f32x4.mul(s, y1));
-            s = v128.load32_splat(px + 2 * sxi);
+            s = v128.load32_splat(px + 2 * bi);
             c20 = f32x4.add(c20, f32x4.mul(s, y0)); c21 = f32x4.add(c21, f32x4.mul(s, y1));
-            s = v128.load32_splat(px + 3 * sxi);
+            s = v128.load32_splat(px + 3 * bi);
             c30 = f32x4.add(c30, f32x4.mul(s, y0)); c31 = f32x4.add(c31, f32x4.mul(s, y1));
-            px += sxp;
+            px += bp;
             py += rowY;
           }
           v128.store(cj, c00); v128.store(cj + 16, c01);
@@ -178,10 +199,10 @@ function broadcast(c: usize, x: usize, xi: i32, xp: i32, y: usize, I: i32, J: i3
           for (let p = 0; p < np; p++) {
             const y0 = v128.load(py);
             c0 = f32x4.add(c0, f32x4.mul(v128.load32_splat(px), y0));
-            c1 = f32x4.add(c1, f32x4.mul(v128.load32_splat(px + sxi), y0));
-            c2 = f32x4.add(c2, f32x4.mul(v128.load32_splat(px + 2 * sxi), y0));
-            c3 = f32x4.add(c3, f32x4.mul(v128.load32_splat(px + 3 * sxi), y0));
-            px += sxp;
+            c1 = f32x4.add(c1, f32x4.mul(v128.load32_splat(px + bi), y0));
+            c2 = f32x4.add(c2, f32x4.mul(v128.load32_splat(px + 2 * bi), y0));
+            c3 = f32x4.add(c3, f32x4.mul(v128.load32_splat(px + 3 * bi), y0));
+            px += bp;
             py += rowY;
           }
           v128.store(cj, c0); v128.store(cj + rowY, c1); v128.store(cj + 2 * rowY, c2); v128.store(cj + 3 * rowY, c3);
@@ -192,8 +213,8 @@ function broadcast(c: usize, x: usize, xi: i32, xp: i32, y: usize, I: i32, J: i3
           let py = yt + (<usize>j << 2);
           for (let p = 0; p < np; p++) {
             const y0 = load<f32>(py);
-            s0 += load<f32>(px) * y0; s1 += load<f32>(px + sxi) * y0; s2 += load<f32>(px + 2 * sxi) * y0; s3 += load<f32>(px + 3 * sxi) * y0;
-            px += sxp;
+            s0 += load<f32>(px) * y0; s1 += load<f32>(px + bi) * y0; s2 += load<f32>(px + 2 * bi) * y0; s3 += load<f32>(px + 3 * bi) * y0;
+            px += bp;
             py += rowY;
           }
           const cj = ca + (<usize>j << 2);
@@ -235,10 +256,10 @@ function broadcast(c: usize, x: usize, xi: i32, xp: i32, y: usize, I: i32, J: i3
 
 /** C[M,K] (+)= A[M,N] · B[N,K]. */
 export function matmulAB(c: usize, a: usize, b: usize, M: i32, N: i32, K: i32, accumulate: bool): void {
-  broadcast(c, a, N, 1, b, M, K, N, accumulate);
+  broadcast(c, a, N, 1, b, M, K, N, accumulate, 0);
 }
 
-/** C[N,K] (+)= A[M,N]^T · B[M,K]. */
-export function matmulAtB(c: usize, a: usize, b: usize, M: i32, N: i32, K: i32, accumulate: bool): void {
-  broadcast(c, a, 1, N, b, N, K, M, accumulate);
+/** C[N,K] (+)= A[M,N]^T · B[M,K]; pack is PACK_FLOATS floats of scratch, or 0. */
+export function matmulAtB(c: usize, a: usize, b: usize, M: i32, N: i32, K: i32, accumulate: bool, pack: usize): void {
+  broadcast(c, a, 1, N, b, N, K, M, accumulate, pack);
 }

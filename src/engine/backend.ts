@@ -69,7 +69,7 @@ export function matmulAtB(
 ): void {
   const h = heapFor(C, A, B);
   if (h === undefined) reference.matmulAtB(C, c0, A, a0, B, b0, M, N, K, accumulate);
-  else h.kernels.matmulAtB(C.byteOffset + 4 * c0, A.byteOffset + 4 * a0, B.byteOffset + 4 * b0, M, N, K, accumulate ? 1 : 0);
+  else h.kernels.matmulAtB(C.byteOffset + 4 * c0, A.byteOffset + 4 * a0, B.byteOffset + 4 * b0, M, N, K, accumulate ? 1 : 0, h.packScratch);
 }
 
 /** One LSTM step's gates and states (see gates.ts); wasm when all four buffers share a heap. */

@@ -8,14 +8,19 @@ import { createWasmMemory, instantiateWasmKernels, WASM_MAX_PAGES, WASM_PAGE_BYT
 /** 16 bytes: every buffer starts on an f32x4 boundary. */
 const ALIGN = 16;
 
+/** Bytes of scratch at the start of each heap that matmulAtB packs a tile of A into (wasm/matmul.ts: P_TILE * I_TILE floats). */
+const PACK_BYTES = 128 * 128 * 4;
+
 /** Which heap's kernels run on a buffer: every ArrayBuffer a heap's views live on maps to it. */
 const heapOfBuffer = new WeakMap<ArrayBufferLike, WasmHeap>();
 
 export class WasmHeap {
   readonly kernels: WasmKernels;
   private readonly memory: WasmMemory;
+  /** Byte address of the kernels' packing scratch (never handed out as a buffer). */
+  readonly packScratch = ALIGN;
   /** Next free byte; byte 0 is never handed out, so a pointer of 0 means nothing. */
-  private top = ALIGN;
+  private top = ALIGN + PACK_BYTES;
   private pages: number;
 
   private constructor(memory: WasmMemory, pages: number) {
@@ -27,7 +32,7 @@ export class WasmHeap {
 
   /** A heap with room for `floats` floats before it must grow, or null where wasm kernels cannot run. */
   static create(floats = 0): WasmHeap | null {
-    const pages = Math.max(1, Math.ceil((floats * 4 + ALIGN * 64) / WASM_PAGE_BYTES));
+    const pages = Math.max(1, Math.ceil((floats * 4 + PACK_BYTES + ALIGN * 64) / WASM_PAGE_BYTES));
     const memory = createWasmMemory(pages);
     return memory === null ? null : new WasmHeap(memory, pages);
   }

@@ -32,8 +32,8 @@ export interface WasmKernels {
   readonly matmulABt: Product;
   /** C[M,K] (+)= A[M,N] · B[N,K]. */
   readonly matmulAB: Product;
-  /** C[N,K] (+)= A[M,N]^T · B[M,K]. */
-  readonly matmulAtB: Product;
+  /** C[N,K] (+)= A[M,N]^T · B[M,K]; the last argument is the heap's packing scratch. */
+  readonly matmulAtB: (c: number, a: number, b: number, M: number, N: number, K: number, accumulate: number, pack: number) => void;
   /** LSTM step on byte addresses: act [b,4H], c_{p-1}, c_p, tanh(c_p), h_p [b,H]. */
   readonly lstmGates: (act: number, cPrev: number, cOut: number, tanhC: number, hOut: number, b: number, H: number) => void;
   /** GRU step on byte addresses: act, hg [b,3H]; hn, h_{p-1}, h_p [b,H]. */
@@ -105,7 +105,7 @@ export function instantiateWasmKernels(memory: WasmMemory): WasmKernels {
     memory,
     matmulABt: e.matmulABt as Product,
     matmulAB: e.matmulAB as Product,
-    matmulAtB: e.matmulAtB as Product,
+    matmulAtB: e.matmulAtB as WasmKernels['matmulAtB'],
     lstmGates: e.lstmGates as WasmKernels['lstmGates'],
     gruGates: e.gruGates as WasmKernels['gruGates'],
     tanhInPlace: e.tanhInPlace as WasmKernels['tanhInPlace'],
