@@ -4,6 +4,7 @@
 import * as assert from 'node:assert/strict';
 import { suite, suiteSetup, suiteTeardown, test } from 'mocha';
 import * as vscode from 'vscode';
+import { until } from './until.js';
 import type { RecurrentApi } from '../../src/extension/extension.js';
 
 const SMALL = {
@@ -17,15 +18,6 @@ const SMALL = {
   autosaveIntervalSeconds: 0,
 };
 
-async function until<T>(what: string, probe: () => T | undefined | false | Promise<T | undefined | false>, ms = 60_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 suite('The CodeLens of a file with a model', function () {
   this.timeout(120_000);
