@@ -60,7 +60,16 @@ export interface TrainConfig {
   /** Validate every this many updates; 0 = never. */
   evalEvery: number;
   seed: number;
+  /**
+   * Threads that share each update: the batch's streams are split between this thread and
+   * threads - 1 worker threads over one shared WebAssembly memory (replicas.ts). Results equal one
+   * thread's within float32 rounding of the summed gradients. 1 = everything on the calling thread.
+   */
+  threads: number;
 }
+
+/** More threads than this only add synchronisation: each one needs whole streams of the batch. */
+export const MAX_THREADS = 16;
 
 export const DEFAULT_MODEL: Omit<ModelConfig, 'vocabSize'> = {
   task: 'lm',
@@ -93,6 +102,7 @@ export const DEFAULT_TRAIN: TrainConfig = {
   valShare: 0.1,
   evalEvery: 100,
   seed: 1,
+  threads: 1,
 };
 
 function int(name: string, v: unknown, lo: number, hi: number): number {
@@ -163,6 +173,7 @@ export function validateTrainConfig(c: Partial<TrainConfig>): TrainConfig {
     valShare: real('validation share', m.valShare, 0, 0.5),
     evalEvery: int('evaluation interval', m.evalEvery, 0, 1e9),
     seed: int('seed', m.seed, 0, 0xffffffff),
+    threads: int('threads', m.threads, 1, MAX_THREADS),
   };
   if (cfg.k2 < cfg.k1) throw new RecurrentError(`k2 (${cfg.k2}) must be at least k1 (${cfg.k1}): the gradient must reach back over every step whose loss it carries`);
   return cfg;

