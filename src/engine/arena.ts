@@ -15,10 +15,16 @@ export class Arena {
   /** Float32 buffers live in one WebAssembly.Memory when the wasm kernels can run (see backend.ts). */
   private readonly heap: WasmHeap | null;
 
-  constructor(width: FloatWidth) {
+  /** `heap`: an existing heap to allocate from (a replaying one on a worker thread, see replicas.ts). */
+  constructor(width: FloatWidth, heap?: WasmHeap) {
     this.width = width;
     this.ctor = width === 'f64' ? Float64Array : Float32Array;
-    this.heap = width === 'f32' && kernelBackend() === 'wasm' ? WasmHeap.create() : null;
+    this.heap = heap ?? (width === 'f32' && kernelBackend() === 'wasm' ? WasmHeap.create() : null);
+  }
+
+  /** The WebAssembly heap the buffers live in, or null for plain arrays. */
+  get wasmHeap(): WasmHeap | null {
+    return this.heap;
   }
 
   /** A zeroed buffer of n floats of the arena's width. */

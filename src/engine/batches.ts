@@ -41,14 +41,17 @@ export class Streams {
     }
   }
 
-  /** ids[s, b] = tokens[pos_b + s], targets[s, b] = tokens[pos_b + s + 1], for s < k2 ([k2, B] layout). */
-  fill(tokens: Int32Array, ids: Int32Array, targets: Int32Array): void {
-    const B = this.batch;
-    for (let b = 0; b < B; b++) {
-      const p = this.positions[b]!;
+  /**
+   * ids[s, j] = tokens[pos_b + s], targets[s, j] = tokens[pos_b + s + 1] for s < k2 and streams
+   * b = lo + j in [lo, hi) ([k2, hi - lo] layout): all streams, or the share one thread runs.
+   */
+  fill(tokens: Int32Array, ids: Int32Array, targets: Int32Array, lo = 0, hi = this.batch): void {
+    const n = hi - lo;
+    for (let j = 0; j < n; j++) {
+      const p = this.positions[lo + j]!;
       for (let s = 0; s < this.k2; s++) {
-        ids[s * B + b] = tokens[p + s]!;
-        targets[s * B + b] = tokens[p + s + 1]!;
+        ids[s * n + j] = tokens[p + s]!;
+        targets[s * n + j] = tokens[p + s + 1]!;
       }
     }
   }

@@ -22,6 +22,7 @@ import type { NamedTensor } from './safetensors.js';
 import type { Stepper } from './sampling.js';
 import { learningRateAt } from './schedule.js';
 import { Streams } from './batches.js';
+import { BatchSplit } from './replicas.js';
 import { Tokenizer } from './tokenizer.js';
 import type { Unrolled } from './unroll.js';
 
@@ -63,7 +64,10 @@ export class Trainer {
 
   private readonly tokens: Int32Array;
   private readonly textHash: number;
+  /** The training thread's network: all B streams, or with threads its share of them (split.mainBatch). */
   private readonly net: Unrolled;
+  /** The other threads' shares of each update, when threads > 1 and the model lives in a wasm heap. */
+  private readonly split: BatchSplit | null;
   private readonly optimizer: Optimizer;
   private readonly streams: Streams;
   /** [layers, directions, states (h, c), B, H] the state carried to each stream's next window. */
@@ -105,7 +109,10 @@ export class Trainer {
     this.trainTokens = trainTokens;
     this.validationTokens = validationTokens;
     const B = train.batch;
-    this.net = model.unroll(B, train.k2);
+    // Threads need whole streams and a shared memory; the reference kernels (plain arrays) run on one.
+    const threads = Math.min(train.threads, B);
+    this.split = threads > 1 && model.arena.wasmHeap !== null ? new BatchSplit(model, B, train.k2, threads) : null;
+    this.net = model.unroll(this.split?.mainBatch ?? B, train.k2);
     this.state = model.arena.floats(this.net.stateSize(B));
     this.wrapped = new Uint8Array(B);
     this.streams = new Streams(trainTokens, B, train.k1, train.k2);
@@ -166,7 +173,14 @@ export class Trainer {
   }
 
   /** Stops the trainer's worker threads (threads > 1); the trainer must not step afterwards. Idempotent. */
-  close(): void {}
+  close(): void {
+    this.split?.close();
+  }
+
+  /** Threads that run each update: train.threads, or fewer where the batch or the backend allows fewer. */
+  get threads(): number {
+    return this.split?.threads ?? 1;
+  }
 
   get updates(): number {
     return this.optimizer.updates;
@@ -187,18 +201,35 @@ export class Trainer {
 
     streams.wrap(this.wrapped);
     this.clearWrapped(this.state, this.wrapped);
-    streams.fill(this.tokens, net.ids, net.targets);
     for (let b = 0; b < B; b++) {
       const w = this.windows[b]!;
       w[0] = streams.positions[b]!;
       w[1] = streams.positions[b]! + k2 + 1;
     }
-    net.setState(this.state, B, k2);
-    net.forward(B, k2);
-    net.decode(B, k2, from);
     const count = B * k1;
+    const split = this.split;
+    const mainB = split?.mainBatch ?? B;
+    if (split === null) {
+      streams.fill(this.tokens, net.ids, net.targets);
+      net.setState(this.state, B, k2);
+    } else {
+      split.fill(streams, this.tokens, net.ids, net.targets, this.state);
+      split.start(k2, from, k1, 1 / count);
+      net.setState(split.mainState, mainB, k2);
+    }
+    net.forward(mainB, k2);
+    net.decode(mainB, k2, from);
     // Loss and dL/dlogits in one pass; if the loss is not finite nothing below runs.
-    const lossNats = net.lossAndGradient(B, k2, from, 1 / count) / count;
+    let lossSum = net.lossAndGradient(mainB, k2, from, 1 / count);
+    if (split !== null) {
+      // This thread's backward overlaps the other threads' work; their losses decide afterwards.
+      if (Number.isFinite(lossSum)) {
+        model.zeroGrads();
+        net.backward(mainB, k2, from, 1 / count);
+      }
+      lossSum += split.finish();
+    }
+    const lossNats = lossSum / count;
     m.step = this.optimizer.updates;
     m.lossNats = lossNats;
     m.bitsPerToken = lossNats / Math.LN2;
@@ -207,8 +238,12 @@ export class Trainer {
     m.gradNorm = NaN;
     if (!Number.isFinite(lossNats)) return this.finishMetrics(started, 0);
 
-    model.zeroGrads();
-    net.backward(B, k2, from, 1 / count);
+    if (split === null) {
+      model.zeroGrads();
+      net.backward(B, k2, from, 1 / count);
+    } else {
+      split.addGradients(model.params);
+    }
     const clip = clipGradients(model.params, this.train.clipNorm, this.train.clipValue, this.clip);
     m.gradNorm = clip.normBefore;
     if (!Number.isFinite(clip.normBefore)) {
@@ -231,7 +266,12 @@ export class Trainer {
       this.clippedLast = true;
     }
     // Carry the state after step k1: where the next window, k1 tokens on, starts.
-    net.getState(this.state, B, k2, k1);
+    if (split === null) {
+      net.getState(this.state, B, k2, k1);
+    } else {
+      net.getState(split.mainState, mainB, k2, k1);
+      split.gatherState(this.state);
+    }
     streams.advance();
     m.step = this.optimizer.updates;
     return this.finishMetrics(started, count);
@@ -309,20 +349,25 @@ export class Trainer {
     const T = net.maxSteps;
     const state = this.scratchSpace().valState;
     let sum = 0;
-    for (let start = 0; start < len - 1; start += T) {
-      const t = Math.min(T, len - 1 - start);
-      for (let b = 0; b < nb; b++) {
-        const at = base + b * len + start;
-        for (let s = 0; s < t; s++) {
-          net.ids[s * nb + b] = this.tokens[at + s]!;
-          net.targets[s * nb + b] = this.tokens[at + s + 1]!;
+    // With threads this thread's network holds fewer than nb streams: run them in groups (each stream
+    // is independent, so the loss is the same).
+    for (let g0 = 0; g0 < nb; g0 += net.maxBatch) {
+      const g = Math.min(net.maxBatch, nb - g0);
+      for (let start = 0; start < len - 1; start += T) {
+        const t = Math.min(T, len - 1 - start);
+        for (let b = 0; b < g; b++) {
+          const at = base + (g0 + b) * len + start;
+          for (let s = 0; s < t; s++) {
+            net.ids[s * g + b] = this.tokens[at + s]!;
+            net.targets[s * g + b] = this.tokens[at + s + 1]!;
+          }
         }
+        net.setState(start === 0 ? null : state, g, t);
+        net.forward(g, t);
+        if (start + t < len - 1) net.getState(state, g, t, t);
+        net.decode(g, t, 0);
+        sum += net.loss(g, t, 0);
       }
-      net.setState(start === 0 ? null : state, nb, t);
-      net.forward(nb, t);
-      if (start + t < len - 1) net.getState(state, nb, t, t);
-      net.decode(nb, t, 0);
-      sum += net.loss(nb, t, 0);
     }
     const count = nb * (len - 1);
     const lossNats = sum / count;
@@ -336,8 +381,10 @@ export class Trainer {
    * loss of every position.
    */
   gradientFlow(): GradientFlow {
-    const { batch: B, k2: K } = this.train;
+    const { k2: K } = this.train;
     const { net, model, streams } = this;
+    // This thread's streams only (all of them with one thread): a probe, not an update.
+    const B = net.maxBatch;
     const sc = this.scratchSpace();
     let at = 0;
     for (const p of model.params) {
@@ -346,12 +393,18 @@ export class Trainer {
     }
     sc.positions.set(streams.positions);
     sc.state.set(this.state);
-    const wrapped = new Uint8Array(B);
+    const wrapped = new Uint8Array(this.train.batch);
     streams.wrap(wrapped);
     this.clearWrapped(sc.state, wrapped);
-    streams.fill(this.tokens, net.ids, net.targets);
+    streams.fill(this.tokens, net.ids, net.targets, 0, B);
     const start = streams.positions[0]!;
     streams.positions.set(sc.positions);
+    if (B < this.train.batch) {
+      // [blocks, batch, H] -> [blocks, B, H]: the first B streams' state, in place (it is a copy).
+      const H = this.modelConfig.hidden;
+      const blocks = sc.state.length / (this.train.batch * H);
+      for (let k = 0; k < blocks; k++) sc.state.copyWithin(k * B * H, k * this.train.batch * H, (k * this.train.batch + B) * H);
+    }
 
     net.setState(sc.state, B, K);
     net.forward(B, K);

@@ -9,7 +9,13 @@ import { createWasmMemory, instantiateWasmKernels, WASM_MAX_PAGES, WASM_PAGE_BYT
 const ALIGN = 16;
 
 /** Bytes of scratch at the start of each heap that matmulAtB packs a tile of A into (wasm/matmul.ts: P_TILE * I_TILE floats). */
-const PACK_BYTES = 128 * 128 * 4;
+export const PACK_BYTES = 128 * 128 * 4;
+
+/**
+ * Where a run of allocations landed: byte offset and word count of each, in order. A heap on another
+ * thread replays it to get views of the same bytes from the same constructors (replicas.ts).
+ */
+export type AllocationPlan = number[];
 
 /** Which heap's kernels run on a buffer: every ArrayBuffer a heap's views live on maps to it. */
 const heapOfBuffer = new WeakMap<ArrayBufferLike, WasmHeap>();
@@ -17,17 +23,44 @@ const heapOfBuffer = new WeakMap<ArrayBufferLike, WasmHeap>();
 export class WasmHeap {
   readonly kernels: WasmKernels;
   private readonly memory: WasmMemory;
-  /** Byte address of the kernels' packing scratch (never handed out as a buffer). */
-  readonly packScratch = ALIGN;
+  /** Byte address of the kernels' packing scratch (never handed out as a buffer); one per thread. */
+  readonly packScratch: number;
   /** Next free byte; byte 0 is never handed out, so a pointer of 0 means nothing. */
   private top = ALIGN + PACK_BYTES;
   private pages: number;
+  /** While set, every reservation is appended to it (see record()). */
+  private recording: AllocationPlan | null = null;
+  /** On a replaying heap, the plan it hands out from, and how far it has got. */
+  private readonly replaying: AllocationPlan | null;
+  private replayed = 0;
 
-  private constructor(memory: WasmMemory, pages: number) {
+  private constructor(memory: WasmMemory, pages: number, packScratch = ALIGN, replay: AllocationPlan | null = null) {
     this.memory = memory;
     this.pages = pages;
+    this.packScratch = packScratch;
+    this.replaying = replay;
     this.kernels = instantiateWasmKernels(memory);
     heapOfBuffer.set(memory.buffer, this);
+  }
+
+  /**
+   * A heap on another thread over `memory` (another heap's, shared) that allocates nothing: its
+   * floats() and ints() hand out, in order, the buffers of `plan`, which the owning heap recorded while
+   * the same constructors ran there. So both threads see one set of bytes through their own views, and
+   * kernels run on this thread with their own packing scratch at `packScratch`.
+   */
+  static replay(memory: WasmMemory, packScratch: number, plan: AllocationPlan): WasmHeap {
+    return new WasmHeap(memory, Math.ceil(memory.buffer.byteLength / WASM_PAGE_BYTES), packScratch, plan);
+  }
+
+  /** The shared memory, to hand to another thread. */
+  get wasmMemory(): WasmMemory {
+    return this.memory;
+  }
+
+  /** Appends every reservation from now on to `plan`, until record(null). */
+  record(plan: AllocationPlan | null): void {
+    this.recording = plan;
   }
 
   /** A heap with room for `floats` floats before it must grow, or null where wasm kernels cannot run. */
@@ -57,7 +90,9 @@ export class WasmHeap {
   /** The byte offset of a fresh run of n 4-byte words, growing the memory if needed. */
   private reserve(n: number): number {
     if (!Number.isSafeInteger(n) || n < 0) throw new Error(`wasm heap: cannot allocate ${n} floats`);
+    if (this.replaying !== null) return this.replayNext(n);
     const start = this.top;
+    this.recording?.push(start, n);
     const end = start + n * 4;
     if (end > this.pages * WASM_PAGE_BYTES) {
       const need = Math.ceil(end / WASM_PAGE_BYTES);
@@ -72,6 +107,17 @@ export class WasmHeap {
     this.top = Math.ceil(end / ALIGN) * ALIGN;
     // Fresh pages are zero, and bytes below `top` are never handed out twice.
     return start;
+  }
+
+  private replayNext(n: number): number {
+    const plan = this.replaying!;
+    const i = this.replayed;
+    // A mismatch means the two threads built different structures: a bug, never a user's error.
+    if (i + 1 >= plan.length || plan[i + 1] !== n) {
+      throw new Error(`wasm heap replay: allocation ${i / 2} asks for ${n} words, the plan has ${i + 1 < plan.length ? plan[i + 1] : 'none'}`);
+    }
+    this.replayed = i + 2;
+    return plan[i]!;
   }
 
   get usedBytes(): number {

@@ -1,0 +1,74 @@
+// A training thread's worker side (see replicas.ts): rebuilds its replica over the shared memory by
+// replaying the training thread's allocation plan, then runs one share of every update's streams
+// whenever the control block's sequence number moves, until told to stop.
+import { workerData } from 'node:worker_threads';
+import { Arena } from './arena.js';
+import { buildReplica, Control, Op, type ReplicaSetup } from './replicas.js';
+import { WasmHeap } from './wasmHeap.js';
+
+const setup = workerData as ReplicaSetup;
+
+function report(e: unknown): void {
+  setup.errors.postMessage(e instanceof Error ? e.message : String(e));
+}
+
+function build() {
+  const heap = WasmHeap.replay(setup.memory, setup.packScratch, setup.plan);
+  const arena = new Arena('f32', heap);
+  const buffer = setup.memory.buffer;
+  // The parameters are the training thread's: views of its bytes, never allocated here.
+  const params = setup.params.map(({ name, shape, offset }) => {
+    const data = new Float32Array(buffer, offset, shape.reduce((a, b) => a * b, 1));
+    return { name, shape, data, grad: data };
+  });
+  return buildReplica({ config: setup.config, arena }, params, setup.batch, setup.steps);
+}
+
+let replica: ReturnType<typeof build> | null = null;
+try {
+  replica = build();
+} catch (e) {
+  report(e);
+}
+
+if (replica === null) {
+  // No control block to answer through: the plan's last allocation is where it would be.
+  const at = setup.plan[setup.plan.length - 2]!;
+  const control = new Int32Array(setup.memory.buffer, at, 16);
+  Atomics.store(control, Control.Ready, 2);
+  Atomics.notify(control, Control.Ready);
+} else {
+  const { net, grads, state, control } = replica;
+  const f64 = new Float64Array(control.buffer, control.byteOffset, 8);
+  Atomics.store(control, Control.Ready, 1);
+  Atomics.notify(control, Control.Ready);
+  let seen = 0;
+  for (;;) {
+    Atomics.wait(control, Control.Seq, seen);
+    seen = Atomics.load(control, Control.Seq);
+    if (control[Control.Op] === Op.Stop) break;
+    let status = 0;
+    try {
+      const b = control[Control.Batch]!;
+      const t = control[Control.Steps]!;
+      const from = control[Control.From]!;
+      const scale = f64[Control.Scale64]!;
+      net.setState(state, b, t);
+      net.forward(b, t);
+      net.decode(b, t, from);
+      const loss = net.lossAndGradient(b, t, from, scale);
+      f64[Control.Loss64] = loss;
+      if (Number.isFinite(loss)) {
+        for (const g of grads) g.fill(0);
+        net.backward(b, t, from, scale);
+      }
+      net.getState(state, b, t, control[Control.Carry]!);
+    } catch (e) {
+      status = 1;
+      report(e);
+    }
+    control[Control.Status] = status;
+    Atomics.store(control, Control.Done, seen);
+    Atomics.notify(control, Control.Done);
+  }
+}

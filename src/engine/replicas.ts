@@ -1,0 +1,254 @@
+// Both cores for one update: the B streams of a batch are independent until their gradients are summed,
+// so threads - 1 worker threads each run a share of the streams (forward, loss, backward) through
+// their own copy of the unrolled network, while the training thread runs the first share. All of them
+// live in the model's one shared WebAssembly memory: the workers read the parameters where the trainer
+// updates them and write their gradients into buffers of their own, which the training thread adds into
+// the model's before clipping and the optimizer step, so the update equals one thread's within float32
+// rounding of that sum.
+//
+// The training thread builds every replica's buffers itself while its heap records where they land
+// (wasmHeap.ts AllocationPlan); a worker replays the plan, so the same constructors there give views
+// of the same bytes. Commands and results pass through a few words of shared memory with
+// Atomics.wait/notify: a step costs two wake-ups per worker, no message, no copy, no allocation.
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
+import type { Streams } from './batches.js';
+import { RecurrentError } from './errors.js';
+import type { Floats } from './floats.js';
+import type { Model } from './model.js';
+import type { Param } from './parameters.js';
+import { Unrolled } from './unroll.js';
+import { PACK_BYTES, type AllocationPlan } from './wasmHeap.js';
+import type { WasmMemory } from './wasmKernels.js';
+import type { ModelConfig } from './config.js';
+
+/** Words of a replica's control block (Int32 indices; the two float64 slots overlay words 12-15). */
+export const CONTROL_WORDS = 16;
+export const Control = {
+  /** Bumped by the training thread for each command. */
+  Seq: 0,
+  /** Set by the worker to the Seq it has finished. */
+  Done: 1,
+  Op: 2,
+  Batch: 3,
+  Steps: 4,
+  From: 5,
+  Carry: 6,
+  /** 0 ok, 1 failed (the message waits on the error port). */
+  Status: 7,
+  /** 1 once the worker has built its replica, 2 if it could not. */
+  Ready: 8,
+  /** Float64 index of the gradient scale, and of the summed loss the worker returns. */
+  Scale64: 6,
+  Loss64: 7,
+} as const;
+export const Op = { Step: 1, Stop: 2 } as const;
+
+/** What a worker needs to rebuild its replica over the shared memory. */
+export interface ReplicaSetup {
+  memory: WasmMemory;
+  config: ModelConfig;
+  batch: number;
+  steps: number;
+  packScratch: number;
+  plan: AllocationPlan;
+  /** Byte offsets of the model's parameters, in model.params order. */
+  params: Array<{ name: string; shape: number[]; offset: number }>;
+  errors: MessagePort;
+}
+
+/**
+ * What every replica allocates, in this order, on the thread that owns the heap (recording) and on the
+ * worker (replaying): its gradients, its unrolled network, its carried state, its control words.
+ */
+export function buildReplica(model: { config: ModelConfig; arena: Model['arena'] }, params: readonly Param[], batch: number, steps: number) {
+  const arena = model.arena;
+  const own = params.map((p) => ({ name: p.name, shape: p.shape, data: p.data, grad: arena.floats(p.data.length) }));
+  const byName = new Map(own.map((p) => [p.name, p]));
+  const net = new Unrolled({
+    config: model.config,
+    arena,
+    param: (name) => {
+      const p = byName.get(name);
+      if (p === undefined) throw new Error(`replica: no parameter ${name}`);
+      return p;
+    },
+  }, batch, steps);
+  const state = arena.floats(net.stateSize(batch));
+  const control = arena.ints(CONTROL_WORDS);
+  return { grads: own.map((p) => p.grad), net, state, control };
+}
+
+/** The worker thread's script: beside this module (tsc's out/) or beside the bundle (esbuild's dist/). */
+function workerScript(): URL {
+  const here = import.meta.url;
+  return new URL(here.endsWith('.cjs') ? './replicaWorker.cjs' : './replicaWorker.js', here);
+}
+
+interface Remote {
+  lo: number;
+  hi: number;
+  grads: Floats[];
+  net: Unrolled;
+  state: Floats;
+  control: Int32Array;
+  f64: Float64Array;
+  worker: Worker;
+  errors: MessagePort;
+  ready: boolean;
+}
+
+export class BatchSplit {
+  /** Streams [0, mainBatch) run on the training thread. */
+  readonly mainBatch: number;
+  /** [layers, directions, states, mainBatch, H]: the training thread's share of the carried state. */
+  readonly mainState: Floats;
+  readonly threads: number;
+  private readonly remotes: Remote[] = [];
+  private readonly batch: number;
+  private readonly blocks: number;
+  private readonly hidden: number;
+  private closed = false;
+
+  /** threads (>= 2, <= batch) share `batch` streams over windows of `steps`; the model must live in a wasm heap. */
+  constructor(model: Model, batch: number, steps: number, threads: number) {
+    const heap = model.arena.wasmHeap;
+    if (heap === null) throw new Error('BatchSplit needs a model in a WebAssembly heap');
+    const script = workerScript();
+    if (!existsSync(fileURLToPath(script))) {
+      throw new RecurrentError(`the training threads' script ${fileURLToPath(script)} is missing; rebuild (npm run build) or train with threads: 1`);
+    }
+    this.batch = batch;
+    this.threads = threads;
+    this.hidden = model.config.hidden;
+    const cut = (r: number): number => Math.floor((r * batch) / threads);
+    this.mainBatch = cut(1);
+    const cfg = model.config;
+    this.blocks = cfg.layers * (cfg.bidirectional ? 2 : 1) * (cfg.cell === 'lstm' ? 2 : 1);
+    this.mainState = model.arena.floats(this.blocks * this.mainBatch * this.hidden);
+    const paramOffsets = model.params.map((p) => ({ name: p.name, shape: p.shape.slice(), offset: p.data.byteOffset }));
+    for (let r = 1; r < threads; r++) {
+      const lo = cut(r);
+      const hi = cut(r + 1);
+      const plan: AllocationPlan = [];
+      const packScratch = model.arena.floats(PACK_BYTES / 4).byteOffset;
+      heap.record(plan);
+      const replica = buildReplica(model, model.params, hi - lo, steps);
+      heap.record(null);
+      const channel = new MessageChannel();
+      const setup: ReplicaSetup = {
+        memory: heap.wasmMemory, config: model.config, batch: hi - lo, steps, packScratch, plan, params: paramOffsets, errors: channel.port2,
+      };
+      const worker = new Worker(script, { workerData: setup, transferList: [channel.port2] });
+      // The training thread waits on shared memory, not on events: the worker must not keep a
+      // finished process alive.
+      worker.unref();
+      const { control } = replica;
+      this.remotes.push({
+        lo, hi, ...replica, f64: new Float64Array(control.buffer, control.byteOffset, CONTROL_WORDS / 2), worker, errors: channel.port1, ready: false,
+      });
+    }
+  }
+
+  /** Fills every share's window of tokens from the streams, and each worker's carried state from `state`. */
+  fill(streams: Streams, tokens: Int32Array, mainIds: Int32Array, mainTargets: Int32Array, state: Floats): void {
+    streams.fill(tokens, mainIds, mainTargets, 0, this.mainBatch);
+    this.scatterState(state, this.mainState, 0, this.mainBatch);
+    for (const r of this.remotes) {
+      streams.fill(tokens, r.net.ids, r.net.targets, r.lo, r.hi);
+      this.scatterState(state, r.state, r.lo, r.hi);
+    }
+  }
+
+  /** Starts every worker on its share: forward, loss, and (if its loss is finite) backward with `scale`. */
+  start(steps: number, from: number, carry: number, scale: number): void {
+    if (this.closed) throw new Error('the trainer was closed');
+    for (const r of this.remotes) {
+      const c = r.control;
+      c[Control.Op] = Op.Step;
+      c[Control.Batch] = r.hi - r.lo;
+      c[Control.Steps] = steps;
+      c[Control.From] = from;
+      c[Control.Carry] = carry;
+      r.f64[Control.Scale64] = scale;
+      Atomics.add(c, Control.Seq, 1);
+      Atomics.notify(c, Control.Seq);
+    }
+  }
+
+  /** Waits for every worker's share; returns the sum of their losses (nats). */
+  finish(): number {
+    let loss = 0;
+    for (const r of this.remotes) {
+      const c = r.control;
+      const seq = Atomics.load(c, Control.Seq);
+      if (!r.ready) this.awaitReady(r);
+      while (Atomics.load(c, Control.Done) !== seq) Atomics.wait(c, Control.Done, Atomics.load(c, Control.Done), 1000);
+      if (c[Control.Status] !== 0) throw this.failure(r, 'failed');
+      loss += r.f64[Control.Loss64]!;
+    }
+    return loss;
+  }
+
+  /** Adds every worker's gradients into the model's. */
+  addGradients(params: readonly Param[]): void {
+    for (const r of this.remotes) {
+      for (let i = 0; i < params.length; i++) {
+        const g = params[i]!.grad;
+        const w = r.grads[i]!;
+        for (let k = 0; k < g.length; k++) g[k]! += w[k]!;
+      }
+    }
+  }
+
+  /** Copies every share's carried state (the main share from mainState) back into `state`. */
+  gatherState(state: Floats): void {
+    this.copyState(this.mainState, state, 0, this.mainBatch, false);
+    for (const r of this.remotes) this.copyState(r.state, state, r.lo, r.hi, false);
+  }
+
+  /** Stops the workers; idempotent. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const r of this.remotes) {
+      r.control[Control.Op] = Op.Stop;
+      Atomics.add(r.control, Control.Seq, 1);
+      Atomics.notify(r.control, Control.Seq);
+      void r.worker.terminate();
+      r.errors.close();
+    }
+  }
+
+  private scatterState(state: Floats, share: Floats, lo: number, hi: number): void {
+    this.copyState(share, state, lo, hi, true);
+  }
+
+  /** share [blocks, hi - lo, H] <-> state [blocks, B, H] rows lo..hi; toShare picks the direction. */
+  private copyState(share: Floats, state: Floats, lo: number, hi: number, toShare: boolean): void {
+    const H = this.hidden;
+    const n = (hi - lo) * H;
+    for (let k = 0; k < this.blocks; k++) {
+      const s = (k * this.batch + lo) * H;
+      if (toShare) share.set(state.subarray(s, s + n), k * n);
+      else state.set(share.subarray(k * n, k * n + n), s);
+    }
+  }
+
+  /** The worker builds its replica once; a worker that cannot start never answers, so wait for a bounded time. */
+  private awaitReady(r: Remote): void {
+    const c = r.control;
+    const deadline = performance.now() + 60_000;
+    while (Atomics.load(c, Control.Ready) === 0 && performance.now() < deadline) Atomics.wait(c, Control.Ready, 0, 1000);
+    if (Atomics.load(c, Control.Ready) !== 1) throw this.failure(r, Atomics.load(c, Control.Ready) === 0 ? 'did not start within 60 s' : 'could not start');
+    r.ready = true;
+  }
+
+  private failure(r: Remote, what: string): RecurrentError {
+    const m = receiveMessageOnPort(r.errors);
+    const why = m !== undefined && typeof m.message === 'string' ? `: ${m.message}` : '';
+    this.close();
+    return new RecurrentError(`training thread ${this.remotes.indexOf(r) + 1} (streams ${r.lo}-${r.hi - 1}) ${what}${why}; train with threads: 1 to go on`);
+  }
+}
