@@ -27,6 +27,8 @@ export interface TrainerLike<C = unknown> {
   toCheckpoint(): C;
   /** Generates from the current weights; `onToken` sees each token's text as it comes. */
   sample(request: SamplingRequest, onToken: (text: string) => void): Promise<string>;
+  /** Ends the training threads once the run will not step again; sampling and probes still answer. Idempotent. */
+  close(): void;
   // -- editor (issue 6): optional, the editor shows less without them
   /** Gradient reach and gate saturation per token of `text` (engine/gradientReach.ts). */
   probeGradientReach?(text: string): GradientReachProbe;
@@ -43,7 +45,8 @@ export interface TrainerLike<C = unknown> {
 
 export interface EngineLike<C = unknown> {
   create(text: string, model: Omit<ModelConfig, 'vocabSize'>, train: TrainConfig, tokenizer: TokenizerKind, opts: { maxVocab?: number }): TrainerLike<C>;
-  resume(text: string, checkpoint: C): TrainerLike<C>;
+  /** `threads` replaces the count recorded in the checkpoint: it is this machine's, not the run's. */
+  resume(text: string, checkpoint: C, overrides: { threads: number }): TrainerLike<C>;
   readCheckpoint(path: string): Promise<C>;
   writeCheckpoint(path: string, checkpoint: C): Promise<void>;
 }

@@ -98,7 +98,7 @@ export class TrainingSession<C = unknown> {
     this.temperature = cmd.temperature;
     try {
       this.trainer = cmd.resumeFrom
-        ? this.engine.resume(cmd.text, await this.engine.readCheckpoint(cmd.resumeFrom))
+        ? this.engine.resume(cmd.text, await this.engine.readCheckpoint(cmd.resumeFrom), { threads: cmd.train.threads })
         : this.engine.create(cmd.text, cmd.model, cmd.train, cmd.tokenizer, cmd.maxVocab ? { maxVocab: cmd.maxVocab } : {});
     } catch (e) {
       this.fail(e);
@@ -145,7 +145,12 @@ export class TrainingSession<C = unknown> {
         return;
       }
       this.queue(async () => {
-        await this.slice();
+        try {
+          await this.slice();
+        } catch (e) {
+          this.broken();
+          throw e;
+        }
         this.host.defer(tick);
       });
     };
@@ -168,6 +173,7 @@ export class TrainingSession<C = unknown> {
         });
         this.emit({ type: 'finished', step: t.updates, reason: 'nonFinite' });
         this.setState('stopped');
+        t.close();
         return;
       }
       // The engine reuses its metrics and clip objects from step to step: keep copies.
@@ -249,6 +255,19 @@ export class TrainingSession<C = unknown> {
       if (this.start?.autosavePath) await this.save(this.start.autosavePath);
     }
     this.emit({ type: 'finished', step: t.updates, reason });
+    t.close();
+  }
+
+  /**
+   * A slice that threw (a training thread died, the autosave could not be written) leaves the trainer
+   * mid-update: the run stops there instead of stepping on, and its threads end. What was reported
+   * and saved before stands.
+   */
+  private broken(): void {
+    this.looping = false;
+    this.flushMetrics();
+    this.setState('stopped');
+    this.trainer?.close();
   }
 
   private flushMetrics(): void {

@@ -31,6 +31,7 @@ function adapt(t: Trainer): TrainerLike<Checkpoint> {
     unigramBits: () => t.unigramBits(),
     toCheckpoint: () => t.toCheckpoint(),
     sample: (r, onToken) => generate(t.stepper(), t.tokenizer, r, onToken),
+    close: () => t.close(),
     // -- editor (issue 6)
     probeGradientReach: (text) => probeGradientReach(t.model, t.tokenizer.encode(text), t.train.k2),
     tokenOffsets: (text) => t.tokenizer.encodeWithOffsets(text).offsets,
@@ -43,7 +44,7 @@ function adapt(t: Trainer): TrainerLike<Checkpoint> {
 
 const engine: EngineLike<Checkpoint> = {
   create: (text, model, train, tokenizer, opts) => adapt(Trainer.create(text, model, train, tokenizer, opts)),
-  resume: (text, checkpoint) => adapt(Trainer.resume(text, checkpoint)),
+  resume: (text, checkpoint, overrides) => adapt(Trainer.resume(text, checkpoint, overrides)),
   readCheckpoint: (path) => readCheckpointFile(path),
   writeCheckpoint: (path, c) => writeCheckpointFile(path, c),
 };

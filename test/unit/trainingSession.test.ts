@@ -16,9 +16,14 @@ class FakeTrainer implements TrainerLike<{ step: number }> {
   updates = 0;
   lr: number | null = null;
   nanAt = Infinity;
+  throwAt = Infinity;
+  /** close() calls; a closed trainer's threads are gone, so it refuses to step like the engine's must. */
+  closed = 0;
   private readonly reused = {} as StepMetrics;
   constructor(readonly train: TrainConfig, private readonly clock: { t: number }) {}
   step(): StepMetrics {
+    if (this.closed) throw new Error('stepped a closed trainer');
+    if (this.updates + 1 >= this.throwAt) throw new RecurrentError('training thread 1 (streams 16-31) stopped; train with threads: 1 to go on');
     this.clock.t += 5;
     const step = ++this.updates;
     const lossNats = step >= this.nanAt ? NaN : 1 / (1 + step);
@@ -38,6 +43,7 @@ class FakeTrainer implements TrainerLike<{ step: number }> {
   tensorNorms() { return [{ name: 'decoder.bias', paramNorm: 1, gradNorm: 0.1 }]; }
   unigramBits() { return 1.5; }
   toCheckpoint() { return { step: this.updates }; }
+  close() { this.closed++; }
   async sample(r: SamplingRequest, onToken: (t: string) => void) {
     let out = '';
     for (let i = 0; i < r.length; i++) {
@@ -50,18 +56,25 @@ class FakeTrainer implements TrainerLike<{ step: number }> {
   }
 }
 
-function harness(opts: { nanAt?: number } = {}) {
+function harness(opts: { nanAt?: number; throwAt?: number } = {}) {
   const clock = { t: 0 };
   const saved: Array<{ path: string; step: number }> = [];
+  const resumedWith: Array<{ threads: number }> = [];
   let trainer: FakeTrainer | null = null;
   const engine: EngineLike<{ step: number }> = {
     create: (text, _m, train) => {
       if (text.length < 2) throw new RecurrentError('the text is too short to train on');
       trainer = new FakeTrainer(train, clock);
       if (opts.nanAt) trainer.nanAt = opts.nanAt;
+      if (opts.throwAt) trainer.throwAt = opts.throwAt;
       return trainer;
     },
-    resume: (_text, c) => { trainer = new FakeTrainer(DEFAULT_TRAIN, clock); trainer.updates = c.step; return trainer; },
+    resume: (_text, c, overrides) => {
+      resumedWith.push(overrides);
+      trainer = new FakeTrainer({ ...DEFAULT_TRAIN, threads: overrides.threads }, clock);
+      trainer.updates = c.step;
+      return trainer;
+    },
     readCheckpoint: async () => ({ step: 40 }),
     writeCheckpoint: async (path, c) => { saved.push({ path, step: c.step }); },
   };
@@ -77,7 +90,7 @@ function harness(opts: { nanAt?: number } = {}) {
     for (let i = 0; i < 2000 && !pred(); i++) await new Promise((r) => setImmediate(r));
     assert.ok(pred(), `timed out waiting for ${what}; events: ${events.map((e) => e.type).join(' ')}`);
   };
-  return { session, send, events, transfers, saved, clock, until, trainer: () => trainer! };
+  return { session, send, events, transfers, saved, resumedWith, clock, until, trainer: () => trainer! };
 }
 
 function start(over: Partial<StartCommand> = {}): Record<string, unknown> {
@@ -136,12 +149,54 @@ test('pause holds training until resume; stop saves and reports stopped', async 
   const at = h.trainer().updates;
   for (let i = 0; i < 50; i++) await new Promise((r) => setImmediate(r));
   assert.equal(h.trainer().updates, at, `expected no updates while paused, went from ${at} to ${h.trainer().updates}`);
+  assert.equal(h.trainer().closed, 0, 'a paused run resumes on the same threads');
   h.send({ type: 'resume' });
   await h.until(() => h.trainer().updates > at + 10, 'training after resume');
   h.send({ type: 'stop' });
   await h.until(() => of(h.events, 'finished').length > 0, 'finished');
   assert.equal(of(h.events, 'finished')[0]!.reason, 'stopped');
   assert.equal(h.saved.at(-1)!.step, h.trainer().updates);
+  assert.equal(h.trainer().closed, 1, 'a stopped run ends its training threads');
+});
+
+test('a run that reaches maxSteps closes its trainer once and still answers samples', async () => {
+  const h = harness();
+  h.send(start({ maxSteps: 20 }));
+  await h.until(() => of(h.events, 'finished').length > 0, 'finished');
+  assert.equal(h.trainer().closed, 1);
+  h.send({ type: 'sample', id: 3, request: { prime: '', length: 10, temperature: 1, topK: 0, topP: 1, greedy: false, seed: 0 } });
+  await h.until(() => of(h.events, 'sample').length > 0, 'sample');
+  assert.equal(of(h.events, 'sample')[0]!.text.length, 10);
+  h.send({ type: 'stop' });
+  for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
+  assert.equal(h.trainer().closed, 1, 'stop after the end does nothing more');
+  assert.deepEqual(of(h.events, 'error'), []);
+});
+
+test('a step that throws stops the run where it was, reports why and closes the trainer', async () => {
+  const h = harness({ throwAt: 25 });
+  h.send(start({}));
+  await h.until(() => of(h.events, 'state').at(-1)?.state === 'stopped', 'stopped');
+  const errors = of(h.events, 'error');
+  assert.equal(errors.length, 1, `expected one error, got ${JSON.stringify(errors)}`);
+  assert.match(errors[0]!.message, /training thread 1 \(streams 16-31\) stopped/);
+  assert.equal(h.trainer().closed, 1);
+  assert.equal(of(h.events, 'metrics').flatMap((e) => e.metrics).at(-1)!.step, 24, 'the updates before the failure are reported');
+  h.send({ type: 'resume' });
+  for (let i = 0; i < 50; i++) await new Promise((r) => setImmediate(r));
+  assert.equal(h.trainer().updates, 24, 'a stopped run does not train again');
+  assert.equal(of(h.events, 'error').length, 1);
+});
+
+test('a second start is refused and the running trainer stays open', async () => {
+  const h = harness();
+  h.send(start({ paused: true }));
+  await h.until(() => of(h.events, 'state').length > 0, 'paused state');
+  const first = h.trainer();
+  h.send(start({ paused: true }));
+  await h.until(() => of(h.events, 'error').length > 0, 'error');
+  assert.equal(h.trainer(), first);
+  assert.equal(first.closed, 0);
 });
 
 test('a sample request streams chunks and ends with the whole text, named by its id', async () => {
@@ -189,6 +244,7 @@ test('a non-finite loss stops the run with the step and no checkpoint over the l
   assert.match(err.message, /loss became NaN at update 33/);
   assert.equal(of(h.events, 'finished')[0]!.reason, 'nonFinite');
   assert.deepEqual(h.saved, [], 'expected no checkpoint written after the loss went non-finite');
+  assert.equal(h.trainer().closed, 1);
 });
 
 test('resume continues from the checkpoint step and says so', async () => {
@@ -197,6 +253,14 @@ test('resume continues from the checkpoint step and says so', async () => {
   await h.until(() => of(h.events, 'finished').length > 0, 'finished');
   assert.equal(of(h.events, 'started')[0]!.resumedFromStep, 40);
   assert.equal(of(h.events, 'finished')[0]!.step, 45, 'maxSteps counts the updates of this session');
+});
+
+test('resume trains on the threads of the start command, not those recorded in the checkpoint', async () => {
+  const h = harness();
+  h.send(start({ resumeFrom: '/c.safetensors', paused: true, train: { ...DEFAULT_TRAIN, threads: 3 } }));
+  await h.until(() => of(h.events, 'started').length > 0, 'started');
+  assert.deepEqual(h.resumedWith, [{ threads: 3 }]);
+  assert.equal(of(h.events, 'started')[0]!.run.train.threads, 3);
 });
 
 test('set changes the learning rate of the trainer', async () => {
