@@ -52,9 +52,16 @@ export abstract class Cell {
   readonly dh: Floats;
   /** [B, H] after backward: dL/dh of the initial state (it is cut from the graph, so this only informs). */
   readonly dhInit: Floats;
-  /** [T, B, G*H] gate pre-activations, replaced in place by the activations the backward pass needs. */
+  /**
+   * [T, B, G*H] gate pre-activations, replaced in place by the activations the backward pass needs;
+   * in the LSTM and RNN, backward overwrites them with dIn (so a second backward needs a new forward).
+   */
   readonly act: Floats;
-  /** [T, B, G*H] dL/d(input-side pre-activation): what W_ih, b_ih and the input receive. */
+  /**
+   * [T, B, G*H] dL/d(input-side pre-activation): what W_ih, b_ih and the input receive. The LSTM's and
+   * the RNN's step backward reads a position's activations before it writes their gradients, and never
+   * again, so their dIn is `act` itself: for W4 (LSTM 512, seq 100, batch 64) that is 52 MB less.
+   */
   protected readonly dIn: Floats;
   /** dL/d(hidden-side pre-activation), what W_hh and b_hh receive; the same buffer as dIn except in the GRU. */
   protected dHid: Floats;
@@ -69,7 +76,7 @@ export abstract class Cell {
   private x0 = 0;
   private ids: Int32Array | null = null;
 
-  protected constructor(arena: Arena, params: CellParams, shape: CellShape, gates: number) {
+  protected constructor(arena: Arena, params: CellParams, shape: CellShape, gates: number, gradientsOverActivations: boolean) {
     this.hidden = shape.hidden;
     this.gates = gates;
     this.inputSize = shape.inputSize;
@@ -83,7 +90,7 @@ export abstract class Cell {
     this.dh = arena.floats(T * B * H);
     this.dhInit = arena.floats(B * H);
     this.act = arena.floats(T * B * gates * H);
-    this.dIn = arena.floats(T * B * gates * H);
+    this.dIn = gradientsOverActivations ? this.act : arena.floats(T * B * gates * H);
     this.dHid = this.dIn;
     this.oneHotScratch = shape.oneHot && arena.backend === 'wasm' ? arena.floats(shape.inputSize * gates * H) : null;
   }

@@ -19,7 +19,7 @@ export class GruCell extends Cell {
   private readonly hg: Floats;
 
   constructor(arena: Arena, params: CellParams, shape: CellShape) {
-    super(arena, params, shape, 3);
+    super(arena, params, shape, 3, false);
     const { hidden: H, maxBatch: B, maxSteps: T } = shape;
     this.hn = arena.floats(T * B * H);
     this.hg = arena.floats(B * 3 * H);

@@ -20,7 +20,7 @@ export class LstmCell extends Cell {
   readonly dcInit: Floats;
 
   constructor(arena: Arena, params: CellParams, shape: CellShape) {
-    super(arena, params, shape, 4);
+    super(arena, params, shape, 4, true);
     const { hidden: H, maxBatch: B, maxSteps: T } = shape;
     this.c = arena.floats((T + 1) * B * H);
     this.tanhC = arena.floats(T * B * H);

@@ -11,7 +11,7 @@ export class RnnCell extends Cell {
   protected readonly biasesTogether = true;
 
   constructor(arena: Arena, params: CellParams, shape: CellShape) {
-    super(arena, params, shape, 1);
+    super(arena, params, shape, 1, true);
   }
 
   protected stateBuffer(): Floats {

@@ -417,6 +417,9 @@ export class Trainer {
     net.backward(B, K, K - 1, 1 / B);
     hiddenGradientNorms(net, B, K, fromLastByStep);
     const fromLast = fromLastByStep.map((row) => row.reverse()); // index k: position K-1-k
+    // Backward consumed the activations (cell.ts): run the window again for the second measurement.
+    net.setState(sc.state, B, K);
+    net.forward(B, K);
     net.decode(B, K, 0);
     net.loss(B, K, 0);
     net.backward(B, K, 0, 1 / B);
