@@ -37,6 +37,17 @@ export function intOption(values: Values, name: string, lo: number, hi: number):
   return n;
 }
 
+/** `--name N` or `--name auto`: auto is the caller's to resolve, since only it knows what the machine and run allow. */
+export function intOrAutoOption(values: Values, name: string, lo: number, hi: number): number | 'auto' | undefined {
+  const s = raw(values, name);
+  if (s === undefined || s.trim() === 'auto') return s === undefined ? undefined : 'auto';
+  const n = Number(s);
+  if (!/^[+-]?\d+$/.test(s.trim()) || !Number.isSafeInteger(n) || n < lo || n > hi) {
+    throw new RecurrentError(`--${name} must be auto or a whole number from ${lo} to ${hi}, got ${JSON.stringify(s)}`);
+  }
+  return n;
+}
+
 export function numberOption(values: Values, name: string, lo: number, hi: number): number | undefined {
   const s = raw(values, name);
   if (s === undefined) return undefined;

@@ -1,14 +1,17 @@
 // `recurrent train FILE`: trains on a text file with a live progress line, samples now and then, and
 // always leaves a checkpoint behind: at the end, on Ctrl+C, and (the last good state) when the loss
 // turns non-finite.
+import { availableParallelism } from 'node:os';
 import { basename, extname } from 'node:path';
-import { CELL_KINDS, DEFAULT_MODEL, DEFAULT_TRAIN, OPTIMIZER_KINDS, SCHEDULE_KINDS, validateTrainConfig, type ModelConfig, type TokenizerKind } from '../engine/config.js';
+import {
+  CELL_KINDS, DEFAULT_MODEL, DEFAULT_TRAIN, MAX_THREADS, OPTIMIZER_KINDS, SCHEDULE_KINDS, validateTrainConfig, type ModelConfig, type TokenizerKind,
+} from '../engine/config.js';
 import { RecurrentError } from '../engine/errors.js';
 import { parameterCount } from '../engine/parameters.js';
 import { Trainer } from '../engine/trainer.js';
 import { readCheckpointFile, writeCheckpointFile } from '../engine/checkpoint.js';
 import { generate } from '../engine/sampling.js';
-import { choiceOption, durationOption, intOption, numberOption, parse, stringOption } from './args.js';
+import { choiceOption, durationOption, intOption, intOrAutoOption, numberOption, parse, stringOption } from './args.js';
 import { readTextFile } from './files.js';
 import { formatCount, formatDuration, formatRate } from './format.js';
 import { Progress } from './progress.js';
@@ -36,7 +39,8 @@ training
   --steps N | --time D      stop after N updates or D (30, 90s, 5m, 1h); default: until Ctrl+C
   --sample-every D          print a sample every D (default 20s; 0 = never)
   --seed N                  random seed (default ${DEFAULT_TRAIN.seed})
-  --resume CHECKPOINT       continue a run exactly where it stopped
+  --threads N|auto          threads sharing each update, 1-${MAX_THREADS}; auto = min(4, cores, batch) (default auto)
+  --resume CHECKPOINT       continue a run exactly where it stopped (with --threads of this machine)
   --out CHECKPOINT          where to save (default: FILE's name with .safetensors, here)`;
 
 const OPTIONS = {
@@ -46,8 +50,17 @@ const OPTIONS = {
   optimizer: { type: 'string' }, lr: { type: 'string' }, schedule: { type: 'string' }, warmup: { type: 'string' },
   clip: { type: 'string' }, 'clip-value': { type: 'string' }, 'val-share': { type: 'string' }, 'eval-every': { type: 'string' },
   steps: { type: 'string' }, time: { type: 'string' }, 'sample-every': { type: 'string' }, seed: { type: 'string' },
-  resume: { type: 'string' }, out: { type: 'string' },
+  threads: { type: 'string' }, resume: { type: 'string' }, out: { type: 'string' },
 } as const;
+
+/**
+ * `--threads auto`: the command line owns the machine, so one thread per core, at most 4 (past that the
+ * synchronisation of each update costs more than the share it takes off). The engine runs no more
+ * threads than the batch has streams, which makes it min(4, cores, batch).
+ */
+export function autoThreads(cores: number): number {
+  return Math.max(1, Math.min(4, cores));
+}
 
 /** Validation over at most this many tokens while training; the whole split at the end. */
 const PERIODIC_VALIDATION_TOKENS = 20000;
@@ -63,12 +76,16 @@ export async function trainCommand(argv: string[]): Promise<number> {
   const sampleEveryMs = values['sample-every'] === '0' ? 0 : durationOption(values, 'sample-every') ?? 20000;
   const out = stringOption(values, 'out') ?? `${basename(file, extname(file)) || basename(file)}.safetensors`;
 
+  const given = intOrAutoOption(values, 'threads', 1, MAX_THREADS) ?? 'auto';
+  const threads = given === 'auto' ? autoThreads(availableParallelism()) : given;
+
   let trainer: Trainer;
   const resume = stringOption(values, 'resume');
   if (resume) {
-    const ignored = Object.keys(OPTIONS).filter((k) => values[k] !== undefined && !['resume', 'out', 'steps', 'time', 'sample-every'].includes(k));
+    const ignored = Object.keys(OPTIONS).filter((k) => values[k] !== undefined && !['resume', 'out', 'steps', 'time', 'sample-every', 'threads'].includes(k));
     if (ignored.length) throw new RecurrentError(`--resume continues the run with its own settings; drop ${ignored.map((k) => '--' + k).join(', ')}`);
-    trainer = Trainer.resume(text, await readCheckpointFile(resume));
+    // Threads belong to this machine, not to the run: the count recorded in the checkpoint is not reused.
+    trainer = Trainer.resume(text, await readCheckpointFile(resume), { threads });
   } else {
     const seq = intOption(values, 'seq', 1, 100000);
     const k1 = intOption(values, 'k1', 1, 100000) ?? seq ?? DEFAULT_TRAIN.k1;
@@ -86,6 +103,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
       valShare: numberOption(values, 'val-share', 0, 0.5),
       evalEvery: intOption(values, 'eval-every', 0, 1e9),
       seed: intOption(values, 'seed', 0, 0xffffffff),
+      threads,
     });
     const model: Omit<ModelConfig, 'vocabSize'> = {
       ...DEFAULT_MODEL,
@@ -98,13 +116,31 @@ export async function trainCommand(argv: string[]): Promise<number> {
     trainer = Trainer.create(text, model, train, tokenizer, { maxVocab: intOption(values, 'max-vocab', 2, 1 << 20) ?? 10000 });
   }
 
+  try {
+    return await runTraining(trainer, { file, text, out, maxSteps, maxMs, sampleEveryMs });
+  } finally {
+    // The trainer's worker threads would keep the process alive after the last line is printed.
+    trainer.close();
+  }
+}
+
+interface RunOptions {
+  file: string;
+  text: string;
+  out: string;
+  maxSteps: number;
+  maxMs: number;
+  sampleEveryMs: number;
+}
+
+async function runTraining(trainer: Trainer, { file, text, out, maxSteps, maxMs, sampleEveryMs }: RunOptions): Promise<number> {
   const err = process.stderr;
   const mc = trainer.modelConfig;
   const tc = trainer.train;
   const unit = trainer.tokenizer.kind === 'char' ? 'char' : 'token';
   err.write(`${file}: ${formatCount(text.length)} characters, vocabulary ${trainer.tokenizer.size} ${trainer.tokenizer.kind} tokens\n`);
   err.write(`model: ${mc.cell} hidden ${mc.hidden} x ${mc.layers} layer(s), ${mc.embedding ? `embedding ${mc.embedding}` : 'one-hot input'}, ${formatCount(parameterCount(mc))} parameters\n`);
-  err.write(`training: batch ${tc.batch}, k1 ${tc.k1}, k2 ${tc.k2}, ${tc.optimizer} lr ${tc.lr}, clip ${tc.clipNorm ? `norm ${tc.clipNorm}` : tc.clipValue ? `value ${tc.clipValue}` : 'off'}, seed ${tc.seed}${trainer.updates ? `, resumed at update ${trainer.updates}` : ''}\n`);
+  err.write(`training: batch ${tc.batch}, k1 ${tc.k1}, k2 ${tc.k2}, ${tc.optimizer} lr ${tc.lr}, clip ${tc.clipNorm ? `norm ${tc.clipNorm}` : tc.clipValue ? `value ${tc.clipValue}` : 'off'}, seed ${tc.seed}, ${trainer.threads} thread${trainer.threads === 1 ? '' : 's'}${trainer.updates ? `, resumed at update ${trainer.updates}` : ''}\n`);
   err.write(`unigram entropy ${trainer.unigramBits().toFixed(3)} bits/${unit} (a model that learned nothing)\n`);
 
   const first = trainer.validate(PERIODIC_VALIDATION_TOKENS);

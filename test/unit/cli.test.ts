@@ -4,10 +4,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { decodeCheckpoint, encodeCheckpoint } from '../../src/engine/checkpoint.js';
+import { autoThreads } from '../../src/cli/train.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const cli = resolve(here, '../../src/cli/main.js');
@@ -65,6 +66,38 @@ test('nonsense option values are refused naming the option', () => {
   assertOneLineError(run('train', corpus, '--bogus', '1'), /bogus/);
   assertOneLineError(run('sample', corpus, '--temperature', '-1'), /--temperature' argument is ambiguous: write a negative value as --option=-1/);
   assertOneLineError(run('sample', corpus, '--temperature=-1'), /--temperature must be a number/);
+});
+
+test('--threads takes auto or 1 to 16 and nothing else', () => {
+  assertOneLineError(run('train', corpus, '--threads', '0'), /^recurrent: --threads must be auto or a whole number from 1 to 16, got "0"$/);
+  assertOneLineError(run('train', corpus, '--threads', '17'), /--threads must be auto or a whole number from 1 to 16, got "17"/);
+  assertOneLineError(run('train', corpus, '--threads', 'many'), /--threads must be auto or a whole number from 1 to 16, got "many"/);
+  assertOneLineError(run('train', corpus, '--threads', '1.5'), /--threads must be auto or a whole number from 1 to 16, got "1\.5"/);
+});
+
+test('auto threads: one per core, at most 4', () => {
+  assert.deepEqual([1, 2, 3, 4, 8, 64].map(autoThreads), [1, 2, 3, 4, 4, 4]);
+  assert.equal(autoThreads(0), 1, 'a machine reporting no cores still trains');
+});
+
+test('training reports its threads; a resumed run takes this machine\'s count, not the checkpoint\'s', () => {
+  const short = ['--cell', 'gru', '--hidden', '16', '--seq', '8', '--steps', '4', '--sample-every', '0'];
+  const out = join(dir, 'threads.safetensors');
+  const two = run('train', corpus, ...short, '--batch', '4', '--threads', '2', '--out', out);
+  assert.equal(two.code, 0, two.stderr);
+  assert.match(two.stderr, /seed 1, 2 threads\n/);
+  // The engine runs no more threads than the batch has streams.
+  const one = run('train', corpus, ...short, '--batch', '1', '--threads', '4', '--out', join(dir, 'threads1.safetensors'));
+  assert.equal(one.code, 0, one.stderr);
+  assert.match(one.stderr, /seed 1, 1 thread\n/);
+
+  const resumed = run('train', corpus, '--resume', out, '--threads', '1', '--steps', '2', '--sample-every', '0', '--out', join(dir, 'resumed.safetensors'));
+  assert.equal(resumed.code, 0, resumed.stderr);
+  assert.match(resumed.stderr, /seed 1, 1 thread, resumed at update 4\n/);
+  const auto = run('train', corpus, '--resume', out, '--steps', '2', '--sample-every', '0', '--out', join(dir, 'resumed.safetensors'));
+  assert.equal(auto.code, 0, auto.stderr);
+  const n = Math.min(4, availableParallelism(), 4 /* the batch */);
+  assert.match(auto.stderr, new RegExp(`seed 1, ${n} threads?, resumed at update 4\n`));
 });
 
 test('train, info, eval and sample work together on real files', () => {
