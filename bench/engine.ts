@@ -1,7 +1,7 @@
 // Recurrent Studio's engine on the benchmark workloads: the same corpus, split and windows as the
 // peers, through the public Trainer and sampling API. Compiled by the root tsc into out/bench/ and run
 // by bench/run.mjs as a child process; prints one JSON line.
-//   node out/bench/engine.js --workload W2 --seconds 3 --reps 3 --warmup 1 [--backend reference]
+//   node out/bench/engine.js --workload W2 --seconds 3 --reps 3 --warmup 1 [--threads 2] [--backend reference]
 //   node out/bench/engine.js --workload W2 --quality 60,300
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -47,14 +47,17 @@ const seconds = Number(option('seconds', '3'));
 const reps = Number(option('reps', '3'));
 const warmup = Number(option('warmup', '1'));
 const quality = option('quality', '');
+// Both cores by default: the issue's peers run PyTorch on one thread and let us use two.
+const threads = Number(option('threads', '2'));
 setKernelBackend(option('backend', 'wasm') as KernelBackend);
 
 const text = readFileSync(corpus, 'utf8');
+const rssBefore = process.memoryUsage().rss;
 const built = performance.now();
 const trainer = Trainer.create(
   text,
   { task: 'lm', cell: w.cell, hidden: w.hidden, layers: w.layers, embedding: 0, bidirectional: false },
-  { ...DEFAULT_TRAIN, batch: w.batch, k1: w.seq, k2: w.seq, optimizer: w.optimizer, lr: w.lr, clipNorm: 5, valShare: 0.1, evalEvery: 0, seed: 1 },
+  { ...DEFAULT_TRAIN, batch: w.batch, k1: w.seq, k2: w.seq, optimizer: w.optimizer, lr: w.lr, clipNorm: 5, valShare: 0.1, evalEvery: 0, seed: 1, threads },
   'char',
 );
 const buildMs = performance.now() - built;
@@ -75,7 +78,19 @@ function timeReps(step: () => number): number[] {
   return rates;
 }
 
-const common = { peer: 'recurrent', workload: name, backend: trainer.model.arena.backend, buildMs, arrayBufferBytes: heapBytes };
+const common = { peer: 'recurrent', workload: name, backend: trainer.model.arena.backend, threads: trainer.threads, buildMs, arrayBufferBytes: heapBytes };
+
+/**
+ * Bytes a training step must hold however it is computed: parameters with their gradients and optimizer
+ * state; per position and stream the gate activations and states backpropagation reads (LSTM i f g o, c,
+ * h; GRU r z n, h, and W_hn h + b_hn; RNN h) in every layer, and the logits.
+ */
+function mustHoldBytes(): number {
+  const P = trainer.model.parameterCount;
+  const copies = { sgd: 3, adagrad: 3, rmsprop: 3, adam: 4, adamw: 4 }[w!.optimizer];
+  const perPosition = { lstm: 6, gru: 5, rnn: 1 }[w!.cell] * w!.hidden * w!.layers + trainer.modelConfig.vocabSize;
+  return 4 * (copies * P + w!.seq * w!.batch * perPosition);
+}
 
 if (quality !== '') {
   // Wall-clock quality: validation bits/char after each mark of training time (validation not timed).
@@ -92,6 +107,7 @@ if (quality !== '') {
     out.push({ seconds: mark, bitsPerChar: trainer.validate().bitsPerToken, tokens });
   }
   process.stdout.write(JSON.stringify({ ...common, quality: out }) + '\n');
+  trainer.close();
 } else if (w.sampling === true) {
   const stepper = trainer.stepper();
   const scratch = new SamplingScratch(trainer.modelConfig.vocabSize);
@@ -109,5 +125,8 @@ if (quality !== '') {
     trainer.step();
     return chars;
   });
-  process.stdout.write(JSON.stringify({ ...common, charsPerSecond: median(rates), reps: rates }) + '\n');
+  // Resident growth from before the trainer was built, once it has trained: everything it touched,
+  // including the worker threads' own runtimes.
+  const memory = { residentGrowthBytes: process.memoryUsage().rss - rssBefore, heapUsedBytes: trainer.model.arena.wasmHeap?.usedBytes ?? null, mustHoldBytes: mustHoldBytes() };
+  process.stdout.write(JSON.stringify({ ...common, charsPerSecond: median(rates), reps: rates, memory }) + '\n');
 }

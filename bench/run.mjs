@@ -5,7 +5,7 @@
 // under bench/results/.
 //
 //   npm run bench -- [--workloads W1,W2,W3,W4,S1] [--peers recurrent,pytorch,tfjs-wasm,tfjs-cpu,brain.js]
-//                    [--seconds 3] [--reps 3] [--warmup 1] [--timeout 120] [--reference]
+//                    [--seconds 3] [--reps 3] [--warmup 1] [--timeout 120] [--reference] [--threads 2]
 //   npm run bench -- --quality [--marks 60,300]     W2 validation bits/char after 60 s and 300 s of training
 //   npm run bench -- --kernels                       matrix-product GFLOP/s, reference vs wasm
 import { spawnSync } from 'node:child_process';
@@ -35,8 +35,10 @@ if (!existsSync(engineJs)) {
   process.exit(1);
 }
 
+// Our engine's training threads (both cores by default; PyTorch runs on one, as the issue sets it).
+const threads = opt('threads', '2');
 const PEERS = {
-  recurrent: (w, extra = []) => ['node', [engineJs, '--workload', w, ...extra]],
+  recurrent: (w, extra = []) => ['node', [engineJs, '--workload', w, '--threads', threads, ...extra]],
   'recurrent-reference': (w, extra = []) => ['node', [engineJs, '--workload', w, '--backend', 'reference', ...extra]],
   pytorch: (w, extra = []) => [PYTHON, [join(here, 'peers', 'torch_runner.py'), '--workload', w, ...extra]],
   'tfjs-wasm': (w, extra = []) => ['node', [join(here, 'peers', 'tfjs.mjs'), '--workload', w, '--backend', 'wasm', ...extra]],
@@ -132,5 +134,11 @@ if (flag('kernels')) {
     rows.push(row);
     console.log(`| ${w} ${WORKLOADS[w].title} | ${cols.map((p) => fmt(get(w, p)?.charsPerSecond)).join(' | ')} | ${row.oursGflops?.toFixed(1) ?? '—'} | ${ratio(ours, get(w, 'pytorch')?.charsPerSecond)} | ${ratio(ours, tf)} | ${ratio(ours, get(w, 'brain.js')?.charsPerSecond)} |`);
   }
-  save('bench', { machine: m, seconds, reps, warmup, rows, results });
+  const memoryLines = results.filter((r) => r.peer === 'recurrent' && r.memory).map((r) => {
+    const mb = (x) => `${(x / 1e6).toFixed(0)} MB`;
+    const { residentGrowthBytes: rss, heapUsedBytes: heap, mustHoldBytes: need } = r.memory;
+    return `${r.workload}: resident growth ${mb(rss)} = ${(rss / need).toFixed(2)}x the ${mb(need)} it must hold (wasm heap ${heap === null ? '—' : mb(heap)}), ${r.threads} thread${r.threads === 1 ? '' : 's'}`;
+  });
+  if (memoryLines.length > 0) console.log(`\nmemory of our engine (parameters, gradients, optimizer state, activations BPTT reads, logits):\n${memoryLines.join('\n')}`);
+  save('bench', { machine: m, seconds, reps, warmup, threads: Number(threads), rows, results });
 }
