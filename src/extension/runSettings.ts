@@ -2,8 +2,9 @@
 // `.recurrent.json` and the checks applied when a run starts all come from it (a unit test keeps the
 // manifest and the schema equal to it). A run's values come from the user's settings, overridden by a
 // `.recurrent.json` beside the trained file; every bad value is named with where it came from.
+import { availableParallelism } from 'node:os';
 import {
-  CELL_KINDS, DEFAULT_MODEL, DEFAULT_TRAIN, OPTIMIZER_KINDS, validateModelConfig, validateTrainConfig,
+  CELL_KINDS, DEFAULT_MODEL, DEFAULT_TRAIN, MAX_THREADS, OPTIMIZER_KINDS, validateModelConfig, validateTrainConfig,
   type ModelConfig, type TokenizerKind, type TrainConfig,
 } from '../engine/config.js';
 import { RecurrentError } from '../engine/errors.js';
@@ -18,6 +19,8 @@ interface Setting {
   /** The minimum itself is not allowed (a learning rate of 0). */
   exclusiveMinimum?: boolean;
   enum?: readonly string[];
+  /** Depends on the machine, not on the text: a `.recurrent.json` (shared with the text) must not set it. */
+  machine?: true;
   description: string;
 }
 
@@ -40,6 +43,7 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'training.validationShare', type: 'number', minimum: 0, maximum: 0.5, default: DEFAULT_TRAIN.valShare, description: 'Share of the text, taken from its end, held out for validation.' },
   { key: 'training.evaluateEvery', type: 'integer', minimum: 0, maximum: 1000000000, default: DEFAULT_TRAIN.evalEvery, description: 'Measure the validation loss every this many updates; 0 = never.' },
   { key: 'training.seed', type: 'integer', minimum: 0, maximum: 4294967295, default: DEFAULT_TRAIN.seed, description: 'Random seed of initialisation and batching: the same seed, text and settings give the same run.' },
+  { key: 'training.threads', type: 'integer', minimum: 0, maximum: MAX_THREADS, default: 0, machine: true, description: 'Threads that share each update, each running a share of the batch\'s streams (so at most the batch size of them run). 0 = automatic: one per core less one left for the editor, at most 4. Resumed runs use this count too.' },
   { key: 'training.maxSteps', type: 'integer', minimum: 0, maximum: 1000000000, default: 0, description: 'Stop after this many updates; 0 = until stopped.' },
   { key: 'training.maxMinutes', type: 'number', minimum: 0, maximum: 100000, default: 0, description: 'Stop after this many minutes of training; 0 = until stopped.' },
   { key: 'sampling.temperature', type: 'number', minimum: 0, exclusiveMinimum: true, maximum: 10, default: 0.8, description: 'Sampling temperature: below 1 is more conservative, above 1 more surprising.' },
@@ -77,8 +81,19 @@ interface Source {
   values: Values;
 }
 
-/** Reads a run's settings: `get` reads `recurrent.<key>` (undefined = default); `file` is a parsed `.recurrent.json`. */
-export function resolveRunSettings(get: (key: string) => unknown, file?: { path: string; json: unknown }): RunSettings {
+/**
+ * `recurrent.training.threads` 0: the editor shares the machine with training, so one core stays free
+ * for it; past 4 threads the synchronisation of each update costs more than the share it takes off.
+ */
+export function automaticThreads(cores: number): number {
+  return Math.max(1, Math.min(4, cores - 1));
+}
+
+/**
+ * Reads a run's settings: `get` reads `recurrent.<key>` (undefined = default); `file` is a parsed
+ * `.recurrent.json`; `cores` decides the automatic thread count.
+ */
+export function resolveRunSettings(get: (key: string) => unknown, file?: { path: string; json: unknown }, cores = availableParallelism()): RunSettings {
   const user: Source = { describe: (k) => `Setting recurrent.${k}`, values: new Map() };
   for (const s of SETTINGS) {
     const v = get(s.key);
@@ -119,6 +134,7 @@ export function resolveRunSettings(get: (key: string) => unknown, file?: { path:
       valShare: get1('training.validationShare'),
       evalEvery: get1('training.evaluateEvery'),
       seed: get1('training.seed'),
+      threads: get1<number>('training.threads') || automaticThreads(cores),
       ...(maxSteps ? { totalSteps: maxSteps } : {}),
     });
   } catch (e) {
@@ -195,14 +211,22 @@ function flattenRunFile(path: string, json: unknown): Values {
     }
     for (const [name, value] of Object.entries(inner)) {
       const key = `${group}.${name}`;
-      if (!SETTINGS.some((s) => s.key === key)) {
-        const known = SETTINGS.filter((s) => s.key.startsWith(group + '.')).map((s) => s.key.slice(group.length + 1));
+      const setting = SETTINGS.find((s) => s.key === key);
+      if (!setting) {
+        const known = perFileSettings(group).map((s) => s.key.slice(group.length + 1));
         throw new RecurrentError(`${path}: unknown setting ${key}; ${group} takes ${known.join(', ')}`);
+      }
+      if (setting.machine) {
+        throw new RecurrentError(`${path}: ${key} depends on the machine, not on the text; set recurrent.${key} in the settings instead`);
       }
       out.set(key, value);
     }
   }
   return out;
+}
+
+function perFileSettings(group: string): Setting[] {
+  return SETTINGS.filter((s) => s.key.startsWith(group + '.') && !s.machine);
 }
 
 function checkValue(s: Setting, value: unknown, where: string): void {
@@ -253,7 +277,7 @@ export function runFileSchema(): Record<string, unknown> {
   const groups: Record<string, unknown> = {};
   for (const g of PER_FILE_GROUPS) {
     const properties: Record<string, unknown> = {};
-    for (const s of SETTINGS.filter((x) => x.key.startsWith(g + '.'))) properties[s.key.slice(g.length + 1)] = jsonSchemaOf(s);
+    for (const s of perFileSettings(g)) properties[s.key.slice(g.length + 1)] = jsonSchemaOf(s);
     groups[g] = { type: 'object', additionalProperties: false, properties };
   }
   return {

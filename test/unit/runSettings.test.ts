@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { DEFAULT_TRAIN } from '../../src/engine/config.js';
-import { configurationContribution, overrideInRunFile, parseRunFile, resolveRunSettings, runFileSchema } from '../../src/extension/runSettings.js';
+import {
+  automaticThreads, configurationContribution, overrideInRunFile, parseRunFile, resolveRunSettings, runFileSchema,
+} from '../../src/extension/runSettings.js';
 
 const none = (): undefined => undefined;
 const from = (o: Record<string, unknown>) => (k: string): unknown => o[k];
@@ -40,6 +42,27 @@ test('a .recurrent.json overrides the settings and its mistakes name the file', 
   assert.throws(() => resolveRunSettings(none, { path, json: { training: { batchSize: 1.5 } } }), /\/w\/\.recurrent\.json: training\.batchSize must be a whole number from 1 to 4096, got 1\.5/);
   assert.throws(() => resolveRunSettings(none, { path, json: [] }), /must hold a JSON object/);
   assert.throws(() => parseRunFile(path, '{"model": '), /\/w\/\.recurrent\.json is not valid JSON/);
+});
+
+test('training threads: 0 leaves a core to the editor and takes at most 4; a number is taken as it is', () => {
+  assert.deepEqual([1, 2, 3, 4, 5, 8, 64].map((cores) => resolveRunSettings(none, undefined, cores).train.threads), [1, 1, 2, 3, 4, 4, 4]);
+  assert.deepEqual([1, 2, 5, 8].map(automaticThreads), [1, 1, 4, 4]);
+  assert.equal(resolveRunSettings(from({ 'training.threads': 3 }), undefined, 2).train.threads, 3, 'an explicit count is not capped by the cores');
+  assert.equal(resolveRunSettings(from({ 'training.threads': 0 }), undefined, 8).train.threads, 4);
+  assert.throws(() => resolveRunSettings(from({ 'training.threads': 17 })), /^RecurrentError: Setting recurrent\.training\.threads must be a whole number from 0 to 16, got 17$/);
+  assert.throws(() => resolveRunSettings(from({ 'training.threads': 1.5 })), /training\.threads must be a whole number from 0 to 16, got 1\.5/);
+});
+
+test('threads belong to the machine: a .recurrent.json may not set them and its schema does not offer them', () => {
+  assert.throws(
+    () => resolveRunSettings(none, { path: '/w/.recurrent.json', json: { training: { threads: 2 } } }),
+    /^RecurrentError: \/w\/\.recurrent\.json: training\.threads depends on the machine, not on the text; set recurrent\.training\.threads in the settings instead$/,
+  );
+  assert.doesNotThrow(() => resolveRunSettings(none, { path: '/w/.recurrent.json', json: { training: { seed: 2 } } }));
+  const training = (runFileSchema().properties as Record<string, { properties: Record<string, unknown> }>).training!;
+  assert.ok('seed' in training.properties && !('threads' in training.properties));
+  assert.ok('recurrent.training.threads' in (configurationContribution().properties as Record<string, unknown>));
+  assert.throws(() => resolveRunSettings(none, { path: '/w/.recurrent.json', json: { training: { thread: 2 } } }), /training takes (?!.*threads)/);
 });
 
 test('package.json contributes exactly the settings of the table', () => {
