@@ -4,3 +4,4 @@ export { matmulABt, matmulAB, matmulAtB } from './matmul';
 export { gruGates, lstmGates, tanhInPlace } from './gates';
 export { gruBackward, lstmBackward, tanhBackward } from './backward';
 export { addColumnSums, crossEntropyGradient, gatherColumnsAdd, sampleSoftmax, scatterColumnsAdd, softmaxCrossEntropy } from './rows';
+export { adagradStep, adamStep, addInto, rmspropStep, scaleInPlace, sgdStep, sumSquares } from './optim';

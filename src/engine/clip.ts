@@ -2,6 +2,7 @@
 // By norm: torch.nn.utils.clip_grad_norm_ over all parameters at once, g *= c / (||g|| + 1e-6)
 // when that factor is below 1, which keeps the direction of the update. By value: each element
 // clamped to [-v, v], which does not. Nothing is allocated: the caller passes the result object.
+import { scaleInPlace, sumOfSquares } from './backend.js';
 import type { Param } from './parameters.js';
 
 export interface ClipResult {
@@ -26,10 +27,7 @@ export function newClipResult(): ClipResult {
 
 export function globalGradNorm(params: readonly Param[]): number {
   let sum = 0;
-  for (let k = 0; k < params.length; k++) {
-    const g = params[k]!.grad;
-    for (let i = 0; i < g.length; i++) sum += g[i]! * g[i]!;
-  }
+  for (let k = 0; k < params.length; k++) sum += sumOfSquares(params[k]!.grad);
   return Math.sqrt(sum);
 }
 
@@ -76,12 +74,8 @@ export function clipGradients(params: readonly Param[], clipNorm: number, clipVa
     if (coef < 1) {
       let sum = 0;
       for (let k = 0; k < params.length; k++) {
-        const g = params[k]!.grad;
-        for (let i = 0; i < g.length; i++) {
-          const gi = g[i]! * coef;
-          g[i] = gi;
-          sum += gi * gi;
-        }
+        scaleInPlace(params[k]!.grad, coef);
+        sum += sumOfSquares(params[k]!.grad);
       }
       norm = Math.sqrt(sum);
       out.clipped = true;

@@ -11,6 +11,12 @@ import { RecurrentError } from './errors.js';
 import type { Floats } from './floats.js';
 import type { Param } from './parameters.js';
 import type { NamedTensor } from './safetensors.js';
+import { adagradStep, adamStep, rmspropStep, sgdStep } from './backend.js';
+
+/** Where the optimizer's state lives: the model's arena, so the wasm updates can reach it. */
+export type SlotAllocator = (n: number, like: Floats) => Floats;
+
+const plainSlots: SlotAllocator = (n, like) => (like instanceof Float64Array ? new Float64Array(n) : new Float32Array(n));
 
 export interface Optimizer {
   /** Updates made so far (PyTorch's `step` state); bias corrections use updates + 1 on the next step. */
@@ -31,12 +37,9 @@ abstract class BaseOptimizer implements Optimizer {
   updates = 0;
   protected readonly slots: Slot[] = [];
 
-  constructor(protected readonly params: readonly Param[], slotNames: readonly string[]) {
+  constructor(protected readonly params: readonly Param[], slotNames: readonly string[], alloc: SlotAllocator) {
     for (const p of params) {
-      for (const s of slotNames) {
-        const Ctor = p.data instanceof Float64Array ? Float64Array : Float32Array;
-        this.slots.push({ param: p, name: `optimizer.${p.name}.${s}`, data: new Ctor(p.data.length) });
-      }
+      for (const s of slotNames) this.slots.push({ param: p, name: `optimizer.${p.name}.${s}`, data: alloc(p.data.length, p.data) });
     }
   }
 
@@ -60,8 +63,8 @@ abstract class BaseOptimizer implements Optimizer {
 
 /** torch.optim.SGD(dampening=0, nesterov=False): b = mu*b + g (b = g on the first step), p -= lr*b. */
 class Sgd extends BaseOptimizer {
-  constructor(params: readonly Param[], private readonly momentum: number, private readonly weightDecay: number) {
-    super(params, momentum > 0 ? ['momentum_buffer'] : []);
+  constructor(params: readonly Param[], private readonly momentum: number, private readonly weightDecay: number, alloc: SlotAllocator) {
+    super(params, momentum > 0 ? ['momentum_buffer'] : [], alloc);
   }
 
   step(lr: number): void {
@@ -69,6 +72,7 @@ class Sgd extends BaseOptimizer {
     const wd = this.weightDecay;
     for (let k = 0; k < this.params.length; k++) {
       const { data: p, grad: g } = this.params[k]!;
+      if (sgdStep(p, g, mu > 0 ? this.slots[k]!.data : null, lr, mu, wd)) continue;
       if (mu > 0) {
         // A zero buffer makes mu*b + g equal PyTorch's b = g on the first step.
         const b = this.slots[k]!.data;
@@ -88,8 +92,8 @@ class Sgd extends BaseOptimizer {
 
 /** torch.optim.Adagrad(lr_decay=0, initial_accumulator_value=0): s += g^2, p -= lr*g/(sqrt(s)+eps). */
 class Adagrad extends BaseOptimizer {
-  constructor(params: readonly Param[], private readonly eps: number, private readonly weightDecay: number) {
-    super(params, ['sum']);
+  constructor(params: readonly Param[], private readonly eps: number, private readonly weightDecay: number, alloc: SlotAllocator) {
+    super(params, ['sum'], alloc);
   }
 
   step(lr: number): void {
@@ -97,6 +101,7 @@ class Adagrad extends BaseOptimizer {
     for (let k = 0; k < this.params.length; k++) {
       const { data: p, grad: g } = this.params[k]!;
       const s = this.slots[k]!.data;
+      if (adagradStep(p, g, s, lr, eps, wd)) continue;
       for (let i = 0; i < p.length; i++) {
         const gi = g[i]! + wd * p[i]!;
         const si = s[i]! + gi * gi;
@@ -110,8 +115,8 @@ class Adagrad extends BaseOptimizer {
 
 /** torch.optim.RMSprop(momentum=0, centered=False): v = a*v + (1-a)*g^2, p -= lr*g/(sqrt(v)+eps). */
 class RmsProp extends BaseOptimizer {
-  constructor(params: readonly Param[], private readonly alpha: number, private readonly eps: number, private readonly weightDecay: number) {
-    super(params, ['square_avg']);
+  constructor(params: readonly Param[], private readonly alpha: number, private readonly eps: number, private readonly weightDecay: number, alloc: SlotAllocator) {
+    super(params, ['square_avg'], alloc);
   }
 
   step(lr: number): void {
@@ -119,6 +124,7 @@ class RmsProp extends BaseOptimizer {
     for (let k = 0; k < this.params.length; k++) {
       const { data: p, grad: g } = this.params[k]!;
       const v = this.slots[k]!.data;
+      if (rmspropStep(p, g, v, lr, alpha, eps, wd)) continue;
       for (let i = 0; i < p.length; i++) {
         const gi = g[i]! + wd * p[i]!;
         const vi = alpha * v[i]! + (1 - alpha) * gi * gi;
@@ -145,8 +151,9 @@ class Adam extends BaseOptimizer {
     private readonly eps: number,
     private readonly weightDecay: number,
     private readonly decoupled: boolean,
+    alloc: SlotAllocator,
   ) {
-    super(params, ['exp_avg', 'exp_avg_sq']);
+    super(params, ['exp_avg', 'exp_avg_sq'], alloc);
   }
 
   step(lr: number): void {
@@ -160,6 +167,7 @@ class Adam extends BaseOptimizer {
       const { data: p, grad: g } = this.params[k]!;
       const m = this.slots[2 * k]!.data;
       const v = this.slots[2 * k + 1]!.data;
+      if (adamStep(p, g, m, v, b1, b2, stepSize, sqrtBias2, eps, l2, shrink)) continue;
       for (let i = 0; i < p.length; i++) {
         const pi = p[i]! * shrink;
         const gi = g[i]! + l2 * pi;
@@ -174,19 +182,20 @@ class Adam extends BaseOptimizer {
   }
 }
 
-export function createOptimizer(config: TrainConfig, params: readonly Param[]): Optimizer {
+/** `alloc` places the state (zeroed); a model's arena puts it beside the parameters, in wasm when they are. */
+export function createOptimizer(config: TrainConfig, params: readonly Param[], alloc: SlotAllocator = plainSlots): Optimizer {
   const wd = config.weightDecay;
   switch (config.optimizer) {
     case 'sgd':
-      return new Sgd(params, config.momentum, wd);
+      return new Sgd(params, config.momentum, wd, alloc);
     case 'adagrad':
-      return new Adagrad(params, config.eps, wd);
+      return new Adagrad(params, config.eps, wd, alloc);
     case 'rmsprop':
-      return new RmsProp(params, config.beta2, config.eps, wd);
+      return new RmsProp(params, config.beta2, config.eps, wd, alloc);
     case 'adam':
-      return new Adam(params, config.beta1, config.beta2, config.eps, wd, false);
+      return new Adam(params, config.beta1, config.beta2, config.eps, wd, false, alloc);
     case 'adamw':
-      return new Adam(params, config.beta1, config.beta2, config.eps, wd, true);
+      return new Adam(params, config.beta1, config.beta2, config.eps, wd, true, alloc);
     default:
       throw new RecurrentError(`unknown optimizer ${JSON.stringify(config.optimizer)}`);
   }

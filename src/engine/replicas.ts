@@ -13,6 +13,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
+import { addInto } from './backend.js';
 import type { Streams } from './batches.js';
 import { RecurrentError } from './errors.js';
 import type { Floats } from './floats.js';
@@ -194,11 +195,7 @@ export class BatchSplit {
   /** Adds every worker's gradients into the model's. */
   addGradients(params: readonly Param[]): void {
     for (const r of this.remotes) {
-      for (let i = 0; i < params.length; i++) {
-        const g = params[i]!.grad;
-        const w = r.grads[i]!;
-        for (let k = 0; k < g.length; k++) g[k]! += w[k]!;
-      }
+      for (let i = 0; i < params.length; i++) addInto(params[i]!.grad, r.grads[i]!);
     }
   }
 

@@ -116,7 +116,7 @@ export class Trainer {
     this.state = model.arena.floats(this.net.stateSize(B));
     this.wrapped = new Uint8Array(B);
     this.streams = new Streams(trainTokens, B, train.k1, train.k2);
-    this.optimizer = createOptimizer(train, model.params);
+    this.optimizer = createOptimizer(train, model.params, (n) => model.arena.floats(n));
     this.windows = Array.from({ length: B }, () => [0, 0] as [number, number]);
     this.clipEvent = { step: 0, mode: 'norm', normBefore: 0, normAfter: 0, spans: Array.from({ length: B }, () => [0, 0] as [number, number]) };
     this.metrics = { step: 0, tokens: 0, lossNats: 0, bitsPerToken: 0, lr: 0, gradNorm: 0, clipped: false, elapsedMs: 0, tokensPerSecond: 0 };

@@ -58,6 +58,20 @@ export interface WasmKernels {
   readonly scatterColumnsAdd: (dw: number, ids: number, dc: number, M: number, N: number, K: number, scratch: number) => void;
   /** A token drawn from softmax(z[V] * invT) with uniform u, or -1 when max z is not finite. */
   readonly sampleSoftmax: (z: number, V: number, invT: number, u: number) => number;
+  /** Adam/AdamW on one tensor: p, g, m, v, n, beta1, beta2, lr / (1 - beta1^t), sqrt(1 - beta2^t), eps, L2 decay, AdamW shrink. */
+  readonly adamStep: (p: number, g: number, m: number, v: number, n: number, b1: number, b2: number, stepSize: number, sqrtBias2: number, eps: number, l2: number, shrink: number) => void;
+  /** Adagrad on one tensor: p, g, sum, n, lr, eps, weight decay. */
+  readonly adagradStep: (p: number, g: number, s: number, n: number, lr: number, eps: number, wd: number) => void;
+  /** RMSprop on one tensor: p, g, square average, n, lr, alpha, eps, weight decay. */
+  readonly rmspropStep: (p: number, g: number, v: number, n: number, lr: number, alpha: number, eps: number, wd: number) => void;
+  /** SGD on one tensor: p, g, momentum buffer (0 = none), n, lr, momentum, weight decay. */
+  readonly sgdStep: (p: number, g: number, b: number, n: number, lr: number, mu: number, wd: number) => void;
+  /** Sum of squares of n floats, in double. */
+  readonly sumSquares: (x: number, n: number) => number;
+  /** x *= c over n floats. */
+  readonly scaleInPlace: (x: number, n: number, c: number) => void;
+  /** dst += src over n floats. */
+  readonly addInto: (dst: number, src: number, n: number) => void;
 }
 
 export const WASM_PAGE_BYTES = 65536;
@@ -118,5 +132,12 @@ export function instantiateWasmKernels(memory: WasmMemory): WasmKernels {
     gatherColumnsAdd: e.gatherColumnsAdd as WasmKernels['gatherColumnsAdd'],
     scatterColumnsAdd: e.scatterColumnsAdd as WasmKernels['scatterColumnsAdd'],
     sampleSoftmax: e.sampleSoftmax as WasmKernels['sampleSoftmax'],
+    adamStep: e.adamStep as WasmKernels['adamStep'],
+    adagradStep: e.adagradStep as WasmKernels['adagradStep'],
+    rmspropStep: e.rmspropStep as WasmKernels['rmspropStep'],
+    sgdStep: e.sgdStep as WasmKernels['sgdStep'],
+    sumSquares: e.sumSquares as WasmKernels['sumSquares'],
+    scaleInPlace: e.scaleInPlace as WasmKernels['scaleInPlace'],
+    addInto: e.addInto as WasmKernels['addInto'],
   };
 }
