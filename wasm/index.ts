@@ -4,4 +4,5 @@ export { matmulABt, matmulAB, matmulAtB } from './matmul';
 export { gruGates, lstmGates, tanhInPlace } from './gates';
 export { gruBackward, lstmBackward, tanhBackward } from './backward';
 export { addColumnSums, crossEntropyGradient, gatherColumnsAdd, sampleSoftmax, scatterColumnsAdd, softmaxCrossEntropy } from './rows';
+export { stepModel } from './step';
 export { adagradStep, adamStep, addInto, rmspropStep, scaleInPlace, sgdStep, sumSquares } from './optim';

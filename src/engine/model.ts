@@ -5,6 +5,7 @@
 import { Arena, type FloatWidth } from './arena.js';
 import type { ModelConfig } from './config.js';
 import { RecurrentError } from './errors.js';
+import { FastStepper } from './fastStepper.js';
 import type { Param } from './parameters.js';
 import { parameterShapes } from './parameters.js';
 import { Rng } from './rng.js';
@@ -94,14 +95,15 @@ export class Model {
   }
 
   /**
-   * One token at a time, batch 1, forward only: what sampling drives. Each call makes a new window
-   * whose buffers live as long as the model: make one and keep it.
+   * One token at a time, batch 1, forward only: what sampling drives. A float32 model in a wasm heap
+   * gets the fused step kernel (fastStepper.ts), any other a window of one step (stepper.ts). Each
+   * call allocates buffers that live as long as the model: make one and keep it.
    */
   stepper(): Stepper {
     if (this.config.bidirectional) {
       throw new RecurrentError('a bidirectional model reads the whole input at once, so it cannot generate text token by token');
     }
-    return new ModelStepper(this.unroll(1, 1), this.arena);
+    return FastStepper.create(this) ?? new ModelStepper(this.unroll(1, 1), this.arena);
   }
 }
 

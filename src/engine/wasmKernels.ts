@@ -72,6 +72,8 @@ export interface WasmKernels {
   readonly scaleInPlace: (x: number, n: number, c: number) => void;
   /** dst += src over n floats. */
   readonly addInto: (dst: number, src: number, n: number) => void;
+  /** One batch-1 step of the model described by the i32 table at d (wasm/step.ts): state in place, logits out. */
+  readonly stepModel: (d: number, token: number) => void;
 }
 
 export const WASM_PAGE_BYTES = 65536;
@@ -139,5 +141,6 @@ export function instantiateWasmKernels(memory: WasmMemory): WasmKernels {
     sumSquares: e.sumSquares as WasmKernels['sumSquares'],
     scaleInPlace: e.scaleInPlace as WasmKernels['scaleInPlace'],
     addInto: e.addInto as WasmKernels['addInto'],
+    stepModel: e.stepModel as WasmKernels['stepModel'],
   };
 }

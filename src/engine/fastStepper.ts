@@ -1,0 +1,77 @@
+// The batch-1 stepper of a float32 model whose buffers live in a wasm heap: each token is one call
+// to the fused step kernel (wasm/step.ts), which reads the model's parameters where they are, so the
+// stepper always runs on the current weights. Its state has ModelStepper's layout, [layer, (h, c), H].
+import type { Floats } from './floats.js';
+import type { Stepper } from './sampling.js';
+import type { ParamLookup } from './unroll.js';
+import { WasmHeap } from './wasmHeap.js';
+import type { WasmKernels } from './wasmKernels.js';
+
+/** wasm/step.ts's codes for the cell kinds. */
+const CELL_CODE = { rnn: 0, lstm: 1, gru: 2 } as const;
+/** Words of the table before the per-level entries, and per level. */
+const HEAD_WORDS = 13;
+const LEVEL_WORDS = 4;
+
+export class FastStepper implements Stepper {
+  private readonly step: WasmKernels['stepModel'];
+  /** The i32 table wasm/step.ts reads: the model's addresses and sizes. */
+  private readonly table: Int32Array;
+  private readonly state: Float32Array;
+  private readonly logits: Float32Array;
+  private readonly vocabSize: number;
+
+  private constructor(model: ParamLookup, heap: WasmHeap) {
+    const cfg = model.config;
+    const arena = model.arena;
+    const H = cfg.hidden;
+    const gates = cfg.cell === 'lstm' ? 4 : cfg.cell === 'gru' ? 3 : 1;
+    const stateCount = cfg.cell === 'lstm' ? 2 : 1;
+    this.step = heap.kernels.stepModel;
+    this.vocabSize = cfg.vocabSize;
+    this.state = arena.floats(cfg.layers * stateCount * H) as Float32Array;
+    this.logits = arena.floats(cfg.vocabSize) as Float32Array;
+    const act = arena.floats(gates * H);
+    const hiddenSide = cfg.cell === 'gru' ? arena.floats(gates * H) : null;
+    const aux = arena.floats(H);
+    const t = arena.ints(HEAD_WORDS + LEVEL_WORDS * cfg.layers);
+    const addr = (x: Floats | null): number => (x === null ? 0 : x.byteOffset);
+    t.set([
+      CELL_CODE[cfg.cell], cfg.layers, H, cfg.vocabSize,
+      cfg.embedding > 0 ? addr(model.param('embedding.weight').data) : 0, cfg.embedding,
+      addr(model.param('decoder.weight').data), addr(model.param('decoder.bias').data), addr(this.logits),
+      addr(act), addr(hiddenSide), addr(aux), addr(this.state),
+    ]);
+    for (let l = 0; l < cfg.layers; l++) {
+      const names = ['weight_ih', 'weight_hh', 'bias_ih', 'bias_hh'];
+      names.forEach((n, i) => { t[HEAD_WORDS + LEVEL_WORDS * l + i] = addr(model.param(`rnn.${n}_l${l}`).data); });
+    }
+    this.table = t;
+  }
+
+  /**
+   * The fused stepper of a unidirectional model whose parameters all live in one wasm heap, or null
+   * (float64 models, the reference backend, bidirectional models), where ModelStepper serves.
+   */
+  static create(model: ParamLookup): FastStepper | null {
+    if (model.config.bidirectional || model.arena.backend !== 'wasm') return null;
+    const heap = WasmHeap.of(model.param('decoder.weight').data);
+    if (heap === undefined) return null;
+    const names = ['decoder.weight', 'decoder.bias', ...(model.config.embedding > 0 ? ['embedding.weight'] : [])];
+    for (let l = 0; l < model.config.layers; l++) for (const n of ['weight_ih', 'weight_hh', 'bias_ih', 'bias_hh']) names.push(`rnn.${n}_l${l}`);
+    if (names.some((n) => WasmHeap.of(model.param(n).data) !== heap)) return null;
+    return new FastStepper(model, heap);
+  }
+
+  reset(): void {
+    this.state.fill(0);
+  }
+
+  feed(token: number): Floats {
+    if (!Number.isInteger(token) || token < 0 || token >= this.vocabSize) {
+      throw new RangeError(`token id ${token} is outside the vocabulary of ${this.vocabSize}`);
+    }
+    this.step(this.table.byteOffset, token);
+    return this.logits;
+  }
+}

@@ -1,0 +1,155 @@
+// One batch-1 step of a whole stacked model in a single call, for sampling: the input (a column of
+// W_ih for a one-hot layer 0, a row of the embedding otherwise), every level's products, gates and
+// state update in place, and the decoder's logits. At batch 1 the products are matrix-vector products
+// that read each weight once per step, so they get their own kernel (affine, below) rather than the
+// tiled matmulABt, and the step pays one call from JavaScript instead of a dozen.
+//
+// The model is described by a table of i32 words in the memory (src/engine/fastStepper.ts writes it;
+// byte addresses unless said otherwise), so the kernel holds no state and any number of steppers, and
+// instances on one shared memory, run side by side:
+//   0 cell (0 rnn, 1 lstm, 2 gru)   1 layers L   2 hidden H   3 vocabulary V
+//   4 embedding table [V, E] (0 = one-hot input)  5 E
+//   6 decoder weight [V, H]   7 decoder bias [V]   8 logits out [V]
+//   9 act scratch [G*H]   10 hidden-side scratch [G*H] (GRU)   11 scratch [H]
+//   12 state [L, S, H]: per level h, then (LSTM) c
+//   13 + 4l: level l's weight_ih, weight_hh, bias_ih, bias_hh
+import { gruGates, lstmGates, tanhInPlace } from './gates';
+
+const STEP_LSTM: i32 = 1;
+const STEP_GRU: i32 = 2;
+
+/** Lane r of the result is the sum of the four lanes of s_r. */
+@inline function sums4(s0: v128, s1: v128, s2: v128, s3: v128): v128 {
+  const u0 = f32x4.add(v128.shuffle<f32>(s0, s1, 0, 1, 4, 5), v128.shuffle<f32>(s0, s1, 2, 3, 6, 7));
+  const u1 = f32x4.add(v128.shuffle<f32>(s2, s3, 0, 1, 4, 5), v128.shuffle<f32>(s2, s3, 2, 3, 6, 7));
+  return f32x4.add(v128.shuffle<f32>(u0, u1, 0, 2, 4, 6), v128.shuffle<f32>(u0, u1, 1, 3, 5, 7));
+}
+
+/** s + w[0:16] · x[0:16] as four lanes, the four products summed pairwise before s. */
+@inline function dot16(s: v128, w: usize, x0: v128, x1: v128, x2: v128, x3: v128): v128 {
+  const a = f32x4.add(f32x4.mul(v128.load(w), x0), f32x4.mul(v128.load(w, 16), x1));
+  const b = f32x4.add(f32x4.mul(v128.load(w, 32), x2), f32x4.mul(v128.load(w, 48), x3));
+  return f32x4.add(s, f32x4.add(a, b));
+}
+
+/**
+ * The dot products with x [K] of the four rows at r0, r0 + row, r0 + 2 row, r0 + 3 row, as one
+ * vector. Sixteen columns per pass: wasm SIMD has no fused multiply-add, so the multiplications and
+ * additions take the vector ports in turn, and the fewer loads and address additions around them, the
+ * closer the loop comes to that bound (this form measured ~15% faster than 4 or 8 rows of one vector
+ * per pass).
+ */
+@inline function dot4(r0: usize, row: usize, x: usize, K: i32): v128 {
+  const r1 = r0 + row, r2 = r1 + row, r3 = r2 + row;
+  let s0 = f32x4.splat(0), s1 = f32x4.splat(0), s2 = f32x4.splat(0), s3 = f32x4.splat(0);
+  let k = 0;
+  for (; k + 16 <= K; k += 16) {
+    const o = <usize>k << 2;
+    const xp = x + o;
+    const xa = v128.load(xp), xb = v128.load(xp, 16), xc = v128.load(xp, 32), xd = v128.load(xp, 48);
+    s0 = dot16(s0, r0 + o, xa, xb, xc, xd);
+    s1 = dot16(s1, r1 + o, xa, xb, xc, xd);
+    s2 = dot16(s2, r2 + o, xa, xb, xc, xd);
+    s3 = dot16(s3, r3 + o, xa, xb, xc, xd);
+  }
+  for (; k + 4 <= K; k += 4) {
+    const o = <usize>k << 2;
+    const xv = v128.load(x + o);
+    s0 = f32x4.add(s0, f32x4.mul(v128.load(r0 + o), xv));
+    s1 = f32x4.add(s1, f32x4.mul(v128.load(r1 + o), xv));
+    s2 = f32x4.add(s2, f32x4.mul(v128.load(r2 + o), xv));
+    s3 = f32x4.add(s3, f32x4.mul(v128.load(r3 + o), xv));
+  }
+  let s = sums4(s0, s1, s2, s3);
+  if (k < K) {
+    let t0: f32 = 0, t1: f32 = 0, t2: f32 = 0, t3: f32 = 0;
+    for (; k < K; k++) {
+      const o = <usize>k << 2;
+      const xs = load<f32>(x + o);
+      t0 += load<f32>(r0 + o) * xs; t1 += load<f32>(r1 + o) * xs; t2 += load<f32>(r2 + o) * xs; t3 += load<f32>(r3 + o) * xs;
+    }
+    s = f32x4.add(s, f32x4.replace_lane(f32x4.replace_lane(f32x4.replace_lane(f32x4.splat(t0), 1, t1), 2, t2), 3, t3));
+  }
+  return s;
+}
+
+/** y[n] += W[n, :K] · x for n < N: four rows at a time, then the last N % 4 rows one by one. */
+function matvecAdd(y: usize, w: usize, x: usize, K: i32, N: i32): void {
+  const row = <usize>K << 2;
+  let n = 0;
+  for (; n + 4 <= N; n += 4) {
+    const q = y + (<usize>n << 2);
+    v128.store(q, f32x4.add(v128.load(q), dot4(w + <usize>n * row, row, x, K)));
+  }
+  for (; n < N; n++) {
+    const q = y + (<usize>n << 2);
+    // the same row four times, so it is summed exactly as the rows above
+    store<f32>(q, load<f32>(q) + f32x4.extract_lane(dot4(w + <usize>n * row, 0, x, K), 0));
+  }
+}
+
+/** y[n] = b1[n] + b2[n] + col[n * colStride] for n < N, leaving out b2 and col when 0. */
+function biasInit(y: usize, b1: usize, b2: usize, col: usize, colStride: usize, N: i32): void {
+  if (b2 != 0) {
+    let n = 0;
+    for (; n + 4 <= N; n += 4) {
+      const q = <usize>n << 2;
+      v128.store(y + q, f32x4.add(v128.load(b1 + q), v128.load(b2 + q)));
+    }
+    for (; n < N; n++) store<f32>(y + (<usize>n << 2), load<f32>(b1 + (<usize>n << 2)) + load<f32>(b2 + (<usize>n << 2)));
+  } else {
+    memory.copy(y, b1, <usize>N << 2);
+  }
+  if (col != 0) {
+    for (let n = 0; n < N; n++) {
+      const q = y + (<usize>n << 2);
+      store<f32>(q, load<f32>(q) + load<f32>(col + <usize>n * colStride));
+    }
+  }
+}
+
+/** One step of the model described at d (see the header) on input token `token`: state updated in place, logits written. */
+export function stepModel(d: usize, token: i32): void {
+  const cell = load<i32>(d);
+  const L = load<i32>(d, 4);
+  const H = load<i32>(d, 8);
+  const V = load<i32>(d, 12);
+  const emb = <usize>load<u32>(d, 16);
+  const E = load<i32>(d, 20);
+  const act = <usize>load<u32>(d, 36);
+  const hg = <usize>load<u32>(d, 40);
+  const aux = <usize>load<u32>(d, 44);
+  const G = cell == STEP_LSTM ? 4 : cell == STEP_GRU ? 3 : 1;
+  const GH = G * H;
+  const rowH = <usize>H << 2;
+  // Layer 0 reads a row of the embedding, or (one-hot) a column of its own W_ih.
+  let x: usize = emb != 0 ? emb + <usize>token * <usize>E * 4 : 0;
+  let K = E;
+  let h = <usize>load<u32>(d, 48);
+  for (let l = 0; l < L; l++) {
+    const p = d + 52 + (<usize>l << 4);
+    const wih = <usize>load<u32>(p);
+    const whh = <usize>load<u32>(p, 4);
+    const bih = <usize>load<u32>(p, 8);
+    const bhh = <usize>load<u32>(p, 12);
+    const col: usize = x == 0 ? wih + (<usize>token << 2) : 0;
+    // The GRU keeps the hidden side apart: its n rows are multiplied by r (see gru.ts).
+    biasInit(act, bih, cell == STEP_GRU ? 0 : bhh, col, <usize>V << 2, GH);
+    if (x != 0) matvecAdd(act, wih, x, K, GH);
+    if (cell == STEP_GRU) {
+      biasInit(hg, bhh, 0, 0, 0, GH);
+      matvecAdd(hg, whh, h, H, GH);
+      gruGates(act, hg, aux, h, h, 1, H);
+    } else {
+      matvecAdd(act, whh, h, H, GH);
+      if (cell == STEP_LSTM) lstmGates(act, h + rowH, h + rowH, aux, h, 1, H);
+      else tanhInPlace(act, h, H);
+    }
+    x = h;
+    K = H;
+    h += cell == STEP_LSTM ? 2 * rowH : rowH;
+  }
+  const logits = <usize>load<u32>(d, 32);
+  biasInit(logits, <usize>load<u32>(d, 28), 0, 0, 0, V);
+  matvecAdd(logits, <usize>load<u32>(d, 24), x, H, V);
+}
