@@ -1,7 +1,7 @@
 // One batch-1 step of a whole stacked model in a single call, for sampling: the input (a column of
 // W_ih for a one-hot layer 0, a row of the embedding otherwise), every level's products, gates and
 // state update in place, and the decoder's logits. At batch 1 the products are matrix-vector products
-// that read each weight once per step, so they get their own kernel (affine, below) rather than the
+// that read each weight once per step, so they get their own kernel (matvecAdd, below) rather than the
 // tiled matmulABt, and the step pays one call from JavaScript instead of a dozen.
 //
 // The model is described by a table of i32 words in the memory (src/engine/fastStepper.ts writes it;
@@ -23,6 +23,10 @@ const STEP_GRU: i32 = 2;
   const u0 = f32x4.add(v128.shuffle<f32>(s0, s1, 0, 1, 4, 5), v128.shuffle<f32>(s0, s1, 2, 3, 6, 7));
   const u1 = f32x4.add(v128.shuffle<f32>(s2, s3, 0, 1, 4, 5), v128.shuffle<f32>(s2, s3, 2, 3, 6, 7));
   return f32x4.add(v128.shuffle<f32>(u0, u1, 0, 2, 4, 6), v128.shuffle<f32>(u0, u1, 1, 3, 5, 7));
+}
+
+@inline function vec4(a: f32, b: f32, c: f32, d: f32): v128 {
+  return f32x4.replace_lane(f32x4.replace_lane(f32x4.replace_lane(f32x4.splat(a), 1, b), 2, c), 3, d);
 }
 
 /** s + w[0:16] · x[0:16] as four lanes, the four products summed pairwise before s. */
@@ -68,7 +72,7 @@ const STEP_GRU: i32 = 2;
       const xs = load<f32>(x + o);
       t0 += load<f32>(r0 + o) * xs; t1 += load<f32>(r1 + o) * xs; t2 += load<f32>(r2 + o) * xs; t3 += load<f32>(r3 + o) * xs;
     }
-    s = f32x4.add(s, f32x4.replace_lane(f32x4.replace_lane(f32x4.replace_lane(f32x4.splat(t0), 1, t1), 2, t2), 3, t3));
+    s = f32x4.add(s, vec4(t0, t1, t2, t3));
   }
   return s;
 }
@@ -86,7 +90,7 @@ function matvecAdd(y: usize, w: usize, x: usize, K: i32, N: i32, col: usize, col
     let s = f32x4.add(v128.load(q), dot4(w + <usize>n * row, row, x, K));
     if (col != 0) {
       const c = col + <usize>n * colStride;
-      s = f32x4.add(s, f32x4.replace_lane(f32x4.replace_lane(f32x4.replace_lane(f32x4.splat(load<f32>(c)), 1, load<f32>(c + colStride)), 2, load<f32>(c + 2 * colStride)), 3, load<f32>(c + 3 * colStride)));
+      s = f32x4.add(s, vec4(load<f32>(c), load<f32>(c + colStride), load<f32>(c + 2 * colStride), load<f32>(c + 3 * colStride)));
     }
     v128.store(q, s);
   }

@@ -1,6 +1,7 @@
 // The batch-1 stepper of a float32 model whose buffers live in a wasm heap: each token is one call
 // to the fused step kernel (wasm/step.ts), which reads the model's parameters where they are, so the
 // stepper always runs on the current weights. Its state has ModelStepper's layout, [layer, (h, c), H].
+import { GATES } from './config.js';
 import type { Floats } from './floats.js';
 import type { Stepper } from './sampling.js';
 import type { ParamLookup } from './unroll.js';
@@ -25,7 +26,7 @@ export class FastStepper implements Stepper {
     const cfg = model.config;
     const arena = model.arena;
     const H = cfg.hidden;
-    const gates = cfg.cell === 'lstm' ? 4 : cfg.cell === 'gru' ? 3 : 1;
+    const gates = GATES[cfg.cell];
     const stateCount = cfg.cell === 'lstm' ? 2 : 1;
     this.step = heap.kernels.stepModel;
     this.vocabSize = cfg.vocabSize;
@@ -35,32 +36,33 @@ export class FastStepper implements Stepper {
     const hiddenSide = cfg.cell === 'gru' ? arena.floats(gates * H) : null;
     const aux = arena.floats(H);
     const t = arena.ints(HEAD_WORDS + LEVEL_WORDS * cfg.layers);
-    const addr = (x: Floats | null): number => (x === null ? 0 : x.byteOffset);
+    // Every buffer the kernel reads must be in the memory it runs on; the arena puts them all there.
+    const addr = (x: Floats | null): number => {
+      if (x === null) return 0;
+      if (WasmHeap.of(x) !== heap) throw new Error('fast stepper: a model buffer is outside the wasm heap of its arena');
+      return x.byteOffset;
+    };
+    const param = (name: string): number => addr(model.param(name).data);
     t.set([
       CELL_CODE[cfg.cell], cfg.layers, H, cfg.vocabSize,
-      cfg.embedding > 0 ? addr(model.param('embedding.weight').data) : 0, cfg.embedding,
-      addr(model.param('decoder.weight').data), addr(model.param('decoder.bias').data), addr(this.logits),
+      cfg.embedding > 0 ? param('embedding.weight') : 0, cfg.embedding,
+      param('decoder.weight'), param('decoder.bias'), addr(this.logits),
       addr(act), addr(hiddenSide), addr(aux), addr(this.state),
     ]);
     for (let l = 0; l < cfg.layers; l++) {
-      const names = ['weight_ih', 'weight_hh', 'bias_ih', 'bias_hh'];
-      names.forEach((n, i) => { t[HEAD_WORDS + LEVEL_WORDS * l + i] = addr(model.param(`rnn.${n}_l${l}`).data); });
+      ['weight_ih', 'weight_hh', 'bias_ih', 'bias_hh'].forEach((n, i) => { t[HEAD_WORDS + LEVEL_WORDS * l + i] = param(`rnn.${n}_l${l}`); });
     }
     this.table = t;
   }
 
   /**
-   * The fused stepper of a unidirectional model whose parameters all live in one wasm heap, or null
-   * (float64 models, the reference backend, bidirectional models), where ModelStepper serves.
+   * The fused stepper of a unidirectional model whose buffers live in a wasm heap, or null (float64
+   * models, the reference backend, bidirectional models), where ModelStepper serves.
    */
   static create(model: ParamLookup): FastStepper | null {
     if (model.config.bidirectional || model.arena.backend !== 'wasm') return null;
     const heap = WasmHeap.of(model.param('decoder.weight').data);
-    if (heap === undefined) return null;
-    const names = ['decoder.weight', 'decoder.bias', ...(model.config.embedding > 0 ? ['embedding.weight'] : [])];
-    for (let l = 0; l < model.config.layers; l++) for (const n of ['weight_ih', 'weight_hh', 'bias_ih', 'bias_hh']) names.push(`rnn.${n}_l${l}`);
-    if (names.some((n) => WasmHeap.of(model.param(n).data) !== heap)) return null;
-    return new FastStepper(model, heap);
+    return heap === undefined ? null : new FastStepper(model, heap);
   }
 
   reset(): void {

@@ -1,5 +1,6 @@
 // A model run one token at a time with batch 1, for sampling: a window of one step whose final state
-// becomes the next step's initial state.
+// becomes the next step's initial state. Float64 models and the reference backend sample through it;
+// a float32 model in a wasm heap takes the fused kernel of fastStepper.ts, which is tested against it.
 import type { Arena } from './arena.js';
 import type { Floats } from './floats.js';
 import type { Stepper } from './sampling.js';
