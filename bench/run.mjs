@@ -135,7 +135,7 @@ if (flag('kernels')) {
     console.log(`| ${w} ${WORKLOADS[w].title} | ${cols.map((p) => fmt(get(w, p)?.charsPerSecond)).join(' | ')} | ${row.oursGflops?.toFixed(1) ?? '—'} | ${ratio(ours, get(w, 'pytorch')?.charsPerSecond)} | ${ratio(ours, tf)} | ${ratio(ours, get(w, 'brain.js')?.charsPerSecond)} |`);
   }
   const memoryLines = results.filter((r) => r.peer === 'recurrent' && r.memory).map((r) => {
-    const mb = (x) => `${(x / 1e6).toFixed(0)} MB`;
+    const mb = (x) => `${(x / 1e6).toFixed(x < 1e7 ? 1 : 0)} MB`;
     const { residentGrowthBytes: rss, heapUsedBytes: heap, mustHoldBytes: need } = r.memory;
     return `${r.workload}: resident growth ${mb(rss)} = ${(rss / need).toFixed(2)}x the ${mb(need)} it must hold (wasm heap ${heap === null ? '—' : mb(heap)}), ${r.threads} thread${r.threads === 1 ? '' : 's'}`;
   });

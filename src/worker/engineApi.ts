@@ -29,6 +29,8 @@ export interface TrainerLike<C = unknown> {
   sample(request: SamplingRequest, onToken: (text: string) => void): Promise<string>;
   /** Ends the training threads once the run will not step again; sampling and probes still answer. Idempotent. */
   close(): void;
+  /** Threads that actually run each update (the engine caps train.threads at the batch, and at 1 without wasm). */
+  readonly threads?: number;
   // -- editor (issue 6): optional, the editor shows less without them
   /** Gradient reach and gate saturation per token of `text` (engine/gradientReach.ts). */
   probeGradientReach?(text: string): GradientReachProbe;

@@ -306,7 +306,8 @@ export class TrainingSession<C = unknown> {
 function describe(t: TrainerLike<unknown>): RunDescription {
   return {
     model: t.modelConfig,
-    train: t.train,
+    // The count that runs, so the dashboard says what this machine does.
+    train: { ...t.train, threads: t.threads ?? t.train.threads },
     tokenizer: t.tokenizer.kind,
     vocabSize: t.tokenizer.size,
     parameterCount: parameterCount(t.modelConfig),

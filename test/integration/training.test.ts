@@ -132,4 +132,19 @@ suite('Training a file in the extension', () => {
     assert.equal(invalid, undefined, 'expected no run with an invalid setting');
     assert.equal(api.runs().length, before, 'expected no new run (and so no worker) after bad input');
   });
+
+  test('two training threads in the extension host\'s worker learn as one does, and the run says so', async () => {
+    const id = (await vscode.commands.executeCommand<string>('recurrent.trainCurrentFile', {
+      uri: doc.uri, fresh: true, overrides: { ...SMALL, 'training.threads': 2 }, openDashboard: false,
+    }))!;
+    assert.ok(id, 'expected a run on two threads');
+    try {
+      await until('60 updates on two threads', () => steps(id) >= 60);
+      assert.equal(history(id).run?.train.threads, 2, 'expected the run to report two threads');
+      const losses = history(id).metrics.map((m) => m.lossNats);
+      assert.ok(mean(losses.slice(-5)) < mean(losses.slice(0, 5)) - 0.3, 'expected the loss to fall on two threads too');
+    } finally {
+      await vscode.commands.executeCommand('recurrent.stop', id);
+    }
+  });
 });

@@ -36,5 +36,6 @@ export function describeRun(run: RunDescription | null, fallback: string): strin
   const m = run.model;
   const layers = m.layers > 1 ? `×${m.layers}` : '';
   const emb = m.embedding > 0 ? `, emb ${m.embedding}` : '';
-  return `${m.cell.toUpperCase()} ${m.hidden}${layers}${emb}, ${run.train.optimizer} lr ${formatValue(run.train.lr)}`;
+  const threads = run.train.threads > 1 ? `, ${run.train.threads} threads` : '';
+  return `${m.cell.toUpperCase()} ${m.hidden}${layers}${emb}, ${run.train.optimizer} lr ${formatValue(run.train.lr)}${threads}`;
 }
