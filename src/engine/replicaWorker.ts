@@ -49,6 +49,7 @@ if (replica === null) {
     if (control[Control.Op] === Op.Stop) break;
     let status = 0;
     try {
+      if (control[Control.Op] !== Op.Step) throw new Error(`unknown command ${control[Control.Op]}`);
       const b = control[Control.Batch]!;
       const t = control[Control.Steps]!;
       const from = control[Control.From]!;

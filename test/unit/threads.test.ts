@@ -8,6 +8,9 @@ import { test } from 'node:test';
 import { setKernelBackend } from '../../src/engine/backend.js';
 import { decodeCheckpoint, encodeCheckpoint } from '../../src/engine/checkpoint.js';
 import { DEFAULT_TRAIN, type CellKind, type ModelConfig, type TrainConfig } from '../../src/engine/config.js';
+import { RecurrentError } from '../../src/engine/errors.js';
+import { Model } from '../../src/engine/model.js';
+import { BatchSplit, Control } from '../../src/engine/replicas.js';
 import { Trainer } from '../../src/engine/trainer.js';
 
 const TEXT = readFileSync(new URL('../../../sample-workspace/state-of-the-union-1994.txt', import.meta.url), 'utf8');
@@ -113,4 +116,19 @@ test('with threads a step allocates nothing, probes still work, and a closed tra
   t.close();
   t.close();
   assert.throws(() => t.step(), /closed/);
+});
+
+test('a worker thread that fails a command is reported with its reason, and the split closes', () => {
+  const m = Model.create({ ...model('lstm', 1), vocabSize: 20 }, 1);
+  const split = new BatchSplit(m, 4, 6, 2);
+  const remote = split['remotes'][0]!;
+  try {
+    remote.control[Control.Op] = 99; // a command no worker knows, as a corrupted control block would carry
+    Atomics.add(remote.control, Control.Seq, 1);
+    Atomics.notify(remote.control, Control.Seq);
+    assert.throws(() => split.finish(), (e: unknown) => e instanceof RecurrentError && /training thread 1 \(streams 2-3\) failed: unknown command 99; train with threads: 1/.test(e.message));
+    assert.throws(() => split.start(6, 0, 6, 1), /closed/);
+  } finally {
+    split.close();
+  }
 });
