@@ -4,7 +4,7 @@
 import { availableParallelism } from 'node:os';
 import { basename, extname } from 'node:path';
 import {
-  CELL_KINDS, DEFAULT_MODEL, DEFAULT_TRAIN, MAX_THREADS, OPTIMIZER_KINDS, SCHEDULE_KINDS, validateTrainConfig, type ModelConfig, type TokenizerKind,
+  automaticThreads, CELL_KINDS, DEFAULT_MODEL, DEFAULT_TRAIN, MAX_THREADS, OPTIMIZER_KINDS, SCHEDULE_KINDS, validateTrainConfig, type ModelConfig, type TokenizerKind,
 } from '../engine/config.js';
 import { RecurrentError } from '../engine/errors.js';
 import { parameterCount } from '../engine/parameters.js';
@@ -53,13 +53,9 @@ const OPTIONS = {
   threads: { type: 'string' }, resume: { type: 'string' }, out: { type: 'string' },
 } as const;
 
-/**
- * `--threads auto`: the command line owns the machine, so one thread per core, at most 4 (past that the
- * synchronisation of each update costs more than the share it takes off). The engine runs no more
- * threads than the batch has streams, which makes it min(4, cores, batch).
- */
+/** `--threads auto`: the command line owns the machine, so it leaves no core spare. */
 export function autoThreads(cores: number): number {
-  return Math.max(1, Math.min(4, cores));
+  return automaticThreads(cores, 0);
 }
 
 /** Validation over at most this many tokens while training; the whole split at the end. */

@@ -193,24 +193,17 @@ export function sampleSoftmax(z: Floats, V: number, invT: number, rng: { next():
   return k.kernels.sampleSoftmax(at(z, 0), V, invT, rng.next());
 }
 
-/** The heap all of `xs` live in, when the wasm path is on; undefined sends the caller to the reference loop. */
-function heapOfAll(...xs: Floats[]): WasmHeap | undefined {
-  if (preferred !== 'wasm' || !(xs[0] instanceof Float32Array)) return undefined;
-  const h = WasmHeap.of(xs[0]);
-  return h !== undefined && xs.every((x) => WasmHeap.of(x) === h) ? h : undefined;
-}
-
 /** Adam/AdamW on one tensor in wasm (optimizer.ts's equations); false, having done nothing, where it cannot run. */
 export function adamStep(p: Floats, g: Floats, m: Floats, v: Floats, b1: number, b2: number, stepSize: number, sqrtBias2: number, eps: number, l2: number, shrink: number): boolean {
-  const k = heapOfAll(p, g, m, v);
-  if (k === undefined) return false;
+  const k = heapFor(p, g, m);
+  if (k === undefined || WasmHeap.of(v) !== k) return false;
   k.kernels.adamStep(at(p, 0), at(g, 0), at(m, 0), at(v, 0), p.length, b1, b2, stepSize, sqrtBias2, eps, l2, shrink);
   return true;
 }
 
 /** Adagrad on one tensor in wasm; false where it cannot run. */
 export function adagradStep(p: Floats, g: Floats, s: Floats, lr: number, eps: number, wd: number): boolean {
-  const k = heapOfAll(p, g, s);
+  const k = heapFor(p, g, s);
   if (k === undefined) return false;
   k.kernels.adagradStep(at(p, 0), at(g, 0), at(s, 0), p.length, lr, eps, wd);
   return true;
@@ -218,7 +211,7 @@ export function adagradStep(p: Floats, g: Floats, s: Floats, lr: number, eps: nu
 
 /** RMSprop on one tensor in wasm; false where it cannot run. */
 export function rmspropStep(p: Floats, g: Floats, v: Floats, lr: number, alpha: number, eps: number, wd: number): boolean {
-  const k = heapOfAll(p, g, v);
+  const k = heapFor(p, g, v);
   if (k === undefined) return false;
   k.kernels.rmspropStep(at(p, 0), at(g, 0), at(v, 0), p.length, lr, alpha, eps, wd);
   return true;
@@ -226,7 +219,7 @@ export function rmspropStep(p: Floats, g: Floats, v: Floats, lr: number, alpha: 
 
 /** SGD (momentum buffer b, or null) on one tensor in wasm; false where it cannot run. */
 export function sgdStep(p: Floats, g: Floats, b: Floats | null, lr: number, mu: number, wd: number): boolean {
-  const k = b === null ? heapOfAll(p, g) : heapOfAll(p, g, b);
+  const k = heapFor(p, g, b ?? g);
   if (k === undefined) return false;
   k.kernels.sgdStep(at(p, 0), at(g, 0), b === null ? 0 : at(b, 0), p.length, lr, mu, wd);
   return true;
@@ -234,20 +227,20 @@ export function sgdStep(p: Floats, g: Floats, b: Floats | null, lr: number, mu: 
 
 /** Sum of squares of all of x, in double precision. */
 export function sumOfSquares(x: Floats): number {
-  const k = heapOfAll(x);
+  const k = heapFor(x, x, x);
   return k === undefined ? reference.sumSquares(x, 0, x.length) : k.kernels.sumSquares(at(x, 0), x.length);
 }
 
 /** x *= c. */
 export function scaleInPlace(x: Floats, c: number): void {
-  const k = heapOfAll(x);
+  const k = heapFor(x, x, x);
   if (k !== undefined) k.kernels.scaleInPlace(at(x, 0), x.length, c);
   else for (let i = 0; i < x.length; i++) x[i] = x[i]! * c;
 }
 
 /** dst += src (same length). */
 export function addInto(dst: Floats, src: Floats): void {
-  const k = heapOfAll(dst, src);
+  const k = heapFor(dst, src, src);
   if (k !== undefined) k.kernels.addInto(at(dst, 0), at(src, 0), dst.length);
   else for (let i = 0; i < dst.length; i++) dst[i] = dst[i]! + src[i]!;
 }

@@ -1,3 +1,5 @@
+import type { Floats } from './floats.js';
+
 // B parallel streams over the training tokens, each reading the text contiguously, as in stateful
 // truncated BPTT: every update reads one window of k2 tokens per stream (and the k2 tokens after them
 // as targets), then moves each stream on by k1 tokens, so consecutive windows overlap by k2 - k1.
@@ -66,5 +68,19 @@ export class Streams {
       const p = positions[b];
       this.positions[b] = typeof p === 'number' && Number.isInteger(p) && p >= 0 ? p : 0;
     }
+  }
+}
+
+/**
+ * Copies the carried state of n streams between two layouts [blocks, batch, H] (blocks: layer,
+ * direction, h or c): streams [srcLo, srcLo + n) of src, which holds srcBatch streams, to streams
+ * [dstLo, dstLo + n) of dst, which holds dstBatch. src and dst may be one buffer (set() copies as if
+ * through a temporary).
+ */
+export function copyStreams(src: Floats, srcBatch: number, srcLo: number, dst: Floats, dstBatch: number, dstLo: number, n: number, H: number): void {
+  const blocks = src.length / (srcBatch * H);
+  for (let k = 0; k < blocks; k++) {
+    const from = (k * srcBatch + srcLo) * H;
+    dst.set(src.subarray(from, from + n * H), (k * dstBatch + dstLo) * H);
   }
 }

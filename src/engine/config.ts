@@ -71,6 +71,15 @@ export interface TrainConfig {
 /** More threads than this only add synchronisation: each one needs whole streams of the batch. */
 export const MAX_THREADS = 16;
 
+/**
+ * The thread count "automatic" stands for: one per core, less `spare` cores left to other work (the
+ * editor), at most 4, since past that the synchronisation of each update costs more than the share it
+ * takes off. The engine then runs no more threads than the batch has streams.
+ */
+export function automaticThreads(cores: number, spare: number): number {
+  return Math.max(1, Math.min(4, cores - spare));
+}
+
 export const DEFAULT_MODEL: Omit<ModelConfig, 'vocabSize'> = {
   task: 'lm',
   cell: 'lstm',

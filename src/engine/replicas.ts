@@ -14,7 +14,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import { addInto } from './backend.js';
-import type { Streams } from './batches.js';
+import { copyStreams, type Streams } from './batches.js';
 import { RecurrentError } from './errors.js';
 import type { Floats } from './floats.js';
 import type { Model } from './model.js';
@@ -97,7 +97,6 @@ interface Remote {
   f64: Float64Array;
   worker: Worker;
   errors: MessagePort;
-  ready: boolean;
 }
 
 export class BatchSplit {
@@ -108,7 +107,6 @@ export class BatchSplit {
   readonly threads: number;
   private readonly remotes: Remote[] = [];
   private readonly batch: number;
-  private readonly blocks: number;
   private readonly hidden: number;
   private closed = false;
 
@@ -126,8 +124,8 @@ export class BatchSplit {
     const cut = (r: number): number => Math.floor((r * batch) / threads);
     this.mainBatch = cut(1);
     const cfg = model.config;
-    this.blocks = cfg.layers * (cfg.bidirectional ? 2 : 1) * (cfg.cell === 'lstm' ? 2 : 1);
-    this.mainState = model.arena.floats(this.blocks * this.mainBatch * this.hidden);
+    const blocks = cfg.layers * (cfg.bidirectional ? 2 : 1) * (cfg.cell === 'lstm' ? 2 : 1);
+    this.mainState = model.arena.floats(blocks * this.mainBatch * this.hidden);
     const paramOffsets = model.params.map((p) => ({ name: p.name, shape: p.shape.slice(), offset: p.data.byteOffset }));
     for (let r = 1; r < threads; r++) {
       const lo = cut(r);
@@ -147,7 +145,7 @@ export class BatchSplit {
       worker.unref();
       const { control } = replica;
       this.remotes.push({
-        lo, hi, ...replica, f64: new Float64Array(control.buffer, control.byteOffset, CONTROL_WORDS / 2), worker, errors: channel.port1, ready: false,
+        lo, hi, ...replica, f64: new Float64Array(control.buffer, control.byteOffset, CONTROL_WORDS / 2), worker, errors: channel.port1,
       });
     }
   }
@@ -155,10 +153,10 @@ export class BatchSplit {
   /** Fills every share's window of tokens from the streams, and each worker's carried state from `state`. */
   fill(streams: Streams, tokens: Int32Array, mainIds: Int32Array, mainTargets: Int32Array, state: Floats): void {
     streams.fill(tokens, mainIds, mainTargets, 0, this.mainBatch);
-    this.scatterState(state, this.mainState, 0, this.mainBatch);
+    copyStreams(state, this.batch, 0, this.mainState, this.mainBatch, 0, this.mainBatch, this.hidden);
     for (const r of this.remotes) {
       streams.fill(tokens, r.net.ids, r.net.targets, r.lo, r.hi);
-      this.scatterState(state, r.state, r.lo, r.hi);
+      copyStreams(state, this.batch, r.lo, r.state, r.hi - r.lo, 0, r.hi - r.lo, this.hidden);
     }
   }
 
@@ -184,7 +182,7 @@ export class BatchSplit {
     for (const r of this.remotes) {
       const c = r.control;
       const seq = Atomics.load(c, Control.Seq);
-      if (!r.ready) this.awaitReady(r);
+      if (Atomics.load(c, Control.Ready) !== 1) this.awaitReady(r);
       while (Atomics.load(c, Control.Done) !== seq) Atomics.wait(c, Control.Done, Atomics.load(c, Control.Done), 1000);
       if (c[Control.Status] !== 0) throw this.failure(r, 'failed');
       loss += r.f64[Control.Loss64]!;
@@ -201,8 +199,8 @@ export class BatchSplit {
 
   /** Copies every share's carried state (the main share from mainState) back into `state`. */
   gatherState(state: Floats): void {
-    this.copyState(this.mainState, state, 0, this.mainBatch, false);
-    for (const r of this.remotes) this.copyState(r.state, state, r.lo, r.hi, false);
+    copyStreams(this.mainState, this.mainBatch, 0, state, this.batch, 0, this.mainBatch, this.hidden);
+    for (const r of this.remotes) copyStreams(r.state, r.hi - r.lo, 0, state, this.batch, r.lo, r.hi - r.lo, this.hidden);
   }
 
   /** Stops the workers; idempotent. */
@@ -218,28 +216,12 @@ export class BatchSplit {
     }
   }
 
-  private scatterState(state: Floats, share: Floats, lo: number, hi: number): void {
-    this.copyState(share, state, lo, hi, true);
-  }
-
-  /** share [blocks, hi - lo, H] <-> state [blocks, B, H] rows lo..hi; toShare picks the direction. */
-  private copyState(share: Floats, state: Floats, lo: number, hi: number, toShare: boolean): void {
-    const H = this.hidden;
-    const n = (hi - lo) * H;
-    for (let k = 0; k < this.blocks; k++) {
-      const s = (k * this.batch + lo) * H;
-      if (toShare) share.set(state.subarray(s, s + n), k * n);
-      else state.set(share.subarray(k * n, k * n + n), s);
-    }
-  }
-
   /** The worker builds its replica once; a worker that cannot start never answers, so wait for a bounded time. */
   private awaitReady(r: Remote): void {
     const c = r.control;
     const deadline = performance.now() + 60_000;
     while (Atomics.load(c, Control.Ready) === 0 && performance.now() < deadline) Atomics.wait(c, Control.Ready, 0, 1000);
     if (Atomics.load(c, Control.Ready) !== 1) throw this.failure(r, Atomics.load(c, Control.Ready) === 0 ? 'did not start within 60 s' : 'could not start');
-    r.ready = true;
   }
 
   private failure(r: Remote, what: string): RecurrentError {

@@ -21,7 +21,7 @@ import { Rng, type RngState } from './rng.js';
 import type { NamedTensor } from './safetensors.js';
 import type { Stepper } from './sampling.js';
 import { learningRateAt } from './schedule.js';
-import { Streams } from './batches.js';
+import { copyStreams, Streams } from './batches.js';
 import { BatchSplit } from './replicas.js';
 import { Tokenizer } from './tokenizer.js';
 import type { Unrolled } from './unroll.js';
@@ -219,16 +219,14 @@ export class Trainer {
     }
     net.forward(mainB, k2);
     net.decode(mainB, k2, from);
-    // Loss and dL/dlogits in one pass; if the loss is not finite nothing below runs.
+    // Loss and dL/dlogits in one pass. This thread's backward runs while the other threads work on
+    // theirs; a loss that is not finite anywhere leaves the parameters, optimizer and streams as they were.
     let lossSum = net.lossAndGradient(mainB, k2, from, 1 / count);
-    if (split !== null) {
-      // This thread's backward overlaps the other threads' work; their losses decide afterwards.
-      if (Number.isFinite(lossSum)) {
-        model.zeroGrads();
-        net.backward(mainB, k2, from, 1 / count);
-      }
-      lossSum += split.finish();
+    if (Number.isFinite(lossSum)) {
+      model.zeroGrads();
+      net.backward(mainB, k2, from, 1 / count);
     }
+    if (split !== null) lossSum += split.finish();
     const lossNats = lossSum / count;
     m.step = this.optimizer.updates;
     m.lossNats = lossNats;
@@ -238,12 +236,7 @@ export class Trainer {
     m.gradNorm = NaN;
     if (!Number.isFinite(lossNats)) return this.finishMetrics(started, 0);
 
-    if (split === null) {
-      model.zeroGrads();
-      net.backward(B, k2, from, 1 / count);
-    } else {
-      split.addGradients(model.params);
-    }
+    split?.addGradients(model.params);
     const clip = clipGradients(model.params, this.train.clipNorm, this.train.clipValue, this.clip);
     m.gradNorm = clip.normBefore;
     if (!Number.isFinite(clip.normBefore)) {
@@ -399,12 +392,8 @@ export class Trainer {
     streams.fill(this.tokens, net.ids, net.targets, 0, B);
     const start = streams.positions[0]!;
     streams.positions.set(sc.positions);
-    if (B < this.train.batch) {
-      // [blocks, batch, H] -> [blocks, B, H]: the first B streams' state, in place (it is a copy).
-      const H = this.modelConfig.hidden;
-      const blocks = sc.state.length / (this.train.batch * H);
-      for (let k = 0; k < blocks; k++) sc.state.copyWithin(k * B * H, k * this.train.batch * H, (k * this.train.batch + B) * H);
-    }
+    // The first B streams' state in the layout for B, in place (it is a copy).
+    if (B < this.train.batch) copyStreams(sc.state, this.train.batch, 0, sc.state, B, 0, B, this.modelConfig.hidden);
 
     net.setState(sc.state, B, K);
     net.forward(B, K);

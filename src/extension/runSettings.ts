@@ -4,7 +4,7 @@
 // `.recurrent.json` beside the trained file; every bad value is named with where it came from.
 import { availableParallelism } from 'node:os';
 import {
-  CELL_KINDS, DEFAULT_MODEL, DEFAULT_TRAIN, MAX_THREADS, OPTIMIZER_KINDS, validateModelConfig, validateTrainConfig,
+  automaticThreads as engineAutomaticThreads, CELL_KINDS, DEFAULT_MODEL, DEFAULT_TRAIN, MAX_THREADS, OPTIMIZER_KINDS, validateModelConfig, validateTrainConfig,
   type ModelConfig, type TokenizerKind, type TrainConfig,
 } from '../engine/config.js';
 import { RecurrentError } from '../engine/errors.js';
@@ -81,12 +81,9 @@ interface Source {
   values: Values;
 }
 
-/**
- * `recurrent.training.threads` 0: the editor shares the machine with training, so one core stays free
- * for it; past 4 threads the synchronisation of each update costs more than the share it takes off.
- */
+/** `recurrent.training.threads` 0: the editor shares the machine with training, so one core stays free for it. */
 export function automaticThreads(cores: number): number {
-  return Math.max(1, Math.min(4, cores - 1));
+  return engineAutomaticThreads(cores, 1);
 }
 
 /**
