@@ -103,12 +103,12 @@ function installCodeServer() {
   }, null, 2) + '\n');
   // code-server's postinstall refuses unless npm itself runs on Node 24 (it reads npm_config_user_agent), so
   // Node 24 goes first on the PATH; npm_config_nodedir gives node-gyp that Node's headers, so nothing is
-  // downloaded from nodejs.org.
-  const env = {
-    ...process.env,
-    PATH: `${join(node24Home, 'bin')}:${process.env.PATH ?? ''}`,
-    npm_config_nodedir: node24Home,
-  };
+  // downloaded from nodejs.org. Started from an npm script (npm test, npm start, npm run setup:vscode), this
+  // process inherits the outer npm's npm_* variables, among them npm_config_user_agent naming Node 20, and
+  // the inner npm hands them on to the postinstall unchanged: they go, so the inner npm sets its own.
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k)));
+  env.PATH = `${join(node24Home, 'bin')}:${process.env.PATH ?? ''}`;
+  env.npm_config_nodedir = node24Home;
   run('npm', ['install', '--no-audit', '--no-fund', `code-server@${CODE_SERVER_VERSION}`],
     { cwd: codeServerDir, env, logFile: join(codeServerDir, 'install.log') });
   const out = run(node24Bin, [codeServerEntry, '--version', '--config', '/dev/null'],
