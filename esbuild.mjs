@@ -18,7 +18,10 @@ const base = {
 // CommonJS has no import.meta: give the bundle's own file URL to the code that locates files beside it
 // (the engine's training threads start dist/replicaWorker.cjs from there).
 const node = {
-  ...base, platform: 'node', format: 'cjs', target: 'node20',
+  ...base,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node20',
   define: { 'import.meta.url': '__bundleUrl' },
   banner: { js: 'var __bundleUrl = require("node:url").pathToFileURL(__filename).href;' },
 };

@@ -17,7 +17,14 @@ export function loadCorpus(path = CORPUS) {
   const index = new Map(vocab.map((c, i) => [c, i]));
   const ids = Int32Array.from(chars, (c) => index.get(c));
   const cut = Math.floor(ids.length * 0.9);
-  return { text, vocab, train: ids.subarray(0, cut), val: ids.subarray(cut), trainText: chars.slice(0, cut).join(''), valText: chars.slice(cut).join('') };
+  return {
+    text,
+    vocab,
+    train: ids.subarray(0, cut),
+    val: ids.subarray(cut),
+    trainText: chars.slice(0, cut).join(''),
+    valText: chars.slice(cut).join(''),
+  };
 }
 
 /**
@@ -47,13 +54,17 @@ export function median(xs) {
 export async function timeReps(step, { seconds, reps, warmupSeconds }) {
   const now = () => performance.now() / 1000;
   let t0 = now();
-  do await step(); while (now() - t0 < warmupSeconds);
+  do await step();
+  while (now() - t0 < warmupSeconds);
   const rates = [];
   for (let r = 0; r < reps; r++) {
     let chars = 0;
     t0 = now();
     let t = t0;
-    do { chars += await step(); t = now(); } while (t - t0 < seconds);
+    do {
+      chars += await step();
+      t = now();
+    } while (t - t0 < seconds);
     rates.push(chars / (t - t0));
   }
   return rates;

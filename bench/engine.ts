@@ -57,7 +57,19 @@ const built = performance.now();
 const trainer = Trainer.create(
   text,
   { task: 'lm', cell: w.cell, hidden: w.hidden, layers: w.layers, embedding: 0, bidirectional: false },
-  { ...DEFAULT_TRAIN, batch: w.batch, k1: w.seq, k2: w.seq, optimizer: w.optimizer, lr: w.lr, clipNorm: 5, valShare: 0.1, evalEvery: 0, seed: 1, threads },
+  {
+    ...DEFAULT_TRAIN,
+    batch: w.batch,
+    k1: w.seq,
+    k2: w.seq,
+    optimizer: w.optimizer,
+    lr: w.lr,
+    clipNorm: 5,
+    valShare: 0.1,
+    evalEvery: 0,
+    seed: 1,
+    threads,
+  },
   'char',
 );
 const buildMs = performance.now() - built;
@@ -66,19 +78,30 @@ const heapBytes = process.memoryUsage().arrayBuffers;
 function timeReps(step: () => number): number[] {
   const now = (): number => performance.now() / 1000;
   let t0 = now();
-  do step(); while (now() - t0 < warmup);
+  do step();
+  while (now() - t0 < warmup);
   const rates: number[] = [];
   for (let r = 0; r < reps; r++) {
     let chars = 0;
     t0 = now();
     let t = t0;
-    do { chars += step(); t = now(); } while (t - t0 < seconds);
+    do {
+      chars += step();
+      t = now();
+    } while (t - t0 < seconds);
     rates.push(chars / (t - t0));
   }
   return rates;
 }
 
-const common = { peer: 'recurrent', workload: name, backend: trainer.model.arena.backend, threads: trainer.threads, buildMs, arrayBufferBytes: heapBytes };
+const common = {
+  peer: 'recurrent',
+  workload: name,
+  backend: trainer.model.arena.backend,
+  threads: trainer.threads,
+  buildMs,
+  arrayBufferBytes: heapBytes,
+};
 
 /**
  * Bytes a training step must hold however it is computed: parameters with their gradients and optimizer
@@ -127,6 +150,10 @@ if (quality !== '') {
   });
   // Resident growth from before the trainer was built, once it has trained: everything it touched,
   // including the worker threads' own runtimes.
-  const memory = { residentGrowthBytes: process.memoryUsage().rss - rssBefore, heapUsedBytes: trainer.model.arena.wasmHeap?.usedBytes ?? null, mustHoldBytes: mustHoldBytes() };
+  const memory = {
+    residentGrowthBytes: process.memoryUsage().rss - rssBefore,
+    heapUsedBytes: trainer.model.arena.wasmHeap?.usedBytes ?? null,
+    mustHoldBytes: mustHoldBytes(),
+  };
   process.stdout.write(JSON.stringify({ ...common, charsPerSecond: median(rates), reps: rates, memory }) + '\n');
 }

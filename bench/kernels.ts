@@ -7,7 +7,12 @@ import { WasmHeap } from '../src/engine/wasmHeap.js';
 
 type Product = typeof reference.matmulABt;
 
-interface Shape { name: string; M: number; N: number; K: number }
+interface Shape {
+  name: string;
+  M: number;
+  N: number;
+  K: number;
+}
 
 // The products of one training window: forward recurrent (batch x 4H x H), its input gradient, the
 // weight gradient over all steps, and the decoder over all steps.
@@ -31,7 +36,11 @@ function gflops(f: () => void, flop: number, seconds: number): number {
     let n = 0;
     const t0 = performance.now();
     let t = t0;
-    do { f(); n++; t = performance.now(); } while (t - t0 < seconds * 1000);
+    do {
+      f();
+      n++;
+      t = performance.now();
+    } while (t - t0 < seconds * 1000);
     rates.push((n * flop) / ((t - t0) / 1000) / 1e9);
   }
   return median(rates);
@@ -42,8 +51,12 @@ export function runKernelBench(seconds = 0.2): Array<Record<string, string | num
   if (heap === null) throw new Error('wasm kernels unavailable in this runtime');
   const rows: Array<Record<string, string | number>> = [];
   for (const { name, M, N, K } of SHAPES) {
-    const A = heap.floats(M * K), B = heap.floats(N * K), C = heap.floats(M * N);
-    const dC = heap.floats(M * N), dA = heap.floats(M * K), dB = heap.floats(N * K);
+    const A = heap.floats(M * K),
+      B = heap.floats(N * K),
+      C = heap.floats(M * N);
+    const dC = heap.floats(M * N),
+      dA = heap.floats(M * K),
+      dB = heap.floats(N * K);
     for (const X of [A, B, dC]) for (let i = 0; i < X.length; i++) X[i] = Math.sin(i * 0.37);
     const flop = 2 * M * N * K;
     const row: Record<string, string | number> = { shape: `${name} [${M}x${N}x${K}]` };
@@ -53,9 +66,12 @@ export function runKernelBench(seconds = 0.2): Array<Record<string, string | num
       ['AtB', reference.matmulAtB, () => backend.matmulAtB(dB, 0, dC, 0, A, 0, M, N, K, true)],
     ];
     for (const [label, ref, fast] of cases) {
-      const refCall = label === 'ABt' ? () => ref(C, 0, A, 0, B, 0, M, N, K, false)
-        : label === 'AB' ? () => ref(dA, 0, dC, 0, B, 0, M, N, K, false)
-        : () => ref(dB, 0, dC, 0, A, 0, M, N, K, true);
+      const refCall =
+        label === 'ABt'
+          ? () => ref(C, 0, A, 0, B, 0, M, N, K, false)
+          : label === 'AB'
+            ? () => ref(dA, 0, dC, 0, B, 0, M, N, K, false)
+            : () => ref(dB, 0, dC, 0, A, 0, M, N, K, true);
       row[`${label} ref`] = +gflops(refCall, flop, seconds).toFixed(2);
       row[`${label} wasm`] = +gflops(fast, flop, seconds).toFixed(2);
     }

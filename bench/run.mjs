@@ -49,10 +49,19 @@ const PEERS = {
 function run(peer, workload, extra, timeoutSeconds) {
   const [cmd, argv] = PEERS[peer](workload, extra);
   const r = spawnSync(cmd, argv, { cwd: here, encoding: 'utf8', timeout: timeoutSeconds * 1000, maxBuffer: 1 << 24 });
-  const line = (r.stdout ?? '').trim().split('\n').filter((l) => l.startsWith('{')).pop();
+  const line = (r.stdout ?? '')
+    .trim()
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .pop();
   if (r.error?.code === 'ETIMEDOUT' || r.signal === 'SIGTERM') return { peer, workload, error: `no result within ${timeoutSeconds} s` };
   if (line === undefined) {
-    const why = (r.stderr ?? '').trim().split('\n').filter((l) => /Error|error/.test(l)).pop() ?? `exit ${r.status}`;
+    const why =
+      (r.stderr ?? '')
+        .trim()
+        .split('\n')
+        .filter((l) => /Error|error/.test(l))
+        .pop() ?? `exit ${r.status}`;
     return { peer, workload, error: why.slice(0, 160) };
   }
   return JSON.parse(line);
@@ -60,7 +69,14 @@ function run(peer, workload, extra, timeoutSeconds) {
 
 function machine() {
   const cpu = os.cpus();
-  return { date: new Date().toISOString(), cpu: cpu[0]?.model ?? 'unknown', cores: cpu.length, memoryGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version, os: `${os.type()} ${os.release()}` };
+  return {
+    date: new Date().toISOString(),
+    cpu: cpu[0]?.model ?? 'unknown',
+    cores: cpu.length,
+    memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+    node: process.version,
+    os: `${os.type()} ${os.release()}`,
+  };
 }
 
 const fmt = (x) => (x === undefined || !Number.isFinite(x) ? '—' : x >= 1000 ? `${(x / 1000).toFixed(1)} k` : x.toFixed(0));
@@ -113,7 +129,9 @@ if (flag('kernels')) {
   }
   const get = (w, p) => results.find((r) => r.workload === w && r.peer === p);
   const m = machine();
-  console.log(`\nchars/second of training (S1: of sampling), medians of ${reps} x ${seconds} s; GFLOP/s counts matrix products only (see bench/common.mjs)`);
+  console.log(
+    `\nchars/second of training (S1: of sampling), medians of ${reps} x ${seconds} s; GFLOP/s counts matrix products only (see bench/common.mjs)`,
+  );
   console.log(`${m.date.slice(0, 10)}, ${m.cpu}, ${m.cores} cores, Node ${m.node}\n`);
   const cols = peers;
   console.log(`| workload | ${cols.join(' | ')} | ours GFLOP/s | ours / PyTorch | ours / best TF.js | ours / brain.js |`);
@@ -132,13 +150,20 @@ if (flag('kernels')) {
       vsBrain: ours / (get(w, 'brain.js')?.charsPerSecond ?? NaN),
     };
     rows.push(row);
-    console.log(`| ${w} ${WORKLOADS[w].title} | ${cols.map((p) => fmt(get(w, p)?.charsPerSecond)).join(' | ')} | ${row.oursGflops?.toFixed(1) ?? '—'} | ${ratio(ours, get(w, 'pytorch')?.charsPerSecond)} | ${ratio(ours, tf)} | ${ratio(ours, get(w, 'brain.js')?.charsPerSecond)} |`);
+    console.log(
+      `| ${w} ${WORKLOADS[w].title} | ${cols.map((p) => fmt(get(w, p)?.charsPerSecond)).join(' | ')} | ${row.oursGflops?.toFixed(1) ?? '—'} | ${ratio(ours, get(w, 'pytorch')?.charsPerSecond)} | ${ratio(ours, tf)} | ${ratio(ours, get(w, 'brain.js')?.charsPerSecond)} |`,
+    );
   }
-  const memoryLines = results.filter((r) => r.peer === 'recurrent' && r.memory).map((r) => {
-    const mb = (x) => `${(x / 1e6).toFixed(x < 1e7 ? 1 : 0)} MB`;
-    const { residentGrowthBytes: rss, heapUsedBytes: heap, mustHoldBytes: need } = r.memory;
-    return `${r.workload}: resident growth ${mb(rss)} = ${(rss / need).toFixed(2)}x the ${mb(need)} it must hold (wasm heap ${heap === null ? '—' : mb(heap)}), ${r.threads} thread${r.threads === 1 ? '' : 's'}`;
-  });
-  if (memoryLines.length > 0) console.log(`\nmemory of our engine (parameters, gradients, optimizer state, activations BPTT reads, logits):\n${memoryLines.join('\n')}`);
+  const memoryLines = results
+    .filter((r) => r.peer === 'recurrent' && r.memory)
+    .map((r) => {
+      const mb = (x) => `${(x / 1e6).toFixed(x < 1e7 ? 1 : 0)} MB`;
+      const { residentGrowthBytes: rss, heapUsedBytes: heap, mustHoldBytes: need } = r.memory;
+      return `${r.workload}: resident growth ${mb(rss)} = ${(rss / need).toFixed(2)}x the ${mb(need)} it must hold (wasm heap ${heap === null ? '—' : mb(heap)}), ${r.threads} thread${r.threads === 1 ? '' : 's'}`;
+    });
+  if (memoryLines.length > 0)
+    console.log(
+      `\nmemory of our engine (parameters, gradients, optimizer state, activations BPTT reads, logits):\n${memoryLines.join('\n')}`,
+    );
   save('bench', { machine: m, seconds, reps, warmup, threads: Number(threads), rows, results });
 }

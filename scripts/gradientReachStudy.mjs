@@ -47,23 +47,34 @@ const checkpoints = stepsArg.split(',').map(Number);
 const H = Number(hiddenArg ?? 128);
 const k2 = Number(k2Arg ?? 64);
 const k1 = Number(k1Arg ?? k2);
-const t = Trainer.create(text, { task: 'lm', cell, hidden: H, layers: 1, embedding: 0, bidirectional: false }, { ...DEFAULT_TRAIN, batch: 32, k1, k2, seed: 1 }, 'char');
+const t = Trainer.create(
+  text,
+  { task: 'lm', cell, hidden: H, layers: 1, embedding: 0, bidirectional: false },
+  { ...DEFAULT_TRAIN, batch: 32, k1, k2, seed: 1 },
+  'char',
+);
 
-const PROBE = 200, B = 16, KS = [10, 25, 50, 100, 199];
+const PROBE = 200,
+  B = 16,
+  KS = [10, 25, 50, 100, 199];
 const u = new Unrolled({ config: t.model.config, arena: new Arena(t.model.arena.width), param: (n) => t.model.param(n) }, B, PROBE);
 const ids = t.tokenizer.encode(text);
 const warm = new Float32Array(u.stateSize(B));
-const reachBelow = (a, ratio) => { for (let k = 1; k < a.length; k++) if (!(a[k] >= a[0] * ratio)) return k; return a.length; };
+const reachBelow = (a, ratio) => {
+  for (let k = 1; k < a.length; k++) if (!(a[k] >= a[0] * ratio)) return k;
+  return a.length;
+};
 const rel = (a, k) => (a[k] / a[0]).toExponential(1);
 
 function probe() {
   const base = Math.floor(ids.length * 0.9);
   for (let pass = 0; pass < 2; pass++) {
-    for (let b = 0; b < B; b++) for (let p = 0; p < PROBE; p++) {
-      const at = base + b * 1000 + pass * PROBE + p;
-      u.ids[p * B + b] = ids[at];
-      u.targets[p * B + b] = ids[at + 1];
-    }
+    for (let b = 0; b < B; b++)
+      for (let p = 0; p < PROBE; p++) {
+        const at = base + b * 1000 + pass * PROBE + p;
+        u.ids[p * B + b] = ids[at];
+        u.targets[p * B + b] = ids[at + 1];
+      }
     u.setState(pass === 0 ? null : warm, B, PROBE);
     u.forward(B, PROBE);
     if (pass === 0) u.getState(warm, B, PROBE, PROBE);
@@ -75,54 +86,91 @@ function probe() {
   t.model.params.forEach((p, i) => p.grad.set(saved[i]));
 
   const c = u.levels[0].cells[0];
-  const n = B * H, G = c.gates * H;
-  const hN = new Float64Array(PROBE), cN = new Float64Array(PROBE), unit = new Float64Array(PROBE * H);
-  const dc = new Float64Array(n), keep = new Float64Array(n).fill(1);
+  const n = B * H,
+    G = c.gates * H;
+  const hN = new Float64Array(PROBE),
+    cN = new Float64Array(PROBE),
+    unit = new Float64Array(PROBE * H);
+  const dc = new Float64Array(n),
+    keep = new Float64Array(n).fill(1);
   const keepShare = {};
-  let hi = 0, sum = 0;
+  let hi = 0,
+    sum = 0;
   for (let k = 0; k < PROBE; k++) {
     const p = PROBE - 1 - k;
     let s = 0;
-    for (let i = 0; i < n; i++) { const g = c.dh[p * n + i]; s += g * g; unit[k * H + (i % H)] += g * g; }
+    for (let i = 0; i < n; i++) {
+      const g = c.dh[p * n + i];
+      s += g * g;
+      unit[k * H + (i % H)] += g * g;
+    }
     hN[k] = Math.sqrt(s);
     if (cell === 'lstm') {
       let sc = 0;
-      for (let r = 0; r < B; r++) for (let j = 0; j < H; j++) {
-        const a = (p * B + r) * G, i = r * H + j;
-        const o = c.act[a + 3 * H + j], tc = c.tanhC[p * n + i];
-        const fNext = p + 1 < PROBE ? c.act[((p + 1) * B + r) * G + H + j] : 0;
-        dc[i] = dc[i] * fNext + c.dh[p * n + i] * o * (1 - tc * tc);
-        sc += dc[i] * dc[i];
-      }
+      for (let r = 0; r < B; r++)
+        for (let j = 0; j < H; j++) {
+          const a = (p * B + r) * G,
+            i = r * H + j;
+          const o = c.act[a + 3 * H + j],
+            tc = c.tanhC[p * n + i];
+          const fNext = p + 1 < PROBE ? c.act[((p + 1) * B + r) * G + H + j] : 0;
+          dc[i] = dc[i] * fNext + c.dh[p * n + i] * o * (1 - tc * tc);
+          sc += dc[i] * dc[i];
+        }
       cN[k] = Math.sqrt(sc);
     }
     if (cell !== 'rnn') {
       // f is gate row 1 of i f g o; z is gate row 1 of r z n.
       let alive = 0;
-      for (let r = 0; r < B; r++) for (let j = 0; j < H; j++) {
-        const i = r * H + j, g = c.act[(p * B + r) * G + H + j];
-        if (k > 0) keep[i] *= c.act[((p + 1) * B + r) * G + H + j];
-        if (keep[i] >= 1e-3) alive++;
-        if (g > 0.95) hi++;
-        sum += g;
-      }
+      for (let r = 0; r < B; r++)
+        for (let j = 0; j < H; j++) {
+          const i = r * H + j,
+            g = c.act[(p * B + r) * G + H + j];
+          if (k > 0) keep[i] *= c.act[((p + 1) * B + r) * G + H + j];
+          if (keep[i] >= 1e-3) alive++;
+          if (g > 0.95) hi++;
+          sum += g;
+        }
       if (KS.includes(k)) keepShare[k] = +(alive / n).toFixed(3);
     }
   }
   const unitShare = {};
-  for (const k of KS) { let a = 0; for (let j = 0; j < H; j++) if (Math.sqrt(unit[k * H + j]) >= hN[0] * 1e-3) a++; unitShare[k] = +(a / H).toFixed(3); }
+  for (const k of KS) {
+    let a = 0;
+    for (let j = 0; j < H; j++) if (Math.sqrt(unit[k * H + j]) >= hN[0] * 1e-3) a++;
+    unitShare[k] = +(a / H).toFixed(3);
+  }
   return {
-    hReach: reachBelow(hN, 1e-3), reach1e6: reachBelow(hN, 1e-6), rel: [16, 32, 48, 63, 100, 150, 199].map((k) => rel(hN, k)).join(' '),
+    hReach: reachBelow(hN, 1e-3),
+    reach1e6: reachBelow(hN, 1e-6),
+    rel: [16, 32, 48, 63, 100, 150, 199].map((k) => rel(hN, k)).join(' '),
     ...(cell === 'lstm' ? { cReach: reachBelow(cN, 1e-3), c50: rel(cN, 50), c100: rel(cN, 100) } : {}),
-    unitShare, ...(cell === 'rnn' ? {} : { keepShare, gateHi: +(hi / (PROBE * n)).toFixed(3), gateMean: +(sum / (PROBE * n)).toFixed(3) }),
+    unitShare,
+    ...(cell === 'rnn' ? {} : { keepShare, gateHi: +(hi / (PROBE * n)).toFixed(3), gateMean: +(sum / (PROBE * n)).toFixed(3) }),
   };
 }
 
 let done = 0;
 const started = Date.now();
 for (const cp of checkpoints) {
-  while (done < cp) { t.step(); done++; }
+  while (done < cp) {
+    t.step();
+    done++;
+  }
   const val = cp > 0 ? +t.validate(8192).bitsPerToken.toFixed(3) : null;
   const flow = t.gradientFlow();
-  console.log(JSON.stringify({ cell, corpus: corpusName, hidden: H, k1, k2, step: cp, valBits: val, trainFlowReach: reachBelow(flow.fromLast[0], 1e-3), ...probe(), seconds: Math.round((Date.now() - started) / 1000) }));
+  console.log(
+    JSON.stringify({
+      cell,
+      corpus: corpusName,
+      hidden: H,
+      k1,
+      k2,
+      step: cp,
+      valBits: val,
+      trainFlowReach: reachBelow(flow.fromLast[0], 1e-3),
+      ...probe(),
+      seconds: Math.round((Date.now() - started) / 1000),
+    }),
+  );
 }

@@ -26,7 +26,10 @@ const corpus = join(process.cwd(), '..', 'shared', 'data', 'sotu.txt');
 const out = join(process.cwd(), 'test', 'fixtures', 'sessions', 'rnn-then-lstm-sotu.json');
 const steps = Number(process.argv[2] ?? 1200);
 const text = readFileSync(corpus, 'utf8').slice(0, 200_000);
-const probeText = text.split('\n').find((l) => l.trim().length > 32)!.slice(0, 32);
+const probeText = text
+  .split('\n')
+  .find((l) => l.trim().length > 32)!
+  .slice(0, 32);
 const SAMPLE_EVERY = 300;
 const TEMPERATURE = 0.8;
 const EARLIER_STRIDE = 5;
@@ -46,24 +49,45 @@ async function record(cell: CellKind): Promise<RunHistory> {
     if (clip !== null) clips.push({ ...clip, spans: clip.spans.map(([a, b]) => [a, b] as [number, number]) });
     if (s % train.evalEvery === 0) validation.push({ ...t.validate(8192) });
     if (s % SAMPLE_EVERY === 0) {
-      const sampled = await generate(t.stepper(), t.tokenizer, { prime: '', length: 200, temperature: TEMPERATURE, topK: 0, topP: 1, greedy: false, seed: s });
+      const sampled = await generate(t.stepper(), t.tokenizer, {
+        prime: '',
+        length: 200,
+        temperature: TEMPERATURE,
+        topK: 0,
+        topP: 1,
+        greedy: false,
+        seed: s,
+      });
       samples.unshift({ step: s, temperature: TEMPERATURE, prime: '', text: sampled });
     }
   }
   const flow = t.gradientFlow();
   const last = validation.at(-1)!;
-  console.log(`${cell}: ${steps} updates in ${((Date.now() - started) / 1000).toFixed(0)} s, validation ${last.bitsPerToken.toFixed(3)} bits/char, ${clips.length} clipped`);
+  console.log(
+    `${cell}: ${steps} updates in ${((Date.now() - started) / 1000).toFixed(0)} s, validation ${last.bitsPerToken.toFixed(3)} bits/char, ${clips.length} clipped`,
+  );
   return {
-    runId: `${cell}-recorded`, label: `${cell} on sotu.txt`, file: corpus,
+    runId: `${cell}-recorded`,
+    label: `${cell} on sotu.txt`,
+    file: corpus,
     run: {
-      model: t.modelConfig, train: t.train, tokenizer: 'char', vocabSize: t.modelConfig.vocabSize,
+      model: t.modelConfig,
+      train: t.train,
+      tokenizer: 'char',
+      vocabSize: t.modelConfig.vocabSize,
       parameterCount: t.model.parameterCount,
       tensors: t.model.exportTensors().map((x) => ({ name: x.name, shape: [...x.shape] })),
-      trainTokens: t.trainTokens, validationTokens: t.validationTokens, unigramBits: t.unigramBits(),
+      trainTokens: t.trainTokens,
+      validationTokens: t.validationTokens,
+      unigramBits: t.unigramBits(),
     },
-    metrics, validation, clips, samples,
+    metrics,
+    validation,
+    clips,
+    samples,
     gradientFlow: { ...flow, fromLast: flow.fromLast.map((a) => a.slice()), perStep: flow.perStep.map((a) => a.slice()) },
-    gates: t.probeGates(probeText), state: 'finished',
+    gates: t.probeGates(probeText),
+    state: 'finished',
   };
 }
 
@@ -71,7 +95,11 @@ const round = (n: number): number | string => (Number.isFinite(n) ? Number(n.toP
 const rnn = await record('rnn');
 const gru = await record('gru');
 const lstm = await record('lstm');
-const earlier = (r: RunHistory): RunHistory => ({ ...r, metrics: r.metrics.filter((m) => m.step % EARLIER_STRIDE === 0 || m.step === steps), gates: null });
+const earlier = (r: RunHistory): RunHistory => ({
+  ...r,
+  metrics: r.metrics.filter((m) => m.step % EARLIER_STRIDE === 0 || m.step === steps),
+  gates: null,
+});
 const message: ToWebview = { v: PROTOCOL_VERSION, type: 'history', current: lstm, others: [earlier(rnn), earlier(gru)] };
 const json = JSON.stringify(message, function (this: unknown, key: string, v: unknown) {
   // Gate activations ([T, H] per gate) only feed a colour map.
@@ -80,7 +108,8 @@ const json = JSON.stringify(message, function (this: unknown, key: string, v: un
   if (typeof v === 'number' && !Number.isInteger(v)) return round(v);
   return v;
 });
-if (json.length >= 400 * 1024) throw new Error(`the fixture would be ${(json.length / 1024).toFixed(0)} KB, over 400 KB: record fewer updates or a shorter probe text`);
+if (json.length >= 400 * 1024)
+  throw new Error(`the fixture would be ${(json.length / 1024).toFixed(0)} KB, over 400 KB: record fewer updates or a shorter probe text`);
 mkdirSync(dirname(out), { recursive: true });
 writeFileSync(out, json);
 console.log(`wrote ${out}: ${(json.length / 1024).toFixed(0)} KB, ${steps} updates each`);

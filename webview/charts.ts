@@ -2,8 +2,17 @@
 // CDN), and one factory so every chart shares the theme, fonts, hover behaviour and the absence of
 // animation (redraws are already throttled; animating them would only cost CPU).
 import {
-  Chart, Legend, LinearScale, LineController, LineElement, LogarithmicScale, PointElement, Tooltip,
-  type ChartDataset, type ScaleOptionsByType, type TooltipItem,
+  Chart,
+  Legend,
+  LinearScale,
+  LineController,
+  LineElement,
+  LogarithmicScale,
+  PointElement,
+  Tooltip,
+  type ChartDataset,
+  type ScaleOptionsByType,
+  type TooltipItem,
 } from 'chart.js';
 import type { Theme } from './theme.js';
 import type { AxisScale } from './model/units.js';
@@ -16,7 +25,12 @@ export type Pt = { x: number; y: number };
 export type LineDataset = ChartDataset<'line', Pt[]>;
 export type LineChart = Chart<'line', Pt[]>;
 
-export interface AxisSpec { title: string; scale: AxisScale; min?: number; max?: number }
+export interface AxisSpec {
+  title: string;
+  scale: AxisScale;
+  min?: number;
+  max?: number;
+}
 
 const charts: LineChart[] = [];
 
@@ -25,7 +39,9 @@ export function describeCharts(): Array<{ name: string; legend: string[]; axes: 
   return charts.map((c) => ({
     name: c.canvas.getAttribute('aria-label') ?? '',
     legend: (c.legend?.legendItems ?? []).map((i) => i.text),
-    axes: Object.values(c.scales).filter((s) => s.options.display !== false).map((s) => String((s.options as { title?: { text?: unknown } }).title?.text ?? '')),
+    axes: Object.values(c.scales)
+      .filter((s) => s.options.display !== false)
+      .map((s) => String((s.options as { title?: { text?: unknown } }).title?.text ?? '')),
     datasets: c.data.datasets.length,
     points: c.data.datasets.reduce((n, d) => n + d.data.length, 0),
   }));
@@ -33,7 +49,11 @@ export function describeCharts(): Array<{ name: string; legend: string[]; axes: 
 
 /** A chart inside a sized box, with an accessible name and a short description for screen readers. */
 export function createChart(
-  parent: HTMLElement, name: string, x: AxisSpec, y: AxisSpec, y2: AxisSpec | null,
+  parent: HTMLElement,
+  name: string,
+  x: AxisSpec,
+  y: AxisSpec,
+  y2: AxisSpec | null,
   tooltipLabel?: (item: TooltipItem<'line'>) => string | string[],
 ): { chart: LineChart; canvas: HTMLCanvasElement; box: HTMLElement } {
   const canvas = h('canvas', { role: 'img', 'aria-label': name });
@@ -80,7 +100,10 @@ function axis(a: AxisSpec, position: 'left' | 'right' | 'bottom'): Partial<Scale
 export function configure(chart: LineChart, theme: Theme, axes: Record<string, AxisSpec | null>): void {
   Chart.defaults.color = theme.foreground;
   Chart.defaults.borderColor = theme.grid;
-  const scales = chart.options.scales as Record<string, Record<string, unknown> & { title?: { text?: string; color?: string }; grid?: Record<string, unknown>; ticks?: Record<string, unknown> }>;
+  const scales = chart.options.scales as Record<
+    string,
+    Record<string, unknown> & { title?: { text?: string; color?: string }; grid?: Record<string, unknown>; ticks?: Record<string, unknown> }
+  >;
   for (const [id, spec] of Object.entries(axes)) {
     const s = scales[id];
     if (s === undefined) continue;
@@ -108,7 +131,18 @@ function decadeLabel(value: number | string): string {
 /** A horizontal line across [x0, x1] as a two-point dataset. */
 export function hline(label: string, y: number, x0: number, x1: number, colour: string, yAxisID = 'y'): LineDataset {
   return {
-    label, data: Number.isFinite(y) ? [{ x: x0, y }, { x: x1, y }] : [], borderColor: colour, backgroundColor: colour,
-    borderDash: [6, 4], borderWidth: 1, pointRadius: 0, yAxisID,
+    label,
+    data: Number.isFinite(y)
+      ? [
+          { x: x0, y },
+          { x: x1, y },
+        ]
+      : [],
+    borderColor: colour,
+    backgroundColor: colour,
+    borderDash: [6, 4],
+    borderWidth: 1,
+    pointRadius: 0,
+    yAxisID,
   };
 }

@@ -32,17 +32,25 @@ export class Heatmap {
   private cursor: [number, number] = [0, 0];
   private geometry = { cellW: 1, cellH: 1, width: 0, height: 0 };
 
-  constructor(name: string, private readonly maxHeight = 220, private readonly maxCell = 8) {
+  constructor(
+    name: string,
+    private readonly maxHeight = 220,
+    private readonly maxCell = 8,
+  ) {
     this.canvas = h('canvas', { class: 'heatmap', tabindex: 0, role: 'img', 'aria-label': name });
     this.readout = h('div', { class: 'readout', 'aria-live': 'polite' }, '\u00a0');
     this.element = h('div', { class: 'heatmap-box' }, this.canvas, this.readout);
     this.canvas.addEventListener('mousemove', (e) => this.hover(e));
-    this.canvas.addEventListener('mouseleave', () => { this.readout.textContent = '\u00a0'; });
+    this.canvas.addEventListener('mouseleave', () => {
+      this.readout.textContent = '\u00a0';
+    });
     this.canvas.addEventListener('keydown', (e) => this.key(e));
     this.canvas.addEventListener('focus', () => this.showCursor());
   }
 
-  setLabel(name: string): void { this.canvas.setAttribute('aria-label', name); }
+  setLabel(name: string): void {
+    this.canvas.setAttribute('aria-label', name);
+  }
 
   set(data: HeatmapData | null, theme: Theme): void {
     this.data = data;
@@ -117,14 +125,24 @@ export class Heatmap {
 
   private hover(e: MouseEvent): void {
     const cell = this.cellAt(e);
-    if (cell === null || this.data === null) { this.readout.textContent = '\u00a0'; return; }
+    if (cell === null || this.data === null) {
+      this.readout.textContent = '\u00a0';
+      return;
+    }
     this.readout.textContent = this.data.describe(cell[0], cell[1], this.data.values[cell[0] * this.data.cols + cell[1]]!);
   }
 
   private key(e: KeyboardEvent): void {
     const d = this.data;
     if (d === null) return;
-    const moves: Record<string, [number, number]> = { ArrowUp: [-1, 0], ArrowDown: [1, 0], ArrowLeft: [0, -1], ArrowRight: [0, 1], PageUp: [-8, 0], PageDown: [8, 0] };
+    const moves: Record<string, [number, number]> = {
+      ArrowUp: [-1, 0],
+      ArrowDown: [1, 0],
+      ArrowLeft: [0, -1],
+      ArrowRight: [0, 1],
+      PageUp: [-8, 0],
+      PageDown: [8, 0],
+    };
     const mv = moves[e.key];
     if (mv === undefined) return;
     e.preventDefault();
@@ -147,7 +165,8 @@ export function colourKey(range: ValueRange, theme: Theme, lo: string, hi: strin
   const values = new Float32Array(steps);
   for (let i = 0; i < steps; i++) {
     const t = i / (steps - 1);
-    values[i] = range.kind === 'unit' ? t : range.kind === 'signed' ? (2 * t - 1) * range.limit : range.lo * Math.pow(range.hi / range.lo, t);
+    values[i] =
+      range.kind === 'unit' ? t : range.kind === 'signed' ? (2 * t - 1) * range.limit : range.lo * Math.pow(range.hi / range.lo, t);
   }
   const c = h('canvas', { class: 'colour-key', width: steps, height: 1, 'aria-hidden': 'true' });
   const image = new ImageData(steps, 1);

@@ -18,7 +18,12 @@ import { CompareView } from './views/compare.js';
 import type { View, ViewContext } from './views/view.js';
 
 const TABS: ReadonlyArray<[TabName, string]> = [
-  ['loss', 'Loss'], ['gradNorm', 'Gradient norm'], ['samples', 'Samples'], ['gates', 'Gates'], ['flow', 'Gradient flow'], ['compare', 'Compare runs'],
+  ['loss', 'Loss'],
+  ['gradNorm', 'Gradient norm'],
+  ['samples', 'Samples'],
+  ['gates', 'Gates'],
+  ['flow', 'Gradient flow'],
+  ['compare', 'Compare runs'],
 ];
 
 function start(): void {
@@ -30,8 +35,12 @@ function start(): void {
 
   const header = new HeaderView(ctx);
   const views: Record<TabName, View> = {
-    loss: new LossView(ctx), gradNorm: new GradNormView(ctx), samples: new SamplesView(ctx),
-    gates: new GatesView(ctx), flow: new FlowView(ctx), compare: new CompareView(ctx),
+    loss: new LossView(ctx),
+    gradNorm: new GradNormView(ctx),
+    samples: new SamplesView(ctx),
+    gates: new GatesView(ctx),
+    flow: new FlowView(ctx),
+    compare: new CompareView(ctx),
   };
 
   const tablist = h('div', { role: 'tablist', 'aria-label': 'Dashboard views', class: 'tabs' });
@@ -42,12 +51,16 @@ function start(): void {
     tab.addEventListener('click', () => select(name, true));
     tabs.set(name, tab);
     tablist.append(tab);
-    panels.set(name, h('div', { role: 'tabpanel', id: `panel-${name}`, 'aria-labelledby': `tab-${name}`, class: 'panel' }, views[name].element));
+    panels.set(
+      name,
+      h('div', { role: 'tabpanel', id: `panel-${name}`, 'aria-labelledby': `tab-${name}`, class: 'panel' }, views[name].element),
+    );
   }
   // Arrow keys, Home and End move between tabs (the WAI-ARIA tabs pattern).
   tablist.addEventListener('keydown', (e) => {
     const i = TABS.findIndex(([n]) => n === host.ui.tab);
-    const next = e.key === 'ArrowRight' ? i + 1 : e.key === 'ArrowLeft' ? i - 1 : e.key === 'Home' ? 0 : e.key === 'End' ? TABS.length - 1 : null;
+    const next =
+      e.key === 'ArrowRight' ? i + 1 : e.key === 'ArrowLeft' ? i - 1 : e.key === 'Home' ? 0 : e.key === 'End' ? TABS.length - 1 : null;
     if (next === null) return;
     e.preventDefault();
     select(TABS[(next + TABS.length) % TABS.length]![0], true);

@@ -39,7 +39,8 @@ export function readTheme(): Theme {
     ],
     error: cssVar(s, '--vscode-errorForeground', '#f14c4c'),
     warning: cssVar(s, '--vscode-editorWarning-foreground', '#cca700'),
-    highContrast: document.body.classList.contains('vscode-high-contrast') || document.body.classList.contains('vscode-high-contrast-light'),
+    highContrast:
+      document.body.classList.contains('vscode-high-contrast') || document.body.classList.contains('vscode-high-contrast-light'),
   };
 }
 

@@ -35,8 +35,22 @@ export interface UiState {
 }
 
 export const DEFAULT_UI: UiState = {
-  tab: 'loss', unit: 'bits', lossScale: 'linear', gradScale: 'log', xAxis: 'step', smoothing: 0.9, showRaw: true, showLr: true,
-  gatesLayer: 0, flowNormalised: true, flowShowOthers: true, compareHidden: [], temperature: 0.8, sampleLength: 200, prime: '', probeText: '',
+  tab: 'loss',
+  unit: 'bits',
+  lossScale: 'linear',
+  gradScale: 'log',
+  xAxis: 'step',
+  smoothing: 0.9,
+  showRaw: true,
+  showLr: true,
+  gatesLayer: 0,
+  flowNormalised: true,
+  flowShowOthers: true,
+  compareHidden: [],
+  temperature: 0.8,
+  sampleLength: 200,
+  prime: '',
+  probeText: '',
 };
 
 export type Outgoing = FromWebview extends infer M ? (M extends { v: number } ? Omit<M, 'v'> : never) : never;

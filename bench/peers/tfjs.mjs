@@ -25,7 +25,12 @@ const T = w.seq;
 const init = (shape, fanIn) => tf.variable(tf.randomUniform(shape, -1 / Math.sqrt(fanIn), 1 / Math.sqrt(fanIn), 'float32', 1));
 const layers = [];
 for (let k = 0; k < w.layers; k++) {
-  layers.push({ Wih: init([k === 0 ? V : H, G * H], H), Whh: init([H, G * H], H), b: init([G * H], H), bhn: w.cell === 'gru' ? init([H], H) : null });
+  layers.push({
+    Wih: init([k === 0 ? V : H, G * H], H),
+    Whh: init([H, G * H], H),
+    b: init([G * H], H),
+    bhn: w.cell === 'gru' ? init([H], H) : null,
+  });
 }
 const Wd = init([H, V], H);
 const bd = init([V], H);
@@ -64,7 +69,10 @@ const ys = new Int32Array(B * T);
 function trainStep() {
   if (pos + T >= span) {
     pos = 0;
-    state.forEach((s) => { s.h.dispose(); s.c?.dispose(); });
+    state.forEach((s) => {
+      s.h.dispose();
+      s.c?.dispose();
+    });
     state = zeros();
   }
   for (let b = 0; b < B; b++) {
@@ -96,7 +104,10 @@ function trainStep() {
   }, true);
   loss.dataSync();
   loss.dispose();
-  state.forEach((s) => { s.h.dispose(); s.c?.dispose(); });
+  state.forEach((s) => {
+    s.h.dispose();
+    s.c?.dispose();
+  });
   state = next;
   return B * T;
 }
@@ -124,9 +135,22 @@ function sampleStep() {
   seed = (seed * 1103515245 + 12345) >>> 0;
   let u = seed / 4294967296;
   token = V - 1;
-  for (let i = 0; i < V; i++) { u -= p[i]; if (u < 0) { token = i; break; } }
+  for (let i = 0; i < V; i++) {
+    u -= p[i];
+    if (u < 0) {
+      token = i;
+      break;
+    }
+  }
   return 1;
 }
 
 const rates = await timeReps(w.sampling ? sampleStep : trainStep, { seconds: a.seconds, reps: a.reps, warmupSeconds: a.warmup });
-report({ peer: `tfjs-${backend}`, workload: a.workload, charsPerSecond: median(rates), reps: rates, version: tf.version_core, inputProjection: gatherable ? 'gather' : 'one-hot matMul' });
+report({
+  peer: `tfjs-${backend}`,
+  workload: a.workload,
+  charsPerSecond: median(rates),
+  reps: rates,
+  version: tf.version_core,
+  inputProjection: gatherable ? 'gather' : 'one-hot matMul',
+});

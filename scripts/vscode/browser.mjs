@@ -8,8 +8,15 @@ import { chromium } from 'playwright-core';
 import { chromiumPath } from './paths.mjs';
 
 const chromiumArgs = [
-  '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-  '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage', '--disable-default-apps',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--disable-dev-shm-usage',
+  '--disable-default-apps',
   // Names other than loopback do not resolve, so even requests playwright cannot intercept (service
   // workers, the browser's own) never leave the machine.
   '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost',
@@ -40,12 +47,20 @@ export async function launchBrowser(o = {}) {
   });
   /** @type {string[]} */
   const blocked = [];
-  await context.route(nonLoopback, (route) => { blocked.push(route.request().url()); return route.abort('blockedbyclient'); });
-  await context.routeWebSocket(nonLoopback, (ws) => { blocked.push(ws.url()); return ws.close(); });
-  const page = context.pages()[0] ?? await context.newPage();
+  await context.route(nonLoopback, (route) => {
+    blocked.push(route.request().url());
+    return route.abort('blockedbyclient');
+  });
+  await context.routeWebSocket(nonLoopback, (ws) => {
+    blocked.push(ws.url());
+    return ws.close();
+  });
+  const page = context.pages()[0] ?? (await context.newPage());
   let closed = false;
   return {
-    context, page, blocked,
+    context,
+    page,
+    blocked,
     close: async () => {
       if (closed) return;
       closed = true;

@@ -54,7 +54,12 @@ export function freePort() {
 
 /** @param {number} pgid */
 function groupAlive(pgid) {
-  try { process.kill(-pgid, 0); return true; } catch { return false; }
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /**
@@ -62,9 +67,19 @@ function groupAlive(pgid) {
  * @param {number} pgid
  */
 async function killGroup(pgid) {
-  try { process.kill(-pgid, 'SIGTERM'); } catch { /* already gone */ }
+  try {
+    process.kill(-pgid, 'SIGTERM');
+  } catch {
+    /* already gone */
+  }
   for (let i = 0; i < 50 && groupAlive(pgid); i++) await sleep(100);
-  if (groupAlive(pgid)) { try { process.kill(-pgid, 'SIGKILL'); } catch { /* gone */ } }
+  if (groupAlive(pgid)) {
+    try {
+      process.kill(-pgid, 'SIGKILL');
+    } catch {
+      /* gone */
+    }
+  }
   running.delete(pgid);
 }
 
@@ -81,7 +96,11 @@ function installExitHooks() {
   // 'exit' handlers must be synchronous: SIGKILL the groups that were not stopped cleanly.
   process.on('exit', () => {
     for (const [pgid, stateDir] of running) {
-      try { process.kill(-pgid, 'SIGKILL'); } catch { /* gone */ }
+      try {
+        process.kill(-pgid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
       if (stateDir && !process.env.RECURRENT_KEEP_CODE_SERVER_STATE) rmSync(stateDir, { recursive: true, force: true });
     }
   });
@@ -129,15 +148,25 @@ const serverEnv = (/** @type {string} */ stateDir) => ({
  * @param {string} stateDir @param {string} vsix @param {string} logFile
  */
 export function installExtension(stateDir, vsix, logFile) {
-  const r = spawnSync(node24Bin, [
-    codeServerEntry,
-    '--user-data-dir', join(stateDir, 'user-data'),
-    '--extensions-dir', join(stateDir, 'extensions'),
-    '--install-extension', vsix, '--force',
-  ], { env: serverEnv(stateDir), encoding: 'utf8', timeout: 120_000 });
+  const r = spawnSync(
+    node24Bin,
+    [
+      codeServerEntry,
+      '--user-data-dir',
+      join(stateDir, 'user-data'),
+      '--extensions-dir',
+      join(stateDir, 'extensions'),
+      '--install-extension',
+      vsix,
+      '--force',
+    ],
+    { env: serverEnv(stateDir), encoding: 'utf8', timeout: 120_000 },
+  );
   appendFileSync(logFile, `$ code-server --install-extension ${vsix}\n${r.stdout ?? ''}${r.stderr ?? ''}\n`);
   if (r.status !== 0) {
-    throw new Error(`code-server --install-extension ${vsix} failed (${r.error?.message ?? `exit ${r.status}`}):\n${`${r.stdout ?? ''}${r.stderr ?? ''}`.trim().split('\n').slice(-20).join('\n')}`);
+    throw new Error(
+      `code-server --install-extension ${vsix} failed (${r.error?.message ?? `exit ${r.status}`}):\n${`${r.stdout ?? ''}${r.stderr ?? ''}`.trim().split('\n').slice(-20).join('\n')}`,
+    );
   }
 }
 
@@ -155,7 +184,14 @@ export function installExtension(stateDir, vsix, logFile) {
  *   before the server starts, as a user installs a packaged extension
  * @returns {Promise<CodeServer>}
  */
-export async function startCodeServer({ workspace, testDriver = true, port, startTimeoutMs = 60_000, stateDir: keptStateDir, installExtensions = [] }) {
+export async function startCodeServer({
+  workspace,
+  testDriver = true,
+  port,
+  startTimeoutMs = 60_000,
+  stateDir: keptStateDir,
+  installExtensions = [],
+}) {
   installExitHooks();
   const stateDir = keptStateDir ?? newStateDir();
   const ownsStateDir = keptStateDir === undefined;
@@ -163,33 +199,52 @@ export async function startCodeServer({ workspace, testDriver = true, port, star
   for (const vsix of installExtensions) installExtension(stateDir, vsix, logFile);
 
   for (let attempt = 1; ; attempt++) {
-    const p = port ?? await freePort();
+    const p = port ?? (await freePort());
     const configFile = join(stateDir, 'config.yaml');
     writeFileSync(configFile, `bind-addr: 127.0.0.1:${p}\nauth: none\ncert: false\n`);
     const fd = openSync(logFile, 'a');
-    const child = spawn(node24Bin, [
-      codeServerEntry,
-      '--config', configFile,
-      '--user-data-dir', join(stateDir, 'user-data'),
-      '--extensions-dir', join(stateDir, 'extensions'),
-      '--bind-addr', `127.0.0.1:${p}`, '--auth', 'none',
-      '--disable-telemetry', '--disable-update-check', '--disable-workspace-trust',
-      '--disable-getting-started-override', '--ignore-last-opened',
-      // the default keeps an orphaned extension host for 3 hours after its browser goes
-      '--reconnection-grace-time', '10',
-      ...(testDriver ? ['--vscode-option', 'enable-smoke-test-driver'] : []),
-      workspace,
-    ], {
-      // its own process group (like setsid), so stop() can signal every descendant at once
-      detached: true,
-      stdio: ['ignore', fd, fd],
-      env: serverEnv(stateDir),
-    });
+    const child = spawn(
+      node24Bin,
+      [
+        codeServerEntry,
+        '--config',
+        configFile,
+        '--user-data-dir',
+        join(stateDir, 'user-data'),
+        '--extensions-dir',
+        join(stateDir, 'extensions'),
+        '--bind-addr',
+        `127.0.0.1:${p}`,
+        '--auth',
+        'none',
+        '--disable-telemetry',
+        '--disable-update-check',
+        '--disable-workspace-trust',
+        '--disable-getting-started-override',
+        '--ignore-last-opened',
+        // the default keeps an orphaned extension host for 3 hours after its browser goes
+        '--reconnection-grace-time',
+        '10',
+        ...(testDriver ? ['--vscode-option', 'enable-smoke-test-driver'] : []),
+        workspace,
+      ],
+      {
+        // its own process group (like setsid), so stop() can signal every descendant at once
+        detached: true,
+        stdio: ['ignore', fd, fd],
+        env: serverEnv(stateDir),
+      },
+    );
     closeSync(fd);
     const pid = /** @type {number} */ (child.pid);
     running.set(pid, ownsStateDir ? stateDir : null);
     let exited = false;
-    const exitedPromise = new Promise((resolve) => child.once('exit', () => { exited = true; resolve(undefined); }));
+    const exitedPromise = new Promise((resolve) =>
+      child.once('exit', () => {
+        exited = true;
+        resolve(undefined);
+      }),
+    );
 
     const stop = async () => {
       if (!running.has(pid)) return;
@@ -202,13 +257,17 @@ export async function startCodeServer({ workspace, testDriver = true, port, star
     while (!exited && Date.now() < deadline) {
       try {
         if ((await fetch(`${url}/healthz`)).ok) return { url, port: p, pid, stateDir, logFile, stop, exited: exitedPromise };
-      } catch { /* not listening yet */ }
+      } catch {
+        /* not listening yet */
+      }
       await sleep(100);
     }
     const log = readFileSync(logFile, 'utf8');
     const portTaken = /EADDRINUSE/.test(log);
     await killGroup(pid);
-    if (portTaken && port === undefined && attempt < 3) continue;   // someone took the free port first
-    throw new Error(`code-server did not come up on ${url} within ${startTimeoutMs} ms${exited ? ' (it exited)' : ''}; log:\n${log.split('\n').slice(-30).join('\n')}`);
+    if (portTaken && port === undefined && attempt < 3) continue; // someone took the free port first
+    throw new Error(
+      `code-server did not come up on ${url} within ${startTimeoutMs} ms${exited ? ' (it exited)' : ''}; log:\n${log.split('\n').slice(-30).join('\n')}`,
+    );
   }
 }

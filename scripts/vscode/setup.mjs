@@ -12,8 +12,17 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import {
-  CODE_SERVER_VERSION, NODE24_VERSION, cacheRoot, chromiumPath, codeServerDir, codeServerEntry,
-  completeMarker, node24Bin, node24Dir, node24Home, node24Package,
+  CODE_SERVER_VERSION,
+  NODE24_VERSION,
+  cacheRoot,
+  chromiumPath,
+  codeServerDir,
+  codeServerEntry,
+  completeMarker,
+  node24Bin,
+  node24Dir,
+  node24Home,
+  node24Package,
 } from './paths.mjs';
 
 /** @param {string} message */
@@ -50,7 +59,10 @@ function withLock(dir, install) {
       break;
     } catch {
       const owner = Number(readFileSafe(join(lock, 'pid')));
-      if (owner > 0 && !isAlive(owner)) { rmSync(lock, { recursive: true, force: true }); continue; }
+      if (owner > 0 && !isAlive(owner)) {
+        rmSync(lock, { recursive: true, force: true });
+        continue;
+      }
       log(`waiting for another set-up (pid ${owner || '?'}) holding ${lock}`);
       spawnSync('sleep', ['2']);
     }
@@ -63,9 +75,22 @@ function withLock(dir, install) {
 }
 
 /** @param {string} file */
-function readFileSafe(file) { try { return readFileSync(file, 'utf8'); } catch { return ''; } }
+function readFileSafe(file) {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return '';
+  }
+}
 /** @param {number} pid */
-function isAlive(pid) { try { process.kill(pid, 0); return true; } catch { return false; } }
+function isAlive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /**
  * @param {string} name @param {string} dir @param {() => void} install
@@ -77,7 +102,7 @@ function component(name, dir, install) {
   log(`installing ${name} into ${dir} (first time only; a few minutes for code-server)`);
   mkdirSync(cacheRoot, { recursive: true });
   withLock(dir, () => {
-    rmSync(dir, { recursive: true, force: true });   // leftovers of an interrupted install
+    rmSync(dir, { recursive: true, force: true }); // leftovers of an interrupted install
     mkdirSync(dir, { recursive: true });
     install();
     writeFileSync(completeMarker(dir), new Date().toISOString() + '\n');
@@ -88,8 +113,10 @@ function component(name, dir, install) {
 
 function installNode24() {
   writeFileSync(join(node24Dir, 'package.json'), JSON.stringify({ name: 'recurrent-node24', private: true }) + '\n');
-  run('npm', ['install', '--no-audit', '--no-fund', '--no-save', `${node24Package}@${NODE24_VERSION}`],
-    { cwd: node24Dir, logFile: join(node24Dir, 'install.log') });
+  run('npm', ['install', '--no-audit', '--no-fund', '--no-save', `${node24Package}@${NODE24_VERSION}`], {
+    cwd: node24Dir,
+    logFile: join(node24Dir, 'install.log'),
+  });
   const version = spawnSync(node24Bin, ['--version'], { encoding: 'utf8' }).stdout?.trim();
   if (version !== `v${NODE24_VERSION}`) throw new SetupError(`${node24Bin} reports ${version ?? 'nothing'}, expected v${NODE24_VERSION}`);
 }
@@ -97,10 +124,18 @@ function installNode24() {
 function installCodeServer() {
   // npm 11 runs no dependency install scripts unless allowed; code-server's postinstall installs its bundled
   // VS Code and compiles its native addons, argon2 builds its own.
-  writeFileSync(join(codeServerDir, 'package.json'), JSON.stringify({
-    name: 'recurrent-code-server', private: true,
-    allowScripts: { [`code-server@${CODE_SERVER_VERSION}`]: true, argon2: true },
-  }, null, 2) + '\n');
+  writeFileSync(
+    join(codeServerDir, 'package.json'),
+    JSON.stringify(
+      {
+        name: 'recurrent-code-server',
+        private: true,
+        allowScripts: { [`code-server@${CODE_SERVER_VERSION}`]: true, argon2: true },
+      },
+      null,
+      2,
+    ) + '\n',
+  );
   // code-server's postinstall refuses unless npm itself runs on Node 24 (it reads npm_config_user_agent), so
   // Node 24 goes first on the PATH; npm_config_nodedir gives node-gyp that Node's headers, so nothing is
   // downloaded from nodejs.org. Started from an npm script (npm test, npm start, npm run setup:vscode), this
@@ -109,11 +144,17 @@ function installCodeServer() {
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k)));
   env.PATH = `${join(node24Home, 'bin')}:${process.env.PATH ?? ''}`;
   env.npm_config_nodedir = node24Home;
-  run('npm', ['install', '--no-audit', '--no-fund', `code-server@${CODE_SERVER_VERSION}`],
-    { cwd: codeServerDir, env, logFile: join(codeServerDir, 'install.log') });
-  const out = run(node24Bin, [codeServerEntry, '--version', '--config', '/dev/null'],
-    { cwd: codeServerDir, logFile: join(codeServerDir, 'version.log') });
-  if (!out.includes(CODE_SERVER_VERSION)) throw new SetupError(`code-server --version printed ${JSON.stringify(out.trim())}, expected ${CODE_SERVER_VERSION}`);
+  run('npm', ['install', '--no-audit', '--no-fund', `code-server@${CODE_SERVER_VERSION}`], {
+    cwd: codeServerDir,
+    env,
+    logFile: join(codeServerDir, 'install.log'),
+  });
+  const out = run(node24Bin, [codeServerEntry, '--version', '--config', '/dev/null'], {
+    cwd: codeServerDir,
+    logFile: join(codeServerDir, 'version.log'),
+  });
+  if (!out.includes(CODE_SERVER_VERSION))
+    throw new SetupError(`code-server --version printed ${JSON.stringify(out.trim())}, expected ${CODE_SERVER_VERSION}`);
 }
 
 /**
@@ -132,7 +173,9 @@ function installOsPackages() {
   if (missing.length === 0) return;
   const command = `apt-get install -y ${missing.join(' ')}`;
   if (process.getuid?.() !== 0 || !existsSync('/usr/bin/apt-get')) {
-    throw new SetupError(`missing system packages: ${missing.join(', ')}; install them (on Debian or Ubuntu: sudo ${command}) and run again`);
+    throw new SetupError(
+      `missing system packages: ${missing.join(', ')}; install them (on Debian or Ubuntu: sudo ${command}) and run again`,
+    );
   }
   log(`installing system packages: ${missing.join(' ')}`);
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
@@ -144,13 +187,16 @@ function installOsPackages() {
 /** Installs what is missing; returns quickly when everything is present. */
 export function setup() {
   if (process.platform !== 'linux') {
-    throw new SetupError(`the code-server route is set up for Linux only (this is ${process.platform}); use the @vscode/test-electron route (npm run test:integration:electron)`);
+    throw new SetupError(
+      `the code-server route is set up for Linux only (this is ${process.platform}); use the @vscode/test-electron route (npm run test:integration:electron)`,
+    );
   }
   const t0 = Date.now();
   installOsPackages();
   const node = component(`Node ${NODE24_VERSION}`, node24Dir, installNode24);
   const cs = component(`code-server ${CODE_SERVER_VERSION}`, codeServerDir, installCodeServer);
-  if (!existsSync(chromiumPath)) log(`warning: no Chromium at ${chromiumPath} (set RECURRENT_CHROMIUM to a Chromium); browser suites cannot run`);
+  if (!existsSync(chromiumPath))
+    log(`warning: no Chromium at ${chromiumPath} (set RECURRENT_CHROMIUM to a Chromium); browser suites cannot run`);
   return { node, codeServer: cs, ms: Date.now() - t0 };
 }
 

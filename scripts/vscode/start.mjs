@@ -21,11 +21,12 @@ const workspace = join(root, 'sample-workspace');
 const say = (m) => console.log(`[start] ${m}`);
 
 /** @param {number} port */
-const portFree = (port) => new Promise((resolve) => {
-  const srv = createServer();
-  srv.once('error', () => resolve(false));
-  srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
-});
+const portFree = (port) =>
+  new Promise((resolve) => {
+    const srv = createServer();
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
+  });
 
 async function main() {
   const build = spawnSync(process.execPath, [join(root, 'esbuild.mjs')], { cwd: root, stdio: 'inherit' });
@@ -52,7 +53,10 @@ async function main() {
   return 1;
 }
 
-main().then((code) => process.exit(code), (e) => {
-  console.error(`[start] ${e instanceof Error ? e.message : e}`);
-  process.exit(1);
-});
+main().then(
+  (code) => process.exit(code),
+  (e) => {
+    console.error(`[start] ${e instanceof Error ? e.message : e}`);
+    process.exit(1);
+  },
+);

@@ -12,12 +12,16 @@ export function parse(argv: string[], options: NonNullable<Options>, positionals
     parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
   } catch (e) {
     // parseArgs' messages name the option already; keep their first line, which says what is wrong.
-    const first = String((e as Error).message).split('\n')[0]!.split('. To specify')[0]!;
+    const first = String((e as Error).message)
+      .split('\n')[0]!
+      .split('. To specify')[0]!;
     throw new RecurrentError(/ambiguous/.test(first) ? `${first.replace(/\.$/, '')}: write a negative value as --option=-1` : first);
   }
   if (parsed.positionals.length !== positionals.length) {
     const want = positionals.map((p) => p.toUpperCase()).join(' ');
-    throw new RecurrentError(`expected ${want || 'no arguments'}, got ${parsed.positionals.length ? parsed.positionals.map((p) => JSON.stringify(p)).join(' ') : 'none'}`);
+    throw new RecurrentError(
+      `expected ${want || 'no arguments'}, got ${parsed.positionals.length ? parsed.positionals.map((p) => JSON.stringify(p)).join(' ') : 'none'}`,
+    );
   }
   return { values: parsed.values as Values, positionals: parsed.positionals };
 }

@@ -12,10 +12,13 @@ export function readTextFile(path: string): string {
     size = st.size;
   } catch (e) {
     if (e instanceof RecurrentError) throw e;
-    throw new RecurrentError(`cannot read ${path}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
+    throw new RecurrentError(
+      `cannot read ${path}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`,
+    );
   }
   if (size === 0) throw new RecurrentError(`${path} is empty: there is nothing to learn from`);
-  if (size > MAX_TEXT_BYTES) throw new RecurrentError(`${path} is ${(size / 2 ** 20).toFixed(0)} MiB; the limit is ${MAX_TEXT_BYTES / 2 ** 20} MiB`);
+  if (size > MAX_TEXT_BYTES)
+    throw new RecurrentError(`${path} is ${(size / 2 ** 20).toFixed(0)} MiB; the limit is ${MAX_TEXT_BYTES / 2 ** 20} MiB`);
   const bytes = readFileSync(path);
   if (bytes.includes(0)) throw new RecurrentError(`${path} looks binary (it contains NUL bytes); train on a text file`);
   try {

@@ -18,11 +18,23 @@ export const GRADCHECK_USAGE = `usage: recurrent gradcheck [options]
   --tolerance X             fail above this worst relative error (default 1e-6)`;
 
 export async function gradcheckCommand(argv: string[]): Promise<number> {
-  const { values } = parse(argv, {
-    cell: { type: 'string' }, hidden: { type: 'string' }, layers: { type: 'string' }, embedding: { type: 'string' },
-    vocab: { type: 'string' }, bidirectional: { type: 'boolean' }, batch: { type: 'string' }, steps: { type: 'string' },
-    k1: { type: 'string' }, seed: { type: 'string' }, tolerance: { type: 'string' },
-  }, []);
+  const { values } = parse(
+    argv,
+    {
+      cell: { type: 'string' },
+      hidden: { type: 'string' },
+      layers: { type: 'string' },
+      embedding: { type: 'string' },
+      vocab: { type: 'string' },
+      bidirectional: { type: 'boolean' },
+      batch: { type: 'string' },
+      steps: { type: 'string' },
+      k1: { type: 'string' },
+      seed: { type: 'string' },
+      tolerance: { type: 'string' },
+    },
+    [],
+  );
   const which = choiceOption(values, 'cell', [...CELL_KINDS, 'all'] as const) ?? 'all';
   const steps = intOption(values, 'steps', 1, 200) ?? 6;
   const opts = {
@@ -36,7 +48,8 @@ export async function gradcheckCommand(argv: string[]): Promise<number> {
   let worst = 0;
   for (const cell of which === 'all' ? CELL_KINDS : [which]) {
     const config: ModelConfig = {
-      task: 'lm', cell,
+      task: 'lm',
+      cell,
       hidden: intOption(values, 'hidden', 1, 64) ?? 5,
       layers: intOption(values, 'layers', 1, 4) ?? 2,
       embedding: intOption(values, 'embedding', 0, 64) ?? 0,
@@ -44,10 +57,14 @@ export async function gradcheckCommand(argv: string[]): Promise<number> {
       vocabSize: intOption(values, 'vocab', 2, 256) ?? 7,
     };
     const r = gradcheck(config, opts);
-    out.write(`${cell}: hidden ${config.hidden}, layers ${config.layers}, ${config.embedding ? `embedding ${config.embedding}` : 'one-hot'}${config.bidirectional ? ', bidirectional' : ''}, batch ${opts.batch}, window ${steps}, loss over last ${opts.k1}\n`);
+    out.write(
+      `${cell}: hidden ${config.hidden}, layers ${config.layers}, ${config.embedding ? `embedding ${config.embedding}` : 'one-hot'}${config.bidirectional ? ', bidirectional' : ''}, batch ${opts.batch}, window ${steps}, loss over last ${opts.k1}\n`,
+    );
     const width = Math.max(...r.tensors.map((t) => t.name.length));
     for (const t of r.tensors) {
-      out.write(`  ${t.name.padEnd(width)}  ${String(t.checked).padStart(5)} checked  worst relative error ${t.worstRelError.toExponential(2)}\n`);
+      out.write(
+        `  ${t.name.padEnd(width)}  ${String(t.checked).padStart(5)} checked  worst relative error ${t.worstRelError.toExponential(2)}\n`,
+      );
     }
     out.write(`  worst ${r.worstRelError.toExponential(2)} (${r.worstTensor})\n`);
     worst = Math.max(worst, r.worstRelError);

@@ -19,12 +19,23 @@ export async function infoCommand(argv: string[]): Promise<number> {
   }
   const extra = [...ck.tensors.keys()].filter((k) => !shapes.some((p) => p.name === k));
   if (values.json) {
-    process.stdout.write(JSON.stringify({ config: ck.config, tokenizer: { kind: ck.tokenizer.kind, size: ck.tokenizer.vocab.length }, parameters: total, tensors, updates: updates ?? null, extraTensors: extra.length }) + '\n');
+    process.stdout.write(
+      JSON.stringify({
+        config: ck.config,
+        tokenizer: { kind: ck.tokenizer.kind, size: ck.tokenizer.vocab.length },
+        parameters: total,
+        tensors,
+        updates: updates ?? null,
+        extraTensors: extra.length,
+      }) + '\n',
+    );
     return 0;
   }
   const c = ck.config;
   const o = process.stdout;
-  o.write(`task ${c.task}, cell ${c.cell}, hidden ${c.hidden}, layers ${c.layers}, ${c.embedding ? `embedding ${c.embedding}` : 'one-hot input'}${c.bidirectional ? ', bidirectional' : ''}\n`);
+  o.write(
+    `task ${c.task}, cell ${c.cell}, hidden ${c.hidden}, layers ${c.layers}, ${c.embedding ? `embedding ${c.embedding}` : 'one-hot input'}${c.bidirectional ? ', bidirectional' : ''}\n`,
+  );
   o.write(`tokenizer ${ck.tokenizer.kind}, vocabulary ${ck.tokenizer.vocab.length}\n`);
   if (updates !== undefined) o.write(`trained for ${formatCount(updates)} updates\n`);
   const width = Math.max(...tensors.map((t) => t.name.length));

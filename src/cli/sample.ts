@@ -16,10 +16,20 @@ export const SAMPLE_USAGE = `usage: recurrent sample CHECKPOINT [options]
   --seed N              the same seed gives the same text (default 1)`;
 
 export async function sampleCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parse(argv, {
-    prime: { type: 'string' }, length: { type: 'string' }, temperature: { type: 'string' }, 'top-k': { type: 'string' },
-    'top-p': { type: 'string' }, greedy: { type: 'boolean' }, stop: { type: 'string' }, seed: { type: 'string' },
-  }, ['checkpoint']);
+  const { values, positionals } = parse(
+    argv,
+    {
+      prime: { type: 'string' },
+      length: { type: 'string' },
+      temperature: { type: 'string' },
+      'top-k': { type: 'string' },
+      'top-p': { type: 'string' },
+      greedy: { type: 'boolean' },
+      stop: { type: 'string' },
+      seed: { type: 'string' },
+    },
+    ['checkpoint'],
+  );
   const opts = {
     prime: stringOption(values, 'prime') ?? '',
     length: intOption(values, 'length', 1, 1e8) ?? 500,

@@ -4,7 +4,16 @@
 import { availableParallelism } from 'node:os';
 import { basename, extname } from 'node:path';
 import {
-  automaticThreads, CELL_KINDS, DEFAULT_MODEL, DEFAULT_TRAIN, MAX_THREADS, OPTIMIZER_KINDS, SCHEDULE_KINDS, validateTrainConfig, type ModelConfig, type TokenizerKind,
+  automaticThreads,
+  CELL_KINDS,
+  DEFAULT_MODEL,
+  DEFAULT_TRAIN,
+  MAX_THREADS,
+  OPTIMIZER_KINDS,
+  SCHEDULE_KINDS,
+  validateTrainConfig,
+  type ModelConfig,
+  type TokenizerKind,
 } from '../engine/config.js';
 import { RecurrentError } from '../engine/errors.js';
 import { parameterCount } from '../engine/parameters.js';
@@ -44,13 +53,31 @@ training
   --out CHECKPOINT          where to save (default: FILE's name with .safetensors, here)`;
 
 const OPTIONS = {
-  cell: { type: 'string' }, hidden: { type: 'string' }, layers: { type: 'string' }, embedding: { type: 'string' },
-  tokenizer: { type: 'string' }, 'max-vocab': { type: 'string' },
-  seq: { type: 'string' }, k1: { type: 'string' }, k2: { type: 'string' }, batch: { type: 'string' },
-  optimizer: { type: 'string' }, lr: { type: 'string' }, schedule: { type: 'string' }, warmup: { type: 'string' },
-  clip: { type: 'string' }, 'clip-value': { type: 'string' }, 'val-share': { type: 'string' }, 'eval-every': { type: 'string' },
-  steps: { type: 'string' }, time: { type: 'string' }, 'sample-every': { type: 'string' }, seed: { type: 'string' },
-  threads: { type: 'string' }, resume: { type: 'string' }, out: { type: 'string' },
+  cell: { type: 'string' },
+  hidden: { type: 'string' },
+  layers: { type: 'string' },
+  embedding: { type: 'string' },
+  tokenizer: { type: 'string' },
+  'max-vocab': { type: 'string' },
+  seq: { type: 'string' },
+  k1: { type: 'string' },
+  k2: { type: 'string' },
+  batch: { type: 'string' },
+  optimizer: { type: 'string' },
+  lr: { type: 'string' },
+  schedule: { type: 'string' },
+  warmup: { type: 'string' },
+  clip: { type: 'string' },
+  'clip-value': { type: 'string' },
+  'val-share': { type: 'string' },
+  'eval-every': { type: 'string' },
+  steps: { type: 'string' },
+  time: { type: 'string' },
+  'sample-every': { type: 'string' },
+  seed: { type: 'string' },
+  threads: { type: 'string' },
+  resume: { type: 'string' },
+  out: { type: 'string' },
 } as const;
 
 /** `--threads auto`: the command line owns the machine, so it leaves no core spare. */
@@ -69,7 +96,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
   const maxSteps = intOption(values, 'steps', 1, 1e12) ?? 0;
   const maxMs = durationOption(values, 'time') ?? 0;
   if (maxSteps && maxMs) throw new RecurrentError('give --steps or --time, not both');
-  const sampleEveryMs = values['sample-every'] === '0' ? 0 : durationOption(values, 'sample-every') ?? 20000;
+  const sampleEveryMs = values['sample-every'] === '0' ? 0 : (durationOption(values, 'sample-every') ?? 20000);
   const out = stringOption(values, 'out') ?? `${basename(file, extname(file)) || basename(file)}.safetensors`;
 
   const given = intOrAutoOption(values, 'threads', 1, MAX_THREADS) ?? 'auto';
@@ -78,8 +105,11 @@ export async function trainCommand(argv: string[]): Promise<number> {
   let trainer: Trainer;
   const resume = stringOption(values, 'resume');
   if (resume) {
-    const ignored = Object.keys(OPTIONS).filter((k) => values[k] !== undefined && !['resume', 'out', 'steps', 'time', 'sample-every', 'threads'].includes(k));
-    if (ignored.length) throw new RecurrentError(`--resume continues the run with its own settings; drop ${ignored.map((k) => '--' + k).join(', ')}`);
+    const ignored = Object.keys(OPTIONS).filter(
+      (k) => values[k] !== undefined && !['resume', 'out', 'steps', 'time', 'sample-every', 'threads'].includes(k),
+    );
+    if (ignored.length)
+      throw new RecurrentError(`--resume continues the run with its own settings; drop ${ignored.map((k) => '--' + k).join(', ')}`);
     // Threads belong to this machine, not to the run: the count recorded in the checkpoint is not reused.
     trainer = Trainer.resume(text, await readCheckpointFile(resume), { threads });
   } else {
@@ -87,7 +117,8 @@ export async function trainCommand(argv: string[]): Promise<number> {
     const k1 = intOption(values, 'k1', 1, 100000) ?? seq ?? DEFAULT_TRAIN.k1;
     const k2 = intOption(values, 'k2', 1, 100000) ?? Math.max(k1, seq ?? DEFAULT_TRAIN.k2);
     const train = validateTrainConfig({
-      k1, k2,
+      k1,
+      k2,
       batch: intOption(values, 'batch', 1, 4096),
       optimizer: choiceOption(values, 'optimizer', OPTIMIZER_KINDS),
       lr: numberOption(values, 'lr', 0, 100),
@@ -135,13 +166,19 @@ async function runTraining(trainer: Trainer, { file, text, out, maxSteps, maxMs,
   const tc = trainer.train;
   const unit = trainer.tokenizer.kind === 'char' ? 'char' : 'token';
   err.write(`${file}: ${formatCount(text.length)} characters, vocabulary ${trainer.tokenizer.size} ${trainer.tokenizer.kind} tokens\n`);
-  err.write(`model: ${mc.cell} hidden ${mc.hidden} x ${mc.layers} layer(s), ${mc.embedding ? `embedding ${mc.embedding}` : 'one-hot input'}, ${formatCount(parameterCount(mc))} parameters\n`);
-  err.write(`training: batch ${tc.batch}, k1 ${tc.k1}, k2 ${tc.k2}, ${tc.optimizer} lr ${tc.lr}, clip ${tc.clipNorm ? `norm ${tc.clipNorm}` : tc.clipValue ? `value ${tc.clipValue}` : 'off'}, seed ${tc.seed}, ${trainer.threads} thread${trainer.threads === 1 ? '' : 's'}${trainer.updates ? `, resumed at update ${trainer.updates}` : ''}\n`);
+  err.write(
+    `model: ${mc.cell} hidden ${mc.hidden} x ${mc.layers} layer(s), ${mc.embedding ? `embedding ${mc.embedding}` : 'one-hot input'}, ${formatCount(parameterCount(mc))} parameters\n`,
+  );
+  err.write(
+    `training: batch ${tc.batch}, k1 ${tc.k1}, k2 ${tc.k2}, ${tc.optimizer} lr ${tc.lr}, clip ${tc.clipNorm ? `norm ${tc.clipNorm}` : tc.clipValue ? `value ${tc.clipValue}` : 'off'}, seed ${tc.seed}, ${trainer.threads} thread${trainer.threads === 1 ? '' : 's'}${trainer.updates ? `, resumed at update ${trainer.updates}` : ''}\n`,
+  );
   err.write(`unigram entropy ${trainer.unigramBits().toFixed(3)} bits/${unit} (a model that learned nothing)\n`);
 
   const first = trainer.validate(PERIODIC_VALIDATION_TOKENS);
   err.write(`validation before training: ${first.bitsPerToken.toFixed(3)} bits/${unit}\n`);
-  err.write(maxSteps ? `training for ${formatCount(maxSteps)} updates` : maxMs ? `training for ${formatDuration(maxMs)}` : 'training until Ctrl+C');
+  err.write(
+    maxSteps ? `training for ${formatCount(maxSteps)} updates` : maxMs ? `training for ${formatDuration(maxMs)}` : 'training until Ctrl+C',
+  );
   err.write(`; checkpoint: ${out}\n`);
 
   let interrupted = false;
@@ -175,7 +212,11 @@ async function runTraining(trainer: Trainer, { file, text, out, maxSteps, maxMs,
       tokens += tc.batch * tc.k1;
       if (tc.evalEvery && trainer.updates % tc.evalEvery === 0) lastVal = trainer.validate(PERIODIC_VALIDATION_TOKENS).bitsPerToken;
       const rate = (tokens / Math.max(1, Date.now() - start)) * 1000;
-      const left = maxSteps ? ((maxSteps - done - 1) / Math.max(1, done + 1)) * (Date.now() - start) : maxMs ? maxMs - (Date.now() - start) : NaN;
+      const left = maxSteps
+        ? ((maxSteps - done - 1) / Math.max(1, done + 1)) * (Date.now() - start)
+        : maxMs
+          ? maxMs - (Date.now() - start)
+          : NaN;
       progress.update(
         `update ${formatCount(m.step)}  loss ${m.lossNats.toFixed(4)}  ${m.bitsPerToken.toFixed(3)} bits/${unit}  val ${lastVal.toFixed(3)}  ` +
           `${formatRate(rate)} ${unit}s/s  ${m.clipped ? 'clipped  ' : ''}elapsed ${formatDuration(Date.now() - start)}${Number.isFinite(left) ? `  left ${formatDuration(left)}` : ''}`,
@@ -183,7 +224,13 @@ async function runTraining(trainer: Trainer, { file, text, out, maxSteps, maxMs,
       if (sampleEveryMs && Date.now() - lastSample >= sampleEveryMs) {
         lastSample = Date.now();
         const sample = await generate(trainer.stepper(), trainer.tokenizer, {
-          prime: '', length: 200, temperature: 0.8, topK: 0, topP: 1, greedy: false, seed: tc.seed + trainer.updates,
+          prime: '',
+          length: 200,
+          temperature: 0.8,
+          topK: 0,
+          topP: 1,
+          greedy: false,
+          seed: tc.seed + trainer.updates,
         });
         progress.print(`--- sample at update ${trainer.updates} (temperature 0.8) ---\n${sample}\n---`);
       }
@@ -207,8 +254,12 @@ async function runTraining(trainer: Trainer, { file, text, out, maxSteps, maxMs,
   }
   const final = trainer.validate();
   const rate = (tokens / Math.max(1, elapsed)) * 1000;
-  err.write(`${interrupted ? 'interrupted' : 'done'}: ${formatCount(trainer.updates - startUpdates)} updates in ${formatDuration(elapsed)}, ${formatRate(rate)} ${unit}s/s\n`);
-  err.write(`training loss ${Number.isFinite(lossNats) ? (lossNats / Math.LN2).toFixed(3) : '--'} bits/${unit}; validation ${first.bitsPerToken.toFixed(3)} -> ${final.bitsPerToken.toFixed(3)} bits/${unit}\n`);
+  err.write(
+    `${interrupted ? 'interrupted' : 'done'}: ${formatCount(trainer.updates - startUpdates)} updates in ${formatDuration(elapsed)}, ${formatRate(rate)} ${unit}s/s\n`,
+  );
+  err.write(
+    `training loss ${Number.isFinite(lossNats) ? (lossNats / Math.LN2).toFixed(3) : '--'} bits/${unit}; validation ${first.bitsPerToken.toFixed(3)} -> ${final.bitsPerToken.toFixed(3)} bits/${unit}\n`,
+  );
   err.write(`saved ${out}\n`);
   return interrupted ? 130 : 0;
 }

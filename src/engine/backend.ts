@@ -44,8 +44,16 @@ function at(x: Floats | Int32Array, i: number): number {
 
 /** C[M,N] (+)= A[M,K] · B[N,K]^T. */
 export function matmulABt(
-  C: Floats, c0: number, A: Floats, a0: number, B: Floats, b0: number,
-  M: number, N: number, K: number, accumulate: boolean,
+  C: Floats,
+  c0: number,
+  A: Floats,
+  a0: number,
+  B: Floats,
+  b0: number,
+  M: number,
+  N: number,
+  K: number,
+  accumulate: boolean,
 ): void {
   const h = heapFor(C, A, B);
   if (h === undefined) reference.matmulABt(C, c0, A, a0, B, b0, M, N, K, accumulate);
@@ -54,8 +62,16 @@ export function matmulABt(
 
 /** C[M,K] (+)= A[M,N] · B[N,K]. */
 export function matmulAB(
-  C: Floats, c0: number, A: Floats, a0: number, B: Floats, b0: number,
-  M: number, N: number, K: number, accumulate: boolean,
+  C: Floats,
+  c0: number,
+  A: Floats,
+  a0: number,
+  B: Floats,
+  b0: number,
+  M: number,
+  N: number,
+  K: number,
+  accumulate: boolean,
 ): void {
   const h = heapFor(C, A, B);
   if (h === undefined) reference.matmulAB(C, c0, A, a0, B, b0, M, N, K, accumulate);
@@ -64,8 +80,16 @@ export function matmulAB(
 
 /** C[N,K] (+)= A[M,N]^T · B[M,K]. */
 export function matmulAtB(
-  C: Floats, c0: number, A: Floats, a0: number, B: Floats, b0: number,
-  M: number, N: number, K: number, accumulate: boolean,
+  C: Floats,
+  c0: number,
+  A: Floats,
+  a0: number,
+  B: Floats,
+  b0: number,
+  M: number,
+  N: number,
+  K: number,
+  accumulate: boolean,
 ): void {
   const h = heapFor(C, A, B);
   if (h === undefined) reference.matmulAtB(C, c0, A, a0, B, b0, M, N, K, accumulate);
@@ -74,20 +98,58 @@ export function matmulAtB(
 
 /** One LSTM step's gates and states (see gates.ts); wasm when all four buffers share a heap. */
 export function lstmGates(
-  act: Floats, a0: number, c: Floats, cPrev0: number, cOut0: number, tanhC: Floats, tc0: number, h: Floats, h0: number, b: number, H: number,
+  act: Floats,
+  a0: number,
+  c: Floats,
+  cPrev0: number,
+  cOut0: number,
+  tanhC: Floats,
+  tc0: number,
+  h: Floats,
+  h0: number,
+  b: number,
+  H: number,
 ): void {
   const k = heapFor(act, c, tanhC);
   if (k === undefined || WasmHeap.of(h) !== k) gates.lstmGates(act, a0, c, cPrev0, cOut0, tanhC, tc0, h, h0, b, H);
-  else k.kernels.lstmGates(act.byteOffset + 4 * a0, c.byteOffset + 4 * cPrev0, c.byteOffset + 4 * cOut0, tanhC.byteOffset + 4 * tc0, h.byteOffset + 4 * h0, b, H);
+  else
+    k.kernels.lstmGates(
+      act.byteOffset + 4 * a0,
+      c.byteOffset + 4 * cPrev0,
+      c.byteOffset + 4 * cOut0,
+      tanhC.byteOffset + 4 * tc0,
+      h.byteOffset + 4 * h0,
+      b,
+      H,
+    );
 }
 
 /** One GRU step's gates and state (see gates.ts); wasm when all four buffers share a heap. */
 export function gruGates(
-  act: Floats, a0: number, hg: Floats, g0: number, hn: Floats, hn0: number, h: Floats, hPrev0: number, hOut0: number, b: number, H: number,
+  act: Floats,
+  a0: number,
+  hg: Floats,
+  g0: number,
+  hn: Floats,
+  hn0: number,
+  h: Floats,
+  hPrev0: number,
+  hOut0: number,
+  b: number,
+  H: number,
 ): void {
   const k = heapFor(act, hg, hn);
   if (k === undefined || WasmHeap.of(h) !== k) gates.gruGates(act, a0, hg, g0, hn, hn0, h, hPrev0, hOut0, b, H);
-  else k.kernels.gruGates(act.byteOffset + 4 * a0, hg.byteOffset + 4 * g0, hn.byteOffset + 4 * hn0, h.byteOffset + 4 * hPrev0, h.byteOffset + 4 * hOut0, b, H);
+  else
+    k.kernels.gruGates(
+      act.byteOffset + 4 * a0,
+      hg.byteOffset + 4 * g0,
+      hn.byteOffset + 4 * hn0,
+      h.byteOffset + 4 * hPrev0,
+      h.byteOffset + 4 * hOut0,
+      b,
+      H,
+    );
 }
 
 /** y = tanh(x) over n floats. */
@@ -109,20 +171,54 @@ export function addColumnSums(db: Floats, dC: Floats, c0: number, M: number, N: 
  * scratch (K*N floats in the same heap, or null) lets the wasm kernel transpose W once when M >= K.
  */
 export function gatherColumnsAdd(
-  C: Floats, c0: number, ids: Int32Array, i0: number, W: Floats, M: number, N: number, K: number, scratch: Floats | null = null,
+  C: Floats,
+  c0: number,
+  ids: Int32Array,
+  i0: number,
+  W: Floats,
+  M: number,
+  N: number,
+  K: number,
+  scratch: Floats | null = null,
 ): void {
   const k = heapFor(C, ids, W);
   if (k === undefined) reference.gatherColumnsAdd(C, c0, ids, i0, W, M, N, K);
-  else k.kernels.gatherColumnsAdd(at(C, c0), at(ids, i0), at(W, 0), M, N, K, scratch !== null && WasmHeap.of(scratch) === k ? at(scratch, 0) : 0);
+  else
+    k.kernels.gatherColumnsAdd(
+      at(C, c0),
+      at(ids, i0),
+      at(W, 0),
+      M,
+      N,
+      K,
+      scratch !== null && WasmHeap.of(scratch) === k ? at(scratch, 0) : 0,
+    );
 }
 
 /** dW[:, ids[i0 + m]] += dC[m, :] for M rows, dW [N, K]; scratch as for gatherColumnsAdd. */
 export function scatterColumnsAdd(
-  dW: Floats, ids: Int32Array, i0: number, dC: Floats, c0: number, M: number, N: number, K: number, scratch: Floats | null = null,
+  dW: Floats,
+  ids: Int32Array,
+  i0: number,
+  dC: Floats,
+  c0: number,
+  M: number,
+  N: number,
+  K: number,
+  scratch: Floats | null = null,
 ): void {
   const k = heapFor(dW, ids, dC);
   if (k === undefined) reference.scatterColumnsAdd(dW, ids, i0, dC, c0, M, N, K);
-  else k.kernels.scatterColumnsAdd(at(dW, 0), at(ids, i0), at(dC, c0), M, N, K, scratch !== null && WasmHeap.of(scratch) === k ? at(scratch, 0) : 0);
+  else
+    k.kernels.scatterColumnsAdd(
+      at(dW, 0),
+      at(ids, i0),
+      at(dC, c0),
+      M,
+      N,
+      K,
+      scratch !== null && WasmHeap.of(scratch) === k ? at(scratch, 0) : 0,
+    );
 }
 
 /**
@@ -131,8 +227,15 @@ export function scatterColumnsAdd(
  * gradScale * (softmax(z) - onehot(y)) directly (forward and backward in one pass).
  */
 export function softmaxCrossEntropy(
-  z: Floats, z0: number, targets: Int32Array, t0: number, rows: number, V: number,
-  perRow: Floats | null, r0: number, gradScale: number | null,
+  z: Floats,
+  z0: number,
+  targets: Int32Array,
+  t0: number,
+  rows: number,
+  V: number,
+  perRow: Floats | null,
+  r0: number,
+  gradScale: number | null,
 ): number {
   const k = heapFor(z, targets, targets);
   if (k === undefined || (perRow !== null && (!(perRow instanceof Float32Array) || WasmHeap.of(perRow) !== k))) {
@@ -140,7 +243,15 @@ export function softmaxCrossEntropy(
     if (gradScale !== null) crossEntropy.softmaxCrossEntropyBackward(z, z0, targets, t0, rows, V, gradScale);
     return total;
   }
-  return k.kernels.softmaxCrossEntropy(at(z, z0), at(targets, t0), rows, V, perRow === null ? 0 : at(perRow, r0), gradScale === null ? 0 : 1, gradScale ?? 0);
+  return k.kernels.softmaxCrossEntropy(
+    at(z, z0),
+    at(targets, t0),
+    rows,
+    V,
+    perRow === null ? 0 : at(perRow, r0),
+    gradScale === null ? 0 : 1,
+    gradScale ?? 0,
+  );
 }
 
 /** Probabilities p left by softmaxCrossEntropy become scale * (p - onehot(target)). */
@@ -152,7 +263,19 @@ export function crossEntropyGradient(p: Floats, p0: number, targets: Int32Array,
 
 /** LSTM backward step (see gates.ts); wasm when every buffer shares a heap. */
 export function lstmBackward(
-  act: Floats, a0: number, tanhC: Floats, tc0: number, dh: Floats, dh0: number, c: Floats, cp0: number, dc: Floats, dIn: Floats, d0: number, b: number, H: number,
+  act: Floats,
+  a0: number,
+  tanhC: Floats,
+  tc0: number,
+  dh: Floats,
+  dh0: number,
+  c: Floats,
+  cp0: number,
+  dc: Floats,
+  dIn: Floats,
+  d0: number,
+  b: number,
+  H: number,
 ): void {
   const k = heapFor(act, tanhC, dh);
   if (k === undefined || WasmHeap.of(c) !== k || WasmHeap.of(dc) !== k || WasmHeap.of(dIn) !== k) {
@@ -164,14 +287,38 @@ export function lstmBackward(
 
 /** GRU backward step (see gates.ts); dIn and dHid at a0 like act. */
 export function gruBackward(
-  act: Floats, a0: number, dh: Floats, dh0: number, h: Floats, hp0: number, hn: Floats, hn0: number, dIn: Floats, dHid: Floats,
-  dPrev: Floats, dp0: number, accumulate: boolean, b: number, H: number,
+  act: Floats,
+  a0: number,
+  dh: Floats,
+  dh0: number,
+  h: Floats,
+  hp0: number,
+  hn: Floats,
+  hn0: number,
+  dIn: Floats,
+  dHid: Floats,
+  dPrev: Floats,
+  dp0: number,
+  accumulate: boolean,
+  b: number,
+  H: number,
 ): void {
   const k = heapFor(act, dh, h);
   if (k === undefined || WasmHeap.of(hn) !== k || WasmHeap.of(dIn) !== k || WasmHeap.of(dHid) !== k || WasmHeap.of(dPrev) !== k) {
     gates.gruBackward(act, a0, dh, dh0, h, hp0, hn, hn0, dIn, dHid, dPrev, dp0, accumulate, b, H);
   } else {
-    k.kernels.gruBackward(at(act, a0), at(dh, dh0), at(h, hp0), at(hn, hn0), at(dIn, a0), at(dHid, a0), at(dPrev, dp0), accumulate ? 1 : 0, b, H);
+    k.kernels.gruBackward(
+      at(act, a0),
+      at(dh, dh0),
+      at(h, hp0),
+      at(hn, hn0),
+      at(dIn, a0),
+      at(dHid, a0),
+      at(dPrev, dp0),
+      accumulate ? 1 : 0,
+      b,
+      H,
+    );
   }
 }
 
@@ -194,7 +341,19 @@ export function sampleSoftmax(z: Floats, V: number, invT: number, rng: { next():
 }
 
 /** Adam/AdamW on one tensor in wasm (optimizer.ts's equations); false, having done nothing, where it cannot run. */
-export function adamStep(p: Floats, g: Floats, m: Floats, v: Floats, b1: number, b2: number, stepSize: number, sqrtBias2: number, eps: number, l2: number, shrink: number): boolean {
+export function adamStep(
+  p: Floats,
+  g: Floats,
+  m: Floats,
+  v: Floats,
+  b1: number,
+  b2: number,
+  stepSize: number,
+  sqrtBias2: number,
+  eps: number,
+  l2: number,
+  shrink: number,
+): boolean {
   const k = heapFor(p, g, m);
   if (k === undefined || WasmHeap.of(v) !== k) return false;
   k.kernels.adamStep(at(p, 0), at(g, 0), at(m, 0), at(v, 0), p.length, b1, b2, stepSize, sqrtBias2, eps, l2, shrink);

@@ -77,7 +77,16 @@ export class Streams {
  * [dstLo, dstLo + n) of dst, which holds dstBatch. src and dst may be one buffer (set() copies as if
  * through a temporary).
  */
-export function copyStreams(src: Floats, srcBatch: number, srcLo: number, dst: Floats, dstBatch: number, dstLo: number, n: number, H: number): void {
+export function copyStreams(
+  src: Floats,
+  srcBatch: number,
+  srcLo: number,
+  dst: Floats,
+  dstBatch: number,
+  dstLo: number,
+  n: number,
+  H: number,
+): void {
   const blocks = src.length / (srcBatch * H);
   for (let k = 0; k < blocks; k++) {
     const from = (k * srcBatch + srcLo) * H;

@@ -14,7 +14,11 @@ export class Bidirectional implements Level {
   /** [T, B, 2H] dL/d(concatenated outputs). */
   readonly dOut: Floats;
 
-  constructor(arena: Arena, private readonly fwd: Cell, private readonly rev: Cell) {
+  constructor(
+    arena: Arena,
+    private readonly fwd: Cell,
+    private readonly rev: Cell,
+  ) {
     this.cells = [fwd, rev];
     this.width = 2 * fwd.hidden;
     this.out = arena.floats(fwd.maxSteps * fwd.maxBatch * this.width);

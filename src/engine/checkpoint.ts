@@ -62,24 +62,36 @@ function within<T>(source: string, what: string, f: () => T): T {
 export function decodeCheckpoint(bytes: Uint8Array, source = 'checkpoint'): Checkpoint {
   const { tensors, metadata } = decodeSafetensors(bytes, source);
   const format = metadata[FORMAT_KEY];
-  if (format === undefined) throw new RecurrentError(`${source}: the metadata has no ${FORMAT_KEY}: it is not a Recurrent Studio checkpoint`);
+  if (format === undefined)
+    throw new RecurrentError(`${source}: the metadata has no ${FORMAT_KEY}: it is not a Recurrent Studio checkpoint`);
   if (format !== CHECKPOINT_FORMAT) {
-    throw new RecurrentError(`${source}: checkpoint format version ${JSON.stringify(format)} is unknown; this version of Recurrent Studio reads version ${CHECKPOINT_FORMAT} (update it to read newer checkpoints)`);
+    throw new RecurrentError(
+      `${source}: checkpoint format version ${JSON.stringify(format)} is unknown; this version of Recurrent Studio reads version ${CHECKPOINT_FORMAT} (update it to read newer checkpoints)`,
+    );
   }
-  const tokenizer = within(source, 'tokenizer', () => Tokenizer.fromSpec(parseJson(source, TOKENIZER_KEY, metadata[TOKENIZER_KEY]) as TokenizerSpec)).spec();
+  const tokenizer = within(source, 'tokenizer', () =>
+    Tokenizer.fromSpec(parseJson(source, TOKENIZER_KEY, metadata[TOKENIZER_KEY]) as TokenizerSpec),
+  ).spec();
   const raw = parseJson(source, CONFIG_KEY, metadata[CONFIG_KEY]);
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new RecurrentError(`${source}: ${CONFIG_KEY} is not a JSON object`);
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    throw new RecurrentError(`${source}: ${CONFIG_KEY} is not a JSON object`);
   const stated = (raw as { vocabSize?: unknown }).vocabSize;
   if (stated !== undefined && stated !== tokenizer.vocab.length) {
-    throw new RecurrentError(`${source}: the config says vocabSize ${JSON.stringify(stated)} but the tokenizer has ${tokenizer.vocab.length} tokens`);
+    throw new RecurrentError(
+      `${source}: the config says vocabSize ${JSON.stringify(stated)} but the tokenizer has ${tokenizer.vocab.length} tokens`,
+    );
   }
-  const config = within(source, 'config', () => validateModelConfig({ ...(raw as Partial<ModelConfig>), vocabSize: tokenizer.vocab.length }));
+  const config = within(source, 'config', () =>
+    validateModelConfig({ ...(raw as Partial<ModelConfig>), vocabSize: tokenizer.vocab.length }),
+  );
   const describe = `${config.cell}, hidden ${config.hidden}, ${config.layers} layer(s), embedding ${config.embedding}, vocabulary ${config.vocabSize}`;
   for (const p of parameterShapes(config)) {
     const t = tensors.get(p.name);
     if (t === undefined) throw new RecurrentError(`${source}: tensor ${p.name} is missing (the config, ${describe}, needs it)`);
     if (t.shape.length !== p.shape.length || t.shape.some((d, i) => d !== p.shape[i])) {
-      throw new RecurrentError(`${source}: tensor ${p.name} has shape [${t.shape.join(', ')}] but the config (${describe}) needs [${p.shape.join(', ')}]`);
+      throw new RecurrentError(
+        `${source}: tensor ${p.name} has shape [${t.shape.join(', ')}] but the config (${describe}) needs [${p.shape.join(', ')}]`,
+      );
     }
   }
   const rest: Record<string, string> = {};

@@ -148,9 +148,12 @@ export function validateModelConfig(c: Partial<ModelConfig>): ModelConfig {
     bidirectional: c.bidirectional ?? false,
     vocabSize: int('vocabulary size', c.vocabSize, 2, 1 << 20),
   };
-  if (typeof cfg.bidirectional !== 'boolean') throw new RecurrentError(`bidirectional must be true or false, got ${JSON.stringify(c.bidirectional)}`);
+  if (typeof cfg.bidirectional !== 'boolean')
+    throw new RecurrentError(`bidirectional must be true or false, got ${JSON.stringify(c.bidirectional)}`);
   if (cfg.bidirectional && cfg.task === 'lm') {
-    throw new RecurrentError('bidirectional models see the future, so they cannot be trained as a language model (task lm); use bidirectional: false');
+    throw new RecurrentError(
+      'bidirectional models see the future, so they cannot be trained as a language model (task lm); use bidirectional: false',
+    );
   }
   return cfg;
 }
@@ -184,6 +187,9 @@ export function validateTrainConfig(c: Partial<TrainConfig>): TrainConfig {
     seed: int('seed', m.seed, 0, 0xffffffff),
     threads: int('threads', m.threads, 1, MAX_THREADS),
   };
-  if (cfg.k2 < cfg.k1) throw new RecurrentError(`k2 (${cfg.k2}) must be at least k1 (${cfg.k1}): the gradient must reach back over every step whose loss it carries`);
+  if (cfg.k2 < cfg.k1)
+    throw new RecurrentError(
+      `k2 (${cfg.k2}) must be at least k1 (${cfg.k1}): the gradient must reach back over every step whose loss it carries`,
+    );
   return cfg;
 }

@@ -9,8 +9,14 @@ import type { Floats } from './floats.js';
  * nats against targets[t0 + row]. With perRow, also writes each row's loss to perRow[r0 + row].
  */
 export function softmaxCrossEntropyForward(
-  z: Floats, z0: number, targets: Int32Array, t0: number, rows: number, V: number,
-  perRow: Floats | null, r0: number,
+  z: Floats,
+  z0: number,
+  targets: Int32Array,
+  t0: number,
+  rows: number,
+  V: number,
+  perRow: Floats | null,
+  r0: number,
 ): number {
   let total = 0;
   for (let r = 0; r < rows; r++) {
@@ -31,7 +37,13 @@ export function softmaxCrossEntropyForward(
 
 /** Turns the probabilities p left by forward into dL/dz = scale * (p - onehot(target)), in place. */
 export function softmaxCrossEntropyBackward(
-  p: Floats, p0: number, targets: Int32Array, t0: number, rows: number, V: number, scale: number,
+  p: Floats,
+  p0: number,
+  targets: Int32Array,
+  t0: number,
+  rows: number,
+  V: number,
+  scale: number,
 ): void {
   for (let r = 0; r < rows; r++) {
     const o = p0 + r * V;

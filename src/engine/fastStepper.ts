@@ -44,13 +44,24 @@ export class FastStepper implements Stepper {
     };
     const param = (name: string): number => addr(model.param(name).data);
     t.set([
-      CELL_CODE[cfg.cell], cfg.layers, H, cfg.vocabSize,
-      cfg.embedding > 0 ? param('embedding.weight') : 0, cfg.embedding,
-      param('decoder.weight'), param('decoder.bias'), addr(this.logits),
-      addr(act), addr(hiddenSide), addr(aux), addr(this.state),
+      CELL_CODE[cfg.cell],
+      cfg.layers,
+      H,
+      cfg.vocabSize,
+      cfg.embedding > 0 ? param('embedding.weight') : 0,
+      cfg.embedding,
+      param('decoder.weight'),
+      param('decoder.bias'),
+      addr(this.logits),
+      addr(act),
+      addr(hiddenSide),
+      addr(aux),
+      addr(this.state),
     ]);
     for (let l = 0; l < cfg.layers; l++) {
-      ['weight_ih', 'weight_hh', 'bias_ih', 'bias_hh'].forEach((n, i) => { t[HEAD_WORDS + LEVEL_WORDS * l + i] = param(`rnn.${n}_l${l}`); });
+      ['weight_ih', 'weight_hh', 'bias_ih', 'bias_hh'].forEach((n, i) => {
+        t[HEAD_WORDS + LEVEL_WORDS * l + i] = param(`rnn.${n}_l${l}`);
+      });
     }
     this.table = t;
   }

@@ -11,11 +11,17 @@ function sigmoid(x: number): number {
  * tc0, h_p = o tanh(c_p) into h at h0. c_{p-1} is read from c at cPrev0. All but act are [b, H].
  */
 export function lstmGates(
-  act: Float32Array | Float64Array, a0: number,
-  c: Float32Array | Float64Array, cPrev0: number, cOut0: number,
-  tanhC: Float32Array | Float64Array, tc0: number,
-  h: Float32Array | Float64Array, h0: number,
-  b: number, H: number,
+  act: Float32Array | Float64Array,
+  a0: number,
+  c: Float32Array | Float64Array,
+  cPrev0: number,
+  cOut0: number,
+  tanhC: Float32Array | Float64Array,
+  tc0: number,
+  h: Float32Array | Float64Array,
+  h0: number,
+  b: number,
+  H: number,
 ): void {
   for (let r = 0; r < b; r++) {
     const a = a0 + r * 4 * H;
@@ -49,11 +55,17 @@ export function tanhInto(x: Float32Array | Float64Array, x0: number, y: Float32A
  * backward; h_p = (1 - z) n + z h_{p-1} into h at hOut0, h_{p-1} read at hPrev0.
  */
 export function gruGates(
-  act: Float32Array | Float64Array, a0: number,
-  hg: Float32Array | Float64Array, g0: number,
-  hn: Float32Array | Float64Array, hn0: number,
-  h: Float32Array | Float64Array, hPrev0: number, hOut0: number,
-  b: number, H: number,
+  act: Float32Array | Float64Array,
+  a0: number,
+  hg: Float32Array | Float64Array,
+  g0: number,
+  hn: Float32Array | Float64Array,
+  hn0: number,
+  h: Float32Array | Float64Array,
+  hPrev0: number,
+  hOut0: number,
+  b: number,
+  H: number,
 ): void {
   for (let r = 0; r < b; r++) {
     const a = a0 + r * 3 * H;
@@ -81,7 +93,19 @@ type F = Float32Array | Float64Array;
  * dL/dc_{p-1} out; dIn [b, 4H] at d0 receives dL/d(pre-activations).
  */
 export function lstmBackward(
-  act: F, a0: number, tanhC: F, tc0: number, dh: F, dh0: number, c: F, cp0: number, dc: F, dIn: F, d0: number, b: number, H: number,
+  act: F,
+  a0: number,
+  tanhC: F,
+  tc0: number,
+  dh: F,
+  dh0: number,
+  c: F,
+  cp0: number,
+  dc: F,
+  dIn: F,
+  d0: number,
+  b: number,
+  H: number,
 ): void {
   const G = 4 * H;
   for (let r = 0; r < b; r++) {
@@ -114,8 +138,21 @@ export function lstmBackward(
  * accumulate false, written) into dPrev at dp0.
  */
 export function gruBackward(
-  act: F, a0: number, dh: F, dh0: number, h: F, hp0: number, hn: F, hn0: number, dIn: F, dHid: F,
-  dPrev: F, dp0: number, accumulate: boolean, b: number, H: number,
+  act: F,
+  a0: number,
+  dh: F,
+  dh0: number,
+  h: F,
+  hp0: number,
+  hn: F,
+  hn0: number,
+  dIn: F,
+  dHid: F,
+  dPrev: F,
+  dp0: number,
+  accumulate: boolean,
+  b: number,
+  H: number,
 ): void {
   const G = 3 * H;
   for (let r = 0; r < b; r++) {

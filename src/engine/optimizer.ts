@@ -37,7 +37,11 @@ abstract class BaseOptimizer implements Optimizer {
   updates = 0;
   protected readonly slots: Slot[] = [];
 
-  constructor(protected readonly params: readonly Param[], slotNames: readonly string[], alloc: SlotAllocator) {
+  constructor(
+    protected readonly params: readonly Param[],
+    slotNames: readonly string[],
+    alloc: SlotAllocator,
+  ) {
     for (const p of params) {
       for (const s of slotNames) this.slots.push({ param: p, name: `optimizer.${p.name}.${s}`, data: alloc(p.data.length, p.data) });
     }
@@ -50,11 +54,16 @@ abstract class BaseOptimizer implements Optimizer {
   }
 
   loadState(tensors: Map<string, NamedTensor>, updates: number): void {
-    if (!Number.isSafeInteger(updates) || updates < 0) throw new RecurrentError(`the optimizer's update count must be a whole number, got ${updates}`);
+    if (!Number.isSafeInteger(updates) || updates < 0)
+      throw new RecurrentError(`the optimizer's update count must be a whole number, got ${updates}`);
     for (const s of this.slots) {
       const t = tensors.get(s.name);
-      if (t === undefined) throw new RecurrentError(`the checkpoint has no optimizer state ${s.name}: it was saved with another optimizer; resume with the same optimizer or start a new run`);
-      if (t.data.length !== s.data.length) throw new RecurrentError(`optimizer state ${s.name} has ${t.data.length} values but the parameter has ${s.data.length}`);
+      if (t === undefined)
+        throw new RecurrentError(
+          `the checkpoint has no optimizer state ${s.name}: it was saved with another optimizer; resume with the same optimizer or start a new run`,
+        );
+      if (t.data.length !== s.data.length)
+        throw new RecurrentError(`optimizer state ${s.name} has ${t.data.length} values but the parameter has ${s.data.length}`);
       s.data.set(t.data);
     }
     this.updates = updates;
@@ -63,7 +72,12 @@ abstract class BaseOptimizer implements Optimizer {
 
 /** torch.optim.SGD(dampening=0, nesterov=False): b = mu*b + g (b = g on the first step), p -= lr*b. */
 class Sgd extends BaseOptimizer {
-  constructor(params: readonly Param[], private readonly momentum: number, private readonly weightDecay: number, alloc: SlotAllocator) {
+  constructor(
+    params: readonly Param[],
+    private readonly momentum: number,
+    private readonly weightDecay: number,
+    alloc: SlotAllocator,
+  ) {
     super(params, momentum > 0 ? ['momentum_buffer'] : [], alloc);
   }
 
@@ -92,7 +106,12 @@ class Sgd extends BaseOptimizer {
 
 /** torch.optim.Adagrad(lr_decay=0, initial_accumulator_value=0): s += g^2, p -= lr*g/(sqrt(s)+eps). */
 class Adagrad extends BaseOptimizer {
-  constructor(params: readonly Param[], private readonly eps: number, private readonly weightDecay: number, alloc: SlotAllocator) {
+  constructor(
+    params: readonly Param[],
+    private readonly eps: number,
+    private readonly weightDecay: number,
+    alloc: SlotAllocator,
+  ) {
     super(params, ['sum'], alloc);
   }
 
@@ -115,7 +134,13 @@ class Adagrad extends BaseOptimizer {
 
 /** torch.optim.RMSprop(momentum=0, centered=False): v = a*v + (1-a)*g^2, p -= lr*g/(sqrt(v)+eps). */
 class RmsProp extends BaseOptimizer {
-  constructor(params: readonly Param[], private readonly alpha: number, private readonly eps: number, private readonly weightDecay: number, alloc: SlotAllocator) {
+  constructor(
+    params: readonly Param[],
+    private readonly alpha: number,
+    private readonly eps: number,
+    private readonly weightDecay: number,
+    alloc: SlotAllocator,
+  ) {
     super(params, ['square_avg'], alloc);
   }
 

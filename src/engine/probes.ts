@@ -98,7 +98,13 @@ export function probeGates(model: Model, tokenizer: Tokenizer, text: string, wor
  * perToken[i-1] = -ln p(t_i | t_<i) in nats over `text` from a zero state, and the k most likely
  * tokens with their probabilities at each predicted position.
  */
-export function probeTokenLoss(model: Model, tokenizer: Tokenizer, text: string, k = 5, workspace: ProbeWorkspace | null = null): TokenLossProbe {
+export function probeTokenLoss(
+  model: Model,
+  tokenizer: Tokenizer,
+  text: string,
+  k = 5,
+  workspace: ProbeWorkspace | null = null,
+): TokenLossProbe {
   const { ids, offsets } = tokenizer.encodeWithOffsets(text);
   const N = ids.length;
   const V = model.config.vocabSize;
@@ -161,4 +167,3 @@ export function tensorNorms(params: readonly Param[]): TensorNorms[] {
     gradNorm: Math.sqrt(sumSquares(p.grad, 0, p.grad.length)),
   }));
 }
-

@@ -18,7 +18,11 @@ function build() {
   const buffer = setup.memory.buffer;
   // The parameters are the training thread's: views of its bytes, never allocated here.
   const params = setup.params.map(({ name, shape, offset }) => {
-    const data = new Float32Array(buffer, offset, shape.reduce((a, b) => a * b, 1));
+    const data = new Float32Array(
+      buffer,
+      offset,
+      shape.reduce((a, b) => a * b, 1),
+    );
     return { name, shape, data, grad: data };
   });
   return buildReplica({ config: setup.config, arena }, params, setup.batch, setup.steps);

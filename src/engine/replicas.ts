@@ -63,19 +63,28 @@ export interface ReplicaSetup {
  * What every replica allocates, in this order, on the thread that owns the heap (recording) and on the
  * worker (replaying): its gradients, its unrolled network, its carried state, its control words.
  */
-export function buildReplica(model: { config: ModelConfig; arena: Model['arena'] }, params: readonly Param[], batch: number, steps: number) {
+export function buildReplica(
+  model: { config: ModelConfig; arena: Model['arena'] },
+  params: readonly Param[],
+  batch: number,
+  steps: number,
+) {
   const arena = model.arena;
   const own = params.map((p) => ({ name: p.name, shape: p.shape, data: p.data, grad: arena.floats(p.data.length) }));
   const byName = new Map(own.map((p) => [p.name, p]));
-  const net = new Unrolled({
-    config: model.config,
-    arena,
-    param: (name) => {
-      const p = byName.get(name);
-      if (p === undefined) throw new Error(`replica: no parameter ${name}`);
-      return p;
+  const net = new Unrolled(
+    {
+      config: model.config,
+      arena,
+      param: (name) => {
+        const p = byName.get(name);
+        if (p === undefined) throw new Error(`replica: no parameter ${name}`);
+        return p;
+      },
     },
-  }, batch, steps);
+    batch,
+    steps,
+  );
   const state = arena.floats(net.stateSize(batch));
   const control = arena.ints(CONTROL_WORDS);
   return { grads: own.map((p) => p.grad), net, state, control };
@@ -116,7 +125,9 @@ export class BatchSplit {
     if (heap === null) throw new Error('BatchSplit needs a model in a WebAssembly heap');
     const script = workerScript();
     if (!existsSync(fileURLToPath(script))) {
-      throw new RecurrentError(`the training threads' script ${fileURLToPath(script)} is missing; rebuild (npm run build) or train with threads: 1`);
+      throw new RecurrentError(
+        `the training threads' script ${fileURLToPath(script)} is missing; rebuild (npm run build) or train with threads: 1`,
+      );
     }
     this.batch = batch;
     this.threads = threads;
@@ -137,7 +148,14 @@ export class BatchSplit {
       heap.record(null);
       const channel = new MessageChannel();
       const setup: ReplicaSetup = {
-        memory: heap.wasmMemory, config: model.config, batch: hi - lo, steps, packScratch, plan, params: paramOffsets, errors: channel.port2,
+        memory: heap.wasmMemory,
+        config: model.config,
+        batch: hi - lo,
+        steps,
+        packScratch,
+        plan,
+        params: paramOffsets,
+        errors: channel.port2,
       };
       const worker = new Worker(script, { workerData: setup, transferList: [channel.port2] });
       // The training thread waits on shared memory, not on events: the worker must not keep a
@@ -145,7 +163,12 @@ export class BatchSplit {
       worker.unref();
       const { control } = replica;
       this.remotes.push({
-        lo, hi, ...replica, f64: new Float64Array(control.buffer, control.byteOffset, CONTROL_WORDS / 2), worker, errors: channel.port1,
+        lo,
+        hi,
+        ...replica,
+        f64: new Float64Array(control.buffer, control.byteOffset, CONTROL_WORDS / 2),
+        worker,
+        errors: channel.port1,
       });
     }
   }
@@ -221,13 +244,16 @@ export class BatchSplit {
     const c = r.control;
     const deadline = performance.now() + 60_000;
     while (Atomics.load(c, Control.Ready) === 0 && performance.now() < deadline) Atomics.wait(c, Control.Ready, 0, 1000);
-    if (Atomics.load(c, Control.Ready) !== 1) throw this.failure(r, Atomics.load(c, Control.Ready) === 0 ? 'did not start within 60 s' : 'could not start');
+    if (Atomics.load(c, Control.Ready) !== 1)
+      throw this.failure(r, Atomics.load(c, Control.Ready) === 0 ? 'did not start within 60 s' : 'could not start');
   }
 
   private failure(r: Remote, what: string): RecurrentError {
     const m = receiveMessageOnPort(r.errors);
     const why = m !== undefined && typeof m.message === 'string' ? `: ${m.message}` : '';
     this.close();
-    return new RecurrentError(`training thread ${this.remotes.indexOf(r) + 1} (streams ${r.lo}-${r.hi - 1}) ${what}${why}; train with threads: 1 to go on`);
+    return new RecurrentError(
+      `training thread ${this.remotes.indexOf(r) + 1} (streams ${r.lo}-${r.hi - 1}) ${what}${why}; train with threads: 1 to go on`,
+    );
   }
 }

@@ -25,9 +25,11 @@ export function encodeSafetensors(tensors: readonly NamedTensor[], metadata: Rec
   let offset = 0;
   const names = new Set<string>();
   for (const t of tensors) {
-    if (t.name === '__metadata__' || names.has(t.name)) throw new Error(`safetensors: tensor name ${JSON.stringify(t.name)} is reserved or repeated`);
+    if (t.name === '__metadata__' || names.has(t.name))
+      throw new Error(`safetensors: tensor name ${JSON.stringify(t.name)} is reserved or repeated`);
     names.add(t.name);
-    if (elements(t.shape) !== t.data.length) throw new Error(`safetensors: tensor ${t.name} has shape [${t.shape.join(', ')}] but ${t.data.length} values`);
+    if (elements(t.shape) !== t.data.length)
+      throw new Error(`safetensors: tensor ${t.name} has shape [${t.shape.join(', ')}] but ${t.data.length} values`);
     const bytes = t.data.length * 4;
     header[t.name] = { dtype: 'F32', shape: t.shape.slice(), data_offsets: [offset, offset + bytes] };
     offset += bytes;
@@ -65,14 +67,19 @@ interface Entry {
  * that is truncated, whose header is not JSON, whose offsets overlap or run past the end, whose
  * dtype is not F32, or whose shape disagrees with its byte size. Tensors come in file order.
  */
-export function decodeSafetensors(bytes: Uint8Array, source = 'checkpoint'): { tensors: Map<string, NamedTensor>; metadata: Record<string, string> } {
+export function decodeSafetensors(
+  bytes: Uint8Array,
+  source = 'checkpoint',
+): { tensors: Map<string, NamedTensor>; metadata: Record<string, string> } {
   const fail = (why: string): never => {
     throw new RecurrentError(`${source}: ${why}`);
   };
-  if (bytes.length < 8) fail(`the file is truncated (${bytes.length} bytes, not even the 8-byte header length): it is not a complete .safetensors checkpoint`);
+  if (bytes.length < 8)
+    fail(`the file is truncated (${bytes.length} bytes, not even the 8-byte header length): it is not a complete .safetensors checkpoint`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const headerLength = view.getBigUint64(0, true);
-  if (headerLength > BigInt(MAX_HEADER_BYTES)) fail(`the header length (${headerLength} bytes) is implausible: the file is not a .safetensors checkpoint or is corrupt`);
+  if (headerLength > BigInt(MAX_HEADER_BYTES))
+    fail(`the header length (${headerLength} bytes) is implausible: the file is not a .safetensors checkpoint or is corrupt`);
   const n = Number(headerLength);
   if (8 + n > bytes.length) fail(`the file is truncated: its header needs ${n} bytes but only ${bytes.length - 8} follow`);
   let header: unknown;
@@ -96,24 +103,33 @@ export function decodeSafetensors(bytes: Uint8Array, source = 'checkpoint'): { t
     }
     const info = value as { dtype?: unknown; shape?: unknown; data_offsets?: unknown } | null;
     if (typeof info !== 'object' || info === null) fail(`tensor ${name}: its header entry is not an object`);
-    if (info!.dtype !== 'F32') fail(`tensor ${name} has dtype ${JSON.stringify(info!.dtype)}; only F32 is supported (save the state_dict as float32)`);
+    if (info!.dtype !== 'F32')
+      fail(`tensor ${name} has dtype ${JSON.stringify(info!.dtype)}; only F32 is supported (save the state_dict as float32)`);
     const shape = info!.shape;
-    if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) fail(`tensor ${name} has an invalid shape ${JSON.stringify(shape)}`);
+    if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0))
+      fail(`tensor ${name} has an invalid shape ${JSON.stringify(shape)}`);
     const off = info!.data_offsets;
     if (!Array.isArray(off) || off.length !== 2 || !off.every((d) => Number.isSafeInteger(d) && d >= 0) || off[0] > off[1]) {
       fail(`tensor ${name} has invalid data_offsets ${JSON.stringify(off)}`);
     }
     const [begin, end] = off as [number, number];
-    if (end > dataLength) fail(`tensor ${name} runs past the end of the file (its bytes ${begin}..${end}, but the data is ${dataLength} bytes): the file is truncated or corrupt`);
+    if (end > dataLength)
+      fail(
+        `tensor ${name} runs past the end of the file (its bytes ${begin}..${end}, but the data is ${dataLength} bytes): the file is truncated or corrupt`,
+      );
     const expected = elements(shape as number[]) * 4;
-    if (end - begin !== expected) fail(`tensor ${name} has shape [${(shape as number[]).join(', ')}] (${expected} bytes of F32) but ${end - begin} bytes of data`);
+    if (end - begin !== expected)
+      fail(`tensor ${name} has shape [${(shape as number[]).join(', ')}] (${expected} bytes of F32) but ${end - begin} bytes of data`);
     entries.push({ name, shape: (shape as number[]).slice(), begin, end });
   }
   entries.sort((a, b) => a.begin - b.begin || a.end - b.end);
   for (let i = 1; i < entries.length; i++) {
     const prev = entries[i - 1]!;
     const cur = entries[i]!;
-    if (cur.begin < prev.end) fail(`tensors ${prev.name} and ${cur.name} overlap (bytes ${prev.begin}..${prev.end} and ${cur.begin}..${cur.end}): the file is corrupt`);
+    if (cur.begin < prev.end)
+      fail(
+        `tensors ${prev.name} and ${cur.name} overlap (bytes ${prev.begin}..${prev.end} and ${cur.begin}..${cur.end}): the file is corrupt`,
+      );
   }
   const tensors = new Map<string, NamedTensor>();
   const base = 8 + n;

@@ -9,7 +9,10 @@ import type { Unrolled } from './unroll.js';
 export class ModelStepper implements Stepper {
   private readonly state: Floats;
 
-  constructor(private readonly net: Unrolled, arena: Arena) {
+  constructor(
+    private readonly net: Unrolled,
+    arena: Arena,
+  ) {
     this.state = arena.floats(net.stateSize(1));
   }
 

@@ -39,7 +39,9 @@ function checkText(text: string): void {
   let replacement = 0;
   for (let i = text.indexOf('\uFFFD'); i >= 0; i = text.indexOf('\uFFFD', i + 1)) replacement++;
   if (replacement >= 2 && replacement * 100 > text.length) {
-    throw new RecurrentError(`the text looks binary or is not UTF-8 (${replacement} undecodable bytes in ${text.length} characters): train on a UTF-8 text file`);
+    throw new RecurrentError(
+      `the text looks binary or is not UTF-8 (${replacement} undecodable bytes in ${text.length} characters): train on a UTF-8 text file`,
+    );
   }
 }
 
@@ -74,7 +76,9 @@ export class Tokenizer {
       const seen = new Set<number>();
       for (const ch of text) seen.add(ch.codePointAt(0)!);
       if (seen.size < 2) {
-        throw new RecurrentError(`the text has only one distinct character, ${describeSymbol(text[0]!)}: there is nothing to predict; use a text with at least two different characters`);
+        throw new RecurrentError(
+          `the text has only one distinct character, ${describeSymbol(text[0]!)}: there is nothing to predict; use a text with at least two different characters`,
+        );
       }
       const vocab = [...seen].sort((a, b) => a - b).map((cp) => String.fromCodePoint(cp));
       return new Tokenizer('char', vocab, -1);
@@ -82,12 +86,16 @@ export class Tokenizer {
     if (kind !== 'word') throw new RecurrentError(`tokenizer must be char or word, got ${JSON.stringify(kind)}`);
     const maxVocab = opts.maxVocab ?? DEFAULT_MAX_WORD_VOCAB;
     if (!Number.isInteger(maxVocab) || maxVocab < 3) {
-      throw new RecurrentError(`the word vocabulary cap must be a whole number of at least 3 (two tokens and the unknown token), got ${maxVocab}`);
+      throw new RecurrentError(
+        `the word vocabulary cap must be a whole number of at least 3 (two tokens and the unknown token), got ${maxVocab}`,
+      );
     }
     const counts = new Map<string, number>();
     for (const w of splitWords(text)) counts.set(w, (counts.get(w) ?? 0) + 1);
     if (counts.size < 2) {
-      throw new RecurrentError(`the text has only one distinct word token, ${JSON.stringify([...counts.keys()][0] ?? '')}: there is nothing to predict; use a longer text`);
+      throw new RecurrentError(
+        `the text has only one distinct word token, ${JSON.stringify([...counts.keys()][0] ?? '')}: there is nothing to predict; use a longer text`,
+      );
     }
     // Most frequent first; ties broken by code units so the order never depends on the text's order.
     const ranked = [...counts.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
@@ -108,7 +116,8 @@ export class Tokenizer {
       if (typeof t !== 'string' || t.length === 0) bad(`token ${i} is ${JSON.stringify(t)}, not a non-empty string`);
       if (seen.has(t)) bad(`token ${JSON.stringify(t)} appears twice (ids ${spec.vocab.indexOf(t)} and ${i})`);
       seen.add(t);
-      if (spec.kind === 'char' && [...t].length !== 1) bad(`token ${i}, ${JSON.stringify(t)}, is not one character, as the char kind requires`);
+      if (spec.kind === 'char' && [...t].length !== 1)
+        bad(`token ${i}, ${JSON.stringify(t)}, is not one character, as the char kind requires`);
     });
     if (spec.kind === 'char') {
       if (spec.unknown !== undefined) bad('the char kind has no unknown token');
@@ -140,11 +149,13 @@ export class Tokenizer {
     const ids = new Int32Array(text.length);
     const offsets = new Int32Array(text.length + 1);
     let n = 0;
-    for (let at = 0; at < text.length; ) {
+    for (let at = 0; at < text.length;) {
       const cp = text.codePointAt(at)!;
       const id = this.byCodePoint.get(cp);
       if (id === undefined) {
-        throw new RecurrentError(`the character ${describeSymbol(String.fromCodePoint(cp))} at offset ${at} is not in the model's vocabulary (it never occurred in the training text): remove it or train on a text that contains it`);
+        throw new RecurrentError(
+          `the character ${describeSymbol(String.fromCodePoint(cp))} at offset ${at} is not in the model's vocabulary (it never occurred in the training text): remove it or train on a text that contains it`,
+        );
       }
       ids[n] = id;
       offsets[n] = at;

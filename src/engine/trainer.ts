@@ -118,13 +118,35 @@ export class Trainer {
     this.streams = new Streams(trainTokens, B, train.k1, train.k2);
     this.optimizer = createOptimizer(train, model.params, (n) => model.arena.floats(n));
     this.windows = Array.from({ length: B }, () => [0, 0] as [number, number]);
-    this.clipEvent = { step: 0, mode: 'norm', normBefore: 0, normAfter: 0, spans: Array.from({ length: B }, () => [0, 0] as [number, number]) };
-    this.metrics = { step: 0, tokens: 0, lossNats: 0, bitsPerToken: 0, lr: 0, gradNorm: 0, clipped: false, elapsedMs: 0, tokensPerSecond: 0 };
+    this.clipEvent = {
+      step: 0,
+      mode: 'norm',
+      normBefore: 0,
+      normAfter: 0,
+      spans: Array.from({ length: B }, () => [0, 0] as [number, number]),
+    };
+    this.metrics = {
+      step: 0,
+      tokens: 0,
+      lossNats: 0,
+      bitsPerToken: 0,
+      lr: 0,
+      gradNorm: 0,
+      clipped: false,
+      elapsedMs: 0,
+      tokensPerSecond: 0,
+    };
     this.probeSpace = { net: this.net, state: model.arena.floats(this.net.stateSize(1)) };
   }
 
   /** A new run: builds the vocabulary from `text`, initialises the model from `train.seed`. */
-  static create(text: string, model: Omit<ModelConfig, 'vocabSize'>, train: TrainConfig, tokenizer: TokenizerKind, opts: { maxVocab?: number } = {}): Trainer {
+  static create(
+    text: string,
+    model: Omit<ModelConfig, 'vocabSize'>,
+    train: TrainConfig,
+    tokenizer: TokenizerKind,
+    opts: { maxVocab?: number } = {},
+  ): Trainer {
     const tok = Tokenizer.build(text, tokenizer, opts);
     const modelConfig = validateModelConfig({ ...model, vocabSize: tok.size });
     const trainConfig = validateTrainConfig(train);
@@ -149,11 +171,16 @@ export class Trainer {
       try {
         record = JSON.parse(raw) as Partial<TrainingRecord>;
       } catch {
-        throw new RecurrentError(`the checkpoint's training state (${TRAINING_KEY}) is not valid JSON; start a new run from its weights instead`);
+        throw new RecurrentError(
+          `the checkpoint's training state (${TRAINING_KEY}) is not valid JSON; start a new run from its weights instead`,
+        );
       }
     }
     // Threads are the machine's, not the run's: the resuming side may choose another count.
-    const train = validateTrainConfig({ ...(record.train ?? {}), ...(overrides.threads !== undefined ? { threads: overrides.threads } : {}) });
+    const train = validateTrainConfig({
+      ...(record.train ?? {}),
+      ...(overrides.threads !== undefined ? { threads: overrides.threads } : {}),
+    });
     const rngOk = Array.isArray(record.rng) && record.rng.length === 4 && record.rng.every((x) => Number.isInteger(x));
     const rng = rngOk ? Rng.fromState(record.rng as RngState) : new Rng(train.seed);
     const model = new Model(checkpoint.config);
@@ -471,7 +498,9 @@ export class Trainer {
     this.stateTensorNames().forEach((name, i) => {
       const t = tensors.get(name);
       if (t === undefined || t.data.length !== n) {
-        throw new RecurrentError(`the checkpoint's carried state ${name} is missing or has the wrong size (expected [${this.train.batch}, ${this.modelConfig.hidden}])`);
+        throw new RecurrentError(
+          `the checkpoint's carried state ${name} is missing or has the wrong size (expected [${this.train.batch}, ${this.modelConfig.hidden}])`,
+        );
       }
       this.state.set(t.data, i * n);
     });

@@ -27,9 +27,12 @@ export interface ParamLookup {
 
 function makeCell(cfg: ModelConfig, arena: Arena, params: CellParams, shape: CellShape): Cell {
   switch (cfg.cell) {
-    case 'rnn': return new RnnCell(arena, params, shape);
-    case 'lstm': return new LstmCell(arena, params, shape);
-    case 'gru': return new GruCell(arena, params, shape);
+    case 'rnn':
+      return new RnnCell(arena, params, shape);
+    case 'lstm':
+      return new LstmCell(arena, params, shape);
+    case 'gru':
+      return new GruCell(arena, params, shape);
   }
 }
 
@@ -79,7 +82,12 @@ export class Unrolled {
           biasHh: model.param(`rnn.bias_hh_l${k}${suffix}`),
         };
         const shape: CellShape = {
-          hidden: cfg.hidden, inputSize, oneHot: k === 0 && cfg.embedding === 0, reverse: suffix !== '', maxBatch, maxSteps,
+          hidden: cfg.hidden,
+          inputSize,
+          oneHot: k === 0 && cfg.embedding === 0,
+          reverse: suffix !== '',
+          maxBatch,
+          maxSteps,
         };
         return makeCell(cfg, arena, params, shape);
       });

@@ -3,7 +3,14 @@
 // offset while the model and its trainer are built, and never freed one by one: the heap lives as
 // long as the model. The memory is shared, so growing it while buffers are still being handed out
 // does not detach the views already given (a plain memory's buffer would be detached by grow()).
-import { createWasmMemory, instantiateWasmKernels, WASM_MAX_PAGES, WASM_PAGE_BYTES, type WasmKernels, type WasmMemory } from './wasmKernels.js';
+import {
+  createWasmMemory,
+  instantiateWasmKernels,
+  WASM_MAX_PAGES,
+  WASM_PAGE_BYTES,
+  type WasmKernels,
+  type WasmMemory,
+} from './wasmKernels.js';
 
 /** 16 bytes: every buffer starts on an f32x4 boundary. */
 const ALIGN = 16;
@@ -114,7 +121,9 @@ export class WasmHeap {
     const i = this.replayed;
     // A mismatch means the two threads built different structures: a bug, never a user's error.
     if (i + 1 >= plan.length || plan[i + 1] !== n) {
-      throw new Error(`wasm heap replay: allocation ${i / 2} asks for ${n} words, the plan has ${i + 1 < plan.length ? plan[i + 1] : 'none'}`);
+      throw new Error(
+        `wasm heap replay: allocation ${i / 2} asks for ${n} words, the plan has ${i + 1 < plan.length ? plan[i + 1] : 'none'}`,
+      );
     }
     this.replayed = i + 2;
     return plan[i]!;

@@ -11,8 +11,12 @@ interface WasmMemory {
   readonly buffer: ArrayBufferLike;
   grow(pages: number): number;
 }
-interface WasmModule { readonly __brand?: 'module' }
-interface WasmInstance { readonly exports: Record<string, unknown> }
+interface WasmModule {
+  readonly __brand?: 'module';
+}
+interface WasmInstance {
+  readonly exports: Record<string, unknown>;
+}
 declare const WebAssembly: {
   Memory: new (d: { initial: number; maximum: number; shared: boolean }) => WasmMemory;
   Module: new (bytes: Uint8Array) => WasmModule;
@@ -43,13 +47,32 @@ export interface WasmKernels {
   /** LSTM backward step: act [b,4H]; tanhC, dh, cPrev, dc (in and out) [b,H]; dIn [b,4H]. */
   readonly lstmBackward: (act: number, tanhC: number, dh: number, cPrev: number, dc: number, dIn: number, b: number, H: number) => void;
   /** GRU backward step: act, dIn, dHid [b,3H]; dh, hPrev, hn, dPrev [b,H]; accumulate 0 or 1 into dPrev. */
-  readonly gruBackward: (act: number, dh: number, hPrev: number, hn: number, dIn: number, dHid: number, dPrev: number, accumulate: number, b: number, H: number) => void;
+  readonly gruBackward: (
+    act: number,
+    dh: number,
+    hPrev: number,
+    hn: number,
+    dIn: number,
+    dHid: number,
+    dPrev: number,
+    accumulate: number,
+    b: number,
+    H: number,
+  ) => void;
   /** da = dh (1 - h^2), n floats. */
   readonly tanhBackward: (h: number, dh: number, da: number, n: number) => void;
   /** db[N] += column sums of dC[M,N]. */
   readonly addColumnSums: (db: number, dc: number, M: number, N: number) => void;
   /** Summed loss in nats; z [rows,V] becomes softmax, or with grad 1 scale * (softmax - onehot); perRow 0 = none. */
-  readonly softmaxCrossEntropy: (z: number, targets: number, rows: number, V: number, perRow: number, grad: number, scale: number) => number;
+  readonly softmaxCrossEntropy: (
+    z: number,
+    targets: number,
+    rows: number,
+    V: number,
+    perRow: number,
+    grad: number,
+    scale: number,
+  ) => number;
   /** p [rows,V] becomes scale * (p - onehot(targets)). */
   readonly crossEntropyGradient: (p: number, targets: number, rows: number, V: number, scale: number) => void;
   /** C[m,:] += W[:, ids[m]], W [N,K]; scratch of K*N floats or 0. */
@@ -59,7 +82,20 @@ export interface WasmKernels {
   /** A token drawn from softmax(z[V] * invT) with uniform u, or -1 when max z is not finite. */
   readonly sampleSoftmax: (z: number, V: number, invT: number, u: number) => number;
   /** Adam/AdamW on one tensor: p, g, m, v, n, beta1, beta2, lr / (1 - beta1^t), sqrt(1 - beta2^t), eps, L2 decay, AdamW shrink. */
-  readonly adamStep: (p: number, g: number, m: number, v: number, n: number, b1: number, b2: number, stepSize: number, sqrtBias2: number, eps: number, l2: number, shrink: number) => void;
+  readonly adamStep: (
+    p: number,
+    g: number,
+    m: number,
+    v: number,
+    n: number,
+    b1: number,
+    b2: number,
+    stepSize: number,
+    sqrtBias2: number,
+    eps: number,
+    l2: number,
+    shrink: number,
+  ) => void;
   /** Adagrad on one tensor: p, g, sum, n, lr, eps, weight decay. */
   readonly adagradStep: (p: number, g: number, s: number, n: number, lr: number, eps: number, wd: number) => void;
   /** RMSprop on one tensor: p, g, square average, n, lr, alpha, eps, weight decay. */

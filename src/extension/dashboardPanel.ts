@@ -13,10 +13,10 @@ import { coalesce } from './eventCoalescer.js';
 /** What the panel needs of a training session (implemented by the extension's session). */
 export interface DashboardSource {
   readonly runId: string;
-  history(): RunHistory;                      // the whole history so far (the dashboard may open late)
-  others(): RunHistory[];                     // earlier runs on the same file, for Compare runs
+  history(): RunHistory; // the whole history so far (the dashboard may open late)
+  others(): RunHistory[]; // earlier runs on the same file, for Compare runs
   onEvent(listener: (runId: string, event: WorkerEvent) => void): { dispose(): void };
-  handle(message: FromWebview): void;         // already validated
+  handle(message: FromWebview): void; // already validated
 }
 
 /** Events are sent to the webview at most this often. */
@@ -49,7 +49,12 @@ export class DashboardPanel {
       if (open.source.runId !== source.runId) open.bind(source);
       return open;
     }
-    const panel = vscode.window.createWebviewPanel(DashboardPanel.viewType, 'Recurrent dashboard', column, DashboardPanel.webviewOptions(extensionUri));
+    const panel = vscode.window.createWebviewPanel(
+      DashboardPanel.viewType,
+      'Recurrent dashboard',
+      column,
+      DashboardPanel.webviewOptions(extensionUri),
+    );
     return new DashboardPanel(panel, extensionUri, source);
   }
 
@@ -66,14 +71,23 @@ export class DashboardPanel {
     return typeof id === 'string' ? id : undefined;
   }
 
-  private constructor(readonly panel: vscode.WebviewPanel, private readonly extensionUri: vscode.Uri, private source: DashboardSource) {
+  private constructor(
+    readonly panel: vscode.WebviewPanel,
+    private readonly extensionUri: vscode.Uri,
+    private source: DashboardSource,
+  ) {
     DashboardPanel.current = this;
     panel.webview.html = this.html();
     this.disposables.push(
       panel.onDidDispose(() => this.dispose()),
       panel.webview.onDidReceiveMessage((raw: unknown) => this.receive(raw)),
       // Hidden webviews are torn down; when shown again the page reloads and asks for the history.
-      panel.onDidChangeViewState(() => { if (!panel.visible) { this.ready = false; this.buffer = []; } }),
+      panel.onDidChangeViewState(() => {
+        if (!panel.visible) {
+          this.ready = false;
+          this.buffer = [];
+        }
+      }),
     );
     this.bind(source);
   }

@@ -10,17 +10,27 @@ export function coalesce(events: readonly WorkerEvent[]): WorkerEvent[] {
   const latest = new Map<string, number>();
   for (const e of events) {
     if (e.type === 'metrics') {
-      if (metrics === null) { metrics = { ...e, metrics: [...e.metrics] }; out.push(metrics); } else metrics.metrics.push(...e.metrics);
+      if (metrics === null) {
+        metrics = { ...e, metrics: [...e.metrics] };
+        out.push(metrics);
+      } else metrics.metrics.push(...e.metrics);
       continue;
     }
     if (e.type === 'clip') {
-      if (clips === null) { clips = { ...e, clips: [...e.clips] }; out.push(clips); } else clips.clips.push(...e.clips);
+      if (clips === null) {
+        clips = { ...e, clips: [...e.clips] };
+        out.push(clips);
+      } else clips.clips.push(...e.clips);
       continue;
     }
-    const replaceable = e.type === 'gradientFlow' || e.type === 'state' || e.type === 'norms' || (e.type === 'gates' && e.inReplyTo === undefined);
+    const replaceable =
+      e.type === 'gradientFlow' || e.type === 'state' || e.type === 'norms' || (e.type === 'gates' && e.inReplyTo === undefined);
     if (replaceable) {
       const i = latest.get(e.type);
-      if (i !== undefined) { out[i] = e; continue; }
+      if (i !== undefined) {
+        out[i] = e;
+        continue;
+      }
       latest.set(e.type, out.length);
     }
     out.push(e);

@@ -10,7 +10,9 @@ let studio: Studio | undefined;
 /** What the extension offers other extensions and its integration tests. */
 export interface RecurrentApi {
   runs(): ReturnType<Studio['histories']>;
-  status(runId: string): { state: string; step: number; checkpoint: { path: string; step: number } | null; problem: string | null } | undefined;
+  status(
+    runId: string,
+  ): { state: string; step: number; checkpoint: { path: string; step: number } | null; problem: string | null } | undefined;
   /** Test-only (not in production mode): make a run's worker fail the way real workers fail. */
   crashWorker?(runId: string, how: 'throw' | 'exit' | 'oom'): void;
   /** Test-only: the editor features (loss heat, diagnostics). */
@@ -21,17 +23,19 @@ export function activate(context: vscode.ExtensionContext): RecurrentApi {
   const s = new Studio(context);
   studio = s;
   const command = (id: string, f: (...args: never[]) => unknown): void => {
-    context.subscriptions.push(vscode.commands.registerCommand(id, async (...args: never[]) => {
-      try {
-        return await f(...args);
-      } catch (e) {
-        s.report(e);
-        return undefined;
-      }
-    }));
+    context.subscriptions.push(
+      vscode.commands.registerCommand(id, async (...args: never[]) => {
+        try {
+          return await f(...args);
+        } catch (e) {
+          s.report(e);
+          return undefined;
+        }
+      }),
+    );
   };
   // Menus pass the clicked resource's URI; the palette passes nothing; tests pass an options object.
-  const trainArgs = (a?: vscode.Uri | TrainOptions): TrainOptions => (a instanceof vscode.Uri ? { uri: a } : a ?? {});
+  const trainArgs = (a?: vscode.Uri | TrainOptions): TrainOptions => (a instanceof vscode.Uri ? { uri: a } : (a ?? {}));
   command('recurrent.trainCurrentFile', (a?: vscode.Uri | TrainOptions) => s.train(false, trainArgs(a)));
   command('recurrent.trainSelection', (a?: TrainOptions) => s.train(true, trainArgs(a)));
   command('recurrent.pause', (runId?: string) => s.pause(runId));
@@ -47,15 +51,17 @@ export function activate(context: vscode.ExtensionContext): RecurrentApi {
   command('recurrent.openSampleText', () => s.openSampleText());
   context.subscriptions.push(s);
   const editor = registerEditorFeatures(context, s.sessions); // loss heat, hover, diagnostics, CodeLens (issue 6)
-  context.subscriptions.push(vscode.window.registerWebviewPanelSerializer('recurrent.dashboard', {
-    deserializeWebviewPanel: async (panel: vscode.WebviewPanel, state: unknown) => {
-      // After a reload the runs are gone until loaded again; a panel with nothing to show is closed.
-      const id = DashboardPanel.runIdFromState(state);
-      const source = (id && s.sessions.get(id)) || s.sessions.all().at(-1);
-      if (source) DashboardPanel.revive(panel, context.extensionUri, source);
-      else panel.dispose();
-    },
-  }));
+  context.subscriptions.push(
+    vscode.window.registerWebviewPanelSerializer('recurrent.dashboard', {
+      deserializeWebviewPanel: async (panel: vscode.WebviewPanel, state: unknown) => {
+        // After a reload the runs are gone until loaded again; a panel with nothing to show is closed.
+        const id = DashboardPanel.runIdFromState(state);
+        const source = (id && s.sessions.get(id)) || s.sessions.all().at(-1);
+        if (source) DashboardPanel.revive(panel, context.extensionUri, source);
+        else panel.dispose();
+      },
+    }),
+  );
 
   const api: RecurrentApi = {
     runs: () => s.histories(),

@@ -22,8 +22,12 @@ export function nodeWorkerFactory(script: string, memoryMB: number): WorkerFacto
     const port: WorkerPort = {
       post: (cmd: WorkerCommand) => worker.postMessage(cmd),
       onMessage: (l) => worker.on('message', l),
-      onExit: (l) => { exitListener = l; },
-      terminate: async () => { await worker.terminate(); },
+      onExit: (l) => {
+        exitListener = l;
+      },
+      terminate: async () => {
+        await worker.terminate();
+      },
     };
     return port;
   };

@@ -15,7 +15,10 @@ export interface RunInput {
 
 /** A problem a button can help with: open the settings, or the `.recurrent.json`. */
 export class SettingsError extends RecurrentError {
-  constructor(message: string, readonly fix: { settings: true } | { file: vscode.Uri }) {
+  constructor(
+    message: string,
+    readonly fix: { settings: true } | { file: vscode.Uri },
+  ) {
     super(message);
   }
 }
@@ -28,7 +31,9 @@ export async function documentToTrain(uri: vscode.Uri | undefined): Promise<vsco
   const editor = vscode.window.activeTextEditor;
   if (!editor) {
     if (vscode.window.activeNotebookEditor) {
-      throw new RecurrentError('the active editor is a notebook, not a text file; open a text file (or save the text of a cell to one) and train on that');
+      throw new RecurrentError(
+        'the active editor is a notebook, not a text file; open a text file (or save the text of a cell to one) and train on that',
+      );
     }
     throw new RecurrentError('no text file is open; open the file to train on, then run Recurrent: Train on Current File');
   }
@@ -65,7 +70,9 @@ async function readRunFile(docUri: vscode.Uri): Promise<{ uri: vscode.Uri; json:
     return undefined;
   }
   if (!vscode.workspace.isTrusted) {
-    void vscode.window.showInformationMessage(`Recurrent Studio ignores ${uri.fsPath} because this workspace is not trusted; trust it to use the file's settings.`);
+    void vscode.window.showInformationMessage(
+      `Recurrent Studio ignores ${uri.fsPath} because this workspace is not trusted; trust it to use the file's settings.`,
+    );
     return undefined;
   }
   const path = uri.fsPath || uri.toString();
@@ -80,7 +87,12 @@ async function readRunFile(docUri: vscode.Uri): Promise<{ uri: vscode.Uri; json:
  * The text of the document or selection, checked; a text over the size limit is offered to be cut to
  * its first part (`acceptFirstPart` answers without asking, for automation).
  */
-export async function textToTrain(doc: vscode.TextDocument, selection: vscode.Selection | undefined, settings: RunSettings, acceptFirstPart?: boolean): Promise<{ text: string; label: string } | undefined> {
+export async function textToTrain(
+  doc: vscode.TextDocument,
+  selection: vscode.Selection | undefined,
+  settings: RunSettings,
+  acceptFirstPart?: boolean,
+): Promise<{ text: string; label: string } | undefined> {
   const whole = selection ? doc.getText(selection) : doc.getText();
   const name = selection ? `the selection in ${nameOf(doc)}` : nameOf(doc);
   const verdict = checkTrainingText(whole, name, settings.tokenizer, settings.maxFileSizeMB);
@@ -91,7 +103,10 @@ export async function textToTrain(doc: vscode.TextDocument, selection: vscode.Se
     let take = acceptFirstPart;
     if (take === undefined) {
       const answer = await vscode.window.showWarningMessage(
-        `${name} is ${mb} MB, more than the limit of ${settings.maxFileSizeMB} MB (setting recurrent.maxFileSizeMB).`, { modal: true }, cut, 'Open Settings',
+        `${name} is ${mb} MB, more than the limit of ${settings.maxFileSizeMB} MB (setting recurrent.maxFileSizeMB).`,
+        { modal: true },
+        cut,
+        'Open Settings',
       );
       if (answer === 'Open Settings') void vscode.commands.executeCommand('workbench.action.openSettings', 'recurrent.maxFileSizeMB');
       take = answer === cut;
@@ -100,6 +115,10 @@ export async function textToTrain(doc: vscode.TextDocument, selection: vscode.Se
     text = firstPart(whole, verdict.limitChars);
   }
   const base = nameOf(doc).split('/').pop()!;
-  const label = selection ? `${base} (lines ${selection.start.line + 1}-${selection.end.line + 1})` : text.length < whole.length ? `${base} (first ${settings.maxFileSizeMB} MB)` : base;
+  const label = selection
+    ? `${base} (lines ${selection.start.line + 1}-${selection.end.line + 1})`
+    : text.length < whole.length
+      ? `${base} (first ${settings.maxFileSizeMB} MB)`
+      : base;
   return { text, label };
 }

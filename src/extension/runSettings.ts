@@ -4,8 +4,17 @@
 // `.recurrent.json` beside the trained file; every bad value is named with where it came from.
 import { availableParallelism } from 'node:os';
 import {
-  automaticThreads as engineAutomaticThreads, CELL_KINDS, DEFAULT_MODEL, DEFAULT_TRAIN, MAX_THREADS, OPTIMIZER_KINDS, validateModelConfig, validateTrainConfig,
-  type ModelConfig, type TokenizerKind, type TrainConfig,
+  automaticThreads as engineAutomaticThreads,
+  CELL_KINDS,
+  DEFAULT_MODEL,
+  DEFAULT_TRAIN,
+  MAX_THREADS,
+  OPTIMIZER_KINDS,
+  validateModelConfig,
+  validateTrainConfig,
+  type ModelConfig,
+  type TokenizerKind,
+  type TrainConfig,
 } from '../engine/config.js';
 import { RecurrentError } from '../engine/errors.js';
 
@@ -25,36 +34,228 @@ interface Setting {
 }
 
 export const SETTINGS: readonly Setting[] = [
-  { key: 'model.cell', type: 'string', enum: CELL_KINDS, default: DEFAULT_MODEL.cell, description: 'Recurrent cell: `rnn` (tanh), `lstm` (gates i, f, g, o) or `gru` (gates r, z, n), with PyTorch\'s equations.' },
-  { key: 'model.hiddenSize', type: 'integer', minimum: 1, maximum: 4096, default: DEFAULT_MODEL.hidden, description: 'Hidden units per layer (H).' },
+  {
+    key: 'model.cell',
+    type: 'string',
+    enum: CELL_KINDS,
+    default: DEFAULT_MODEL.cell,
+    description: "Recurrent cell: `rnn` (tanh), `lstm` (gates i, f, g, o) or `gru` (gates r, z, n), with PyTorch's equations.",
+  },
+  {
+    key: 'model.hiddenSize',
+    type: 'integer',
+    minimum: 1,
+    maximum: 4096,
+    default: DEFAULT_MODEL.hidden,
+    description: 'Hidden units per layer (H).',
+  },
   { key: 'model.layers', type: 'integer', minimum: 1, maximum: 4, default: DEFAULT_MODEL.layers, description: 'Stacked recurrent layers.' },
-  { key: 'model.embeddingSize', type: 'integer', minimum: 0, maximum: 4096, default: DEFAULT_MODEL.embedding, description: 'Embedding size; 0 feeds each token as a one-hot vector.' },
-  { key: 'model.bidirectional', type: 'boolean', default: false, description: 'Read the input in both directions. Only for tasks that see the whole input: language models (what the extension trains) must leave it off.' },
-  { key: 'model.tokenizer', type: 'string', enum: ['char', 'word'], default: 'char', description: 'Tokens are characters (Unicode code points) or words.' },
-  { key: 'model.maxVocabulary', type: 'integer', minimum: 2, maximum: 1048576, default: 10000, description: 'Word tokenizer: keep this many most frequent words; the rest become one unknown token.' },
-  { key: 'training.sequenceLength', type: 'integer', minimum: 1, maximum: 100000, default: DEFAULT_TRAIN.k1, description: 'Tokens per training window (T). Sets k1 and k2 unless they are given.' },
-  { key: 'training.k1', type: 'integer', minimum: 0, maximum: 100000, default: 0, description: 'Truncated backpropagation through time: tokens between updates. 0 = the sequence length.' },
-  { key: 'training.k2', type: 'integer', minimum: 0, maximum: 100000, default: 0, description: 'Truncated backpropagation through time: steps the gradient flows back (at least k1). 0 = the larger of k1 and the sequence length.' },
-  { key: 'training.batchSize', type: 'integer', minimum: 1, maximum: 4096, default: DEFAULT_TRAIN.batch, description: 'Parallel streams over the text (B).' },
+  {
+    key: 'model.embeddingSize',
+    type: 'integer',
+    minimum: 0,
+    maximum: 4096,
+    default: DEFAULT_MODEL.embedding,
+    description: 'Embedding size; 0 feeds each token as a one-hot vector.',
+  },
+  {
+    key: 'model.bidirectional',
+    type: 'boolean',
+    default: false,
+    description:
+      'Read the input in both directions. Only for tasks that see the whole input: language models (what the extension trains) must leave it off.',
+  },
+  {
+    key: 'model.tokenizer',
+    type: 'string',
+    enum: ['char', 'word'],
+    default: 'char',
+    description: 'Tokens are characters (Unicode code points) or words.',
+  },
+  {
+    key: 'model.maxVocabulary',
+    type: 'integer',
+    minimum: 2,
+    maximum: 1048576,
+    default: 10000,
+    description: 'Word tokenizer: keep this many most frequent words; the rest become one unknown token.',
+  },
+  {
+    key: 'training.sequenceLength',
+    type: 'integer',
+    minimum: 1,
+    maximum: 100000,
+    default: DEFAULT_TRAIN.k1,
+    description: 'Tokens per training window (T). Sets k1 and k2 unless they are given.',
+  },
+  {
+    key: 'training.k1',
+    type: 'integer',
+    minimum: 0,
+    maximum: 100000,
+    default: 0,
+    description: 'Truncated backpropagation through time: tokens between updates. 0 = the sequence length.',
+  },
+  {
+    key: 'training.k2',
+    type: 'integer',
+    minimum: 0,
+    maximum: 100000,
+    default: 0,
+    description:
+      'Truncated backpropagation through time: steps the gradient flows back (at least k1). 0 = the larger of k1 and the sequence length.',
+  },
+  {
+    key: 'training.batchSize',
+    type: 'integer',
+    minimum: 1,
+    maximum: 4096,
+    default: DEFAULT_TRAIN.batch,
+    description: 'Parallel streams over the text (B).',
+  },
   { key: 'training.optimizer', type: 'string', enum: OPTIMIZER_KINDS, default: DEFAULT_TRAIN.optimizer, description: 'Optimizer.' },
-  { key: 'training.learningRate', type: 'number', minimum: 0, exclusiveMinimum: true, maximum: 100, default: DEFAULT_TRAIN.lr, description: 'Learning rate; it can also be changed while training, from the dashboard.' },
-  { key: 'training.clipNorm', type: 'number', minimum: 0, maximum: 1e9, default: DEFAULT_TRAIN.clipNorm, description: 'Clip the global gradient norm to this value; 0 = off.' },
-  { key: 'training.clipValue', type: 'number', minimum: 0, maximum: 1e9, default: DEFAULT_TRAIN.clipValue, description: 'Clip each gradient element to [-value, value]; 0 = off.' },
-  { key: 'training.validationShare', type: 'number', minimum: 0, maximum: 0.5, default: DEFAULT_TRAIN.valShare, description: 'Share of the text, taken from its end, held out for validation.' },
-  { key: 'training.evaluateEvery', type: 'integer', minimum: 0, maximum: 1000000000, default: DEFAULT_TRAIN.evalEvery, description: 'Measure the validation loss every this many updates; 0 = never.' },
-  { key: 'training.seed', type: 'integer', minimum: 0, maximum: 4294967295, default: DEFAULT_TRAIN.seed, description: 'Random seed of initialisation and batching: the same seed, text and settings give the same run.' },
-  { key: 'training.threads', type: 'integer', minimum: 0, maximum: MAX_THREADS, default: 0, machine: true, description: 'Threads that share each update, each running a share of the batch\'s streams (so at most the batch size of them run). 0 = automatic: one per core less one left for the editor, at most 4. Resumed runs use this count too.' },
-  { key: 'training.maxSteps', type: 'integer', minimum: 0, maximum: 1000000000, default: 0, description: 'Stop after this many updates; 0 = until stopped.' },
-  { key: 'training.maxMinutes', type: 'number', minimum: 0, maximum: 100000, default: 0, description: 'Stop after this many minutes of training; 0 = until stopped.' },
-  { key: 'sampling.temperature', type: 'number', minimum: 0, exclusiveMinimum: true, maximum: 10, default: 0.8, description: 'Sampling temperature: below 1 is more conservative, above 1 more surprising.' },
-  { key: 'sampling.length', type: 'integer', minimum: 1, maximum: 1000000, default: 500, description: 'Tokens to generate by Recurrent: Sample.' },
-  { key: 'sampling.topK', type: 'integer', minimum: 0, maximum: 1048576, default: 0, description: 'Sample only among the k most likely tokens; 0 = all.' },
-  { key: 'sampling.topP', type: 'number', minimum: 0, exclusiveMinimum: true, maximum: 1, default: 1, description: 'Nucleus sampling: only among the most likely tokens whose probabilities add up to p; 1 = all.' },
-  { key: 'sampling.everySeconds', type: 'number', minimum: 0, maximum: 3600, default: 15, description: 'While training, show a sample on the dashboard this often; 0 = never.' },
-  { key: 'maxFileSizeMB', type: 'number', minimum: 0.001, maximum: 4096, default: 50, description: 'Largest text to train on, in MB (millions of characters, roughly); a larger one can be trained on its first part.' },
-  { key: 'autosaveIntervalSeconds', type: 'integer', minimum: 0, maximum: 86400, default: 120, description: 'Save a checkpoint into the workspace storage this often while training (and always at the end); 0 = only at the end.' },
+  {
+    key: 'training.learningRate',
+    type: 'number',
+    minimum: 0,
+    exclusiveMinimum: true,
+    maximum: 100,
+    default: DEFAULT_TRAIN.lr,
+    description: 'Learning rate; it can also be changed while training, from the dashboard.',
+  },
+  {
+    key: 'training.clipNorm',
+    type: 'number',
+    minimum: 0,
+    maximum: 1e9,
+    default: DEFAULT_TRAIN.clipNorm,
+    description: 'Clip the global gradient norm to this value; 0 = off.',
+  },
+  {
+    key: 'training.clipValue',
+    type: 'number',
+    minimum: 0,
+    maximum: 1e9,
+    default: DEFAULT_TRAIN.clipValue,
+    description: 'Clip each gradient element to [-value, value]; 0 = off.',
+  },
+  {
+    key: 'training.validationShare',
+    type: 'number',
+    minimum: 0,
+    maximum: 0.5,
+    default: DEFAULT_TRAIN.valShare,
+    description: 'Share of the text, taken from its end, held out for validation.',
+  },
+  {
+    key: 'training.evaluateEvery',
+    type: 'integer',
+    minimum: 0,
+    maximum: 1000000000,
+    default: DEFAULT_TRAIN.evalEvery,
+    description: 'Measure the validation loss every this many updates; 0 = never.',
+  },
+  {
+    key: 'training.seed',
+    type: 'integer',
+    minimum: 0,
+    maximum: 4294967295,
+    default: DEFAULT_TRAIN.seed,
+    description: 'Random seed of initialisation and batching: the same seed, text and settings give the same run.',
+  },
+  {
+    key: 'training.threads',
+    type: 'integer',
+    minimum: 0,
+    maximum: MAX_THREADS,
+    default: 0,
+    machine: true,
+    description:
+      "Threads that share each update, each running a share of the batch's streams (so at most the batch size of them run). 0 = automatic: one per core less one left for the editor, at most 4. Resumed runs use this count too.",
+  },
+  {
+    key: 'training.maxSteps',
+    type: 'integer',
+    minimum: 0,
+    maximum: 1000000000,
+    default: 0,
+    description: 'Stop after this many updates; 0 = until stopped.',
+  },
+  {
+    key: 'training.maxMinutes',
+    type: 'number',
+    minimum: 0,
+    maximum: 100000,
+    default: 0,
+    description: 'Stop after this many minutes of training; 0 = until stopped.',
+  },
+  {
+    key: 'sampling.temperature',
+    type: 'number',
+    minimum: 0,
+    exclusiveMinimum: true,
+    maximum: 10,
+    default: 0.8,
+    description: 'Sampling temperature: below 1 is more conservative, above 1 more surprising.',
+  },
+  {
+    key: 'sampling.length',
+    type: 'integer',
+    minimum: 1,
+    maximum: 1000000,
+    default: 500,
+    description: 'Tokens to generate by Recurrent: Sample.',
+  },
+  {
+    key: 'sampling.topK',
+    type: 'integer',
+    minimum: 0,
+    maximum: 1048576,
+    default: 0,
+    description: 'Sample only among the k most likely tokens; 0 = all.',
+  },
+  {
+    key: 'sampling.topP',
+    type: 'number',
+    minimum: 0,
+    exclusiveMinimum: true,
+    maximum: 1,
+    default: 1,
+    description: 'Nucleus sampling: only among the most likely tokens whose probabilities add up to p; 1 = all.',
+  },
+  {
+    key: 'sampling.everySeconds',
+    type: 'number',
+    minimum: 0,
+    maximum: 3600,
+    default: 15,
+    description: 'While training, show a sample on the dashboard this often; 0 = never.',
+  },
+  {
+    key: 'maxFileSizeMB',
+    type: 'number',
+    minimum: 0.001,
+    maximum: 4096,
+    default: 50,
+    description: 'Largest text to train on, in MB (millions of characters, roughly); a larger one can be trained on its first part.',
+  },
+  {
+    key: 'autosaveIntervalSeconds',
+    type: 'integer',
+    minimum: 0,
+    maximum: 86400,
+    default: 120,
+    description: 'Save a checkpoint into the workspace storage this often while training (and always at the end); 0 = only at the end.',
+  },
   { key: 'openDashboardOnStart', type: 'boolean', default: true, description: 'Open the dashboard when a run starts.' },
-  { key: 'workerMemoryMB', type: 'integer', minimum: 128, maximum: 65536, default: 2048, description: 'Memory limit of a training worker; a run that exceeds it stops with a message, its last checkpoint kept.' },
+  {
+    key: 'workerMemoryMB',
+    type: 'integer',
+    minimum: 128,
+    maximum: 65536,
+    default: 2048,
+    description: 'Memory limit of a training worker; a run that exceeds it stops with a message, its last checkpoint kept.',
+  },
 ];
 
 /** Settings a workspace file must not set when the workspace is not trusted. */
@@ -90,7 +291,11 @@ export function automaticThreads(cores: number): number {
  * Reads a run's settings: `get` reads `recurrent.<key>` (undefined = default); `file` is a parsed
  * `.recurrent.json`; `cores` decides the automatic thread count.
  */
-export function resolveRunSettings(get: (key: string) => unknown, file?: { path: string; json: unknown }, cores = availableParallelism()): RunSettings {
+export function resolveRunSettings(
+  get: (key: string) => unknown,
+  file?: { path: string; json: unknown },
+  cores = availableParallelism(),
+): RunSettings {
   const user: Source = { describe: (k) => `Setting recurrent.${k}`, values: new Map() };
   for (const s of SETTINGS) {
     const v = get(s.key);
@@ -122,7 +327,8 @@ export function resolveRunSettings(get: (key: string) => unknown, file?: { path:
   let train: TrainConfig;
   try {
     train = validateTrainConfig({
-      k1, k2,
+      k1,
+      k2,
       batch: get1('training.batchSize'),
       optimizer: get1('training.optimizer'),
       lr: get1('training.learningRate'),
@@ -151,7 +357,8 @@ export function resolveRunSettings(get: (key: string) => unknown, file?: { path:
     throw new RecurrentError(`${where('model.bidirectional')}: ${(e as Error).message}`);
   }
   return {
-    model, train,
+    model,
+    train,
     tokenizer: get1('model.tokenizer'),
     maxVocab: get1('model.maxVocabulary'),
     maxSteps,
@@ -264,7 +471,10 @@ function jsonSchemaOf(s: Setting): Record<string, unknown> {
 export function configurationContribution(): Record<string, unknown> {
   const properties: Record<string, unknown> = {};
   for (const s of SETTINGS) {
-    properties[`recurrent.${s.key}`] = { ...jsonSchemaOf(s), ...(RESTRICTED_SETTINGS.includes(`recurrent.${s.key}`) ? { scope: 'machine-overridable' } : {}) };
+    properties[`recurrent.${s.key}`] = {
+      ...jsonSchemaOf(s),
+      ...(RESTRICTED_SETTINGS.includes(`recurrent.${s.key}`) ? { scope: 'machine-overridable' } : {}),
+    };
   }
   return { title: 'Recurrent Studio', properties };
 }

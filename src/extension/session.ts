@@ -5,8 +5,15 @@
 import { RecurrentError } from '../engine/errors.js';
 import type { StepMetrics } from '../engine/measurements.js';
 import {
-  PROTOCOL_VERSION, type EditorProbe, type FromWebview, type RunDescription, type RunHistory, type SamplingRequest, type StartCommand,
-  type WorkerCommand, type WorkerEvent,
+  PROTOCOL_VERSION,
+  type EditorProbe,
+  type FromWebview,
+  type RunDescription,
+  type RunHistory,
+  type SamplingRequest,
+  type StartCommand,
+  type WorkerCommand,
+  type WorkerEvent,
 } from '../protocol/messages.js';
 import { RequestTable } from '../protocol/requests.js';
 import { checkWorkerEvent } from '../protocol/workerMessages.js';
@@ -65,7 +72,12 @@ export class Session {
   private readonly listeners = new Set<Listener>();
   private startedWaiters: Array<{ resolve(r: RunDescription): void; reject(e: Error): void }> = [];
   private readonly hist: Omit<RunHistory, 'runId' | 'label' | 'file' | 'run' | 'state'> = {
-    metrics: [], validation: [], clips: [], samples: [], gradientFlow: null, gates: null,
+    metrics: [],
+    validation: [],
+    clips: [],
+    samples: [],
+    gradientFlow: null,
+    gates: null,
   };
   private checkpoint: { path: string; step: number } | null = null;
   private crash: string | null = null;
@@ -119,7 +131,8 @@ export class Session {
   /** Resolves with the run's description once the worker has built the model; rejects if it cannot. */
   started(): Promise<RunDescription> {
     if (this.run && this.state !== 'starting') return Promise.resolve(this.run);
-    if (this.state === 'failed' || this.state === 'crashed') return Promise.reject(new RecurrentError(this.problem ?? 'the run did not start'));
+    if (this.state === 'failed' || this.state === 'crashed')
+      return Promise.reject(new RecurrentError(this.problem ?? 'the run did not start'));
     return new Promise((resolve, reject) => this.startedWaiters.push({ resolve, reject }));
   }
 
@@ -127,9 +140,16 @@ export class Session {
 
   history(): RunHistory {
     return {
-      runId: this.runId, label: this.label, file: this.file, run: this.run,
-      metrics: this.hist.metrics.slice(), validation: this.hist.validation.slice(), clips: this.hist.clips.slice(),
-      samples: this.hist.samples.slice(), gradientFlow: this.hist.gradientFlow, gates: this.hist.gates,
+      runId: this.runId,
+      label: this.label,
+      file: this.file,
+      run: this.run,
+      metrics: this.hist.metrics.slice(),
+      validation: this.hist.validation.slice(),
+      clips: this.hist.clips.slice(),
+      samples: this.hist.samples.slice(),
+      gradientFlow: this.hist.gradientFlow,
+      gates: this.hist.gates,
       state: this.state === 'running' || this.state === 'paused' || this.state === 'finished' ? this.state : 'stopped',
     };
   }
@@ -148,17 +168,37 @@ export class Session {
     const report = (e: unknown): void => this.opts.warn(`dashboard request failed: ${e instanceof Error ? e.message : String(e)}`);
     try {
       switch (m.type) {
-        case 'ready': return;
-        case 'pause': this.pause(); return;
-        case 'resume': this.resume(); return;
-        case 'stop': this.stop(); return;
-        case 'setTemperature': this.setTemperature(m.temperature); return;
-        case 'setLearningRate': this.setLearningRate(m.lr); return;
-        case 'sample':
-          this.sample({ prime: m.prime, length: m.length, temperature: m.temperature, topK: 0, topP: 1, greedy: false, seed: Date.now() >>> 0 })
-            .catch(report);
+        case 'ready':
           return;
-        case 'probeGates': this.probeGates(m.text).catch(report); return;
+        case 'pause':
+          this.pause();
+          return;
+        case 'resume':
+          this.resume();
+          return;
+        case 'stop':
+          this.stop();
+          return;
+        case 'setTemperature':
+          this.setTemperature(m.temperature);
+          return;
+        case 'setLearningRate':
+          this.setLearningRate(m.lr);
+          return;
+        case 'sample':
+          this.sample({
+            prime: m.prime,
+            length: m.length,
+            temperature: m.temperature,
+            topK: 0,
+            topP: 1,
+            greedy: false,
+            seed: Date.now() >>> 0,
+          }).catch(report);
+          return;
+        case 'probeGates':
+          this.probeGates(m.text).catch(report);
+          return;
       }
     } catch (e) {
       report(e);
@@ -188,7 +228,8 @@ export class Session {
   }
 
   setTemperature(temperature: number): void {
-    if (!(temperature > 0 && Number.isFinite(temperature))) throw new RecurrentError(`the temperature must be a positive number, got ${temperature}`);
+    if (!(temperature > 0 && Number.isFinite(temperature)))
+      throw new RecurrentError(`the temperature must be a positive number, got ${temperature}`);
     this.temperature = temperature;
     this.send({ type: 'set', temperature });
   }
@@ -199,9 +240,12 @@ export class Session {
 
   /** Samples from the current weights; `onChunk` sees the text as it streams. */
   async sample(request: SamplingRequest, onChunk?: (text: string) => void): Promise<string> {
-    const { id, reply } = this.requests.open((e) => e.type === 'sample', (e) => {
-      if (e.type === 'sampleChunk' && e.text) onChunk?.(e.text);
-    });
+    const { id, reply } = this.requests.open(
+      (e) => e.type === 'sample',
+      (e) => {
+        if (e.type === 'sampleChunk' && e.text) onChunk?.(e.text);
+      },
+    );
     this.send({ type: 'sample', id, request });
     const e = await reply;
     return e.type === 'sample' ? e.text : '';
@@ -302,7 +346,10 @@ export class Session {
       this.crashed(exit);
     });
     const start: StartCommand = {
-      type: 'start', ...this.opts.start, text: this.opts.text, temperature: this.temperature,
+      type: 'start',
+      ...this.opts.start,
+      text: this.opts.text,
+      temperature: this.temperature,
       ...(resumeFrom ? { resumeFrom } : {}),
     };
     w.post({ v: PROTOCOL_VERSION, ...start });
@@ -314,9 +361,11 @@ export class Session {
 
   private requireWorker(): WorkerPort {
     if (!this.worker) {
-      throw new RecurrentError(this.state === 'crashed'
-        ? `the training worker crashed (${this.crash}); restart the run from its last checkpoint first`
-        : 'the run has ended and its worker is gone; load its checkpoint to sample from it again');
+      throw new RecurrentError(
+        this.state === 'crashed'
+          ? `the training worker crashed (${this.crash}); restart the run from its last checkpoint first`
+          : 'the run has ended and its worker is gone; load its checkpoint to sample from it again',
+      );
     }
     return this.worker;
   }
@@ -336,15 +385,25 @@ export class Session {
         this.hist.metrics.push(...e.metrics);
         if (this.hist.metrics.length > HISTORY_METRICS_CAP) this.hist.metrics = thin(this.hist.metrics);
         break;
-      case 'validation': this.hist.validation.push(e.metrics); break;
-      case 'clip': this.hist.clips.push(...e.clips); break;
+      case 'validation':
+        this.hist.validation.push(e.metrics);
+        break;
+      case 'clip':
+        this.hist.clips.push(...e.clips);
+        break;
       case 'sample':
         this.hist.samples.push({ step: e.step, temperature: e.temperature, prime: e.prime, text: e.text });
         if (this.hist.samples.length > HISTORY_SAMPLES_CAP) this.hist.samples.shift();
         break;
-      case 'gradientFlow': this.hist.gradientFlow = e.flow; break;
-      case 'gates': this.hist.gates = e.probe; break;
-      case 'checkpointSaved': this.checkpoint = { path: e.path, step: e.step }; break;
+      case 'gradientFlow':
+        this.hist.gradientFlow = e.flow;
+        break;
+      case 'gates':
+        this.hist.gates = e.probe;
+        break;
+      case 'checkpointSaved':
+        this.checkpoint = { path: e.path, step: e.step };
+        break;
       case 'error':
         if (e.inReplyTo !== undefined) break;
         if (this.state === 'starting') {
@@ -359,7 +418,8 @@ export class Session {
           this.error = e.message;
         }
         break;
-      default: break;
+      default:
+        break;
     }
     this.emit(e);
   }
@@ -368,13 +428,20 @@ export class Session {
     const oom = exit.error?.code === 'ERR_WORKER_OUT_OF_MEMORY';
     const reason = oom
       ? 'it ran out of memory (make the model or batch smaller, or raise recurrent.workerMemoryMB)'
-      : exit.error ? exit.error.message : `it exited with code ${exit.code}`;
+      : exit.error
+        ? exit.error.message
+        : `it exited with code ${exit.code}`;
     this.crash = reason;
     const wasStarting = this.state === 'starting';
     this.state = 'crashed';
     this.requests.failAll(`the training worker stopped: ${reason}`);
-    for (const s of this.startedWaiters.splice(0)) s.reject(new RecurrentError(`the training worker stopped before the run started: ${reason}`));
-    const kept = this.checkpoint ? `; its last checkpoint (update ${this.checkpoint.step}) is kept` : wasStarting ? '' : '; no checkpoint was saved yet';
+    for (const s of this.startedWaiters.splice(0))
+      s.reject(new RecurrentError(`the training worker stopped before the run started: ${reason}`));
+    const kept = this.checkpoint
+      ? `; its last checkpoint (update ${this.checkpoint.step}) is kept`
+      : wasStarting
+        ? ''
+        : '; no checkpoint was saved yet';
     this.emit({ v: PROTOCOL_VERSION, type: 'error', kind: 'internal', message: `the training worker stopped: ${reason}${kept}` });
     this.emit({ v: PROTOCOL_VERSION, type: 'state', state: 'stopped' });
   }

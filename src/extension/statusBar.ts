@@ -18,16 +18,28 @@ export class RunStatusBar implements vscode.Disposable {
     }
     const m = s.latest;
     const unit = s.description?.tokenizer === 'word' ? 'word' : 'char';
-    const icon = { starting: '$(loading~spin)', running: '$(pulse)', paused: '$(debug-pause)', stopped: '$(debug-stop)', finished: '$(check)', crashed: '$(error)', failed: '$(error)' }[s.status];
+    const icon = {
+      starting: '$(loading~spin)',
+      running: '$(pulse)',
+      paused: '$(debug-pause)',
+      stopped: '$(debug-stop)',
+      finished: '$(check)',
+      crashed: '$(error)',
+      failed: '$(error)',
+    }[s.status];
     const figures = m ? `${m.bitsPerToken.toFixed(3)} bits/${unit} · ${formatRate(m.tokensPerSecond)} ${unit}s/s` : s.status;
     this.item.text = `${icon} ${figures}`;
     const md = new vscode.MarkdownString(undefined, true);
     md.appendMarkdown(`**Recurrent Studio**: ${s.label} (${s.status})\n\n`);
-    if (m) md.appendMarkdown(`update ${m.step} · loss ${m.lossNats.toFixed(4)} nats · ${m.bitsPerToken.toFixed(3)} bits/${unit} · lr ${m.lr.toPrecision(3)}\n\n`);
+    if (m)
+      md.appendMarkdown(
+        `update ${m.step} · loss ${m.lossNats.toFixed(4)} nats · ${m.bitsPerToken.toFixed(3)} bits/${unit} · lr ${m.lr.toPrecision(3)}\n\n`,
+      );
     if (s.problem) md.appendText(s.problem + '\n\n');
     md.appendMarkdown('Click to open the dashboard.');
     this.item.tooltip = md;
-    this.item.backgroundColor = s.status === 'crashed' || s.status === 'failed' ? new vscode.ThemeColor('statusBarItem.errorBackground') : undefined;
+    this.item.backgroundColor =
+      s.status === 'crashed' || s.status === 'failed' ? new vscode.ThemeColor('statusBarItem.errorBackground') : undefined;
     this.item.show();
   }
 
@@ -38,5 +50,9 @@ export class RunStatusBar implements vscode.Disposable {
 
 function formatRate(perSecond: number): string {
   if (!Number.isFinite(perSecond)) return '-';
-  return perSecond >= 1e6 ? `${(perSecond / 1e6).toFixed(1)}M` : perSecond >= 1e3 ? `${(perSecond / 1e3).toFixed(1)}k` : perSecond.toFixed(0);
+  return perSecond >= 1e6
+    ? `${(perSecond / 1e6).toFixed(1)}M`
+    : perSecond >= 1e3
+      ? `${(perSecond / 1e3).toFixed(1)}k`
+      : perSecond.toFixed(0);
 }

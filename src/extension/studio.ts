@@ -54,7 +54,12 @@ export class Studio implements vscode.Disposable {
     const storage = context.storageUri ?? context.globalStorageUri;
     this.store = new CheckpointStore(join(storage.fsPath, 'checkpoints'));
     this.log = vscode.window.createOutputChannel('Recurrent Studio', { log: true });
-    this.disposables.push(this.log, this.status, this.sessions.onChange(() => this.refresh()), vscode.window.onDidChangeActiveTextEditor(() => this.refresh()));
+    this.disposables.push(
+      this.log,
+      this.status,
+      this.sessions.onChange(() => this.refresh()),
+      vscode.window.onDidChangeActiveTextEditor(() => this.refresh()),
+    );
     this.refresh();
   }
 
@@ -66,7 +71,8 @@ export class Studio implements vscode.Disposable {
     const editor = vscode.window.activeTextEditor;
     let selection: vscode.Selection | undefined;
     if (selectionOnly) {
-      if (!editor || editor.document !== doc || editor.selection.isEmpty) throw new RecurrentError('nothing is selected; select the text to train on, or use Recurrent: Train on Current File');
+      if (!editor || editor.document !== doc || editor.selection.isEmpty)
+        throw new RecurrentError('nothing is selected; select the text to train on, or use Recurrent: Train on Current File');
       selection = editor.selection;
     }
     const input = await textToTrain(doc, selection, settings, opts.acceptFirstPart);
@@ -76,7 +82,9 @@ export class Studio implements vscode.Disposable {
     const current = this.sessions.forFile(file);
     if (current && (current.status === 'running' || current.status === 'paused' || current.status === 'starting')) {
       const replace = 'Stop It and Start Over';
-      const answer = opts.fresh ? replace : await vscode.window.showWarningMessage(`A run on ${current.label} is ${current.status}.`, { modal: true }, replace);
+      const answer = opts.fresh
+        ? replace
+        : await vscode.window.showWarningMessage(`A run on ${current.label} is ${current.status}.`, { modal: true }, replace);
       if (answer !== replace) return undefined;
       await this.sessions.remove(current);
     }
@@ -85,9 +93,15 @@ export class Studio implements vscode.Disposable {
       const saved = (await this.store.list()).find((r) => r.file === file && r.textSha256 === textHash(input.text));
       if (saved) {
         const resume = `Resume from Update ${saved.step}`;
-        const answer = opts.fresh === false ? resume : await vscode.window.showInformationMessage(
-          `${input.label} has a checkpoint at update ${saved.step} (${new Date(saved.savedAt).toLocaleString()}).`, { modal: true }, resume, 'Start Over',
-        );
+        const answer =
+          opts.fresh === false
+            ? resume
+            : await vscode.window.showInformationMessage(
+                `${input.label} has a checkpoint at update ${saved.step} (${new Date(saved.savedAt).toLocaleString()}).`,
+                { modal: true },
+                resume,
+                'Start Over',
+              );
         if (answer === undefined) return undefined;
         if (answer === resume) return this.resumeSaved(saved, input.text, false, settings);
       }
@@ -97,19 +111,38 @@ export class Studio implements vscode.Disposable {
 
   /** Starts a session and follows it: progress notification, status bar, autosave records, crash report. */
   private async launch(r: {
-    runId: string; label: string; file: string; text: string; settings: RunSettings; resumeFrom?: string; paused?: boolean; openDashboard?: boolean | undefined;
+    runId: string;
+    label: string;
+    file: string;
+    text: string;
+    settings: RunSettings;
+    resumeFrom?: string;
+    paused?: boolean;
+    openDashboard?: boolean | undefined;
   }): Promise<string> {
     await this.store.ensure();
     const s = r.settings;
     const start: StartSettings = {
-      model: s.model, train: s.train, tokenizer: s.tokenizer, maxVocab: s.maxVocab, maxSteps: s.maxSteps, maxMs: s.maxMs,
-      autosavePath: this.store.checkpointPath(r.runId), autosaveEveryMs: s.autosaveEveryMs,
-      sampleEveryMs: s.sampling.everyMs, sampleLength: Math.min(DASHBOARD_SAMPLE_LENGTH, s.sampling.length), temperature: s.sampling.temperature,
+      model: s.model,
+      train: s.train,
+      tokenizer: s.tokenizer,
+      maxVocab: s.maxVocab,
+      maxSteps: s.maxSteps,
+      maxMs: s.maxMs,
+      autosavePath: this.store.checkpointPath(r.runId),
+      autosaveEveryMs: s.autosaveEveryMs,
+      sampleEveryMs: s.sampling.everyMs,
+      sampleLength: Math.min(DASHBOARD_SAMPLE_LENGTH, s.sampling.length),
+      temperature: s.sampling.temperature,
       ...(r.paused ? { paused: true } : {}),
     };
     const sha = textHash(r.text);
     const session: Session = new Session({
-      runId: r.runId, label: r.label, file: r.file, text: r.text, start,
+      runId: r.runId,
+      label: r.label,
+      file: r.file,
+      text: r.text,
+      start,
       ...(r.resumeFrom ? { resumeFrom: r.resumeFrom } : {}),
       workers: nodeWorkerFactory(this.context.asAbsolutePath('dist/worker.cjs'), s.workerMemoryMB),
       warn: (m) => this.log.warn(m),
@@ -125,14 +158,24 @@ export class Studio implements vscode.Disposable {
     }
     this.refresh();
     if (!r.paused) this.showProgress(session);
-    if (r.openDashboard ?? vscode.workspace.getConfiguration('recurrent').get<boolean>('openDashboardOnStart', true)) this.openDashboard(session.runId);
+    if (r.openDashboard ?? vscode.workspace.getConfiguration('recurrent').get<boolean>('openDashboardOnStart', true))
+      this.openDashboard(session.runId);
     return session.runId;
   }
 
   private observe(s: Session, e: WorkerEvent, sha: string): void {
     if (e.type === 'metrics' || e.type === 'state' || e.type === 'error' || e.type === 'started') this.refreshSoon();
     if (e.type === 'checkpointSaved' && e.path === this.store.checkpointPath(s.runId)) {
-      const record: SavedRun = { runId: s.runId, label: s.label, file: s.file, textSha256: sha, textLength: s.text.length, step: e.step, savedAt: new Date().toISOString(), run: s.description };
+      const record: SavedRun = {
+        runId: s.runId,
+        label: s.label,
+        file: s.file,
+        textSha256: sha,
+        textLength: s.text.length,
+        step: e.step,
+        savedAt: new Date().toISOString(),
+        run: s.description,
+      };
       const written = this.store.record(record).catch((err) => this.log.error(`could not record checkpoint ${e.path}: ${err}`));
       // shutdown() waits for these: a checkpoint without its record is not listed for loading.
       this.pendingRecords.add(written);
@@ -141,10 +184,12 @@ export class Studio implements vscode.Disposable {
     if (e.type === 'error' && e.inReplyTo === undefined) {
       if (s.status === 'crashed') {
         this.log.error(`${s.label}: ${e.message}`);
-        void vscode.window.showErrorMessage(`Recurrent Studio: training on ${s.label} stopped: ${s.problem}.`, 'Restart from Last Checkpoint', 'Show Log').then((a) => {
-          if (a === 'Restart from Last Checkpoint') void this.restart(s.runId).catch((err) => this.report(err));
-          if (a === 'Show Log') this.log.show();
-        });
+        void vscode.window
+          .showErrorMessage(`Recurrent Studio: training on ${s.label} stopped: ${s.problem}.`, 'Restart from Last Checkpoint', 'Show Log')
+          .then((a) => {
+            if (a === 'Restart from Last Checkpoint') void this.restart(s.runId).catch((err) => this.report(err));
+            if (a === 'Show Log') this.log.show();
+          });
       } else if (e.kind === 'nonFinite') {
         void vscode.window.showWarningMessage(`Recurrent Studio: ${s.label}: ${e.message}.`);
       } else if (s.status !== 'failed') {
@@ -154,47 +199,61 @@ export class Studio implements vscode.Disposable {
     }
     if (e.type === 'finished' && e.reason !== 'stopped' && e.reason !== 'nonFinite') {
       const m = s.latest;
-      void vscode.window.showInformationMessage(`Recurrent Studio: ${s.label} finished at update ${e.step}${m ? `, ${m.bitsPerToken.toFixed(3)} bits per token` : ''}; its checkpoint is saved.`, 'Sample').then((a) => {
-        if (a === 'Sample') void vscode.commands.executeCommand('recurrent.sample', { runId: s.runId });
-      });
+      void vscode.window
+        .showInformationMessage(
+          `Recurrent Studio: ${s.label} finished at update ${e.step}${m ? `, ${m.bitsPerToken.toFixed(3)} bits per token` : ''}; its checkpoint is saved.`,
+          'Sample',
+        )
+        .then((a) => {
+          if (a === 'Sample') void vscode.commands.executeCommand('recurrent.sample', { runId: s.runId });
+        });
     }
   }
 
   /** A notification while the run trains; cancelling it stops the run (its checkpoint is saved). */
   private showProgress(s: Session): void {
-    void vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Training on ${s.label}`, cancellable: true }, (progress, token) =>
-      new Promise<void>((resolve) => {
-        const maxSteps = s.settings.maxSteps;
-        const base = s.latest?.step ?? 0;
-        let reported = 0;
-        const sub = s.onEvent((_id, e) => {
-          if (e.type === 'metrics') {
-            const m = e.metrics.at(-1)!;
-            const done = maxSteps ? Math.min(100, (100 * (m.step - base)) / maxSteps) : 0;
-            progress.report({ message: `update ${m.step}: ${m.bitsPerToken.toFixed(3)} bits/token`, ...(maxSteps ? { increment: Math.max(0, done - reported) } : {}) });
-            reported = Math.max(reported, done);
+    void vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: `Training on ${s.label}`, cancellable: true },
+      (progress, token) =>
+        new Promise<void>((resolve) => {
+          const maxSteps = s.settings.maxSteps;
+          const base = s.latest?.step ?? 0;
+          let reported = 0;
+          const sub = s.onEvent((_id, e) => {
+            if (e.type === 'metrics') {
+              const m = e.metrics.at(-1)!;
+              const done = maxSteps ? Math.min(100, (100 * (m.step - base)) / maxSteps) : 0;
+              progress.report({
+                message: `update ${m.step}: ${m.bitsPerToken.toFixed(3)} bits/token`,
+                ...(maxSteps ? { increment: Math.max(0, done - reported) } : {}),
+              });
+              reported = Math.max(reported, done);
+            }
+            if (e.type === 'state' && e.state !== 'running') finish();
+          });
+          const cancel = token.onCancellationRequested(() => {
+            try {
+              s.stop();
+            } catch {
+              // already gone
+            }
+            finish();
+          });
+          function finish(): void {
+            sub.dispose();
+            cancel.dispose();
+            resolve();
           }
-          if (e.type === 'state' && e.state !== 'running') finish();
-        });
-        const cancel = token.onCancellationRequested(() => {
-          try {
-            s.stop();
-          } catch {
-            // already gone
-          }
-          finish();
-        });
-        function finish(): void {
-          sub.dispose();
-          cancel.dispose();
-          resolve();
-        }
-      }));
+        }),
+    );
   }
 
   target(runId: string | undefined, usable: (s: Session) => boolean, what: string): Session {
     const s = runId ? this.sessions.get(runId) : this.sessions.pick(vscode.window.activeTextEditor?.document.uri.toString(), usable);
-    if (!s) throw new RecurrentError(runId ? `there is no run ${runId}` : `no run ${what}; run Recurrent: Train on Current File or Recurrent: Load Checkpoint first`);
+    if (!s)
+      throw new RecurrentError(
+        runId ? `there is no run ${runId}` : `no run ${what}; run Recurrent: Train on Current File or Recurrent: Load Checkpoint first`,
+      );
     return s;
   }
 
@@ -226,20 +285,36 @@ export class Studio implements vscode.Disposable {
     const config = vscode.workspace.getConfiguration('recurrent');
     const memory = this.context.globalState;
     const ask = opts.prime === undefined;
-    const prime = opts.prime ?? (await vscode.window.showInputBox({
-      ignoreFocusOut: true, title: `Sample from ${s.label}: prompt`, prompt: 'Text the model continues (empty: start from a line break)', value: memory.get<string>('sample.prime', ''),
-    }));
+    const prime =
+      opts.prime ??
+      (await vscode.window.showInputBox({
+        ignoreFocusOut: true,
+        title: `Sample from ${s.label}: prompt`,
+        prompt: 'Text the model continues (empty: start from a line break)',
+        value: memory.get<string>('sample.prime', ''),
+      }));
     if (prime === undefined) return undefined;
-    const lengthText = opts.length !== undefined ? String(opts.length) : await vscode.window.showInputBox({
-      ignoreFocusOut: true, title: `Sample from ${s.label}: length`, prompt: 'Tokens to generate', value: String(memory.get<number>('sample.length', config.get<number>('sampling.length', 500))),
-      validateInput: (v) => (/^\d+$/.test(v.trim()) && +v >= 1 && +v <= 1000000 ? undefined : 'a whole number from 1 to 1000000'),
-    });
+    const lengthText =
+      opts.length !== undefined
+        ? String(opts.length)
+        : await vscode.window.showInputBox({
+            ignoreFocusOut: true,
+            title: `Sample from ${s.label}: length`,
+            prompt: 'Tokens to generate',
+            value: String(memory.get<number>('sample.length', config.get<number>('sampling.length', 500))),
+            validateInput: (v) => (/^\d+$/.test(v.trim()) && +v >= 1 && +v <= 1000000 ? undefined : 'a whole number from 1 to 1000000'),
+          });
     if (lengthText === undefined) return undefined;
-    const temperatureText = opts.temperature !== undefined ? String(opts.temperature) : await vscode.window.showInputBox({
-      ignoreFocusOut: true, title: `Sample from ${s.label}: temperature`, prompt: 'Below 1: safer and more repetitive; above 1: more surprising',
-      value: String(memory.get<number>('sample.temperature', s.samplingTemperature)),
-      validateInput: (v) => (Number.isFinite(+v) && +v > 0 && +v <= 10 ? undefined : 'a number greater than 0 and at most 10'),
-    });
+    const temperatureText =
+      opts.temperature !== undefined
+        ? String(opts.temperature)
+        : await vscode.window.showInputBox({
+            ignoreFocusOut: true,
+            title: `Sample from ${s.label}: temperature`,
+            prompt: 'Below 1: safer and more repetitive; above 1: more surprising',
+            value: String(memory.get<number>('sample.temperature', s.samplingTemperature)),
+            validateInput: (v) => (Number.isFinite(+v) && +v > 0 && +v <= 10 ? undefined : 'a number greater than 0 and at most 10'),
+          });
     if (temperatureText === undefined) return undefined;
     const length = Number(lengthText);
     const temperature = Number(temperatureText);
@@ -249,8 +324,12 @@ export class Studio implements vscode.Disposable {
       await memory.update('sample.temperature', temperature);
     }
     const request = {
-      prime, length, temperature,
-      topK: config.get<number>('sampling.topK', 0), topP: config.get<number>('sampling.topP', 1), greedy: false,
+      prime,
+      length,
+      temperature,
+      topK: config.get<number>('sampling.topK', 0),
+      topP: config.get<number>('sampling.topP', 1),
+      greedy: false,
       seed: opts.seed ?? randomBytes(4).readUInt32LE(0),
     };
     if (opts.editor === false) return s.sample(request);
@@ -260,7 +339,10 @@ export class Studio implements vscode.Disposable {
     // Edits are applied one after another; a closed editor just stops receiving them.
     let edits: Thenable<unknown> = Promise.resolve();
     const append = (text: string): void => {
-      edits = edits.then(() => editor.edit((b) => b.insert(doc.positionAt(doc.getText().length), text), { undoStopBefore: false, undoStopAfter: false }), () => undefined);
+      edits = edits.then(
+        () => editor.edit((b) => b.insert(doc.positionAt(doc.getText().length), text), { undoStopBefore: false, undoStopAfter: false }),
+        () => undefined,
+      );
     };
     const text = await s.sample(request, append);
     await edits;
@@ -278,13 +360,22 @@ export class Studio implements vscode.Disposable {
 
   async saveCheckpoint(runId?: string, target?: vscode.Uri): Promise<vscode.Uri | undefined> {
     const s = this.target(runId, (x) => x.alive && x.description !== null, 'has a model');
-    const uri = target ?? (await vscode.window.showSaveDialog({
-      title: `Save the checkpoint of ${s.label}`, filters: { Safetensors: ['safetensors'] },
-      defaultUri: vscode.Uri.joinPath(vscode.workspace.workspaceFolders?.[0]?.uri ?? vscode.Uri.file(tmpdir()), `${stem(s.label)}-${s.latest?.step ?? 0}.safetensors`),
-    }));
+    const uri =
+      target ??
+      (await vscode.window.showSaveDialog({
+        title: `Save the checkpoint of ${s.label}`,
+        filters: { Safetensors: ['safetensors'] },
+        defaultUri: vscode.Uri.joinPath(
+          vscode.workspace.workspaceFolders?.[0]?.uri ?? vscode.Uri.file(tmpdir()),
+          `${stem(s.label)}-${s.latest?.step ?? 0}.safetensors`,
+        ),
+      }));
     if (!uri) return undefined;
     await this.saveTo(s, uri);
-    if (!target) void vscode.window.showInformationMessage(`Recurrent Studio: saved ${s.label} at update ${s.latest?.step ?? 0} to ${uri.fsPath || uri.toString()}.`);
+    if (!target)
+      void vscode.window.showInformationMessage(
+        `Recurrent Studio: saved ${s.label} at update ${s.latest?.step ?? 0} to ${uri.fsPath || uri.toString()}.`,
+      );
     return uri;
   }
 
@@ -319,15 +410,21 @@ export class Studio implements vscode.Disposable {
     if (!uri) {
       type Item = vscode.QuickPickItem & { run?: SavedRun };
       const items: Item[] = saved.map((r) => ({
-        label: r.label, run: r,
+        label: r.label,
+        run: r,
         description: `update ${r.step}${r.run ? ` · ${r.run.model.cell} ${r.run.model.hidden}x${r.run.model.layers}` : ''}`,
         detail: `${new Date(r.savedAt).toLocaleString()} · ${vscode.Uri.parse(r.file).fsPath || r.file}`,
       }));
       items.push({ label: '$(folder-opened) Browse...', description: 'a .safetensors file anywhere' });
-      const pick = await vscode.window.showQuickPick(items, { title: 'Load a checkpoint', placeHolder: saved.length ? 'Runs saved in this workspace, newest first' : 'No runs saved in this workspace yet' });
+      const pick = await vscode.window.showQuickPick(items, {
+        title: 'Load a checkpoint',
+        placeHolder: saved.length ? 'Runs saved in this workspace, newest first' : 'No runs saved in this workspace yet',
+      });
       if (!pick) return undefined;
       if (pick.run) return this.resumeSaved(pick.run, undefined, true);
-      uri = (await vscode.window.showOpenDialog({ title: 'Load a checkpoint', filters: { Safetensors: ['safetensors'] }, canSelectMany: false }))?.[0];
+      uri = (
+        await vscode.window.showOpenDialog({ title: 'Load a checkpoint', filters: { Safetensors: ['safetensors'] }, canSelectMany: false })
+      )?.[0];
       if (!uri) return undefined;
     }
     // A checkpoint from elsewhere resumes on a text the user names: the active file, or one picked now.
@@ -347,7 +444,16 @@ export class Studio implements vscode.Disposable {
       const { writeFile } = await import('node:fs/promises');
       await writeFile(local, await vscode.workspace.fs.readFile(uri));
     }
-    return this.launch({ runId: newRunId(), label: `${input.label} (${uri.path.split('/').pop()})`, file: doc.uri.toString(), text: input.text, settings, resumeFrom: local, paused: true, openDashboard: false });
+    return this.launch({
+      runId: newRunId(),
+      label: `${input.label} (${uri.path.split('/').pop()})`,
+      file: doc.uri.toString(),
+      text: input.text,
+      settings,
+      resumeFrom: local,
+      paused: true,
+      openDashboard: false,
+    });
   }
 
   /** Exact resume of an autosaved run: same run id, same checkpoint file, its text read again from disk. */
@@ -361,26 +467,45 @@ export class Studio implements vscode.Disposable {
         try {
           body = new TextDecoder().decode(await vscode.workspace.fs.readFile(uri));
         } catch {
-          throw new RecurrentError(`the text of this run, ${uri.fsPath || r.file}, cannot be read any more; open the text and use Load Checkpoint > Browse to continue on it`);
+          throw new RecurrentError(
+            `the text of this run, ${uri.fsPath || r.file}, cannot be read any more; open the text and use Load Checkpoint > Browse to continue on it`,
+          );
         }
       }
     }
     if (textHash(body) !== r.textSha256) {
-      void vscode.window.showWarningMessage(`${r.label} changed since update ${r.step} was saved: training continues on the current text, so the run is no longer an exact continuation.`);
+      void vscode.window.showWarningMessage(
+        `${r.label} changed since update ${r.step} was saved: training continues on the current text, so the run is no longer an exact continuation.`,
+      );
     }
     const existing = this.sessions.get(r.runId);
     if (existing) await this.sessions.remove(existing);
     const doc = vscode.workspace.textDocuments.find((d) => d.uri.toString() === r.file);
     const s = settings ?? (doc ? await settingsFor(doc) : await settingsFor(await vscode.workspace.openTextDocument(uri)));
-    return this.launch({ runId: r.runId, label: r.label, file: r.file, text: body, settings: s, resumeFrom: this.store.checkpointPath(r.runId), paused, openDashboard: false });
+    return this.launch({
+      runId: r.runId,
+      label: r.label,
+      file: r.file,
+      text: body,
+      settings: s,
+      resumeFrom: this.store.checkpointPath(r.runId),
+      paused,
+      openDashboard: false,
+    });
   }
 
   async exportPyTorch(runId?: string, target?: vscode.Uri): Promise<vscode.Uri | undefined> {
     const s = this.target(runId, (x) => x.alive && x.description !== null, 'has a model');
-    const uri = target ?? (await vscode.window.showSaveDialog({
-      title: `Export ${s.label} for PyTorch`, filters: { Safetensors: ['safetensors'] },
-      defaultUri: vscode.Uri.joinPath(vscode.workspace.workspaceFolders?.[0]?.uri ?? vscode.Uri.file(tmpdir()), `${stem(s.label)}.safetensors`),
-    }));
+    const uri =
+      target ??
+      (await vscode.window.showSaveDialog({
+        title: `Export ${s.label} for PyTorch`,
+        filters: { Safetensors: ['safetensors'] },
+        defaultUri: vscode.Uri.joinPath(
+          vscode.workspace.workspaceFolders?.[0]?.uri ?? vscode.Uri.file(tmpdir()),
+          `${stem(s.label)}.safetensors`,
+        ),
+      }));
     if (!uri) return undefined;
     await this.saveTo(s, uri);
     const name = uri.path.split('/').pop()!;
@@ -397,8 +522,10 @@ export class Studio implements vscode.Disposable {
     const m = s.latest;
     const c = r.model;
     const lines = [
-      `# ${s.label}`, '',
-      `| | |`, `| --- | --- |`,
+      `# ${s.label}`,
+      '',
+      `| | |`,
+      `| --- | --- |`,
       `| run | ${s.runId} (${s.status}) |`,
       `| cell | ${c.cell}, ${c.layers} layer(s) of ${c.hidden} units${c.bidirectional ? ', bidirectional' : ''} |`,
       `| input | ${c.embedding ? `embedding of ${c.embedding}` : 'one-hot'} over ${r.vocabSize} ${r.tokenizer} tokens |`,
@@ -408,8 +535,14 @@ export class Studio implements vscode.Disposable {
       `| learned nothing | ${r.unigramBits.toFixed(3)} bits/token (unigram entropy) |`,
       ...(m ? [`| now | update ${m.step}, ${m.bitsPerToken.toFixed(3)} bits/token, ${Math.round(m.tokensPerSecond)} tokens/s |`] : []),
       ...(s.lastCheckpoint ? [`| checkpoint | update ${s.lastCheckpoint.step}: ${s.lastCheckpoint.path} |`] : []),
-      '', '## Tensors (PyTorch names)', '', '| name | shape | parameters |', '| --- | --- | ---: |',
-      ...r.tensors.map((t) => `| \`${t.name}\` | [${t.shape.join(', ')}] | ${t.shape.reduce((a, b) => a * b, 1).toLocaleString('en-US')} |`),
+      '',
+      '## Tensors (PyTorch names)',
+      '',
+      '| name | shape | parameters |',
+      '| --- | --- | ---: |',
+      ...r.tensors.map(
+        (t) => `| \`${t.name}\` | [${t.shape.join(', ')}] | ${t.shape.reduce((a, b) => a * b, 1).toLocaleString('en-US')} |`,
+      ),
       '',
     ];
     const doc = await vscode.workspace.openTextDocument({ content: lines.join('\n'), language: 'markdown' });
@@ -445,10 +578,22 @@ export class Studio implements vscode.Disposable {
     const active = vscode.window.activeTextEditor?.document.uri.toString();
     const mine = active ? this.sessions.forFile(active) : undefined;
     const set = (key: string, value: boolean): void => void vscode.commands.executeCommand('setContext', key, value);
-    set('recurrent.hasModel', all.some((s) => s.alive && s.description !== null));
-    set('recurrent.anyRunning', all.some((s) => s.status === 'running'));
-    set('recurrent.anyPaused', all.some((s) => s.status === 'paused'));
-    set('recurrent.anyCrashed', all.some((s) => s.status === 'crashed'));
+    set(
+      'recurrent.hasModel',
+      all.some((s) => s.alive && s.description !== null),
+    );
+    set(
+      'recurrent.anyRunning',
+      all.some((s) => s.status === 'running'),
+    );
+    set(
+      'recurrent.anyPaused',
+      all.some((s) => s.status === 'paused'),
+    );
+    set(
+      'recurrent.anyCrashed',
+      all.some((s) => s.status === 'crashed'),
+    );
     set('recurrent.activeRunning', mine?.status === 'running');
     set('recurrent.activePaused', mine?.status === 'paused');
     this.status.show(mine ?? all.at(-1));
@@ -466,7 +611,9 @@ export class Studio implements vscode.Disposable {
       void vscode.window.showErrorMessage(`Recurrent Studio: ${e.message}`);
     } else {
       this.log.error(e instanceof Error ? (e.stack ?? e.message) : String(e));
-      void vscode.window.showErrorMessage(`Recurrent Studio hit a bug: ${e instanceof Error ? e.message : String(e)} (details in the Recurrent Studio output).`);
+      void vscode.window.showErrorMessage(
+        `Recurrent Studio hit a bug: ${e instanceof Error ? e.message : String(e)} (details in the Recurrent Studio output).`,
+      );
     }
   }
 
@@ -490,7 +637,12 @@ function newRunId(): string {
 }
 
 function stem(label: string): string {
-  return label.replace(/\.[^.]*$/, '').replace(/[^\w.-]+/g, '-').replace(/^-|-$/g, '') || 'model';
+  return (
+    label
+      .replace(/\.[^.]*$/, '')
+      .replace(/[^\w.-]+/g, '-')
+      .replace(/^-|-$/g, '') || 'model'
+  );
 }
 
 function delay(ms: number): Promise<void> {

@@ -32,7 +32,9 @@ export interface SizeVerdict {
 /** Throws for empty, binary and one-symbol texts; reports (does not throw) a text over the size limit. */
 export function checkTrainingText(text: string, name: string, tokenizer: TokenizerKind, maxMegabytes: number): SizeVerdict {
   if (text.trim().length === 0) {
-    throw new RecurrentError(`${name} is empty${text.length ? ' (only whitespace)' : ''}: a model needs text to learn from; put some text in it or open another file`);
+    throw new RecurrentError(
+      `${name} is empty${text.length ? ' (only whitespace)' : ''}: a model needs text to learn from; put some text in it or open another file`,
+    );
   }
   const sniff = text.slice(0, SNIFF_CHARS);
   let odd = 0;

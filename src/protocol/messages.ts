@@ -4,7 +4,13 @@
 // Requests carry `id`; their replies name it in `inReplyTo`.
 import type { ModelConfig, TrainConfig, TokenizerKind } from '../engine/config.js';
 import type {
-  ClipEvent, GateProbe, GradientFlow, StepMetrics, TensorNorms, TokenLossProbe, ValidationMetrics,
+  ClipEvent,
+  GateProbe,
+  GradientFlow,
+  StepMetrics,
+  TensorNorms,
+  TokenLossProbe,
+  ValidationMetrics,
 } from '../engine/measurements.js';
 import type { GradientReachProbe } from '../engine/gradientReach.js';
 
@@ -36,19 +42,68 @@ export interface RunDescription {
 
 // ---- worker -> extension -------------------------------------------------------------------------
 
-export interface StartedEvent { type: 'started'; run: RunDescription; resumedFromStep: number }
-export interface MetricsEvent { type: 'metrics'; metrics: StepMetrics[] }
-export interface ValidationEvent { type: 'validation'; metrics: ValidationMetrics }
-export interface ClipEventMessage { type: 'clip'; clips: ClipEvent[] }
-export interface SampleEvent { type: 'sample'; step: number; temperature: number; prime: string; text: string; inReplyTo?: number }
+export interface StartedEvent {
+  type: 'started';
+  run: RunDescription;
+  resumedFromStep: number;
+}
+export interface MetricsEvent {
+  type: 'metrics';
+  metrics: StepMetrics[];
+}
+export interface ValidationEvent {
+  type: 'validation';
+  metrics: ValidationMetrics;
+}
+export interface ClipEventMessage {
+  type: 'clip';
+  clips: ClipEvent[];
+}
+export interface SampleEvent {
+  type: 'sample';
+  step: number;
+  temperature: number;
+  prime: string;
+  text: string;
+  inReplyTo?: number;
+}
 /** Streaming sample: one or more tokens of the sample `inReplyTo`. */
-export interface SampleChunkEvent { type: 'sampleChunk'; inReplyTo: number; text: string; done: boolean }
-export interface GradientFlowEvent { type: 'gradientFlow'; flow: GradientFlow }
-export interface GatesEvent { type: 'gates'; probe: GateProbe; inReplyTo?: number }
-export interface TokenLossEvent { type: 'tokenLoss'; probe: TokenLossProbe; step: number; inReplyTo?: number }
-export interface NormsEvent { type: 'norms'; step: number; tensors: TensorNorms[] }
-export interface StateEvent { type: 'state'; state: 'running' | 'paused' | 'stopped' | 'finished' }
-export interface CheckpointSavedEvent { type: 'checkpointSaved'; path: string; step: number; inReplyTo?: number }
+export interface SampleChunkEvent {
+  type: 'sampleChunk';
+  inReplyTo: number;
+  text: string;
+  done: boolean;
+}
+export interface GradientFlowEvent {
+  type: 'gradientFlow';
+  flow: GradientFlow;
+}
+export interface GatesEvent {
+  type: 'gates';
+  probe: GateProbe;
+  inReplyTo?: number;
+}
+export interface TokenLossEvent {
+  type: 'tokenLoss';
+  probe: TokenLossProbe;
+  step: number;
+  inReplyTo?: number;
+}
+export interface NormsEvent {
+  type: 'norms';
+  step: number;
+  tensors: TensorNorms[];
+}
+export interface StateEvent {
+  type: 'state';
+  state: 'running' | 'paused' | 'stopped' | 'finished';
+}
+export interface CheckpointSavedEvent {
+  type: 'checkpointSaved';
+  path: string;
+  step: number;
+  inReplyTo?: number;
+}
 export interface ErrorEvent {
   type: 'error';
   message: string;
@@ -57,7 +112,11 @@ export interface ErrorEvent {
   step?: number;
   inReplyTo?: number;
 }
-export interface FinishedEvent { type: 'finished'; step: number; reason: 'steps' | 'time' | 'stopped' | 'nonFinite' }
+export interface FinishedEvent {
+  type: 'finished';
+  step: number;
+  reason: 'steps' | 'time' | 'stopped' | 'nonFinite';
+}
 // -- editor (issue 6, src/extension/editor): one probe for what the editor shows over a text, the
 //    training windows' token offsets located in the text, and updates whose gradient norm spiked.
 /** Per-token loss and top-k, gradient reach and gate saturation of one text; reach is null when the engine cannot measure it. */
@@ -73,18 +132,43 @@ export interface EditorProbe {
    */
   unknown?: number[];
 }
-export interface EditorProbeEvent { type: 'editorProbe'; probe: EditorProbe; step: number; inReplyTo: number }
+export interface EditorProbeEvent {
+  type: 'editorProbe';
+  probe: EditorProbe;
+  step: number;
+  inReplyTo: number;
+}
 /** UTF-16 [start, end) in the training text of each token span asked for, flat; -1 where a span is out of the text. */
-export interface TokenLocationsEvent { type: 'tokenLocations'; offsets: number[]; inReplyTo: number }
+export interface TokenLocationsEvent {
+  type: 'tokenLocations';
+  offsets: number[];
+  inReplyTo: number;
+}
 /** Unclipped updates (clipping off) whose norm spiked: the windows that produced them, as a clip event would give. */
-export interface GradientSpikeEvent { type: 'gradientSpike'; spikes: ClipEvent[] }
+export interface GradientSpikeEvent {
+  type: 'gradientSpike';
+  spikes: ClipEvent[];
+}
 // -- end editor
 
 export type WorkerEvent = { v: typeof PROTOCOL_VERSION } & (
-  | StartedEvent | MetricsEvent | ValidationEvent | ClipEventMessage | SampleEvent | SampleChunkEvent
-  | GradientFlowEvent | GatesEvent | TokenLossEvent | NormsEvent | StateEvent | CheckpointSavedEvent
-  | ErrorEvent | FinishedEvent
-  | EditorProbeEvent | TokenLocationsEvent | GradientSpikeEvent
+  | StartedEvent
+  | MetricsEvent
+  | ValidationEvent
+  | ClipEventMessage
+  | SampleEvent
+  | SampleChunkEvent
+  | GradientFlowEvent
+  | GatesEvent
+  | TokenLossEvent
+  | NormsEvent
+  | StateEvent
+  | CheckpointSavedEvent
+  | ErrorEvent
+  | FinishedEvent
+  | EditorProbeEvent
+  | TokenLocationsEvent
+  | GradientSpikeEvent
 );
 
 // ---- extension -> worker -------------------------------------------------------------------------
@@ -112,26 +196,74 @@ export interface StartCommand {
   /** Load (or create) the model but do not train until `resume`: a loaded checkpoint for sampling. */
   paused?: boolean;
 }
-export interface PauseCommand { type: 'pause' }
-export interface ResumeCommand { type: 'resume' }
-export interface StopCommand { type: 'stop' }
-export interface SetCommand { type: 'set'; lr?: number; temperature?: number }
-export interface SampleCommand { type: 'sample'; id: number; request: SamplingRequest }
-export interface ProbeGatesCommand { type: 'probeGates'; id: number; text: string }
-export interface ProbeTokenLossCommand { type: 'probeTokenLoss'; id: number; text: string; k: number }
-export interface SaveCommand { type: 'save'; id: number; path: string }
+export interface PauseCommand {
+  type: 'pause';
+}
+export interface ResumeCommand {
+  type: 'resume';
+}
+export interface StopCommand {
+  type: 'stop';
+}
+export interface SetCommand {
+  type: 'set';
+  lr?: number;
+  temperature?: number;
+}
+export interface SampleCommand {
+  type: 'sample';
+  id: number;
+  request: SamplingRequest;
+}
+export interface ProbeGatesCommand {
+  type: 'probeGates';
+  id: number;
+  text: string;
+}
+export interface ProbeTokenLossCommand {
+  type: 'probeTokenLoss';
+  id: number;
+  text: string;
+  k: number;
+}
+export interface SaveCommand {
+  type: 'save';
+  id: number;
+  path: string;
+}
 /** Test-only: make the worker fail the way real workers fail, so recovery can be tested. */
-export interface CrashCommand { type: 'crash'; how: 'throw' | 'exit' | 'oom' }
+export interface CrashCommand {
+  type: 'crash';
+  how: 'throw' | 'exit' | 'oom';
+}
 // -- editor (issue 6)
-export interface ProbeEditorCommand { type: 'probeEditor'; id: number; text: string; k: number }
+export interface ProbeEditorCommand {
+  type: 'probeEditor';
+  id: number;
+  text: string;
+  k: number;
+}
 /** Token spans [start, end) of the training text, flat, to be located in UTF-16 offsets. */
-export interface LocateTokensCommand { type: 'locateTokens'; id: number; spans: number[] }
+export interface LocateTokensCommand {
+  type: 'locateTokens';
+  id: number;
+  spans: number[];
+}
 // -- end editor
 
 export type WorkerCommand = { v: typeof PROTOCOL_VERSION } & (
-  | StartCommand | PauseCommand | ResumeCommand | StopCommand | SetCommand | SampleCommand
-  | ProbeGatesCommand | ProbeTokenLossCommand | SaveCommand | CrashCommand
-  | ProbeEditorCommand | LocateTokensCommand
+  | StartCommand
+  | PauseCommand
+  | ResumeCommand
+  | StopCommand
+  | SetCommand
+  | SampleCommand
+  | ProbeGatesCommand
+  | ProbeTokenLossCommand
+  | SaveCommand
+  | CrashCommand
+  | ProbeEditorCommand
+  | LocateTokensCommand
 );
 
 // ---- extension -> dashboard webview --------------------------------------------------------------
@@ -152,8 +284,7 @@ export interface RunHistory {
 }
 
 export type ToWebview = { v: typeof PROTOCOL_VERSION } & (
-  | { type: 'history'; current: RunHistory; others: RunHistory[] }
-  | { type: 'event'; runId: string; event: WorkerEvent }
+  { type: 'history'; current: RunHistory; others: RunHistory[] } | { type: 'event'; runId: string; event: WorkerEvent }
 );
 
 // ---- dashboard webview -> extension (untrusted: validated in webviewMessages.ts) ----------------

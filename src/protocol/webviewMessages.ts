@@ -21,8 +21,14 @@ function isRecord(x: unknown): x is Record<string, unknown> {
 
 function text(m: Record<string, unknown>, key: string, warn: Warn): string | undefined {
   const v = m[key];
-  if (typeof v !== 'string') { warn(`${key} must be a string, got ${describe(v)}`); return undefined; }
-  if (v.length > WEBVIEW_LIMITS.maxTextLength) { warn(`${key} must be at most ${WEBVIEW_LIMITS.maxTextLength} characters, got ${v.length}`); return undefined; }
+  if (typeof v !== 'string') {
+    warn(`${key} must be a string, got ${describe(v)}`);
+    return undefined;
+  }
+  if (v.length > WEBVIEW_LIMITS.maxTextLength) {
+    warn(`${key} must be at most ${WEBVIEW_LIMITS.maxTextLength} characters, got ${v.length}`);
+    return undefined;
+  }
   return v;
 }
 
@@ -49,7 +55,9 @@ function describe(v: unknown): string {
  */
 export function parseFromWebview(raw: unknown, warn: Warn): FromWebview | undefined {
   const problems: string[] = [];
-  const note: Warn = (s) => { problems.push(s); };
+  const note: Warn = (s) => {
+    problems.push(s);
+  };
   const result = check(raw, note);
   if (result === undefined) {
     const type = isRecord(raw) && typeof raw['type'] === 'string' ? ` "${raw['type'].slice(0, 40)}"` : '';
@@ -59,15 +67,25 @@ export function parseFromWebview(raw: unknown, warn: Warn): FromWebview | undefi
 }
 
 function check(raw: unknown, warn: Warn): FromWebview | undefined {
-  if (!isRecord(raw)) { warn(`expected an object, got ${describe(raw)}`); return undefined; }
-  if (raw['v'] !== PROTOCOL_VERSION) { warn(`protocol version must be ${PROTOCOL_VERSION}, got ${describe(raw['v'])}`); return undefined; }
+  if (!isRecord(raw)) {
+    warn(`expected an object, got ${describe(raw)}`);
+    return undefined;
+  }
+  if (raw['v'] !== PROTOCOL_VERSION) {
+    warn(`protocol version must be ${PROTOCOL_VERSION}, got ${describe(raw['v'])}`);
+    return undefined;
+  }
   const v = PROTOCOL_VERSION;
   const L = WEBVIEW_LIMITS;
   switch (raw['type']) {
-    case 'ready': return { v, type: 'ready' };
-    case 'pause': return { v, type: 'pause' };
-    case 'resume': return { v, type: 'resume' };
-    case 'stop': return { v, type: 'stop' };
+    case 'ready':
+      return { v, type: 'ready' };
+    case 'pause':
+      return { v, type: 'pause' };
+    case 'resume':
+      return { v, type: 'resume' };
+    case 'stop':
+      return { v, type: 'stop' };
     case 'sample': {
       const prime = text(raw, 'prime', warn);
       const temperature = number(raw, 'temperature', L.minTemperature, L.maxTemperature, warn);
@@ -86,7 +104,10 @@ function check(raw: unknown, warn: Warn): FromWebview | undefined {
     case 'probeGates': {
       const t = text(raw, 'text', warn);
       if (t === undefined) return undefined;
-      if (t.length === 0) { warn('text must not be empty'); return undefined; }
+      if (t.length === 0) {
+        warn('text must not be empty');
+        return undefined;
+      }
       return { v, type: 'probeGates', text: t };
     }
     default:

@@ -30,9 +30,20 @@ const EVENT_SHAPES: Record<WorkerEvent['type'], Shape> = {
 
 const COMMAND_SHAPES: Record<WorkerCommand['type'], Shape> = {
   start: {
-    text: 'string', model: 'object', train: 'object', tokenizer: 'string', maxSteps: 'number', maxMs: 'number',
-    resumeFrom: 'string?', autosavePath: 'string?', autosaveEveryMs: 'number', sampleEveryMs: 'number',
-    sampleLength: 'number', temperature: 'number', maxVocab: 'number?', paused: 'boolean?',
+    text: 'string',
+    model: 'object',
+    train: 'object',
+    tokenizer: 'string',
+    maxSteps: 'number',
+    maxMs: 'number',
+    resumeFrom: 'string?',
+    autosavePath: 'string?',
+    autosaveEveryMs: 'number',
+    sampleEveryMs: 'number',
+    sampleLength: 'number',
+    temperature: 'number',
+    maxVocab: 'number?',
+    paused: 'boolean?',
   },
   pause: {},
   resume: {},
@@ -56,14 +67,22 @@ const ENUMS: Record<string, Record<string, readonly string[]>> = {
   crash: { how: ['throw', 'exit', 'oom'] },
 };
 
-function check<T extends { type: string }>(raw: unknown, shapes: Record<string, Shape>, what: string): Checked<{ v: typeof PROTOCOL_VERSION } & T> {
+function check<T extends { type: string }>(
+  raw: unknown,
+  shapes: Record<string, Shape>,
+  what: string,
+): Checked<{ v: typeof PROTOCOL_VERSION } & T> {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return { ok: false, problem: `${what} is not an object` };
   const m = raw as Record<string, unknown>;
   if (m.v !== PROTOCOL_VERSION) {
-    return { ok: false, problem: `${what} speaks protocol version ${JSON.stringify(m.v)}, expected ${PROTOCOL_VERSION}: rebuild the extension (npm run build)` };
+    return {
+      ok: false,
+      problem: `${what} speaks protocol version ${JSON.stringify(m.v)}, expected ${PROTOCOL_VERSION}: rebuild the extension (npm run build)`,
+    };
   }
   const type = m.type;
-  if (typeof type !== 'string' || !Object.hasOwn(shapes, type)) return { ok: false, problem: `${what} has unknown type ${JSON.stringify(type)}` };
+  if (typeof type !== 'string' || !Object.hasOwn(shapes, type))
+    return { ok: false, problem: `${what} has unknown type ${JSON.stringify(type)}` };
   for (const [field, kind] of Object.entries(shapes[type]!)) {
     const optional = kind.endsWith('?');
     const want = optional ? kind.slice(0, -1) : kind;

@@ -165,7 +165,7 @@ function joinPieces(t: TrainerLike<unknown>, text: string, k: number, pieces: Pi
 /** Char-token offsets when the engine does not say: one token per code point. */
 function codePointOffsets(text: string): Int32Array {
   const out: number[] = [];
-  for (let at = 0; at < text.length; at += (text.codePointAt(at)! > 0xffff ? 2 : 1)) out.push(at);
+  for (let at = 0; at < text.length; at += text.codePointAt(at)! > 0xffff ? 2 : 1) out.push(at);
   out.push(text.length);
   return Int32Array.from(out);
 }

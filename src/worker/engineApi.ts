@@ -2,7 +2,13 @@
 // the unit tests bind it to a scripted fake, so the session's scheduling can be tested in milliseconds.
 import type { ModelConfig, TokenizerKind, TrainConfig } from '../engine/config.js';
 import type {
-  ClipEvent, GateProbe, GradientFlow, StepMetrics, TensorNorms, TokenLossProbe, ValidationMetrics,
+  ClipEvent,
+  GateProbe,
+  GradientFlow,
+  StepMetrics,
+  TensorNorms,
+  TokenLossProbe,
+  ValidationMetrics,
 } from '../engine/measurements.js';
 import type { SamplingRequest } from '../protocol/messages.js';
 import type { GradientReachProbe } from '../engine/gradientReach.js';
@@ -46,7 +52,13 @@ export interface TrainerLike<C = unknown> {
 }
 
 export interface EngineLike<C = unknown> {
-  create(text: string, model: Omit<ModelConfig, 'vocabSize'>, train: TrainConfig, tokenizer: TokenizerKind, opts: { maxVocab?: number }): TrainerLike<C>;
+  create(
+    text: string,
+    model: Omit<ModelConfig, 'vocabSize'>,
+    train: TrainConfig,
+    tokenizer: TokenizerKind,
+    opts: { maxVocab?: number },
+  ): TrainerLike<C>;
   /** `threads` replaces the count recorded in the checkpoint: it is this machine's, not the run's. */
   resume(text: string, checkpoint: C, overrides: { threads: number }): TrainerLike<C>;
   readCheckpoint(path: string): Promise<C>;

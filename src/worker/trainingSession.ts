@@ -5,7 +5,12 @@ import { RecurrentError } from '../engine/errors.js';
 import type { ClipEvent, StepMetrics } from '../engine/measurements.js';
 import { parameterCount, parameterShapes } from '../engine/parameters.js';
 import {
-  PROTOCOL_VERSION, type RunDescription, type SamplingRequest, type StartCommand, type WorkerCommand, type WorkerEvent,
+  PROTOCOL_VERSION,
+  type RunDescription,
+  type SamplingRequest,
+  type StartCommand,
+  type WorkerCommand,
+  type WorkerEvent,
 } from '../protocol/messages.js';
 import type { EngineLike, TrainerLike } from './engineApi.js';
 import { transferablesOf, type Transfer } from './transfer.js';
@@ -50,42 +55,66 @@ export class TrainingSession<C = unknown> {
   private sampleSeed = 1;
   private readonly editor = new EditorProbes(() => this.start?.text ?? ''); // issue 6
 
-  constructor(private readonly engine: EngineLike<C>, private readonly host: SessionHost) {}
+  constructor(
+    private readonly engine: EngineLike<C>,
+    private readonly host: SessionHost,
+  ) {}
 
   handle(cmd: WorkerCommand): void {
     switch (cmd.type) {
-      case 'start': void this.begin(cmd); return;
-      case 'pause': this.pause(); return;
-      case 'resume': this.resume(); return;
-      case 'stop': this.queue(() => this.finish('stopped')); return;
+      case 'start':
+        void this.begin(cmd);
+        return;
+      case 'pause':
+        this.pause();
+        return;
+      case 'resume':
+        this.resume();
+        return;
+      case 'stop':
+        this.queue(() => this.finish('stopped'));
+        return;
       case 'set':
         if (cmd.lr !== undefined) this.trainer?.setLearningRate(cmd.lr);
         if (cmd.temperature !== undefined) this.temperature = cmd.temperature;
         return;
-      case 'sample': this.queue(() => this.sample(cmd.request, cmd.id)); return;
-      case 'probeGates': this.queue(async () => {
-        const probe = this.need().probeGates(cmd.text);
-        this.emit({ type: 'gates', probe, inReplyTo: cmd.id });
-      }, cmd.id); return;
-      case 'probeTokenLoss': this.queue(async () => {
-        const t = this.need();
-        this.emit({ type: 'tokenLoss', probe: t.probeTokenLoss(cmd.text, cmd.k), step: t.updates, inReplyTo: cmd.id });
-      }, cmd.id); return;
-      case 'save': this.queue(async () => {
-        const t = this.need();
-        await this.engine.writeCheckpoint(cmd.path, t.toCheckpoint());
-        this.emit({ type: 'checkpointSaved', path: cmd.path, step: t.updates, inReplyTo: cmd.id });
-      }, cmd.id); return;
+      case 'sample':
+        this.queue(() => this.sample(cmd.request, cmd.id));
+        return;
+      case 'probeGates':
+        this.queue(async () => {
+          const probe = this.need().probeGates(cmd.text);
+          this.emit({ type: 'gates', probe, inReplyTo: cmd.id });
+        }, cmd.id);
+        return;
+      case 'probeTokenLoss':
+        this.queue(async () => {
+          const t = this.need();
+          this.emit({ type: 'tokenLoss', probe: t.probeTokenLoss(cmd.text, cmd.k), step: t.updates, inReplyTo: cmd.id });
+        }, cmd.id);
+        return;
+      case 'save':
+        this.queue(async () => {
+          const t = this.need();
+          await this.engine.writeCheckpoint(cmd.path, t.toCheckpoint());
+          this.emit({ type: 'checkpointSaved', path: cmd.path, step: t.updates, inReplyTo: cmd.id });
+        }, cmd.id);
+        return;
       // -- editor (issue 6)
-      case 'probeEditor': this.queue(async () => {
-        const t = this.need();
-        this.emit({ type: 'editorProbe', probe: this.editor.probe(t, cmd.text, cmd.k), step: t.updates, inReplyTo: cmd.id });
-      }, cmd.id); return;
-      case 'locateTokens': this.queue(async () => {
-        this.emit({ type: 'tokenLocations', offsets: this.editor.locate(this.need(), cmd.spans), inReplyTo: cmd.id });
-      }, cmd.id); return;
+      case 'probeEditor':
+        this.queue(async () => {
+          const t = this.need();
+          this.emit({ type: 'editorProbe', probe: this.editor.probe(t, cmd.text, cmd.k), step: t.updates, inReplyTo: cmd.id });
+        }, cmd.id);
+        return;
+      case 'locateTokens':
+        this.queue(async () => {
+          this.emit({ type: 'tokenLocations', offsets: this.editor.locate(this.need(), cmd.spans), inReplyTo: cmd.id });
+        }, cmd.id);
+        return;
       // -- end editor
-      case 'crash': return; // handled by worker.ts, which knows the thread's memory limit
+      case 'crash':
+        return; // handled by worker.ts, which knows the thread's memory limit
     }
   }
 
@@ -168,7 +197,9 @@ export class TrainingSession<C = unknown> {
       if (!Number.isFinite(m.lossNats)) {
         this.flushMetrics();
         this.emit({
-          type: 'error', kind: 'nonFinite', step: m.step,
+          type: 'error',
+          kind: 'nonFinite',
+          step: m.step,
           message: `loss became ${m.lossNats} at update ${m.step}; training stopped there and the last checkpoint stands (lower the learning rate, or turn on clipping)`,
         });
         this.emit({ type: 'finished', step: t.updates, reason: 'nonFinite' });
@@ -210,7 +241,15 @@ export class TrainingSession<C = unknown> {
     }
     if (s.sampleEveryMs && now - this.last.sample >= s.sampleEveryMs) {
       this.last.sample = now;
-      await this.sample({ prime: '', length: s.sampleLength, temperature: this.temperature, topK: 0, topP: 1, greedy: false, seed: this.sampleSeed++ });
+      await this.sample({
+        prime: '',
+        length: s.sampleLength,
+        temperature: this.temperature,
+        topK: 0,
+        topP: 1,
+        greedy: false,
+        seed: this.sampleSeed++,
+      });
     }
     if (s.autosavePath && s.autosaveEveryMs && now - this.last.autosave >= s.autosaveEveryMs) {
       this.last.autosave = now;
@@ -234,7 +273,11 @@ export class TrainingSession<C = unknown> {
     });
     chunk(true);
     this.emit({
-      type: 'sample', step: t.updates, temperature: request.temperature, prime: request.prime, text,
+      type: 'sample',
+      step: t.updates,
+      temperature: request.temperature,
+      prime: request.prime,
+      text,
       ...(id === undefined ? {} : { inReplyTo: id }),
     });
   }
@@ -291,7 +334,8 @@ export class TrainingSession<C = unknown> {
     const input = e instanceof RecurrentError;
     const message = e instanceof Error ? e.message : String(e);
     this.emit({
-      type: 'error', kind: input ? 'input' : 'internal',
+      type: 'error',
+      kind: input ? 'input' : 'internal',
       message: input ? message : `internal error in the training worker: ${message}`,
       ...(id === undefined ? {} : { inReplyTo: id }),
     });

@@ -14,12 +14,24 @@ import { TrainingSession } from './trainingSession.js';
 /** The engine's Trainer seen through the interface the session is written against. */
 function adapt(t: Trainer): TrainerLike<Checkpoint> {
   return {
-    get modelConfig() { return t.modelConfig; },
-    get train() { return t.train; },
-    get tokenizer() { return t.tokenizer; },
-    get updates() { return t.updates; },
-    get trainTokens() { return t.trainTokens; },
-    get validationTokens() { return t.validationTokens; },
+    get modelConfig() {
+      return t.modelConfig;
+    },
+    get train() {
+      return t.train;
+    },
+    get tokenizer() {
+      return t.tokenizer;
+    },
+    get updates() {
+      return t.updates;
+    },
+    get trainTokens() {
+      return t.trainTokens;
+    },
+    get validationTokens() {
+      return t.validationTokens;
+    },
     step: () => t.step(),
     lastClip: () => t.lastClip(),
     validate: (maxTokens) => t.validate(maxTokens),
@@ -61,11 +73,19 @@ const session = new TrainingSession(engine, {
 /** Deliberate failures for the crash-recovery tests; `oom` only under a small memory limit. */
 function crash(how: 'throw' | 'exit' | 'oom'): void {
   if (how === 'exit') process.exit(3);
-  if (how === 'throw') setImmediate(() => { throw new Error('crash requested by a test'); });
+  if (how === 'throw')
+    setImmediate(() => {
+      throw new Error('crash requested by a test');
+    });
   if (how === 'oom') {
     const limit = resourceLimits.maxOldGenerationSizeMb ?? Infinity;
     if (limit > 1024) {
-      port!.postMessage({ v: PROTOCOL_VERSION, type: 'error', kind: 'internal', message: `refusing to exhaust ${limit} MB on purpose; set recurrent.workerMemoryMB to 1024 or less to test running out of memory` });
+      port!.postMessage({
+        v: PROTOCOL_VERSION,
+        type: 'error',
+        kind: 'internal',
+        message: `refusing to exhaust ${limit} MB on purpose; set recurrent.workerMemoryMB to 1024 or less to test running out of memory`,
+      });
       return;
     }
     const hog: number[][] = [];

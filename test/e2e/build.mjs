@@ -7,8 +7,10 @@ import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const outdir = join(here, '..', '..', 'out', 'e2e');
-rmSync(outdir, { recursive: true, force: true });   // a deleted suite must not keep running
-const suites = readdirSync(here).filter((f) => f.endsWith('.test.ts')).sort();
+rmSync(outdir, { recursive: true, force: true }); // a deleted suite must not keep running
+const suites = readdirSync(here)
+  .filter((f) => f.endsWith('.test.ts'))
+  .sort();
 await esbuild.build({
   entryPoints: suites.map((f) => join(here, f)),
   outdir,

@@ -26,19 +26,45 @@ const NONCE = 'dGVzdC1ub25jZS0xMjM0NTY3OA';
 
 // VS Code's Dark Modern theme sets these (and more) on the webview's <html>; the dashboard reads them.
 const DARK: Record<string, string> = {
-  '--vscode-foreground': '#cccccc', '--vscode-editor-background': '#1f1f1f', '--vscode-descriptionForeground': '#9d9d9d',
-  '--vscode-editorWidget-border': '#454545', '--vscode-button-background': '#0078d4', '--vscode-button-foreground': '#ffffff',
-  '--vscode-button-secondaryBackground': '#313131', '--vscode-button-secondaryForeground': '#cccccc', '--vscode-focusBorder': '#0078d4',
-  '--vscode-input-background': '#313131', '--vscode-input-foreground': '#cccccc', '--vscode-dropdown-background': '#313131',
-  '--vscode-dropdown-foreground': '#cccccc', '--vscode-charts-blue': '#3794ff', '--vscode-charts-orange': '#d18616',
-  '--vscode-charts-green': '#89d185', '--vscode-charts-purple': '#b180d7', '--vscode-charts-yellow': '#cca700', '--vscode-charts-red': '#f14c4c',
-  '--vscode-errorForeground': '#f85149', '--vscode-font-family': 'sans-serif', '--vscode-font-size': '13px', '--vscode-editor-font-family': 'monospace',
+  '--vscode-foreground': '#cccccc',
+  '--vscode-editor-background': '#1f1f1f',
+  '--vscode-descriptionForeground': '#9d9d9d',
+  '--vscode-editorWidget-border': '#454545',
+  '--vscode-button-background': '#0078d4',
+  '--vscode-button-foreground': '#ffffff',
+  '--vscode-button-secondaryBackground': '#313131',
+  '--vscode-button-secondaryForeground': '#cccccc',
+  '--vscode-focusBorder': '#0078d4',
+  '--vscode-input-background': '#313131',
+  '--vscode-input-foreground': '#cccccc',
+  '--vscode-dropdown-background': '#313131',
+  '--vscode-dropdown-foreground': '#cccccc',
+  '--vscode-charts-blue': '#3794ff',
+  '--vscode-charts-orange': '#d18616',
+  '--vscode-charts-green': '#89d185',
+  '--vscode-charts-purple': '#b180d7',
+  '--vscode-charts-yellow': '#cca700',
+  '--vscode-charts-red': '#f14c4c',
+  '--vscode-errorForeground': '#f85149',
+  '--vscode-font-family': 'sans-serif',
+  '--vscode-font-size': '13px',
+  '--vscode-editor-font-family': 'monospace',
 };
 const LIGHT: Record<string, string> = {
-  ...DARK, '--vscode-foreground': '#3b3b3b', '--vscode-editor-background': '#ffffff', '--vscode-descriptionForeground': '#717171',
-  '--vscode-editorWidget-border': '#c8c8c8', '--vscode-button-secondaryBackground': '#e5e5e5', '--vscode-button-secondaryForeground': '#3b3b3b',
-  '--vscode-input-background': '#ffffff', '--vscode-input-foreground': '#3b3b3b', '--vscode-dropdown-background': '#ffffff', '--vscode-dropdown-foreground': '#3b3b3b',
-  '--vscode-charts-blue': '#1a85ff', '--vscode-charts-orange': '#d18616', '--vscode-charts-green': '#388a34',
+  ...DARK,
+  '--vscode-foreground': '#3b3b3b',
+  '--vscode-editor-background': '#ffffff',
+  '--vscode-descriptionForeground': '#717171',
+  '--vscode-editorWidget-border': '#c8c8c8',
+  '--vscode-button-secondaryBackground': '#e5e5e5',
+  '--vscode-button-secondaryForeground': '#3b3b3b',
+  '--vscode-input-background': '#ffffff',
+  '--vscode-input-foreground': '#3b3b3b',
+  '--vscode-dropdown-background': '#ffffff',
+  '--vscode-dropdown-foreground': '#3b3b3b',
+  '--vscode-charts-blue': '#1a85ff',
+  '--vscode-charts-orange': '#d18616',
+  '--vscode-charts-green': '#388a34',
 };
 
 /** Stands in for VS Code: records posted messages and CSP violations, keeps state, applies a theme. */
@@ -63,19 +89,31 @@ const prelude = `
  * still running and its last `live` updates (metrics, validation, samples after the cut) held back, then
  * those as live events. Plain JSON, as VS Code delivers messages.
  */
-function recordedSession(live = 100): { recording: Extract<ToWebview, { type: 'history' }>; history: string; events: string[]; cut: number } {
-  const recording = JSON.parse(readFileSync(join(process.cwd(), 'test', 'fixtures', 'sessions', 'rnn-then-lstm-sotu.json'), 'utf8')) as Extract<ToWebview, { type: 'history' }>;
+function recordedSession(live = 100): {
+  recording: Extract<ToWebview, { type: 'history' }>;
+  history: string;
+  events: string[];
+  cut: number;
+} {
+  const recording = JSON.parse(
+    readFileSync(join(process.cwd(), 'test', 'fixtures', 'sessions', 'rnn-then-lstm-sotu.json'), 'utf8'),
+  ) as Extract<ToWebview, { type: 'history' }>;
   const cur = recording.current;
   const last = cur.metrics.at(-1)!.step;
   const cut = last - live;
   const opened: RunHistory = {
-    ...cur, state: 'running', metrics: cur.metrics.filter((m) => m.step <= cut), validation: cur.validation.filter((m) => m.step <= cut),
-    samples: cur.samples.filter((x) => x.step <= cut), clips: cur.clips.filter((c) => c.step <= cut),
+    ...cur,
+    state: 'running',
+    metrics: cur.metrics.filter((m) => m.step <= cut),
+    validation: cur.validation.filter((m) => m.step <= cut),
+    samples: cur.samples.filter((x) => x.step <= cut),
+    clips: cur.clips.filter((c) => c.step <= cut),
   };
   const v = PROTOCOL_VERSION;
   const ev = (event: object): string => JSON.stringify({ v, type: 'event', runId: cur.runId, event: { v, ...event } });
   const events: string[] = [];
-  for (let s = cut + 1; s <= last; s += 25) events.push(ev({ type: 'metrics', metrics: cur.metrics.filter((m) => m.step >= s && m.step < s + 25) }));
+  for (let s = cut + 1; s <= last; s += 25)
+    events.push(ev({ type: 'metrics', metrics: cur.metrics.filter((m) => m.step >= s && m.step < s + 25) }));
   for (const m of cur.validation.filter((x) => x.step > cut)) events.push(ev({ type: 'validation', metrics: m }));
   const liveClips = cur.clips.filter((x) => x.step > cut);
   if (liveClips.length > 0) events.push(ev({ type: 'clip', clips: liveClips }));
@@ -101,7 +139,15 @@ before(async () => {
     const url = req.url ?? '/';
     if (url === '/') {
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
-      res.end(dashboardHtml({ scriptUri: `${base}/dist/webview.js`, styleUri: `${base}/dist/webview.css`, cspSource: base, nonce: NONCE, preludeScript: prelude }));
+      res.end(
+        dashboardHtml({
+          scriptUri: `${base}/dist/webview.js`,
+          styleUri: `${base}/dist/webview.css`,
+          cspSource: base,
+          nonce: NONCE,
+          preludeScript: prelude,
+        }),
+      );
       return;
     }
     const m = /^\/dist\/(webview\.(js|css))$/.exec(url);
@@ -116,14 +162,21 @@ before(async () => {
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   browser = await launchBrowser({ viewport: { width: 1100, height: 820 } });
   page = browser.page;
-  page.on('console', (msg) => { if (msg.type() === 'error') consoleErrors.push(msg.text()); });
+  page.on('console', (msg) => {
+    if (msg.type() === 'error') consoleErrors.push(msg.text());
+  });
   page.on('pageerror', (e) => consoleErrors.push(String(e)));
   await page.goto(base);
   await page.waitForFunction(() => (window as unknown as { __posted: Array<{ type: string }> }).__posted.some((m) => m.type === 'ready'));
   // The history first, as the panel sends it when it opens; the live events come in the first test.
   await redrawAfter(async () => {
     await page.evaluate((m) => window.postMessage(JSON.parse(m), '*'), session.history);
-    await page.waitForFunction((cut) => (window as unknown as { dashboard: { model: { current: { last: { step: number } | null } | null } } }).dashboard.model.current?.last?.step === cut, session.cut);
+    await page.waitForFunction(
+      (cut) =>
+        (window as unknown as { dashboard: { model: { current: { last: { step: number } | null } | null } } }).dashboard.model.current?.last
+          ?.step === cut,
+      session.cut,
+    );
   });
 });
 
@@ -134,19 +187,26 @@ after(async () => {
 
 /** Counts canvas pixels that differ from the corner pixel (the background). */
 async function inked(selector: string, index = 0): Promise<{ inked: number; total: number }> {
-  return page.locator(selector).nth(index).evaluate((c: HTMLCanvasElement) => {
-    const ctx = c.getContext('2d')!;
-    const d = ctx.getImageData(0, 0, c.width, c.height).data;
-    let n = 0;
-    for (let i = 0; i < d.length; i += 4) if (d[i] !== d[0] || d[i + 1] !== d[1] || d[i + 2] !== d[2] || d[i + 3] !== d[3]) n++;
-    return { inked: n, total: d.length / 4 };
-  });
+  return page
+    .locator(selector)
+    .nth(index)
+    .evaluate((c: HTMLCanvasElement) => {
+      const ctx = c.getContext('2d')!;
+      const d = ctx.getImageData(0, 0, c.width, c.height).data;
+      let n = 0;
+      for (let i = 0; i < d.length; i += 4) if (d[i] !== d[0] || d[i + 1] !== d[1] || d[i + 2] !== d[2] || d[i + 3] !== d[3]) n++;
+      return { inked: n, total: d.length / 4 };
+    });
 }
 
 /** Runs `action`, then waits until the throttled redraw it caused (<= 100 ms + a frame) has happened. */
 async function redrawAfter(action: () => Promise<unknown>): Promise<void> {
   await action();
-  await page.waitForFunction(() => !(window as unknown as { dashboard: { scheduler: { busy(): boolean } } }).dashboard.scheduler.busy(), undefined, { timeout: 10_000 });
+  await page.waitForFunction(
+    () => !(window as unknown as { dashboard: { scheduler: { busy(): boolean } } }).dashboard.scheduler.busy(),
+    undefined,
+    { timeout: 10_000 },
+  );
 }
 
 async function showTab(name: string): Promise<void> {
@@ -155,7 +215,11 @@ async function showTab(name: string): Promise<void> {
 }
 
 async function chart(name: RegExp): Promise<{ name: string; legend: string[]; axes: string[]; points: number }> {
-  const all = await page.evaluate(() => (window as unknown as { dashboard: { charts: () => Array<{ name: string; legend: string[]; axes: string[]; points: number }> } }).dashboard.charts());
+  const all = await page.evaluate(() =>
+    (
+      window as unknown as { dashboard: { charts: () => Array<{ name: string; legend: string[]; axes: string[]; points: number }> } }
+    ).dashboard.charts(),
+  );
   const c = all.find((x) => name.test(x.name));
   assert.ok(c, `expected a chart named ${name}, got ${all.map((x) => x.name).join(' | ')}`);
   return c!;
@@ -173,11 +237,21 @@ test('live events after opening update the view, and pause posts a pause command
   await showTab('loss');
   const before = (await chart(/Training and validation loss/)).points;
   await redrawAfter(async () => {
-    await page.evaluate((ms) => { for (const m of ms) window.postMessage(JSON.parse(m), '*'); }, session.events);
-    await page.waitForFunction((last) => (window as unknown as { dashboard: { model: { current: { last: { step: number } | null } | null } } }).dashboard.model.current?.last?.step === last, LAST);
+    await page.evaluate((ms) => {
+      for (const m of ms) window.postMessage(JSON.parse(m), '*');
+    }, session.events);
+    await page.waitForFunction(
+      (last) =>
+        (window as unknown as { dashboard: { model: { current: { last: { step: number } | null } | null } } }).dashboard.model.current?.last
+          ?.step === last,
+      LAST,
+    );
   });
   const after = (await chart(/Training and validation loss/)).points;
-  assert.ok(after > before, `the loss chart should gain points from the live updates ${session.cut + 1}..${LAST}: ${before} before, ${after} after`);
+  assert.ok(
+    after > before,
+    `the loss chart should gain points from the live updates ${session.cut + 1}..${LAST}: ${before} before, ${after} after`,
+  );
   await page.getByRole('button', { name: 'Pause' }).click();
   const posted = await page.evaluate(() => (window as unknown as { __posted: Array<{ type: string }> }).__posted.map((m) => m.type));
   assert.ok(posted.includes('pause'), `posted ${JSON.stringify(posted)}`);
@@ -196,8 +270,18 @@ test('the header shows the run config, progress and training buttons', async () 
 test('Loss view draws training, validation, clipped steps, learning rate and the unigram-entropy line', async () => {
   await showTab('loss');
   const c = await chart(/Training and validation loss/);
-  for (const want of [/training loss \(raw\)/, /training loss \(smoothed/, /validation loss/, /clipped updates/, /unigram entropy/, /learning rate/]) {
-    assert.ok(c.legend.some((l) => want.test(l)), `legend should have ${want}, got ${JSON.stringify(c.legend)}`);
+  for (const want of [
+    /training loss \(raw\)/,
+    /training loss \(smoothed/,
+    /validation loss/,
+    /clipped updates/,
+    /unigram entropy/,
+    /learning rate/,
+  ]) {
+    assert.ok(
+      c.legend.some((l) => want.test(l)),
+      `legend should have ${want}, got ${JSON.stringify(c.legend)}`,
+    );
   }
   assert.ok(c.axes.includes('bits per token') && c.axes.includes('learning rate'), `axis titles: ${JSON.stringify(c.axes)}`);
   const px = await inked('#panel-loss canvas');
@@ -220,8 +304,14 @@ test('Loss view switches to nats and a log scale and wall time', async () => {
 test('Gradient norm view draws the norm, clipped updates and the clip threshold', async () => {
   await showTab('gradNorm');
   const c = await chart(/gradient norm/i);
-  assert.ok(c.legend.some((l) => /clip threshold 5/.test(l)), `legend: ${JSON.stringify(c.legend)}`);
-  assert.ok(c.legend.some((l) => l === `clipped updates (${cur.clips.length})`), `the recording's ${cur.clips.length} clipped updates: ${JSON.stringify(c.legend)}`);
+  assert.ok(
+    c.legend.some((l) => /clip threshold 5/.test(l)),
+    `legend: ${JSON.stringify(c.legend)}`,
+  );
+  assert.ok(
+    c.legend.some((l) => l === `clipped updates (${cur.clips.length})`),
+    `the recording's ${cur.clips.length} clipped updates: ${JSON.stringify(c.legend)}`,
+  );
   const px = await inked('#panel-gradNorm canvas');
   assert.ok(px.inked > px.total * 0.02, `gradient norm chart drawn: ${px.inked}/${px.total}`);
   await shot('gradient-norm');
@@ -269,10 +359,14 @@ test('Gates view draws a heatmap per LSTM gate with saturation, and hover names 
   await shot('gates');
 });
 
-test('Gradient flow view overlays every run and states how far back each one\'s gradient reaches, as recorded', async () => {
+test("Gradient flow view overlays every run and states how far back each one's gradient reaches, as recorded", async () => {
   await showTab('flow');
   const c = await chart(/steps earlier/);
-  for (const cell of ['LSTM', 'RNN', 'GRU']) assert.ok(c.legend.some((l) => new RegExp(`^${cell} 128.*layer 1`).test(l)), `legend has ${cell}: ${JSON.stringify(c.legend)}`);
+  for (const cell of ['LSTM', 'RNN', 'GRU'])
+    assert.ok(
+      c.legend.some((l) => new RegExp(`^${cell} 128.*layer 1`).test(l)),
+      `legend has ${cell}: ${JSON.stringify(c.legend)}`,
+    );
   const reach = await page.locator('.reach li').allInnerTexts();
   for (const r of runs) {
     const cell = r.run!.model.cell.toUpperCase();
@@ -290,7 +384,7 @@ test('Gradient flow view overlays every run and states how far back each one\'s 
   await shot('gradient-flow');
 });
 
-test('Compare runs overlays every run and tabulates each one\'s best validation loss as recorded', async () => {
+test("Compare runs overlays every run and tabulates each one's best validation loss as recorded", async () => {
   await showTab('compare');
   const c = await chart(/earlier runs/);
   assert.equal(c.legend.length, 3, `three runs: ${JSON.stringify(c.legend)}`);
@@ -316,7 +410,10 @@ test('keyboard: arrow keys move between tabs', async () => {
 });
 
 test('the light theme redraws with its colours', async () => {
-  await page.evaluate((vars) => (window as unknown as { __theme: (v: Record<string, string>, c: string) => void }).__theme(vars, 'vscode-light'), LIGHT);
+  await page.evaluate(
+    (vars) => (window as unknown as { __theme: (v: Record<string, string>, c: string) => void }).__theme(vars, 'vscode-light'),
+    LIGHT,
+  );
   await showTab('gates');
   const bg = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
   assert.equal(bg, 'rgb(255, 255, 255)');
@@ -334,5 +431,8 @@ test('nothing broke the content security policy, logged an error or left loopbac
   const state = await page.evaluate(() => (window as unknown as { __state: Record<string, unknown> }).__state);
   assert.equal(state['runId'], cur.runId, 'the run shown last is kept for the panel serializer');
   assert.equal(state['tab'], 'compare', 'the tab shown last is kept');
-  assert.ok(readdirSync(shotsDir).some((f) => f.startsWith('dashboard-')), 'screenshots saved');
+  assert.ok(
+    readdirSync(shotsDir).some((f) => f.startsWith('dashboard-')),
+    'screenshots saved',
+  );
 });

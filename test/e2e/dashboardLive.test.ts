@@ -22,7 +22,10 @@ async function step(frame: FrameLocator): Promise<number> {
 
 /** The loss chart as an image, to tell whether it was redrawn with other data. */
 async function lossChart(frame: FrameLocator): Promise<string> {
-  return frame.locator('#panel-loss canvas').first().evaluate((c) => (c as HTMLCanvasElement).toDataURL());
+  return frame
+    .locator('#panel-loss canvas')
+    .first()
+    .evaluate((c) => (c as HTMLCanvasElement).toDataURL());
 }
 
 /** Closes the dashboard's tab: the session trains on without it. */
@@ -39,10 +42,13 @@ workbenchTest('the dashboard opened on a running session shows its history and k
   const sotu = readFileSync(join(wb.workspace, 'state-of-the-union-1994.txt'), 'utf8');
   mkdirSync(join(wb.workspace, folder), { recursive: true });
   writeFileSync(join(wb.workspace, folder, file), sotu);
-  writeFileSync(join(wb.workspace, folder, '.recurrent.json'), JSON.stringify({
-    model: { cell: 'lstm', hiddenSize: 48 },
-    training: { batchSize: 16, sequenceLength: 48, learningRate: 0.005 },
-  }));
+  writeFileSync(
+    join(wb.workspace, folder, '.recurrent.json'),
+    JSON.stringify({
+      model: { cell: 'lstm', hiddenSize: 48 },
+      training: { batchSize: 16, sequenceLength: 48, learningRate: 0.005 },
+    }),
+  );
   await wb.openFile(`${folder}/${file}`);
   await wb.runCommand('Recurrent: Train on Current File');
   const first = await wb.webview(title);
@@ -51,28 +57,52 @@ workbenchTest('the dashboard opened on a running session shows its history and k
   // The user closes the dashboard and, while the run goes on, opens it again from the status bar.
   await closeDashboard(wb);
   await wb.shot('dashboard-closed');
-  await wb.page.locator('.statusbar-item', { hasText: /bits\/char/ }).first().click();
+  await wb.page
+    .locator('.statusbar-item', { hasText: /bits\/char/ })
+    .first()
+    .click();
   const frame = await wb.webview(title);
-  const s0 = await eventually(async () => {
-    const s = await step(frame);
-    assert.ok(s > 0, `expected the reopened dashboard to show the run's history at once (step > 0), it shows step ${s}`);
-    return s;
-  }, { timeoutMs: 30_000 });
+  const s0 = await eventually(
+    async () => {
+      const s = await step(frame);
+      assert.ok(s > 0, `expected the reopened dashboard to show the run's history at once (step > 0), it shows step ${s}`);
+      return s;
+    },
+    { timeoutMs: 30_000 },
+  );
   const px = await wb.canvasPixels(frame, '#panel-loss canvas');
-  assert.ok(px.inked > 0.01 * px.width * px.height, `expected the loss chart to draw the history (over 1% of ${px.width}x${px.height} pixels inked), ${px.inked} are`);
+  assert.ok(
+    px.inked > 0.01 * px.width * px.height,
+    `expected the loss chart to draw the history (over 1% of ${px.width}x${px.height} pixels inked), ${px.inked} are`,
+  );
   const chart0 = await lossChart(frame);
 
   // Then it keeps up: the counter rises and the chart is redrawn with the new updates.
-  const s1 = await eventually(async () => {
-    const s = await step(frame);
-    assert.ok(s > s0, `expected the step counter to rise past ${s0}, it shows ${s}`);
-    return s;
-  }, { timeoutMs: 30_000 });
-  await eventually(async () => assert.notEqual(await lossChart(frame), chart0, `expected the loss chart's pixels to change as updates arrive (step ${s0} -> ${await step(frame)})`), { timeoutMs: 30_000 });
+  const s1 = await eventually(
+    async () => {
+      const s = await step(frame);
+      assert.ok(s > s0, `expected the step counter to rise past ${s0}, it shows ${s}`);
+      return s;
+    },
+    { timeoutMs: 30_000 },
+  );
+  await eventually(
+    async () =>
+      assert.notEqual(
+        await lossChart(frame),
+        chart0,
+        `expected the loss chart's pixels to change as updates arrive (step ${s0} -> ${await step(frame)})`,
+      ),
+    { timeoutMs: 30_000 },
+  );
   const s2 = await step(frame);
   await wb.shot('dashboard-live');
   t.diagnostic(`reopened at step ${s0}; rose to ${s1}, chart redrawn by step ${s2}`);
 
   await wb.runCommand('Recurrent: Stop');
-  await eventually(async () => assert.match(await frame.locator('.header .stats').innerText(), /stopped|finished/, 'expected the header to say the run stopped'), { timeoutMs: 30_000 });
+  await eventually(
+    async () =>
+      assert.match(await frame.locator('.header .stats').innerText(), /stopped|finished/, 'expected the header to say the run stopped'),
+    { timeoutMs: 30_000 },
+  );
 });

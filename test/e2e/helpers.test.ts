@@ -10,24 +10,33 @@ workbenchTest('helpers: hover reads the JSON hover of a setting', async (wb) => 
   await wb.openFile('.vscode/settings.json');
   // The JSON language server starts on first use and can take a while on a busy machine. A retry must
   // leave and re-enter the word: a mouse that does not move raises no new hover.
-  const text = await eventually(async () => {
-    await wb.page.mouse.move(1, 1);
-    return wb.hover('editor.wordWrap');
-  }, { timeoutMs: 120_000 });
+  const text = await eventually(
+    async () => {
+      await wb.page.mouse.move(1, 1);
+      return wb.hover('editor.wordWrap');
+    },
+    { timeoutMs: 120_000 },
+  );
   assert.match(text, /wrap/i, `expected the hover to describe line wrapping, got "${text}"`);
 });
 
 workbenchTest('helpers: problems lists a diagnostic of a broken JSON file', async (wb, t) => {
-  const file = join(wb.workspace, 'broken.json');   // the workspace is shared by the run's suites: tidy up
+  const file = join(wb.workspace, 'broken.json'); // the workspace is shared by the run's suites: tidy up
   writeFileSync(file, '{ "cell": }\n');
   t.after(() => rmSync(file, { force: true }));
   await wb.openFile('broken.json');
   const rows = await eventually(async () => {
     const r = await wb.problems();
-    assert.ok(r.some((row) => /broken\.json/.test(row)) && r.length >= 2, `expected broken.json and its diagnostic in Problems, got ${JSON.stringify(r)}`);
+    assert.ok(
+      r.some((row) => /broken\.json/.test(row)) && r.length >= 2,
+      `expected broken.json and its diagnostic in Problems, got ${JSON.stringify(r)}`,
+    );
     return r;
   });
-  assert.ok(rows.some((row) => /value expected/i.test(row)), `expected a "Value expected" diagnostic, got ${JSON.stringify(rows)}`);
+  assert.ok(
+    rows.some((row) => /value expected/i.test(row)),
+    `expected a "Value expected" diagnostic, got ${JSON.stringify(rows)}`,
+  );
 });
 
 workbenchTest('helpers: webview reaches into the Markdown preview, canvasPixels reads the minimap', async (wb) => {

@@ -25,7 +25,12 @@ async function main() {
   const files = process.argv.slice(2).map((f) => resolve(f));
   if (files.length === 0) {
     if (!existsSync(outdir)) throw new Error(`${outdir} is missing: run node test/e2e/build.mjs first`);
-    files.push(...readdirSync(outdir).filter((f) => f.endsWith('.test.mjs')).sort().map((f) => join(outdir, f)));
+    files.push(
+      ...readdirSync(outdir)
+        .filter((f) => f.endsWith('.test.mjs'))
+        .sort()
+        .map((f) => join(outdir, f)),
+    );
   }
   if (!existsSync(join(root, 'dist', 'extension.cjs'))) throw new Error('dist/extension.cjs is missing: run npm run build first');
   if (!existsSync(chromiumPath)) throw new Error(`no Chromium at ${chromiumPath}: apt-get install chromium (or set RECURRENT_CHROMIUM)`);
@@ -61,7 +66,10 @@ async function main() {
   }
 }
 
-main().then((code) => process.exit(code), (e) => {
-  console.error(`[e2e] ${e instanceof Error ? e.message : e}`);
-  process.exit(2);
-});
+main().then(
+  (code) => process.exit(code),
+  (e) => {
+    console.error(`[e2e] ${e instanceof Error ? e.message : e}`);
+    process.exit(2);
+  },
+);

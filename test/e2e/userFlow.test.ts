@@ -38,7 +38,11 @@ function packageExtension(dir: string): string {
   const given = process.env.RECURRENT_E2E_VSIX;
   if (given) return given;
   const vsix = join(dir, 'recurrent-studio.vsix');
-  execFileSync('npm', ['run', '--silent', 'package', '--', '-o', vsix], { cwd: root, stdio: ['ignore', 'ignore', 'pipe'], timeout: 120_000 });
+  execFileSync('npm', ['run', '--silent', 'package', '--', '-o', vsix], {
+    cwd: root,
+    stdio: ['ignore', 'ignore', 'pipe'],
+    timeout: 120_000,
+  });
   assert.ok(existsSync(vsix), `expected npm run package to write ${vsix}`);
   return vsix;
 }
@@ -53,11 +57,18 @@ async function dashboardStep(frame: FrameLocator): Promise<number> {
 
 /** The run's status bar item once it shows figures: "<icon> 3.215 bits/char · 12.3k chars/s". */
 async function statusBarFigures(wb: Workbench): Promise<string> {
-  return eventually(async () => {
-    const items = await wb.page.locator('.statusbar-item').filter({ hasText: /bits\/char/ }).allInnerTexts();
-    if (items.length !== 1) throw new Error(`expected one status bar item showing bits/char, got ${items.length}: ${JSON.stringify(items)}`);
-    return items[0]!.trim();
-  }, { timeoutMs: 60_000 });
+  return eventually(
+    async () => {
+      const items = await wb.page
+        .locator('.statusbar-item')
+        .filter({ hasText: /bits\/char/ })
+        .allInnerTexts();
+      if (items.length !== 1)
+        throw new Error(`expected one status bar item showing bits/char, got ${items.length}: ${JSON.stringify(items)}`);
+      return items[0]!.trim();
+    },
+    { timeoutMs: 60_000 },
+  );
 }
 
 /** Sample from the palette: prompt, length and temperature in turn, then the text in a new editor. */
@@ -80,14 +91,19 @@ async function sampleFromPalette(wb: Workbench, prompt: string, length: number, 
   }
   // a char model: a new untitled editor beside ends up holding the prompt and `length` more characters
   // (rendered with word wrap, so a line of the text may be several lines on screen)
-  const text = await eventually(async () => {
-    const texts = await wb.editorTexts();
-    const t = texts.find((x) => x.startsWith(prompt));
-    if (t === undefined || t.replace(/\n/g, '').length < prompt.length + length * 0.9) {
-      throw new Error(`expected an editor with "${prompt}" and about ${length} sampled characters; the editors begin ${texts.map((x) => `${JSON.stringify(x.slice(0, 40))} (${x.length} characters)`).join(', ')}`);
-    }
-    return t;
-  }, { timeoutMs: 60_000 });
+  const text = await eventually(
+    async () => {
+      const texts = await wb.editorTexts();
+      const t = texts.find((x) => x.startsWith(prompt));
+      if (t === undefined || t.replace(/\n/g, '').length < prompt.length + length * 0.9) {
+        throw new Error(
+          `expected an editor with "${prompt}" and about ${length} sampled characters; the editors begin ${texts.map((x) => `${JSON.stringify(x.slice(0, 40))} (${x.length} characters)`).join(', ')}`,
+        );
+      }
+      return t;
+    },
+    { timeoutMs: 60_000 },
+  );
   await wb.shot('sample-in-editor');
   return text;
 }
@@ -98,7 +114,11 @@ function savedRunRecords(stateDir: string): string[] {
   if (!existsSync(storage)) return [];
   return readdirSync(storage).flatMap((id) => {
     const dir = join(storage, id, 'recurrent-studio.recurrent-studio', 'checkpoints');
-    return existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.json')).map((f) => `${id}/${f}`) : [];
+    return existsSync(dir)
+      ? readdirSync(dir)
+          .filter((f) => f.endsWith('.json'))
+          .map((f) => `${id}/${f}`)
+      : [];
   });
 }
 
@@ -128,7 +148,11 @@ test(NAME, { timeout: 300_000 }, async (t) => {
     mark('packaged');
     server = await startCodeServer({ workspace, stateDir, installExtensions: [vsix], testDriver: false });
     const installed = readdirSync(join(stateDir, 'extensions')).filter((d) => d.startsWith('recurrent-studio.recurrent-studio-'));
-    assert.equal(installed.length, 1, `expected the .vsix installed into the profile's extensions, found ${JSON.stringify(readdirSync(join(stateDir, 'extensions')))}`);
+    assert.equal(
+      installed.length,
+      1,
+      `expected the .vsix installed into the profile's extensions, found ${JSON.stringify(readdirSync(join(stateDir, 'extensions')))}`,
+    );
     let w = await open(server);
     mark('workbench open');
     await w.runCommand('View: Show Extensions');
@@ -141,16 +165,22 @@ test(NAME, { timeout: 300_000 }, async (t) => {
     await w.runCommand('Recurrent: Train on Current File');
     const first = await statusBarFigures(w);
     const dashboard = await w.webview(`Recurrent: ${sampleText}`);
-    const step1 = await eventually(async () => {
-      const s = await dashboardStep(dashboard);
-      assert.ok(s > 0, `expected the dashboard's step counter above 0, it shows ${s}`);
-      return s;
-    }, { timeoutMs: 60_000 });
-    const step2 = await eventually(async () => {
-      const s = await dashboardStep(dashboard);
-      assert.ok(s > step1, `expected the step counter to rise past ${step1}, it shows ${s}`);
-      return s;
-    }, { timeoutMs: 60_000 });
+    const step1 = await eventually(
+      async () => {
+        const s = await dashboardStep(dashboard);
+        assert.ok(s > 0, `expected the dashboard's step counter above 0, it shows ${s}`);
+        return s;
+      },
+      { timeoutMs: 60_000 },
+    );
+    const step2 = await eventually(
+      async () => {
+        const s = await dashboardStep(dashboard);
+        assert.ok(s > step1, `expected the step counter to rise past ${step1}, it shows ${s}`);
+        return s;
+      },
+      { timeoutMs: 60_000 },
+    );
     const later = await eventually(async () => {
       const now = await statusBarFigures(w);
       assert.notEqual(now, first, `expected the status bar to update from "${first}"`);
@@ -171,29 +201,50 @@ test(NAME, { timeout: 300_000 }, async (t) => {
     wb = undefined;
     // With its window gone, code-server shuts the extension host down after the reconnection grace time
     // (10 s here): the extension deactivates, which saves every live run. Then the server goes.
-    const checkpoints = await eventually(() => {
-      const found = savedRunRecords(stateDir);
-      if (found.length === 0) throw new Error(`expected the extension to save its run when its window closed (deactivation), no checkpoint record under ${stateDir}/user-data/User/workspaceStorage/*/recurrent-studio.recurrent-studio/checkpoints/`);
-      return found;
-    }, { timeoutMs: 40_000, intervalMs: 500 });
+    const checkpoints = await eventually(
+      () => {
+        const found = savedRunRecords(stateDir);
+        if (found.length === 0)
+          throw new Error(
+            `expected the extension to save its run when its window closed (deactivation), no checkpoint record under ${stateDir}/user-data/User/workspaceStorage/*/recurrent-studio.recurrent-studio/checkpoints/`,
+          );
+        return found;
+      },
+      { timeoutMs: 40_000, intervalMs: 500 },
+    );
     mark(`window closed; the extension host saved ${checkpoints.join(', ')} when it shut down`);
     await server.stop();
     server = await startCodeServer({ workspace, stateDir, port: server.port, testDriver: false });
     w = await open(server);
     mark('VS Code closed and reopened');
-    const saved = await eventually(() => loadSavedRun(w).catch(async (e) => { await w.page.keyboard.press('Escape'); throw e; }), { timeoutMs: 30_000 });
-    assert.ok(saved >= stepAtClose, `expected Load Checkpoint to offer the run saved at or after update ${stepAtClose} (where the dashboard was when VS Code closed), it offers update ${saved}`);
+    const saved = await eventually(
+      () =>
+        loadSavedRun(w).catch(async (e) => {
+          await w.page.keyboard.press('Escape');
+          throw e;
+        }),
+      { timeoutMs: 30_000 },
+    );
+    assert.ok(
+      saved >= stepAtClose,
+      `expected Load Checkpoint to offer the run saved at or after update ${stepAtClose} (where the dashboard was when VS Code closed), it offers update ${saved}`,
+    );
     await w.openFile(sampleText);
     const sample2 = await sampleFromPalette(w, 'We ', 200, t);
-    mark(`reopened: loaded the run saved at update ${saved} (the dashboard showed ${stepAtClose} when the window closed), sampled ${sample2.length} characters`);
+    mark(
+      `reopened: loaded the run saved at update ${saved} (the dashboard showed ${stepAtClose} when the window closed), sampled ${sample2.length} characters`,
+    );
     await w.runCommand('Recurrent: Resume');
     await w.runCommand('Recurrent: Open Dashboard');
     const resumed = await w.webview(`Recurrent: ${sampleText}`);
-    const step3 = await eventually(async () => {
-      const s = await dashboardStep(resumed);
-      assert.ok(s > saved, `expected the resumed run to train on past update ${saved}, the dashboard shows step ${s}`);
-      return s;
-    }, { timeoutMs: 60_000 });
+    const step3 = await eventually(
+      async () => {
+        const s = await dashboardStep(resumed);
+        assert.ok(s > saved, `expected the resumed run to train on past update ${saved}, the dashboard shows step ${s}`);
+        return s;
+      },
+      { timeoutMs: 60_000 },
+    );
     await statusBarFigures(w);
     await w.shot('resumed');
     mark(`resumed from update ${saved}, now at ${step3}`);

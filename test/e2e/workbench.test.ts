@@ -16,10 +16,17 @@ workbenchTest('the sample text opens from the Explorer', async (wb) => {
 
 workbenchTest('the palette offers every Recurrent command the manifest contributes', async (wb, t) => {
   const expected = paletteCommands(readManifest(e2eEnvironment().extensionPath)).map(paletteLabel);
-  if (process.env.RECURRENT_E2E_EXPECT_COMMAND) expected.push(process.env.RECURRENT_E2E_EXPECT_COMMAND);   // the suite's own failure check
-  if (expected.length === 0) { t.skip('the manifest contributes no recurrent.* commands yet'); return; }
+  if (process.env.RECURRENT_E2E_EXPECT_COMMAND) expected.push(process.env.RECURRENT_E2E_EXPECT_COMMAND); // the suite's own failure check
+  if (expected.length === 0) {
+    t.skip('the manifest contributes no recurrent.* commands yet');
+    return;
+  }
   await wb.openFile(sampleText);
   const missing: string[] = [];
   for (const label of expected) if (!(await wb.paletteHas(label))) missing.push(label);
-  assert.deepEqual(missing, [], `expected the palette to offer all ${expected.length} contributed commands; not offered: ${missing.map((l) => `"${l}"`).join(', ')}`);
+  assert.deepEqual(
+    missing,
+    [],
+    `expected the palette to offer all ${expected.length} contributed commands; not offered: ${missing.map((l) => `"${l}"`).join(', ')}`,
+  );
 });

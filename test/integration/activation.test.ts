@@ -10,7 +10,11 @@ suite('Recurrent Studio in the extension host', () => {
 
   suiteSetup(() => {
     const candidates = vscode.extensions.all.filter((e) => e.packageJSON?.name === 'recurrent-studio');
-    assert.equal(candidates.length, 1, `expected exactly one extension named recurrent-studio under development, got ${candidates.map((e) => e.id).join(', ') || 'none'}`);
+    assert.equal(
+      candidates.length,
+      1,
+      `expected exactly one extension named recurrent-studio under development, got ${candidates.map((e) => e.id).join(', ') || 'none'}`,
+    );
     extension = candidates[0]!;
     manifest = readManifest(extension.extensionPath);
   });
@@ -26,11 +30,15 @@ suite('Recurrent Studio in the extension host', () => {
 
   test('registers every recurrent.* command its manifest contributes', async function () {
     const contributed = recurrentCommands(manifest).map((c) => c.command);
-    if (contributed.length === 0) this.skip();   // nothing promised yet: the manifest has no commands
+    if (contributed.length === 0) this.skip(); // nothing promised yet: the manifest has no commands
     await extension.activate();
     const registered = new Set(await vscode.commands.getCommands(true));
     const missing = contributed.filter((c) => !registered.has(c));
-    assert.deepEqual(missing, [], `expected all ${contributed.length} contributed commands registered after activation; missing: ${missing.join(', ')}`);
+    assert.deepEqual(
+      missing,
+      [],
+      `expected all ${contributed.length} contributed commands registered after activation; missing: ${missing.join(', ')}`,
+    );
   });
 
   test('opens the sample workspace', async () => {

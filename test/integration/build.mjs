@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const outdir = join(here, '..', '..', 'out', 'integration');
-rmSync(outdir, { recursive: true, force: true });   // a deleted suite must not keep running
+rmSync(outdir, { recursive: true, force: true }); // a deleted suite must not keep running
 
 /** @type {import('esbuild').BuildOptions} */
 const common = {
@@ -22,12 +22,19 @@ const common = {
   external: ['vscode', 'mocha'],
   logLevel: 'warning',
 };
-const suites = readdirSync(here).filter((f) => f.endsWith('.test.ts')).sort();
+const suites = readdirSync(here)
+  .filter((f) => f.endsWith('.test.ts'))
+  .sort();
 await Promise.all([
   // options.cjs is for vscode-test.mjs, which loads the runner options without a TypeScript step
   esbuild.build({ ...common, entryPoints: ['index.ts', 'options.ts', ...suites].map((f) => join(here, f)), outdir }),
   // @vscode/test-cli's runner hands mocha the reporter's file name; mocha then wants the class itself as
   // module.exports, not under `default`.
-  esbuild.build({ ...common, entryPoints: [join(here, 'reporter.ts')], outdir, footer: { js: 'module.exports = module.exports.default;' } }),
+  esbuild.build({
+    ...common,
+    entryPoints: [join(here, 'reporter.ts')],
+    outdir,
+    footer: { js: 'module.exports = module.exports.default;' },
+  }),
 ]);
 console.log(`integration: bundled the runner and ${suites.length} suite(s) into ${outdir}`);

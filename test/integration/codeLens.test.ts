@@ -18,7 +18,6 @@ const SMALL = {
   autosaveIntervalSeconds: 0,
 };
 
-
 suite('The CodeLens of a file with a model', function () {
   this.timeout(120_000);
   let api: RecurrentApi;
@@ -27,7 +26,9 @@ suite('The CodeLens of a file with a model', function () {
 
   const state = (id: string): string => api.status(id)?.state ?? 'gone';
   const lenses = async (): Promise<vscode.CodeLens[]> =>
-    (await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', doc.uri, 10)).filter((l) => l.command?.command.startsWith('recurrent.'));
+    (await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', doc.uri, 10)).filter((l) =>
+      l.command?.command.startsWith('recurrent.'),
+    );
   const titles = async (): Promise<string[]> => (await lenses()).map((l) => l.command!.title);
   const lensFor = async (title: RegExp): Promise<vscode.Command> => {
     const found = (await lenses()).find((l) => title.test(l.command!.title));
@@ -62,7 +63,12 @@ suite('The CodeLens of a file with a model', function () {
   });
 
   test('while a run trains the lens pauses and resumes it', async () => {
-    const id = await vscode.commands.executeCommand<string>('recurrent.trainCurrentFile', { uri: doc.uri, fresh: true, overrides: { ...SMALL, 'training.maxSteps': 0 }, openDashboard: false });
+    const id = await vscode.commands.executeCommand<string>('recurrent.trainCurrentFile', {
+      uri: doc.uri,
+      fresh: true,
+      overrides: { ...SMALL, 'training.maxSteps': 0 },
+      openDashboard: false,
+    });
     assert.ok(id, 'expected a run id');
     await until('the run to train', () => state(id) === 'running');
     const pause = await until('a Pause lens', async () => (await lenses()).find((l) => /Pause$/.test(l.command!.title))?.command);
@@ -77,13 +83,22 @@ suite('The CodeLens of a file with a model', function () {
   });
 
   test('a finished run offers Train, Sample, its bits per token and the loss-heat switch', async () => {
-    const id = await vscode.commands.executeCommand<string>('recurrent.trainCurrentFile', { uri: doc.uri, fresh: true, overrides: { ...SMALL, 'training.maxSteps': 30 }, openDashboard: false });
+    const id = await vscode.commands.executeCommand<string>('recurrent.trainCurrentFile', {
+      uri: doc.uri,
+      fresh: true,
+      overrides: { ...SMALL, 'training.maxSteps': 30 },
+      openDashboard: false,
+    });
     assert.ok(id, 'expected a run id');
     await until('the run to finish', () => state(id) === 'finished');
-    const shown = await until('the lens of update 30', async () => {
-      const t = await titles();
-      return t.some((x) => /bits\/token at update 30$/.test(x)) ? t : undefined;
-    }, 10_000);
+    const shown = await until(
+      'the lens of update 30',
+      async () => {
+        const t = await titles();
+        return t.some((x) => /bits\/token at update 30$/.test(x)) ? t : undefined;
+      },
+      10_000,
+    );
     assert.equal(shown.length, 4, `expected four lenses, got ${JSON.stringify(shown)}`);
     assert.match(shown[0]!, /Train$/);
     assert.match(shown[1]!, /Sample$/);
@@ -95,12 +110,19 @@ suite('The CodeLens of a file with a model', function () {
     assert.ok(top.start.line === 0 && top.isEmpty, `expected the lenses on the first line, got line ${top.start.line}`);
   });
 
-  test('the Sample lens samples from the file\'s model', async () => {
+  test("the Sample lens samples from the file's model", async () => {
     const sample = await lensFor(/Sample$/);
     assert.equal(sample.command, 'recurrent.sample');
     const args = (sample.arguments?.[0] ?? {}) as Record<string, unknown>;
     // The lens asks for the prompt, length and temperature; a test answers them in the arguments.
-    const text = await vscode.commands.executeCommand<string>(sample.command, { ...args, prime: 'The ', length: 40, temperature: 1, seed: 7, editor: false });
+    const text = await vscode.commands.executeCommand<string>(sample.command, {
+      ...args,
+      prime: 'The ',
+      length: 40,
+      temperature: 1,
+      seed: 7,
+      editor: false,
+    });
     assert.equal(typeof text, 'string', `expected the sample's text, got ${String(text)}`);
     assert.ok(text.length >= 40, `expected at least 40 characters sampled, got ${JSON.stringify(text)}`);
   });
@@ -109,7 +131,9 @@ suite('The CodeLens of a file with a model', function () {
     const open = await lensFor(/bits\/token/);
     assert.equal(open.command, 'recurrent.openDashboard');
     await vscode.commands.executeCommand(open.command, ...(open.arguments ?? []));
-    const tab = await until('a dashboard tab', () => vscode.window.tabGroups.all.flatMap((g) => g.tabs).find((t) => t.input instanceof vscode.TabInputWebview));
+    const tab = await until('a dashboard tab', () =>
+      vscode.window.tabGroups.all.flatMap((g) => g.tabs).find((t) => t.input instanceof vscode.TabInputWebview),
+    );
     await vscode.window.tabGroups.close(tab);
     await vscode.window.showTextDocument(doc);
   });
@@ -130,8 +154,13 @@ suite('The CodeLens of a file with a model', function () {
     const args = (train.arguments?.[0] ?? {}) as { uri?: vscode.Uri };
     assert.equal(args.uri?.toString(), doc.uri.toString(), 'expected the lens to name its file');
     // The lens passes the file; a person would then be asked whether to resume the saved model, which a test answers up front.
-    const before = new Set((api.runs()).map((r) => r.runId));
-    const id = await vscode.commands.executeCommand<string>(train.command, { ...args, fresh: true, overrides: { ...SMALL, 'training.maxSteps': 5 }, openDashboard: false });
+    const before = new Set(api.runs().map((r) => r.runId));
+    const id = await vscode.commands.executeCommand<string>(train.command, {
+      ...args,
+      fresh: true,
+      overrides: { ...SMALL, 'training.maxSteps': 5 },
+      openDashboard: false,
+    });
     assert.ok(id && !before.has(id), `expected a new run, got ${String(id)}`);
     await until('the new run to finish', () => state(id) === 'finished');
     await until('the lens to follow the new run', async () => (await titles()).some((t) => /bits\/token at update 5$/.test(t)), 10_000);

@@ -20,11 +20,10 @@ const SMALL = {
   autosaveIntervalSeconds: 0,
 };
 
-
 const ours = (uri: vscode.Uri): vscode.Diagnostic[] => vscode.languages.getDiagnostics(uri).filter((d) => d.source === 'Recurrent Studio');
 const code = (d: vscode.Diagnostic): string => String(typeof d.code === 'object' ? d.code.value : d.code);
 
-suite('The model\'s view in the editor', function () {
+suite("The model's view in the editor", function () {
   this.timeout(240_000);
   let api: RecurrentApi;
   let doc: vscode.TextDocument;
@@ -33,7 +32,12 @@ suite('The model\'s view in the editor', function () {
   const state = (id: string): string => api.status(id)?.state ?? 'gone';
   const train = async (overrides: Record<string, unknown>): Promise<string> => {
     await vscode.window.showTextDocument(doc);
-    const id = await vscode.commands.executeCommand<string>('recurrent.trainCurrentFile', { uri: doc.uri, fresh: true, overrides, openDashboard: false });
+    const id = await vscode.commands.executeCommand<string>('recurrent.trainCurrentFile', {
+      uri: doc.uri,
+      fresh: true,
+      overrides,
+      openDashboard: false,
+    });
     assert.ok(id, 'expected the train command to return a run id');
     return id;
   };
@@ -52,7 +56,14 @@ suite('The model\'s view in the editor', function () {
   suiteTeardown(async () => {
     await vscode.commands.executeCommand('recurrent.toggleLossHeat', false);
     const config = vscode.workspace.getConfiguration('recurrent');
-    for (const key of ['training.learningRate', 'training.clipNorm', 'model.cell', 'training.sequenceLength', 'training.k1', 'training.k2']) {
+    for (const key of [
+      'training.learningRate',
+      'training.clipNorm',
+      'model.cell',
+      'training.sequenceLength',
+      'training.k1',
+      'training.k2',
+    ]) {
       await config.update(key, undefined, vscode.ConfigurationTarget.Workspace);
     }
     for (const r of api?.runs() ?? []) await vscode.commands.executeCommand('recurrent.stop', r.runId);
@@ -72,7 +83,9 @@ suite('The model\'s view in the editor', function () {
   test('a hover shows the top guesses, the loss in bits, the gradient reach and the gates', async () => {
     const position = doc.positionAt(doc.getText().indexOf('e', 200));
     const hovers = await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', doc.uri, position);
-    const text = hovers.flatMap((h) => h.contents.map((c) => (typeof c === 'string' ? c : c.value))).find((c) => c.includes('Recurrent Studio'));
+    const text = hovers
+      .flatMap((h) => h.contents.map((c) => (typeof c === 'string' ? c : c.value)))
+      .find((c) => c.includes('Recurrent Studio'));
     assert.ok(text, `expected a Recurrent Studio hover, got ${hovers.length} hovers`);
     assert.match(text, /Loss of the actual token: \*\*\d+\.\d\d bits\*\*/);
     assert.equal((text.match(/^\| `.*` .*\| [\d.]+%/gm) ?? []).length, 5, `expected five guesses in the hover, got:\n${text}`);
@@ -95,16 +108,34 @@ suite('The model\'s view in the editor', function () {
 
   test('a huge learning rate without clipping is diagnosed where it exploded, and its quick fix lowers the rate', async () => {
     // A vanilla RNN at SGD rate 80: its third update's norm is about 2000, over 100 times the ones before.
-    const id = await train({ ...SMALL, 'model.cell': 'rnn', 'training.optimizer': 'sgd', 'training.learningRate': 80, 'training.clipNorm': 0, 'training.maxSteps': 40 });
+    const id = await train({
+      ...SMALL,
+      'model.cell': 'rnn',
+      'training.optimizer': 'sgd',
+      'training.learningRate': 80,
+      'training.clipNorm': 0,
+      'training.maxSteps': 40,
+    });
     await until('the run to stop', () => ['finished', 'stopped'].includes(state(id)));
     await api.editor!.diagnostics.settled();
     const found = await until('an exploding-gradient diagnostic', () => ours(doc.uri).find((d) => code(d) === 'exploding'));
-    assert.match(found.message, /Exploding gradient at update \d+: the gradient norm .* was [\d.e+]+, [\d.e+]+ times the run's median; not clipped \(clipping is off\)/);
-    const actions = await vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', doc.uri, found.range, vscode.CodeActionKind.QuickFix.value);
+    assert.match(
+      found.message,
+      /Exploding gradient at update \d+: the gradient norm .* was [\d.e+]+, [\d.e+]+ times the run's median; not clipped \(clipping is off\)/,
+    );
+    const actions = await vscode.commands.executeCommand<vscode.CodeAction[]>(
+      'vscode.executeCodeActionProvider',
+      doc.uri,
+      found.range,
+      vscode.CodeActionKind.QuickFix.value,
+    );
     const titles = actions.map((a) => a.title);
     const lower = actions.find((a) => /^Lower the learning rate to 8 /.test(a.title));
     assert.ok(lower?.command, `expected a quick fix lowering the learning rate to 8, got ${titles.join(' | ')}`);
-    assert.ok(titles.some((t) => /Turn on gradient clipping/.test(t)), `expected a quick fix turning on clipping, got ${titles.join(' | ')}`);
+    assert.ok(
+      titles.some((t) => /Turn on gradient clipping/.test(t)),
+      `expected a quick fix turning on clipping, got ${titles.join(' | ')}`,
+    );
     await vscode.commands.executeCommand(lower.command.command, ...(lower.command.arguments ?? []));
     const lr = vscode.workspace.getConfiguration('recurrent').get<number>('training.learningRate');
     assert.equal(lr, 8, `expected the quick fix to set recurrent.training.learningRate to 8, got ${lr}`);
@@ -116,8 +147,14 @@ suite('The model\'s view in the editor', function () {
     await vscode.workspace.fs.writeFile(runFile, new TextEncoder().encode('{ "training": { "learningRate": 80 } }\n'));
     try {
       await vscode.commands.executeCommand(lower.command.command, ...(lower.command.arguments ?? []));
-      const written = JSON.parse(new TextDecoder().decode(await vscode.workspace.fs.readFile(runFile))) as { training: { learningRate: number } };
-      assert.equal(written.training.learningRate, 8, 'expected the quick fix to lower the rate in .recurrent.json, which overrides the settings');
+      const written = JSON.parse(new TextDecoder().decode(await vscode.workspace.fs.readFile(runFile))) as {
+        training: { learningRate: number };
+      };
+      assert.equal(
+        written.training.learningRate,
+        8,
+        'expected the quick fix to lower the rate in .recurrent.json, which overrides the settings',
+      );
       const inSettings = vscode.workspace.getConfiguration('recurrent').inspect<number>('training.learningRate')?.workspaceValue;
       assert.equal(inSettings, undefined, `expected the settings untouched when .recurrent.json holds the key, got ${inSettings}`);
     } finally {
@@ -126,20 +163,37 @@ suite('The model\'s view in the editor', function () {
   });
 
   test('a vanilla RNN over a long window is diagnosed where its gradient vanishes', async () => {
-    const id = await train({ ...SMALL, 'model.cell': 'rnn', 'training.learningRate': 0.002, 'training.sequenceLength': 160, 'training.maxSteps': 60 });
+    const id = await train({
+      ...SMALL,
+      'model.cell': 'rnn',
+      'training.learningRate': 0.002,
+      'training.sequenceLength': 160,
+      'training.maxSteps': 60,
+    });
     await until('the run to finish', () => state(id) === 'finished');
     await api.editor!.diagnostics.settled();
     const found = await until('a vanishing-gradient diagnostic', () => ours(doc.uri).find((d) => code(d) === 'vanishing'));
     const m = /reaches back only (\d+) steps .* these (\d+) tokens get no learning signal/.exec(found.message);
     assert.ok(m, `expected the diagnostic to say how far the gradient reaches, got: ${found.message}`);
-    assert.ok(Number(m[1]) < 160 && Number(m[1]) + Number(m[2]) === 160, `expected reach + unreached = the 160-step window, got ${m[1]} + ${m[2]}`);
+    assert.ok(
+      Number(m[1]) < 160 && Number(m[1]) + Number(m[2]) === 160,
+      `expected reach + unreached = the 160-step window, got ${m[1]} + ${m[2]}`,
+    );
     const spanChars = doc.offsetAt(found.range.end) - doc.offsetAt(found.range.start);
     assert.equal(spanChars, Number(m[2]), `expected the diagnostic on the ${m[2]} unreached characters, got ${spanChars}`);
-    const actions = await vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', doc.uri, found.range, vscode.CodeActionKind.QuickFix.value);
-    assert.ok(actions.some((a) => a.title === 'Switch to an LSTM cell'), `expected a switch-to-LSTM fix, got ${actions.map((a) => a.title).join(' | ')}`);
+    const actions = await vscode.commands.executeCommand<vscode.CodeAction[]>(
+      'vscode.executeCodeActionProvider',
+      doc.uri,
+      found.range,
+      vscode.CodeActionKind.QuickFix.value,
+    );
+    assert.ok(
+      actions.some((a) => a.title === 'Switch to an LSTM cell'),
+      `expected a switch-to-LSTM fix, got ${actions.map((a) => a.title).join(' | ')}`,
+    );
   });
 
-  test('a new run on the file clears the earlier runs\' diagnostics', async () => {
+  test("a new run on the file clears the earlier runs' diagnostics", async () => {
     const id = await train({ ...SMALL, 'training.maxSteps': 2 });
     await until('the run to finish', () => state(id) === 'finished');
     await api.editor!.diagnostics.settled();

@@ -4,7 +4,7 @@ import type Mocha from 'mocha';
 
 export const mochaOptions: Mocha.MochaOptions = {
   ui: 'tdd',
-  color: false,   // the output travels through the extension host's console, not a terminal
+  color: false, // the output travels through the extension host's console, not a terminal
   // a cold extension host, a worker starting, a webview loading: generous, but a hang still ends
   timeout: 60_000,
   slow: 5_000,

@@ -20,10 +20,18 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const testsPath = join(root, 'out', 'integration', 'index.cjs');
 const timeoutMs = Number(process.env.RECURRENT_INTEGRATION_TIMEOUT_MS ?? 600_000);
 // Workbench chatter that says nothing about the extension under test (RECURRENT_VERBOSE=1 shows it).
-const noise = process.env.RECURRENT_VERBOSE ? /(?!)/ : new RegExp([
-  'open-vsx', 'authentication provider', 'builtin extensions', 'connection token', 'Creating a socket',
-  '^\\[(reconnection-grace-time|Service Worker|AgentHost|AccountPolicyGate)',
-].join('|'));
+const noise = process.env.RECURRENT_VERBOSE
+  ? /(?!)/
+  : new RegExp(
+      [
+        'open-vsx',
+        'authentication provider',
+        'builtin extensions',
+        'connection token',
+        'Creating a socket',
+        '^\\[(reconnection-grace-time|Service Worker|AgentHost|AccountPolicyGate)',
+      ].join('|'),
+    );
 
 /** @param {string} m */
 const say = (m) => console.log(`[integration] ${m}`);
@@ -40,7 +48,9 @@ async function main() {
   try {
     /** @type {(code: number | string) => void} */
     let finish = () => {};
-    const exited = new Promise((resolve) => { finish = resolve; });
+    const exited = new Promise((resolve) => {
+      finish = resolve;
+    });
     // The workbench calls these globals when they exist (the smoke-test driver's automation hooks).
     await browser.page.exposeFunction('codeAutomationLog', (/** @type {string} */ type, /** @type {unknown[]} */ args) => {
       const line = format(...(Array.isArray(args) ? args : [args]));
@@ -52,7 +62,9 @@ async function main() {
     const timer = setTimeout(() => finish(`no result after ${timeoutMs} ms`), timeoutMs);
     const code = await exited;
     clearTimeout(timer);
-    say(`extension host finished with ${typeof code === 'number' ? `exit code ${code}` : code} after ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    say(
+      `extension host finished with ${typeof code === 'number' ? `exit code ${code}` : code} after ${((Date.now() - t0) / 1000).toFixed(1)} s`,
+    );
     if (browser.blocked.length) say(`blocked ${browser.blocked.length} non-loopback request(s), e.g. ${browser.blocked[0]}`);
     return code === 0 ? 0 : 1;
   } finally {
@@ -62,7 +74,10 @@ async function main() {
   }
 }
 
-main().then((code) => process.exit(code), (e) => {
-  console.error(`[integration] ${e instanceof Error ? e.message : e}`);
-  process.exit(2);
-});
+main().then(
+  (code) => process.exit(code),
+  (e) => {
+    console.error(`[integration] ${e instanceof Error ? e.message : e}`);
+    process.exit(2);
+  },
+);

@@ -21,7 +21,6 @@ const SMALL = {
   autosaveIntervalSeconds: 0,
 };
 
-
 const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
 
 suite('Training a file in the extension', () => {
@@ -49,13 +48,20 @@ suite('Training a file in the extension', () => {
   });
 
   test('trains on the current file until the loss falls', async () => {
-    runId = (await vscode.commands.executeCommand<string>('recurrent.trainCurrentFile', { fresh: true, overrides: SMALL, openDashboard: false }))!;
+    runId = (await vscode.commands.executeCommand<string>('recurrent.trainCurrentFile', {
+      fresh: true,
+      overrides: SMALL,
+      openDashboard: false,
+    }))!;
     assert.ok(runId, 'expected the command to return the new run id');
     await until('60 updates', () => steps(runId) >= 60);
     const losses = history(runId).metrics.map((m) => m.lossNats);
     const first = mean(losses.slice(0, 5));
     const last = mean(losses.slice(-5));
-    assert.ok(last < first - 0.3, `expected the loss to fall by more than 0.3 nats, first five ${first.toFixed(3)}, last five ${last.toFixed(3)}`);
+    assert.ok(
+      last < first - 0.3,
+      `expected the loss to fall by more than 0.3 nats, first five ${first.toFixed(3)}, last five ${last.toFixed(3)}`,
+    );
     assert.ok(history(runId).run!.unigramBits > 3, 'expected the run description with the unigram entropy');
   });
 
@@ -113,7 +119,11 @@ suite('Training a file in the extension', () => {
   });
 
   test('a worker that runs out of memory is reported as such', async () => {
-    const id = (await vscode.commands.executeCommand<string>('recurrent.trainCurrentFile', { fresh: true, overrides: { ...SMALL, workerMemoryMB: 128 }, openDashboard: false }))!;
+    const id = (await vscode.commands.executeCommand<string>('recurrent.trainCurrentFile', {
+      fresh: true,
+      overrides: { ...SMALL, workerMemoryMB: 128 },
+      openDashboard: false,
+    }))!;
     await vscode.commands.executeCommand('recurrent.pause', id);
     api.crashWorker!(id, 'oom');
     await until('the out-of-memory crash', () => state(id) === 'crashed', 30_000);
@@ -125,17 +135,28 @@ suite('Training a file in the extension', () => {
     for (const content of ['', 'aaaaaaaaaa', 'ab\u0000\u0000cd']) {
       const bad = await vscode.workspace.openTextDocument({ content, language: 'plaintext' });
       await vscode.window.showTextDocument(bad);
-      const id = await vscode.commands.executeCommand<string | undefined>('recurrent.trainCurrentFile', { fresh: true, overrides: SMALL, openDashboard: false });
+      const id = await vscode.commands.executeCommand<string | undefined>('recurrent.trainCurrentFile', {
+        fresh: true,
+        overrides: SMALL,
+        openDashboard: false,
+      });
       assert.equal(id, undefined, `expected no run for ${JSON.stringify(content)}`);
     }
-    const invalid = await vscode.commands.executeCommand<string | undefined>('recurrent.trainCurrentFile', { uri: doc.uri, fresh: true, overrides: { ...SMALL, 'model.hiddenSize': 0 } });
+    const invalid = await vscode.commands.executeCommand<string | undefined>('recurrent.trainCurrentFile', {
+      uri: doc.uri,
+      fresh: true,
+      overrides: { ...SMALL, 'model.hiddenSize': 0 },
+    });
     assert.equal(invalid, undefined, 'expected no run with an invalid setting');
     assert.equal(api.runs().length, before, 'expected no new run (and so no worker) after bad input');
   });
 
-  test('two training threads in the extension host\'s worker learn as one does, and the run says so', async () => {
+  test("two training threads in the extension host's worker learn as one does, and the run says so", async () => {
     const id = (await vscode.commands.executeCommand<string>('recurrent.trainCurrentFile', {
-      uri: doc.uri, fresh: true, overrides: { ...SMALL, 'training.threads': 2 }, openDashboard: false,
+      uri: doc.uri,
+      fresh: true,
+      overrides: { ...SMALL, 'training.threads': 2 },
+      openDashboard: false,
     }))!;
     assert.ok(id, 'expected a run on two threads');
     try {

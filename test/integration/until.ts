@@ -1,6 +1,11 @@
 // Waits for a condition inside the extension host: training runs in a worker, so the suites poll what
 // the extension reports until it holds, and fail naming what they waited for.
-export async function until<T>(what: string, probe: () => T | undefined | false | Promise<T | undefined | false>, ms = 60_000, everyMs = 100): Promise<T> {
+export async function until<T>(
+  what: string,
+  probe: () => T | undefined | false | Promise<T | undefined | false>,
+  ms = 60_000,
+  everyMs = 100,
+): Promise<T> {
   const end = Date.now() + ms;
   for (;;) {
     const v = await probe();

@@ -17,7 +17,7 @@ process.on('exit', () => rmSync(workspace, { recursive: true, force: true }));
 
 export default defineConfig({
   label: 'integration',
-  files: '../../out/integration/*.test.cjs',   // a glob relative to this file
+  files: '../../out/integration/*.test.cjs', // a glob relative to this file
   extensionDevelopmentPath: root,
   workspaceFolder: workspace,
   version: process.env.RECURRENT_VSCODE_VERSION ?? 'stable',

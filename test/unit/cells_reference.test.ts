@@ -10,7 +10,12 @@ import { Model } from '../../src/engine/model.js';
 
 type Vec = number[];
 type Mat = number[][];
-interface CellWeights { wih: Mat; whh: Mat; bih: Vec; bhh: Vec }
+interface CellWeights {
+  wih: Mat;
+  whh: Mat;
+  bih: Vec;
+  bhh: Vec;
+}
 
 const sigmoid = (x: number): number => 1 / (1 + Math.exp(-x));
 const matVec = (W: Mat, x: Vec): Vec => W.map((row) => row.reduce((s, w, k) => s + w * x[k]!, 0));
@@ -25,7 +30,10 @@ function refStep(cell: CellKind, w: CellWeights, x: Vec, h: Vec, c: Vec): { h: V
   if (cell === 'rnn') return { h: add(gi, gh).map(Math.tanh), c };
   if (cell === 'lstm') {
     const a = add(gi, gh);
-    const i = part(a, 0).map(sigmoid), f = part(a, 1).map(sigmoid), g = part(a, 2).map(Math.tanh), o = part(a, 3).map(sigmoid);
+    const i = part(a, 0).map(sigmoid),
+      f = part(a, 1).map(sigmoid),
+      g = part(a, 2).map(Math.tanh),
+      o = part(a, 3).map(sigmoid);
     const cn = c.map((cv, j) => f[j]! * cv + i[j]! * g[j]!);
     return { h: cn.map((cv, j) => o[j]! * Math.tanh(cv)), c: cn };
   }
@@ -45,7 +53,9 @@ function mat(data: ArrayLike<number>, rows: number, cols: number): Mat {
  * losses. init[layer][dir] = {h, c}.
  */
 function reference(cfg: ModelConfig, model: Model, tokens: number[], targets: number[], init: Array<Array<{ h: Vec; c: Vec }>>) {
-  const V = cfg.vocabSize, H = cfg.hidden, G = { rnn: 1, lstm: 4, gru: 3 }[cfg.cell];
+  const V = cfg.vocabSize,
+    H = cfg.hidden,
+    G = { rnn: 1, lstm: 4, gru: 3 }[cfg.cell];
   const p = (name: string) => model.param(name);
   let xs: Vec[] = tokens.map((t) => {
     if (cfg.embedding > 0) return mat(p('embedding.weight').data, V, cfg.embedding)[t]!;
@@ -59,8 +69,10 @@ function reference(cfg: ModelConfig, model: Model, tokens: number[], targets: nu
     dirs.forEach((suffix, d) => {
       const wih = p(`rnn.weight_ih_l${l}${suffix}`);
       const w: CellWeights = {
-        wih: mat(wih.data, G * H, wih.shape[1]!), whh: mat(p(`rnn.weight_hh_l${l}${suffix}`).data, G * H, H),
-        bih: Array.from(p(`rnn.bias_ih_l${l}${suffix}`).data), bhh: Array.from(p(`rnn.bias_hh_l${l}${suffix}`).data),
+        wih: mat(wih.data, G * H, wih.shape[1]!),
+        whh: mat(p(`rnn.weight_hh_l${l}${suffix}`).data, G * H, H),
+        bih: Array.from(p(`rnn.bias_ih_l${l}${suffix}`).data),
+        bhh: Array.from(p(`rnn.bias_hh_l${l}${suffix}`).data),
       };
       let { h, c } = init[l]![d]!;
       const order = xs.map((_, i) => (d === 0 ? i : xs.length - 1 - i));
@@ -103,11 +115,24 @@ for (const width of ['f64', 'f32'] as FloatWidth[]) {
   for (const cell of ['rnn', 'lstm', 'gru'] as CellKind[]) {
     for (const c of CASES) {
       test(`${cell} ${c.what} (${width}): losses and final states equal the published equations`, () => {
-        const cfg: ModelConfig = { task: 'lm', cell, hidden: 3, layers: c.layers, embedding: c.embedding, bidirectional: c.bidirectional, vocabSize: 5 };
+        const cfg: ModelConfig = {
+          task: 'lm',
+          cell,
+          hidden: 3,
+          layers: c.layers,
+          embedding: c.embedding,
+          bidirectional: c.bidirectional,
+          vocabSize: 5,
+        };
         const model = new Model(cfg, width);
         fixWeights(model);
-        const B = 2, T = 6, H = 3;
-        const streams = [[0, 3, 1, 4, 4, 2, 0], [2, 2, 1, 0, 3, 4, 1]];
+        const B = 2,
+          T = 6,
+          H = 3;
+        const streams = [
+          [0, 3, 1, 4, 4, 2, 0],
+          [2, 2, 1, 0, 3, 4, 1],
+        ];
         const net = model.unroll(B, T);
         for (let s = 0; s < T; s++) {
           for (let b = 0; b < B; b++) {
@@ -125,14 +150,18 @@ for (const width of ['f64', 'f32'] as FloatWidth[]) {
         const out = model.arena.floats(net.stateSize(B));
         net.getState(out, B, T, T);
 
-        const D = c.bidirectional ? 2 : 1, S = cell === 'lstm' ? 2 : 1;
+        const D = c.bidirectional ? 2 : 1,
+          S = cell === 'lstm' ? 2 : 1;
         const slice = (buf: ArrayLike<number>, l: number, d: number, k: number, b: number): Vec =>
-          Array.from({ length: H }, (_, j) => buf[((((l * D + d) * S + k) * B + b) * H) + j]!);
+          Array.from({ length: H }, (_, j) => buf[(((l * D + d) * S + k) * B + b) * H + j]!);
         let sum = 0;
         for (let b = 0; b < B; b++) {
-          const init = Array.from({ length: c.layers }, (_, l) => Array.from({ length: D }, (_, d) => ({
-            h: slice(state, l, d, 0, b), c: S === 2 ? slice(state, l, d, 1, b) : [0, 0, 0],
-          })));
+          const init = Array.from({ length: c.layers }, (_, l) =>
+            Array.from({ length: D }, (_, d) => ({
+              h: slice(state, l, d, 0, b),
+              c: S === 2 ? slice(state, l, d, 1, b) : [0, 0, 0],
+            })),
+          );
           const ref = reference(cfg, model, streams[b]!.slice(0, T), streams[b]!.slice(1), init);
           for (let s = 0; s < T; s++) {
             const got = perRow[s * B + b]!;
@@ -143,9 +172,13 @@ for (const width of ['f64', 'f32'] as FloatWidth[]) {
             for (let d = 0; d < D; d++) {
               const want = ref.finals[l]![d]!;
               const gotH = slice(out, l, d, 0, b);
-              gotH.forEach((v, j) => assert.ok(Math.abs(v - want.h[j]!) < tol, `stream ${b} layer ${l} dir ${d}: final h[${j}] expected ${want.h[j]}, got ${v}`));
+              gotH.forEach((v, j) =>
+                assert.ok(Math.abs(v - want.h[j]!) < tol, `stream ${b} layer ${l} dir ${d}: final h[${j}] expected ${want.h[j]}, got ${v}`),
+              );
               if (S === 2) {
-                slice(out, l, d, 1, b).forEach((v, j) => assert.ok(Math.abs(v - want.c[j]!) < tol, `stream ${b} layer ${l}: final c[${j}] expected ${want.c[j]}, got ${v}`));
+                slice(out, l, d, 1, b).forEach((v, j) =>
+                  assert.ok(Math.abs(v - want.c[j]!) < tol, `stream ${b} layer ${l}: final c[${j}] expected ${want.c[j]}, got ${v}`),
+                );
               }
             }
           }
@@ -172,7 +205,10 @@ test('the stepper, one token at a time, gives the logits of the whole-window for
       const logits = stepper.feed(t);
       assert.equal(logits.length, 5);
       for (let v = 0; v < 5; v++) {
-        assert.ok(Math.abs(logits[v]! - net.logits[i * 5 + v]!) < 1e-13, `round ${round} step ${i} logit ${v}: expected ${net.logits[i * 5 + v]}, got ${logits[v]}`);
+        assert.ok(
+          Math.abs(logits[v]! - net.logits[i * 5 + v]!) < 1e-13,
+          `round ${round} step ${i} logit ${v}: expected ${net.logits[i * 5 + v]}, got ${logits[v]}`,
+        );
       }
     });
   }

@@ -4,7 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
-import { decodeCheckpoint, encodeCheckpoint, readCheckpointFile, writeCheckpointFile, type Checkpoint } from '../../src/engine/checkpoint.js';
+import {
+  decodeCheckpoint,
+  encodeCheckpoint,
+  readCheckpointFile,
+  writeCheckpointFile,
+  type Checkpoint,
+} from '../../src/engine/checkpoint.js';
 import type { ModelConfig } from '../../src/engine/config.js';
 import { RecurrentError } from '../../src/engine/errors.js';
 import { parameterShapes } from '../../src/engine/parameters.js';
@@ -14,7 +20,16 @@ import { decodeSafetensors, encodeSafetensors, type NamedTensor } from '../../sr
 const VOCAB = ['\n', ' ', 'a', 'b', 'c', 'é', '😀'];
 
 function makeCheckpoint(over: Partial<ModelConfig> = {}): Checkpoint {
-  const config: ModelConfig = { task: 'lm', cell: 'lstm', hidden: 3, layers: 2, embedding: 4, bidirectional: false, vocabSize: VOCAB.length, ...over };
+  const config: ModelConfig = {
+    task: 'lm',
+    cell: 'lstm',
+    hidden: 3,
+    layers: 2,
+    embedding: 4,
+    bidirectional: false,
+    vocabSize: VOCAB.length,
+    ...over,
+  };
   const rng = new Rng(7);
   const tensors = new Map<string, NamedTensor>();
   for (const p of parameterShapes(config)) {
@@ -22,17 +37,24 @@ function makeCheckpoint(over: Partial<ModelConfig> = {}): Checkpoint {
     for (let i = 0; i < data.length; i++) data[i] = rng.uniform(-1, 1);
     tensors.set(p.name, { name: p.name, shape: p.shape, data });
   }
-  tensors.set('optimizer.decoder.bias.exp_avg', { name: 'optimizer.decoder.bias.exp_avg', shape: [VOCAB.length], data: new Float32Array(VOCAB.length).fill(0.25) });
+  tensors.set('optimizer.decoder.bias.exp_avg', {
+    name: 'optimizer.decoder.bias.exp_avg',
+    shape: [VOCAB.length],
+    data: new Float32Array(VOCAB.length).fill(0.25),
+  });
   return { config, tokenizer: { kind: 'char', vocab: VOCAB.slice() }, tensors, metadata: { 'recurrent.training': '{"updates":12}' } };
 }
 
 function rejects(bytes: Uint8Array, pattern: RegExp): void {
-  assert.throws(() => decodeCheckpoint(bytes, 'm.safetensors'), (e: unknown) => {
-    assert.ok(e instanceof RecurrentError, `expected a RecurrentError, got ${String(e)}`);
-    assert.match(e.message, /^m\.safetensors: /, 'the message names the file');
-    assert.match(e.message, pattern);
-    return true;
-  });
+  assert.throws(
+    () => decodeCheckpoint(bytes, 'm.safetensors'),
+    (e: unknown) => {
+      assert.ok(e instanceof RecurrentError, `expected a RecurrentError, got ${String(e)}`);
+      assert.match(e.message, /^m\.safetensors: /, 'the message names the file');
+      assert.match(e.message, pattern);
+      return true;
+    },
+  );
 }
 
 /** Re-encodes a valid checkpoint's raw safetensors with one change, to build files our writer never makes. */
@@ -56,7 +78,14 @@ test('a checkpoint round-trips bit for bit: decode(encode(c)) re-encodes to the 
 test('the metadata follows CHECKPOINT.md: format "1", config without vocabSize, tokenizer as JSON', () => {
   const { metadata } = decodeSafetensors(encodeCheckpoint(makeCheckpoint()));
   assert.equal(metadata['recurrent.format'], '1');
-  assert.deepEqual(JSON.parse(metadata['recurrent.config']!), { task: 'lm', cell: 'lstm', hidden: 3, layers: 2, embedding: 4, bidirectional: false });
+  assert.deepEqual(JSON.parse(metadata['recurrent.config']!), {
+    task: 'lm',
+    cell: 'lstm',
+    hidden: 3,
+    layers: 2,
+    embedding: 4,
+    bidirectional: false,
+  });
   assert.deepEqual(JSON.parse(metadata['recurrent.tokenizer']!), { kind: 'char', vocab: VOCAB });
 });
 
@@ -72,12 +101,21 @@ test('every cell and the one-hot case (embedding 0) round-trip', () => {
 });
 
 test('an unknown format version is refused, naming the version', () => {
-  rejects(tampered((t, m) => ((m['recurrent.format'] = '2'), t)), /format version "2" is unknown.*reads version 1/);
-  rejects(tampered((t, m) => (delete m['recurrent.format'], t)), /no recurrent\.format.*not a Recurrent Studio checkpoint/);
+  rejects(
+    tampered((t, m) => ((m['recurrent.format'] = '2'), t)),
+    /format version "2" is unknown.*reads version 1/,
+  );
+  rejects(
+    tampered((t, m) => (delete m['recurrent.format'], t)),
+    /no recurrent\.format.*not a Recurrent Studio checkpoint/,
+  );
 });
 
 test('a missing tensor is refused, naming it', () => {
-  rejects(tampered((t) => t.filter((x) => x.name !== 'rnn.weight_hh_l1')), /tensor rnn\.weight_hh_l1 is missing/);
+  rejects(
+    tampered((t) => t.filter((x) => x.name !== 'rnn.weight_hh_l1')),
+    /tensor rnn\.weight_hh_l1 is missing/,
+  );
 });
 
 test('a tensor whose shape disagrees with the config is refused, with both shapes', () => {
@@ -88,14 +126,26 @@ test('a tensor whose shape disagrees with the config is refused, with both shape
 });
 
 test('a bad config or tokenizer in the metadata is refused with the reason', () => {
-  rejects(tampered((t, m) => ((m['recurrent.config'] = '{"cell":"transformer","hidden":3,"layers":2}'), t)), /config: cell must be one of rnn, lstm, gru/);
-  rejects(tampered((t, m) => ((m['recurrent.config'] = '{"cell":"lstm",'), t)), /recurrent\.config in the metadata is not valid JSON/);
+  rejects(
+    tampered((t, m) => ((m['recurrent.config'] = '{"cell":"transformer","hidden":3,"layers":2}'), t)),
+    /config: cell must be one of rnn, lstm, gru/,
+  );
+  rejects(
+    tampered((t, m) => ((m['recurrent.config'] = '{"cell":"lstm",'), t)),
+    /recurrent\.config in the metadata is not valid JSON/,
+  );
   rejects(
     tampered((t, m) => ((m['recurrent.config'] = '{"cell":"lstm","hidden":3,"layers":2,"embedding":4,"bidirectional":true}'), t)),
     /bidirectional models see the future/,
   );
-  rejects(tampered((t, m) => ((m['recurrent.tokenizer'] = '{"kind":"char","vocab":["a","a"]}'), t)), /tokenizer.*appears twice/);
-  rejects(tampered((t, m) => ((m['recurrent.config'] = '{"cell":"lstm","hidden":3,"layers":2,"embedding":4,"vocabSize":9}'), t)), /vocabSize 9 but the tokenizer has 7/);
+  rejects(
+    tampered((t, m) => ((m['recurrent.tokenizer'] = '{"kind":"char","vocab":["a","a"]}'), t)),
+    /tokenizer.*appears twice/,
+  );
+  rejects(
+    tampered((t, m) => ((m['recurrent.config'] = '{"cell":"lstm","hidden":3,"layers":2,"embedding":4,"vocabSize":9}'), t)),
+    /vocabSize 9 but the tokenizer has 7/,
+  );
 });
 
 test('corrupt files are refused by the file-format layer: truncated, header not JSON', () => {
@@ -160,6 +210,9 @@ test('checkpoints written by PyTorch (scripts/pytorch_fixtures.py, tensors in so
       assert.equal(t.data.length, n, `${name}: ${t.name} should hold ${n} values, got ${t.data.length}`);
     }
     const d = c.tensors.get('decoder.bias')!.data;
-    assert.ok(d.some((x) => x !== 0) && d.every((x) => Math.abs(x) < 1), `${name}: decoder.bias should be PyTorch's uniform init, got ${[...d]}`);
+    assert.ok(
+      d.some((x) => x !== 0) && d.every((x) => Math.abs(x) < 1),
+      `${name}: decoder.bias should be PyTorch's uniform init, got ${[...d]}`,
+    );
   }
 });

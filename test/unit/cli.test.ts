@@ -64,7 +64,10 @@ test('nonsense option values are refused naming the option', () => {
   assertOneLineError(run('train', corpus, '--cell', 'transformer'), /--cell must be one of rnn, lstm, gru/);
   assertOneLineError(run('train', corpus, '--k1', '10', '--k2', '5'), /k2 \(5\) must be at least k1 \(10\)/);
   assertOneLineError(run('train', corpus, '--bogus', '1'), /bogus/);
-  assertOneLineError(run('sample', corpus, '--temperature', '-1'), /--temperature' argument is ambiguous: write a negative value as --option=-1/);
+  assertOneLineError(
+    run('sample', corpus, '--temperature', '-1'),
+    /--temperature' argument is ambiguous: write a negative value as --option=-1/,
+  );
   assertOneLineError(run('sample', corpus, '--temperature=-1'), /--temperature must be a number/);
 });
 
@@ -80,7 +83,7 @@ test('auto threads: one per core, at most 4', () => {
   assert.equal(autoThreads(0), 1, 'a machine reporting no cores still trains');
 });
 
-test('training reports its threads; a resumed run takes this machine\'s count, not the checkpoint\'s', () => {
+test("training reports its threads; a resumed run takes this machine's count, not the checkpoint's", () => {
   const short = ['--cell', 'gru', '--hidden', '16', '--seq', '8', '--steps', '4', '--sample-every', '0'];
   const out = join(dir, 'threads.safetensors');
   const two = run('train', corpus, ...short, '--batch', '4', '--threads', '2', '--out', out);
@@ -91,7 +94,20 @@ test('training reports its threads; a resumed run takes this machine\'s count, n
   assert.equal(one.code, 0, one.stderr);
   assert.match(one.stderr, /seed 1, 1 thread\n/);
 
-  const resumed = run('train', corpus, '--resume', out, '--threads', '1', '--steps', '2', '--sample-every', '0', '--out', join(dir, 'resumed.safetensors'));
+  const resumed = run(
+    'train',
+    corpus,
+    '--resume',
+    out,
+    '--threads',
+    '1',
+    '--steps',
+    '2',
+    '--sample-every',
+    '0',
+    '--out',
+    join(dir, 'resumed.safetensors'),
+  );
   assert.equal(resumed.code, 0, resumed.stderr);
   assert.match(resumed.stderr, /seed 1, 1 thread, resumed at update 4\n/);
   const auto = run('train', corpus, '--resume', out, '--steps', '2', '--sample-every', '0', '--out', join(dir, 'resumed.safetensors'));
@@ -102,7 +118,24 @@ test('training reports its threads; a resumed run takes this machine\'s count, n
 
 test('train, info, eval and sample work together on real files', () => {
   const out = join(dir, 'model.safetensors');
-  const t = run('train', corpus, '--cell', 'gru', '--hidden', '24', '--batch', '4', '--seq', '16', '--steps', '30', '--sample-every', '0', '--out', out);
+  const t = run(
+    'train',
+    corpus,
+    '--cell',
+    'gru',
+    '--hidden',
+    '24',
+    '--batch',
+    '4',
+    '--seq',
+    '16',
+    '--steps',
+    '30',
+    '--sample-every',
+    '0',
+    '--out',
+    out,
+  );
   assert.equal(t.code, 0, t.stderr);
   assert.match(t.stderr, /validation [\d.]+ -> [\d.]+ bits\/char/);
   assert.ok(existsSync(out), 'no checkpoint written');
@@ -136,7 +169,24 @@ test('a loss that turns non-finite stops training, says at which update, and kee
   // Bounded cells with a max-shifted softmax do not overflow from a large learning rate alone, so
   // the NaN comes the way it does reach users: a run resumed from weights that already hold one.
   const good = join(dir, 'good.safetensors');
-  const t = run('train', corpus, '--cell', 'rnn', '--hidden', '16', '--batch', '2', '--seq', '8', '--steps', '3', '--sample-every', '0', '--out', good);
+  const t = run(
+    'train',
+    corpus,
+    '--cell',
+    'rnn',
+    '--hidden',
+    '16',
+    '--batch',
+    '2',
+    '--seq',
+    '8',
+    '--steps',
+    '3',
+    '--sample-every',
+    '0',
+    '--out',
+    good,
+  );
   assert.equal(t.code, 0, t.stderr);
   const ck = decodeCheckpoint(readFileSync(good));
   ck.tensors.get('rnn.weight_hh_l0')!.data[5] = NaN;
@@ -155,14 +205,32 @@ test('gradcheck passes for every cell and fails loudly when the tolerance is imp
   const ok = run('gradcheck', '--hidden', '3', '--layers', '1', '--steps', '4', '--batch', '2');
   assert.equal(ok.code, 0, ok.stdout + ok.stderr);
   assert.match(ok.stdout, /PASS: worst relative error/);
-  const strict = run('gradcheck', '--cell', 'rnn', '--hidden', '3', '--layers', '1', '--steps', '4', '--batch', '2', '--tolerance', '1e-30');
+  const strict = run(
+    'gradcheck',
+    '--cell',
+    'rnn',
+    '--hidden',
+    '3',
+    '--layers',
+    '1',
+    '--steps',
+    '4',
+    '--batch',
+    '2',
+    '--tolerance',
+    '1e-30',
+  );
   assert.equal(strict.code, 1);
   assert.match(strict.stdout, /FAIL/);
 });
 
 test('Ctrl+C during training saves a checkpoint and exits 130', async () => {
   const out = join(dir, 'interrupted.safetensors');
-  const child = spawn(process.execPath, [cli, 'train', corpus, '--hidden', '16', '--batch', '2', '--seq', '8', '--time', '5m', '--sample-every', '0', '--out', out], { cwd: dir });
+  const child = spawn(
+    process.execPath,
+    [cli, 'train', corpus, '--hidden', '16', '--batch', '2', '--seq', '8', '--time', '5m', '--sample-every', '0', '--out', out],
+    { cwd: dir },
+  );
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => {
     stderr += d.toString();

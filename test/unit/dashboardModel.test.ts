@@ -7,7 +7,17 @@ import { history, session, toJson } from './support/syntheticSession.js';
 
 const v = PROTOCOL_VERSION;
 const empty = (runId: string): RunHistory => ({
-  runId, label: runId, file: 'a.txt', run: null, metrics: [], validation: [], clips: [], samples: [], gradientFlow: null, gates: null, state: 'running',
+  runId,
+  label: runId,
+  file: 'a.txt',
+  run: null,
+  metrics: [],
+  validation: [],
+  clips: [],
+  samples: [],
+  gradientFlow: null,
+  gates: null,
+  state: 'running',
 });
 const ev = (runId: string, event: WorkerEvent): ToWebview => ({ v, type: 'event', runId, event });
 
@@ -26,7 +36,10 @@ test('a recorded session replays into the current run, with earlier runs kept fo
   assert.equal(cur.last?.step, 1500, `expected last step 1500, got ${cur.last?.step}`);
   assert.equal(cur.loss.points, 1500);
   assert.equal(cur.validation.points, 15, `validation every 100 steps to 1500, got ${cur.validation.points}`);
-  assert.deepEqual(m.others().map((r) => r.runId), ['rnn-1', 'gru-1']);
+  assert.deepEqual(
+    m.others().map((r) => r.runId),
+    ['rnn-1', 'gru-1'],
+  );
   assert.equal(cur.samples[0]!.step, 1500, 'newest sample first');
   assert.equal(cur.gradientFlow?.step, 1500);
   assert.ok(cur.gates !== null && cur.gates.layers.length === 2);
@@ -39,7 +52,8 @@ test('a session that went through JSON (typed arrays as arrays, NaN as strings) 
     direct.receive(msg);
     viaJson.receive(JSON.parse(toJson(msg)) as ToWebview);
   }
-  const a = direct.current!, b = viaJson.current!;
+  const a = direct.current!,
+    b = viaJson.current!;
   assert.ok(b.gradientFlow!.fromLast[0] instanceof Float32Array, 'fromLast restored as Float32Array');
   assert.deepEqual(Array.from(b.gradientFlow!.fromLast[0]!), Array.from(a.gradientFlow!.fromLast[0]!));
   assert.ok(b.gates!.layers[0]!.gates[0]!.data instanceof Float32Array);
@@ -49,7 +63,17 @@ test('a session that went through JSON (typed arrays as arrays, NaN as strings) 
 test('a NaN loss is kept as a gap, the error is shown in the header, and training state follows events', () => {
   const m = new DashboardModel();
   m.receive({ v, type: 'history', current: empty('r1'), others: [] });
-  const metric = (step: number, loss: number) => ({ step, tokens: step, lossNats: loss, bitsPerToken: loss / Math.LN2, lr: 1e-3, gradNorm: loss, clipped: false, elapsedMs: step, tokensPerSecond: 1 });
+  const metric = (step: number, loss: number) => ({
+    step,
+    tokens: step,
+    lossNats: loss,
+    bitsPerToken: loss / Math.LN2,
+    lr: 1e-3,
+    gradNorm: loss,
+    clipped: false,
+    elapsedMs: step,
+    tokensPerSecond: 1,
+  });
   m.receive(ev('r1', { v, type: 'metrics', metrics: [metric(1, 2), metric(2, NaN)] }));
   const dirty = m.receive(ev('r1', { v, type: 'error', kind: 'nonFinite', message: 'loss became NaN', step: 2 }));
   m.receive(ev('r1', { v, type: 'finished', step: 2, reason: 'nonFinite' }));
@@ -63,7 +87,13 @@ test('a NaN loss is kept as a gap, the error is shown in the header, and trainin
 test('an event for an earlier run only redraws the views that compare runs', () => {
   const m = new DashboardModel();
   m.receive({ v, type: 'history', current: empty('cur'), others: [empty('old')] });
-  const dirty = m.receive(ev('old', { v, type: 'gradientFlow', flow: { step: 1, window: 2, fromLast: [new Float32Array([1, 0.5])], perStep: [new Float32Array([1, 1])], start: 0 } }));
+  const dirty = m.receive(
+    ev('old', {
+      v,
+      type: 'gradientFlow',
+      flow: { step: 1, window: 2, fromLast: [new Float32Array([1, 0.5])], perStep: [new Float32Array([1, 1])], start: 0 },
+    }),
+  );
   assert.deepEqual([...dirty].sort(), ['compare', 'flow']);
 });
 
@@ -105,7 +135,10 @@ test('a history of a million steps loads into bounded memory', () => {
   const r = m.current!;
   assert.ok(r.loss.length <= 2048 && r.gradNorm.length <= 2048, `got ${r.loss.length} and ${r.gradNorm.length} buckets`);
   assert.equal(r.clipCount, 200, `expected 200 clipped steps, got ${r.clipCount}`);
-  assert.equal(r.loss.all().reduce((a, b) => a + b.flagged, 0), 200);
+  assert.equal(
+    r.loss.all().reduce((a, b) => a + b.flagged, 0),
+    200,
+  );
 });
 
 test('the recorded RNN-then-LSTM session (real engine output through JSON) loads whole', async () => {

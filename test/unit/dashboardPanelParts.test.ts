@@ -18,7 +18,12 @@ test('the content security policy allows only the nonce script and the webview o
 });
 
 test('the page loads the bundled script with the nonce and nothing else runs', () => {
-  const html = dashboardHtml({ scriptUri: 'vscode-webview://abc/dist/webview.js', styleUri: 'vscode-webview://abc/dist/webview.css', cspSource: 'vscode-webview://abc', nonce });
+  const html = dashboardHtml({
+    scriptUri: 'vscode-webview://abc/dist/webview.js',
+    styleUri: 'vscode-webview://abc/dist/webview.css',
+    cspSource: 'vscode-webview://abc',
+    nonce,
+  });
   const scripts = html.match(/<script[^>]*>/g) ?? [];
   assert.equal(scripts.length, 1, `expected one script tag, got ${scripts.length}`);
   assert.ok(scripts[0]!.includes(`nonce="${nonce}"`) && scripts[0]!.includes('dist/webview.js'), `got ${scripts[0]}`);
@@ -41,9 +46,16 @@ test('coalescing joins metrics, keeps only the newest gradient flow and state, a
     { v, type: 'state', state: 'running' },
   ];
   const out = coalesce(events);
-  assert.deepEqual(out.map((e) => e.type), ['metrics', 'gradientFlow', 'sample', 'state'], `got ${out.map((e) => e.type)}`);
+  assert.deepEqual(
+    out.map((e) => e.type),
+    ['metrics', 'gradientFlow', 'sample', 'state'],
+    `got ${out.map((e) => e.type)}`,
+  );
   const m = out[0] as Extract<WorkerEvent, { type: 'metrics' }>;
-  assert.deepEqual(m.metrics.map((x) => x.step), Array.from({ length: 20 }, (_, i) => i + 1));
+  assert.deepEqual(
+    m.metrics.map((x) => x.step),
+    Array.from({ length: 20 }, (_, i) => i + 1),
+  );
   assert.equal((out[1] as Extract<WorkerEvent, { type: 'gradientFlow' }>).flow.step, 20);
   assert.equal((out[3] as Extract<WorkerEvent, { type: 'state' }>).state, 'running');
   assert.equal((events[0] as Extract<WorkerEvent, { type: 'metrics' }>).metrics.length, 10, 'the input events are not modified');

@@ -23,7 +23,10 @@ test('below capacity every raw point is its own bucket (exact values for hover)'
   const s = new DecimatedSeries(16);
   for (let i = 1; i <= 16; i++) s.push(i, i * 5, i * i);
   assert.equal(s.stride, 1, `expected stride 1, got ${s.stride}`);
-  assert.deepEqual(s.all().map((b) => b.mean), Array.from({ length: 16 }, (_, i) => (i + 1) ** 2));
+  assert.deepEqual(
+    s.all().map((b) => b.mean),
+    Array.from({ length: 16 }, (_, i) => (i + 1) ** 2),
+  );
 });
 
 test('NaN points are counted, kept out of min/max/mean, and a bucket of only NaN has NaN statistics', () => {
@@ -41,7 +44,10 @@ test('NaN points are counted, kept out of min/max/mean, and a bucket of only NaN
   assert.equal(merged.mean, 2, `the mean of steps 1-4 is that of 3 and 1 only, got ${merged.mean}`);
   assert.equal(merged.max, 3);
   const sm = smoothBuckets(s.all(), 0.5);
-  assert.ok(sm.every((v) => Number.isFinite(v)), `smoothing skips NaN, got ${Array.from(sm)}`);
+  assert.ok(
+    sm.every((v) => Number.isFinite(v)),
+    `smoothing skips NaN, got ${Array.from(sm)}`,
+  );
 });
 
 test('a million points stay within capacity and keep the global min, max, mean, spike and flags', () => {
@@ -64,7 +70,11 @@ test('a million points stay within capacity and keep the global min, max, mean, 
   assert.equal(Math.min(...all.map((b) => b.min)), -5, 'the dip survives decimation');
   const mean = all.reduce((a, b) => a + b.mean * b.count, 0) / total;
   assert.ok(Math.abs(mean - sum / 1e6) < 1e-6, `expected mean ${sum / 1e6}, got ${mean}`);
-  assert.equal(all.reduce((a, b) => a + b.flagged, 0), flags, 'clipped-step flags are all kept');
+  assert.equal(
+    all.reduce((a, b) => a + b.flagged, 0),
+    flags,
+    'clipped-step flags are all kept',
+  );
   assert.equal(all[0]!.firstStep, 1);
   assert.equal(all.at(-1)!.lastStep, 1_000_000);
   for (let i = 1; i < all.length; i++) assert.equal(all[i]!.firstStep, all[i - 1]!.lastStep + 1, 'buckets tile the steps without gaps');

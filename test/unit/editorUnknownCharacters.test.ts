@@ -36,7 +36,11 @@ test('a character the model never saw cuts the probe into stretches instead of f
   const u = before.length;
   assert.deepEqual(p.unknown, [u], `expected token ${u} (é) reported unknown, got ${JSON.stringify(p.unknown)}`);
   assert.equal(tl.tokens.join(''), text, 'the tokens cover the whole text');
-  assert.deepEqual(Array.from(tl.offsets), Array.from({ length: text.length + 1 }, (_, i) => i), 'one offset per character, then the length');
+  assert.deepEqual(
+    Array.from(tl.offsets),
+    Array.from({ length: text.length + 1 }, (_, i) => i),
+    'one offset per character, then the length',
+  );
   assert.equal(tl.lossNats.length, text.length - 1);
   // Each stretch is read as if alone: its losses and guesses equal a probe of that stretch by itself.
   const first = trainer.probeTokenLoss(before, 5);
@@ -44,10 +48,17 @@ test('a character the model never saw cuts the probe into stretches instead of f
   for (let j = 1; j < before.length; j++) assert.equal(tl.lossNats[j - 1], first.lossNats[j - 1], `loss of token ${j} before é`);
   for (let j = 1; j < after.length; j++) {
     assert.equal(tl.lossNats[u + j], second.lossNats[j - 1], `loss of token ${j} after é`);
-    assert.deepEqual(Array.from(tl.topIds.subarray((u + j) * 5, (u + j + 1) * 5)), Array.from(second.topIds.subarray((j - 1) * 5, j * 5)), `guesses for token ${j} after é`);
+    assert.deepEqual(
+      Array.from(tl.topIds.subarray((u + j) * 5, (u + j + 1) * 5)),
+      Array.from(second.topIds.subarray((j - 1) * 5, j * 5)),
+      `guesses for token ${j} after é`,
+    );
   }
   // No prediction for é itself (index u, lossNats[u-1]) nor for the token after it (lossNats[u]).
-  assert.ok(Number.isNaN(tl.lossNats[u - 1]!) && Number.isNaN(tl.lossNats[u]!), `expected NaN, got ${tl.lossNats[u - 1]} and ${tl.lossNats[u]}`);
+  assert.ok(
+    Number.isNaN(tl.lossNats[u - 1]!) && Number.isNaN(tl.lossNats[u]!),
+    `expected NaN, got ${tl.lossNats[u - 1]} and ${tl.lossNats[u]}`,
+  );
   assert.deepEqual(Array.from(tl.topIds.subarray((u - 1) * 5, (u + 1) * 5)), new Array(10).fill(-1));
   assert.ok(!('-1' in p.topTokens), 'no text for the "no guess" id');
   const r = p.reach!;
@@ -65,7 +76,10 @@ test('the heat skips the unknown character and the token after it, and keeps the
   assert.ok(!starts.has(8) && !starts.has(9), `expected no heat on é (8) or the s after it (9), got starts ${[...starts].join(',')}`);
   const untrained = bucketByHeat(tl.offsets, tl.lossNats, 1).flat().length;
   assert.equal(drawn.length, untrained - 2, 'without the unknown list the NaNs would be drawn as the hottest tokens');
-  assert.ok(drawn.length > 10, `an untrained model finds most tokens surprising: expected heat on the other ${text.length - 3} tokens, got ${drawn.length}`);
+  assert.ok(
+    drawn.length > 10,
+    `an untrained model finds most tokens surprising: expected heat on the other ${text.length - 3} tokens, got ${drawn.length}`,
+  );
 });
 
 test('the hover names an unknown character, a token read from a fresh state, and windows from the stretch start', () => {

@@ -6,12 +6,27 @@ import { Session, type StartSettings, type WorkerExit, type WorkerPort } from '.
 
 const v = PROTOCOL_VERSION;
 const RUN: RunDescription = {
-  model: { ...DEFAULT_MODEL, vocabSize: 3 }, train: DEFAULT_TRAIN, tokenizer: 'char', vocabSize: 3, parameterCount: 10,
-  tensors: [], trainTokens: 9, validationTokens: 1, unigramBits: 1.5,
+  model: { ...DEFAULT_MODEL, vocabSize: 3 },
+  train: DEFAULT_TRAIN,
+  tokenizer: 'char',
+  vocabSize: 3,
+  parameterCount: 10,
+  tensors: [],
+  trainTokens: 9,
+  validationTokens: 1,
+  unigramBits: 1.5,
 };
 const SETTINGS: StartSettings = {
-  model: DEFAULT_MODEL, train: DEFAULT_TRAIN, tokenizer: 'char', maxSteps: 0, maxMs: 0, autosavePath: '/s/run.safetensors',
-  autosaveEveryMs: 1000, sampleEveryMs: 0, sampleLength: 10, temperature: 0.8,
+  model: DEFAULT_MODEL,
+  train: DEFAULT_TRAIN,
+  tokenizer: 'char',
+  maxSteps: 0,
+  maxMs: 0,
+  autosavePath: '/s/run.safetensors',
+  autosaveEveryMs: 1000,
+  sampleEveryMs: 0,
+  sampleLength: 10,
+  temperature: 0.8,
 };
 
 class FakeWorker implements WorkerPort {
@@ -24,11 +39,22 @@ class FakeWorker implements WorkerPort {
     this.commands.push(cmd);
     queueMicrotask(() => this.script(cmd, this));
   }
-  onMessage(l: (raw: unknown) => void): void { this.message = l; }
-  onExit(l: (e: WorkerExit) => void): void { this.exit = l; }
-  async terminate(): Promise<void> { this.terminated = true; this.exit({ code: 1 }); }
-  emit(e: unknown): void { this.message(e); }
-  die(e: WorkerExit): void { this.exit(e); }
+  onMessage(l: (raw: unknown) => void): void {
+    this.message = l;
+  }
+  onExit(l: (e: WorkerExit) => void): void {
+    this.exit = l;
+  }
+  async terminate(): Promise<void> {
+    this.terminated = true;
+    this.exit({ code: 1 });
+  }
+  emit(e: unknown): void {
+    this.message(e);
+  }
+  die(e: WorkerExit): void {
+    this.exit(e);
+  }
 }
 
 /** A worker that starts, trains when told, answers samples and saves. */
@@ -38,29 +64,54 @@ function obedient(cmd: WorkerCommand, w: FakeWorker): void {
       w.emit({ v, type: 'started', run: RUN, resumedFromStep: cmd.resumeFrom ? 50 : 0 });
       w.emit({ v, type: 'state', state: cmd.paused ? 'paused' : 'running' });
       return;
-    case 'pause': w.emit({ v, type: 'state', state: 'paused' }); return;
-    case 'resume': w.emit({ v, type: 'state', state: 'running' }); return;
+    case 'pause':
+      w.emit({ v, type: 'state', state: 'paused' });
+      return;
+    case 'resume':
+      w.emit({ v, type: 'state', state: 'running' });
+      return;
     case 'sample':
       w.emit({ v, type: 'sampleChunk', inReplyTo: cmd.id, text: 'ab', done: false });
       w.emit({ v, type: 'sampleChunk', inReplyTo: cmd.id, text: 'c', done: true });
       w.emit({ v, type: 'sample', inReplyTo: cmd.id, step: 3, temperature: cmd.request.temperature, prime: '', text: 'abc' });
       return;
-    case 'save': w.emit({ v, type: 'checkpointSaved', path: cmd.path, step: 3, inReplyTo: cmd.id }); return;
-    default: return;
+    case 'save':
+      w.emit({ v, type: 'checkpointSaved', path: cmd.path, step: 3, inReplyTo: cmd.id });
+      return;
+    default:
+      return;
   }
 }
 
 function session(script = obedient, warnings: string[] = []) {
   const workers: FakeWorker[] = [];
   const s = new Session({
-    runId: 'r1', label: 'a.txt', file: '/w/a.txt', text: 'abcabc', start: SETTINGS,
-    workers: () => { const w = new FakeWorker(script); workers.push(w); return w; },
+    runId: 'r1',
+    label: 'a.txt',
+    file: '/w/a.txt',
+    text: 'abcabc',
+    start: SETTINGS,
+    workers: () => {
+      const w = new FakeWorker(script);
+      workers.push(w);
+      return w;
+    },
     warn: (m) => warnings.push(m),
   });
   return { s, workers, warnings };
 }
 
-const metrics = (step: number) => ({ step, tokens: step, lossNats: 1, bitsPerToken: 1.44, lr: 0.002, gradNorm: 1, clipped: false, elapsedMs: step, tokensPerSecond: 100 });
+const metrics = (step: number) => ({
+  step,
+  tokens: step,
+  lossNats: 1,
+  bitsPerToken: 1.44,
+  lr: 0.002,
+  gradNorm: 1,
+  clipped: false,
+  elapsedMs: step,
+  tokensPerSecond: 100,
+});
 
 test('a session starts its worker with the text snapshot and settings and reports the run', async () => {
   const { s, workers } = session();
@@ -91,7 +142,10 @@ test('history collects metrics, validation and samples for a dashboard opened la
   workers[0]!.emit({ v, type: 'metrics', metrics: [metrics(1), metrics(2)] });
   workers[0]!.emit({ v, type: 'validation', metrics: { step: 2, lossNats: 1, bitsPerToken: 1.44, tokens: 1 } });
   const h = s.history();
-  assert.deepEqual(h.metrics.map((m) => m.step), [1, 2]);
+  assert.deepEqual(
+    h.metrics.map((m) => m.step),
+    [1, 2],
+  );
   assert.equal(h.validation.length, 1);
   assert.equal(h.state, 'running');
   assert.equal(s.latest?.step, 2);
@@ -127,10 +181,15 @@ test('a worker that runs out of memory is reported with its reason, and restart 
   workers[0]!.emit({ v, type: 'metrics', metrics: [metrics(40), metrics(50), metrics(60)] });
   workers[0]!.emit({ v, type: 'checkpointSaved', path: '/s/run.safetensors', step: 50 });
   const errors: string[] = [];
-  s.onEvent((_id, e) => { if (e.type === 'error') errors.push(e.message); });
+  s.onEvent((_id, e) => {
+    if (e.type === 'error') errors.push(e.message);
+  });
   const pending = s.sample({ prime: '', length: 3, temperature: 1, topK: 0, topP: 1, greedy: false, seed: 1 });
   workers[0]!.commands.pop();
-  workers[0]!.die({ code: 1, error: { message: 'Worker terminated due to reaching memory limit: JS heap out of memory', code: 'ERR_WORKER_OUT_OF_MEMORY' } });
+  workers[0]!.die({
+    code: 1,
+    error: { message: 'Worker terminated due to reaching memory limit: JS heap out of memory', code: 'ERR_WORKER_OUT_OF_MEMORY' },
+  });
   await assert.rejects(pending, /ran out of memory/);
   assert.equal(s.status, 'crashed');
   assert.match(s.problem ?? '', /ran out of memory/);
@@ -141,7 +200,11 @@ test('a worker that runs out of memory is reported with its reason, and restart 
   assert.equal(workers.length, 2);
   const start = workers[1]!.commands[0]!;
   assert.equal(start.type === 'start' ? start.resumeFrom : '', '/s/run.safetensors');
-  assert.deepEqual(s.history().metrics.map((m) => m.step), [40, 50], 'expected history after the checkpoint dropped');
+  assert.deepEqual(
+    s.history().metrics.map((m) => m.step),
+    [40, 50],
+    'expected history after the checkpoint dropped',
+  );
   assert.equal(s.status, 'running');
 });
 

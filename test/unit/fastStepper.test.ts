@@ -23,10 +23,20 @@ const skip = wasmKernelsAvailable() ? false : 'WebAssembly SIMD with shared memo
  */
 const TOLERANCE = 2e-6;
 
-interface Shape { hidden: number; vocab: number; embedding: number }
+interface Shape {
+  hidden: number;
+  vocab: number;
+  embedding: number;
+}
 
 function model(cell: CellKind, layers: number, shape: Shape, oneHot: boolean, seed = 5): Model {
-  const config = validateModelConfig({ cell, hidden: shape.hidden, layers, embedding: oneHot ? 0 : shape.embedding, vocabSize: shape.vocab });
+  const config = validateModelConfig({
+    cell,
+    hidden: shape.hidden,
+    layers,
+    embedding: oneHot ? 0 : shape.embedding,
+    vocabSize: shape.vocab,
+  });
   return Model.create(config, seed);
 }
 
@@ -62,20 +72,34 @@ function agree(fast: Stepper, ref: Stepper, vocab: number, steps: number, rng: R
 
 // 21: the products' 16-column pass, a 4-column pass and a single column; GH rows and V = 11 leave
 // 1-3 rows after the blocks of four. 3: fewer than four of everything, so only the tails run.
-const shapes: Shape[] = [{ hidden: 21, vocab: 11, embedding: 5 }, { hidden: 3, vocab: 3, embedding: 2 }];
+const shapes: Shape[] = [
+  { hidden: 21, vocab: 11, embedding: 5 },
+  { hidden: 3, vocab: 3, embedding: 2 },
+];
 
 for (const cell of ['rnn', 'lstm', 'gru'] as const) {
   for (const oneHot of [true, false]) {
-    test(`fused ${cell} step (${oneHot ? 'one-hot' : 'embedding'} input, 1-4 layers) equals the reference stepper over 150 steps`, { skip }, () => {
-      for (const shape of shapes) {
-        for (let layers = 1; layers <= 4; layers++) {
-          const m = model(cell, layers, shape, oneHot);
-          const fast = m.stepper();
-          assert.ok(fast instanceof FastStepper, 'a float32 model in a wasm heap gets the fused stepper');
-          agree(fast, referenceStepper(m), shape.vocab, 150, new Rng(layers), `${cell} H=${shape.hidden} V=${shape.vocab} layers=${layers}`);
+    test(
+      `fused ${cell} step (${oneHot ? 'one-hot' : 'embedding'} input, 1-4 layers) equals the reference stepper over 150 steps`,
+      { skip },
+      () => {
+        for (const shape of shapes) {
+          for (let layers = 1; layers <= 4; layers++) {
+            const m = model(cell, layers, shape, oneHot);
+            const fast = m.stepper();
+            assert.ok(fast instanceof FastStepper, 'a float32 model in a wasm heap gets the fused stepper');
+            agree(
+              fast,
+              referenceStepper(m),
+              shape.vocab,
+              150,
+              new Rng(layers),
+              `${cell} H=${shape.hidden} V=${shape.vocab} layers=${layers}`,
+            );
+          }
         }
-      }
-    });
+      },
+    );
   }
 }
 

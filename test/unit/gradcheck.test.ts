@@ -17,12 +17,23 @@ const SHAPES: Array<{ what: string; layers: number; embedding: number; bidirecti
 for (const cell of ['rnn', 'lstm', 'gru'] as CellKind[]) {
   for (const s of SHAPES) {
     test(`${cell}, ${s.what}: every gradient matches finite differences (worst relative error < ${BOUND})`, (t) => {
-      const config: ModelConfig = { task: 'lm', cell, hidden: 3, layers: s.layers, embedding: s.embedding, bidirectional: s.bidirectional, vocabSize: 5 };
+      const config: ModelConfig = {
+        task: 'lm',
+        cell,
+        hidden: 3,
+        layers: s.layers,
+        embedding: s.embedding,
+        bidirectional: s.bidirectional,
+        vocabSize: 5,
+      };
       const r = gradcheck(config, { batch: 2, steps: 5, k1: s.k1, seed: 11 });
       t.diagnostic(`worst ${r.worstRelError.toExponential(2)} in ${r.worstTensor}`);
       for (const c of r.tensors) {
         assert.ok(c.checked > 0, `${c.name}: no element checked`);
-        assert.ok(c.worstRelError < BOUND, `${c.name}[${c.worstIndex}]: analytic ${c.analytic}, numeric ${c.numeric}, relative error ${c.worstRelError}, expected < ${BOUND}`);
+        assert.ok(
+          c.worstRelError < BOUND,
+          `${c.name}[${c.worstIndex}]: analytic ${c.analytic}, numeric ${c.numeric}, relative error ${c.worstRelError}, expected < ${BOUND}`,
+        );
       }
     });
   }

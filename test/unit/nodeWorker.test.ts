@@ -27,9 +27,23 @@ function session(memoryMB = 256): Session {
   const script = join(dir, 'worker.cjs');
   writeFileSync(script, SCRIPT);
   return new Session({
-    runId: 'r', label: 'a.txt', file: 'a.txt', text: 'ab',
-    start: { model: DEFAULT_MODEL, train: DEFAULT_TRAIN, tokenizer: 'char', maxSteps: 0, maxMs: 0, autosaveEveryMs: 0, sampleEveryMs: 0, sampleLength: 1, temperature: 1 },
-    workers: nodeWorkerFactory(script, memoryMB), warn: () => {},
+    runId: 'r',
+    label: 'a.txt',
+    file: 'a.txt',
+    text: 'ab',
+    start: {
+      model: DEFAULT_MODEL,
+      train: DEFAULT_TRAIN,
+      tokenizer: 'char',
+      maxSteps: 0,
+      maxMs: 0,
+      autosaveEveryMs: 0,
+      sampleEveryMs: 0,
+      sampleLength: 1,
+      temperature: 1,
+    },
+    workers: nodeWorkerFactory(script, memoryMB),
+    warn: () => {},
   });
 }
 

@@ -14,7 +14,9 @@ interface OptimizerFixture {
 }
 
 // Written by scripts/pytorch_fixtures.py: torch.optim in float64 on fixed gradients.
-const FIXTURE = JSON.parse(readFileSync(new URL('../../../test/fixtures/pytorch/optimizers.json', import.meta.url), 'utf8')) as OptimizerFixture;
+const FIXTURE = JSON.parse(
+  readFileSync(new URL('../../../test/fixtures/pytorch/optimizers.json', import.meta.url), 'utf8'),
+) as OptimizerFixture;
 
 function param(name: string, values: number[], Ctor: Float32ArrayConstructor | Float64ArrayConstructor = Float64Array): Param {
   return { name, shape: [values.length], data: Ctor.from(values), grad: new Ctor(values.length) };
@@ -27,7 +29,10 @@ function assertClose(got: ArrayLike<number>, want: readonly number[], tol: numbe
     const d = Math.abs(got[i]! - want[i]!);
     if (d > worst) [worst, at] = [d, i];
   }
-  assert.ok(worst <= tol, `${what}: worst difference ${worst.toExponential(2)} at ${at} (expected ${want[at]}, got ${got[at]}), tolerance ${tol}`);
+  assert.ok(
+    worst <= tol,
+    `${what}: worst difference ${worst.toExponential(2)} at ${at} (expected ${want[at]}, got ${got[at]}), tolerance ${tol}`,
+  );
 }
 
 for (const c of FIXTURE.cases) {
@@ -41,8 +46,15 @@ for (const c of FIXTURE.cases) {
     });
     assert.equal(opt.updates, 3);
     const state = new Map(opt.stateTensors().map((t) => [t.name, t]));
-    assert.deepEqual([...state.keys()].sort(), Object.keys(c.state).map((s) => `optimizer.w.${s}`).sort(), 'state slots named as PyTorch names them');
-    for (const [slot, want] of Object.entries(c.state)) assertClose(state.get(`optimizer.w.${slot}`)!.data, want, 1e-6, `${c.name} state ${slot} (float32 copy)`);
+    assert.deepEqual(
+      [...state.keys()].sort(),
+      Object.keys(c.state)
+        .map((s) => `optimizer.w.${s}`)
+        .sort(),
+      'state slots named as PyTorch names them',
+    );
+    for (const [slot, want] of Object.entries(c.state))
+      assertClose(state.get(`optimizer.w.${slot}`)!.data, want, 1e-6, `${c.name} state ${slot} (float32 copy)`);
   });
 }
 
@@ -101,5 +113,8 @@ test('step keeps the state buffers it allocated at construction', () => {
   p.grad.set([1, 1, 1]);
   for (let i = 0; i < 5; i++) opt.step(0.001);
   const after = (opt as unknown as { slots: Array<{ data: Float32Array }> }).slots.map((s) => s.data);
-  assert.ok(slots.every((s, i) => s === after[i]), 'state buffers were replaced during step');
+  assert.ok(
+    slots.every((s, i) => s === after[i]),
+    'state buffers were replaced during step',
+  );
 });

@@ -22,7 +22,8 @@ const LOSS_TOL_NATS = 1e-4;
 function torchAbsence(): string | null {
   if (!existsSync(PYTHON)) return `${PYTHON} does not exist (apt-get install python3-torch, or set RECURRENT_TORCH_PYTHON)`;
   const r = spawnSync(PYTHON, ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8', timeout: 60_000 });
-  if (r.status !== 0) return `${PYTHON} cannot import torch (apt-get install python3-torch, or set RECURRENT_TORCH_PYTHON): ${(r.stderr || r.error?.message || '').trim().split('\n').pop()}`;
+  if (r.status !== 0)
+    return `${PYTHON} cannot import torch (apt-get install python3-torch, or set RECURRENT_TORCH_PYTHON): ${(r.stderr || r.error?.message || '').trim().split('\n').pop()}`;
   return null;
 }
 const absent = torchAbsence();
@@ -64,29 +65,51 @@ const CASES: Array<Omit<ModelConfig, 'vocabSize' | 'task' | 'bidirectional'> & {
 
 for (const c of CASES) {
   const name = `${c.cell}-${c.layers}x${c.hidden}${c.embedding ? `-e${c.embedding}` : ''}`;
-  test(`a trained ${name} exported for PyTorch loads there and gives the engine's per-token losses within ${LOSS_TOL_NATS} nats`, { skip: absent ? `skipped: torch is absent: ${absent}` : false }, async (t) => {
-    const trainer = Trainer.create(TRAIN_TEXT, { task: 'lm', bidirectional: false, ...c }, { ...DEFAULT_TRAIN, batch: 4, k1: 32, k2: 32, lr: 0.01, valShare: 0, evalEvery: 0, seed: 7 }, 'char');
-    for (let i = 0; i < 25; i++) trainer.step();
-    const ckName = `${name}.safetensors`;
-    await writeCheckpointFile(join(dir, ckName), trainer.toCheckpoint());
-    const py = join(dir, `${name}.py`);
-    writeFileSync(py, pytorchLoader(trainer.modelConfig, 'char', ckName));
+  test(
+    `a trained ${name} exported for PyTorch loads there and gives the engine's per-token losses within ${LOSS_TOL_NATS} nats`,
+    { skip: absent ? `skipped: torch is absent: ${absent}` : false },
+    async (t) => {
+      const trainer = Trainer.create(
+        TRAIN_TEXT,
+        { task: 'lm', bidirectional: false, ...c },
+        { ...DEFAULT_TRAIN, batch: 4, k1: 32, k2: 32, lr: 0.01, valShare: 0, evalEvery: 0, seed: 7 },
+        'char',
+      );
+      for (let i = 0; i < 25; i++) trainer.step();
+      const ckName = `${name}.safetensors`;
+      await writeCheckpointFile(join(dir, ckName), trainer.toCheckpoint());
+      const py = join(dir, `${name}.py`);
+      writeFileSync(py, pytorchLoader(trainer.modelConfig, 'char', ckName));
 
-    // the engine's side reads the file back, as `recurrent eval` would
-    const ours = evaluateText(await readCheckpointFile(join(dir, ckName)), PROBE_TEXT);
-    const out = execFileSync(PYTHON, [join(dir, 'driver.py'), py, join(dir, 'probe.txt')], { encoding: 'utf8', timeout: 120_000 });
-    const theirs = JSON.parse(out) as { params: number; perToken: number[] };
+      // the engine's side reads the file back, as `recurrent eval` would
+      const ours = evaluateText(await readCheckpointFile(join(dir, ckName)), PROBE_TEXT);
+      const out = execFileSync(PYTHON, [join(dir, 'driver.py'), py, join(dir, 'probe.txt')], { encoding: 'utf8', timeout: 120_000 });
+      const theirs = JSON.parse(out) as { params: number; perToken: number[] };
 
-    assert.equal(theirs.params, trainer.model.params.reduce((n, p) => n + p.data.length, 0), 'PyTorch\'s module has as many parameters as ours');
-    assert.equal(theirs.perToken.length, ours.perToken.length, `expected ${ours.perToken.length} per-token losses from PyTorch, got ${theirs.perToken.length}`);
-    let worst = 0;
-    let at = 0;
-    for (let i = 0; i < ours.perToken.length; i++) {
-      const d = Math.abs(ours.perToken[i]! - theirs.perToken[i]!);
-      if (!(d <= worst)) [worst, at] = [d, i];
-    }
-    const mean = (xs: ArrayLike<number>) => Array.from(xs).reduce((a, b) => a + b, 0) / xs.length;
-    t.diagnostic(`${name}: mean loss ${mean(ours.perToken).toFixed(5)} (engine) vs ${mean(theirs.perToken).toFixed(5)} (PyTorch) nats; worst difference ${worst.toExponential(2)} at token ${at + 1}`);
-    assert.ok(worst <= LOSS_TOL_NATS, `per-token loss at token ${at + 1}: expected ${ours.perToken[at]} nats (engine), got ${theirs.perToken[at]} (PyTorch); difference ${worst.toExponential(2)} > ${LOSS_TOL_NATS}`);
-  });
+      assert.equal(
+        theirs.params,
+        trainer.model.params.reduce((n, p) => n + p.data.length, 0),
+        "PyTorch's module has as many parameters as ours",
+      );
+      assert.equal(
+        theirs.perToken.length,
+        ours.perToken.length,
+        `expected ${ours.perToken.length} per-token losses from PyTorch, got ${theirs.perToken.length}`,
+      );
+      let worst = 0;
+      let at = 0;
+      for (let i = 0; i < ours.perToken.length; i++) {
+        const d = Math.abs(ours.perToken[i]! - theirs.perToken[i]!);
+        if (!(d <= worst)) [worst, at] = [d, i];
+      }
+      const mean = (xs: ArrayLike<number>) => Array.from(xs).reduce((a, b) => a + b, 0) / xs.length;
+      t.diagnostic(
+        `${name}: mean loss ${mean(ours.perToken).toFixed(5)} (engine) vs ${mean(theirs.perToken).toFixed(5)} (PyTorch) nats; worst difference ${worst.toExponential(2)} at token ${at + 1}`,
+      );
+      assert.ok(
+        worst <= LOSS_TOL_NATS,
+        `per-token loss at token ${at + 1}: expected ${ours.perToken[at]} nats (engine), got ${theirs.perToken[at]} (PyTorch); difference ${worst.toExponential(2)} > ${LOSS_TOL_NATS}`,
+      );
+    },
+  );
 }

@@ -70,14 +70,19 @@ for (const name of CASES) {
     test(`${name} (${width}): per-token losses and every gradient equal PyTorch's`, async (t) => {
       const ck = await readCheckpointFile(fileURLToPath(new URL(fx.checkpoint, DIR)));
       const ids = Tokenizer.fromSpec(ck.tokenizer).encode(fx.text);
-      assert.deepEqual([...ids], fx.tokens, 'the char tokenizer gives PyTorch\'s token ids');
+      assert.deepEqual([...ids], fx.tokens, "the char tokenizer gives PyTorch's token ids");
       const { perToken, grads } = evaluate(ck, ids, width);
 
       const lossTol = width === 'f32' ? LOSS_TOL_F32 : TOL_F64;
       const l = worst(perToken, fx.perToken);
       const mean = perToken.reduce((a, b) => a + b, 0) / perToken.length;
-      t.diagnostic(`${name} ${width}: worst per-token loss difference ${l.diff.toExponential(2)} nats; mean ${mean.toFixed(6)} vs ${fx.loss.toFixed(6)}`);
-      assert.ok(l.diff <= lossTol, `per-token loss at ${l.at + 1}: expected ${fx.perToken[l.at]}, got ${perToken[l.at]} (difference ${l.diff.toExponential(2)} > ${lossTol})`);
+      t.diagnostic(
+        `${name} ${width}: worst per-token loss difference ${l.diff.toExponential(2)} nats; mean ${mean.toFixed(6)} vs ${fx.loss.toFixed(6)}`,
+      );
+      assert.ok(
+        l.diff <= lossTol,
+        `per-token loss at ${l.at + 1}: expected ${fx.perToken[l.at]}, got ${perToken[l.at]} (difference ${l.diff.toExponential(2)} > ${lossTol})`,
+      );
       assert.ok(Math.abs(mean - fx.loss) <= lossTol, `mean loss: expected ${fx.loss}, got ${mean}`);
 
       const gradTol = width === 'f32' ? GRAD_TOL_F32 : TOL_F64;
@@ -92,7 +97,9 @@ for (const name of CASES) {
           `gradient of ${pname}[${g.at}]: expected ${want[g.at]}, got ${grads.get(pname)![g.at]} (difference ${(g.diff * scale).toExponential(2)}, ${g.diff.toExponential(2)} of the tensor's largest ${scale.toExponential(2)}; tolerance ${gradTol})`,
         );
       }
-      t.diagnostic(`${name} ${width}: worst gradient difference ${worstAll.diff.toExponential(2)} (relative to the tensor's largest), in ${worstAll.name}`);
+      t.diagnostic(
+        `${name} ${width}: worst gradient difference ${worstAll.diff.toExponential(2)} (relative to the tensor's largest), in ${worstAll.name}`,
+      );
     });
   }
 }

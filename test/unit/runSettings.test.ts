@@ -3,11 +3,19 @@ import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { DEFAULT_TRAIN } from '../../src/engine/config.js';
 import {
-  automaticThreads, configurationContribution, overrideInRunFile, parseRunFile, resolveRunSettings, runFileSchema,
+  automaticThreads,
+  configurationContribution,
+  overrideInRunFile,
+  parseRunFile,
+  resolveRunSettings,
+  runFileSchema,
 } from '../../src/extension/runSettings.js';
 
 const none = (): undefined => undefined;
-const from = (o: Record<string, unknown>) => (k: string): unknown => o[k];
+const from =
+  (o: Record<string, unknown>) =>
+  (k: string): unknown =>
+    o[k];
 
 test('with no settings a run takes the documented defaults', () => {
   const r = resolveRunSettings(none);
@@ -20,37 +28,80 @@ test('with no settings a run takes the documented defaults', () => {
 });
 
 test('the sequence length sets k1 and k2 unless they are given; maxSteps sets the cosine horizon', () => {
-  assert.deepEqual([resolveRunSettings(from({ 'training.sequenceLength': 100 })).train.k1, resolveRunSettings(from({ 'training.sequenceLength': 100 })).train.k2], [100, 100]);
+  assert.deepEqual(
+    [
+      resolveRunSettings(from({ 'training.sequenceLength': 100 })).train.k1,
+      resolveRunSettings(from({ 'training.sequenceLength': 100 })).train.k2,
+    ],
+    [100, 100],
+  );
   const r = resolveRunSettings(from({ 'training.sequenceLength': 100, 'training.k1': 20, 'training.maxSteps': 500 }));
   assert.deepEqual([r.train.k1, r.train.k2, r.train.totalSteps], [20, 100, 500]);
 });
 
 test('an invalid setting is named with its full key and range', () => {
-  assert.throws(() => resolveRunSettings(from({ 'model.hiddenSize': 0 })), /^RecurrentError: Setting recurrent\.model\.hiddenSize must be a whole number from 1 to 4096, got 0$/);
-  assert.throws(() => resolveRunSettings(from({ 'training.learningRate': 0 })), /learningRate must be a number greater than 0 and at most 100, got 0/);
-  assert.throws(() => resolveRunSettings(from({ 'model.cell': 'transformer' })), /model\.cell must be one of rnn, lstm, gru, got "transformer"/);
-  assert.throws(() => resolveRunSettings(from({ 'training.k1': 80, 'training.k2': 40 })), /Setting recurrent\.training\.k1: k2 \(40\) must be at least k1 \(80\)/);
+  assert.throws(
+    () => resolveRunSettings(from({ 'model.hiddenSize': 0 })),
+    /^RecurrentError: Setting recurrent\.model\.hiddenSize must be a whole number from 1 to 4096, got 0$/,
+  );
+  assert.throws(
+    () => resolveRunSettings(from({ 'training.learningRate': 0 })),
+    /learningRate must be a number greater than 0 and at most 100, got 0/,
+  );
+  assert.throws(
+    () => resolveRunSettings(from({ 'model.cell': 'transformer' })),
+    /model\.cell must be one of rnn, lstm, gru, got "transformer"/,
+  );
+  assert.throws(
+    () => resolveRunSettings(from({ 'training.k1': 80, 'training.k2': 40 })),
+    /Setting recurrent\.training\.k1: k2 \(40\) must be at least k1 \(80\)/,
+  );
   assert.throws(() => resolveRunSettings(from({ 'model.bidirectional': true })), /bidirectional: bidirectional models see the future/);
 });
 
 test('a .recurrent.json overrides the settings and its mistakes name the file', () => {
   const path = '/w/.recurrent.json';
-  const r = resolveRunSettings(from({ 'model.cell': 'gru', 'model.hiddenSize': 64 }), { path, json: { model: { hiddenSize: 32 }, training: { learningRate: 0.01 } } });
+  const r = resolveRunSettings(from({ 'model.cell': 'gru', 'model.hiddenSize': 64 }), {
+    path,
+    json: { model: { hiddenSize: 32 }, training: { learningRate: 0.01 } },
+  });
   assert.deepEqual([r.model.cell, r.model.hidden, r.train.lr], ['gru', 32, 0.01]);
-  assert.throws(() => resolveRunSettings(none, { path, json: { model: { hidden: 3 } } }), /\/w\/\.recurrent\.json: unknown setting model\.hidden; model takes cell, hiddenSize/);
-  assert.throws(() => resolveRunSettings(none, { path, json: { optimizer: {} } }), /unknown section "optimizer"; the sections are model, training, sampling/);
-  assert.throws(() => resolveRunSettings(none, { path, json: { training: { batchSize: 1.5 } } }), /\/w\/\.recurrent\.json: training\.batchSize must be a whole number from 1 to 4096, got 1\.5/);
+  assert.throws(
+    () => resolveRunSettings(none, { path, json: { model: { hidden: 3 } } }),
+    /\/w\/\.recurrent\.json: unknown setting model\.hidden; model takes cell, hiddenSize/,
+  );
+  assert.throws(
+    () => resolveRunSettings(none, { path, json: { optimizer: {} } }),
+    /unknown section "optimizer"; the sections are model, training, sampling/,
+  );
+  assert.throws(
+    () => resolveRunSettings(none, { path, json: { training: { batchSize: 1.5 } } }),
+    /\/w\/\.recurrent\.json: training\.batchSize must be a whole number from 1 to 4096, got 1\.5/,
+  );
   assert.throws(() => resolveRunSettings(none, { path, json: [] }), /must hold a JSON object/);
   assert.throws(() => parseRunFile(path, '{"model": '), /\/w\/\.recurrent\.json is not valid JSON/);
 });
 
 test('training threads: 0 leaves a core to the editor and takes at most 4; a number is taken as it is', () => {
-  assert.deepEqual([1, 2, 3, 4, 5, 8, 64].map((cores) => resolveRunSettings(none, undefined, cores).train.threads), [1, 1, 2, 3, 4, 4, 4]);
+  assert.deepEqual(
+    [1, 2, 3, 4, 5, 8, 64].map((cores) => resolveRunSettings(none, undefined, cores).train.threads),
+    [1, 1, 2, 3, 4, 4, 4],
+  );
   assert.deepEqual([1, 2, 5, 8].map(automaticThreads), [1, 1, 4, 4]);
-  assert.equal(resolveRunSettings(from({ 'training.threads': 3 }), undefined, 2).train.threads, 3, 'an explicit count is not capped by the cores');
+  assert.equal(
+    resolveRunSettings(from({ 'training.threads': 3 }), undefined, 2).train.threads,
+    3,
+    'an explicit count is not capped by the cores',
+  );
   assert.equal(resolveRunSettings(from({ 'training.threads': 0 }), undefined, 8).train.threads, 4);
-  assert.throws(() => resolveRunSettings(from({ 'training.threads': 17 })), /^RecurrentError: Setting recurrent\.training\.threads must be a whole number from 0 to 16, got 17$/);
-  assert.throws(() => resolveRunSettings(from({ 'training.threads': 1.5 })), /training\.threads must be a whole number from 0 to 16, got 1\.5/);
+  assert.throws(
+    () => resolveRunSettings(from({ 'training.threads': 17 })),
+    /^RecurrentError: Setting recurrent\.training\.threads must be a whole number from 0 to 16, got 17$/,
+  );
+  assert.throws(
+    () => resolveRunSettings(from({ 'training.threads': 1.5 })),
+    /training\.threads must be a whole number from 0 to 16, got 1\.5/,
+  );
 });
 
 test('threads belong to the machine: a .recurrent.json may not set them and its schema does not offer them', () => {
@@ -62,12 +113,19 @@ test('threads belong to the machine: a .recurrent.json may not set them and its 
   const training = (runFileSchema().properties as Record<string, { properties: Record<string, unknown> }>).training!;
   assert.ok('seed' in training.properties && !('threads' in training.properties));
   assert.ok('recurrent.training.threads' in (configurationContribution().properties as Record<string, unknown>));
-  assert.throws(() => resolveRunSettings(none, { path: '/w/.recurrent.json', json: { training: { thread: 2 } } }), /training takes (?!.*threads)/);
+  assert.throws(
+    () => resolveRunSettings(none, { path: '/w/.recurrent.json', json: { training: { thread: 2 } } }),
+    /training takes (?!.*threads)/,
+  );
 });
 
 test('package.json contributes exactly the settings of the table', () => {
   const pkg = JSON.parse(readFileSync('package.json', 'utf8'));
-  assert.deepEqual(pkg.contributes.configuration, configurationContribution(), 'package.json is out of date: regenerate contributes.configuration from runSettings.ts');
+  assert.deepEqual(
+    pkg.contributes.configuration,
+    configurationContribution(),
+    'package.json is out of date: regenerate contributes.configuration from runSettings.ts',
+  );
 });
 
 test('the .recurrent.json schema in media/ matches the table', () => {

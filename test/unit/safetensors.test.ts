@@ -13,12 +13,15 @@ function rawFile(header: unknown, dataBytes: number): Uint8Array {
 }
 
 function rejects(bytes: Uint8Array, pattern: RegExp): void {
-  assert.throws(() => decodeSafetensors(bytes, 'x.safetensors'), (e: unknown) => {
-    assert.ok(e instanceof RecurrentError, `expected a RecurrentError, got ${String(e)}`);
-    assert.match(e.message, /^x\.safetensors: /, 'the message names the file');
-    assert.match(e.message, pattern);
-    return true;
-  });
+  assert.throws(
+    () => decodeSafetensors(bytes, 'x.safetensors'),
+    (e: unknown) => {
+      assert.ok(e instanceof RecurrentError, `expected a RecurrentError, got ${String(e)}`);
+      assert.match(e.message, /^x\.safetensors: /, 'the message names the file');
+      assert.match(e.message, pattern);
+      return true;
+    },
+  );
 }
 
 const tensors: NamedTensor[] = [
@@ -35,7 +38,11 @@ test('encode then decode gives the same tensors bit for bit, and re-encoding the
   for (const t of tensors) {
     const got = back.get(t.name)!;
     assert.deepEqual(got.shape, t.shape);
-    assert.deepEqual(new Uint8Array(got.data.buffer, got.data.byteOffset, got.data.byteLength), new Uint8Array(t.data.buffer), `tensor ${t.name}: bits differ`);
+    assert.deepEqual(
+      new Uint8Array(got.data.buffer, got.data.byteOffset, got.data.byteLength),
+      new Uint8Array(t.data.buffer),
+      `tensor ${t.name}: bits differ`,
+    );
   }
   const again = encodeSafetensors([...back.values()], metadata);
   assert.deepEqual(again, bytes, 're-encoding a decoded file should reproduce it byte for byte');

@@ -74,7 +74,9 @@ test('top-k keeps exactly the k most likely tokens, renormalised', () => {
 
 test('top-p keeps the smallest set of most likely tokens whose mass reaches p', () => {
   const support = (topP: number, topK = 0): number[] =>
-    frequencies(LOGITS, { ...PLAIN, topP, topK }, 5000).flatMap((x, i) => (x > 0 ? [i] : [])).sort();
+    frequencies(LOGITS, { ...PLAIN, topP, topK }, 5000)
+      .flatMap((x, i) => (x > 0 ? [i] : []))
+      .sort();
   assert.deepEqual(support(0.4), [1], 'p=0.4: the 0.5 token alone');
   assert.deepEqual(support(0.7), [1, 3], 'p=0.7: 0.5 + 0.3');
   assert.deepEqual(support(0.9), [0, 1, 3], 'p=0.9: 0.5 + 0.3 + 0.15');
@@ -144,5 +146,8 @@ test('generate: stops once the text contains stopAt, and the async iterator stre
 });
 
 test('generate: a prime with a character the model never saw is refused with a clear message', async () => {
-  await assert.rejects(generate(new BigramStepper(TOK.size), TOK, { ...PLAIN, prime: 'aZ', length: 3, seed: 1 }), (e: unknown) => e instanceof RecurrentError && /"Z"/.test(e.message));
+  await assert.rejects(
+    generate(new BigramStepper(TOK.size), TOK, { ...PLAIN, prime: 'aZ', length: 3, seed: 1 }),
+    (e: unknown) => e instanceof RecurrentError && /"Z"/.test(e.message),
+  );
 });

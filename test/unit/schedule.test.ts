@@ -24,7 +24,7 @@ test('cosine schedule: from lr to lr*minLrRatio at totalSteps, halfway at the mi
   const c = validateTrainConfig({ lr: 1, schedule: 'cosine', totalSteps: 100, minLrRatio: 0.1 });
   close(learningRateAt(c, 0), 1, 'start');
   close(learningRateAt(c, 50), 0.55, 'midpoint');
-  close(learningRateAt(c, 25), 0.1 + 0.9 * (1 + Math.cos(Math.PI / 4)) / 2, 'quarter');
+  close(learningRateAt(c, 25), 0.1 + (0.9 * (1 + Math.cos(Math.PI / 4))) / 2, 'quarter');
   close(learningRateAt(c, 100), 0.1, 'end');
   close(learningRateAt(c, 500), 0.1, 'after the end');
 });

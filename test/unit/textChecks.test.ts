@@ -14,7 +14,10 @@ test('binary content is refused', () => {
 });
 
 test('a text with a single distinct symbol is refused, for chars and for words', () => {
-  assert.throws(() => checkTrainingText('aaaaaaa', 'a.txt', 'char', 50), /holds only one distinct character \("a"\): there is nothing to predict/);
+  assert.throws(
+    () => checkTrainingText('aaaaaaa', 'a.txt', 'char', 50),
+    /holds only one distinct character \("a"\): there is nothing to predict/,
+  );
   assert.throws(() => checkTrainingText('la la  la\nla', 'a.txt', 'word', 50), /one distinct word \("la"\)/);
   assert.doesNotThrow(() => checkTrainingText('ab', 'a.txt', 'char', 50));
 });

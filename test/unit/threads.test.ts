@@ -38,8 +38,14 @@ function runSide(a: Trainer, b: Trainer, steps: number, what: string): void {
   for (let s = 0; s < steps; s++) {
     const ma = { ...a.step() };
     const mb = b.step();
-    assert.ok(Math.abs(ma.lossNats - mb.lossNats) <= 1e-5 * Math.abs(ma.lossNats), `${what} step ${s}: loss ${ma.lossNats} vs ${mb.lossNats}`);
-    assert.ok(Math.abs(ma.gradNorm - mb.gradNorm) <= 1e-4 * ma.gradNorm, `${what} step ${s}: gradient norm ${ma.gradNorm} vs ${mb.gradNorm}`);
+    assert.ok(
+      Math.abs(ma.lossNats - mb.lossNats) <= 1e-5 * Math.abs(ma.lossNats),
+      `${what} step ${s}: loss ${ma.lossNats} vs ${mb.lossNats}`,
+    );
+    assert.ok(
+      Math.abs(ma.gradNorm - mb.gradNorm) <= 1e-4 * ma.gradNorm,
+      `${what} step ${s}: gradient norm ${ma.gradNorm} vs ${mb.gradNorm}`,
+    );
   }
 }
 
@@ -75,7 +81,10 @@ test('a checkpoint written with two threads resumes on one (and back) where the 
     assert.equal(c.threads, 2, 'without an override the recorded thread count is kept');
     runSide(a, b, 5, 'resumed on one thread');
     for (let s = 0; s < 5; s++) c.step();
-    assert.ok(paramDistance(a, b) < 2e-5 && paramDistance(a, c) < 1e-7, `parameters differ by ${paramDistance(a, b)} / ${paramDistance(a, c)}`);
+    assert.ok(
+      paramDistance(a, b) < 2e-5 && paramDistance(a, c) < 1e-7,
+      `parameters differ by ${paramDistance(a, b)} / ${paramDistance(a, c)}`,
+    );
   } finally {
     a.close();
     c.close();
@@ -126,7 +135,12 @@ test('a worker thread that fails a command is reported with its reason, and the 
     remote.control[Control.Op] = 99; // a command no worker knows, as a corrupted control block would carry
     Atomics.add(remote.control, Control.Seq, 1);
     Atomics.notify(remote.control, Control.Seq);
-    assert.throws(() => split.finish(), (e: unknown) => e instanceof RecurrentError && /training thread 1 \(streams 2-3\) failed: unknown command 99; train with threads: 1/.test(e.message));
+    assert.throws(
+      () => split.finish(),
+      (e: unknown) =>
+        e instanceof RecurrentError &&
+        /training thread 1 \(streams 2-3\) failed: unknown command 99; train with threads: 1/.test(e.message),
+    );
     assert.throws(() => split.start(6, 0, 6, 1), /closed/);
   } finally {
     split.close();

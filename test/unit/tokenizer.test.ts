@@ -9,7 +9,11 @@ const SOTU = readFileSync(new URL('../../../sample-workspace/state-of-the-union-
 
 function roundTrip(t: Tokenizer, text: string): void {
   const back = t.decode(t.encode(text));
-  assert.equal(back, text, `decode(encode(text)) should give the text back; expected ${JSON.stringify(text.slice(0, 60))}, got ${JSON.stringify(back.slice(0, 60))}`);
+  assert.equal(
+    back,
+    text,
+    `decode(encode(text)) should give the text back; expected ${JSON.stringify(text.slice(0, 60))}, got ${JSON.stringify(back.slice(0, 60))}`,
+  );
 }
 
 function rejects(f: () => unknown, pattern: RegExp): void {
@@ -26,7 +30,10 @@ test('char tokenizer: an emoji outside the BMP is one token, not two UTF-16 halv
   const ids = t.encode(text);
   assert.equal(ids.length, [...text].length, `expected one token per code point (${[...text].length}), got ${ids.length}`);
   assert.ok(t.vocab.includes('😀'), 'expected the emoji as a whole in the vocabulary');
-  assert.ok(!t.vocab.some((s) => s.length === 1 && s.charCodeAt(0) >= 0xd800 && s.charCodeAt(0) <= 0xdfff), 'no lone surrogate should appear');
+  assert.ok(
+    !t.vocab.some((s) => s.length === 1 && s.charCodeAt(0) >= 0xd800 && s.charCodeAt(0) <= 0xdfff),
+    'no lone surrogate should appear',
+  );
   roundTrip(t, text);
 });
 
@@ -51,7 +58,10 @@ test('char tokenizer: CRLF is kept as two tokens "\\r" and "\\n", so decoding re
   const t = Tokenizer.build(text, 'char');
   assert.ok(t.vocab.includes('\r') && t.vocab.includes('\n'), `expected \\r and \\n in the vocabulary, got ${JSON.stringify(t.vocab)}`);
   const ids = t.encode('\r\n');
-  assert.deepEqual([...ids].map((i) => t.token(i)), ['\r', '\n']);
+  assert.deepEqual(
+    [...ids].map((i) => t.token(i)),
+    ['\r', '\n'],
+  );
   roundTrip(t, text);
 });
 
@@ -101,7 +111,10 @@ test('word tokenizer: the cap keeps the most frequent tokens and maps the rest t
 
 test('word tokenizer: the text "<unk>" is split, so it never collides with the unknown token', () => {
   const t = Tokenizer.build('a <unk> b a', 'word');
-  assert.deepEqual([...t.encode('<unk>')].map((i) => t.token(i)), ['<', 'unk', '>']);
+  assert.deepEqual(
+    [...t.encode('<unk>')].map((i) => t.token(i)),
+    ['<', 'unk', '>'],
+  );
   roundTrip(t, 'a <unk> b a');
 });
 
@@ -124,6 +137,9 @@ test('fromSpec refuses duplicates, empty vocabularies, wrong kinds and multi-cha
   rejects(() => Tokenizer.fromSpec({ kind: 'char', vocab: [] }), /at least 2/);
   rejects(() => Tokenizer.fromSpec({ kind: 'bytes' as 'char', vocab: ['a', 'b'] }), /kind must be "char" or "word"/);
   rejects(() => Tokenizer.fromSpec({ kind: 'char', vocab: ['a', 'bc'] }), /not one character/);
-  rejects(() => Tokenizer.fromSpec({ kind: 'word', vocab: ['a', 'b'], unknown: '<unk>' }), /unknown token "<unk>" is not in the vocabulary/);
+  rejects(
+    () => Tokenizer.fromSpec({ kind: 'word', vocab: ['a', 'b'], unknown: '<unk>' }),
+    /unknown token "<unk>" is not in the vocabulary/,
+  );
   rejects(() => Tokenizer.fromSpec({ kind: 'char', vocab: ['a', ''] }), /not a non-empty string/);
 });

@@ -59,7 +59,10 @@ function assertSame(got: ArrayLike<number>, want: ArrayLike<number>, what: strin
   }
 }
 
-for (const [k1, k2] of [[6, 6], [2, 5]] as const) {
+for (const [k1, k2] of [
+  [6, 6],
+  [2, 5],
+] as const) {
   test(`TBPTT(k1=${k1}, k2=${k2}): each update is the window of the last k2 tokens from the carried state, loss on the last k1, state after step k1 carried`, () => {
     const trainer = Trainer.create(TEXT, SMALL, config({ optimizer: 'sgd', momentum: 0, lr: 0.5, clipNorm: 0, k1, k2 }), 'char');
     const tokens = trainer.tokenizer.encode(TEXT);
@@ -69,7 +72,14 @@ for (const [k1, k2] of [[6, 6], [2, 5]] as const) {
     let ck = trainer.toCheckpoint();
     let state: Float32Array | null = null;
     for (let update = 0; update < 3; update++) {
-      const want = windowGradients(ck, tokens, starts.map((s) => s + update * k1), k1, k2, state);
+      const want = windowGradients(
+        ck,
+        tokens,
+        starts.map((s) => s + update * k1),
+        k1,
+        k2,
+        state,
+      );
       trainer.step();
       assertSame(grads(trainer.model), want.grads, `update ${update + 1}: gradients`);
       ck = trainer.toCheckpoint();
@@ -142,13 +152,24 @@ test('a non-finite loss leaves parameters, update count and streams untouched', 
   const m = t.step();
   assert.ok(Number.isNaN(m.lossNats), `lossNats: expected NaN, got ${m.lossNats}`);
   const brokenWindows = t.lastWindows().map((w) => [...w]);
-  assert.deepEqual(brokenWindows.map(([s], b) => s - goodWindows[b]![0]!), goodWindows.map(() => t.train.k1), 'the failed step names the windows it read, k1 after the last good ones');
+  assert.deepEqual(
+    brokenWindows.map(([s], b) => s - goodWindows[b]![0]!),
+    goodWindows.map(() => t.train.k1),
+    'the failed step names the windows it read, k1 after the last good ones',
+  );
   t.step();
-  assert.deepEqual(t.lastWindows().map((w) => [...w]), brokenWindows, 'streams that did not move read the same windows again');
+  assert.deepEqual(
+    t.lastWindows().map((w) => [...w]),
+    brokenWindows,
+    'streams that did not move read the same windows again',
+  );
   assert.equal(t.updates, 1, 'update count');
   const after = t.toCheckpoint();
   for (const [name, tensor] of before.tensors) assertSame(after.tensors.get(name)!.data, tensor.data, name);
-  assert.equal(after.metadata['recurrent.training']!.replace(/"elapsedMs":[^,]+/, ''), before.metadata['recurrent.training']!.replace(/"elapsedMs":[^,]+/, ''));
+  assert.equal(
+    after.metadata['recurrent.training']!.replace(/"elapsedMs":[^,]+/, ''),
+    before.metadata['recurrent.training']!.replace(/"elapsedMs":[^,]+/, ''),
+  );
 });
 
 test('clipping by norm is reported with the norms and the windows that produced it', () => {
@@ -160,10 +181,18 @@ test('clipping by norm is reported with the norms and the windows that produced 
   assert.ok(e.normBefore > e.normAfter && Math.abs(e.normAfter - 1e-3) < 1e-6, `norms ${e.normBefore} -> ${e.normAfter}`);
   assert.equal(e.spans.length, 3);
   for (const [s, end] of e.spans) assert.equal(end - s, 6, 'a window reads k2 inputs and one more target');
-  assert.deepEqual(e.spans, t.lastWindows().map((w) => [...w]), 'the clip names the windows of its update');
+  assert.deepEqual(
+    e.spans,
+    t.lastWindows().map((w) => [...w]),
+    'the clip names the windows of its update',
+  );
   const starts = e.spans.map(([s]) => s);
   t.step();
-  assert.deepEqual(t.lastWindows().map(([s], b) => s - starts[b]!), [3, 3, 3], 'the next windows start k1 later');
+  assert.deepEqual(
+    t.lastWindows().map(([s], b) => s - starts[b]!),
+    [3, 3, 3],
+    'the next windows start k1 later',
+  );
   const u = Trainer.create(TEXT, SMALL, config({ clipNorm: 0 }), 'char');
   u.step();
   assert.equal(u.lastClip(), null);
@@ -184,8 +213,10 @@ test('gradientFlow measures the next window without changing the run', () => {
     assert.equal(flow.fromLast[l]!.length, 6);
     assert.ok(flow.fromLast[l]![0]! > 0, `layer ${l}: the last loss reaches the last state`);
     // At the last position only the last loss depends on h, so both measures agree there.
-    assert.ok(Math.abs(flow.perStep[l]![5]! - flow.fromLast[l]![0]!) <= 1e-6 * flow.fromLast[l]![0]!,
-      `layer ${l}: perStep[T-1] ${flow.perStep[l]![5]} vs fromLast[0] ${flow.fromLast[l]![0]}`);
+    assert.ok(
+      Math.abs(flow.perStep[l]![5]! - flow.fromLast[l]![0]!) <= 1e-6 * flow.fromLast[l]![0]!,
+      `layer ${l}: perStep[T-1] ${flow.perStep[l]![5]} vs fromLast[0] ${flow.fromLast[l]![0]}`,
+    );
   }
   assertSame([a.step().lossNats, a.step().lossNats], [b.step().lossNats, b.step().lossNats], 'losses after the probe');
 });
@@ -209,7 +240,10 @@ test('probeTokenLoss gives -ln p(t_i | t_<i) from a zero state, as the stepper c
     assert.ok(Math.abs(probe.lossNats[i]! - want) < 1e-5, `token ${i + 1}: expected ${want}, got ${probe.lossNats[i]}`);
     const best = z.indexOf(max);
     assert.equal(probe.topIds[i * 3], best, `token ${i + 1}: most likely id`);
-    assert.ok(probe.topProbs[i * 3]! >= probe.topProbs[i * 3 + 1]! && probe.topProbs[i * 3 + 1]! >= probe.topProbs[i * 3 + 2]!, 'top-k sorted');
+    assert.ok(
+      probe.topProbs[i * 3]! >= probe.topProbs[i * 3 + 1]! && probe.topProbs[i * 3 + 1]! >= probe.topProbs[i * 3 + 2]!,
+      'top-k sorted',
+    );
   }
 });
 
@@ -219,8 +253,13 @@ test('probeGates over windows with the state carried equals one window over the 
   const text = TEXT.slice(0, 15);
   const chunked = t.probeGates(text);
   const whole = probeGates(t.model, t.tokenizer, text);
-  assert.deepEqual(chunked.layers.map((l) => l.gates.map((g) => g.name).join('')), ['ifgoch', 'ifgoch']);
-  chunked.layers.forEach((l, i) => l.gates.forEach((g, j) => assertSame(g.data, whole.layers[i]!.gates[j]!.data, `layer ${i} gate ${g.name}`)));
+  assert.deepEqual(
+    chunked.layers.map((l) => l.gates.map((g) => g.name).join('')),
+    ['ifgoch', 'ifgoch'],
+  );
+  chunked.layers.forEach((l, i) =>
+    l.gates.forEach((g, j) => assertSame(g.data, whole.layers[i]!.gates[j]!.data, `layer ${i} gate ${g.name}`)),
+  );
   const [i, , gg] = chunked.layers[0]!.gates;
   assert.ok(i!.data.every((v) => v > 0 && v < 1) && gg!.data.every((v) => v > -1 && v < 1), 'sigmoid gates in (0, 1), g in (-1, 1)');
   assert.equal(i!.data.length, 15 * 8);
@@ -230,24 +269,43 @@ test('validation, unigram entropy and tensor norms report what they say', () => 
   const t = Trainer.create(TEXT, SMALL, config({}), 'char');
   const v = t.validate(1000);
   assert.ok(v.tokens > 900 && v.tokens < 1000, `tokens ${v.tokens}`);
-  assert.ok(Math.abs(v.lossNats - Math.log(t.tokenizer.size)) < 0.2, `an untrained model is near uniform: ${v.lossNats} vs ln V = ${Math.log(t.tokenizer.size)}`);
+  assert.ok(
+    Math.abs(v.lossNats - Math.log(t.tokenizer.size)) < 0.2,
+    `an untrained model is near uniform: ${v.lossNats} vs ln V = ${Math.log(t.tokenizer.size)}`,
+  );
   assert.ok(Math.abs(v.bitsPerToken - v.lossNats / Math.LN2) < 1e-12);
   assert.ok(t.unigramBits() > 3.5 && t.unigramBits() < 5, `unigram entropy of English characters: ${t.unigramBits()}`);
   const none = Trainer.create(TEXT, SMALL, config({ valShare: 0 }), 'char');
   assert.ok(Number.isNaN(none.validate().lossNats));
   const norms = t.tensorNorms();
-  assert.deepEqual(norms.map((n) => n.name), t.model.params.map((p) => p.name));
-  assert.ok(norms.every((n) => n.paramNorm > 0 && n.gradNorm === 0), 'no step yet: parameters set, gradients zero');
+  assert.deepEqual(
+    norms.map((n) => n.name),
+    t.model.params.map((p) => p.name),
+  );
+  assert.ok(
+    norms.every((n) => n.paramNorm > 0 && n.gradNorm === 0),
+    'no step yet: parameters set, gradients zero',
+  );
 });
 
 test('bad configurations get a RecurrentError naming the problem', () => {
-  assert.throws(() => Trainer.create(TEXT.slice(0, 50), SMALL, config({ k1: 64, k2: 64 }), 'char'), (e: unknown) => e instanceof RecurrentError && /k2/.test(e.message));
-  assert.throws(() => Trainer.create(TEXT, { ...SMALL, bidirectional: true }, config({}), 'char'), (e: unknown) => e instanceof RecurrentError && /bidirectional/.test(e.message));
+  assert.throws(
+    () => Trainer.create(TEXT.slice(0, 50), SMALL, config({ k1: 64, k2: 64 }), 'char'),
+    (e: unknown) => e instanceof RecurrentError && /k2/.test(e.message),
+  );
+  assert.throws(
+    () => Trainer.create(TEXT, { ...SMALL, bidirectional: true }, config({}), 'char'),
+    (e: unknown) => e instanceof RecurrentError && /bidirectional/.test(e.message),
+  );
 });
 
 test('learning: on a real text the loss falls well below the unigram entropy within 150 updates', () => {
-  const t = Trainer.create(TEXT, { task: 'lm', cell: 'lstm', hidden: 32, layers: 1, embedding: 0, bidirectional: false },
-    config({ batch: 16, k1: 24, k2: 24, optimizer: 'adam', lr: 0.02, seed: 1 }), 'char');
+  const t = Trainer.create(
+    TEXT,
+    { task: 'lm', cell: 'lstm', hidden: 32, layers: 1, embedding: 0, bidirectional: false },
+    config({ batch: 16, k1: 24, k2: 24, optimizer: 'adam', lr: 0.02, seed: 1 }),
+    'char',
+  );
   const unigram = t.unigramBits();
   let last = Infinity;
   for (let i = 0; i < 150; i++) last = t.step().bitsPerToken;

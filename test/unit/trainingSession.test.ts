@@ -3,7 +3,13 @@ import { test } from 'node:test';
 import { DEFAULT_MODEL, DEFAULT_TRAIN, type ModelConfig, type TrainConfig } from '../../src/engine/config.js';
 import { RecurrentError } from '../../src/engine/errors.js';
 import type { StepMetrics } from '../../src/engine/measurements.js';
-import { PROTOCOL_VERSION, type SamplingRequest, type StartCommand, type WorkerCommand, type WorkerEvent } from '../../src/protocol/messages.js';
+import {
+  PROTOCOL_VERSION,
+  type SamplingRequest,
+  type StartCommand,
+  type WorkerCommand,
+  type WorkerEvent,
+} from '../../src/protocol/messages.js';
 import type { EngineLike, TrainerLike } from '../../src/worker/engineApi.js';
 import { TIMING, TrainingSession } from '../../src/worker/trainingSession.js';
 
@@ -20,30 +26,70 @@ class FakeTrainer implements TrainerLike<{ step: number }> {
   /** close() calls; a closed trainer's threads are gone, so it refuses to step like the engine's must. */
   closed = 0;
   private readonly reused = {} as StepMetrics;
-  constructor(readonly train: TrainConfig, private readonly clock: { t: number }) {}
+  constructor(
+    readonly train: TrainConfig,
+    private readonly clock: { t: number },
+  ) {}
   step(): StepMetrics {
     if (this.closed) throw new Error('stepped a closed trainer');
-    if (this.updates + 1 >= this.throwAt) throw new RecurrentError('training thread 1 (streams 16-31) stopped; train with threads: 1 to go on');
+    if (this.updates + 1 >= this.throwAt)
+      throw new RecurrentError('training thread 1 (streams 16-31) stopped; train with threads: 1 to go on');
     this.clock.t += 5;
     const step = ++this.updates;
     const lossNats = step >= this.nanAt ? NaN : 1 / (1 + step);
-    if (Number.isFinite(lossNats)) this.updates = step; else this.updates = step - 1;
+    if (Number.isFinite(lossNats)) this.updates = step;
+    else this.updates = step - 1;
     // Like the engine, one metrics object reused for every step.
-    return Object.assign(this.reused, { step, tokens: step * 8, lossNats, bitsPerToken: lossNats / Math.LN2, lr: this.lr ?? this.train.lr, gradNorm: 1, clipped: step % 10 === 0, elapsedMs: this.clock.t, tokensPerSecond: 1000 });
+    return Object.assign(this.reused, {
+      step,
+      tokens: step * 8,
+      lossNats,
+      bitsPerToken: lossNats / Math.LN2,
+      lr: this.lr ?? this.train.lr,
+      gradNorm: 1,
+      clipped: step % 10 === 0,
+      elapsedMs: this.clock.t,
+      tokensPerSecond: 1000,
+    });
   }
-  lastClip() { return { step: this.updates, mode: 'norm' as const, normBefore: 9, normAfter: 5, spans: [[0, 4]] as Array<[number, number]> }; }
-  validate() { return { step: this.updates, lossNats: 0.5, bitsPerToken: 0.72, tokens: 10 }; }
-  setLearningRate(lr: number | null) { this.lr = lr; }
-  gradientFlow() { return { step: this.updates, window: 2, fromLast: [Float32Array.of(1, 0.5)], perStep: [Float32Array.of(1, 1)], start: 0 }; }
+  lastClip() {
+    return { step: this.updates, mode: 'norm' as const, normBefore: 9, normAfter: 5, spans: [[0, 4]] as Array<[number, number]> };
+  }
+  validate() {
+    return { step: this.updates, lossNats: 0.5, bitsPerToken: 0.72, tokens: 10 };
+  }
+  setLearningRate(lr: number | null) {
+    this.lr = lr;
+  }
+  gradientFlow() {
+    return { step: this.updates, window: 2, fromLast: [Float32Array.of(1, 0.5)], perStep: [Float32Array.of(1, 1)], start: 0 };
+  }
   probeGates(text: string) {
     if (!text) throw new RecurrentError('the probe text is empty; give some text');
     return { tokens: [...text], layers: [], hidden: 4 };
   }
-  probeTokenLoss(text: string, k = 3) { return { tokens: [...text], offsets: new Int32Array(0), lossNats: new Float32Array(0), k, topIds: new Int32Array(0), topProbs: new Float32Array(0) }; }
-  tensorNorms() { return [{ name: 'decoder.bias', paramNorm: 1, gradNorm: 0.1 }]; }
-  unigramBits() { return 1.5; }
-  toCheckpoint() { return { step: this.updates }; }
-  close() { this.closed++; }
+  probeTokenLoss(text: string, k = 3) {
+    return {
+      tokens: [...text],
+      offsets: new Int32Array(0),
+      lossNats: new Float32Array(0),
+      k,
+      topIds: new Int32Array(0),
+      topProbs: new Float32Array(0),
+    };
+  }
+  tensorNorms() {
+    return [{ name: 'decoder.bias', paramNorm: 1, gradNorm: 0.1 }];
+  }
+  unigramBits() {
+    return 1.5;
+  }
+  toCheckpoint() {
+    return { step: this.updates };
+  }
+  close() {
+    this.closed++;
+  }
   async sample(r: SamplingRequest, onToken: (t: string) => void) {
     let out = '';
     for (let i = 0; i < r.length; i++) {
@@ -76,12 +122,17 @@ function harness(opts: { nanAt?: number; throwAt?: number } = {}) {
       return trainer;
     },
     readCheckpoint: async () => ({ step: 40 }),
-    writeCheckpoint: async (path, c) => { saved.push({ path, step: c.step }); },
+    writeCheckpoint: async (path, c) => {
+      saved.push({ path, step: c.step });
+    },
   };
   const events: WorkerEvent[] = [];
   const transfers: ArrayBuffer[][] = [];
   const session = new TrainingSession(engine, {
-    post: (e, t) => { events.push(e); transfers.push(t); },
+    post: (e, t) => {
+      events.push(e);
+      transfers.push(t);
+    },
     now: () => clock.t,
     defer: (f) => setImmediate(f),
   });
@@ -95,12 +146,23 @@ function harness(opts: { nanAt?: number; throwAt?: number } = {}) {
 
 function start(over: Partial<StartCommand> = {}): Record<string, unknown> {
   return {
-    type: 'start', text: 'abcabc', model: DEFAULT_MODEL, train: { ...DEFAULT_TRAIN, evalEvery: 50 }, tokenizer: 'char',
-    maxSteps: 0, maxMs: 0, autosaveEveryMs: 0, sampleEveryMs: 0, sampleLength: 5, temperature: 1, ...over,
+    type: 'start',
+    text: 'abcabc',
+    model: DEFAULT_MODEL,
+    train: { ...DEFAULT_TRAIN, evalEvery: 50 },
+    tokenizer: 'char',
+    maxSteps: 0,
+    maxMs: 0,
+    autosaveEveryMs: 0,
+    sampleEveryMs: 0,
+    sampleLength: 5,
+    temperature: 1,
+    ...over,
   };
 }
 
-const of = <T extends WorkerEvent['type']>(events: WorkerEvent[], type: T) => events.filter((e): e is Extract<WorkerEvent, { type: T }> => e.type === type);
+const of = <T extends WorkerEvent['type']>(events: WorkerEvent[], type: T) =>
+  events.filter((e): e is Extract<WorkerEvent, { type: T }> => e.type === type);
 
 test('a run reports started, trains to maxSteps, and finishes with a final checkpoint', async () => {
   const h = harness();
@@ -111,7 +173,11 @@ test('a run reports started, trains to maxSteps, and finishes with a final check
   assert.equal(started.run.unigramBits, 1.5);
   assert.ok(started.run.parameterCount > 0, `expected a parameter count, got ${started.run.parameterCount}`);
   const steps = of(h.events, 'metrics').flatMap((e) => e.metrics.map((m) => m.step));
-  assert.deepEqual(steps, Array.from({ length: 120 }, (_, i) => i + 1), 'expected every update reported once, in order');
+  assert.deepEqual(
+    steps,
+    Array.from({ length: 120 }, (_, i) => i + 1),
+    'expected every update reported once, in order',
+  );
   assert.deepEqual(of(h.events, 'finished')[0], { v: PROTOCOL_VERSION, type: 'finished', step: 120, reason: 'steps' });
   assert.deepEqual(h.saved.at(-1), { path: '/ckpt/run.safetensors', step: 120 });
   assert.equal(of(h.events, 'state').at(-1)!.state, 'finished');
@@ -181,7 +247,13 @@ test('a step that throws stops the run where it was, reports why and closes the 
   assert.equal(errors.length, 1, `expected one error, got ${JSON.stringify(errors)}`);
   assert.match(errors[0]!.message, /training thread 1 \(streams 16-31\) stopped/);
   assert.equal(h.trainer().closed, 1);
-  assert.equal(of(h.events, 'metrics').flatMap((e) => e.metrics).at(-1)!.step, 24, 'the updates before the failure are reported');
+  assert.equal(
+    of(h.events, 'metrics')
+      .flatMap((e) => e.metrics)
+      .at(-1)!.step,
+    24,
+    'the updates before the failure are reported',
+  );
   h.send({ type: 'resume' });
   for (let i = 0; i < 50; i++) await new Promise((r) => setImmediate(r));
   assert.equal(h.trainer().updates, 24, 'a stopped run does not train again');
@@ -228,7 +300,13 @@ test('a failing request answers with an error naming its id; training goes on', 
   await h.until(() => of(h.events, 'state').length > 0, 'paused state');
   h.send({ type: 'probeGates', id: 4, text: '' });
   await h.until(() => of(h.events, 'error').length > 0, 'error');
-  assert.deepEqual(of(h.events, 'error')[0], { v: PROTOCOL_VERSION, type: 'error', kind: 'input', message: 'the probe text is empty; give some text', inReplyTo: 4 });
+  assert.deepEqual(of(h.events, 'error')[0], {
+    v: PROTOCOL_VERSION,
+    type: 'error',
+    kind: 'input',
+    message: 'the probe text is empty; give some text',
+    inReplyTo: 4,
+  });
   h.send({ type: 'probeGates', id: 5, text: 'ab' });
   await h.until(() => of(h.events, 'gates').length > 0, 'gates');
   assert.equal(of(h.events, 'gates')[0]!.inReplyTo, 5);

@@ -32,8 +32,12 @@ function compare(kind: Kind, M: number, N: number, K: number, accumulate: boolea
   const h = heap!;
   const [nc, na, nb] = sizes(kind, M, N, K);
   // Odd offsets put the operands off the 16-byte boundaries the heap aligns to.
-  const oc = rng.int(3), oa = rng.int(3), ob = rng.int(3);
-  const C = h.floats(nc + oc), A = h.floats(na + oa), B = h.floats(nb + ob);
+  const oc = rng.int(3),
+    oa = rng.int(3),
+    ob = rng.int(3);
+  const C = h.floats(nc + oc),
+    A = h.floats(na + oa),
+    B = h.floats(nb + ob);
   for (const X of [C, A, B]) for (let i = 0; i < X.length; i++) X[i] = rng.uniform(-1, 1);
   const before = Float32Array.from(C);
   const want = Float32Array.from(C);
@@ -41,7 +45,8 @@ function compare(kind: Kind, M: number, N: number, K: number, accumulate: boolea
   backend[`matmul${kind}`](C, oc, A, oa, B, ob, M, N, K, accumulate);
   // |C| <= sum |a||b| (+ |C before|): the worst case of summing `terms` float32 products is
   // (terms + 2) u times that, u = 2^-24 (the reference itself sums in double and rounds once).
-  const absA = Float64Array.from(A, Math.abs), absB = Float64Array.from(B, Math.abs);
+  const absA = Float64Array.from(A, Math.abs),
+    absB = Float64Array.from(B, Math.abs);
   const mag = new Float64Array(nc + oc);
   reference[`matmul${kind}`](mag, oc, absA, oa, absB, ob, M, N, K, false);
   const u = 2 ** -24;
@@ -51,7 +56,9 @@ function compare(kind: Kind, M: number, N: number, K: number, accumulate: boolea
     const bound = (n + 2) * u * (mag[i]! + (accumulate ? Math.abs(before[i]!) : 0)) + 1e-30;
     const err = Math.abs(C[i]! - want[i]!);
     if (!(err <= bound)) {
-      assert.fail(`${kind} M=${M} N=${N} K=${K} accumulate=${accumulate}: element ${i - oc} expected ${want[i]} (reference), got ${C[i]}; error ${err} > bound ${bound}`);
+      assert.fail(
+        `${kind} M=${M} N=${N} K=${K} accumulate=${accumulate}: element ${i - oc} expected ${want[i]} (reference), got ${C[i]}; error ${err} > bound ${bound}`,
+      );
     }
   }
 }
@@ -60,16 +67,25 @@ test('wasm products equal the reference within float32 rounding on edge shapes',
   const rng = new Rng(7);
   const edge = [1, 2, 3, 4, 5, 7, 8, 9, 12, 15, 16, 17];
   for (const kind of ['ABt', 'AB', 'AtB'] as const) {
-    for (const M of edge) for (const N of [1, 3, 4, 8, 9, 13]) for (const K of [1, 4, 5, 8, 11, 17]) {
-      compare(kind, M, N, K, rng.next() < 0.5, rng);
-    }
+    for (const M of edge)
+      for (const N of [1, 3, 4, 8, 9, 13])
+        for (const K of [1, 4, 5, 8, 11, 17]) {
+          compare(kind, M, N, K, rng.next() < 0.5, rng);
+        }
   }
 });
 
 test('wasm products equal the reference across the cache tiles (sizes past 64 and 128)', { skip }, () => {
   const rng = new Rng(11);
   const shapes: Array<[number, number, number]> = [
-    [65, 33, 70], [130, 9, 131], [3, 259, 129], [129, 5, 257], [32, 512, 128], [1, 100, 100], [200, 89, 64], [66, 130, 3],
+    [65, 33, 70],
+    [130, 9, 131],
+    [3, 259, 129],
+    [129, 5, 257],
+    [32, 512, 128],
+    [1, 100, 100],
+    [200, 89, 64],
+    [66, 130, 3],
   ];
   for (const kind of ['ABt', 'AB', 'AtB'] as const) {
     for (const [M, N, K] of shapes) for (const acc of [false, true]) compare(kind, M, N, K, acc, rng);
@@ -88,7 +104,8 @@ test('a product with an empty reduction sets C to zero, or leaves it when accumu
   const h = heap!;
   for (const kind of ['AB', 'AtB'] as const) {
     const C = h.floats(12).fill(5);
-    const A = h.floats(4), B = h.floats(4);
+    const A = h.floats(4),
+      B = h.floats(4);
     // AB with N = 0 and AtB with M = 0 sum nothing.
     if (kind === 'AB') backend.matmulAB(C, 0, A, 0, B, 0, 3, 0, 4, true);
     else backend.matmulAtB(C, 0, A, 0, B, 0, 0, 3, 4, true);
@@ -101,7 +118,8 @@ test('a product with an empty reduction sets C to zero, or leaves it when accumu
 
 test('heap views stay valid and in use by the kernels after the memory grows', { skip }, () => {
   const h = WasmHeap.create(16)!;
-  const A = h.floats(4).fill(1), B = h.floats(4).fill(2);
+  const A = h.floats(4).fill(1),
+    B = h.floats(4).fill(2);
   const before = h.reservedBytes;
   const big = h.floats(1 << 20); // 4 MiB: forces the memory to grow
   assert.ok(h.reservedBytes > before, `expected the heap to grow past ${before} bytes, it has ${h.reservedBytes}`);
@@ -113,7 +131,8 @@ test('heap views stay valid and in use by the kernels after the memory grows', {
 });
 
 test('products on Float64Array or ordinary buffers run the reference kernels', () => {
-  const A = Float64Array.from([1, 2, 3, 4]), B = Float64Array.from([0.1, 0.2, 0.3, 0.4]);
+  const A = Float64Array.from([1, 2, 3, 4]),
+    B = Float64Array.from([0.1, 0.2, 0.3, 0.4]);
   const C = new Float64Array(1);
   backend.matmulABt(C, 0, A, 0, B, 0, 1, 1, 4, false);
   assert.equal(C[0], 1 * 0.1 + 2 * 0.2 + 3 * 0.3 + 4 * 0.4, `expected the double-precision reference sum, got ${C[0]}`);
@@ -136,15 +155,28 @@ test('the backend reports wasm on Node 20, and reference when switched off', () 
 test('wasm LSTM gates and tanh equal the reference within a few float32 ulps, over the whole input range', { skip }, () => {
   const h = heap!;
   const rng = new Rng(5);
-  for (const [b, H] of [[1, 1], [3, 7], [2, 16], [4, 33]] as const) {
-    const act = h.floats(4 * b * H), c = h.floats(2 * b * H), tanhC = h.floats(b * H), hOut = h.floats(b * H);
+  for (const [b, H] of [
+    [1, 1],
+    [3, 7],
+    [2, 16],
+    [4, 33],
+  ] as const) {
+    const act = h.floats(4 * b * H),
+      c = h.floats(2 * b * H),
+      tanhC = h.floats(b * H),
+      hOut = h.floats(b * H);
     // Pre-activations from tiny to saturating, including exactly 0 and the |x| = 0.625 switch.
     for (let i = 0; i < act.length; i++) act[i] = [0, 0.625, -0.625, 1e-6][i % 37] ?? rng.uniform(-1, 1) * 10 ** rng.uniform(-4, 2);
     for (let i = 0; i < b * H; i++) c[i] = rng.uniform(-3, 3);
     const want = { act: Float32Array.from(act), c: Float32Array.from(c), tanhC: new Float32Array(b * H), h: new Float32Array(b * H) };
     gates.lstmGates(want.act, 0, want.c, 0, b * H, want.tanhC, 0, want.h, 0, b, H);
     backend.lstmGates(act, 0, c, 0, b * H, tanhC, 0, hOut, 0, b, H);
-    const pairs: Array<[string, Float32Array, Float32Array]> = [['gates', act, want.act], ['c', c, want.c], ['tanh c', tanhC, want.tanhC], ['h', hOut, want.h]];
+    const pairs: Array<[string, Float32Array, Float32Array]> = [
+      ['gates', act, want.act],
+      ['c', c, want.c],
+      ['tanh c', tanhC, want.tanhC],
+      ['h', hOut, want.h],
+    ];
     for (const [name, got, exp] of pairs) {
       for (let i = 0; i < exp.length; i++) {
         // 4 ulps of the value, or of 1e-38 near zero (the gates are in [-1, 1], c within a few units).
@@ -153,7 +185,8 @@ test('wasm LSTM gates and tanh equal the reference within a few float32 ulps, ov
       }
     }
   }
-  const x = h.floats(1003), y = h.floats(1003);
+  const x = h.floats(1003),
+    y = h.floats(1003);
   for (let i = 0; i < x.length; i++) x[i] = (i - 501) / 25;
   backend.tanhInto(x, 0, y, 0, x.length);
   for (let i = 0; i < x.length; i++) {
@@ -165,14 +198,26 @@ test('wasm LSTM gates and tanh equal the reference within a few float32 ulps, ov
 test('wasm GRU gates equal the reference within a few float32 ulps', { skip }, () => {
   const h = heap!;
   const rng = new Rng(8);
-  for (const [b, H] of [[1, 1], [3, 7], [2, 16], [5, 13]] as const) {
-    const act = h.floats(3 * b * H), hg = h.floats(3 * b * H), hn = h.floats(b * H), hs = h.floats(2 * b * H);
+  for (const [b, H] of [
+    [1, 1],
+    [3, 7],
+    [2, 16],
+    [5, 13],
+  ] as const) {
+    const act = h.floats(3 * b * H),
+      hg = h.floats(3 * b * H),
+      hn = h.floats(b * H),
+      hs = h.floats(2 * b * H);
     for (const X of [act, hg]) for (let i = 0; i < X.length; i++) X[i] = rng.uniform(-1, 1) * 10 ** rng.uniform(-3, 1.5);
     for (let i = 0; i < b * H; i++) hs[i] = rng.uniform(-1, 1);
     const want = { act: Float32Array.from(act), hn: new Float32Array(b * H), hs: Float32Array.from(hs) };
     gates.gruGates(want.act, 0, Float32Array.from(hg), 0, want.hn, 0, want.hs, 0, b * H, b, H);
     backend.gruGates(act, 0, hg, 0, hn, 0, hs, 0, b * H, b, H);
-    const pairs: Array<[string, Float32Array, Float32Array]> = [['gates', act, want.act], ['hg_n', hn, want.hn], ['h', hs, want.hs]];
+    const pairs: Array<[string, Float32Array, Float32Array]> = [
+      ['gates', act, want.act],
+      ['hg_n', hn, want.hn],
+      ['h', hs, want.hs],
+    ];
     for (const [name, got, exp] of pairs) {
       for (let i = 0; i < exp.length; i++) {
         const tol = 4 * 2 ** -23 * Math.max(Math.abs(exp[i]!), 1e-30) + (name === 'h' ? 2e-8 : 0);

@@ -9,12 +9,16 @@ import type { FloatWidth } from '../../src/engine/arena.js';
 import { Model } from '../../src/engine/model.js';
 import { Rng } from '../../src/engine/rng.js';
 
-interface Run { model: Model; loss: number }
+interface Run {
+  model: Model;
+  loss: number;
+}
 
 function lossAndGrads(cell: CellKind, embedding: number, width: FloatWidth): Run {
   // Odd sizes everywhere, so every kernel takes its edge paths.
   const config = validateModelConfig({ cell, hidden: 7, layers: 2, embedding, vocabSize: 11 });
-  const B = 3, T = 5;
+  const B = 3,
+    T = 5;
   const model = Model.create(config, 42, width);
   const net = model.unroll(B, T);
   const rng = new Rng(9);
@@ -67,7 +71,10 @@ for (const cell of ['rnn', 'lstm', 'gru'] as const) {
       const w = worst(fast, exact);
       const r = worst(ref, exact);
       // Float32 carries ~6e-8 relative per rounding; a few hundred roundings deep, 1e-5 is the bound.
-      assert.ok(w.err < 1e-5, `gradients: expected within 1e-5 of float64 (relative to each tensor's largest), got ${w.err.toExponential(2)} in ${w.name}; the reference float32 kernels give ${r.err.toExponential(2)} in ${r.name}`);
+      assert.ok(
+        w.err < 1e-5,
+        `gradients: expected within 1e-5 of float64 (relative to each tensor's largest), got ${w.err.toExponential(2)} in ${w.name}; the reference float32 kernels give ${r.err.toExponential(2)} in ${r.name}`,
+      );
     });
   }
 }

@@ -64,7 +64,10 @@ for (const optimizer of OPTIMIZER_KINDS) {
     const worst = worstRelative(fast, plain);
     assert.ok(worst < 3e-5, `worst relative difference ${worst}`);
     // The fast path really ran: a wasm-resident update differs from the double-precision reference somewhere.
-    assert.ok(fast.some((p, k) => p.data.some((x, i) => x !== plain[k]!.data[i])), 'the wasm update never ran');
+    assert.ok(
+      fast.some((p, k) => p.data.some((x, i) => x !== plain[k]!.data[i])),
+      'the wasm update never ran',
+    );
   });
 }
 

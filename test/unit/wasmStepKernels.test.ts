@@ -32,27 +32,35 @@ function within(got: ArrayLike<number>, want: ArrayLike<number>, bound: (i: numb
   assert.equal(got.length, want.length, `${what}: length`);
   for (let i = 0; i < got.length; i++) {
     const err = Math.abs(got[i]! - want[i]!);
-    if (!(err <= bound(i))) assert.fail(`${what}: element ${i} expected ${want[i]} (reference), got ${got[i]}; error ${err} > bound ${bound(i)}`);
+    if (!(err <= bound(i)))
+      assert.fail(`${what}: element ${i} expected ${want[i]} (reference), got ${got[i]}; error ${err} > bound ${bound(i)}`);
   }
 }
 
 test('wasm bias-gradient column sums equal the reference within float32 rounding', { skip }, () => {
   const rng = new Rng(5);
-  for (const M of [1, 2, 7, 64]) for (const N of [1, 3, 4, 5, 31, 32, 33, 67, 130]) {
-    const dC = random(M * N + 3, rng);
-    const db = random(N, rng);
-    const want = Float64Array.from(db);
-    const mag = Float64Array.from(db, Math.abs);
-    reference.addColumnSums(want, dC, 3, M, N);
-    reference.addColumnSums(mag, Float64Array.from(dC, Math.abs), 3, M, N);
-    backend.addColumnSums(db, dC, 3, M, N);
-    within(db, want, (i) => (M + 2) * u * mag[i]!, `column sums M=${M} N=${N}`);
-  }
+  for (const M of [1, 2, 7, 64])
+    for (const N of [1, 3, 4, 5, 31, 32, 33, 67, 130]) {
+      const dC = random(M * N + 3, rng);
+      const db = random(N, rng);
+      const want = Float64Array.from(db);
+      const mag = Float64Array.from(db, Math.abs);
+      reference.addColumnSums(want, dC, 3, M, N);
+      reference.addColumnSums(mag, Float64Array.from(dC, Math.abs), 3, M, N);
+      backend.addColumnSums(db, dC, 3, M, N);
+      within(db, want, (i) => (M + 2) * u * mag[i]!, `column sums M=${M} N=${N}`);
+    }
 });
 
 test('wasm one-hot gather and scatter equal the reference, on the strided and the transposed path', { skip }, () => {
   const rng = new Rng(6);
-  for (const [M, N, K] of [[3, 7, 11], [15, 7, 11], [40, 33, 5], [64, 20, 89], [130, 9, 89]] as const) {
+  for (const [M, N, K] of [
+    [3, 7, 11],
+    [15, 7, 11],
+    [40, 33, 5],
+    [64, 20, 89],
+    [130, 9, 89],
+  ] as const) {
     const W = random(N * K, rng);
     const tok = ids(M, K, rng);
     for (const scratch of [null, heap!.floats(N * K)]) {
@@ -74,32 +82,46 @@ test('wasm one-hot gather and scatter equal the reference, on the strided and th
   }
 });
 
-test('wasm softmax cross-entropy equals the reference: loss, per-row losses, probabilities, and the fused gradient to the bit', { skip }, () => {
-  const rng = new Rng(8);
-  for (const [rows, V] of [[1, 1], [3, 2], [5, 11], [17, 89], [4, 130]] as const) {
-    const z = random(rows * V, rng, -8, 8);
-    const targets = ids(rows, V, rng);
-    const want = Float64Array.from(z);
-    const perWant = new Float64Array(rows);
-    const lossWant = crossEntropy.softmaxCrossEntropyForward(want, 0, targets, 0, rows, V, perWant, 0);
-    const fused = heap!.floats(rows * V);
-    fused.set(z);
-    const per = heap!.floats(rows);
-    const loss = backend.softmaxCrossEntropy(z, 0, targets, 0, rows, V, per, 0, null);
-    // exps within ~2 ulp and a V-term float32 sum: the loss within (V + 4) u of its size plus the log's
-    assert.ok(Math.abs(loss - lossWant) <= (V + 8) * u * (rows + Math.abs(lossWant)), `rows=${rows} V=${V}: loss expected ${lossWant}, got ${loss}`);
-    within(per, perWant, (i) => (V + 8) * u * (1 + Math.abs(perWant[i]!)), `rows=${rows} V=${V}: per-row loss`);
-    within(z, want, (i) => (V + 8) * u * want[i]!, `rows=${rows} V=${V}: probabilities`);
+test(
+  'wasm softmax cross-entropy equals the reference: loss, per-row losses, probabilities, and the fused gradient to the bit',
+  { skip },
+  () => {
+    const rng = new Rng(8);
+    for (const [rows, V] of [
+      [1, 1],
+      [3, 2],
+      [5, 11],
+      [17, 89],
+      [4, 130],
+    ] as const) {
+      const z = random(rows * V, rng, -8, 8);
+      const targets = ids(rows, V, rng);
+      const want = Float64Array.from(z);
+      const perWant = new Float64Array(rows);
+      const lossWant = crossEntropy.softmaxCrossEntropyForward(want, 0, targets, 0, rows, V, perWant, 0);
+      const fused = heap!.floats(rows * V);
+      fused.set(z);
+      const per = heap!.floats(rows);
+      const loss = backend.softmaxCrossEntropy(z, 0, targets, 0, rows, V, per, 0, null);
+      // exps within ~2 ulp and a V-term float32 sum: the loss within (V + 4) u of its size plus the log's
+      assert.ok(
+        Math.abs(loss - lossWant) <= (V + 8) * u * (rows + Math.abs(lossWant)),
+        `rows=${rows} V=${V}: loss expected ${lossWant}, got ${loss}`,
+      );
+      within(per, perWant, (i) => (V + 8) * u * (1 + Math.abs(perWant[i]!)), `rows=${rows} V=${V}: per-row loss`);
+      within(z, want, (i) => (V + 8) * u * want[i]!, `rows=${rows} V=${V}: probabilities`);
 
-    const scale = 1 / (rows * 3);
-    const fusedLoss = backend.softmaxCrossEntropy(fused, 0, targets, 0, rows, V, null, 0, scale);
-    assert.equal(fusedLoss, loss, 'the fused pass returns the same loss');
-    backend.crossEntropyGradient(z, 0, targets, 0, rows, V, scale);
-    for (let i = 0; i < z.length; i++) {
-      if (!Object.is(fused[i], z[i])) assert.fail(`rows=${rows} V=${V}: fused gradient element ${i} expected ${z[i]} (softmax then gradient), got ${fused[i]}`);
+      const scale = 1 / (rows * 3);
+      const fusedLoss = backend.softmaxCrossEntropy(fused, 0, targets, 0, rows, V, null, 0, scale);
+      assert.equal(fusedLoss, loss, 'the fused pass returns the same loss');
+      backend.crossEntropyGradient(z, 0, targets, 0, rows, V, scale);
+      for (let i = 0; i < z.length; i++) {
+        if (!Object.is(fused[i], z[i]))
+          assert.fail(`rows=${rows} V=${V}: fused gradient element ${i} expected ${z[i]} (softmax then gradient), got ${fused[i]}`);
+      }
     }
-  }
-});
+  },
+);
 
 test('wasm softmax cross-entropy gives a NaN loss for a NaN logit', { skip }, () => {
   const z = heap!.floats(6);
@@ -111,11 +133,18 @@ test('wasm softmax cross-entropy gives a NaN loss for a NaN logit', { skip }, ()
 
 test('wasm LSTM, GRU and RNN backward gate loops equal the reference within a few float32 roundings', { skip }, () => {
   const rng = new Rng(9);
-  for (const [b, H] of [[1, 1], [3, 5], [2, 8], [4, 13]] as const) {
+  for (const [b, H] of [
+    [1, 1],
+    [3, 5],
+    [2, 8],
+    [4, 13],
+  ] as const) {
     // LSTM: activated gates in (0, 1) and (-1, 1), as forward leaves them
     const act = random(b * 4 * H, rng, 0.01, 0.99);
     for (let r = 0; r < b; r++) for (let j = 0; j < H; j++) act[r * 4 * H + 2 * H + j] = rng.uniform(-0.99, 0.99);
-    const tanhC = random(b * H + 2, rng), dh = random(b * H + 1, rng), c = random(b * H + 4, rng);
+    const tanhC = random(b * H + 2, rng),
+      dh = random(b * H + 1, rng),
+      c = random(b * H + 4, rng);
     const dc = random(b * H, rng);
     const dIn = heap!.floats(b * 4 * H + 4);
     const dcWant = Float64Array.from(dc);
@@ -128,12 +157,15 @@ test('wasm LSTM, GRU and RNN backward gate loops equal the reference within a fe
 
     const g = random(b * 3 * H, rng, 0.01, 0.99);
     for (let r = 0; r < b; r++) for (let j = 0; j < H; j++) g[r * 3 * H + 2 * H + j] = rng.uniform(-0.99, 0.99);
-    const hPrev = random(b * H + 3, rng), hn = random(b * H, rng, -3, 3);
+    const hPrev = random(b * H + 3, rng),
+      hn = random(b * H, rng, -3, 3);
     for (const accumulate of [false, true]) {
       const dPrev = random(b * H + 1, rng);
       const dPrevWant = Float64Array.from(dPrev);
-      const gIn = heap!.floats(b * 3 * H), gHid = heap!.floats(b * 3 * H);
-      const gInWant = new Float64Array(b * 3 * H), gHidWant = new Float64Array(b * 3 * H);
+      const gIn = heap!.floats(b * 3 * H),
+        gHid = heap!.floats(b * 3 * H);
+      const gInWant = new Float64Array(b * 3 * H),
+        gHidWant = new Float64Array(b * 3 * H);
       gates.gruBackward(g, 0, dh, 1, hPrev, 3, hn, 0, gInWant, gHidWant, dPrevWant, 1, accumulate, b, H);
       backend.gruBackward(g, 0, dh, 1, hPrev, 3, hn, 0, gIn, gHid, dPrev, 1, accumulate, b, H);
       within(gIn, gInWant, () => 48 * u, `GRU b=${b} H=${H}: dIn`);
@@ -141,7 +173,9 @@ test('wasm LSTM, GRU and RNN backward gate loops equal the reference within a fe
       within(dPrev, dPrevWant, () => 8 * u, `GRU b=${b} H=${H} accumulate=${accumulate}: dh_{p-1}`);
     }
 
-    const h = random(b * H, rng), da = heap!.floats(b * H), daWant = new Float64Array(b * H);
+    const h = random(b * H, rng),
+      da = heap!.floats(b * H),
+      daWant = new Float64Array(b * H);
     gates.tanhBackward(h, 0, dh, 1, daWant, 0, b * H);
     backend.tanhBackward(h, 0, dh, 1, da, 0, b * H);
     within(da, daWant, () => 4 * u, `RNN b=${b} H=${H}: da`);
@@ -165,14 +199,21 @@ test('the wasm softmax draw picks the token whose cumulative probability interva
     const below = e.slice(0, token).reduce((a, b) => a + b, 0);
     const target = uniform * total;
     const tol = 1e-5 * total;
-    assert.ok(below - tol <= target && target < below + e[token]! + tol,
-      `trial ${trial}: u * total = ${target} should lie in token ${token}'s interval [${below}, ${below + e[token]!})`);
+    assert.ok(
+      below - tol <= target && target < below + e[token]! + tol,
+      `trial ${trial}: u * total = ${target} should lie in token ${token}'s interval [${below}, ${below + e[token]!})`,
+    );
   }
 });
 
 test('the softmax draw reads no uniform for logits outside a wasm heap, and reports a non-finite max with -1', { skip }, () => {
   let draws = 0;
-  const counter = { next: () => { draws++; return 0.5; } };
+  const counter = {
+    next: () => {
+      draws++;
+      return 0.5;
+    },
+  };
   assert.equal(backend.sampleSoftmax(new Float32Array([1, 2, 3]), 3, 1, counter), undefined);
   assert.equal(draws, 0, 'no uniform may be drawn on the reference path');
   const z = heap!.floats(3);

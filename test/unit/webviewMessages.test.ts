@@ -13,7 +13,10 @@ function parse(raw: unknown): { result: unknown; warnings: string[] } {
 
 test('well-formed messages pass unchanged and without warnings', () => {
   const good = [
-    { v, type: 'ready' }, { v, type: 'pause' }, { v, type: 'resume' }, { v, type: 'stop' },
+    { v, type: 'ready' },
+    { v, type: 'pause' },
+    { v, type: 'resume' },
+    { v, type: 'stop' },
     { v, type: 'sample', prime: 'The ', temperature: 0.8, length: 200 },
     { v, type: 'setTemperature', temperature: 1.2 },
     { v, type: 'setLearningRate', lr: 0.001 },
@@ -54,7 +57,12 @@ test('wrong shapes are dropped with exactly one warning naming the problem, neve
   ];
   for (const [raw, why] of bad) {
     let out: ReturnType<typeof parse> | undefined;
-    assert.doesNotThrow(() => { out = parse(raw); }, `parsing ${JSON.stringify(raw)} threw`);
+    assert.doesNotThrow(
+      () => {
+        out = parse(raw);
+      },
+      `parsing ${JSON.stringify(raw)} threw`,
+    );
     assert.equal(out!.result, undefined, `expected ${JSON.stringify(raw)} dropped, got ${JSON.stringify(out!.result)}`);
     assert.equal(out!.warnings.length, 1, `expected one warning for ${JSON.stringify(raw)}, got ${JSON.stringify(out!.warnings)}`);
     assert.match(out!.warnings[0]!, why);

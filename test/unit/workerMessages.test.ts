@@ -39,8 +39,18 @@ test('events with an unknown type, a missing field, a wrong type or an unknown e
 
 test('worker commands are checked the same way, including the optional fields of start', () => {
   const start = {
-    v, type: 'start', text: 'ab', model: {}, train: {}, tokenizer: 'char', maxSteps: 0, maxMs: 0,
-    autosaveEveryMs: 0, sampleEveryMs: 0, sampleLength: 10, temperature: 1,
+    v,
+    type: 'start',
+    text: 'ab',
+    model: {},
+    train: {},
+    tokenizer: 'char',
+    maxSteps: 0,
+    maxMs: 0,
+    autosaveEveryMs: 0,
+    sampleEveryMs: 0,
+    sampleLength: 10,
+    temperature: 1,
   };
   assert.ok(checkWorkerCommand(start).ok);
   assert.ok(checkWorkerCommand({ ...start, paused: true, resumeFrom: '/x' }).ok);
@@ -53,7 +63,12 @@ test('worker commands are checked the same way, including the optional fields of
 test('a reply settles the request it names; chunks before it go to the partial listener', async () => {
   const table = new RequestTable();
   const chunks: string[] = [];
-  const a = table.open((e) => e.type === 'sample', (e) => { if (e.type === 'sampleChunk') chunks.push(e.text); });
+  const a = table.open(
+    (e) => e.type === 'sample',
+    (e) => {
+      if (e.type === 'sampleChunk') chunks.push(e.text);
+    },
+  );
   const b = table.open((e) => e.type === 'checkpointSaved');
   assert.notEqual(a.id, b.id);
   assert.equal(table.settle({ v, type: 'sampleChunk', inReplyTo: a.id, text: 'he', done: false }), true);

@@ -7,7 +7,11 @@ export type Rgb = readonly [number, number, number];
 
 /** Perceptually ordered control points, dark blue-violet to yellow (in the spirit of viridis). */
 const SEQUENTIAL: readonly Rgb[] = [
-  [68, 1, 84], [59, 82, 139], [33, 145, 140], [94, 201, 98], [253, 231, 37],
+  [68, 1, 84],
+  [59, 82, 139],
+  [33, 145, 140],
+  [94, 201, 98],
+  [253, 231, 37],
 ];
 /** Blue for negative, orange-red for positive; the centre is supplied by the theme. */
 const NEGATIVE: Rgb = [49, 130, 189];
@@ -33,8 +37,8 @@ export function diverging(t: number, centre: Rgb): Rgb | null {
 }
 
 export type ValueRange =
-  | { kind: 'unit' }                       // sigmoid gates: [0, 1]
-  | { kind: 'signed'; limit: number }      // symmetric around 0: [-limit, limit]
+  | { kind: 'unit' } // sigmoid gates: [0, 1]
+  | { kind: 'signed'; limit: number } // symmetric around 0: [-limit, limit]
   | { kind: 'log'; lo: number; hi: number }; // log10 over [lo, hi], lo > 0
 
 /**
@@ -53,9 +57,15 @@ export function paint(values: ArrayLike<number>, range: ValueRange, centre: Rgb,
       else if (range.kind === 'signed') c = diverging(range.limit > 0 ? v / range.limit : 0, centre);
       else c = v > 0 ? sequential((Math.log10(v) - logLo) / logSpan) : sequential(0);
     }
-    if (c === null) { bad++; c = missing; }
+    if (c === null) {
+      bad++;
+      c = missing;
+    }
     const o = i * 4;
-    rgba[o] = c[0]; rgba[o + 1] = c[1]; rgba[o + 2] = c[2]; rgba[o + 3] = 255;
+    rgba[o] = c[0];
+    rgba[o + 1] = c[1];
+    rgba[o + 2] = c[2];
+    rgba[o + 3] = 255;
   }
   return bad;
 }
@@ -64,9 +74,15 @@ export function paint(values: ArrayLike<number>, range: ValueRange, centre: Rgb,
 export function parseCssColour(s: string): Rgb | null {
   const t = s.trim();
   let m = /^#([0-9a-f]{3})$/i.exec(t);
-  if (m) { const h = m[1]!; return [parseInt(h[0]! + h[0], 16), parseInt(h[1]! + h[1], 16), parseInt(h[2]! + h[2], 16)]; }
+  if (m) {
+    const h = m[1]!;
+    return [parseInt(h[0]! + h[0], 16), parseInt(h[1]! + h[1], 16), parseInt(h[2]! + h[2], 16)];
+  }
   m = /^#([0-9a-f]{6})([0-9a-f]{2})?$/i.exec(t);
-  if (m) { const h = m[1]!; return [parseInt(h.slice(0, 2), 16), parseInt(h.slice(2, 4), 16), parseInt(h.slice(4, 6), 16)]; }
+  if (m) {
+    const h = m[1]!;
+    return [parseInt(h.slice(0, 2), 16), parseInt(h.slice(2, 4), 16), parseInt(h.slice(4, 6), 16)];
+  }
   m = /^rgba?\(\s*(\d+(?:\.\d+)?)[\s,]+(\d+(?:\.\d+)?)[\s,]+(\d+(?:\.\d+)?)/i.exec(t);
   if (m) return [Number(m[1]), Number(m[2]), Number(m[3])];
   return null;

@@ -29,10 +29,10 @@ export type RunState = RunHistory['state'];
 export class RunModel {
   run: RunDescription | null = null;
   state: RunState = 'running';
-  readonly loss: DecimatedSeries;          // lossNats per update, flagged where the update was clipped
+  readonly loss: DecimatedSeries; // lossNats per update, flagged where the update was clipped
   readonly lr: DecimatedSeries;
-  readonly gradNorm: DecimatedSeries;      // global norm before clipping
-  readonly validation: DecimatedSeries;    // lossNats on held-out text
+  readonly gradNorm: DecimatedSeries; // global norm before clipping
+  readonly validation: DecimatedSeries; // lossNats on held-out text
   last: StepMetrics | null = null;
   clipCount = 0;
   samples: SampleEntry[] = [];
@@ -41,7 +41,12 @@ export class RunModel {
   error: { message: string; kind: string; step?: number } | null = null;
   finishedReason: string | null = null;
 
-  constructor(readonly runId: string, public label: string, public file: string, capacity = DEFAULT_CAPACITY) {
+  constructor(
+    readonly runId: string,
+    public label: string,
+    public file: string,
+    capacity = DEFAULT_CAPACITY,
+  ) {
     this.loss = new DecimatedSeries(capacity);
     this.lr = new DecimatedSeries(capacity);
     this.gradNorm = new DecimatedSeries(capacity);
@@ -49,7 +54,9 @@ export class RunModel {
   }
 
   /** The label shown in legends: the config when known, else what the extension called the run. */
-  get title(): string { return describeRun(this.run, this.label); }
+  get title(): string {
+    return describeRun(this.run, this.label);
+  }
 
   addMetrics(ms: readonly StepMetrics[]): void {
     for (const raw of ms) {
@@ -71,7 +78,10 @@ export class RunModel {
   addSample(s: Omit<SampleEntry, 'pending'>, pending = false): void {
     if (s.id !== undefined) {
       const i = this.samples.findIndex((x) => x.id === s.id);
-      if (i >= 0) { this.samples[i] = { ...s, pending }; return; }
+      if (i >= 0) {
+        this.samples[i] = { ...s, pending };
+        return;
+      }
     }
     this.samples.unshift({ ...s, pending });
     if (this.samples.length > MAX_SAMPLES) this.samples.length = MAX_SAMPLES;
@@ -104,7 +114,10 @@ export class DashboardModel {
   readonly runs = new Map<string, RunModel>();
   currentId: string | null = null;
 
-  constructor(private readonly capacity = DEFAULT_CAPACITY, private readonly warn: (message: string) => void = () => {}) {}
+  constructor(
+    private readonly capacity = DEFAULT_CAPACITY,
+    private readonly warn: (message: string) => void = () => {},
+  ) {}
 
   get current(): RunModel | null {
     return this.currentId === null ? null : (this.runs.get(this.currentId) ?? null);
@@ -118,7 +131,9 @@ export class DashboardModel {
   /** Applies one message from the extension; returns the views it changed (empty for a dropped message). */
   receive(message: ToWebview): Set<ViewName> {
     if (message === null || typeof message !== 'object' || message.v !== PROTOCOL_VERSION) {
-      this.warn(`dashboard: dropped a message of protocol version ${JSON.stringify((message as { v?: unknown })?.v)}; expected ${PROTOCOL_VERSION}`);
+      this.warn(
+        `dashboard: dropped a message of protocol version ${JSON.stringify((message as { v?: unknown })?.v)}; expected ${PROTOCOL_VERSION}`,
+      );
       return new Set();
     }
     if (message.type === 'history') return this.loadHistory(message.current, message.others ?? []);
@@ -159,29 +174,75 @@ export class DashboardModel {
       if (this.currentId === null) this.currentId = runId;
     }
     const isCurrent = runId === this.currentId;
-    const mark = (...views: ViewName[]): void => { for (const v of views) dirty.add(v); };
+    const mark = (...views: ViewName[]): void => {
+      for (const v of views) dirty.add(v);
+    };
     switch (event.type) {
-      case 'started': r.run = event.run; r.state = 'running'; mark('header', 'loss', 'compare'); break;
-      case 'metrics': r.addMetrics(event.metrics ?? []); mark('header', 'loss', 'gradNorm', 'compare'); break;
-      case 'validation': r.addValidation(event.metrics); mark('loss', 'compare'); break;
-      case 'clip': mark('gradNorm'); break;
+      case 'started':
+        r.run = event.run;
+        r.state = 'running';
+        mark('header', 'loss', 'compare');
+        break;
+      case 'metrics':
+        r.addMetrics(event.metrics ?? []);
+        mark('header', 'loss', 'gradNorm', 'compare');
+        break;
+      case 'validation':
+        r.addValidation(event.metrics);
+        mark('loss', 'compare');
+        break;
+      case 'clip':
+        mark('gradNorm');
+        break;
       case 'sample':
-        r.addSample({ step: event.step, temperature: event.temperature, prime: event.prime, text: event.text, ...(event.inReplyTo !== undefined ? { id: event.inReplyTo } : {}) });
+        r.addSample({
+          step: event.step,
+          temperature: event.temperature,
+          prime: event.prime,
+          text: event.text,
+          ...(event.inReplyTo !== undefined ? { id: event.inReplyTo } : {}),
+        });
         mark('samples');
         break;
-      case 'sampleChunk': r.addChunk(event.inReplyTo, event.text, event.done); mark('samples'); break;
-      case 'gradientFlow': r.gradientFlow = flowFrom(event.flow); mark('flow', 'compare'); break;
-      case 'gates': r.gates = gatesFrom(event.probe); mark('gates'); break;
-      case 'state': r.state = event.state; mark('header'); break;
-      case 'error': r.error = { message: event.message, kind: event.kind, ...(event.step !== undefined ? { step: event.step } : {}) }; mark('header'); break;
-      case 'finished': r.state = 'finished'; r.finishedReason = event.reason; mark('header'); break;
-      case 'tokenLoss': case 'norms': case 'checkpointSaved': break;
-      default: this.warn(`dashboard: ignored an event of unknown type ${JSON.stringify((event as { type?: unknown }).type)}`);
+      case 'sampleChunk':
+        r.addChunk(event.inReplyTo, event.text, event.done);
+        mark('samples');
+        break;
+      case 'gradientFlow':
+        r.gradientFlow = flowFrom(event.flow);
+        mark('flow', 'compare');
+        break;
+      case 'gates':
+        r.gates = gatesFrom(event.probe);
+        mark('gates');
+        break;
+      case 'state':
+        r.state = event.state;
+        mark('header');
+        break;
+      case 'error':
+        r.error = { message: event.message, kind: event.kind, ...(event.step !== undefined ? { step: event.step } : {}) };
+        mark('header');
+        break;
+      case 'finished':
+        r.state = 'finished';
+        r.finishedReason = event.reason;
+        mark('header');
+        break;
+      case 'tokenLoss':
+      case 'norms':
+      case 'checkpointSaved':
+        break;
+      default:
+        this.warn(`dashboard: ignored an event of unknown type ${JSON.stringify((event as { type?: unknown }).type)}`);
     }
     if (!isCurrent) {
       // Another run's change only shows where runs are compared.
       const show = new Set<ViewName>();
-      if (dirty.has('loss') || dirty.has('flow') || dirty.has('compare')) { show.add('compare'); show.add('flow'); }
+      if (dirty.has('loss') || dirty.has('flow') || dirty.has('compare')) {
+        show.add('compare');
+        show.add('flow');
+      }
       return show;
     }
     return dirty;

@@ -23,14 +23,25 @@ export function summariseFlow(fromLast: ArrayLike<number>, ratio: number = REACH
   let reach = n;
   for (let k = 1; k < n; k++) {
     const v = fromLast[k]!;
-    if (!(v >= g0 * ratio)) { reach = k; break; }
+    if (!(v >= g0 * ratio)) {
+      reach = k;
+      break;
+    }
   }
-  let sx = 0, sy = 0, sxx = 0, sxy = 0, m = 0;
+  let sx = 0,
+    sy = 0,
+    sxx = 0,
+    sxy = 0,
+    m = 0;
   for (let k = 0; k < n; k++) {
     const v = fromLast[k]!;
     if (!(v > 0) || !Number.isFinite(v)) continue;
     const y = Math.log(v);
-    sx += k; sy += y; sxx += k * k; sxy += k * y; m++;
+    sx += k;
+    sy += y;
+    sxx += k * k;
+    sxy += k * y;
+    m++;
   }
   const denom = m * sxx - sx * sx;
   const slope = m >= 2 && denom !== 0 ? (m * sxy - sx * sy) / denom : 0;

@@ -36,10 +36,18 @@ export class DecimatedSeries {
   }
 
   /** Raw points per full bucket. */
-  get stride(): number { return this.strideValue; }
-  get length(): number { return this.buckets.length; }
-  get points(): number { return this.totalPoints; }
-  get nonFinitePoints(): number { return this.totalNonFinite; }
+  get stride(): number {
+    return this.strideValue;
+  }
+  get length(): number {
+    return this.buckets.length;
+  }
+  get points(): number {
+    return this.totalPoints;
+  }
+  get nonFinitePoints(): number {
+    return this.totalNonFinite;
+  }
 
   bucket(i: number): Bucket {
     const b = this.buckets[i];
@@ -47,9 +55,13 @@ export class DecimatedSeries {
     return b;
   }
 
-  all(): readonly Bucket[] { return this.buckets; }
+  all(): readonly Bucket[] {
+    return this.buckets;
+  }
 
-  lastBucket(): Bucket | undefined { return this.buckets[this.buckets.length - 1]; }
+  lastBucket(): Bucket | undefined {
+    return this.buckets[this.buckets.length - 1];
+  }
 
   push(step: number, elapsedMs: number, value: number, flag = false): void {
     this.totalPoints++;
@@ -61,10 +73,16 @@ export class DecimatedSeries {
       open.lastMs = elapsedMs;
       open.count++;
       if (flag) open.flagged++;
-      if (!finite) { open.nonFinite++; return; }
+      if (!finite) {
+        open.nonFinite++;
+        return;
+      }
       const n = open.count - open.nonFinite;
-      if (n === 1) { open.min = value; open.max = value; open.mean = value; }
-      else {
+      if (n === 1) {
+        open.min = value;
+        open.max = value;
+        open.mean = value;
+      } else {
         if (value < open.min) open.min = value;
         if (value > open.max) open.max = value;
         open.mean += (value - open.mean) / n;
@@ -74,9 +92,16 @@ export class DecimatedSeries {
     }
     if (this.buckets.length === this.capacity) this.halve();
     this.buckets.push({
-      firstStep: step, lastStep: step, firstMs: elapsedMs, lastMs: elapsedMs, count: 1,
+      firstStep: step,
+      lastStep: step,
+      firstMs: elapsedMs,
+      lastMs: elapsedMs,
+      count: 1,
       nonFinite: finite ? 0 : 1,
-      min: finite ? value : NaN, max: finite ? value : NaN, mean: finite ? value : NaN, last: finite ? value : NaN,
+      min: finite ? value : NaN,
+      max: finite ? value : NaN,
+      mean: finite ? value : NaN,
+      last: finite ? value : NaN,
       flagged: flag ? 1 : 0,
     });
   }
@@ -100,7 +125,10 @@ export function mergeBuckets(a: Bucket, b: Bucket): Bucket {
   const nb = b.count - b.nonFinite;
   const n = na + nb;
   return {
-    firstStep: a.firstStep, lastStep: b.lastStep, firstMs: a.firstMs, lastMs: b.lastMs,
+    firstStep: a.firstStep,
+    lastStep: b.lastStep,
+    firstMs: a.firstMs,
+    lastMs: b.lastMs,
     count: a.count + b.count,
     nonFinite: a.nonFinite + b.nonFinite,
     min: nb === 0 ? a.min : na === 0 ? b.min : Math.min(a.min, b.min),

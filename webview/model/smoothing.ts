@@ -32,7 +32,10 @@ export function smoothValues(values: ArrayLike<number>, weight: number): Float64
   let seen = 0;
   for (let i = 0; i < values.length; i++) {
     const x = values[i]!;
-    if (Number.isFinite(x)) { s = w * s + (1 - w) * x; seen++; }
+    if (Number.isFinite(x)) {
+      s = w * s + (1 - w) * x;
+      seen++;
+    }
     out[i] = seen === 0 ? NaN : s / (1 - Math.pow(w, seen));
   }
   return out;

@@ -27,8 +27,14 @@ export class CompareView implements View {
     this.toggles = h('div', { class: 'controls', role: 'group', 'aria-label': 'Runs to show' });
     this.table = h('table', { class: 'compare' });
     this.element = h('section', { class: 'view' }, this.toggles);
-    this.chart = createChart(this.element, 'Smoothed training loss of this run and earlier runs on the same file', { title: 'step', scale: 'linear' }, { title: 'loss', scale: 'linear' }, null,
-      (item) => `${String(item.dataset.label)}: ${formatValue(item.parsed.y ?? NaN)} near step ${item.parsed.x}`).chart;
+    this.chart = createChart(
+      this.element,
+      'Smoothed training loss of this run and earlier runs on the same file',
+      { title: 'step', scale: 'linear' },
+      { title: 'loss', scale: 'linear' },
+      null,
+      (item) => `${String(item.dataset.label)}: ${formatValue(item.parsed.y ?? NaN)} near step ${item.parsed.x}`,
+    ).chart;
     this.element.append(this.table);
   }
 
@@ -37,48 +43,80 @@ export class CompareView implements View {
     const ui = host.ui;
     const theme = this.ctx.theme();
     const runs = [...(model.current ? [model.current] : []), ...model.others()];
-    fill(this.toggles, ...runs.map((r, i) => {
-      const c = h('input', { type: 'checkbox', id: `cmp-${i}` });
-      c.checked = !ui.compareHidden.includes(r.runId);
-      c.addEventListener('change', () => {
-        const hidden = new Set(ui.compareHidden);
-        if (c.checked) hidden.delete(r.runId); else hidden.add(r.runId);
-        host.update({ compareHidden: [...hidden] });
-        this.ctx.redraw('compare');
-        this.ctx.redraw('flow');
-      });
-      return h('span', { class: 'field' }, c, h('span', { class: 'swatch', style: `background:${theme.palette[i % theme.palette.length]}` }),
-        h('label', { for: c.id }, `${r.title}${r === model.current ? ' (this run)' : ''}`));
-    }));
+    fill(
+      this.toggles,
+      ...runs.map((r, i) => {
+        const c = h('input', { type: 'checkbox', id: `cmp-${i}` });
+        c.checked = !ui.compareHidden.includes(r.runId);
+        c.addEventListener('change', () => {
+          const hidden = new Set(ui.compareHidden);
+          if (c.checked) hidden.delete(r.runId);
+          else hidden.add(r.runId);
+          host.update({ compareHidden: [...hidden] });
+          this.ctx.redraw('compare');
+          this.ctx.redraw('flow');
+        });
+        return h(
+          'span',
+          { class: 'field' },
+          c,
+          h('span', { class: 'swatch', style: `background:${theme.palette[i % theme.palette.length]}` }),
+          h('label', { for: c.id }, `${r.title}${r === model.current ? ' (this run)' : ''}`),
+        );
+      }),
+    );
     const shown = runs.filter((r) => !ui.compareHidden.includes(r.runId));
     const smooths = new Map(runs.map((r) => [r, smoothBuckets(r.loss.all(), ui.smoothing)]));
     const datasets: LineDataset[] = shown.map((r) => {
       const colour = theme.palette[runs.indexOf(r) % theme.palette.length]!;
       const s = smooths.get(r)!;
-      return { label: `${r.title}${r === model.current ? ' (this run)' : ''}`, data: points(r.loss, 'step', (_b, i) => natsTo(ui.unit, s[i]!)), borderColor: colour, backgroundColor: colour, borderWidth: r === model.current ? 2.5 : 1.5 };
+      return {
+        label: `${r.title}${r === model.current ? ' (this run)' : ''}`,
+        data: points(r.loss, 'step', (_b, i) => natsTo(ui.unit, s[i]!)),
+        borderColor: colour,
+        backgroundColor: colour,
+        borderWidth: r === model.current ? 2.5 : 1.5,
+      };
     });
     this.chart.data.datasets = datasets;
-    configure(this.chart, theme, { x: { title: 'step (updates)', scale: 'linear' }, y: { title: `${unitLabel(ui.unit)} (smoothed ${ui.smoothing.toFixed(2)})`, scale: ui.lossScale } });
+    configure(this.chart, theme, {
+      x: { title: 'step (updates)', scale: 'linear' },
+      y: { title: `${unitLabel(ui.unit)} (smoothed ${ui.smoothing.toFixed(2)})`, scale: ui.lossScale },
+    });
     this.chart.update('none');
 
     const withSteps = runs.filter((r) => r.last !== null);
     const common = withSteps.length > 0 ? Math.min(...withSteps.map((r) => r.last!.step)) : 0;
-    const head = h('tr', {}, ...['run', 'parameters', 'steps', `loss at step ${common}`, 'best validation', 'gradient reach', 'clipped'].map((t) => h('th', { scope: 'col' }, t)));
+    const head = h(
+      'tr',
+      {},
+      ...['run', 'parameters', 'steps', `loss at step ${common}`, 'best validation', 'gradient reach', 'clipped'].map((t) =>
+        h('th', { scope: 'col' }, t),
+      ),
+    );
     const rows = runs.map((r) => {
       const s = smooths.get(r)!;
       let best = Infinity;
       for (const b of r.validation.all()) if (b.min < best) best = b.min;
       const flow = r.gradientFlow ? summariseFlow(r.gradientFlow.fromLast[r.gradientFlow.fromLast.length - 1] ?? []) : null;
       const reach = flow === null ? '–' : flow.reachesWholeWindow ? `> ${r.gradientFlow!.window - 1} steps` : `${flow.reach} steps`;
-      return h('tr', {},
+      return h(
+        'tr',
+        {},
         h('th', { scope: 'row' }, `${r.title}${r === model.current ? ' (this run)' : ''}`),
         h('td', {}, r.run ? formatCount(r.run.parameterCount) : '–'),
         h('td', {}, r.last ? String(r.last.step) : '0'),
         h('td', {}, common > 0 ? `${formatValue(natsTo(ui.unit, smoothedAt(r, s, common)))} ${ui.unit}` : '–'),
         h('td', {}, Number.isFinite(best) ? `${formatValue(natsTo(ui.unit, best))} ${ui.unit}` : '–'),
         h('td', {}, reach),
-        h('td', {}, String(r.clipCount)));
+        h('td', {}, String(r.clipCount)),
+      );
     });
-    fill(this.table, h('caption', {}, runs.length > 1 ? 'Runs on this file, side by side' : 'Earlier runs on this file appear here for comparison.'), h('thead', {}, head), h('tbody', {}, ...rows));
+    fill(
+      this.table,
+      h('caption', {}, runs.length > 1 ? 'Runs on this file, side by side' : 'Earlier runs on this file appear here for comparison.'),
+      h('thead', {}, head),
+      h('tbody', {}, ...rows),
+    );
   }
 }

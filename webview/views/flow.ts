@@ -22,14 +22,28 @@ export class FlowView implements View {
 
   constructor(private readonly ctx: ViewContext) {
     const ui = ctx.host.ui;
-    const controls = h('div', { class: 'controls', role: 'group', 'aria-label': 'Gradient flow options' },
-      checkbox('relative to k = 0', ui.flowNormalised, (flowNormalised) => { ctx.host.update({ flowNormalised }); ctx.redraw('flow'); }),
-      checkbox('show earlier runs', ui.flowShowOthers, (flowShowOthers) => { ctx.host.update({ flowShowOthers }); ctx.redraw('flow'); }));
+    const controls = h(
+      'div',
+      { class: 'controls', role: 'group', 'aria-label': 'Gradient flow options' },
+      checkbox('relative to k = 0', ui.flowNormalised, (flowNormalised) => {
+        ctx.host.update({ flowNormalised });
+        ctx.redraw('flow');
+      }),
+      checkbox('show earlier runs', ui.flowShowOthers, (flowShowOthers) => {
+        ctx.host.update({ flowShowOthers });
+        ctx.redraw('flow');
+      }),
+    );
     this.reach = h('ul', { class: 'reach', 'aria-live': 'polite', 'aria-label': 'How far back the gradient reaches' });
     this.element = h('section', { class: 'view' }, controls, this.reach);
-    this.chart = createChart(this.element, 'Gradient norm of the last step\'s loss with respect to the hidden state k steps earlier, log scale',
-      { title: 'k (steps back in time)', scale: 'linear' }, { title: '|dL_T / dh_(T-k)|', scale: 'log' }, null,
-      (item) => `${String(item.dataset.label)}: k = ${item.parsed.x}, ${formatValue(item.parsed.y ?? NaN)}`).chart;
+    this.chart = createChart(
+      this.element,
+      "Gradient norm of the last step's loss with respect to the hidden state k steps earlier, log scale",
+      { title: 'k (steps back in time)', scale: 'linear' },
+      { title: '|dL_T / dh_(T-k)|', scale: 'log' },
+      null,
+      (item) => `${String(item.dataset.label)}: k = ${item.parsed.x}, ${formatValue(item.parsed.y ?? NaN)}`,
+    ).chart;
     this.heatmapCaption = h('figcaption', {});
     this.heatmap = new Heatmap('Gradient norm per step and layer for the summed loss', 160, 22);
     this.element.append(h('figure', { class: 'gate' }, this.heatmapCaption, this.heatmap.element));
@@ -56,19 +70,33 @@ export class FlowView implements View {
         datasets.push({
           label: `${r.title}${r === cur ? ' (this run)' : ''} · layer ${layer + 1}`,
           data: Array.from(ys, (y, k) => ({ x: k, y: y > 0 && Number.isFinite(y) ? y : NaN })),
-          borderColor: colour, backgroundColor: colour, borderDash: DASHES[layer % DASHES.length]!, borderWidth: r === cur ? 2.5 : 1.5,
+          borderColor: colour,
+          backgroundColor: colour,
+          borderDash: DASHES[layer % DASHES.length]!,
+          borderWidth: r === cur ? 2.5 : 1.5,
         });
       });
       const s = summariseFlow(f.fromLast[f.fromLast.length - 1] ?? []);
       if (s !== null) {
         const reach = s.reachesWholeWindow ? `more than ${f.window - 1} steps (the whole window)` : `${s.reach} steps`;
-        lines.push(h('li', {}, h('span', { class: 'swatch', style: `background:${colour}` }), h('strong', {}, r.title), r === cur ? ' (this run)' : '',
-          `: gradient reaches back ${reach} before falling below 1/${Math.round(1 / REACH_RATIO)} of its size; it shrinks ×${formatValue(s.decayPerStep)} per step` +
-          (f.fromLast.length > 1 ? ` (top layer, step ${f.step})` : ` (step ${f.step})`)));
+        lines.push(
+          h(
+            'li',
+            {},
+            h('span', { class: 'swatch', style: `background:${colour}` }),
+            h('strong', {}, r.title),
+            r === cur ? ' (this run)' : '',
+            `: gradient reaches back ${reach} before falling below 1/${Math.round(1 / REACH_RATIO)} of its size; it shrinks ×${formatValue(s.decayPerStep)} per step` +
+              (f.fromLast.length > 1 ? ` (top layer, step ${f.step})` : ` (step ${f.step})`),
+          ),
+        );
       }
     });
     if (ui.flowNormalised && maxK > 0) datasets.push(hline(`1/${Math.round(1 / REACH_RATIO)} of k = 0`, REACH_RATIO, 0, maxK, theme.muted));
-    fill(this.reach, ...(lines.length > 0 ? lines : [h('li', { class: 'empty' }, 'No gradient-flow probe yet: it arrives during training.')]));
+    fill(
+      this.reach,
+      ...(lines.length > 0 ? lines : [h('li', { class: 'empty' }, 'No gradient-flow probe yet: it arrives during training.')]),
+    );
     this.chart.data.datasets = datasets;
     configure(this.chart, theme, {
       x: { title: 'k: steps back in time from the last step T of the window', scale: 'linear', min: 0, ...(maxK > 0 ? { max: maxK } : {}) },
@@ -88,11 +116,24 @@ export class FlowView implements View {
     f.perStep.forEach((row, l) => values.set(row.subarray(0, W), l * W));
     const ext = positiveExtent(f.perStep) ?? [1e-8, 1];
     const range = { kind: 'log' as const, lo: ext[0], hi: Math.max(ext[1], ext[0] * 1.0001) };
-    fill(this.heatmapCaption, h('strong', {}, '|dL/dh_t| for the loss summed over the window'), ` · rows: ${L > 1 ? `layers 1–${L}` : `layer 1`}, columns: t = 0…${W - 1} (tokens ${f.start}… of the text) · log colour `,
-      colourKey(range, theme, formatValue(range.lo), formatValue(range.hi)));
-    this.heatmap.set({
-      values, rows: L, cols: W, range, colLabels: Array.from({ length: W }, (_, t) => (t % 8 === 0 ? String(t) : '')), rowTitle: 'layer', rowLabel: (r) => `L${r + 1}`,
-      describe: (r, c, v) => `layer ${r + 1} · t = ${c} · |dL/dh_t| = ${formatValue(v)}`,
-    }, theme);
+    fill(
+      this.heatmapCaption,
+      h('strong', {}, '|dL/dh_t| for the loss summed over the window'),
+      ` · rows: ${L > 1 ? `layers 1–${L}` : `layer 1`}, columns: t = 0…${W - 1} (tokens ${f.start}… of the text) · log colour `,
+      colourKey(range, theme, formatValue(range.lo), formatValue(range.hi)),
+    );
+    this.heatmap.set(
+      {
+        values,
+        rows: L,
+        cols: W,
+        range,
+        colLabels: Array.from({ length: W }, (_, t) => (t % 8 === 0 ? String(t) : '')),
+        rowTitle: 'layer',
+        rowLabel: (r) => `L${r + 1}`,
+        describe: (r, c, v) => `layer ${r + 1} · t = ${c} · |dL/dh_t| = ${formatValue(v)}`,
+      },
+      theme,
+    );
   }
 }

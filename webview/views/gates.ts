@@ -20,16 +20,32 @@ export class GatesView implements View {
   constructor(private readonly ctx: ViewContext) {
     const ui = ctx.host.ui;
     this.layerSelect = h('select');
-    this.layerSelect.addEventListener('change', () => { ctx.host.update({ gatesLayer: Number(this.layerSelect.value) }); ctx.redraw('gates'); });
-    const probe = h('input', { type: 'text', value: ui.probeText, placeholder: 'text to probe (default: the selection or first line)', size: 40 });
+    this.layerSelect.addEventListener('change', () => {
+      ctx.host.update({ gatesLayer: Number(this.layerSelect.value) });
+      ctx.redraw('gates');
+    });
+    const probe = h('input', {
+      type: 'text',
+      value: ui.probeText,
+      placeholder: 'text to probe (default: the selection or first line)',
+      size: 40,
+    });
     const button = h('button', { type: 'button' }, 'Probe');
     const go = (): void => {
       ctx.host.update({ probeText: probe.value });
       if (probe.value.length > 0) ctx.host.send({ type: 'probeGates', text: probe.value });
     };
     button.addEventListener('click', go);
-    probe.addEventListener('keydown', (e) => { if (e.key === 'Enter') go(); });
-    const controls = h('div', { class: 'controls', role: 'group', 'aria-label': 'Gate probe' }, labelled('Layer', this.layerSelect), labelled('Probe text', probe), button);
+    probe.addEventListener('keydown', (e) => {
+      if (e.key === 'Enter') go();
+    });
+    const controls = h(
+      'div',
+      { class: 'controls', role: 'group', 'aria-label': 'Gate probe' },
+      labelled('Layer', this.layerSelect),
+      labelled('Probe text', probe),
+      button,
+    );
     this.summary = h('div', { class: 'saturation', role: 'table', 'aria-label': 'Saturation per gate' });
     this.body = h('div', { class: 'gates' });
     this.element = h('section', { class: 'view' }, controls, this.summary, this.body);
@@ -48,7 +64,10 @@ export class GatesView implements View {
     const ui = this.ctx.host.ui;
     const layerIndex = Math.min(ui.gatesLayer, probe.layers.length - 1);
     if (this.layerSelect.options.length !== probe.layers.length) {
-      fill(this.layerSelect, ...probe.layers.map((l, i) => h('option', { value: i }, `layer ${l.layer + 1}${l.direction === 'reverse' ? ' (reverse)' : ''}`)));
+      fill(
+        this.layerSelect,
+        ...probe.layers.map((l, i) => h('option', { value: i }, `layer ${l.layer + 1}${l.direction === 'reverse' ? ' (reverse)' : ''}`)),
+      );
     }
     this.layerSelect.value = String(layerIndex);
     const layer = probe.layers[layerIndex]!;
@@ -56,17 +75,35 @@ export class GatesView implements View {
     const H = probe.hidden;
     const labels = probe.tokens.map(showToken);
 
-    fill(this.summary, h('div', { role: 'row', class: 'sat-row head' },
-      h('span', { role: 'columnheader' }, 'gate'), h('span', { role: 'columnheader' }, 'saturated'), h('span', { role: 'columnheader' }, 'shut / open')),
+    fill(
+      this.summary,
+      h(
+        'div',
+        { role: 'row', class: 'sat-row head' },
+        h('span', { role: 'columnheader' }, 'gate'),
+        h('span', { role: 'columnheader' }, 'saturated'),
+        h('span', { role: 'columnheader' }, 'shut / open'),
+      ),
       ...layer.gates.map((g) => {
         const s = saturation(g.name, g.data);
-        const bar = s === null ? h('span', { class: 'bar none' }) : h('span', { class: 'bar', 'aria-hidden': 'true' },
-          h('span', { class: 'low', style: `width:${(100 * s.low).toFixed(1)}%` }), h('span', { class: 'high', style: `width:${(100 * s.high).toFixed(1)}%` }));
-        return h('div', { role: 'row', class: 'sat-row' },
+        const bar =
+          s === null
+            ? h('span', { class: 'bar none' })
+            : h(
+                'span',
+                { class: 'bar', 'aria-hidden': 'true' },
+                h('span', { class: 'low', style: `width:${(100 * s.low).toFixed(1)}%` }),
+                h('span', { class: 'high', style: `width:${(100 * s.high).toFixed(1)}%` }),
+              );
+        return h(
+          'div',
+          { role: 'row', class: 'sat-row' },
           h('span', { role: 'cell' }, GATE_INFO[g.name].title),
           h('span', { role: 'cell' }, s === null ? 'n/a (unbounded)' : pct(s.total), bar),
-          h('span', { role: 'cell' }, s === null ? '' : `${pct(s.low)} / ${pct(s.high)}`));
-      }));
+          h('span', { role: 'cell' }, s === null ? '' : `${pct(s.low)} / ${pct(s.high)}`),
+        );
+      }),
+    );
 
     const keep = new Map<GateName, Heatmap>();
     const blocks: HTMLElement[] = [];
@@ -75,16 +112,41 @@ export class GatesView implements View {
       keep.set(g.name, hm);
       const range = gateRange(g.name, g.data);
       const s = saturation(g.name, g.data);
-      hm.setLabel(`Heatmap of ${GATE_INFO[g.name].title}, layer ${layer.layer + 1}: ${H} units by ${T} characters` + (s ? `, ${pct(s.total)} saturated` : ''));
+      hm.setLabel(
+        `Heatmap of ${GATE_INFO[g.name].title}, layer ${layer.layer + 1}: ${H} units by ${T} characters` +
+          (s ? `, ${pct(s.total)} saturated` : ''),
+      );
       const lo = range.kind === 'unit' ? '0' : formatValue(-(range.kind === 'signed' ? range.limit : 0));
       const hi = range.kind === 'unit' ? '1' : formatValue(range.kind === 'signed' ? range.limit : 0);
-      blocks.push(h('figure', { class: 'gate' },
-        h('figcaption', {}, h('strong', {}, GATE_INFO[g.name].title), s ? ` · ${pct(s.total)} saturated` : '', ' ', colourKey(range, theme, lo, hi)),
-        hm.element));
-      hm.set({
-        values: unitsByTime(g.data, T, H), rows: H, cols: T, range, colLabels: labels, rowTitle: 'unit', rowLabel: String,
-        describe: (r, c, v) => `character ${JSON.stringify(probe.tokens[c] ?? '')} (position ${c}) · unit ${r} · ${g.name} = ${formatValue(v)}`,
-      }, theme);
+      blocks.push(
+        h(
+          'figure',
+          { class: 'gate' },
+          h(
+            'figcaption',
+            {},
+            h('strong', {}, GATE_INFO[g.name].title),
+            s ? ` · ${pct(s.total)} saturated` : '',
+            ' ',
+            colourKey(range, theme, lo, hi),
+          ),
+          hm.element,
+        ),
+      );
+      hm.set(
+        {
+          values: unitsByTime(g.data, T, H),
+          rows: H,
+          cols: T,
+          range,
+          colLabels: labels,
+          rowTitle: 'unit',
+          rowLabel: String,
+          describe: (r, c, v) =>
+            `character ${JSON.stringify(probe.tokens[c] ?? '')} (position ${c}) · unit ${r} · ${g.name} = ${formatValue(v)}`,
+        },
+        theme,
+      );
     }
     // Attach before drawing again so the canvases take the width they are shown at.
     fill(this.body, ...blocks);

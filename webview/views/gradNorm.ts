@@ -17,11 +17,32 @@ export class GradNormView implements View {
 
   constructor(private readonly ctx: ViewContext) {
     const ui = ctx.host.ui;
-    const controls = h('div', { class: 'controls', role: 'group', 'aria-label': 'Gradient norm chart options' },
-      labelled('Scale', select<AxisScale>([['log', 'log'], ['linear', 'linear']], ui.gradScale, (gradScale) => { ctx.host.update({ gradScale }); ctx.redraw('gradNorm'); })));
+    const controls = h(
+      'div',
+      { class: 'controls', role: 'group', 'aria-label': 'Gradient norm chart options' },
+      labelled(
+        'Scale',
+        select<AxisScale>(
+          [
+            ['log', 'log'],
+            ['linear', 'linear'],
+          ],
+          ui.gradScale,
+          (gradScale) => {
+            ctx.host.update({ gradScale });
+            ctx.redraw('gradNorm');
+          },
+        ),
+      ),
+    );
     this.summary = h('p', { class: 'summary', 'aria-live': 'polite' });
     this.element = h('section', { class: 'view' }, controls, this.summary);
-    this.chart = createChart(this.element, 'Global gradient norm per update, before clipping', { title: 'step', scale: 'linear' }, { title: 'gradient norm', scale: 'log' }, null,
+    this.chart = createChart(
+      this.element,
+      'Global gradient norm per update, before clipping',
+      { title: 'step', scale: 'linear' },
+      { title: 'gradient norm', scale: 'log' },
+      null,
       (item) => {
         const b = this.buckets[item.datasetIndex]?.[item.dataIndex];
         const label = String(item.dataset.label);
@@ -30,7 +51,8 @@ export class GradNormView implements View {
         if (b.count > 1) lines.push(`mean ${formatValue(b.mean)}, max ${formatValue(b.max)}`);
         if (b.flagged > 0) lines.push(`${b.flagged} clipped`);
         return lines;
-      }).chart;
+      },
+    ).chart;
   }
 
   render(): void {
@@ -44,13 +66,32 @@ export class GradNormView implements View {
     if (run !== null) {
       const all = run.gradNorm.all();
       if (run.gradNorm.stride > 1) {
-        datasets.push({ label: 'max in bucket', data: points(run.gradNorm, ui.xAxis, (b) => b.max), borderColor: withAlpha(theme.error, 0.6), backgroundColor: withAlpha(theme.error, 0.6), borderWidth: 1 });
+        datasets.push({
+          label: 'max in bucket',
+          data: points(run.gradNorm, ui.xAxis, (b) => b.max),
+          borderColor: withAlpha(theme.error, 0.6),
+          backgroundColor: withAlpha(theme.error, 0.6),
+          borderWidth: 1,
+        });
         this.buckets.push(all);
       }
-      datasets.push({ label: run.gradNorm.stride > 1 ? 'gradient norm (bucket mean)' : 'gradient norm', data: points(run.gradNorm, ui.xAxis, (b) => b.mean), borderColor: blue, backgroundColor: blue });
+      datasets.push({
+        label: run.gradNorm.stride > 1 ? 'gradient norm (bucket mean)' : 'gradient norm',
+        data: points(run.gradNorm, ui.xAxis, (b) => b.mean),
+        borderColor: blue,
+        backgroundColor: blue,
+      });
       this.buckets.push(all);
       const clipped = all.filter((b) => b.flagged > 0 && Number.isFinite(b.max));
-      datasets.push({ label: `clipped updates (${run.clipCount})`, data: points(run.gradNorm, ui.xAxis, (b) => (b.flagged > 0 ? b.max : NaN)).filter((p) => Number.isFinite(p.y)), borderColor: theme.error, backgroundColor: theme.error, showLine: false, pointRadius: 3.5, pointStyle: 'triangle' });
+      datasets.push({
+        label: `clipped updates (${run.clipCount})`,
+        data: points(run.gradNorm, ui.xAxis, (b) => (b.flagged > 0 ? b.max : NaN)).filter((p) => Number.isFinite(p.y)),
+        borderColor: theme.error,
+        backgroundColor: theme.error,
+        showLine: false,
+        pointRadius: 3.5,
+        pointStyle: 'triangle',
+      });
       this.buckets.push(clipped);
       const clip = run.run?.train.clipNorm ?? 0;
       const first = all[0];
@@ -63,10 +104,16 @@ export class GradNormView implements View {
       }
       let max = -Infinity;
       let maxStep = 0;
-      for (const b of all) if (b.max > max) { max = b.max; maxStep = b.lastStep; }
-      this.summary.textContent = all.length === 0 ? 'No updates yet.'
-        : `Largest norm ${formatValue(max)} (near step ${maxStep}); ${run.clipCount} of ${run.gradNorm.points} updates clipped` +
-          (clip > 0 ? ` at ${formatValue(clip)}.` : ' (clipping is off).');
+      for (const b of all)
+        if (b.max > max) {
+          max = b.max;
+          maxStep = b.lastStep;
+        }
+      this.summary.textContent =
+        all.length === 0
+          ? 'No updates yet.'
+          : `Largest norm ${formatValue(max)} (near step ${maxStep}); ${run.clipCount} of ${run.gradNorm.points} updates clipped` +
+            (clip > 0 ? ` at ${formatValue(clip)}.` : ' (clipping is off).');
     } else {
       this.summary.textContent = 'Waiting for the training session…';
     }

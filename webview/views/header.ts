@@ -25,9 +25,19 @@ export class HeaderView implements View {
     this.pause.addEventListener('click', () => ctx.host.send({ type: 'pause' }));
     this.resume.addEventListener('click', () => ctx.host.send({ type: 'resume' }));
     this.stop.addEventListener('click', () => ctx.host.send({ type: 'stop' }));
-    this.element = h('header', { class: 'header' },
-      h('div', { class: 'title-row' }, this.title, h('div', { class: 'buttons', role: 'group', 'aria-label': 'Training' }, this.pause, this.resume, this.stop)),
-      this.config, this.stats, this.banner);
+    this.element = h(
+      'header',
+      { class: 'header' },
+      h(
+        'div',
+        { class: 'title-row' },
+        this.title,
+        h('div', { class: 'buttons', role: 'group', 'aria-label': 'Training' }, this.pause, this.resume, this.stop),
+      ),
+      this.config,
+      this.stats,
+      this.banner,
+    );
   }
 
   render(): void {
@@ -53,7 +63,11 @@ export class HeaderView implements View {
         `${t.optimizer} lr ${formatValue(t.lr)}`,
         `batch ${t.batch}`,
         t.k1 === t.k2 ? `BPTT ${t.k1} steps` : `truncated BPTT k1 ${t.k1}, k2 ${t.k2}`,
-        t.clipNorm > 0 ? `clip norm ${formatValue(t.clipNorm)}` : t.clipValue > 0 ? `clip value ${formatValue(t.clipValue)}` : 'no clipping',
+        t.clipNorm > 0
+          ? `clip norm ${formatValue(t.clipNorm)}`
+          : t.clipValue > 0
+            ? `clip value ${formatValue(t.clipValue)}`
+            : 'no clipping',
         `${formatCount(d.trainTokens)} training tokens`,
       ];
       this.config.textContent = parts.join(' · ');
@@ -77,9 +91,10 @@ export class HeaderView implements View {
     this.stop.disabled = !live;
     if (r.error !== null) {
       this.banner.hidden = false;
-      this.banner.textContent = r.error.kind === 'nonFinite'
-        ? `The loss became NaN or infinite${r.error.step !== undefined ? ` at step ${r.error.step}` : ''}; training stopped and the last good checkpoint stands. Try a lower learning rate or clipping. (${r.error.message})`
-        : r.error.message;
+      this.banner.textContent =
+        r.error.kind === 'nonFinite'
+          ? `The loss became NaN or infinite${r.error.step !== undefined ? ` at step ${r.error.step}` : ''}; training stopped and the last good checkpoint stands. Try a lower learning rate or clipping. (${r.error.message})`
+          : r.error.message;
     } else {
       this.banner.hidden = true;
     }

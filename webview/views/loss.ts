@@ -19,8 +19,18 @@ export class LossView implements View {
 
   constructor(private readonly ctx: ViewContext) {
     const ui = ctx.host.ui;
-    const set = (patch: Partial<typeof ui>): void => { ctx.host.update(patch); ctx.redraw('loss'); };
-    const slider = h('input', { type: 'range', min: 0, max: 0.999, step: 0.001, value: ui.smoothing, 'aria-valuetext': String(ui.smoothing) });
+    const set = (patch: Partial<typeof ui>): void => {
+      ctx.host.update(patch);
+      ctx.redraw('loss');
+    };
+    const slider = h('input', {
+      type: 'range',
+      min: 0,
+      max: 0.999,
+      step: 0.001,
+      value: ui.smoothing,
+      'aria-valuetext': String(ui.smoothing),
+    });
     const sliderValue = h('output', {}, ui.smoothing.toFixed(3));
     slider.addEventListener('input', () => {
       const v = Number(slider.value);
@@ -28,18 +38,62 @@ export class LossView implements View {
       slider.setAttribute('aria-valuetext', v.toFixed(3));
       set({ smoothing: v });
     });
-    const controls = h('div', { class: 'controls', role: 'group', 'aria-label': 'Loss chart options' },
-      labelled('Units', select<LossUnit>([['bits', 'bits/token'], ['nats', 'nats/token']], ui.unit, (unit) => { set({ unit }); ctx.redraw('compare'); })),
-      labelled('Scale', select<AxisScale>([['linear', 'linear'], ['log', 'log']], ui.lossScale, (lossScale) => set({ lossScale }))),
-      labelled('X axis', select<'step' | 'time'>([['step', 'steps'], ['time', 'wall time']], ui.xAxis, (xAxis) => { set({ xAxis }); ctx.redraw('gradNorm'); })),
+    const controls = h(
+      'div',
+      { class: 'controls', role: 'group', 'aria-label': 'Loss chart options' },
+      labelled(
+        'Units',
+        select<LossUnit>(
+          [
+            ['bits', 'bits/token'],
+            ['nats', 'nats/token'],
+          ],
+          ui.unit,
+          (unit) => {
+            set({ unit });
+            ctx.redraw('compare');
+          },
+        ),
+      ),
+      labelled(
+        'Scale',
+        select<AxisScale>(
+          [
+            ['linear', 'linear'],
+            ['log', 'log'],
+          ],
+          ui.lossScale,
+          (lossScale) => set({ lossScale }),
+        ),
+      ),
+      labelled(
+        'X axis',
+        select<'step' | 'time'>(
+          [
+            ['step', 'steps'],
+            ['time', 'wall time'],
+          ],
+          ui.xAxis,
+          (xAxis) => {
+            set({ xAxis });
+            ctx.redraw('gradNorm');
+          },
+        ),
+      ),
       h('span', { class: 'field' }, labelled('Smoothing', slider), sliderValue),
       checkbox('raw', ui.showRaw, (showRaw) => set({ showRaw })),
       checkbox('learning rate', ui.showLr, (showLr) => set({ showLr })),
     );
     this.summary = h('p', { class: 'summary', 'aria-live': 'polite' });
     this.element = h('section', { class: 'view' }, controls, this.summary);
-    this.chart = createChart(this.element, 'Training and validation loss', { title: 'step', scale: 'linear' }, { title: unitLabel(ui.unit), scale: ui.lossScale },
-      { title: 'learning rate', scale: 'linear' }, (item) => this.tooltip(item.datasetIndex, item.dataIndex, item.parsed.y ?? NaN, String(item.dataset.label))).chart;
+    this.chart = createChart(
+      this.element,
+      'Training and validation loss',
+      { title: 'step', scale: 'linear' },
+      { title: unitLabel(ui.unit), scale: ui.lossScale },
+      { title: 'learning rate', scale: 'linear' },
+      (item) => this.tooltip(item.datasetIndex, item.dataIndex, item.parsed.y ?? NaN, String(item.dataset.label)),
+    ).chart;
   }
 
   private tooltip(ds: number, i: number, y: number, label: string): string | string[] {
@@ -63,32 +117,98 @@ export class LossView implements View {
     const unit = ui.unit;
     const datasets: LineDataset[] = [];
     this.buckets = [];
-    const add = (d: LineDataset, b: readonly Bucket[] | null): void => { datasets.push(d); this.buckets.push(b); };
+    const add = (d: LineDataset, b: readonly Bucket[] | null): void => {
+      datasets.push(d);
+      this.buckets.push(b);
+    };
     if (run !== null) {
       const loss = run.loss.all();
       const smooth = smoothBuckets(loss, ui.smoothing);
-      if (ui.showRaw) add({ label: 'training loss (raw)', data: points(run.loss, ui.xAxis, (b) => natsTo(unit, b.mean)), borderColor: withAlpha(blue!, 0.35), backgroundColor: withAlpha(blue!, 0.35), borderWidth: 1 }, loss);
-      add({ label: `training loss (smoothed ${ui.smoothing.toFixed(2)})`, data: points(run.loss, ui.xAxis, (_b, i) => natsTo(unit, smooth[i]!)), borderColor: blue, backgroundColor: blue, borderWidth: 2 }, loss);
+      if (ui.showRaw)
+        add(
+          {
+            label: 'training loss (raw)',
+            data: points(run.loss, ui.xAxis, (b) => natsTo(unit, b.mean)),
+            borderColor: withAlpha(blue!, 0.35),
+            backgroundColor: withAlpha(blue!, 0.35),
+            borderWidth: 1,
+          },
+          loss,
+        );
+      add(
+        {
+          label: `training loss (smoothed ${ui.smoothing.toFixed(2)})`,
+          data: points(run.loss, ui.xAxis, (_b, i) => natsTo(unit, smooth[i]!)),
+          borderColor: blue,
+          backgroundColor: blue,
+          borderWidth: 2,
+        },
+        loss,
+      );
       const val = run.validation.all();
-      add({ label: 'validation loss', data: points(run.validation, ui.xAxis, (b) => natsTo(unit, b.mean)), borderColor: orange, backgroundColor: orange, pointRadius: 2.5, borderWidth: 2 }, val);
+      add(
+        {
+          label: 'validation loss',
+          data: points(run.validation, ui.xAxis, (b) => natsTo(unit, b.mean)),
+          borderColor: orange,
+          backgroundColor: orange,
+          pointRadius: 2.5,
+          borderWidth: 2,
+        },
+        val,
+      );
       const clipped = points(run.loss, ui.xAxis, (b) => (b.flagged > 0 ? natsTo(unit, b.max) : NaN)).filter((p) => Number.isFinite(p.y));
       const clippedBuckets = loss.filter((b) => b.flagged > 0 && Number.isFinite(b.max));
-      add({ label: `clipped updates (${run.clipCount})`, data: clipped, borderColor: theme.error, backgroundColor: theme.error, showLine: false, pointRadius: 3.5, pointStyle: 'triangle' }, clippedBuckets);
+      add(
+        {
+          label: `clipped updates (${run.clipCount})`,
+          data: clipped,
+          borderColor: theme.error,
+          backgroundColor: theme.error,
+          showLine: false,
+          pointRadius: 3.5,
+          pointStyle: 'triangle',
+        },
+        clippedBuckets,
+      );
       const first = loss[0];
       const last = loss[loss.length - 1];
       if (run.run !== null && first !== undefined && last !== undefined) {
         const x0 = ui.xAxis === 'step' ? first.firstStep : first.firstMs / 1000;
         const x1 = ui.xAxis === 'step' ? last.lastStep : last.lastMs / 1000;
-        add(hline(`unigram entropy ${formatValue(bitsTo(unit, run.run.unigramBits))} (learned nothing)`, bitsTo(unit, run.run.unigramBits), x0, x1, green!), null);
+        add(
+          hline(
+            `unigram entropy ${formatValue(bitsTo(unit, run.run.unigramBits))} (learned nothing)`,
+            bitsTo(unit, run.run.unigramBits),
+            x0,
+            x1,
+            green!,
+          ),
+          null,
+        );
       }
-      if (ui.showLr) add({ label: 'learning rate', data: points(run.lr, ui.xAxis, (b) => b.last), borderColor: purple, backgroundColor: purple, borderDash: [2, 3], borderWidth: 1, yAxisID: 'y2' }, run.lr.all());
+      if (ui.showLr)
+        add(
+          {
+            label: 'learning rate',
+            data: points(run.lr, ui.xAxis, (b) => b.last),
+            borderColor: purple,
+            backgroundColor: purple,
+            borderDash: [2, 3],
+            borderWidth: 1,
+            yAxisID: 'y2',
+          },
+          run.lr.all(),
+        );
       const lastSmooth = smooth[smooth.length - 1];
       const lastVal = val[val.length - 1];
-      this.summary.textContent = loss.length === 0 ? 'No training steps yet.'
-        : `Training loss ${formatValue(natsTo(unit, lastSmooth ?? NaN))} ${unit}/token (smoothed) at step ${last!.lastStep}` +
-          (lastVal ? `; validation ${formatValue(natsTo(unit, lastVal.mean))} at step ${lastVal.lastStep}` : '') +
-          (run.run ? `; a model that learned nothing scores ${formatValue(bitsTo(unit, run.run.unigramBits))}.` : '.') +
-          (run.loss.stride > 1 ? ` Drawn from ${run.loss.length} buckets of ${run.loss.stride} updates.` : '');
+      this.summary.textContent =
+        loss.length === 0
+          ? 'No training steps yet.'
+          : `Training loss ${formatValue(natsTo(unit, lastSmooth ?? NaN))} ${unit}/token (smoothed) at step ${last!.lastStep}` +
+            (lastVal ? `; validation ${formatValue(natsTo(unit, lastVal.mean))} at step ${lastVal.lastStep}` : '') +
+            (run.run ? `; a model that learned nothing scores ${formatValue(bitsTo(unit, run.run.unigramBits))}.` : '.') +
+            (run.loss.stride > 1 ? ` Drawn from ${run.loss.length} buckets of ${run.loss.stride} updates.` : '');
     } else {
       this.summary.textContent = 'Waiting for the training session…';
     }

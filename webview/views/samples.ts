@@ -25,12 +25,23 @@ export class SamplesView implements View {
       debounce = window.setTimeout(() => ctx.host.send({ type: 'setTemperature', temperature: t }), 300);
     });
     prime.addEventListener('change', () => ctx.host.update({ prime: prime.value }));
-    length.addEventListener('change', () => ctx.host.update({ sampleLength: Math.max(1, Math.min(5000, Math.round(Number(length.value)) || 200)) }));
-    const go = (): void => ctx.host.send({ type: 'sample', prime: prime.value, temperature: Number(temp.value), length: ctx.host.ui.sampleLength });
+    length.addEventListener('change', () =>
+      ctx.host.update({ sampleLength: Math.max(1, Math.min(5000, Math.round(Number(length.value)) || 200)) }),
+    );
+    const go = (): void =>
+      ctx.host.send({ type: 'sample', prime: prime.value, temperature: Number(temp.value), length: ctx.host.ui.sampleLength });
     button.addEventListener('click', go);
-    prime.addEventListener('keydown', (e) => { if (e.key === 'Enter') go(); });
-    const controls = h('div', { class: 'controls', role: 'group', 'aria-label': 'Sample now' },
-      labelled('Prompt', prime), h('span', { class: 'field' }, labelled('Temperature', temp), tempValue), labelled('Length', length), button);
+    prime.addEventListener('keydown', (e) => {
+      if (e.key === 'Enter') go();
+    });
+    const controls = h(
+      'div',
+      { class: 'controls', role: 'group', 'aria-label': 'Sample now' },
+      labelled('Prompt', prime),
+      h('span', { class: 'field' }, labelled('Temperature', temp), tempValue),
+      labelled('Length', length),
+      button,
+    );
     this.list = h('ol', { class: 'samples', 'aria-label': 'Samples, newest first', 'aria-live': 'polite' });
     this.element = h('section', { class: 'view' }, controls, this.list);
   }
@@ -41,8 +52,27 @@ export class SamplesView implements View {
       fill(this.list, h('li', { class: 'empty' }, 'No samples yet: the model writes one every so often, or press Sample now.'));
       return;
     }
-    fill(this.list, ...run.samples.map((s) => h('li', { class: s.pending ? 'sample pending' : 'sample' },
-      h('div', { class: 'meta' }, `step ${s.step}`, Number.isFinite(s.temperature) ? ` · temperature ${formatValue(s.temperature)}` : '', s.pending ? ' · writing…' : ''),
-      h('pre', {}, s.prime ? h('span', { class: 'prime', title: 'prompt' }, s.prime) : null, s.text.startsWith(s.prime) ? s.text.slice(s.prime.length) : s.text))));
+    fill(
+      this.list,
+      ...run.samples.map((s) =>
+        h(
+          'li',
+          { class: s.pending ? 'sample pending' : 'sample' },
+          h(
+            'div',
+            { class: 'meta' },
+            `step ${s.step}`,
+            Number.isFinite(s.temperature) ? ` · temperature ${formatValue(s.temperature)}` : '',
+            s.pending ? ' · writing…' : '',
+          ),
+          h(
+            'pre',
+            {},
+            s.prime ? h('span', { class: 'prime', title: 'prompt' }, s.prime) : null,
+            s.text.startsWith(s.prime) ? s.text.slice(s.prime.length) : s.text,
+          ),
+        ),
+      ),
+    );
   }
 }

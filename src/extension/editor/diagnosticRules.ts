@@ -67,12 +67,16 @@ export function explosionThreshold(facts: RunFacts, recentNorms: readonly number
 
 /** Explosions among the spikes: the largest MAX_EXPLOSIONS above the threshold, each on its windows. */
 export function explodingFindings(spikes: readonly GradientSpike[], facts: RunFacts, threshold: number): Finding[] {
-  const worst = spikes.filter((s) => s.normBefore >= threshold && s.spans.length > 0)
+  const worst = spikes
+    .filter((s) => s.normBefore >= threshold && s.spans.length > 0)
     .sort((a, b) => b.normBefore - a.normBefore)
     .slice(0, MAX_EXPLOSIONS);
   return worst.map((s) => {
     const clipped = s.normAfter < s.normBefore;
-    const base = facts.clipNorm > 0 ? `${fmt(s.normBefore / facts.clipNorm)} times the clip threshold ${fmt(facts.clipNorm)}` : `${fmt(s.normBefore / (threshold / EXPLODING_FACTOR))} times the run's median`;
+    const base =
+      facts.clipNorm > 0
+        ? `${fmt(s.normBefore / facts.clipNorm)} times the clip threshold ${fmt(facts.clipNorm)}`
+        : `${fmt(s.normBefore / (threshold / EXPLODING_FACTOR))} times the run's median`;
     const after = clipped ? `clipped to ${fmt(s.normAfter)}` : 'not clipped (clipping is off)';
     const fixes: FixKind[] = ['lowerLearningRate'];
     if (facts.clipNorm === 0) fixes.push('enableClipping');
@@ -120,7 +124,12 @@ export function vanishingFinding(flow: GradientFlow, facts: RunFacts): Finding |
   if (facts.cell === 'lstm') fixes.push('switchToGru');
   fixes.push('shorterWindow');
   const layer = flow.fromLast.length > 1 ? ` in layer ${v.layer}` : '';
-  const remedy = facts.cell === 'rnn' ? 'a gated cell (GRU or LSTM) or a shorter window' : facts.cell === 'lstm' ? 'a GRU or a shorter window' : 'a shorter window';
+  const remedy =
+    facts.cell === 'rnn'
+      ? 'a gated cell (GRU or LSTM) or a shorter window'
+      : facts.cell === 'lstm'
+        ? 'a GRU or a shorter window'
+        : 'a shorter window';
   return {
     rule: 'vanishing',
     severity: 'warning',
@@ -174,7 +183,11 @@ export function fixFor(kind: FixKind, facts: RunFacts, reach?: number): Fix {
       const T = Math.max(1, Math.min(facts.window - 1, reach ?? Math.floor(facts.window / 2)));
       return {
         title: `Shorten the training window to ${T} tokens (from ${facts.window})`,
-        changes: [{ key: 'training.sequenceLength', value: T }, { key: 'training.k1', value: 0 }, { key: 'training.k2', value: 0 }],
+        changes: [
+          { key: 'training.sequenceLength', value: T },
+          { key: 'training.k1', value: 0 },
+          { key: 'training.k2', value: 0 },
+        ],
       };
     }
   }

@@ -33,11 +33,14 @@ export class GradientDiagnostics implements vscode.Disposable, vscode.CodeAction
   private readonly disposables: vscode.Disposable[] = [];
 
   constructor(private readonly runs: EditorRuns) {
-    this.disposables.push(this.collection, runs.onDidChange((c) => {
-      if (c.kind === 'removed') this.located.delete(c.runId);
-      if (c.kind === 'event' && !['clip', 'gradientSpike', 'gradientFlow', 'error', 'state'].includes(c.event.type)) return;
-      this.schedule();
-    }));
+    this.disposables.push(
+      this.collection,
+      runs.onDidChange((c) => {
+        if (c.kind === 'removed') this.located.delete(c.runId);
+        if (c.kind === 'event' && !['clip', 'gradientSpike', 'gradientFlow', 'error', 'state'].includes(c.event.type)) return;
+        this.schedule();
+      }),
+    );
     this.disposables.push(vscode.workspace.onDidOpenTextDocument(() => this.schedule()));
     this.disposables.push(vscode.workspace.onDidCloseTextDocument((d) => this.collection.delete(d.uri)));
   }
@@ -82,8 +85,11 @@ export class GradientDiagnostics implements vscode.Disposable, vscode.CodeAction
           const key = `${span[0]}:${span[1]}`;
           if (seen.has(key) || list.length >= MAX_DIAGNOSTICS) continue;
           seen.add(key);
-          const d = new vscode.Diagnostic(new vscode.Range(doc.positionAt(span[0]), doc.positionAt(span[1])), finding.message,
-            finding.severity === 'error' ? vscode.DiagnosticSeverity.Error : vscode.DiagnosticSeverity.Warning);
+          const d = new vscode.Diagnostic(
+            new vscode.Range(doc.positionAt(span[0]), doc.positionAt(span[1])),
+            finding.message,
+            finding.severity === 'error' ? vscode.DiagnosticSeverity.Error : vscode.DiagnosticSeverity.Warning,
+          );
           d.source = DIAGNOSTIC_SOURCE;
           d.code = finding.rule;
           list.push(d);
@@ -150,9 +156,14 @@ export class GradientDiagnostics implements vscode.Disposable, vscode.CodeAction
       live = true;
     }
     const again = 'Train Again';
-    void vscode.window.showInformationMessage(`${fix.title}: saved in ${inRunFile.length ? '.recurrent.json' : 'the settings'}${live ? ' and applied to the running model' : ''}. Train again to start a run with it.`, again)
+    void vscode.window
+      .showInformationMessage(
+        `${fix.title}: saved in ${inRunFile.length ? '.recurrent.json' : 'the settings'}${live ? ' and applied to the running model' : ''}. Train again to start a run with it.`,
+        again,
+      )
       .then((a) => {
-        if (a === again) void vscode.commands.executeCommand('recurrent.trainCurrentFile', { uri: vscode.Uri.parse(run.session.file), fresh: true });
+        if (a === again)
+          void vscode.commands.executeCommand('recurrent.trainCurrentFile', { uri: vscode.Uri.parse(run.session.file), fresh: true });
       });
     return fix.changes;
   }

@@ -140,7 +140,10 @@ export function diffAsEdit(before: string, after: string): TextEdit | null {
  * for a selection), and every edit since.
  */
 export class TextLink {
-  private constructor(private readonly tracker: EditTracker, private readonly shift: number) {}
+  private constructor(
+    private readonly tracker: EditTracker,
+    private readonly shift: number,
+  ) {}
 
   /** Links `trainingText` to the document text `docText` as it is now. */
   static attach(trainingText: string, docText: string): TextLink {

@@ -14,9 +14,7 @@ export interface EditorSessions {
 }
 
 export type RunChange =
-  | { kind: 'event'; runId: string; event: WorkerEvent }
-  | { kind: 'removed'; runId: string }
-  | { kind: 'edited'; uri: string };
+  { kind: 'event'; runId: string; event: WorkerEvent } | { kind: 'removed'; runId: string } | { kind: 'edited'; uri: string };
 
 interface Followed {
   session: Session;
@@ -35,21 +33,25 @@ export class EditorRuns implements vscode.Disposable {
   constructor(private readonly sessions: EditorSessions) {
     const sub = sessions.onChange(() => this.sync());
     this.disposables.push({ dispose: () => sub.dispose() }, this.emitter);
-    this.disposables.push(vscode.workspace.onDidChangeTextDocument((e) => {
-      if (e.contentChanges.length === 0) return;
-      const uri = e.document.uri.toString();
-      let linked = false;
-      for (const f of this.runs.values()) {
-        if (f.session.file !== uri || !f.link) continue;
-        linked = true;
-        for (const c of e.contentChanges) f.link.apply({ offset: c.rangeOffset, removed: c.rangeLength, inserted: c.text.length });
-      }
-      if (linked) this.emitter.fire({ kind: 'edited', uri });
-    }));
-    this.disposables.push(vscode.workspace.onDidCloseTextDocument((d) => {
-      // A closed document's edits are not seen: its links are made again when it is opened.
-      for (const f of this.runs.values()) if (f.session.file === d.uri.toString()) f.link = null;
-    }));
+    this.disposables.push(
+      vscode.workspace.onDidChangeTextDocument((e) => {
+        if (e.contentChanges.length === 0) return;
+        const uri = e.document.uri.toString();
+        let linked = false;
+        for (const f of this.runs.values()) {
+          if (f.session.file !== uri || !f.link) continue;
+          linked = true;
+          for (const c of e.contentChanges) f.link.apply({ offset: c.rangeOffset, removed: c.rangeLength, inserted: c.text.length });
+        }
+        if (linked) this.emitter.fire({ kind: 'edited', uri });
+      }),
+    );
+    this.disposables.push(
+      vscode.workspace.onDidCloseTextDocument((d) => {
+        // A closed document's edits are not seen: its links are made again when it is opened.
+        for (const f of this.runs.values()) if (f.session.file === d.uri.toString()) f.link = null;
+      }),
+    );
     this.sync();
   }
 
@@ -64,7 +66,13 @@ export class EditorRuns implements vscode.Disposable {
     for (const s of live) {
       if (this.runs.has(s.runId)) continue;
       const train = s.settings.train;
-      const watch = new RunWatch({ cell: s.settings.model.cell, lr: train.lr, clipNorm: train.clipNorm, clipValue: train.clipValue, window: train.k2 });
+      const watch = new RunWatch({
+        cell: s.settings.model.cell,
+        lr: train.lr,
+        clipNorm: train.clipNorm,
+        clipValue: train.clipValue,
+        window: train.k2,
+      });
       const subscription = s.onEvent((runId, event) => {
         watch.observe(event);
         this.emitter.fire({ kind: 'event', runId, event });

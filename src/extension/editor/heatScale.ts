@@ -30,7 +30,12 @@ export function natsToBits(nats: number): number {
  * the token after each (read from a fresh state), have no prediction either (EditorProbe.unknown).
  * offsets [N+1] (token starts, then the text's length); lossNats [N-1] (lossNats[i-1] is token i's).
  */
-export function bucketByHeat(offsets: Int32Array, lossNats: Float32Array, firstShown = 1, unknown: readonly number[] = []): Array<Array<[number, number]>> {
+export function bucketByHeat(
+  offsets: Int32Array,
+  lossNats: Float32Array,
+  firstShown = 1,
+  unknown: readonly number[] = [],
+): Array<Array<[number, number]>> {
   const spans: Array<Array<[number, number]>> = Array.from({ length: HEAT_LEVELS }, () => []);
   const unpredicted = new Set(unknown.flatMap((u) => [u, u + 1]));
   for (let i = Math.max(1, firstShown); i <= lossNats.length; i++) {

@@ -10,9 +10,16 @@ import type { ProbeCache } from './probeCache.js';
 const AFTER_CHARS = 64;
 
 export class ModelHover implements vscode.HoverProvider {
-  constructor(private readonly runs: EditorRuns, private readonly cache: ProbeCache) {}
+  constructor(
+    private readonly runs: EditorRuns,
+    private readonly cache: ProbeCache,
+  ) {}
 
-  async provideHover(doc: vscode.TextDocument, position: vscode.Position, token: vscode.CancellationToken): Promise<vscode.Hover | undefined> {
+  async provideHover(
+    doc: vscode.TextDocument,
+    position: vscode.Position,
+    token: vscode.CancellationToken,
+  ): Promise<vscode.Hover | undefined> {
     const run = this.runs.forDocument(doc);
     if (!run || !run.session.description) return undefined;
     const at = doc.offsetAt(position);

@@ -64,9 +64,11 @@ export function hoverMarkdown(f: HoverFacts): string {
     lines.push('First token: nothing before it to predict it from.');
   } else {
     const bits = natsToBits(f.lossNats);
-    lines.push(`Loss of the actual token: **${Number.isFinite(bits) ? bits.toFixed(2) : String(bits)} bits** (p = ${percent(Math.exp(-f.lossNats))})`);
+    lines.push(
+      `Loss of the actual token: **${Number.isFinite(bits) ? bits.toFixed(2) : String(bits)} bits** (p = ${percent(Math.exp(-f.lossNats))})`,
+    );
     lines.push('');
-    lines.push('| model\'s top guesses | p |');
+    lines.push("| model's top guesses | p |");
     lines.push('| --- | ---: |');
     for (const t of f.top) {
       const mark = t.token === f.token ? ' \u2713' : '';
@@ -77,14 +79,18 @@ export function hoverMarkdown(f: HoverFacts): string {
   if (f.reach) {
     const per = f.reach.norms.length > 1 ? ` (layers ${f.reach.norms.map(norm).join(', ')})` : '';
     const top = f.reach.norms.length ? f.reach.norms[0]! : 0;
-    lines.push(`Gradient reaching here from the end of its ${f.reach.window}-step window, ${f.reach.stepsToEnd} steps later: **${norm(top)}**${per}`);
+    lines.push(
+      `Gradient reaching here from the end of its ${f.reach.window}-step window, ${f.reach.stepsToEnd} steps later: **${norm(top)}**${per}`,
+    );
   }
   if (f.cell !== 'rnn') {
     const pinned = f.gates.filter((g) => g.share >= SATURATED_SHARE).sort((a, b) => b.share - a.share);
     lines.push('');
-    lines.push(pinned.length
-      ? `Saturated gates: ${pinned.map((g) => `${g.gate} ${percent(g.share)} of units${f.gates.some((x) => x.layer > 0) ? ` (layer ${g.layer})` : ''}`).join(', ')}`
-      : 'No gate saturated here.');
+    lines.push(
+      pinned.length
+        ? `Saturated gates: ${pinned.map((g) => `${g.gate} ${percent(g.share)} of units${f.gates.some((x) => x.layer > 0) ? ` (layer ${g.layer})` : ''}`).join(', ')}`
+        : 'No gate saturated here.',
+    );
   }
   return lines.join('\n');
 }

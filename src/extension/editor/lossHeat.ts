@@ -27,7 +27,11 @@ export class LossHeat implements vscode.Disposable {
   /** Fires after decorations were drawn (for the tests and the CodeLens). */
   readonly onDidDraw = this.changed.event;
 
-  constructor(private readonly runs: EditorRuns, private readonly cache: ProbeCache, private readonly memento: vscode.Memento) {
+  constructor(
+    private readonly runs: EditorRuns,
+    private readonly cache: ProbeCache,
+    private readonly memento: vscode.Memento,
+  ) {
     this.enabledNow = memento.get<boolean>(STATE_KEY, false);
     this.types = Array.from({ length: HEAT_LEVELS }, (_, i) => {
       const level = i + 1;
@@ -36,11 +40,18 @@ export class LossHeat implements vscode.Disposable {
         borderColor: new vscode.ThemeColor(`recurrent.lossHeat${level}Underline`),
         borderStyle: 'solid',
         borderWidth: `0 0 ${level >= 3 ? 2 : 1}px 0`,
-        ...(level === HEAT_LEVELS ? { overviewRulerColor: new vscode.ThemeColor(`recurrent.lossHeat${level}Underline`), overviewRulerLane: vscode.OverviewRulerLane.Center } : {}),
+        ...(level === HEAT_LEVELS
+          ? {
+              overviewRulerColor: new vscode.ThemeColor(`recurrent.lossHeat${level}Underline`),
+              overviewRulerLane: vscode.OverviewRulerLane.Center,
+            }
+          : {}),
       });
     });
     this.timer = setInterval(() => this.tick(), HEAT_REFRESH_MS);
-    this.disposables.push(...this.types, this.changed,
+    this.disposables.push(
+      ...this.types,
+      this.changed,
       vscode.window.onDidChangeVisibleTextEditors(() => this.tick()),
       vscode.window.onDidChangeTextEditorVisibleRanges((e) => this.refreshEditor(e.textEditor)),
       vscode.workspace.onDidChangeTextDocument((e) => {
@@ -131,8 +142,9 @@ export class LossHeat implements vscode.Disposable {
     const d = this.drawn.get(doc.uri.toString());
     if (!d) return null;
     const tl = d.entry.probe.tokenLoss;
-    return bucketByHeat(tl.offsets, tl.lossNats, d.entry.firstShown, d.entry.probe.unknown).map((spans) =>
-      spans.filter(([a, b]) => d.entry.tracker.map(d.entry.start + a, d.entry.start + b) !== null).length);
+    return bucketByHeat(tl.offsets, tl.lossNats, d.entry.firstShown, d.entry.probe.unknown).map(
+      (spans) => spans.filter(([a, b]) => d.entry.tracker.map(d.entry.start + a, d.entry.start + b) !== null).length,
+    );
   }
 
   private scheduleReplace(): void {

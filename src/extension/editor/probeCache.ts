@@ -96,7 +96,11 @@ export class ProbeCache implements vscode.Disposable {
 
   forget(uri: string, runId?: string): void {
     if (runId === undefined) this.entries.delete(uri);
-    else this.entries.set(uri, (this.entries.get(uri) ?? []).filter((x) => x.runId !== runId));
+    else
+      this.entries.set(
+        uri,
+        (this.entries.get(uri) ?? []).filter((x) => x.runId !== runId),
+      );
   }
 
   forgetRun(runId: string): void {

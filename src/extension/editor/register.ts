@@ -23,9 +23,15 @@ export function registerEditorFeatures(context: vscode.ExtensionContext, session
   const diagnostics = new GradientDiagnostics(runs);
   const lens = new ModelCodeLens(runs, () => heat.enabled);
   context.subscriptions.push(
-    runs, cache, heat, diagnostics, lens,
+    runs,
+    cache,
+    heat,
+    diagnostics,
+    lens,
     vscode.languages.registerHoverProvider(TEXT_FILES, new ModelHover(runs, cache)),
-    vscode.languages.registerCodeActionsProvider(TEXT_FILES, diagnostics, { providedCodeActionKinds: GradientDiagnostics.providedCodeActionKinds }),
+    vscode.languages.registerCodeActionsProvider(TEXT_FILES, diagnostics, {
+      providedCodeActionKinds: GradientDiagnostics.providedCodeActionKinds,
+    }),
     vscode.languages.registerCodeLensProvider(TEXT_FILES, lens),
     vscode.commands.registerCommand(TOGGLE_LOSS_HEAT_COMMAND, async (on?: boolean) => {
       await heat.setEnabled(typeof on === 'boolean' ? on : !heat.enabled);

@@ -4,8 +4,15 @@
 import type { ClipEvent, GradientFlow, StepMetrics } from '../../engine/measurements.js';
 import type { WorkerEvent } from '../../protocol/messages.js';
 import {
-  explodingFindings, explosionThreshold, MAX_EXPLOSIONS, MAX_VANISHING_WINDOWS, nonFiniteFinding, vanishingFinding,
-  type Finding, type GradientSpike, type RunFacts,
+  explodingFindings,
+  explosionThreshold,
+  MAX_EXPLOSIONS,
+  MAX_VANISHING_WINDOWS,
+  nonFiniteFinding,
+  vanishingFinding,
+  type Finding,
+  type GradientSpike,
+  type RunFacts,
 } from './diagnosticRules.js';
 
 const RECENT_NORMS = 64;

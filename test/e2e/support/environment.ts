@@ -14,7 +14,14 @@ export function e2eEnvironment(): E2eEnvironment {
   const workspace = process.env.RECURRENT_WORKSPACE;
   const extensionPath = process.env.RECURRENT_EXTENSION_PATH ?? process.cwd();
   if (!serverUrl || !workspace) {
-    throw new Error('RECURRENT_CS_URL and RECURRENT_WORKSPACE are not set: run the browser suites with `npm run test:e2e`, which starts code-server for them');
+    throw new Error(
+      'RECURRENT_CS_URL and RECURRENT_WORKSPACE are not set: run the browser suites with `npm run test:e2e`, which starts code-server for them',
+    );
   }
-  return { serverUrl, workspace, extensionPath, screenshotsDir: process.env.RECURRENT_SCREENSHOTS ?? join(extensionPath, 'test', 'e2e', 'screenshots') };
+  return {
+    serverUrl,
+    workspace,
+    extensionPath,
+    screenshotsDir: process.env.RECURRENT_SCREENSHOTS ?? join(extensionPath, 'test', 'e2e', 'screenshots'),
+  };
 }

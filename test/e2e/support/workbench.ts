@@ -81,7 +81,12 @@ export async function eventually<T>(check: () => T | Promise<T>, { timeoutMs = 3
   }
 }
 
-const slug = (s: string) => s.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 60);
+const slug = (s: string) =>
+  s
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-|-$/g, '')
+    .slice(0, 60);
 
 /** Where a workbench comes from, when not the launcher's code-server with the extension from source. */
 export interface WorkbenchOptions {
@@ -108,7 +113,9 @@ export async function openWorkbench(testName: string, o: WorkbenchOptions = {}):
   const browser = await launchBrowser();
   const { page } = browser;
   const consoleErrors: string[] = [];
-  page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(m.text().slice(0, 300)); });
+  page.on('console', (m) => {
+    if (m.type() === 'error') consoleErrors.push(m.text().slice(0, 300));
+  });
   page.on('pageerror', (e) => consoleErrors.push(`pageerror: ${e.message.slice(0, 300)}`));
   const shot = async (label: string) => {
     const n = (shotsTaken.get(testName) ?? 0) + 1;
@@ -125,8 +132,12 @@ export async function openWorkbench(testName: string, o: WorkbenchOptions = {}):
   };
   /** The palette row for `label`: rows are labelled "<label>" plus, for some, a keybinding or "recently used". */
   const paletteRow = (label: string): Locator =>
-    page.locator('.quick-input-list .monaco-list-row').filter({ has: page.locator('.label-name', { hasText: exactText(label) }) }).first();
-  const quickInputTitled = (title: RegExp): Locator => quickInput.filter({ visible: true }).filter({ has: page.locator('.quick-input-title', { hasText: title }) });
+    page
+      .locator('.quick-input-list .monaco-list-row')
+      .filter({ has: page.locator('.label-name', { hasText: exactText(label) }) })
+      .first();
+  const quickInputTitled = (title: RegExp): Locator =>
+    quickInput.filter({ visible: true }).filter({ has: page.locator('.quick-input-title', { hasText: title }) });
   const openPalette = async (label: string) => {
     await closePalette();
     await page.keyboard.press('F1');
@@ -147,7 +158,12 @@ export async function openWorkbench(testName: string, o: WorkbenchOptions = {}):
         const row = page.locator('.explorer-folders-view .monaco-list-row', { hasText: exactText(segment) }).first();
         // A file just written by the test shows when the file watcher reports it; on a busy machine
         // (inotify limits, load) that can lag, so ask the Explorer to refresh once before waiting long.
-        if (!(await row.waitFor({ timeout: 5_000 }).then(() => true, () => false))) {
+        if (
+          !(await row.waitFor({ timeout: 5_000 }).then(
+            () => true,
+            () => false,
+          ))
+        ) {
           await wb.runCommand('Refresh Explorer');
           await row.waitFor({ timeout: 60_000 });
         }
@@ -187,12 +203,17 @@ export async function openWorkbench(testName: string, o: WorkbenchOptions = {}):
     },
     async pick(title, label) {
       await quickInputTitled(title).waitFor({ timeout: 30_000 });
-      const row = quickInput.locator('.quick-input-list .monaco-list-row').filter({ has: page.locator('.label-name', { hasText: label }) }).first();
+      const row = quickInput
+        .locator('.quick-input-list .monaco-list-row')
+        .filter({ has: page.locator('.label-name', { hasText: label }) })
+        .first();
       try {
         await row.waitFor({ timeout: 15_000 });
       } catch {
         const offered = await quickInput.locator('.quick-input-list .monaco-list-row').allInnerTexts();
-        throw new Error(`expected the quick pick "${title.source}" to offer an item like ${label}, it offered: ${offered.map((x) => `"${x.replace(/\s+/g, ' ')}"`).join(', ') || 'nothing'}`);
+        throw new Error(
+          `expected the quick pick "${title.source}" to offer an item like ${label}, it offered: ${offered.map((x) => `"${x.replace(/\s+/g, ' ')}"`).join(', ') || 'nothing'}`,
+        );
       }
       const text = (await row.innerText()).replace(/\s+/g, ' ').trim();
       await shot(`pick-${title.source}`);
@@ -207,7 +228,12 @@ export async function openWorkbench(testName: string, o: WorkbenchOptions = {}):
     },
     async paletteHas(label, timeoutMs = 5_000) {
       await openPalette(label);
-      const found = await paletteRow(label).waitFor({ timeout: timeoutMs }).then(() => true, () => false);
+      const found = await paletteRow(label)
+        .waitFor({ timeout: timeoutMs })
+        .then(
+          () => true,
+          () => false,
+        );
       await closePalette();
       return found;
     },
@@ -221,28 +247,37 @@ export async function openWorkbench(testName: string, o: WorkbenchOptions = {}):
       return inner;
     },
     async canvasPixels(frame, selector) {
-      return frame.locator(selector).first().evaluate((el) => {
-        const c = el as HTMLCanvasElement;
-        const ctx = c.getContext('2d');
-        if (!ctx) throw new Error(`${el.tagName} has no 2D context`);
-        const { data } = ctx.getImageData(0, 0, c.width, c.height);
-        let opaque = 0;
-        let inked = 0;
-        const colours = new Set<number>();
-        for (let i = 0; i < data.length; i += 4) {
-          if (data[i + 3]! > 0) opaque++;
-          if (data[i] !== data[0] || data[i + 1] !== data[1] || data[i + 2] !== data[2] || data[i + 3] !== data[3]) inked++;
-          if (colours.size < 1024) colours.add(((data[i]! << 24) | (data[i + 1]! << 16) | (data[i + 2]! << 8) | data[i + 3]!) >>> 0);
-        }
-        return { width: c.width, height: c.height, opaque, inked, distinctColours: colours.size };
-      });
+      return frame
+        .locator(selector)
+        .first()
+        .evaluate((el) => {
+          const c = el as HTMLCanvasElement;
+          const ctx = c.getContext('2d');
+          if (!ctx) throw new Error(`${el.tagName} has no 2D context`);
+          const { data } = ctx.getImageData(0, 0, c.width, c.height);
+          let opaque = 0;
+          let inked = 0;
+          const colours = new Set<number>();
+          for (let i = 0; i < data.length; i += 4) {
+            if (data[i + 3]! > 0) opaque++;
+            if (data[i] !== data[0] || data[i + 1] !== data[1] || data[i + 2] !== data[2] || data[i + 3] !== data[3]) inked++;
+            if (colours.size < 1024) colours.add(((data[i]! << 24) | (data[i + 1]! << 16) | (data[i + 2]! << 8) | data[i + 3]!) >>> 0);
+          }
+          return { width: c.width, height: c.height, opaque, inked, distinctColours: colours.size };
+        });
     },
     async canvasPixel(frame, selector, x, y) {
-      return frame.locator(selector).first().evaluate((el, [px, py]) => {
-        const ctx = (el as HTMLCanvasElement).getContext('2d');
-        if (!ctx) throw new Error(`${el.tagName} has no 2D context`);
-        return Array.from(ctx.getImageData(px!, py!, 1, 1).data) as Rgba;
-      }, [x, y]);
+      return frame
+        .locator(selector)
+        .first()
+        .evaluate(
+          (el, [px, py]) => {
+            const ctx = (el as HTMLCanvasElement).getContext('2d');
+            if (!ctx) throw new Error(`${el.tagName} has no 2D context`);
+            return Array.from(ctx.getImageData(px!, py!, 1, 1).data) as Rgba;
+          },
+          [x, y],
+        );
     },
     async hover(text) {
       const lines = page.locator('.monaco-editor .view-lines').filter({ visible: true }).first();
@@ -265,11 +300,14 @@ export async function openWorkbench(testName: string, o: WorkbenchOptions = {}):
       const hover = page.locator('.monaco-editor .monaco-hover').filter({ visible: true }).first();
       await hover.waitFor({ timeout: 15_000 });
       // a hover provider's answer replaces a "Loading..." placeholder
-      const content = await eventually(async () => {
-        const t = (await hover.innerText()).trim();
-        if (/^Loading\.\.\.$/.test(t)) throw new Error(`expected the hover over "${text}" to finish loading, it still shows "${t}"`);
-        return t;
-      }, { timeoutMs: 15_000 });
+      const content = await eventually(
+        async () => {
+          const t = (await hover.innerText()).trim();
+          if (/^Loading\.\.\.$/.test(t)) throw new Error(`expected the hover over "${text}" to finish loading, it still shows "${t}"`);
+          return t;
+        },
+        { timeoutMs: 15_000 },
+      );
       await shot(`hover-${text}`);
       return content;
     },

@@ -7,13 +7,24 @@
 import { Rng } from '../../../src/engine/rng.js';
 import { DEFAULT_TRAIN, type CellKind } from '../../../src/engine/config.js';
 import type { GateName, GateProbe, GradientFlow, StepMetrics, ValidationMetrics } from '../../../src/engine/measurements.js';
-import { PROTOCOL_VERSION, type RunDescription, type RunHistory, type ToWebview, type WorkerEvent } from '../../../src/protocol/messages.js';
+import {
+  PROTOCOL_VERSION,
+  type RunDescription,
+  type RunHistory,
+  type ToWebview,
+  type WorkerEvent,
+} from '../../../src/protocol/messages.js';
 
 export const PROBE_TEXT = 'Mr. Speaker, Mr. Vice President, Members of Congress';
 const UNIGRAM_BITS = 4.42;
 const VOCAB = 84;
 
-interface Shape { floorBits: number; tau: number; rho: number; spikes: number }
+interface Shape {
+  floorBits: number;
+  tau: number;
+  rho: number;
+  spikes: number;
+}
 const SHAPES: Record<CellKind, Shape> = {
   rnn: { floorBits: 2.05, tau: 520, rho: 0.6, spikes: 0.03 },
   lstm: { floorBits: 1.62, tau: 300, rho: 0.95, spikes: 0.005 },
@@ -30,16 +41,25 @@ export function describe(cell: CellKind, hidden: number, layers: number): RunDes
   const tensors: Array<{ name: string; shape: number[] }> = [];
   for (let l = 0; l < layers; l++) {
     const inSize = l === 0 ? VOCAB : hidden;
-    tensors.push({ name: `rnn.weight_ih_l${l}`, shape: [G * hidden, inSize] }, { name: `rnn.weight_hh_l${l}`, shape: [G * hidden, hidden] },
-      { name: `rnn.bias_ih_l${l}`, shape: [G * hidden] }, { name: `rnn.bias_hh_l${l}`, shape: [G * hidden] });
+    tensors.push(
+      { name: `rnn.weight_ih_l${l}`, shape: [G * hidden, inSize] },
+      { name: `rnn.weight_hh_l${l}`, shape: [G * hidden, hidden] },
+      { name: `rnn.bias_ih_l${l}`, shape: [G * hidden] },
+      { name: `rnn.bias_hh_l${l}`, shape: [G * hidden] },
+    );
   }
   tensors.push({ name: 'decoder.weight', shape: [VOCAB, hidden] }, { name: 'decoder.bias', shape: [VOCAB] });
   const parameterCount = tensors.reduce((s, t) => s + t.shape.reduce((a, b) => a * b, 1), 0);
   return {
     model: { task: 'lm', cell, hidden, layers, embedding: 0, bidirectional: false, vocabSize: VOCAB },
     train: { ...DEFAULT_TRAIN, batch: 16, k1: 64, k2: 64, evalEvery: 100 },
-    tokenizer: 'char', vocabSize: VOCAB, parameterCount, tensors,
-    trainTokens: 900_000, validationTokens: 100_000, unigramBits: UNIGRAM_BITS,
+    tokenizer: 'char',
+    vocabSize: VOCAB,
+    parameterCount,
+    tensors,
+    trainTokens: 900_000,
+    validationTokens: 100_000,
+    unigramBits: UNIGRAM_BITS,
   };
 }
 
@@ -55,8 +75,15 @@ export function metrics(cell: CellKind, from: number, to: number, seed = 7): Ste
     const gradNorm = Math.exp(0.3 + 0.25 * gaussian(rng)) * (spike ? 4 + 6 * rng.next() : 1);
     const lr = DEFAULT_TRAIN.lr * Math.min(1, step / 50);
     out.push({
-      step, tokens: step * tokensPerStep, lossNats: bits * Math.LN2, bitsPerToken: bits, lr, gradNorm,
-      clipped: gradNorm > DEFAULT_TRAIN.clipNorm, elapsedMs: step * msPerStep, tokensPerSecond: tokensPerStep / (msPerStep / 1000),
+      step,
+      tokens: step * tokensPerStep,
+      lossNats: bits * Math.LN2,
+      bitsPerToken: bits,
+      lr,
+      gradNorm,
+      clipped: gradNorm > DEFAULT_TRAIN.clipNorm,
+      elapsedMs: step * msPerStep,
+      tokensPerSecond: tokensPerStep / (msPerStep / 1000),
     });
   }
   return out;
@@ -107,7 +134,8 @@ export function gates(cell: CellKind, layers: number, hidden: number, text = PRO
         const ch = tokens[t]!;
         const isSpace = ch === ' ' ? 1 : 0;
         const isUpper = ch !== ch.toLowerCase() ? 1 : 0;
-        for (let u = 0; u < hidden; u++) d[t * hidden + u] = bias + 1.5 * unitBias[u]! + unitSpace[u]! * isSpace + 1.2 * isUpper * ((u % 3) - 1) + 0.6 * gaussian(rng);
+        for (let u = 0; u < hidden; u++)
+          d[t * hidden + u] = bias + 1.5 * unitBias[u]! + unitSpace[u]! * isSpace + 1.2 * isUpper * ((u % 3) - 1) + 0.6 * gaussian(rng);
       }
       return d;
     };
@@ -116,18 +144,22 @@ export function gates(cell: CellKind, layers: number, hidden: number, text = PRO
     const byName: Partial<Record<GateName, Float32Array>> = {};
     for (const name of names) {
       let data: Float32Array;
-      if (name === 'f') data = map(pre(3.2), sigmoid);                     // forget gate mostly open: memory kept
+      if (name === 'f')
+        data = map(pre(3.2), sigmoid); // forget gate mostly open: memory kept
       else if (name === 'i' || name === 'o' || name === 'r') data = map(pre(-0.5), sigmoid);
       else if (name === 'z') data = map(pre(1.5), sigmoid);
       else if (name === 'g' || name === 'n') data = map(pre(0), Math.tanh);
       else if (name === 'c') {
         // c_t = f_t * c_{t-1} + i_t * g_t
-        const f = byName.f!, i = byName.i!, g = byName.g!;
+        const f = byName.f!,
+          i = byName.i!,
+          g = byName.g!;
         data = new Float32Array(T * hidden);
-        for (let t = 0; t < T; t++) for (let u = 0; u < hidden; u++) {
-          const prev = t > 0 ? data[(t - 1) * hidden + u]! : 0;
-          data[t * hidden + u] = f[t * hidden + u]! * prev + i[t * hidden + u]! * g[t * hidden + u]!;
-        }
+        for (let t = 0; t < T; t++)
+          for (let u = 0; u < hidden; u++) {
+            const prev = t > 0 ? data[(t - 1) * hidden + u]! : 0;
+            data[t * hidden + u] = f[t * hidden + u]! * prev + i[t * hidden + u]! * g[t * hidden + u]!;
+          }
       } else data = map(pre(0), (x) => Math.tanh(1.4 * x));
       byName[name] = data;
       gs.push({ name, data });
@@ -144,11 +176,21 @@ const SAMPLE_TEXTS = [
 ];
 
 export function history(runId: string, cell: CellKind, steps: number, state: RunHistory['state'], layers = 2, hidden = 32): RunHistory {
-  const samples = [500, 1000, 1500].filter((s) => s <= steps).map((step, i) => ({ step, temperature: 0.8, prime: 'The ', text: SAMPLE_TEXTS[i]! }));
+  const samples = [500, 1000, 1500]
+    .filter((s) => s <= steps)
+    .map((step, i) => ({ step, temperature: 0.8, prime: 'The ', text: SAMPLE_TEXTS[i]! }));
   return {
-    runId, label: `${cell} on sotu.txt`, file: '/work/shared/data/sotu.txt', run: describe(cell, hidden, layers),
-    metrics: metrics(cell, 1, steps), validation: validation(cell, steps),
-    clips: [], samples, gradientFlow: gradientFlow(cell, layers, steps), gates: gates(cell, layers, hidden), state,
+    runId,
+    label: `${cell} on sotu.txt`,
+    file: '/work/shared/data/sotu.txt',
+    run: describe(cell, hidden, layers),
+    metrics: metrics(cell, 1, steps),
+    validation: validation(cell, steps),
+    clips: [],
+    samples,
+    gradientFlow: gradientFlow(cell, layers, steps),
+    gates: gates(cell, layers, hidden),
+    state,
   };
 }
 
@@ -174,7 +216,8 @@ export function session(openedAt = 1200, liveSteps = 300): ToWebview[] {
 /** JSON cannot hold typed arrays or NaN: typed arrays become arrays, NaN and infinities strings. */
 export function toJson(x: unknown): string {
   return JSON.stringify(x, (_k, val: unknown) => {
-    if (ArrayBuffer.isView(val) && !(val instanceof DataView)) return Array.from(val as unknown as ArrayLike<number>, (n) => (Number.isFinite(n) ? n : String(n)));
+    if (ArrayBuffer.isView(val) && !(val instanceof DataView))
+      return Array.from(val as unknown as ArrayLike<number>, (n) => (Number.isFinite(n) ? n : String(n)));
     if (typeof val === 'number' && !Number.isFinite(val)) return String(val);
     return val;
   });
