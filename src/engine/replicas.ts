@@ -14,7 +14,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import { addInto } from './backend.js';
-import { copyStreams, type Streams } from './batches.js';
+import { copyStreams, type Streams } from './streams.js';
 import { RecurrentError } from './errors.js';
 import type { Floats } from './floats.js';
 import type { Model } from './model.js';

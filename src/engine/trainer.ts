@@ -1,5 +1,5 @@
 // Training a language model on one text with truncated backpropagation through time (TBPTT(k1, k2)):
-// B streams read the training tokens contiguously (batches.ts); each update runs the window of the last
+// B streams read the training tokens contiguously (streams.ts); each update runs the window of the last
 // k2 tokens of every stream from the state carried to the window's start, takes the loss on the window's
 // last k1 positions only, backpropagates through all k2 steps, and carries the state after step k1 to the
 // next window, which starts k1 tokens later. The carried state is a plain copy: the graph is cut at the
@@ -21,7 +21,7 @@ import { Rng, type RngState } from './rng.js';
 import type { NamedTensor } from './safetensors.js';
 import type { Stepper } from './sampling.js';
 import { learningRateAt } from './schedule.js';
-import { copyStreams, Streams } from './batches.js';
+import { copyStreams, Streams } from './streams.js';
 import { BatchSplit } from './replicas.js';
 import { Tokenizer } from './tokenizer.js';
 import type { Unrolled } from './unroll.js';
