@@ -85,7 +85,7 @@ function probe() {
   u.backward(B, PROBE, PROBE - 1, 1 / B);
   t.model.params.forEach((p, i) => p.grad.set(saved[i]));
 
-  const c = u.levels[0].cells[0];
+  const c = u.layers[0].cells[0];
   const n = B * H,
     G = c.gates * H;
   const hN = new Float64Array(PROBE),

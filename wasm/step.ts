@@ -1,5 +1,5 @@
 // One batch-1 step of a whole stacked model in a single call, for sampling: the input (a column of
-// W_ih for a one-hot layer 0, a row of the embedding otherwise), every level's products, gates and
+// W_ih for a one-hot layer 0, a row of the embedding otherwise), every layer's products, gates and
 // state update in place, and the decoder's logits. At batch 1 the products are matrix-vector products
 // that read each weight once per step, so they get their own kernel (matvecAdd, below) rather than the
 // tiled matmulABt, and the step pays one call from JavaScript instead of a dozen.
@@ -11,8 +11,8 @@
 //   4 embedding table [V, E] (0 = one-hot input)  5 E
 //   6 decoder weight [V, H]   7 decoder bias [V]   8 logits out [V]
 //   9 act scratch [G*H]   10 hidden-side scratch [G*H] (GRU)   11 scratch [H]
-//   12 state [L, S, H]: per level h, then (LSTM) c
-//   13 + 4l: level l's weight_ih, weight_hh, bias_ih, bias_hh
+//   12 state [L, S, H]: per layer h, then (LSTM) c
+//   13 + 4l: layer l's weight_ih, weight_hh, bias_ih, bias_hh
 import { gruGates, lstmGates, tanhInPlace } from './gates';
 
 const STEP_LSTM: i32 = 1;

@@ -1,12 +1,12 @@
-// A bidirectional level: one cell reads the window forwards, a second (the `_reverse` parameters) reads
+// A bidirectional layer: one cell reads the window forwards, a second (the `_reverse` parameters) reads
 // it from the last position to the first, and position p's output is [h_fwd_p, h_rev_p] (2H features),
 // as nn.RNN/LSTM/GRU(bidirectional=True) concatenate them. Only for tasks that see the whole input.
 import type { Arena } from './arena.js';
 import type { Cell } from './cell.js';
 import type { Floats } from './floats.js';
-import type { Level } from './level.js';
+import type { Layer } from './layer.js';
 
-export class Bidirectional implements Level {
+export class BidirectionalLayer implements Layer {
   readonly cells: readonly Cell[];
   readonly width: number;
   /** [T, B, 2H] the concatenated outputs. */

@@ -10,9 +10,9 @@ import type { WasmKernels } from './wasmKernels.js';
 
 /** wasm/step.ts's codes for the cell kinds. */
 const CELL_CODE = { rnn: 0, lstm: 1, gru: 2 } as const;
-/** Words of the table before the per-level entries, and per level. */
+/** Words of the table before the per-layer entries, and per layer. */
 const HEAD_WORDS = 13;
-const LEVEL_WORDS = 4;
+const LAYER_WORDS = 4;
 
 export class FastStepper implements Stepper {
   private readonly step: WasmKernels['stepModel'];
@@ -35,7 +35,7 @@ export class FastStepper implements Stepper {
     const act = arena.floats(gates * H);
     const hiddenSide = cfg.cell === 'gru' ? arena.floats(gates * H) : null;
     const aux = arena.floats(H);
-    const t = arena.ints(HEAD_WORDS + LEVEL_WORDS * cfg.layers);
+    const t = arena.ints(HEAD_WORDS + LAYER_WORDS * cfg.layers);
     // Every buffer the kernel reads must be in the memory it runs on; the arena puts them all there.
     const addr = (x: Floats | null): number => {
       if (x === null) return 0;
@@ -60,7 +60,7 @@ export class FastStepper implements Stepper {
     ]);
     for (let l = 0; l < cfg.layers; l++) {
       ['weight_ih', 'weight_hh', 'bias_ih', 'bias_hh'].forEach((n, i) => {
-        t[HEAD_WORDS + LEVEL_WORDS * l + i] = param(`rnn.${n}_l${l}`);
+        t[HEAD_WORDS + LAYER_WORDS * l + i] = param(`rnn.${n}_l${l}`);
       });
     }
     this.table = t;

@@ -91,7 +91,7 @@ export function probeGradientReach(model: Model, ids: Int32Array, window: number
       u.loss(1, t, t - 1);
       u.backward(1, t, t - 1, 1);
       for (let l = 0; l < L; l++) {
-        const dh = u.levels[l]!.cells[0]!.dh; // [t, 1, H]: total dL_e/dh_p after backward
+        const dh = u.layers[l]!.cells[0]!.dh; // [t, 1, H]: total dL_e/dh_p after backward
         for (let p = 0; p < t; p++) {
           let s = 0;
           for (let j = 0; j < H; j++) {
@@ -111,8 +111,8 @@ export function probeGradientReach(model: Model, ids: Int32Array, window: number
 /** Shares of saturated units per gate and position of the window just run forward (batch 1). */
 function measureSaturation(u: Unrolled, gates: GateName[], t: number, w0: number, N: number, out: Float32Array): void {
   const G = gates.length;
-  for (let l = 0; l < u.levels.length; l++) {
-    const cell = u.levels[l]!.cells[0]!;
+  for (let l = 0; l < u.layers.length; l++) {
+    const cell = u.layers[l]!.cells[0]!;
     const H = cell.hidden;
     const act = cell.act; // [t, 1, G*H]: activated gates in PyTorch's order after forward
     for (let g = 0; g < G; g++) {

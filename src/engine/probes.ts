@@ -60,8 +60,8 @@ export function probeGates(model: Model, tokenizer: Tokenizer, text: string, wor
   const ws = workspaceFor(model, workspace, N);
   const layers: GateProbe['layers'] = [];
   const sources: Array<{ cell: Cell; gates: Array<{ name: GateName; data: Float32Array }> }> = [];
-  ws.net.levels.forEach((level, layer) => {
-    level.cells.forEach((cell) => {
+  ws.net.layers.forEach(({ cells }, layer) => {
+    cells.forEach((cell) => {
       const gates = names.map((name) => ({ name, data: new Float32Array(N * H) }));
       layers.push({ layer, direction: cell.reverse ? 'reverse' : 'forward', gates });
       sources.push({ cell, gates });
@@ -146,15 +146,15 @@ function topK(probs: Floats, p0: number, V: number, k: number, ids: Int32Array, 
 }
 
 /**
- * After a backward pass of the window (b streams, t positions): into out[level][p], the norm of
- * dL/dh_p over all streams (and both directions of a bidirectional level).
+ * After a backward pass of the window (b streams, t positions): into out[layer][p], the norm of
+ * dL/dh_p over all streams (and both directions of a bidirectional layer).
  */
 export function hiddenGradientNorms(net: Unrolled, b: number, t: number, out: Float32Array[]): void {
-  net.levels.forEach((level, l) => {
+  net.layers.forEach((layer, l) => {
     const row = out[l]!;
     for (let p = 0; p < t; p++) {
       let s = 0;
-      for (const cell of level.cells) s += sumSquares(cell.dh, p * b * cell.hidden, b * cell.hidden);
+      for (const cell of layer.cells) s += sumSquares(cell.dh, p * b * cell.hidden, b * cell.hidden);
       row[p] = Math.sqrt(s);
     }
   });

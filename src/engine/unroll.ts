@@ -1,19 +1,19 @@
 // The stacked model unrolled over a window of t <= maxSteps positions and b <= maxBatch streams:
-//   tokens [t, b] -> (embedding) -> level 0 -> ... -> level L-1 -> decoder -> logits -> cross-entropy
+//   tokens [t, b] -> (embedding) -> layer 0 -> ... -> layer L-1 -> decoder -> logits -> cross-entropy
 // with every buffer sized once for (maxBatch, maxSteps). The window starts from a given state and its
 // state after any step can be read back, which is how truncated BPTT carries state between windows.
 //
 // The loss may cover only the last positions [from, t) of the window (truncated BPTT with k1 < k2
 // runs k2 steps and takes the loss on the last k1); the decoder runs only on those rows.
 import type { Arena } from './arena.js';
-import { Bidirectional } from './bidirectional.js';
+import { BidirectionalLayer } from './bidirectional.js';
 import type { Cell, CellParams, CellShape } from './cell.js';
 import type { ModelConfig } from './config.js';
 import { crossEntropyGradient, softmaxCrossEntropy } from './backend.js';
 import { Embedding } from './embedding.js';
 import type { Floats } from './floats.js';
 import { GruCell } from './gru.js';
-import { SingleLevel, type Level } from './level.js';
+import { UnidirectionalLayer, type Layer } from './layer.js';
 import { Linear } from './linear.js';
 import { LstmCell } from './lstm.js';
 import type { Param } from './parameters.js';
@@ -50,7 +50,7 @@ export class Unrolled {
    */
   readonly logits: Floats;
   readonly embedding: Embedding | null;
-  readonly levels: readonly Level[];
+  readonly layers: readonly Layer[];
   readonly decoder: Linear;
   /** States per cell: 1 (h) or 2 (h, c). */
   readonly stateCount: number;
@@ -71,7 +71,7 @@ export class Unrolled {
     this.targets = arena.ints(maxSteps * maxBatch);
     this.logits = arena.floats(maxSteps * maxBatch * cfg.vocabSize);
     this.embedding = cfg.embedding > 0 ? new Embedding(arena, model.param('embedding.weight'), maxBatch, maxSteps) : null;
-    const levels: Level[] = [];
+    const layers: Layer[] = [];
     for (let k = 0; k < cfg.layers; k++) {
       const inputSize = k === 0 ? cfg.embedding || cfg.vocabSize : cfg.hidden * this.directions;
       const cells = (cfg.bidirectional ? ['', '_reverse'] : ['']).map((suffix) => {
@@ -91,23 +91,23 @@ export class Unrolled {
         };
         return makeCell(cfg, arena, params, shape);
       });
-      levels.push(cells.length === 2 ? new Bidirectional(arena, cells[0]!, cells[1]!) : new SingleLevel(cells[0]!));
+      layers.push(cells.length === 2 ? new BidirectionalLayer(arena, cells[0]!, cells[1]!) : new UnidirectionalLayer(cells[0]!));
     }
-    this.levels = levels;
+    this.layers = layers;
     this.decoder = new Linear(model.param('decoder.weight'), model.param('decoder.bias'));
   }
 
   /** Floats of the whole state for b streams, laid out [layer, direction, state (h, c), b, H]. */
   stateSize(b: number): number {
-    return this.levels.length * this.directions * this.stateCount * b * this.config.hidden;
+    return this.layers.length * this.directions * this.stateCount * b * this.config.hidden;
   }
 
   /** Sets the initial state of a window of t steps from src (as stateSize says), or zero with null. */
   setState(src: Floats | null, b: number, t: number): void {
     const n = b * this.config.hidden;
     let at = 0;
-    for (const level of this.levels) {
-      for (const cell of level.cells) {
+    for (const layer of this.layers) {
+      for (const cell of layer.cells) {
         for (let k = 0; k < this.stateCount; k++, at += n) {
           if (src === null) cell.clearState(k, b, t);
           else cell.setState(k, src, at, b, t);
@@ -120,14 +120,14 @@ export class Unrolled {
   getState(dst: Floats, b: number, t: number, steps: number): void {
     const n = b * this.config.hidden;
     let at = 0;
-    for (const level of this.levels) {
-      for (const cell of level.cells) {
+    for (const layer of this.layers) {
+      for (const cell of layer.cells) {
         for (let k = 0; k < this.stateCount; k++, at += n) cell.getState(k, dst, at, b, t, steps);
       }
     }
   }
 
-  /** Runs every level over positions 0..t-1 of `ids`, from the state set before. */
+  /** Runs every layer over positions 0..t-1 of `ids`, from the state set before. */
   forward(b: number, t: number): void {
     const rows = t * b;
     let x: Floats | null = null;
@@ -136,16 +136,16 @@ export class Unrolled {
       this.embedding.forward(this.ids, rows);
       x = this.embedding.out;
     }
-    for (const level of this.levels) {
-      level.forward(x, x0, x === null ? this.ids : null, b, t);
-      x = level.out;
-      x0 = level.outputOffset(b);
+    for (const layer of this.layers) {
+      layer.forward(x, x0, x === null ? this.ids : null, b, t);
+      x = layer.out;
+      x0 = layer.outputOffset(b);
     }
   }
 
   /** Logits of positions [from, t) into `logits` rows 0 .. (t-from)*b. */
   decode(b: number, t: number, from: number): void {
-    const top = this.levels[this.levels.length - 1]!;
+    const top = this.layers[this.layers.length - 1]!;
     this.decoder.forward(this.logits, 0, top.out, top.outputOffset(b) + from * b * top.width, (t - from) * b);
   }
 
@@ -177,13 +177,13 @@ export class Unrolled {
     const rows = (t - from) * b;
     if (!this.gradientReady) crossEntropyGradient(this.logits, 0, this.targets, from * b, rows, V, scale);
     this.gradientReady = false;
-    const top = this.levels[this.levels.length - 1]!;
+    const top = this.layers[this.layers.length - 1]!;
     const skipped = from * b * top.width;
     top.dOut.fill(0, 0, skipped);
     this.decoder.backward(this.logits, 0, top.dOut, skipped, rows, false);
-    for (let k = this.levels.length - 1; k >= 0; k--) {
-      const below = k > 0 ? this.levels[k - 1]!.dOut : this.embedding !== null ? this.embedding.dOut : null;
-      this.levels[k]!.backward(below, 0, b, t);
+    for (let k = this.layers.length - 1; k >= 0; k--) {
+      const below = k > 0 ? this.layers[k - 1]!.dOut : this.embedding !== null ? this.embedding.dOut : null;
+      this.layers[k]!.backward(below, 0, b, t);
     }
     this.embedding?.backward(t * b);
   }

@@ -1,13 +1,13 @@
-// One level of the stacked network as the levels above and below see it: an input of t*b rows in, an
-// output [t, b, width] out, and a gradient buffer for that output which the level above (or the
-// decoder) fills before backward. A unidirectional level is one cell; bidirectional.ts pairs two.
+// One layer of the stacked network as the layers above and below see it: an input of t*b rows in, an
+// output [t, b, width] out, and a gradient buffer for that output which the layer above (or the
+// decoder) fills before backward. A unidirectional layer is one cell; bidirectional.ts pairs two.
 import type { Cell } from './cell.js';
 import type { Floats } from './floats.js';
 
-export interface Level {
-  /** The cells of this level: [forward] or [forward, reverse]. */
+export interface Layer {
+  /** The cells of this layer: [forward] or [forward, reverse]. */
   readonly cells: readonly Cell[];
-  /** Features per output row: H, or 2H for a bidirectional level. */
+  /** Features per output row: H, or 2H for a bidirectional layer. */
   readonly width: number;
   /** Holds the output [t, b, width] from outputOffset(b). */
   readonly out: Floats;
@@ -19,8 +19,8 @@ export interface Level {
   backward(dx: Floats | null, dx0: number, b: number, t: number): void;
 }
 
-/** A unidirectional level: the cell's own buffers are the level's. */
-export class SingleLevel implements Level {
+/** A unidirectional layer: the cell's own buffers are the layer's. */
+export class UnidirectionalLayer implements Layer {
   readonly cells: readonly Cell[];
   readonly width: number;
   readonly out: Floats;
