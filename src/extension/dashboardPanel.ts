@@ -1,7 +1,7 @@
-// The dashboard panel: one webview panel that shows a training session (and earlier runs on the same
+// The dashboard panel: one webview panel that shows a training run (and earlier runs on the same
 // file), opened by a command or revived by VS Code after a reload. It serves the bundled dashboard
-// under a strict content security policy, checks every message the webview sends before the session
-// sees it, and forwards the session's events a few times a second.
+// under a strict content security policy, checks every message the webview sends before the run
+// sees it, and forwards the run's events a few times a second.
 import * as vscode from 'vscode';
 import { randomBytes } from 'node:crypto';
 import type { FromWebview, RunHistory, ToWebview, WorkerEvent } from '../protocol/messages.js';
@@ -10,7 +10,7 @@ import { parseFromWebview } from '../protocol/webviewMessages.js';
 import { dashboardHtml } from './dashboardHtml.js';
 import { coalesce } from './eventCoalescer.js';
 
-/** What the panel needs of a training session (implemented by the extension's session). */
+/** What the panel needs of a training run (implemented by run.ts's Run). */
 export interface DashboardSource {
   readonly runId: string;
   history(): RunHistory; // the whole history so far (the dashboard may open late)
@@ -40,7 +40,7 @@ export class DashboardPanel {
     };
   }
 
-  /** Shows the dashboard for `source`, reusing the open panel (which then follows this session). */
+  /** Shows the dashboard for `source`, reusing the open panel (which then follows this run). */
   static createOrShow(extensionUri: vscode.Uri, source: DashboardSource): DashboardPanel {
     const column = vscode.window.activeTextEditor ? vscode.ViewColumn.Beside : vscode.ViewColumn.One;
     const open = DashboardPanel.current;

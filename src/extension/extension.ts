@@ -50,13 +50,13 @@ export function activate(context: vscode.ExtensionContext): RecurrentApi {
   command('recurrent.showModelInfo', (runId?: string) => s.showModelInfo(runId));
   command('recurrent.openSampleText', () => s.openSampleText());
   context.subscriptions.push(s);
-  const editor = registerEditorFeatures(context, s.sessions); // loss heat, hover, diagnostics, CodeLens (issue 6)
+  const editor = registerEditorFeatures(context, s.runs); // loss heat, hover, diagnostics, CodeLens (issue 6)
   context.subscriptions.push(
     vscode.window.registerWebviewPanelSerializer('recurrent.dashboard', {
       deserializeWebviewPanel: async (panel: vscode.WebviewPanel, state: unknown) => {
         // After a reload the runs are gone until loaded again; a panel with nothing to show is closed.
         const id = DashboardPanel.runIdFromState(state);
-        const source = (id && s.sessions.get(id)) || s.sessions.all().at(-1);
+        const source = (id && s.runs.get(id)) || s.runs.all().at(-1);
         if (source) DashboardPanel.revive(panel, context.extensionUri, source);
         else panel.dispose();
       },
@@ -66,7 +66,7 @@ export function activate(context: vscode.ExtensionContext): RecurrentApi {
   const api: RecurrentApi = {
     runs: () => s.histories(),
     status: (runId) => {
-      const x = s.sessions.get(runId);
+      const x = s.runs.get(runId);
       return x && { state: x.status, step: x.latest?.step ?? 0, checkpoint: x.lastCheckpoint, problem: x.problem };
     },
   };

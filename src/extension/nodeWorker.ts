@@ -2,7 +2,7 @@
 // run that grows too large ends its own thread (ERR_WORKER_OUT_OF_MEMORY) instead of the extension host.
 import { Worker } from 'node:worker_threads';
 import type { WorkerCommand } from '../protocol/messages.js';
-import type { WorkerExit, WorkerFactory, WorkerPort } from './session.js';
+import type { WorkerExit, WorkerFactory, WorkerPort } from './run.js';
 
 export function nodeWorkerFactory(script: string, memoryMB: number): WorkerFactory {
   return () => {

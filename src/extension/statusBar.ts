@@ -1,7 +1,7 @@
 // The status bar item: the run a user is looking at, its loss in bits per token and its speed; a click
 // opens the dashboard.
 import * as vscode from 'vscode';
-import type { Session } from './session.js';
+import type { Run } from './run.js';
 
 export class RunStatusBar implements vscode.Disposable {
   private readonly item = vscode.window.createStatusBarItem('recurrent.status', vscode.StatusBarAlignment.Left, 10);
@@ -11,7 +11,7 @@ export class RunStatusBar implements vscode.Disposable {
     this.item.command = 'recurrent.openDashboard';
   }
 
-  show(s: Session | undefined): void {
+  show(s: Run | undefined): void {
     if (!s) {
       this.item.hide();
       return;

@@ -14,8 +14,8 @@ import { nodeWorkerFactory } from './nodeWorker.js';
 import { pytorchLoader } from './pytorchExport.js';
 import { documentToTrain, SettingsError, settingsFor, textToTrain } from './runInput.js';
 import type { RunSettings } from './runSettings.js';
-import { Session, type StartSettings } from './session.js';
-import { Sessions } from './sessions.js';
+import { Run, type StartSettings } from './run.js';
+import { Runs } from './runs.js';
 import { RunStatusBar } from './statusBar.js';
 
 /** Options a command accepts from automation and tests instead of asking. */
@@ -42,7 +42,7 @@ export interface SampleOptions {
 const DASHBOARD_SAMPLE_LENGTH = 200;
 
 export class Studio implements vscode.Disposable {
-  readonly sessions = new Sessions();
+  readonly runs = new Runs();
   readonly store: CheckpointStore;
   private readonly status = new RunStatusBar();
   private readonly log: vscode.LogOutputChannel;
@@ -57,7 +57,7 @@ export class Studio implements vscode.Disposable {
     this.disposables.push(
       this.log,
       this.status,
-      this.sessions.onChange(() => this.refresh()),
+      this.runs.onChange(() => this.refresh()),
       vscode.window.onDidChangeActiveTextEditor(() => this.refresh()),
     );
     this.refresh();
@@ -79,14 +79,14 @@ export class Studio implements vscode.Disposable {
     if (!input) return undefined;
     const file = doc.uri.toString();
 
-    const current = this.sessions.forFile(file);
+    const current = this.runs.forFile(file);
     if (current && (current.status === 'running' || current.status === 'paused' || current.status === 'starting')) {
       const replace = 'Stop It and Start Over';
       const answer = opts.fresh
         ? replace
         : await vscode.window.showWarningMessage(`A run on ${current.label} is ${current.status}.`, { modal: true }, replace);
       if (answer !== replace) return undefined;
-      await this.sessions.remove(current);
+      await this.runs.remove(current);
     }
 
     if (!selection && opts.fresh !== true) {
@@ -109,7 +109,7 @@ export class Studio implements vscode.Disposable {
     return this.launch({ runId: newRunId(), label: input.label, file, text: input.text, settings, openDashboard: opts.openDashboard });
   }
 
-  /** Starts a session and follows it: progress notification, status bar, autosave records, crash report. */
+  /** Starts a run and follows it: progress notification, status bar, autosave records, crash report. */
   private async launch(r: {
     runId: string;
     label: string;
@@ -137,7 +137,7 @@ export class Studio implements vscode.Disposable {
       ...(r.paused ? { paused: true } : {}),
     };
     const sha = textHash(r.text);
-    const session: Session = new Session({
+    const run = new Run({
       runId: r.runId,
       label: r.label,
       file: r.file,
@@ -146,24 +146,24 @@ export class Studio implements vscode.Disposable {
       ...(r.resumeFrom ? { resumeFrom: r.resumeFrom } : {}),
       workers: nodeWorkerFactory(this.context.asAbsolutePath('dist/worker.cjs'), s.workerMemoryMB),
       warn: (m) => this.log.warn(m),
-      others: () => this.sessions.othersThan(r.runId),
+      others: () => this.runs.othersThan(r.runId),
     });
-    session.onEvent((_id, e) => this.observe(session, e, sha));
-    this.sessions.add(session);
+    run.onEvent((_id, e) => this.observe(run, e, sha));
+    this.runs.add(run);
     try {
-      await session.started();
+      await run.started();
     } catch (e) {
-      await this.sessions.remove(session);
+      await this.runs.remove(run);
       throw e;
     }
     this.refresh();
-    if (!r.paused) this.showProgress(session);
+    if (!r.paused) this.showProgress(run);
     if (r.openDashboard ?? vscode.workspace.getConfiguration('recurrent').get<boolean>('openDashboardOnStart', true))
-      this.openDashboard(session.runId);
-    return session.runId;
+      this.openDashboard(run.runId);
+    return run.runId;
   }
 
-  private observe(s: Session, e: WorkerEvent, sha: string): void {
+  private observe(s: Run, e: WorkerEvent, sha: string): void {
     if (e.type === 'metrics' || e.type === 'state' || e.type === 'error' || e.type === 'started') this.refreshSoon();
     if (e.type === 'checkpointSaved' && e.path === this.store.checkpointPath(s.runId)) {
       const record: SavedRun = {
@@ -211,7 +211,7 @@ export class Studio implements vscode.Disposable {
   }
 
   /** A notification while the run trains; cancelling it stops the run (its checkpoint is saved). */
-  private showProgress(s: Session): void {
+  private showProgress(s: Run): void {
     void vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: `Training on ${s.label}`, cancellable: true },
       (progress, token) =>
@@ -248,8 +248,8 @@ export class Studio implements vscode.Disposable {
     );
   }
 
-  target(runId: string | undefined, usable: (s: Session) => boolean, what: string): Session {
-    const s = runId ? this.sessions.get(runId) : this.sessions.pick(vscode.window.activeTextEditor?.document.uri.toString(), usable);
+  target(runId: string | undefined, usable: (s: Run) => boolean, what: string): Run {
+    const s = runId ? this.runs.get(runId) : this.runs.pick(vscode.window.activeTextEditor?.document.uri.toString(), usable);
     if (!s)
       throw new RecurrentError(
         runId ? `there is no run ${runId}` : `no run ${what}; run Recurrent: Train on Current File or Recurrent: Load Checkpoint first`,
@@ -380,7 +380,7 @@ export class Studio implements vscode.Disposable {
   }
 
   /** The worker writes local files directly; other file systems get the bytes through workspace.fs. */
-  private async saveTo(s: Session, uri: vscode.Uri): Promise<void> {
+  private async saveTo(s: Run, uri: vscode.Uri): Promise<void> {
     if (uri.scheme === 'file') {
       await s.save(uri.fsPath);
       return;
@@ -478,8 +478,8 @@ export class Studio implements vscode.Disposable {
         `${r.label} changed since update ${r.step} was saved: training continues on the current text, so the run is no longer an exact continuation.`,
       );
     }
-    const existing = this.sessions.get(r.runId);
-    if (existing) await this.sessions.remove(existing);
+    const existing = this.runs.get(r.runId);
+    if (existing) await this.runs.remove(existing);
     const doc = vscode.workspace.textDocuments.find((d) => d.uri.toString() === r.file);
     const s = settings ?? (doc ? await settingsFor(doc) : await settingsFor(await vscode.workspace.openTextDocument(uri)));
     return this.launch({
@@ -561,7 +561,7 @@ export class Studio implements vscode.Disposable {
   // ---- state shown in the UI -----------------------------------------------------------------
 
   histories(): RunHistory[] {
-    return this.sessions.all().map((s) => s.history());
+    return this.runs.all().map((s) => s.history());
   }
 
   private refreshTimer: NodeJS.Timeout | undefined;
@@ -574,9 +574,9 @@ export class Studio implements vscode.Disposable {
   }
 
   refresh(): void {
-    const all = this.sessions.all();
+    const all = this.runs.all();
     const active = vscode.window.activeTextEditor?.document.uri.toString();
-    const mine = active ? this.sessions.forFile(active) : undefined;
+    const mine = active ? this.runs.forFile(active) : undefined;
     const set = (key: string, value: boolean): void => void vscode.commands.executeCommand('setContext', key, value);
     set(
       'recurrent.hasModel',
@@ -619,11 +619,11 @@ export class Studio implements vscode.Disposable {
 
   /** Before the window closes: every live run saves where it is, then its worker ends. */
   async shutdown(): Promise<void> {
-    const live = this.sessions.all().filter((s) => s.alive && (s.status === 'running' || s.status === 'paused'));
+    const live = this.runs.all().filter((s) => s.alive && (s.status === 'running' || s.status === 'paused'));
     await Promise.all(live.map((s) => Promise.race([s.save(this.store.checkpointPath(s.runId)).catch(() => undefined), delay(3000)])));
     await delay(0); // the saves' checkpointSaved events reach observe() and start their records
     await Promise.race([Promise.all([...this.pendingRecords]), delay(2000)]);
-    await this.sessions.disposeAll();
+    await this.runs.disposeAll();
   }
 
   dispose(): void {

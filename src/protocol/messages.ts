@@ -268,7 +268,7 @@ export type WorkerCommand = { v: typeof PROTOCOL_VERSION } & (
 
 // ---- extension -> dashboard webview --------------------------------------------------------------
 
-/** A finished or running session's whole history, sent when a dashboard opens or reloads. */
+/** A finished or running run's whole history, sent when a dashboard opens or reloads. */
 export interface RunHistory {
   runId: string;
   label: string;

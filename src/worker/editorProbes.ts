@@ -1,7 +1,7 @@
 // The worker's side of the editor features (issue 6): the one probe the editor asks for over the text
 // it shows, the location of training windows (token offsets) in the training text's UTF-16 offsets, and
 // the watch for exploding updates when clipping is off (no clip event then says which windows did it).
-// Kept apart from trainingSession.ts, which only routes the commands here.
+// Kept apart from runLoop.ts, which only routes the commands here.
 import type { EditorProbe } from '../protocol/messages.js';
 import type { ClipEvent, StepMetrics } from '../engine/measurements.js';
 import type { TrainerLike } from './engineApi.js';

@@ -1,5 +1,5 @@
 // The part of the engine the worker drives, as an interface: worker.ts binds it to the real engine, and
-// the unit tests bind it to a scripted fake, so the session's scheduling can be tested in milliseconds.
+// the unit tests bind it to a scripted fake, so the run loop's scheduling can be tested in milliseconds.
 import type { ModelConfig, TokenizerKind, TrainConfig } from '../engine/config.js';
 import type {
   ClipEvent,

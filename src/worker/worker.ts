@@ -1,4 +1,4 @@
-// The worker_threads entry (bundled to dist/worker.cjs): one training session per worker. Every command
+// The worker_threads entry (bundled to dist/worker.cjs): one run per worker (runLoop.ts). Every command
 // is checked before it is acted on; anything thrown escapes to the thread's 'error' event, which the
 // extension reports as a crash with the last checkpoint kept.
 import { parentPort, resourceLimits } from 'node:worker_threads';
@@ -9,9 +9,9 @@ import { probeGradientReach } from '../engine/gradientReach.js';
 import { PROTOCOL_VERSION, type WorkerEvent } from '../protocol/messages.js';
 import { checkWorkerCommand } from '../protocol/workerMessages.js';
 import type { EngineLike, TrainerLike } from './engineApi.js';
-import { TrainingSession } from './trainingSession.js';
+import { RunLoop } from './runLoop.js';
 
-/** The engine's Trainer seen through the interface the session is written against. */
+/** The engine's Trainer seen through the interface the run loop is written against. */
 function adapt(t: Trainer): TrainerLike<Checkpoint> {
   return {
     get modelConfig() {
@@ -64,7 +64,7 @@ const engine: EngineLike<Checkpoint> = {
 const port = parentPort;
 if (!port) throw new Error('worker.cjs runs inside a worker thread started by the extension');
 
-const session = new TrainingSession(engine, {
+const loop = new RunLoop(engine, {
   post: (event: WorkerEvent, transfer) => port.postMessage(event, transfer),
   now: () => performance.now(),
   defer: (f) => setImmediate(f),
@@ -100,5 +100,5 @@ port.on('message', (raw: unknown) => {
     return;
   }
   if (checked.message.type === 'crash') crash(checked.message.how);
-  else session.handle(checked.message);
+  else loop.handle(checked.message);
 });

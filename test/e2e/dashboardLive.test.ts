@@ -1,7 +1,7 @@
-// Issue 5 inside a real VS Code: the dashboard of a running session, opened (again) while it trains,
+// The dashboard inside a real VS Code, on a run that trains: opened (again) while it trains, it
 // shows the run's history at once and then keeps up with it: the header's step counter rises and the
 // loss chart's pixels change as new updates arrive, through the extension's real message path (worker
-// -> session -> panel -> webview), not a recorded stream.
+// -> run -> panel -> webview), not a recorded stream.
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -28,7 +28,7 @@ async function lossChart(frame: FrameLocator): Promise<string> {
     .evaluate((c) => (c as HTMLCanvasElement).toDataURL());
 }
 
-/** Closes the dashboard's tab: the session trains on without it. */
+/** Closes the dashboard's tab: the run trains on without it. */
 async function closeDashboard(wb: Workbench): Promise<void> {
   const tab = wb.page.locator('.tabs-container .tab', { hasText: title }).first();
   await tab.hover();
@@ -36,7 +36,7 @@ async function closeDashboard(wb: Workbench): Promise<void> {
   await tab.waitFor({ state: 'detached' });
 }
 
-workbenchTest('the dashboard opened on a running session shows its history and keeps updating', async (wb, t) => {
+workbenchTest('the dashboard opened on a training run shows its history and keeps updating', async (wb, t) => {
   // A folder of its own with a small model (.recurrent.json), so the run learns within seconds and the
   // other suites' settings are untouched.
   const sotu = readFileSync(join(wb.workspace, 'state-of-the-union-1994.txt'), 'utf8');

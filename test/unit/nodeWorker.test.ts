@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { DEFAULT_MODEL, DEFAULT_TRAIN } from '../../src/engine/config.js';
 import { nodeWorkerFactory } from '../../src/extension/nodeWorker.js';
-import { Session } from '../../src/extension/session.js';
+import { Run } from '../../src/extension/run.js';
 
 // A stand-in for dist/worker.cjs that speaks the protocol and fails on request the way real threads fail.
 const SCRIPT = `
@@ -22,11 +22,11 @@ parentPort.on('message', (m) => {
   if (m.type === 'crash' && m.how === 'oom') { const hog = []; for (;;) hog.push(new Array(1 << 16).fill(Math.random())); }
 });`;
 
-function session(memoryMB = 256): Session {
+function newRun(memoryMB = 256): Run {
   const dir = mkdtempSync(join(tmpdir(), 'recurrent-worker-'));
   const script = join(dir, 'worker.cjs');
   writeFileSync(script, SCRIPT);
-  return new Session({
+  return new Run({
     runId: 'r',
     label: 'a.txt',
     file: 'a.txt',
@@ -47,13 +47,13 @@ function session(memoryMB = 256): Session {
   });
 }
 
-async function crashed(s: Session): Promise<void> {
+async function crashed(s: Run): Promise<void> {
   for (let i = 0; i < 200 && s.status !== 'crashed'; i++) await new Promise((r) => setTimeout(r, 25));
-  assert.equal(s.status, 'crashed', 'expected the session to notice the dead worker');
+  assert.equal(s.status, 'crashed', 'expected the run to notice the dead worker');
 }
 
 test('a real worker thread that exits is reported with its exit code, and a save made before is kept', async () => {
-  const s = session();
+  const s = newRun();
   try {
     await s.started();
     await s.save('/tmp/x.safetensors');
@@ -69,7 +69,7 @@ test('a real worker thread that exits is reported with its exit code, and a save
 });
 
 test('an uncaught exception in the worker is reported with its message', async () => {
-  const s = session();
+  const s = newRun();
   try {
     await s.started();
     s.crashWorker('throw');
@@ -81,7 +81,7 @@ test('an uncaught exception in the worker is reported with its message', async (
 });
 
 test('a worker over its memory limit ends alone and is reported as out of memory', async () => {
-  const s = session(16);
+  const s = newRun(16);
   try {
     await s.started();
     s.crashWorker('oom');

@@ -115,7 +115,7 @@ export class GradNormView implements View {
           : `Largest norm ${formatValue(max)} (near step ${maxStep}); ${run.clipCount} of ${run.gradNorm.points} updates clipped` +
             (clip > 0 ? ` at ${formatValue(clip)}.` : ' (clipping is off).');
     } else {
-      this.summary.textContent = 'Waiting for the training session…';
+      this.summary.textContent = 'Waiting for the run to start…';
     }
     this.chart.data.datasets = datasets;
     configure(this.chart, theme, {

@@ -44,7 +44,7 @@ export class HeaderView implements View {
     const r = this.ctx.model.current;
     if (r === null) {
       this.title.textContent = 'Recurrent Studio';
-      this.config.textContent = 'Waiting for the training session…';
+      this.config.textContent = 'Waiting for the run to start…';
       fill(this.stats);
       for (const b of [this.pause, this.resume, this.stop]) b.disabled = true;
       return;

@@ -210,7 +210,7 @@ export class LossView implements View {
             (run.run ? `; a model that learned nothing scores ${formatValue(bitsTo(unit, run.run.unigramBits))}.` : '.') +
             (run.loss.stride > 1 ? ` Drawn from ${run.loss.length} buckets of ${run.loss.stride} updates.` : '');
     } else {
-      this.summary.textContent = 'Waiting for the training session…';
+      this.summary.textContent = 'Waiting for the run to start…';
     }
     this.chart.data.datasets = datasets;
     configure(this.chart, theme, {

@@ -31,9 +31,9 @@ export class ModelCodeLens implements vscode.CodeLensProvider, vscode.Disposable
   }
 
   provideCodeLenses(doc: vscode.TextDocument): vscode.CodeLens[] {
-    const run = this.runs.forDocument(doc);
-    if (!run) return [];
-    const s = run.session;
+    const followed = this.runs.forDocument(doc);
+    if (!followed) return [];
+    const s = followed.run;
     const top = new vscode.Range(0, 0, 0, 0);
     const lens = (title: string, command: string, ...args: unknown[]): vscode.CodeLens =>
       new vscode.CodeLens(top, { title, command, arguments: args });
@@ -42,7 +42,7 @@ export class ModelCodeLens implements vscode.CodeLensProvider, vscode.Disposable
     else if (s.status === 'paused') out.push(lens('$(debug-continue) Resume', 'recurrent.resume', s.runId));
     else out.push(lens('$(play) Train', 'recurrent.trainCurrentFile', { uri: doc.uri }));
     if (s.alive && s.description) out.push(lens('$(sparkle) Sample', 'recurrent.sample', { runId: s.runId }));
-    const m = run.watch.latest ?? s.latest;
+    const m = followed.watch.latest ?? s.latest;
     if (m)
       out.push(
         lens(

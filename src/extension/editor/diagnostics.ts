@@ -3,7 +3,7 @@
 // in diagnosticRules.ts; this file locates their token spans in the document (the worker converts
 // token offsets to UTF-16 ones, the run's TextLink follows the edits) and applies the fixes.
 import * as vscode from 'vscode';
-import type { Session } from '../session.js';
+import type { Run } from '../run.js';
 import { overrideInRunFile } from '../runSettings.js';
 import { fixFor, type Finding, type FixKind } from './diagnosticRules.js';
 import type { EditorRuns } from './editorRuns.js';
@@ -65,15 +65,15 @@ export class GradientDiagnostics implements vscode.Disposable, vscode.CodeAction
     this.behind.clear();
     for (const doc of vscode.workspace.textDocuments) {
       // Only the newest run on a file speaks for it: an earlier run's findings are about another model.
-      const run = doc.isClosed ? undefined : this.runs.forDocument(doc);
-      if (!run) continue;
-      const { session, watch } = run;
+      const followed = doc.isClosed ? undefined : this.runs.forDocument(doc);
+      if (!followed) continue;
+      const { run, watch } = followed;
       const findings = watch.findings();
       if (!findings.length) continue;
-      await this.locate(session, findings);
-      const link = this.runs.link(session.runId, doc);
+      await this.locate(run, findings);
+      const link = this.runs.link(run.runId, doc);
       if (!link || doc.isClosed) continue;
-      const located = this.located.get(session.runId)!;
+      const located = this.located.get(run.runId)!;
       const list = byUri.get(doc.uri.toString()) ?? [];
       for (const finding of findings) {
         const seen = new Set<string>();
@@ -93,7 +93,7 @@ export class GradientDiagnostics implements vscode.Disposable, vscode.CodeAction
           d.source = DIAGNOSTIC_SOURCE;
           d.code = finding.rule;
           list.push(d);
-          this.behind.set(behindKey(doc.uri, finding.rule, finding.message), { runId: session.runId, finding });
+          this.behind.set(behindKey(doc.uri, finding.rule, finding.message), { runId: run.runId, finding });
         }
       }
       byUri.set(doc.uri.toString(), list);
@@ -103,13 +103,13 @@ export class GradientDiagnostics implements vscode.Disposable, vscode.CodeAction
   }
 
   /** Asks the run's worker where the findings' token spans are, once per span. */
-  private async locate(session: Session, findings: Finding[]): Promise<void> {
-    let known = this.located.get(session.runId);
-    if (!known) this.located.set(session.runId, (known = new Map()));
+  private async locate(run: Run, findings: Finding[]): Promise<void> {
+    let known = this.located.get(run.runId);
+    if (!known) this.located.set(run.runId, (known = new Map()));
     const missing: number[] = [];
     for (const f of findings) for (const [a, b] of f.spans) if (!known.has(`${a}:${b}`)) missing.push(a, b);
-    if (!missing.length || !session.alive) return;
-    const offsets = await session.locateTokens(missing);
+    if (!missing.length || !run.alive) return;
+    const offsets = await run.locateTokens(missing);
     for (let i = 0; i + 1 < missing.length; i += 2) known.set(`${missing[i]}:${missing[i + 1]}`, [offsets[i]!, offsets[i + 1]!]);
   }
 
@@ -119,10 +119,10 @@ export class GradientDiagnostics implements vscode.Disposable, vscode.CodeAction
       if (d.source !== DIAGNOSTIC_SOURCE) continue;
       const b = this.behind.get(behindKey(doc.uri, String(typeof d.code === 'object' ? d.code.value : d.code), d.message));
       if (!b) continue;
-      const run = this.runs.get(b.runId);
-      if (!run) continue;
+      const followed = this.runs.get(b.runId);
+      if (!followed) continue;
       b.finding.fixes.forEach((fix, i) => {
-        const { title } = fixFor(fix, run.watch.facts, b.finding.reach);
+        const { title } = fixFor(fix, followed.watch.facts, b.finding.reach);
         const action = new vscode.CodeAction(title, vscode.CodeActionKind.QuickFix);
         action.diagnostics = [d];
         action.isPreferred = i === 0;
@@ -139,20 +139,21 @@ export class GradientDiagnostics implements vscode.Disposable, vscode.CodeAction
    * learning rate also reaches a live run at once. Returns the settings written.
    */
   async applyFix(args: FixArgs): Promise<Array<{ key: string; value: number | string }>> {
-    const run = this.runs.get(args.runId);
-    if (!run) throw new Error(`the run ${args.runId} has ended; train again to apply a fix`);
-    const fix = fixFor(args.fix, run.watch.facts, args.reach);
+    const followed = this.runs.get(args.runId);
+    if (!followed) throw new Error(`the run ${args.runId} has ended; train again to apply a fix`);
+    const { run, watch } = followed;
+    const fix = fixFor(args.fix, watch.facts, args.reach);
     const config = vscode.workspace.getConfiguration('recurrent');
     const target = vscode.workspace.workspaceFolders?.length ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global;
-    const inRunFile = await writeIntoRunFile(vscode.Uri.parse(run.session.file), fix.changes);
+    const inRunFile = await writeIntoRunFile(vscode.Uri.parse(run.file), fix.changes);
     for (const c of fix.changes) {
       if (!inRunFile.includes(c.key)) await config.update(c.key, c.value, target);
     }
     let live = false;
-    if (args.fix === 'lowerLearningRate' && run.session.alive && (run.session.status === 'running' || run.session.status === 'paused')) {
+    if (args.fix === 'lowerLearningRate' && run.alive && (run.status === 'running' || run.status === 'paused')) {
       const lr = fix.changes[0]!.value as number;
-      run.session.setLearningRate(lr);
-      run.watch.facts = { ...run.watch.facts, lr };
+      run.setLearningRate(lr);
+      watch.facts = { ...watch.facts, lr };
       live = true;
     }
     const again = 'Train Again';
@@ -163,7 +164,7 @@ export class GradientDiagnostics implements vscode.Disposable, vscode.CodeAction
       )
       .then((a) => {
         if (a === again)
-          void vscode.commands.executeCommand('recurrent.trainCurrentFile', { uri: vscode.Uri.parse(run.session.file), fresh: true });
+          void vscode.commands.executeCommand('recurrent.trainCurrentFile', { uri: vscode.Uri.parse(run.file), fresh: true });
       });
     return fix.changes;
   }

@@ -1,15 +1,15 @@
-// The runs the editor features follow: one RunWatch per session (its events, from the moment the session
-// is added), the newest session of each document, and the link from each run's training text to its
+// The runs the editor features follow: one RunWatch per run (its events, from the moment the run
+// is added), the newest run of each document, and the link from each run's training text to its
 // open document through the user's edits. Features listen to `onDidChange` to refresh.
 import * as vscode from 'vscode';
 import type { WorkerEvent } from '../../protocol/messages.js';
-import type { Session } from '../session.js';
+import type { Run } from '../run.js';
 import { TextLink } from './editTracker.js';
 import { RunWatch } from './runWatch.js';
 
-/** What the editor needs of the extension's run list (sessions.ts's Sessions). */
-export interface EditorSessions {
-  all(): readonly Session[];
+/** What the editor needs of the extension's run list (runs.ts's Runs). */
+export interface RunList {
+  all(): readonly Run[];
   onChange(listener: () => void): { dispose(): void };
 }
 
@@ -17,7 +17,7 @@ export type RunChange =
   { kind: 'event'; runId: string; event: WorkerEvent } | { kind: 'removed'; runId: string } | { kind: 'edited'; uri: string };
 
 interface Followed {
-  session: Session;
+  run: Run;
   watch: RunWatch;
   subscription: { dispose(): void };
   /** Link from the training text to the open document, made when first needed. */
@@ -30,8 +30,8 @@ export class EditorRuns implements vscode.Disposable {
   readonly onDidChange = this.emitter.event;
   private readonly disposables: vscode.Disposable[] = [];
 
-  constructor(private readonly sessions: EditorSessions) {
-    const sub = sessions.onChange(() => this.sync());
+  constructor(private readonly list: RunList) {
+    const sub = list.onChange(() => this.sync());
     this.disposables.push({ dispose: () => sub.dispose() }, this.emitter);
     this.disposables.push(
       vscode.workspace.onDidChangeTextDocument((e) => {
@@ -39,7 +39,7 @@ export class EditorRuns implements vscode.Disposable {
         const uri = e.document.uri.toString();
         let linked = false;
         for (const f of this.runs.values()) {
-          if (f.session.file !== uri || !f.link) continue;
+          if (f.run.file !== uri || !f.link) continue;
           linked = true;
           for (const c of e.contentChanges) f.link.apply({ offset: c.rangeOffset, removed: c.rangeLength, inserted: c.text.length });
         }
@@ -49,16 +49,16 @@ export class EditorRuns implements vscode.Disposable {
     this.disposables.push(
       vscode.workspace.onDidCloseTextDocument((d) => {
         // A closed document's edits are not seen: its links are made again when it is opened.
-        for (const f of this.runs.values()) if (f.session.file === d.uri.toString()) f.link = null;
+        for (const f of this.runs.values()) if (f.run.file === d.uri.toString()) f.link = null;
       }),
     );
     this.sync();
   }
 
   private sync(): void {
-    const live = new Set(this.sessions.all());
+    const live = new Set(this.list.all());
     for (const [runId, f] of this.runs) {
-      if (live.has(f.session)) continue;
+      if (live.has(f.run)) continue;
       f.subscription.dispose();
       this.runs.delete(runId);
       this.emitter.fire({ kind: 'removed', runId });
@@ -77,31 +77,31 @@ export class EditorRuns implements vscode.Disposable {
         watch.observe(event);
         this.emitter.fire({ kind: 'event', runId, event });
       });
-      this.runs.set(s.runId, { session: s, watch, subscription, link: null });
+      this.runs.set(s.runId, { run: s, watch, subscription, link: null });
     }
   }
 
-  get(runId: string): { session: Session; watch: RunWatch } | undefined {
+  get(runId: string): { run: Run; watch: RunWatch } | undefined {
     return this.runs.get(runId);
   }
 
-  all(): Array<{ session: Session; watch: RunWatch }> {
+  all(): Array<{ run: Run; watch: RunWatch }> {
     return [...this.runs.values()];
   }
 
   /** The newest run on this document. */
-  forDocument(doc: vscode.TextDocument): { session: Session; watch: RunWatch } | undefined {
+  forDocument(doc: vscode.TextDocument): { run: Run; watch: RunWatch } | undefined {
     const uri = doc.uri.toString();
     let found: Followed | undefined;
-    for (const f of this.runs.values()) if (f.session.file === uri) found = f;
+    for (const f of this.runs.values()) if (f.run.file === uri) found = f;
     return found;
   }
 
   /** The link of a run's training text to `doc`, made now if needed. */
   link(runId: string, doc: vscode.TextDocument): TextLink | null {
     const f = this.runs.get(runId);
-    if (!f || f.session.file !== doc.uri.toString() || doc.isClosed) return null;
-    f.link ??= TextLink.attach(f.session.text, doc.getText());
+    if (!f || f.run.file !== doc.uri.toString() || doc.isClosed) return null;
+    f.link ??= TextLink.attach(f.run.text, doc.getText());
     return f.link;
   }
 

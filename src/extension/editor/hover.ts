@@ -20,21 +20,21 @@ export class ModelHover implements vscode.HoverProvider {
     position: vscode.Position,
     token: vscode.CancellationToken,
   ): Promise<vscode.Hover | undefined> {
-    const run = this.runs.forDocument(doc);
-    if (!run || !run.session.description) return undefined;
+    const followed = this.runs.forDocument(doc);
+    if (!followed || !followed.run.description) return undefined;
     const at = doc.offsetAt(position);
-    let hit = this.cache.lookup(doc, run.session.runId, at);
-    if (!hit && run.session.alive) {
+    let hit = this.cache.lookup(doc, followed.run.runId, at);
+    if (!hit && followed.run.alive) {
       try {
-        await this.cache.probe(doc, run.session, at, at + AFTER_CHARS);
+        await this.cache.probe(doc, followed.run, at, at + AFTER_CHARS);
       } catch {
         return undefined; // the run ended
       }
       if (token.isCancellationRequested) return undefined;
-      hit = this.cache.lookup(doc, run.session.runId, doc.offsetAt(position));
+      hit = this.cache.lookup(doc, followed.run.runId, doc.offsetAt(position));
     }
     if (!hit) return undefined;
-    const facts = hoverFacts(hit.entry.probe, hit.index, run.session.settings.model.cell, hit.entry.step);
+    const facts = hoverFacts(hit.entry.probe, hit.index, followed.run.settings.model.cell, hit.entry.step);
     const md = new vscode.MarkdownString(hoverMarkdown(facts));
     return new vscode.Hover(md, new vscode.Range(doc.positionAt(hit.range[0]), doc.positionAt(hit.range[1])));
   }

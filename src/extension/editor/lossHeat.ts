@@ -92,19 +92,19 @@ export class LossHeat implements vscode.Disposable {
     if (!this.enabledNow) return;
     const doc = editor.document;
     const uri = doc.uri.toString();
-    const run = this.runs.forDocument(doc);
-    if (!run || !run.session.alive || !run.session.description || this.inFlight.has(uri)) return;
+    const followed = this.runs.forDocument(doc);
+    if (!followed || !followed.run.alive || !followed.run.description || this.inFlight.has(uri)) return;
     const ranges = editor.visibleRanges;
     if (!ranges.length) return;
     const from = doc.offsetAt(ranges[0]!.start);
     const to = doc.offsetAt(ranges[ranges.length - 1]!.end);
     const visible = `${doc.version}:${from}:${to}`;
     const last = this.drawn.get(uri);
-    const step = run.watch.latest?.step ?? 0;
-    if (!force && last && last.entry.runId === run.session.runId && last.entry.step >= step && last.visible === visible) return;
+    const step = followed.watch.latest?.step ?? 0;
+    if (!force && last && last.entry.runId === followed.run.runId && last.entry.step >= step && last.visible === visible) return;
     this.inFlight.add(uri);
     try {
-      const entry = await this.cache.probe(doc, run.session, from, to);
+      const entry = await this.cache.probe(doc, followed.run, from, to);
       if (!this.enabledNow || doc.isClosed) return;
       this.drawn.set(uri, { entry, visible });
       this.draw(doc);

@@ -3,7 +3,7 @@
 // the user has changed finds nothing (the model never saw it). Shared by the loss heat and the hover.
 import * as vscode from 'vscode';
 import type { EditorProbe } from '../../protocol/messages.js';
-import type { Session } from '../session.js';
+import type { Run } from '../run.js';
 import { EditTracker, tokenAt } from './editTracker.js';
 
 /** Top guesses per position, as the hover shows them. */
@@ -51,7 +51,7 @@ export class ProbeCache implements vscode.Disposable {
   }
 
   /** Probes document offsets [from, to) (with context before) in the run's worker, and keeps the result. */
-  async probe(doc: vscode.TextDocument, session: Session, from: number, to: number): Promise<ProbeEntry> {
+  async probe(doc: vscode.TextDocument, run: Run, from: number, to: number): Promise<ProbeEntry> {
     const key = doc.uri.toString();
     const end = Math.min(doc.getText().length, Math.max(to, from + 1));
     const start = Math.max(0, Math.min(from, end - MAX_PROBE_CHARS + 1) - CONTEXT_CHARS);
@@ -61,12 +61,12 @@ export class ProbeCache implements vscode.Disposable {
     if (!set) this.pending.set(key, (set = new Set()));
     set.add(tracker);
     try {
-      const { probe, step } = await session.probeEditor(text, TOP_K);
+      const { probe, step } = await run.probeEditor(text, TOP_K);
       const offsets = probe.tokenLoss.offsets;
       let firstShown = 1;
       while (firstShown < offsets.length - 1 && start + offsets[firstShown]! < from) firstShown++;
-      const entry: ProbeEntry = { runId: session.runId, step, start, length: text.length, firstShown, tracker, probe };
-      const list = [entry, ...(this.entries.get(key) ?? []).filter((x) => x.runId === session.runId)].slice(0, ENTRIES_PER_DOCUMENT);
+      const entry: ProbeEntry = { runId: run.runId, step, start, length: text.length, firstShown, tracker, probe };
+      const list = [entry, ...(this.entries.get(key) ?? []).filter((x) => x.runId === run.runId)].slice(0, ENTRIES_PER_DOCUMENT);
       this.entries.set(key, list);
       return entry;
     } finally {

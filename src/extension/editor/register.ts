@@ -3,7 +3,7 @@
 import * as vscode from 'vscode';
 import { ModelCodeLens } from './codeLens.js';
 import { APPLY_FIX_COMMAND, GradientDiagnostics, type FixArgs } from './diagnostics.js';
-import { EditorRuns, type EditorSessions } from './editorRuns.js';
+import { EditorRuns, type RunList } from './editorRuns.js';
 import { ModelHover } from './hover.js';
 import { LossHeat, TOGGLE_LOSS_HEAT_COMMAND } from './lossHeat.js';
 import { ProbeCache } from './probeCache.js';
@@ -16,8 +16,8 @@ export interface EditorFeatures {
 /** Files a run can be trained on: saved files and untitled ones. */
 const TEXT_FILES: vscode.DocumentSelector = [{ scheme: 'file' }, { scheme: 'untitled' }, { scheme: 'vscode-userdata' }];
 
-export function registerEditorFeatures(context: vscode.ExtensionContext, sessions: EditorSessions): EditorFeatures {
-  const runs = new EditorRuns(sessions);
+export function registerEditorFeatures(context: vscode.ExtensionContext, list: RunList): EditorFeatures {
+  const runs = new EditorRuns(list);
   const cache = new ProbeCache();
   const heat = new LossHeat(runs, cache, context.workspaceState);
   const diagnostics = new GradientDiagnostics(runs);

@@ -1,4 +1,4 @@
-// One training run inside the worker: trains in short slices so commands (pause, sample, save, set lr)
+// The worker's side of one run: trains in short slices so commands (pause, sample, save, set lr)
 // are answered between them, and throttles what it reports: metrics a few times a second, samples,
 // gradient flow and norms every few seconds, so a fast engine never floods the extension host.
 import { RecurrentError } from '../engine/errors.js';
@@ -16,8 +16,8 @@ import type { EngineLike, TrainerLike } from './engineApi.js';
 import { transferablesOf, type Transfer } from './transfer.js';
 import { EditorProbes } from './editorProbes.js';
 
-/** Everything the session needs from the outside world; worker.ts passes the real ones. */
-export interface SessionHost {
+/** Everything the loop needs from the outside world; worker.ts passes the real ones. */
+export interface RunLoopHost {
   post(event: WorkerEvent, transfer: Transfer): void;
   now(): number;
   /** Runs `f` after pending messages have been handled (setImmediate in a worker). */
@@ -39,7 +39,7 @@ export const TIMING = {
 type Omit1<T> = T extends unknown ? Omit<T, 'v'> : never;
 type Event = Omit1<WorkerEvent>;
 
-export class TrainingSession<C = unknown> {
+export class RunLoop<C = unknown> {
   private trainer: TrainerLike<C> | null = null;
   private start: StartCommand | null = null;
   private state: 'idle' | 'running' | 'paused' | 'stopped' | 'finished' = 'idle';
@@ -57,7 +57,7 @@ export class TrainingSession<C = unknown> {
 
   constructor(
     private readonly engine: EngineLike<C>,
-    private readonly host: SessionHost,
+    private readonly host: RunLoopHost,
   ) {}
 
   handle(cmd: WorkerCommand): void {
@@ -120,7 +120,7 @@ export class TrainingSession<C = unknown> {
 
   private async begin(cmd: StartCommand): Promise<void> {
     if (this.start) {
-      this.emit({ type: 'error', kind: 'internal', message: 'this worker already runs a session; start a new worker for a new run' });
+      this.emit({ type: 'error', kind: 'internal', message: 'this worker already has a run; start a new worker for a new one' });
       return;
     }
     this.start = cmd;

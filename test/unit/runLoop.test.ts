@@ -11,7 +11,7 @@ import {
   type WorkerEvent,
 } from '../../src/protocol/messages.js';
 import type { EngineLike, TrainerLike } from '../../src/worker/engineApi.js';
-import { TIMING, TrainingSession } from '../../src/worker/trainingSession.js';
+import { TIMING, RunLoop } from '../../src/worker/runLoop.js';
 
 /** A scripted model: each update takes 5 ms of the fake clock, loss falls as 1/(1+step). */
 class FakeTrainer implements TrainerLike<{ step: number }> {
@@ -128,7 +128,7 @@ function harness(opts: { nanAt?: number; throwAt?: number } = {}) {
   };
   const events: WorkerEvent[] = [];
   const transfers: ArrayBuffer[][] = [];
-  const session = new TrainingSession(engine, {
+  const loop = new RunLoop(engine, {
     post: (e, t) => {
       events.push(e);
       transfers.push(t);
@@ -136,12 +136,12 @@ function harness(opts: { nanAt?: number; throwAt?: number } = {}) {
     now: () => clock.t,
     defer: (f) => setImmediate(f),
   });
-  const send = (c: Record<string, unknown>): void => session.handle({ v: PROTOCOL_VERSION, ...c } as WorkerCommand);
+  const send = (c: Record<string, unknown>): void => loop.handle({ v: PROTOCOL_VERSION, ...c } as WorkerCommand);
   const until = async (pred: () => boolean, what: string): Promise<void> => {
     for (let i = 0; i < 2000 && !pred(); i++) await new Promise((r) => setImmediate(r));
     assert.ok(pred(), `timed out waiting for ${what}; events: ${events.map((e) => e.type).join(' ')}`);
   };
-  return { session, send, events, transfers, saved, resumedWith, clock, until, trainer: () => trainer! };
+  return { loop, send, events, transfers, saved, resumedWith, clock, until, trainer: () => trainer! };
 }
 
 function start(over: Partial<StartCommand> = {}): Record<string, unknown> {
@@ -330,7 +330,7 @@ test('resume continues from the checkpoint step and says so', async () => {
   h.send(start({ resumeFrom: '/c.safetensors', maxSteps: 5 }));
   await h.until(() => of(h.events, 'finished').length > 0, 'finished');
   assert.equal(of(h.events, 'started')[0]!.resumedFromStep, 40);
-  assert.equal(of(h.events, 'finished')[0]!.step, 45, 'maxSteps counts the updates of this session');
+  assert.equal(of(h.events, 'finished')[0]!.step, 45, 'maxSteps counts the updates of this run');
 });
 
 test('resume trains on the threads of the start command, not those recorded in the checkpoint', async () => {

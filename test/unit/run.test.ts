@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { DEFAULT_MODEL, DEFAULT_TRAIN } from '../../src/engine/config.js';
 import { PROTOCOL_VERSION, type RunDescription, type WorkerCommand, type WorkerEvent } from '../../src/protocol/messages.js';
-import { Session, type StartSettings, type WorkerExit, type WorkerPort } from '../../src/extension/session.js';
+import { Run, type StartSettings, type WorkerExit, type WorkerPort } from '../../src/extension/run.js';
 
 const v = PROTOCOL_VERSION;
 const RUN: RunDescription = {
@@ -83,9 +83,9 @@ function obedient(cmd: WorkerCommand, w: FakeWorker): void {
   }
 }
 
-function session(script = obedient, warnings: string[] = []) {
+function newRun(script = obedient, warnings: string[] = []) {
   const workers: FakeWorker[] = [];
-  const s = new Session({
+  const s = new Run({
     runId: 'r1',
     label: 'a.txt',
     file: '/w/a.txt',
@@ -113,10 +113,9 @@ const metrics = (step: number) => ({
   tokensPerSecond: 100,
 });
 
-test('a session starts its worker with the text snapshot and settings and reports the run', async () => {
-  const { s, workers } = session();
-  const run = await s.started();
-  assert.equal(run, RUN);
+test('a run starts its worker with the text snapshot and settings and reports the run', async () => {
+  const { s, workers } = newRun();
+  assert.equal(await s.started(), RUN);
   const start = workers[0]!.commands[0]!;
   assert.equal(start.type, 'start');
   assert.equal(start.type === 'start' ? start.text : '', 'abcabc');
@@ -125,7 +124,7 @@ test('a session starts its worker with the text snapshot and settings and report
 });
 
 test('samples stream their chunks and resolve with the whole text; saves remember the checkpoint', async () => {
-  const { s } = session();
+  const { s } = newRun();
   await s.started();
   const chunks: string[] = [];
   const text = await s.sample({ prime: '', length: 3, temperature: 1, topK: 0, topP: 1, greedy: false, seed: 1 }, (c) => chunks.push(c));
@@ -137,7 +136,7 @@ test('samples stream their chunks and resolve with the whole text; saves remembe
 });
 
 test('history collects metrics, validation and samples for a dashboard opened later', async () => {
-  const { s, workers } = session();
+  const { s, workers } = newRun();
   await s.started();
   workers[0]!.emit({ v, type: 'metrics', metrics: [metrics(1), metrics(2)] });
   workers[0]!.emit({ v, type: 'validation', metrics: { step: 2, lossNats: 1, bitsPerToken: 1.44, tokens: 1 } });
@@ -153,7 +152,7 @@ test('history collects metrics, validation and samples for a dashboard opened la
 
 test('listeners see every event; a malformed worker message is dropped with a warning', async () => {
   const warnings: string[] = [];
-  const { s, workers } = session(obedient, warnings);
+  const { s, workers } = newRun(obedient, warnings);
   const seen: string[] = [];
   s.onEvent((id, e) => seen.push(`${id}:${e.type}`));
   await s.started();
@@ -166,7 +165,7 @@ test('listeners see every event; a malformed worker message is dropped with a wa
 });
 
 test('bad input at start rejects started() and terminates the worker', async () => {
-  const { s, workers } = session((cmd, w) => {
+  const { s, workers } = newRun((cmd, w) => {
     if (cmd.type === 'start') w.emit({ v, type: 'error', kind: 'input', message: 'the text has one distinct character' });
   });
   await assert.rejects(s.started(), /one distinct character/);
@@ -176,7 +175,7 @@ test('bad input at start rejects started() and terminates the worker', async () 
 });
 
 test('a worker that runs out of memory is reported with its reason, and restart resumes from the last checkpoint', async () => {
-  const { s, workers } = session();
+  const { s, workers } = newRun();
   await s.started();
   workers[0]!.emit({ v, type: 'metrics', metrics: [metrics(40), metrics(50), metrics(60)] });
   workers[0]!.emit({ v, type: 'checkpointSaved', path: '/s/run.safetensors', step: 50 });
@@ -209,7 +208,7 @@ test('a worker that runs out of memory is reported with its reason, and restart 
 });
 
 test('dispose terminates the worker without reporting a crash', async () => {
-  const { s, workers } = session();
+  const { s, workers } = newRun();
   await s.started();
   const events: WorkerEvent[] = [];
   s.onEvent((_id, e) => events.push(e));
@@ -219,9 +218,9 @@ test('dispose terminates the worker without reporting a crash', async () => {
   assert.deepEqual(events, []);
 });
 
-test('dashboard messages drive the session; a failing one is a warning, not an exception', async () => {
+test('dashboard messages drive the run; a failing one is a warning, not an exception', async () => {
   const warnings: string[] = [];
-  const { s, workers } = session(obedient, warnings);
+  const { s, workers } = newRun(obedient, warnings);
   await s.started();
   s.handle({ v, type: 'pause' });
   await Promise.resolve();

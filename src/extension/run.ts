@@ -1,7 +1,7 @@
 // One training run as the extension sees it: owns one worker, the run's start command and its history,
 // answers the dashboard, and survives the worker dying (reported with its reason, restartable from the
 // last checkpoint). No `vscode` here: the worker comes from an injected factory, so the unit tests drive
-// a session with a scripted fake worker.
+// a run with a scripted fake worker.
 import { RecurrentError } from '../engine/errors.js';
 import type { StepMetrics } from '../engine/measurements.js';
 import {
@@ -34,14 +34,14 @@ export interface WorkerPort {
 
 export type WorkerFactory = () => WorkerPort;
 
-export type SessionState = 'starting' | 'running' | 'paused' | 'stopped' | 'finished' | 'crashed' | 'failed';
+export type RunState = 'starting' | 'running' | 'paused' | 'stopped' | 'finished' | 'crashed' | 'failed';
 
 export type StartSettings = Omit<StartCommand, 'type' | 'text' | 'resumeFrom'>;
 
-export interface SessionOptions {
+export interface RunOptions {
   runId: string;
   label: string;
-  /** The trained file (a URI string or path), shown to the user and used to find the session again. */
+  /** The trained file (a URI string or path), shown to the user and used to find the run again. */
   file: string;
   /** Snapshot of the text taken when the run started: edits made while it trains do not reach it. */
   text: string;
@@ -61,12 +61,12 @@ const HISTORY_SAMPLES_CAP = 200;
 type WithoutVersion<T> = T extends unknown ? Omit<T, 'v'> : never;
 type Listener = (runId: string, e: WorkerEvent) => void;
 
-export class Session {
+export class Run {
   readonly runId: string;
   readonly label: string;
   readonly file: string;
-  private state: SessionState = 'starting';
-  private run: RunDescription | null = null;
+  private state: RunState = 'starting';
+  private described: RunDescription | null = null;
   private worker: WorkerPort | null = null;
   private requests = new RequestTable();
   private readonly listeners = new Set<Listener>();
@@ -84,7 +84,7 @@ export class Session {
   private error: string | null = null;
   private temperature: number;
 
-  constructor(private readonly opts: SessionOptions) {
+  constructor(private readonly opts: RunOptions) {
     this.runId = opts.runId;
     this.label = opts.label;
     this.file = opts.file;
@@ -94,12 +94,12 @@ export class Session {
 
   // ---- what the rest of the extension reads ---------------------------------------------------
 
-  get status(): SessionState {
+  get status(): RunState {
     return this.state;
   }
 
   get description(): RunDescription | null {
-    return this.run;
+    return this.described;
   }
 
   get latest(): StepMetrics | null {
@@ -130,7 +130,7 @@ export class Session {
 
   /** Resolves with the run's description once the worker has built the model; rejects if it cannot. */
   started(): Promise<RunDescription> {
-    if (this.run && this.state !== 'starting') return Promise.resolve(this.run);
+    if (this.described && this.state !== 'starting') return Promise.resolve(this.described);
     if (this.state === 'failed' || this.state === 'crashed')
       return Promise.reject(new RecurrentError(this.problem ?? 'the run did not start'));
     return new Promise((resolve, reject) => this.startedWaiters.push({ resolve, reject }));
@@ -143,7 +143,7 @@ export class Session {
       runId: this.runId,
       label: this.label,
       file: this.file,
-      run: this.run,
+      run: this.described,
       metrics: this.hist.metrics.slice(),
       validation: this.hist.validation.slice(),
       clips: this.hist.clips.slice(),
@@ -374,12 +374,12 @@ export class Session {
     this.requests.settle(e);
     switch (e.type) {
       case 'started':
-        this.run = e.run;
+        this.described = e.run;
         break;
       case 'state':
         this.state = e.state;
         // The worker follows `started` with its first state: the run counts as started once it has one.
-        if (this.run) for (const w of this.startedWaiters.splice(0)) w.resolve(this.run);
+        if (this.described) for (const w of this.startedWaiters.splice(0)) w.resolve(this.described);
         break;
       case 'metrics':
         this.hist.metrics.push(...e.metrics);

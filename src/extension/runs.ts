@@ -1,32 +1,32 @@
 // Every run of this window, newest last: which one a command means (the active file's, else the latest),
 // the others for the dashboard's comparison, and disposal of all workers on deactivation.
 import type { RunHistory } from '../protocol/messages.js';
-import type { Session } from './session.js';
+import type { Run } from './run.js';
 
-export class Sessions {
-  private readonly list: Session[] = [];
+export class Runs {
+  private readonly list: Run[] = [];
   private readonly listeners = new Set<() => void>();
 
-  add(s: Session): void {
+  add(s: Run): void {
     this.list.push(s);
     this.changed();
   }
 
-  get(runId: string): Session | undefined {
+  get(runId: string): Run | undefined {
     return this.list.find((s) => s.runId === runId);
   }
 
-  all(): readonly Session[] {
+  all(): readonly Run[] {
     return this.list;
   }
 
   /** The newest run on `file` (a URI string). */
-  forFile(file: string): Session | undefined {
+  forFile(file: string): Run | undefined {
     return findLast(this.list, (s) => s.file === file);
   }
 
   /** The run a command without a target means: the active file's if it has one, else the newest alive run. */
-  pick(activeFile: string | undefined, usable: (s: Session) => boolean = (s) => s.alive): Session | undefined {
+  pick(activeFile: string | undefined, usable: (s: Run) => boolean = (s) => s.alive): Run | undefined {
     const mine = activeFile ? findLast(this.list, (s) => s.file === activeFile && usable(s)) : undefined;
     return mine ?? findLast(this.list, usable);
   }
@@ -35,7 +35,7 @@ export class Sessions {
     return this.list.filter((s) => s.runId !== runId && s.description).map((s) => s.history());
   }
 
-  async remove(s: Session): Promise<void> {
+  async remove(s: Run): Promise<void> {
     const i = this.list.indexOf(s);
     if (i >= 0) this.list.splice(i, 1);
     await s.dispose();
