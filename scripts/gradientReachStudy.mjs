@@ -18,7 +18,7 @@
 //   gateHi, gateMean  share of f (or z) above 0.95, and its mean
 // It reads the model's parameters and restores their gradients; training is not changed.
 //
-// usage (after `node scripts/build-wasm.mjs && npx tsc -p .`):
+// usage (after `node scripts/buildWasm.mjs && npx tsc -p .`):
 //   node scripts/gradientReachStudy.mjs CELL CORPUS STEPS [HIDDEN=128] [K2=64] [K1=K2]
 //   CELL rnn|lstm|gru; CORPUS sotu (first 200k chars of ../shared/data/sotu.txt) or code (200k chars of
 //   node_modules/typescript/lib/typescript.js from offset 1,000,000: real source with nested brackets);

@@ -1,7 +1,7 @@
 // The per-step work around the products, in WebAssembly SIMD: bias-gradient column sums, softmax
 // cross-entropy (forward and backward in one pass), the one-hot input as a column gather and its
 // gradient as a column scatter, and drawing a token from softmax(z / T). Twins of kernels.ts,
-// cross_entropy.ts and sampling.ts; arguments are byte addresses in the engine's memory.
+// crossEntropy.ts and sampling.ts; arguments are byte addresses in the engine's memory.
 import { vexp } from './gates';
 
 const F: usize = 4;

@@ -5,7 +5,7 @@
 // is chosen by where a model's buffers were allocated, and the reference stays the single truth the
 // fast kernels are tested against.
 import type { Floats } from './floats.js';
-import * as crossEntropy from './cross_entropy.js';
+import * as crossEntropy from './crossEntropy.js';
 import * as gates from './gates.js';
 import * as reference from './kernels.js';
 import { WasmHeap } from './wasmHeap.js';

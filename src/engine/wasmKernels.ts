@@ -1,4 +1,4 @@
-// Loads the WebAssembly SIMD kernels (wasm/index.ts, embedded by scripts/build-wasm.mjs) on a given
+// Loads the WebAssembly SIMD kernels (wasm/index.ts, embedded by scripts/buildWasm.mjs) on a given
 // memory. The module is compiled once per process and instantiated once per memory, so each arena
 // gets kernels bound to its own memory. Everything here runs in the extension host, Node workers and
 // browsers alike; where WebAssembly SIMD or shared memory is missing, `wasmKernelsAvailable()` says

@@ -1,6 +1,6 @@
 // The @vscode/test-electron route, through @vscode/test-cli, for machines that can download VS Code
 // (desktop or CI with internet): `npm run test:integration:electron`. It runs the same bundled suites
-// with the same mocha options and summary line as the code-server route (run-in-code-server.mjs);
+// with the same mocha options and summary line as the code-server route (runInCodeServer.mjs);
 // test-cli brings its own small runner in place of out/integration/index.cjs.
 import { defineConfig } from '@vscode/test-cli';
 import { rmSync } from 'node:fs';

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as backend from '../../src/engine/backend.js';
-import * as crossEntropy from '../../src/engine/cross_entropy.js';
+import * as crossEntropy from '../../src/engine/crossEntropy.js';
 import * as gates from '../../src/engine/gates.js';
 import * as reference from '../../src/engine/kernels.js';
 import { Rng } from '../../src/engine/rng.js';

@@ -6,7 +6,7 @@
 // to report the result through window.codeAutomationExit. Its console comes back through
 // window.codeAutomationLog. Exit code 0 only if every suite passed.
 //
-// usage: node test/integration/run-in-code-server.mjs   (after the extension and out/integration are built)
+// usage: node test/integration/runInCodeServer.mjs   (after the extension and out/integration are built)
 //   env: RECURRENT_INTEGRATION_TIMEOUT_MS (default 600000), RECURRENT_INTEGRATION_GREP (mocha grep)
 import { existsSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
