@@ -1,9 +1,15 @@
-// Activation: registers the commands, the dashboard's serializer and the status bar; deactivation saves
-// every live run and ends its worker.
+// Activation: binds each command to its handler (commands/), registers the dashboard's serializer and the
+// editor features, and returns the API the tests use; deactivation saves every live run and ends its worker.
 import * as vscode from 'vscode';
 import { DashboardPanel } from './dashboardPanel.js';
 import { registerEditorFeatures, type EditorFeatures } from './editor/register.js';
-import { Studio, type SampleOptions, type TrainOptions } from './studio.js';
+import { loadCheckpoint, saveCheckpoint } from './commands/checkpoints.js';
+import { exportPyTorch } from './commands/exportPyTorch.js';
+import { showModelInfo } from './commands/modelInfo.js';
+import { openDashboard, pause, restart, resume, stop } from './commands/runControl.js';
+import { sample, type SampleOptions } from './commands/sample.js';
+import { openSampleText, train, type TrainOptions } from './commands/train.js';
+import { Studio } from './studio.js';
 
 let studio: Studio | undefined;
 
@@ -36,19 +42,19 @@ export function activate(context: vscode.ExtensionContext): RecurrentApi {
   };
   // Menus pass the clicked resource's URI; the palette passes nothing; tests pass an options object.
   const trainArgs = (a?: vscode.Uri | TrainOptions): TrainOptions => (a instanceof vscode.Uri ? { uri: a } : (a ?? {}));
-  command('recurrent.trainCurrentFile', (a?: vscode.Uri | TrainOptions) => s.train(false, trainArgs(a)));
-  command('recurrent.trainSelection', (a?: TrainOptions) => s.train(true, trainArgs(a)));
-  command('recurrent.pause', (runId?: string) => s.pause(runId));
-  command('recurrent.resume', (runId?: string) => s.resume(runId));
-  command('recurrent.stop', (runId?: string) => s.stop(runId));
-  command('recurrent.restart', (runId?: string) => s.restart(runId));
-  command('recurrent.sample', (o?: SampleOptions) => s.sample(o));
-  command('recurrent.openDashboard', (runId?: string) => s.openDashboard(runId));
-  command('recurrent.saveCheckpoint', (runId?: string, target?: vscode.Uri) => s.saveCheckpoint(runId, target));
-  command('recurrent.loadCheckpoint', (o?: { runId?: string; uri?: vscode.Uri; textUri?: vscode.Uri }) => s.loadCheckpoint(o));
-  command('recurrent.exportPyTorch', (runId?: string, target?: vscode.Uri) => s.exportPyTorch(runId, target));
-  command('recurrent.showModelInfo', (runId?: string) => s.showModelInfo(runId));
-  command('recurrent.openSampleText', () => s.openSampleText());
+  command('recurrent.trainCurrentFile', (a?: vscode.Uri | TrainOptions) => train(s, false, trainArgs(a)));
+  command('recurrent.trainSelection', (a?: TrainOptions) => train(s, true, trainArgs(a)));
+  command('recurrent.pause', (runId?: string) => pause(s, runId));
+  command('recurrent.resume', (runId?: string) => resume(s, runId));
+  command('recurrent.stop', (runId?: string) => stop(s, runId));
+  command('recurrent.restart', (runId?: string) => restart(s, runId));
+  command('recurrent.sample', (o?: SampleOptions) => sample(s, o));
+  command('recurrent.openDashboard', (runId?: string) => openDashboard(s, runId));
+  command('recurrent.saveCheckpoint', (runId?: string, target?: vscode.Uri) => saveCheckpoint(s, runId, target));
+  command('recurrent.loadCheckpoint', (o?: { runId?: string; uri?: vscode.Uri; textUri?: vscode.Uri }) => loadCheckpoint(s, o));
+  command('recurrent.exportPyTorch', (runId?: string, target?: vscode.Uri) => exportPyTorch(s, runId, target));
+  command('recurrent.showModelInfo', (runId?: string) => showModelInfo(s, runId));
+  command('recurrent.openSampleText', () => openSampleText(s));
   context.subscriptions.push(s);
   const editor = registerEditorFeatures(context, s.runs); // loss heat, hover, diagnostics, CodeLens (issue 6)
   context.subscriptions.push(
