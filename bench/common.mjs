@@ -3,15 +3,21 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { sotuText } from '../scripts/sotu.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const WORKLOADS = JSON.parse(readFileSync(join(here, 'workloads.json'), 'utf8'));
-export const CORPUS = process.env.RECURRENT_BENCH_CORPUS ?? join(here, '..', '..', 'shared', 'data', 'sotu.txt');
 export const GATES = { rnn: 1, lstm: 4, gru: 3 };
 
+/** The file RECURRENT_BENCH_CORPUS names, or else the State of the Union addresses 1994-2021 (scripts/sotu.mjs). */
+export function corpusText() {
+  const path = process.env.RECURRENT_BENCH_CORPUS;
+  return path ? readFileSync(path, 'utf8') : sotuText();
+}
+
 /** The corpus as token ids over its sorted code points; first 90% train, last 10% validation. */
-export function loadCorpus(path = CORPUS) {
-  const text = readFileSync(path, 'utf8');
+export function loadCorpus() {
+  const text = corpusText();
   const chars = [...text];
   const vocab = [...new Set(chars)].sort();
   const index = new Map(vocab.map((c, i) => [c, i]));

@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { sotuText } from '../scripts/sotu.mjs';
 import { setKernelBackend, type KernelBackend } from '../src/engine/backend.js';
 import { DEFAULT_TRAIN, type CellKind, type OptimizerKind } from '../src/engine/config.js';
 import { Rng } from '../src/engine/rng.js';
@@ -27,7 +28,6 @@ interface Workload {
 const here = dirname(fileURLToPath(import.meta.url));
 const benchDir = join(here, '..', '..', 'bench');
 const workloads = JSON.parse(readFileSync(join(benchDir, 'workloads.json'), 'utf8')) as Record<string, Workload>;
-const corpus = process.env['RECURRENT_BENCH_CORPUS'] ?? join(benchDir, '..', '..', 'shared', 'data', 'sotu.txt');
 
 function option(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -51,7 +51,9 @@ const quality = option('quality', '');
 const threads = Number(option('threads', '2'));
 setKernelBackend(option('backend', 'wasm') as KernelBackend);
 
-const text = readFileSync(corpus, 'utf8');
+// As bench/common.mjs reads it: the file RECURRENT_BENCH_CORPUS names, or else the State of the Union corpus.
+const corpus = process.env['RECURRENT_BENCH_CORPUS'];
+const text = corpus ? readFileSync(corpus, 'utf8') : sotuText();
 const rssBefore = process.memoryUsage().rss;
 const built = performance.now();
 const trainer = Trainer.create(

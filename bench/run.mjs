@@ -13,11 +13,19 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { WORKLOADS, flopsPerToken, loadCorpus } from './common.mjs';
+import { WORKLOADS, corpusText, flopsPerToken, loadCorpus } from './common.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
 const PYTHON = process.env.RECURRENT_BENCH_PYTHON ?? '/usr/bin/python3';
+
+// Every peer reads the corpus from one file, which the Python peer needs (it cannot import scripts/sotu.mjs).
+if (!process.env.RECURRENT_BENCH_CORPUS) {
+  const file = join(here, 'results', 'corpus.txt');
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, corpusText());
+  process.env.RECURRENT_BENCH_CORPUS = file;
+}
 
 const args = process.argv.slice(2);
 const flag = (n) => args.includes(`--${n}`);

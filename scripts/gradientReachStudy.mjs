@@ -20,11 +20,12 @@
 //
 // usage (after `node scripts/buildWasm.mjs && npx tsc -p .`):
 //   node scripts/gradientReachStudy.mjs CELL CORPUS STEPS [HIDDEN=128] [K2=64] [K1=K2]
-//   CELL rnn|lstm|gru; CORPUS sotu (first 200k chars of ../shared/data/sotu.txt) or code (200k chars of
+//   CELL rnn|lstm|gru; CORPUS sotu (first 200k chars of the State of the Union corpus, scripts/sotu.mjs) or code (200k chars of
 //   node_modules/typescript/lib/typescript.js from offset 1,000,000: real source with nested brackets);
 //   STEPS update counts to probe at, e.g. 0,100,400,1000,2000. Batch 32, Adam 2e-3, clip 5, seed 1.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { sotuText } from './sotu.mjs';
 
 const root = process.cwd();
 const E = join(root, 'out', 'src', 'engine');
@@ -35,7 +36,7 @@ const { Arena } = await import(join(E, 'arena.js'));
 
 const [cell, corpusName, stepsArg, hiddenArg, k2Arg, k1Arg] = process.argv.slice(2);
 const corpora = {
-  sotu: () => readFileSync(join(root, '..', 'shared', 'data', 'sotu.txt'), 'utf8').slice(0, 200_000),
+  sotu: () => sotuText().slice(0, 200_000),
   code: () => readFileSync(join(root, 'node_modules', 'typescript', 'lib', 'typescript.js'), 'utf8').slice(1_000_000, 1_200_000),
 };
 if (!['rnn', 'lstm', 'gru'].includes(cell) || !(corpusName in corpora) || !stepsArg) {

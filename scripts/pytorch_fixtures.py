@@ -4,7 +4,7 @@
 Run with Debian's python3-torch:  /usr/bin/python3 scripts/pytorch_fixtures.py
 The outputs under test/fixtures/pytorch/ are committed, so the tests run without torch.
 
-For each model case: a checkpoint in the contract of ../shared/CHECKPOINT.md (the module defined
+For each model case: a checkpoint in the contract of docs/checkpoint-format.md (the module defined
 there, seeded PyTorch initialisation, float32 weights), and a JSON with the `recurrent eval`
 contract's expectations for a short text (zero initial state over the whole sequence,
 perToken[i-1] = -ln p(t_i | t_<i), loss = their mean) and the gradients of the summed loss with
@@ -37,7 +37,7 @@ CASES = [
 
 
 class Model(nn.Module):
-    """The module of CHECKPOINT.md, verbatim in structure and parameter names."""
+    """The module of docs/checkpoint-format.md, verbatim in structure and parameter names."""
 
     def __init__(self, V, E, H, L, cell, bidirectional):
         super().__init__()

@@ -11,21 +11,21 @@
 // keep every EARLIER_STRIDE-th metric (the current run keeps one per update, as a live session sends),
 // and only the current run carries its gate probe (the Gates view shows the current run's alone).
 //
-// usage: npx esbuild scripts/recordDashboardSession.ts --bundle --platform=node --format=esm \
+// usage: npx esbuild scripts/recordDashboardSession.ts --bundle --platform=node --format=esm --packages=external \
 //          --outfile=out/scripts/record.mjs && node out/scripts/record.mjs [STEPS]
 // (about 4 minutes on one core for 1200 updates of each run)
-import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { writeFileSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Trainer } from '../src/engine/trainer.js';
 import { DEFAULT_MODEL, DEFAULT_TRAIN, type CellKind } from '../src/engine/config.js';
 import { generate } from '../src/engine/sampling.js';
 import type { StepMetrics, ValidationMetrics } from '../src/engine/measurements.js';
 import { PROTOCOL_VERSION, type RunHistory, type ToWebview } from '../src/protocol/messages.js';
+import { sotuText } from './sotu.mjs';
 
-const corpus = join(process.cwd(), '..', 'shared', 'data', 'sotu.txt');
 const out = join(process.cwd(), 'test', 'fixtures', 'sessions', 'rnn-then-lstm-sotu.json');
 const steps = Number(process.argv[2] ?? 1200);
-const text = readFileSync(corpus, 'utf8').slice(0, 200_000);
+const text = sotuText().slice(0, 200_000);
 const probeText = text
   .split('\n')
   .find((l) => l.trim().length > 32)!
@@ -69,7 +69,8 @@ async function record(cell: CellKind): Promise<RunHistory> {
   return {
     runId: `${cell}-recorded`,
     label: `${cell} on sotu.txt`,
-    file: corpus,
+    // The corpus's name, not a path: the recording must not depend on the machine it was made on.
+    file: 'sotu.txt',
     run: {
       model: t.modelConfig,
       train: t.train,

@@ -16,7 +16,10 @@ import torch.nn.functional as F
 torch.set_num_threads(1)
 here = os.path.dirname(os.path.abspath(__file__))
 WORKLOADS = json.load(open(os.path.join(here, "..", "workloads.json")))
-CORPUS = os.environ.get("RECURRENT_BENCH_CORPUS", os.path.join(here, "..", "..", "..", "shared", "data", "sotu.txt"))
+# bench/run.mjs writes the corpus to a file and names it here.
+CORPUS = os.environ.get("RECURRENT_BENCH_CORPUS")
+if not CORPUS:
+    raise SystemExit("torch_runner.py: RECURRENT_BENCH_CORPUS is not set; run it through npm run bench")
 
 
 def load_corpus():
@@ -29,7 +32,7 @@ def load_corpus():
 
 
 class Model(nn.Module):
-    # The module of shared/CHECKPOINT.md with E = 0: one-hot input of size V.
+    # The module of docs/checkpoint-format.md with E = 0: one-hot input of size V.
     def __init__(self, V, w):
         super().__init__()
         rnn = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}[w["cell"]]

@@ -1,4 +1,4 @@
-// `recurrent eval CHECKPOINT FILE`: the evaluation contract of ../shared/CHECKPOINT.md, from a zero
+// `recurrent eval CHECKPOINT FILE`: the evaluation contract of docs/checkpoint-format.md, from a zero
 // initial state over the whole file: perToken[i-1] = -ln p(t_i | t_<i), loss their mean.
 import { readCheckpointFile } from '../engine/checkpoint.js';
 import { RecurrentError } from '../engine/errors.js';
@@ -10,7 +10,7 @@ import { evaluateText } from './load.js';
 export const EVAL_USAGE = `usage: recurrent eval CHECKPOINT FILE [--json]
 
 Prints the mean loss in nats and bits per token; --json prints
-{"tokens": N, "loss": L, "bitsPerToken": B, "perToken": [...]} as ../shared/CHECKPOINT.md fixes.`;
+{"tokens": N, "loss": L, "bitsPerToken": B, "perToken": [...]} as docs/checkpoint-format.md fixes.`;
 
 export async function evalCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv, { json: { type: 'boolean' } }, ['checkpoint', 'file']);

@@ -1,4 +1,4 @@
-// The checkpoint contract of ../shared/CHECKPOINT.md, read and written only through this module:
+// The checkpoint contract of docs/checkpoint-format.md, read and written only through this module:
 // a .safetensors file whose tensors are named as PyTorch names the model's parameters, with
 // `recurrent.format`, `recurrent.config` and `recurrent.tokenizer` in `__metadata__`.
 import { randomBytes } from 'node:crypto';

@@ -1,5 +1,5 @@
 // The two configs every part of the product speaks: what the model is (stored in a checkpoint's
-// `recurrent.config`, see ../shared/CHECKPOINT.md) and how it is trained. Validation lives here so
+// `recurrent.config`, see docs/checkpoint-format.md) and how it is trained. Validation lives here so
 // the CLI, the extension's settings and `.recurrent.json` files all give the same messages.
 import { RecurrentError } from './errors.js';
 

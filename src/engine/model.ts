@@ -1,4 +1,4 @@
-// The stacked recurrent language model of ../shared/CHECKPOINT.md: (embedding) -> 1-4 recurrent layers
+// The stacked recurrent language model of docs/checkpoint-format.md: (embedding) -> 1-4 recurrent layers
 // (rnn, lstm or gru; optionally bidirectional) -> linear decoder. The model owns the parameters and
 // their gradients, named and shaped as PyTorch names them; windows over which it runs (unroll.ts) and
 // its batch-1 stepper share them.

@@ -1,4 +1,4 @@
-// Parameters are named and shaped exactly as PyTorch names the module in ../shared/CHECKPOINT.md,
+// Parameters are named and shaped exactly as PyTorch names the module in docs/checkpoint-format.md,
 // so a checkpoint moves to and from a PyTorch state_dict without reshuffling.
 import { GATES, type ModelConfig } from './config.js';
 import type { Floats } from './floats.js';

@@ -1,6 +1,6 @@
 // The measurements the dashboard and the editor show, computed on request from a model without touching
 // its training: gate activations over a probe text, per-token loss with the top predictions (the
-// contract of `recurrent eval` in ../shared/CHECKPOINT.md), the norm of dL/dh across time, and norms
+// contract of `recurrent eval` in docs/checkpoint-format.md), the norm of dL/dh across time, and norms
 // per tensor. Texts longer than the workspace's window are run in consecutive windows with the state
 // carried across, which computes exactly what one long window would.
 import type { Cell } from './cell.js';

@@ -1,5 +1,5 @@
 // Text <-> token ids. The vocabulary is part of a checkpoint (`recurrent.tokenizer` in
-// ../shared/CHECKPOINT.md): token id = index in `vocab`.
+// docs/checkpoint-format.md): token id = index in `vocab`.
 //
 // char: one token per Unicode code point, so an emoji or a CJK ideograph outside the BMP is one
 //   token, never two UTF-16 halves. Vocabulary sorted by code point, so the same text always gives

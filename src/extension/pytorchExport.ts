@@ -1,5 +1,5 @@
 // Export for PyTorch: beside the .safetensors, a short Python file that defines the module of
-// ../shared/CHECKPOINT.md and loads the tensors into it. The reader needs only torch (the safetensors
+// docs/checkpoint-format.md and loads the tensors into it. The reader needs only torch (the safetensors
 // layout is 8 bytes of header length, a JSON header, then raw little-endian F32 data), and checks the
 // file's metadata against the config it was written for.
 import type { ModelConfig, TokenizerKind } from '../engine/config.js';

@@ -75,7 +75,7 @@ test('a checkpoint round-trips bit for bit: decode(encode(c)) re-encodes to the 
   assert.deepEqual(encodeCheckpoint(back), bytes, 'a decoded checkpoint re-encodes byte for byte');
 });
 
-test('the metadata follows CHECKPOINT.md: format "1", config without vocabSize, tokenizer as JSON', () => {
+test('the metadata follows docs/checkpoint-format.md: format "1", config without vocabSize, tokenizer as JSON', () => {
   const { metadata } = decodeSafetensors(encodeCheckpoint(makeCheckpoint()));
   assert.equal(metadata['recurrent.format'], '1');
   assert.deepEqual(JSON.parse(metadata['recurrent.config']!), {

@@ -56,11 +56,11 @@ test('a real worker thread that exits is reported with its exit code, and a save
   const s = newRun();
   try {
     await s.started();
-    await s.save('/tmp/x.safetensors');
+    await s.save('/ckpt/x.safetensors');
     s.crashWorker('exit');
     await crashed(s);
     assert.equal(s.problem, 'it exited with code 3');
-    assert.deepEqual(s.lastCheckpoint, { path: '/tmp/x.safetensors', step: 9 });
+    assert.deepEqual(s.lastCheckpoint, { path: '/ckpt/x.safetensors', step: 9 });
     await s.restart();
     assert.equal(s.status, 'paused');
   } finally {

@@ -1,7 +1,7 @@
 // Export for PyTorch, run for real: for a small model of each cell trained a few updates by the engine,
 // the exported .safetensors and the .py that src/extension/pytorchExport.ts writes beside it are loaded
 // by PyTorch (Debian's python3-torch at /usr/bin/python3), which computes the per-token losses of a text
-// from a zero state; they must equal the engine's evaluation contract (CHECKPOINT.md) within 1e-4 nats.
+// from a zero state; they must equal the engine's evaluation contract (docs/checkpoint-format.md) within 1e-4 nats.
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -16,7 +16,7 @@ import { pytorchLoader } from '../../src/extension/pytorchExport.js';
 
 /** Debian's interpreter, which has torch; the `python3` on PATH may be a pyenv without it. */
 const PYTHON = process.env.RECURRENT_TORCH_PYTHON ?? '/usr/bin/python3';
-/** The contract's bound for a float32 model (CHECKPOINT.md, and the PyTorch reference test). */
+/** The contract's bound for a float32 model (docs/checkpoint-format.md, and the PyTorch reference test). */
 const LOSS_TOL_NATS = 1e-4;
 
 function torchAbsence(): string | null {
@@ -56,7 +56,7 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 writeFileSync(join(dir, 'probe.txt'), PROBE_TEXT);
 writeFileSync(join(dir, 'driver.py'), DRIVER);
 
-// One-hot and embedded inputs, one and two layers, so each tensor name of CHECKPOINT.md is exercised.
+// One-hot and embedded inputs, one and two layers, so each tensor name of docs/checkpoint-format.md is exercised.
 const CASES: Array<Omit<ModelConfig, 'vocabSize' | 'task' | 'bidirectional'> & { cell: CellKind }> = [
   { cell: 'rnn', hidden: 24, layers: 1, embedding: 0 },
   { cell: 'lstm', hidden: 24, layers: 2, embedding: 12 },

@@ -1,5 +1,5 @@
 // The engine against PyTorch: checkpoints written by scripts/pytorch_fixtures.py (the module of
-// ../shared/CHECKPOINT.md, PyTorch's initialisation) with the per-token losses and the gradients of the
+// docs/checkpoint-format.md, PyTorch's initialisation) with the per-token losses and the gradients of the
 // summed loss that PyTorch computed in float64 for a short text. The tests run the `recurrent eval`
 // contract: zero initial state over the whole sequence, perToken[i-1] = -ln p(t_i | t_<i).
 import assert from 'node:assert/strict';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
+import { sotuText } from '../../scripts/sotu.mjs';
 import { checkDocumentKind, checkTrainingText, firstPart } from '../../src/extension/textChecks.js';
 
 test('empty and whitespace-only texts are refused with what to do', () => {
@@ -23,7 +23,7 @@ test('a text with a single distinct symbol is refused, for chars and for words',
 });
 
 test('a real text passes, and the size limit is reported rather than thrown', () => {
-  const sotu = readFileSync('/work/shared/data/sotu.txt', 'utf8').slice(0, 200000);
+  const sotu = sotuText().slice(0, 200000);
   assert.deepEqual(checkTrainingText(sotu, 'sotu.txt', 'char', 50), { tooLarge: false, limitChars: 50 * 1024 * 1024 });
   const v = checkTrainingText(sotu, 'sotu.txt', 'char', 0.1);
   assert.equal(v.tooLarge, true);

