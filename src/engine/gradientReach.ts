@@ -8,8 +8,8 @@
 // an LSTM's cell path keeps it up.
 //
 // The same forward pass gives, for gated cells, the share of units whose gates are saturated at each
-// position (sigmoid gates below SATURATED_LOW or above 1 - SATURATED_LOW, tanh candidates beyond
-// 1 - SATURATED_LOW in magnitude): where a gate is pinned, its derivative and the gradient through it
+// position (sigmoid gates below SATURATION_LOW or above SATURATION_HIGH, tanh candidates beyond
+// SATURATION_HIGH in magnitude: thresholds.ts): where a gate is pinned, its derivative and the gradient through it
 // are close to zero.
 //
 // The probe borrows the model's parameters and restores their gradients, so it can run between two
@@ -17,9 +17,8 @@
 import { Arena } from './arena.js';
 import type { GateName } from './measurements.js';
 import type { Model } from './model.js';
+import { SATURATION_HIGH, SATURATION_LOW } from './thresholds.js';
 import { Unrolled } from './unroll.js';
-
-export const SATURATED_LOW = 0.05;
 
 export interface GradientReachProbe {
   /** Window length K the text was cut into. */
@@ -122,7 +121,7 @@ function measureSaturation(u: Unrolled, gates: GateName[], t: number, w0: number
         let pinned = 0;
         for (let j = 0; j < H; j++) {
           const v = act[a + j]!;
-          if (tanh ? Math.abs(v) > 1 - SATURATED_LOW : v < SATURATED_LOW || v > 1 - SATURATED_LOW) pinned++;
+          if (tanh ? Math.abs(v) > SATURATION_HIGH : v < SATURATION_LOW || v > SATURATION_HIGH) pinned++;
         }
         out[(l * G + g) * N + w0 + p] = pinned / H;
       }

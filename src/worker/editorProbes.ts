@@ -4,10 +4,10 @@
 // Kept apart from runLoop.ts, which only routes the commands here.
 import type { EditorProbe } from '../protocol/messages.js';
 import type { ClipEvent, StepMetrics } from '../engine/measurements.js';
+import { EXPLODING_FACTOR } from '../engine/thresholds.js';
 import type { TrainerLike } from './engineApi.js';
 
-/** An unclipped update is reported when its norm is this many times the median of the recent ones (the editor's EXPLODING_FACTOR). */
-export const SPIKE_FACTOR = 10;
+/** Updates whose norms make the median an unclipped update is measured against (EXPLODING_FACTOR times it). */
 const RECENT = 64;
 /** Fewer updates than this say nothing yet about what a normal norm is. */
 const MIN_RECENT = 1;
@@ -57,7 +57,7 @@ export class EditorProbes {
     const broken = !Number.isFinite(m.gradNorm) || !Number.isFinite(m.lossNats); // clipping cannot help these
     if (!broken && (t.train.clipNorm > 0 || t.train.clipValue > 0)) return null;
     const sorted = this.recent.slice().sort((a, b) => a - b);
-    const spiked = broken || (sorted.length >= MIN_RECENT && m.gradNorm >= SPIKE_FACTOR * sorted[sorted.length >> 1]!);
+    const spiked = broken || (sorted.length >= MIN_RECENT && m.gradNorm >= EXPLODING_FACTOR * sorted[sorted.length >> 1]!);
     if (Number.isFinite(m.gradNorm)) {
       this.recent.push(m.gradNorm);
       if (this.recent.length > RECENT) this.recent.shift();

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import type { GradientFlow } from '../../src/engine/measurements.js';
+import { EXPLODING_FACTOR } from '../../src/engine/thresholds.js';
 import {
-  EXPLODING_FACTOR,
   explodingFindings,
   explosionThreshold,
   fixFor,

@@ -1,12 +1,9 @@
-// What each gate means and how saturated it is. A sigmoid gate (LSTM i, f, o; GRU r, z) is saturated
-// when it is nearly shut (< 0.05) or nearly open (> 0.95): there its derivative s(1 - s) < 0.0475,
-// so almost no gradient passes through it. A tanh quantity (g, n, h) is saturated at |x| > 0.95 for
-// the same reason (1 - x^2 < 0.0975). The cell state c is unbounded and has no saturation.
+// What each gate means and how saturated it is: a sigmoid gate when nearly shut or nearly open, a tanh
+// quantity near -1 or 1 (the bounds and why: src/engine/thresholds.ts). The cell state c is unbounded
+// and has no saturation.
 import type { GateName } from '../../src/engine/measurements.js';
+import { SATURATION_HIGH, SATURATION_LOW } from '../../src/engine/thresholds.js';
 import type { ValueRange } from './colormap.js';
-
-export const SATURATION_LOW = 0.05;
-export const SATURATION_HIGH = 0.95;
 
 export type Activation = 'sigmoid' | 'tanh' | 'none';
 
@@ -23,9 +20,9 @@ export const GATE_INFO: Record<GateName, { title: string; activation: Activation
 };
 
 export interface Saturation {
-  /** Share of finite values at the low end (< 0.05, or < -0.95 for tanh). */
+  /** Share of finite values at the low end (< SATURATION_LOW, or < -SATURATION_HIGH for tanh). */
   low: number;
-  /** Share at the high end (> 0.95). */
+  /** Share at the high end (> SATURATION_HIGH). */
   high: number;
   /** low + high. */
   total: number;

@@ -3,9 +3,7 @@
 // |dL/dh_{T-k}| ~ |dL/dh_T| * rho^k with rho ~ |W_hh diag(tanh')| < 1 (vanishing gradient); through
 // a gated cell it can be carried by units whose forget (LSTM) or update (GRU) gate stays near 1, and
 // shrink far more slowly, when training has made such units matter to the loss.
-
-/** The ratio to fromLast[0] below which we say the gradient no longer reaches. */
-export const REACH_RATIO = 1e-3;
+import { REACH_RATIO } from '../../src/engine/thresholds.js';
 
 export interface FlowSummary {
   /** Steps back until the norm first falls below REACH_RATIO of its value at k = 0; `window` if it never does. */

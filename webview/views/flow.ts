@@ -6,7 +6,8 @@
 import { createChart, configure, hline, type LineChart, type LineDataset } from '../charts.js';
 import { checkbox, fill, h } from '../dom.js';
 import { colourKey, Heatmap } from '../heatmap.js';
-import { normalise, positiveExtent, REACH_RATIO, summariseFlow } from '../model/gradientFlow.js';
+import { REACH_RATIO } from '../../src/engine/thresholds.js';
+import { normalise, positiveExtent, summariseFlow } from '../model/gradientFlow.js';
 import { formatValue } from '../model/format.js';
 import type { RunModel } from '../model/dashboardModel.js';
 import type { View, ViewContext } from './view.js';

@@ -4,11 +4,8 @@
 // the editor maps them to the document.
 import type { CellKind } from '../../engine/config.js';
 import type { ClipEvent, GradientFlow } from '../../engine/measurements.js';
+import { EXPLODING_FACTOR, REACH_RATIO } from '../../engine/thresholds.js';
 
-/** An update whose gradient norm is this many times the clip threshold is an explosion, not a bump. */
-export const EXPLODING_FACTOR = 10;
-/** The gradient from the window's last loss has vanished at k when it is below this share of its norm at k = 0. */
-export const VANISHING_RATIO = 1e-3;
 /** At most this many exploding updates are shown (the largest), so the Problems panel stays readable. */
 export const MAX_EXPLOSIONS = 5;
 /** Gradient-flow windows kept for vanishing diagnostics (the latest ones, one per window start). */
@@ -93,7 +90,7 @@ export function explodingFindings(spikes: readonly GradientSpike[], facts: RunFa
 
 /**
  * Where the gradient from the loss at the end of a window stops reaching: the first k at which
- * fromLast[layer][k] falls below VANISHING_RATIO of fromLast[layer][0], the earliest over layers.
+ * fromLast[layer][k] falls below REACH_RATIO of fromLast[layer][0], the earliest over layers.
  */
 export function vanishingStep(flow: GradientFlow): { k: number; layer: number } | null {
   let best: { k: number; layer: number } | null = null;
@@ -101,7 +98,7 @@ export function vanishingStep(flow: GradientFlow): { k: number; layer: number } 
     const top = row[0]!;
     if (!(top > 0)) return;
     for (let k = 1; k < row.length; k++) {
-      if (row[k]! < VANISHING_RATIO * top) {
+      if (row[k]! < REACH_RATIO * top) {
         if (!best || k < best.k) best = { k, layer };
         return;
       }
@@ -135,7 +132,7 @@ export function vanishingFinding(flow: GradientFlow, facts: RunFacts): Finding |
     severity: 'warning',
     step: flow.step,
     spans: [[flow.start, flow.start + unreached]],
-    message: `Vanishing gradient at update ${flow.step}: the loss at the end of this ${K}-step training window reaches back only ${v.k} steps${layer} (after ${v.k} steps its gradient is below ${fmt(VANISHING_RATIO)} of its size), so these ${unreached} tokens get no learning signal from it. Try ${remedy}.`,
+    message: `Vanishing gradient at update ${flow.step}: the loss at the end of this ${K}-step training window reaches back only ${v.k} steps${layer} (after ${v.k} steps its gradient is below ${fmt(REACH_RATIO)} of its size), so these ${unreached} tokens get no learning signal from it. Try ${remedy}.`,
     fixes,
     reach: v.k,
   };
