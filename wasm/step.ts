@@ -4,19 +4,11 @@
 // that read each weight once per step, so they get their own kernel (matvecAdd, below) rather than the
 // tiled matmulABt, and the step pays one call from JavaScript instead of a dozen.
 //
-// The model is described by a table of i32 words in the memory (src/engine/fastStepper.ts writes it;
-// byte addresses unless said otherwise), so the kernel holds no state and any number of steppers, and
-// instances on one shared memory, run side by side:
-//   0 cell (0 rnn, 1 lstm, 2 gru)   1 layers L   2 hidden H   3 vocabulary V
-//   4 embedding table [V, E] (0 = one-hot input)  5 E
-//   6 decoder weight [V, H]   7 decoder bias [V]   8 logits out [V]
-//   9 act scratch [G*H]   10 hidden-side scratch [G*H] (GRU)   11 scratch [H]
-//   12 state [L, S, H]: per layer h, then (LSTM) c
-//   13 + 4l: layer l's weight_ih, weight_hh, bias_ih, bias_hh
+// The model is described by a table of i32 words in the memory (its layout: stepTable.ts;
+// src/engine/fastStepper.ts writes it), so the kernel holds no state and any number of steppers, and
+// instances on one shared memory, run side by side.
 import { gruGates, lstmGates, tanhInPlace } from './gates';
-
-const STEP_LSTM: i32 = 1;
-const STEP_GRU: i32 = 2;
+import * as T from './stepTable';
 
 /** Lane r of the result is the sum of the four lanes of s_r. */
 @inline function sums4(s0: v128, s1: v128, s2: v128, s3: v128): v128 {
@@ -118,31 +110,31 @@ function biasInit(y: usize, b1: usize, b2: usize, N: i32): void {
 
 /** One step of the model described at d (see the header) on input token `token`: state updated in place, logits written. */
 export function stepModel(d: usize, token: i32): void {
-  const cell = load<i32>(d);
-  const L = load<i32>(d, 4);
-  const H = load<i32>(d, 8);
-  const V = load<i32>(d, 12);
-  const emb = <usize>load<u32>(d, 16);
-  const E = load<i32>(d, 20);
-  const act = <usize>load<u32>(d, 36);
-  const hg = <usize>load<u32>(d, 40);
-  const aux = <usize>load<u32>(d, 44);
-  const G = cell == STEP_LSTM ? 4 : cell == STEP_GRU ? 3 : 1;
+  const cell = load<i32>(d, T.CELL << 2);
+  const L = load<i32>(d, T.LAYERS << 2);
+  const H = load<i32>(d, T.HIDDEN << 2);
+  const V = load<i32>(d, T.VOCABULARY << 2);
+  const emb = <usize>load<u32>(d, T.EMBEDDING << 2);
+  const E = load<i32>(d, T.EMBEDDING_SIZE << 2);
+  const act = <usize>load<u32>(d, T.GATE_SCRATCH << 2);
+  const hg = <usize>load<u32>(d, T.HIDDEN_SIDE_SCRATCH << 2);
+  const aux = <usize>load<u32>(d, T.SCRATCH << 2);
+  const G = cell == T.CELL_LSTM ? 4 : cell == T.CELL_GRU ? 3 : 1;
   const GH = G * H;
   const rowH = <usize>H << 2;
   // Layer 0 reads a row of the embedding, or (one-hot, E = 0) a column of its own W_ih.
   let x: usize = emb != 0 ? emb + <usize>token * <usize>E * 4 : 0;
   let K = E;
-  let h = <usize>load<u32>(d, 48);
+  let h = <usize>load<u32>(d, T.STATE << 2);
   for (let l = 0; l < L; l++) {
-    const p = d + 52 + (<usize>l << 4);
-    const wih = <usize>load<u32>(p);
-    const whh = <usize>load<u32>(p, 4);
-    const bih = <usize>load<u32>(p, 8);
-    const bhh = <usize>load<u32>(p, 12);
+    const p = d + (<usize>T.HEAD_WORDS << 2) + <usize>l * (<usize>T.LAYER_WORDS << 2);
+    const wih = <usize>load<u32>(p, T.LAYER_WEIGHT_IH << 2);
+    const whh = <usize>load<u32>(p, T.LAYER_WEIGHT_HH << 2);
+    const bih = <usize>load<u32>(p, T.LAYER_BIAS_IH << 2);
+    const bhh = <usize>load<u32>(p, T.LAYER_BIAS_HH << 2);
     const col: usize = K == 0 ? wih + (<usize>token << 2) : 0;
     const colStride = <usize>V << 2;
-    if (cell == STEP_GRU) {
+    if (cell == T.CELL_GRU) {
       // The hidden side stays apart: its n rows are multiplied by r (see gru.ts).
       biasInit(act, bih, 0, GH);
       matvecAdd(act, wih, x, K, GH, col, colStride);
@@ -153,14 +145,14 @@ export function stepModel(d: usize, token: i32): void {
       biasInit(act, bih, bhh, GH);
       if (K != 0) matvecAdd(act, wih, x, K, GH, 0, 0);
       matvecAdd(act, whh, h, H, GH, col, colStride);
-      if (cell == STEP_LSTM) lstmGates(act, h + rowH, h + rowH, aux, h, 1, H);
+      if (cell == T.CELL_LSTM) lstmGates(act, h + rowH, h + rowH, aux, h, 1, H);
       else tanhInPlace(act, h, H);
     }
     x = h;
     K = H;
-    h += cell == STEP_LSTM ? 2 * rowH : rowH;
+    h += cell == T.CELL_LSTM ? 2 * rowH : rowH;
   }
-  const logits = <usize>load<u32>(d, 32);
-  biasInit(logits, <usize>load<u32>(d, 28), 0, V);
-  matvecAdd(logits, <usize>load<u32>(d, 24), x, H, V, 0, 0);
+  const logits = <usize>load<u32>(d, T.LOGITS << 2);
+  biasInit(logits, <usize>load<u32>(d, T.DECODER_BIAS << 2), 0, V);
+  matvecAdd(logits, <usize>load<u32>(d, T.DECODER_WEIGHT << 2), x, H, V, 0, 0);
 }

@@ -1,6 +1,7 @@
 // The batch-1 stepper of a float32 model whose buffers live in a wasm heap: each token is one call
 // to the fused step kernel (wasm/step.ts), which reads the model's parameters where they are, so the
 // stepper always runs on the current weights. Its state has ModelStepper's layout, [layer, (h, c), H].
+import * as T from '../../wasm/stepTable.js';
 import { GATES } from './config.js';
 import type { Floats } from './floats.js';
 import type { Stepper } from './sampling.js';
@@ -8,15 +9,17 @@ import type { ParamLookup } from './unroll.js';
 import { WasmHeap } from './wasmHeap.js';
 import type { WasmKernels } from './wasmKernels.js';
 
-/** wasm/step.ts's codes for the cell kinds. */
-const CELL_CODE = { rnn: 0, lstm: 1, gru: 2 } as const;
-/** Words of the table before the per-layer entries, and per layer. */
-const HEAD_WORDS = 13;
-const LAYER_WORDS = 4;
+const CELL_CODE = { rnn: T.CELL_RNN, lstm: T.CELL_LSTM, gru: T.CELL_GRU } as const;
+const LAYER_PARAMS = [
+  ['weight_ih', T.LAYER_WEIGHT_IH],
+  ['weight_hh', T.LAYER_WEIGHT_HH],
+  ['bias_ih', T.LAYER_BIAS_IH],
+  ['bias_hh', T.LAYER_BIAS_HH],
+] as const;
 
 export class FastStepper implements Stepper {
   private readonly step: WasmKernels['stepModel'];
-  /** The i32 table wasm/step.ts reads: the model's addresses and sizes. */
+  /** The i32 table wasm/step.ts reads (wasm/stepTable.ts): the model's addresses and sizes. */
   private readonly table: Int32Array;
   private readonly state: Float32Array;
   private readonly logits: Float32Array;
@@ -35,7 +38,7 @@ export class FastStepper implements Stepper {
     const act = arena.floats(gates * H);
     const hiddenSide = cfg.cell === 'gru' ? arena.floats(gates * H) : null;
     const aux = arena.floats(H);
-    const t = arena.ints(HEAD_WORDS + LAYER_WORDS * cfg.layers);
+    const t = arena.ints(T.HEAD_WORDS + T.LAYER_WORDS * cfg.layers);
     // Every buffer the kernel reads must be in the memory it runs on; the arena puts them all there.
     const addr = (x: Floats | null): number => {
       if (x === null) return 0;
@@ -43,25 +46,21 @@ export class FastStepper implements Stepper {
       return x.byteOffset;
     };
     const param = (name: string): number => addr(model.param(name).data);
-    t.set([
-      CELL_CODE[cfg.cell],
-      cfg.layers,
-      H,
-      cfg.vocabSize,
-      cfg.embedding > 0 ? param('embedding.weight') : 0,
-      cfg.embedding,
-      param('decoder.weight'),
-      param('decoder.bias'),
-      addr(this.logits),
-      addr(act),
-      addr(hiddenSide),
-      addr(aux),
-      addr(this.state),
-    ]);
+    t[T.CELL] = CELL_CODE[cfg.cell];
+    t[T.LAYERS] = cfg.layers;
+    t[T.HIDDEN] = H;
+    t[T.VOCABULARY] = cfg.vocabSize;
+    t[T.EMBEDDING] = cfg.embedding > 0 ? param('embedding.weight') : 0;
+    t[T.EMBEDDING_SIZE] = cfg.embedding;
+    t[T.DECODER_WEIGHT] = param('decoder.weight');
+    t[T.DECODER_BIAS] = param('decoder.bias');
+    t[T.LOGITS] = addr(this.logits);
+    t[T.GATE_SCRATCH] = addr(act);
+    t[T.HIDDEN_SIDE_SCRATCH] = addr(hiddenSide);
+    t[T.SCRATCH] = addr(aux);
+    t[T.STATE] = addr(this.state);
     for (let l = 0; l < cfg.layers; l++) {
-      ['weight_ih', 'weight_hh', 'bias_ih', 'bias_hh'].forEach((n, i) => {
-        t[HEAD_WORDS + LAYER_WORDS * l + i] = param(`rnn.${n}_l${l}`);
-      });
+      for (const [name, word] of LAYER_PARAMS) t[T.HEAD_WORDS + T.LAYER_WORDS * l + word] = param(`rnn.${name}_l${l}`);
     }
     this.table = t;
   }
