@@ -66,7 +66,7 @@ export async function timeReps(step, { seconds, reps, warmupSeconds }) {
   for (let r = 0; r < reps; r++) {
     let chars = 0;
     t0 = now();
-    let t = t0;
+    let t;
     do {
       chars += await step();
       t = now();

@@ -86,7 +86,7 @@ function timeReps(step: () => number): number[] {
   for (let r = 0; r < reps; r++) {
     let chars = 0;
     t0 = now();
-    let t = t0;
+    let t: number;
     do {
       chars += step();
       t = now();

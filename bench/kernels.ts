@@ -35,7 +35,7 @@ function gflops(f: () => void, flop: number, seconds: number): number {
   for (let r = 0; r < 5; r++) {
     let n = 0;
     const t0 = performance.now();
-    let t = t0;
+    let t: number;
     do {
       f();
       n++;

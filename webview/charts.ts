@@ -41,7 +41,7 @@ export function describeCharts(): Array<{ name: string; legend: string[]; axes: 
     legend: (c.legend?.legendItems ?? []).map((i) => i.text),
     axes: Object.values(c.scales)
       .filter((s) => s.options.display !== false)
-      .map((s) => String((s.options as { title?: { text?: unknown } }).title?.text ?? '')),
+      .map((s) => [(s.options as { title?: { text?: string | string[] } }).title?.text ?? ''].flat().join(' ')),
     datasets: c.data.datasets.length,
     points: c.data.datasets.reduce((n, d) => n + d.data.length, 0),
   }));

@@ -30,7 +30,6 @@ function start(): void {
   const host = new Host();
   const model = new DashboardModel(undefined, (w) => console.warn(w));
   let theme: Theme = readTheme();
-  let scheduler: RedrawScheduler;
   const ctx: ViewContext = { model, host, theme: () => theme, redraw: (v) => scheduler.mark([v]) };
 
   const header = new HeaderView(ctx);
@@ -81,7 +80,7 @@ function start(): void {
   const app = document.getElementById('app') ?? document.body;
   app.replaceChildren(header.element, tablist, ...panels.values());
 
-  scheduler = new RedrawScheduler(
+  const scheduler = new RedrawScheduler(
     () => new Set<ViewName>(['header', host.ui.tab]),
     (dirty) => {
       if (dirty.has('header')) header.render();
