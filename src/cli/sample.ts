@@ -40,7 +40,8 @@ export async function sampleCommand(argv: string[]): Promise<number> {
     seed: intOption(values, 'seed', 0, 0xffffffff) ?? 1,
     stopAt: stringOption(values, 'stop'),
   };
-  const { stepper, tokenizer } = loadModel(await readCheckpointFile(positionals[0]!));
+  const { model, tokenizer } = loadModel(await readCheckpointFile(positionals[0]!));
+  const stepper = model.stepper();
   const out = process.stdout;
   out.write(opts.prime);
   await generate(stepper, tokenizer, opts, (text) => {

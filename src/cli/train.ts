@@ -1,6 +1,7 @@
 // `recurrent train FILE`: trains on a text file with a live progress line, samples now and then, and
 // always leaves a checkpoint behind: at the end, on Ctrl+C, and (the last good state) when the loss
 // turns non-finite.
+import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { basename, extname } from 'node:path';
 import {
@@ -17,7 +18,7 @@ import {
 } from '../engine/config.js';
 import { RecurrentError } from '../engine/errors.js';
 import { parameterCount } from '../engine/parameters.js';
-import { Trainer } from '../engine/trainer.js';
+import { DIVERGENCE_MARGIN_BITS, Trainer } from '../engine/trainer.js';
 import { readCheckpointFile, writeCheckpointFile } from '../engine/checkpoint.js';
 import { generate } from '../engine/sampling.js';
 import { choiceOption, durationOption, intOption, intOrAutoOption, numberOption, parse, stringOption } from './args.js';
@@ -44,7 +45,10 @@ training
   --clip X                  clip the global gradient norm to X; 0 = off (default ${DEFAULT_TRAIN.clipNorm})
   --clip-value X            clip each gradient element to [-X, X]; 0 = off (default 0)
   --val-share X             share of the text held out for validation (default ${DEFAULT_TRAIN.valShare})
-  --eval-every N            validate every N updates (default ${DEFAULT_TRAIN.evalEvery})
+  --eval-every N            validate a fixed sample every N updates, spaced so validation takes
+                            about a tenth of the time; 0 = only at the end (default ${DEFAULT_TRAIN.evalEvery})
+  --reset-every N           restart each stream from a zero state every N tokens; 0 = never
+                            (default ${DEFAULT_TRAIN.resetEvery})
   --steps N | --time D      stop after N updates or D (30, 90s, 5m, 1h); default: until Ctrl+C
   --sample-every D          print a sample every D (default 20s; 0 = never)
   --seed N                  random seed (default ${DEFAULT_TRAIN.seed})
@@ -71,6 +75,7 @@ const OPTIONS = {
   'clip-value': { type: 'string' },
   'val-share': { type: 'string' },
   'eval-every': { type: 'string' },
+  'reset-every': { type: 'string' },
   steps: { type: 'string' },
   time: { type: 'string' },
   'sample-every': { type: 'string' },
@@ -85,8 +90,8 @@ export function autoThreads(cores: number): number {
   return automaticThreads(cores, 0);
 }
 
-/** Validation over at most this many tokens while training; the whole split at the end. */
-const PERIODIC_VALIDATION_TOKENS = 20000;
+/** Exit status of a run that finished but diverged (see Trainer.diverged). */
+export const EXIT_DIVERGED = 3;
 
 export async function trainCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv, { ...OPTIONS }, ['file']);
@@ -129,6 +134,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
       clipValue: numberOption(values, 'clip-value', 0, 1e9),
       valShare: numberOption(values, 'val-share', 0, 0.5),
       evalEvery: intOption(values, 'eval-every', 0, 1e9),
+      resetEvery: intOption(values, 'reset-every', 0, 1e12),
       seed: intOption(values, 'seed', 0, 0xffffffff),
       threads,
     });
@@ -174,8 +180,9 @@ async function runTraining(trainer: Trainer, { file, text, out, maxSteps, maxMs,
   );
   err.write(`unigram entropy ${trainer.unigramBits().toFixed(3)} bits/${unit} (a model that learned nothing)\n`);
 
-  const first = trainer.validate(PERIODIC_VALIDATION_TOKENS);
-  err.write(`validation before training: ${first.bitsPerToken.toFixed(3)} bits/${unit}\n`);
+  const validating = trainer.validationTokens >= 2;
+  const first = trainer.validate('sample');
+  if (validating) err.write(`validation before training: ${first.bitsPerToken.toFixed(3)} bits/${unit}\n`);
   err.write(
     maxSteps ? `training for ${formatCount(maxSteps)} updates` : maxMs ? `training for ${formatDuration(maxMs)}` : 'training until Ctrl+C',
   );
@@ -191,7 +198,8 @@ async function runTraining(trainer: Trainer, { file, text, out, maxSteps, maxMs,
   const progress = new Progress(err);
   const start = Date.now();
   const startUpdates = trainer.updates;
-  let lastVal = first.bitsPerToken;
+  let lastVal = first;
+  let divergedAt = 0;
   let lastSample = Date.now();
   let lastYield = Date.now();
   let tokens = 0;
@@ -210,7 +218,11 @@ async function runTraining(trainer: Trainer, { file, text, out, maxSteps, maxMs,
       }
       lossNats = m.lossNats;
       tokens += tc.batch * tc.k1;
-      if (tc.evalEvery && trainer.updates % tc.evalEvery === 0) lastVal = trainer.validate(PERIODIC_VALIDATION_TOKENS).bitsPerToken;
+      if (trainer.validationDue()) {
+        lastVal = trainer.validate('sample');
+        if (trainer.diverged(lastVal)) divergedAt ||= trainer.updates;
+        else divergedAt = 0;
+      }
       const rate = (tokens / Math.max(1, Date.now() - start)) * 1000;
       const left = maxSteps
         ? ((maxSteps - done - 1) / Math.max(1, done + 1)) * (Date.now() - start)
@@ -218,7 +230,8 @@ async function runTraining(trainer: Trainer, { file, text, out, maxSteps, maxMs,
           ? maxMs - (Date.now() - start)
           : NaN;
       progress.update(
-        `update ${formatCount(m.step)}  loss ${m.lossNats.toFixed(4)}  ${m.bitsPerToken.toFixed(3)} bits/${unit}  val ${lastVal.toFixed(3)}  ` +
+        `update ${formatCount(m.step)}  loss ${m.lossNats.toFixed(4)}  ${m.bitsPerToken.toFixed(3)} bits/${unit}  ` +
+          (validating ? `val ${lastVal.bitsPerToken.toFixed(3)}${divergedAt ? ' DIVERGED' : ''}  ` : '') +
           `${formatRate(rate)} ${unit}s/s  ${m.clipped ? 'clipped  ' : ''}elapsed ${formatDuration(Date.now() - start)}${Number.isFinite(left) ? `  left ${formatDuration(left)}` : ''}`,
       );
       if (sampleEveryMs && Date.now() - lastSample >= sampleEveryMs) {
@@ -246,20 +259,46 @@ async function runTraining(trainer: Trainer, { file, text, out, maxSteps, maxMs,
   }
 
   const elapsed = Date.now() - start;
-  await writeCheckpointFile(out, trainer.toCheckpoint());
+  if (!trainer.model.parametersFinite()) {
+    // Only a state worth keeping replaces what is at --out.
+    err.write(`recurrent: ${failure ?? 'the weights are no longer finite'}\n`);
+    err.write(`the weights are not finite: nothing was saved, ${existsSync(out) ? `${out} is as it was` : `no ${out} written`}\n`);
+    return 1;
+  }
   if (failure) {
+    await writeCheckpointFile(out, trainer.toCheckpoint());
     err.write(`recurrent: ${failure}\n`);
     err.write(`kept the last good state (update ${trainer.updates}) in ${out}\n`);
     return 1;
   }
-  const final = trainer.validate();
+  const final = trainer.validate('full');
+  const diverged = validating && trainer.diverged(final);
+  // A diverged run does not replace a checkpoint that is already there: it goes beside it.
+  const target = diverged && existsSync(out) ? divergedName(out) : out;
+  await writeCheckpointFile(target, trainer.toCheckpoint());
   const rate = (tokens / Math.max(1, elapsed)) * 1000;
   err.write(
     `${interrupted ? 'interrupted' : 'done'}: ${formatCount(trainer.updates - startUpdates)} updates in ${formatDuration(elapsed)}, ${formatRate(rate)} ${unit}s/s\n`,
   );
+  const trained = `training loss ${Number.isFinite(lossNats) ? (lossNats / Math.LN2).toFixed(3) : '--'} bits/${unit}`;
   err.write(
-    `training loss ${Number.isFinite(lossNats) ? (lossNats / Math.LN2).toFixed(3) : '--'} bits/${unit}; validation ${first.bitsPerToken.toFixed(3)} -> ${final.bitsPerToken.toFixed(3)} bits/${unit}\n`,
+    validating
+      ? `${trained}; validation ${first.bitsPerToken.toFixed(3)} -> ${final.bitsPerToken.toFixed(3)} bits/${unit} (all ${formatCount(final.tokens)} held-out tokens)\n`
+      : `${trained}; no validation (--val-share 0)\n`,
   );
-  err.write(`saved ${out}\n`);
-  return interrupted ? 130 : 0;
+  if (diverged) {
+    err.write(
+      `recurrent: the run diverged: held-out loss ${final.bitsPerToken.toFixed(3)} bits/${unit} is worse than the unigram entropy ` +
+        `${trainer.unigramBits().toFixed(3)} by more than ${DIVERGENCE_MARGIN_BITS} bit and worse than where it started; ` +
+        `lower --lr, or clip (--clip)${target !== out ? `; ${out} was left as it was` : ''}\n`,
+    );
+  }
+  err.write(`saved ${target}\n`);
+  return interrupted ? 130 : diverged ? EXIT_DIVERGED : 0;
+}
+
+/** Where a diverged run is saved when --out holds a checkpoint already: run.safetensors -> run.diverged.safetensors. */
+export function divergedName(out: string): string {
+  const ext = extname(out);
+  return `${ext ? out.slice(0, -ext.length) : out}.diverged${ext || '.safetensors'}`;
 }

@@ -55,6 +55,13 @@ export interface TrainConfig {
   /** cosine schedule: decays to lr * minLrRatio at `totalSteps`. */
   totalSteps: number;
   minLrRatio: number;
+  /**
+   * Each stream starts again from a zero state every this many tokens it reads (rounded to whole
+   * windows of k1; streams staggered so they do not all restart at once); 0 carries the state until
+   * the stream wraps around the text. Evaluation and sampling start from a zero state: a model that
+   * never sees one again after its first updates can come to rely on a state it cannot reach from zero.
+   */
+  resetEvery: number;
   /** Share of the text, taken from its end, held out for validation. */
   valShare: number;
   /** Validate every this many updates; 0 = never. */
@@ -108,6 +115,7 @@ export const DEFAULT_TRAIN: TrainConfig = {
   stepGamma: 0.5,
   totalSteps: 10000,
   minLrRatio: 0.1,
+  resetEvery: 5000,
   valShare: 0.1,
   evalEvery: 100,
   seed: 1,
@@ -182,6 +190,7 @@ export function validateTrainConfig(c: Partial<TrainConfig>): TrainConfig {
     stepGamma: real('step gamma', m.stepGamma, 0, 1, true),
     totalSteps: int('total steps', m.totalSteps, 1, 1e12),
     minLrRatio: real('minimum learning-rate ratio', m.minLrRatio, 0, 1),
+    resetEvery: int('state reset interval (tokens)', m.resetEvery, 0, 1e12),
     valShare: real('validation share', m.valShare, 0, 0.5),
     evalEvery: int('evaluation interval', m.evalEvery, 0, 1e9),
     seed: int('seed', m.seed, 0, 0xffffffff),

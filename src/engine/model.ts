@@ -3,6 +3,7 @@
 // their gradients, named and shaped as PyTorch names them; windows over which it runs (unroll.ts) and
 // its batch-1 stepper share them.
 import { Arena, type FloatWidth } from './arena.js';
+import { sumOfSquares } from './backend.js';
 import type { ModelConfig } from './config.js';
 import { RecurrentError } from './errors.js';
 import { FastStepper } from './fastStepper.js';
@@ -66,6 +67,12 @@ export class Model {
 
   get parameterCount(): number {
     return this.params.reduce((n, p) => n + p.data.length, 0);
+  }
+
+  /** Whether every parameter is finite (a sum of squares in double overflows only for values past 1e154). */
+  parametersFinite(): boolean {
+    for (const p of this.params) if (!Number.isFinite(sumOfSquares(p.data))) return false;
+    return true;
   }
 
   zeroGrads(): void {

@@ -6,7 +6,9 @@ import type { Floats } from './floats.js';
 //
 // A window may start at any of the S = N - k2 positions whose k2 inputs and k2 targets lie inside
 // the N training tokens. Streams start spread evenly over those S starts; a stream that runs past
-// them wraps around (position mod S) and starts again from a zero state.
+// them wraps around (position mod S) and starts again from a zero state. With a reset interval, each
+// stream also starts again from a zero state every `resetWindows` windows, stream b offset by
+// b * resetWindows / B windows so that restarts spread over the updates.
 
 export class Streams {
   readonly batch: number;
@@ -18,12 +20,16 @@ export class Streams {
   readonly positions: Float64Array;
   private readonly starts: number;
 
-  constructor(length: number, batch: number, k1: number, k2: number) {
+  /** Windows between a stream's restarts from a zero state; 0 = only when it wraps. */
+  readonly resetWindows: number;
+
+  constructor(length: number, batch: number, k1: number, k2: number, resetEveryTokens = 0) {
     if (length < k2 + 1) throw new Error(`streams: ${length} tokens cannot hold a window of ${k2} + 1`);
     this.length = length;
     this.batch = batch;
     this.k1 = k1;
     this.k2 = k2;
+    this.resetWindows = resetEveryTokens > 0 ? Math.max(1, Math.round(resetEveryTokens / k1)) : 0;
     this.starts = length - k2;
     this.positions = new Float64Array(batch);
     this.rewind();
@@ -34,12 +40,20 @@ export class Streams {
     for (let b = 0; b < this.batch; b++) this.positions[b] = Math.floor((b * this.starts) / this.batch);
   }
 
-  /** Wraps streams whose next window would run past the text; wrapped[b] = 1 for those, else 0. */
-  wrap(wrapped: Uint8Array): void {
+  /**
+   * Before the window of update `update`: wraps streams whose next window would run past the text, and
+   * sets fresh[b] = 1 for every stream that starts this window from a zero state (wrapped, or due to
+   * restart), else 0. A function of the positions and the update count only, so a resumed run restarts
+   * where the uninterrupted one would have.
+   */
+  freshStarts(fresh: Uint8Array, update: number): void {
+    const R = this.resetWindows;
     for (let b = 0; b < this.batch; b++) {
       const p = this.positions[b]!;
-      wrapped[b] = p >= this.starts ? 1 : 0;
-      if (p >= this.starts) this.positions[b] = p % this.starts;
+      const wrapped = p >= this.starts;
+      if (wrapped) this.positions[b] = p % this.starts;
+      const due = R > 0 && update > 0 && (update + Math.floor((b * R) / this.batch)) % R === 0;
+      fresh[b] = wrapped || due ? 1 : 0;
     }
   }
 

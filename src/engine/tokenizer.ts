@@ -139,19 +139,39 @@ export class Tokenizer {
     return this.encodeWithOffsets(text).ids;
   }
 
+  /**
+   * Like encodeWithOffsets, but a character outside a char vocabulary becomes id -1 instead of an error
+   * (held-out text always has some: text is scored around them). Word vocabularies map such words to
+   * their unknown token, as training did; `unknown` counts those too.
+   */
+  encodeLenient(text: string): { ids: Int32Array; offsets: Int32Array; unknown: number } {
+    if (this.kind === 'word') {
+      const e = this.encodeWords(text);
+      let unknown = 0;
+      for (let i = 0; i < e.ids.length; i++) if (e.ids[i] === this.unknownId) unknown++;
+      return { ...e, unknown };
+    }
+    return this.encodeChars(text, true);
+  }
+
   /** ids [N] and offsets [N+1]: the UTF-16 start of each token, then text.length. */
   encodeWithOffsets(text: string): { ids: Int32Array; offsets: Int32Array } {
     return this.kind === 'char' ? this.encodeChars(text) : this.encodeWords(text);
   }
 
   // Walks code points directly: a training text of megabytes should not become an array of strings.
-  private encodeChars(text: string): { ids: Int32Array; offsets: Int32Array } {
+  private encodeChars(text: string, lenient = false): { ids: Int32Array; offsets: Int32Array; unknown: number } {
     const ids = new Int32Array(text.length);
     const offsets = new Int32Array(text.length + 1);
     let n = 0;
+    let unknown = 0;
     for (let at = 0; at < text.length;) {
       const cp = text.codePointAt(at)!;
-      const id = this.byCodePoint.get(cp);
+      let id = this.byCodePoint.get(cp);
+      if (id === undefined && lenient) {
+        id = -1;
+        unknown++;
+      }
       if (id === undefined) {
         throw new RecurrentError(
           `the character ${describeSymbol(String.fromCodePoint(cp))} at offset ${at} is not in the model's vocabulary (it never occurred in the training text): remove it or train on a text that contains it`,
@@ -163,7 +183,7 @@ export class Tokenizer {
       at += cp > 0xffff ? 2 : 1;
     }
     offsets[n] = text.length;
-    return { ids: ids.slice(0, n), offsets: offsets.slice(0, n + 1) };
+    return { ids: ids.slice(0, n), offsets: offsets.slice(0, n + 1), unknown };
   }
 
   private encodeWords(text: string): { ids: Int32Array; offsets: Int32Array } {

@@ -29,6 +29,20 @@ import type { Unrolled } from './unroll.js';
 /** Metadata key of the training state in a checkpoint. */
 export const TRAINING_KEY = 'recurrent.training';
 
+/** Tokens of the fixed sample of the validation split that validation reads between full ones. */
+export const VALIDATION_SAMPLE_TOKENS = 16384;
+/** Streams and window length of the validation network: forward only, so wide is cheap. */
+const VALIDATION_STREAMS = 16;
+const VALIDATION_WINDOW = 128;
+/**
+ * A periodic validation waits until this many times its sample has been trained on since the last one.
+ * A forward pass costs about a third of an update per token, so validation stays near a tenth of the
+ * time whatever the batch: a run of batch 1 would otherwise validate more tokens than it trains.
+ */
+const VALIDATION_SPACING = 4;
+/** Bits per token above the unigram entropy beyond which a validation says the run has diverged. */
+export const DIVERGENCE_MARGIN_BITS = 1;
+
 /** What `recurrent.training` holds, besides the `optimizer.*` and `state.*` tensors. */
 export interface TrainingRecord {
   train: TrainConfig;
@@ -72,7 +86,8 @@ export class Trainer {
   private readonly streams: Streams;
   /** [layers, directions, states (h, c), B, H] the state carried to each stream's next window. */
   private readonly state: Floats;
-  private readonly wrapped: Uint8Array;
+  /** [B] 1 where a stream starts its next window from a zero state. */
+  private readonly fresh: Uint8Array;
   private readonly rng: Rng;
   private readonly clip = newClipResult();
   private readonly clipEvent: ClipEvent;
@@ -86,7 +101,11 @@ export class Trainer {
   private runTokens = 0;
   private runMs = 0;
   private readonly probeSpace: ProbeWorkspace;
-  private scratch: { grads: Floats; state: Floats; positions: Float64Array; valState: Floats } | null = null;
+  private scratch: { grads: Floats; state: Floats; positions: Float64Array } | null = null;
+  private validation: { net: Unrolled; state: Floats } | null = null;
+  /** tokensSeen at the last validation, and the first validation this trainer made (where the run started here). */
+  private tokensAtValidation = 0;
+  private baselineBits = NaN;
   private unigram: number | null = null;
   private sampler: Stepper | null = null;
 
@@ -114,8 +133,8 @@ export class Trainer {
     this.split = threads > 1 && model.arena.wasmHeap !== null ? new BatchSplit(model, B, train.k2, threads) : null;
     this.net = model.unroll(this.split?.mainBatch ?? B, train.k2);
     this.state = model.arena.floats(this.net.stateSize(B));
-    this.wrapped = new Uint8Array(B);
-    this.streams = new Streams(trainTokens, B, train.k1, train.k2);
+    this.fresh = new Uint8Array(B);
+    this.streams = new Streams(trainTokens, B, train.k1, train.k2, train.resetEvery);
     this.optimizer = createOptimizer(train, model.params, (n) => model.arena.floats(n));
     this.windows = Array.from({ length: B }, () => [0, 0] as [number, number]);
     this.clipEvent = {
@@ -190,6 +209,7 @@ export class Trainer {
       const updates = record.updates ?? 0;
       t.optimizer.loadState(checkpoint.tensors, updates);
       t.tokensSeen = typeof record.tokens === 'number' ? record.tokens : 0;
+      t.tokensAtValidation = t.tokensSeen;
       t.elapsedMs = typeof record.elapsedMs === 'number' ? record.elapsedMs : 0;
       if (record.textTokens === tokens.length && record.textHash === t.textHash && Array.isArray(record.positions)) {
         t.streams.restore(record.positions);
@@ -215,8 +235,9 @@ export class Trainer {
 
   /**
    * One update. If the loss or the gradient is not finite, nothing changes (parameters, optimizer,
-   * streams) and lossNats is NaN or infinite, so the caller can stop and keep the last good state.
-   * The returned object is reused by the next call.
+   * streams) and lossNats is NaN or infinite, so the caller can stop and keep the last good state. If
+   * the update itself left a parameter non-finite, lossNats is NaN as well, and the parameters are no
+   * longer a state to keep (model.parametersFinite() is false). The returned object is reused by the next call.
    */
   step(): StepMetrics {
     const started = performance.now();
@@ -226,8 +247,8 @@ export class Trainer {
     const m = this.metrics;
     this.clippedLast = false;
 
-    streams.wrap(this.wrapped);
-    this.clearWrapped(this.state, this.wrapped);
+    streams.freshStarts(this.fresh, this.optimizer.updates);
+    this.clearFresh(this.state, this.fresh);
     for (let b = 0; b < B; b++) {
       const w = this.windows[b]!;
       w[0] = streams.positions[b]!;
@@ -272,6 +293,13 @@ export class Trainer {
       return this.finishMetrics(started, 0);
     }
     this.optimizer.step(m.lr);
+    if (!model.parametersFinite()) {
+      // Finite gradients can still carry a weight past the float range (SGD with a huge step): the
+      // run cannot go on, and these weights must not be saved as a good state.
+      m.lossNats = NaN;
+      m.bitsPerToken = NaN;
+      return this.finishMetrics(started, 0);
+    }
     m.clipped = clip.clipped;
     if (clip.clipped) {
       const e = this.clipEvent;
@@ -310,13 +338,13 @@ export class Trainer {
     return m;
   }
 
-  /** Zeroes the carried state of streams that wrapped around the text. */
-  private clearWrapped(state: Floats, wrapped: Uint8Array): void {
+  /** Zeroes the carried state of streams that start their next window afresh. */
+  private clearFresh(state: Floats, fresh: Uint8Array): void {
     const B = this.train.batch;
     const H = this.modelConfig.hidden;
     const blocks = state.length / (B * H);
     for (let b = 0; b < B; b++) {
-      if (wrapped[b] === 0) continue;
+      if (fresh[b] === 0) continue;
       for (let k = 0; k < blocks; k++) state.fill(0, (k * B + b) * H, (k * B + b + 1) * H);
     }
   }
@@ -348,50 +376,81 @@ export class Trainer {
         grads: arena.floats(this.model.parameterCount),
         state: arena.floats(this.state.length),
         positions: new Float64Array(this.train.batch),
-        valState: arena.floats(this.state.length),
       };
     }
     return this.scratch;
   }
 
   /**
-   * Mean loss over (the first maxTokens of) the validation split, from a zero state: the split is cut
-   * into up to B contiguous streams run side by side in windows of k2 with the state carried.
+   * Mean loss over the validation split from a zero state: 'full' reads all of it, 'sample' a fixed
+   * sample of VALIDATION_SAMPLE_TOKENS (the same tokens every time, spread over the split, so values
+   * over a run compare). The split is cut into up to VALIDATION_STREAMS streams, each read in windows
+   * with its state carried; each stream reads the start of its share. Independent of the thread count.
    */
-  validate(maxTokens?: number): ValidationMetrics {
-    const n = Math.min(this.validationTokens, maxTokens === undefined ? Infinity : Math.max(0, Math.floor(maxTokens)));
+  validate(scope: 'sample' | 'full' = 'full'): ValidationMetrics {
+    const n = this.validationTokens;
     const step = this.optimizer.updates;
+    this.tokensAtValidation = this.tokensSeen;
     if (n < 2) return { step, lossNats: NaN, bitsPerToken: NaN, tokens: 0 };
-    const { net } = this;
-    const nb = Math.min(this.train.batch, Math.floor(n / 2));
-    const len = Math.floor(n / nb);
+    const S = scope === 'full' ? n : Math.min(n, VALIDATION_SAMPLE_TOKENS);
+    const { net, state } = this.validationNet();
+    const nb = Math.max(1, Math.min(net.maxBatch, Math.floor(S / 64)));
+    const stride = Math.floor(n / nb);
+    const len = Math.floor(S / nb);
     const base = this.trainTokens;
     const T = net.maxSteps;
-    const state = this.scratchSpace().valState;
     let sum = 0;
-    // With threads this thread's network holds fewer than nb streams: run them in groups (each stream
-    // is independent, so the loss is the same).
-    for (let g0 = 0; g0 < nb; g0 += net.maxBatch) {
-      const g = Math.min(net.maxBatch, nb - g0);
-      for (let start = 0; start < len - 1; start += T) {
-        const t = Math.min(T, len - 1 - start);
-        for (let b = 0; b < g; b++) {
-          const at = base + (g0 + b) * len + start;
-          for (let s = 0; s < t; s++) {
-            net.ids[s * g + b] = this.tokens[at + s]!;
-            net.targets[s * g + b] = this.tokens[at + s + 1]!;
-          }
+    for (let start = 0; start < len - 1; start += T) {
+      const t = Math.min(T, len - 1 - start);
+      for (let b = 0; b < nb; b++) {
+        const at = base + b * stride + start;
+        for (let s = 0; s < t; s++) {
+          net.ids[s * nb + b] = this.tokens[at + s]!;
+          net.targets[s * nb + b] = this.tokens[at + s + 1]!;
         }
-        net.setState(start === 0 ? null : state, g, t);
-        net.forward(g, t);
-        if (start + t < len - 1) net.getState(state, g, t, t);
-        net.decode(g, t, 0);
-        sum += net.loss(g, t, 0);
       }
+      net.setState(start === 0 ? null : state, nb, t);
+      net.forward(nb, t);
+      if (start + t < len - 1) net.getState(state, nb, t, t);
+      net.decode(nb, t, 0);
+      sum += net.loss(nb, t, 0);
     }
     const count = nb * (len - 1);
     const lossNats = sum / count;
-    return { step, lossNats, bitsPerToken: lossNats / Math.LN2, tokens: count };
+    const bitsPerToken = lossNats / Math.LN2;
+    if (Number.isNaN(this.baselineBits)) this.baselineBits = bitsPerToken;
+    return { step, lossNats, bitsPerToken, tokens: count };
+  }
+
+  private validationNet(): { net: Unrolled; state: Floats } {
+    if (this.validation === null) {
+      const net = this.model.unroll(VALIDATION_STREAMS, VALIDATION_WINDOW);
+      this.validation = { net, state: this.model.arena.floats(net.stateSize(VALIDATION_STREAMS)) };
+    }
+    return this.validation;
+  }
+
+  /**
+   * Whether a periodic validation is due after this update: every evalEvery updates, but no sooner than
+   * VALIDATION_SPACING times the sample's tokens after the last validation.
+   */
+  validationDue(): boolean {
+    const every = this.train.evalEvery;
+    if (every === 0 || this.validationTokens < 2 || this.updates === 0 || this.updates % every !== 0) return false;
+    const sample = Math.min(this.validationTokens, VALIDATION_SAMPLE_TOKENS);
+    return this.tokensSeen - this.tokensAtValidation >= VALIDATION_SPACING * sample;
+  }
+
+  /**
+   * Whether a validation result says the run has diverged: not finite, or more than DIVERGENCE_MARGIN_BITS
+   * worse than the unigram entropy (a model that learned only how often each token occurs) and worse than
+   * the first validation this trainer made (where the run started, trained or not).
+   */
+  diverged(v: ValidationMetrics): boolean {
+    if (v.tokens === 0) return false;
+    if (!Number.isFinite(v.bitsPerToken)) return true;
+    const start = Number.isNaN(this.baselineBits) ? -Infinity : this.baselineBits;
+    return v.bitsPerToken > this.unigramBits() + DIVERGENCE_MARGIN_BITS && v.bitsPerToken > start;
   }
 
   /**
@@ -413,9 +472,9 @@ export class Trainer {
     }
     sc.positions.set(streams.positions);
     sc.state.set(this.state);
-    const wrapped = new Uint8Array(this.train.batch);
-    streams.wrap(wrapped);
-    this.clearWrapped(sc.state, wrapped);
+    const fresh = new Uint8Array(this.train.batch);
+    streams.freshStarts(fresh, this.optimizer.updates);
+    this.clearFresh(sc.state, fresh);
     streams.fill(this.tokens, net.ids, net.targets, 0, B);
     const start = streams.positions[0]!;
     streams.positions.set(sc.positions);

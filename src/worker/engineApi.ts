@@ -23,7 +23,8 @@ export interface TrainerLike<C = unknown> {
   readonly validationTokens: number;
   step(): StepMetrics;
   lastClip(): ClipEvent | null;
-  validate(maxTokens?: number): ValidationMetrics;
+  validate(scope?: 'sample' | 'full'): ValidationMetrics;
+  validationDue(): boolean;
   setLearningRate(lr: number | null): void;
   gradientFlow(): GradientFlow;
   probeGates(text: string): GateProbe;

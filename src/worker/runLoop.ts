@@ -32,8 +32,6 @@ export const TIMING = {
   normsEveryMs: 5000,
   /** Sample chunks while streaming. */
   chunkEveryMs: 60,
-  /** Tokens validated while training; the whole split is too slow to do every evalEvery updates. */
-  validationTokens: 20000,
 };
 
 type Omit1<T> = T extends unknown ? Omit<T, 'v'> : never;
@@ -140,7 +138,7 @@ export class RunLoop<C = unknown> {
     const now = this.host.now();
     this.last = { metrics: now, sample: now, flow: -Infinity, norms: -Infinity, autosave: now };
     this.queue(async () => {
-      this.emit({ type: 'validation', metrics: t.validate(TIMING.validationTokens) });
+      this.emit({ type: 'validation', metrics: t.validate('sample') });
     });
     if (cmd.paused) this.setState('paused');
     else this.resume();
@@ -211,9 +209,9 @@ export class RunLoop<C = unknown> {
       this.metrics.push({ ...m });
       const clip = m.clipped ? t.lastClip() : null;
       if (clip) this.clips.push({ ...clip, spans: clip.spans.map(([a, b]) => [a, b]) });
-      if (t.train.evalEvery && t.updates % t.train.evalEvery === 0) {
+      if (t.validationDue()) {
         this.flushMetrics();
-        this.emit({ type: 'validation', metrics: t.validate(TIMING.validationTokens) });
+        this.emit({ type: 'validation', metrics: t.validate('sample') });
       }
       const done = t.updates - this.firstUpdate;
       const ranMs = this.runMs + this.host.now() - this.startedAt;
@@ -294,7 +292,7 @@ export class RunLoop<C = unknown> {
     this.setState(reason === 'stopped' ? 'stopped' : 'finished');
     const t = this.trainer;
     if (t.updates > this.firstUpdate) {
-      this.emit({ type: 'validation', metrics: t.validate(TIMING.validationTokens) });
+      this.emit({ type: 'validation', metrics: t.validate('full') });
       if (this.start?.autosavePath) await this.save(this.start.autosavePath);
     }
     this.emit({ type: 'finished', step: t.updates, reason });

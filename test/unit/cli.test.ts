@@ -165,6 +165,112 @@ test('train, info, eval and sample work together on real files', () => {
   assert.notEqual(a.stdout, c.stdout, 'different seeds gave the same text');
 });
 
+test('eval scores held-out text with characters the model never saw: left out, counted, null in perToken; --unknown error refuses', () => {
+  const out = join(dir, 'unknown.safetensors');
+  const t = run(
+    'train',
+    corpus,
+    '--cell',
+    'rnn',
+    '--hidden',
+    '16',
+    '--batch',
+    '2',
+    '--seq',
+    '8',
+    '--steps',
+    '20',
+    '--sample-every',
+    '0',
+    '--out',
+    out,
+  );
+  assert.equal(t.code, 0, t.stderr);
+  const held = file('held.txt', 'The \u2019new\u2019 world.\r\nThe end.');
+  const e = run('eval', out, held, '--json');
+  assert.equal(e.code, 0, e.stderr);
+  const r = JSON.parse(e.stdout) as {
+    tokens: number;
+    scored: number;
+    loss: number;
+    unknown: { count: number; symbols: Record<string, number>; positions: number[] };
+    perToken: Array<number | null>;
+  };
+  assert.equal(r.tokens, 26);
+  assert.deepEqual(r.unknown, { count: 3, symbols: { '\u2019': 2, '\r': 1 }, positions: [4, 8, 16] });
+  assert.equal(r.scored, 22);
+  assert.deepEqual(
+    r.perToken.map((v, i) => (v === null ? i + 1 : -1)).filter((i) => i >= 0),
+    [4, 8, 16],
+    'perToken[i-1] is null exactly where t_i is unknown',
+  );
+  const known = r.perToken.filter((v): v is number => v !== null);
+  assert.ok(Math.abs(known.reduce((a, b) => a + b, 0) / known.length - r.loss) < 1e-9, 'loss is the mean of the scored tokens');
+  const plain = run('eval', out, held);
+  assert.equal(plain.code, 0, plain.stderr);
+  assert.match(plain.stdout, /^26 tokens \(3 unknown, not scored: "\u2019" x2, "\\r" x1\): loss [\d.]+ nats/);
+  assertOneLineError(
+    run('eval', out, held, '--unknown', 'error'),
+    /3 character\(s\) are not in the model's vocabulary, the first "\u2019" \(U\+2019\) at offset 4/,
+  );
+});
+
+test('--val-share 0 trains without a validation column and says there was no validation', () => {
+  const t = run(
+    'train',
+    corpus,
+    '--cell',
+    'rnn',
+    '--hidden',
+    '8',
+    '--seq',
+    '8',
+    '--steps',
+    '5',
+    '--val-share',
+    '0',
+    '--sample-every',
+    '0',
+    '--out',
+    join(dir, 'noval.safetensors'),
+  );
+  assert.equal(t.code, 0, t.stderr);
+  assert.doesNotMatch(t.stderr, /val NaN|NaN bits/);
+  assert.match(t.stderr, /no validation \(--val-share 0\)/);
+});
+
+test('a run that diverges says so, exits 3, and does not replace the checkpoint already at --out', () => {
+  const out = join(dir, 'keep.safetensors');
+  const good = run(
+    'train',
+    corpus,
+    '--cell',
+    'rnn',
+    '--hidden',
+    '16',
+    '--batch',
+    '2',
+    '--seq',
+    '8',
+    '--steps',
+    '5',
+    '--sample-every',
+    '0',
+    '--out',
+    out,
+  );
+  assert.equal(good.code, 0, good.stderr);
+  const before = readFileSync(out);
+  // Plain SGD at 10 without clipping: the loss stays finite while the held-out score climbs far past the unigram entropy.
+  const args = ['--cell', 'rnn', '--hidden', '16', '--batch', '2', '--seq', '8', '--optimizer', 'sgd', '--lr', '10', '--clip', '0'];
+  const r = run('train', corpus, ...args, '--steps', '200', '--sample-every', '0', '--out', out);
+  assert.equal(r.code, 3, `expected exit 3, got ${r.code}: ${r.stderr}`);
+  assert.match(r.stderr, /the run diverged: held-out loss [\d.]+ bits\/char is worse than the unigram entropy/);
+  assert.match(r.stderr, /keep\.safetensors was left as it was/);
+  assert.ok(readFileSync(out).equals(before), 'the earlier checkpoint is untouched');
+  assert.ok(existsSync(join(dir, 'keep.diverged.safetensors')), 'the diverged run is saved beside it');
+});
+
 test('a loss that turns non-finite stops training, says at which update, and keeps a checkpoint', () => {
   // Bounded cells with a max-shifted softmax do not overflow from a large learning rate alone, so
   // the NaN comes the way it does reach users: a run resumed from weights that already hold one.
@@ -189,7 +295,8 @@ test('a loss that turns non-finite stops training, says at which update, and kee
   );
   assert.equal(t.code, 0, t.stderr);
   const ck = decodeCheckpoint(readFileSync(good));
-  ck.tensors.get('rnn.weight_hh_l0')!.data[5] = NaN;
+  // Finite weights whose logits overflow: the loss is NaN, the weights are still a state to keep.
+  ck.tensors.get('decoder.weight')!.data.fill(3e38, 0, 64);
   const poisoned = file('poisoned.safetensors', encodeCheckpoint(ck));
   const out = join(dir, 'nan.safetensors');
   const r = run('train', corpus, '--resume', poisoned, '--steps', '10', '--sample-every', '0', '--out', out);
@@ -197,8 +304,44 @@ test('a loss that turns non-finite stops training, says at which update, and kee
   assert.match(r.stderr, /loss became (NaN|Infinity|-Infinity) at update \d+/);
   assert.match(r.stderr, /kept the last good state/);
   assert.ok(existsSync(out), 'the last good checkpoint was not kept');
-  const info = run('info', out);
-  assert.equal(info.code, 0, info.stderr);
+  const kept = decodeCheckpoint(readFileSync(out));
+  assert.ok(
+    [...kept.tensors.values()].every((t) => t.data.every((v) => Number.isFinite(v))),
+    'the last good state holds only finite numbers',
+  );
+});
+
+test('weights that are not finite are never saved as the last good state, and --out is left as it was', () => {
+  const good = join(dir, 'good-for-nan.safetensors');
+  const t = run(
+    'train',
+    corpus,
+    '--cell',
+    'rnn',
+    '--hidden',
+    '16',
+    '--batch',
+    '2',
+    '--seq',
+    '8',
+    '--steps',
+    '3',
+    '--sample-every',
+    '0',
+    '--out',
+    good,
+  );
+  assert.equal(t.code, 0, t.stderr);
+  const ck = decodeCheckpoint(readFileSync(good));
+  ck.tensors.get('rnn.weight_hh_l0')!.data[5] = NaN;
+  const poisoned = file('poisoned-nan.safetensors', encodeCheckpoint(ck));
+  const out = join(dir, 'nan-out.safetensors');
+  writeFileSync(out, readFileSync(good));
+  const before = readFileSync(out);
+  const r = run('train', corpus, '--resume', poisoned, '--steps', '10', '--sample-every', '0', '--out', out);
+  assert.equal(r.code, 1, `expected exit 1, got ${r.code}: ${r.stderr}`);
+  assert.match(r.stderr, /not finite: nothing was saved/);
+  assert.ok(readFileSync(out).equals(before), `${out} changed`);
 });
 
 test('gradcheck passes for every cell and fails loudly when the tolerance is impossible', () => {

@@ -8,9 +8,10 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { evaluateText } from '../../src/cli/load.js';
+import { loadModel } from '../../src/cli/load.js';
 import { readCheckpointFile, writeCheckpointFile } from '../../src/engine/checkpoint.js';
 import { DEFAULT_TRAIN, type CellKind, type ModelConfig } from '../../src/engine/config.js';
+import { scoreText } from '../../src/engine/scoring.js';
 import { Trainer } from '../../src/engine/trainer.js';
 import { pytorchLoader } from '../../src/extension/pytorchExport.js';
 
@@ -82,7 +83,8 @@ for (const c of CASES) {
       writeFileSync(py, pytorchLoader(trainer.modelConfig, 'char', ckName));
 
       // the engine's side reads the file back, as `recurrent eval` would
-      const ours = evaluateText(await readCheckpointFile(join(dir, ckName)), PROBE_TEXT);
+      const { model, tokenizer } = loadModel(await readCheckpointFile(join(dir, ckName)));
+      const ours = scoreText(model, tokenizer, PROBE_TEXT);
       const out = execFileSync(PYTHON, [join(dir, 'driver.py'), py, join(dir, 'probe.txt')], { encoding: 'utf8', timeout: 120_000 });
       const theirs = JSON.parse(out) as { params: number; perToken: number[] };
 

@@ -58,6 +58,9 @@ class FakeTrainer implements TrainerLike<{ step: number }> {
   validate() {
     return { step: this.updates, lossNats: 0.5, bitsPerToken: 0.72, tokens: 10 };
   }
+  validationDue() {
+    return this.train.evalEvery > 0 && this.updates % this.train.evalEvery === 0;
+  }
   setLearningRate(lr: number | null) {
     this.lr = lr;
   }

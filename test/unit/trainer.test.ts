@@ -10,7 +10,10 @@ import { DEFAULT_TRAIN, type ModelConfig, type TrainConfig } from '../../src/eng
 import { RecurrentError } from '../../src/engine/errors.js';
 import { Model } from '../../src/engine/model.js';
 import { probeGates } from '../../src/engine/probes.js';
-import { Trainer } from '../../src/engine/trainer.js';
+import { scoreText } from '../../src/engine/scoring.js';
+import { Tokenizer } from '../../src/engine/tokenizer.js';
+import { sotuText } from '../../scripts/sotu.mjs';
+import { Trainer, VALIDATION_SAMPLE_TOKENS } from '../../src/engine/trainer.js';
 
 const TEXT = readFileSync(new URL('../../../sample-workspace/state-of-the-union-1994.txt', import.meta.url), 'utf8');
 const SMALL: Omit<ModelConfig, 'vocabSize'> = { task: 'lm', cell: 'lstm', hidden: 8, layers: 2, embedding: 0, bidirectional: false };
@@ -267,8 +270,11 @@ test('probeGates over windows with the state carried equals one window over the 
 
 test('validation, unigram entropy and tensor norms report what they say', () => {
   const t = Trainer.create(TEXT, SMALL, config({}), 'char');
-  const v = t.validate(1000);
-  assert.ok(v.tokens > 900 && v.tokens < 1000, `tokens ${v.tokens}`);
+  const v = t.validate('sample');
+  const full = t.validate('full');
+  const expectedSample = Math.min(t.validationTokens, VALIDATION_SAMPLE_TOKENS);
+  assert.ok(v.tokens > expectedSample - 40 && v.tokens <= expectedSample, `sample tokens ${v.tokens}, expected about ${expectedSample}`);
+  assert.ok(full.tokens > t.validationTokens - 40 && full.tokens <= t.validationTokens, `full: ${full.tokens} of ${t.validationTokens}`);
   assert.ok(
     Math.abs(v.lossNats - Math.log(t.tokenizer.size)) < 0.2,
     `an untrained model is near uniform: ${v.lossNats} vs ln V = ${Math.log(t.tokenizer.size)}`,
@@ -312,4 +318,50 @@ test('learning: on a real text the loss falls well below the unigram entropy wit
   const v = t.validate();
   assert.ok(last < unigram - 1, `training: expected below ${unigram - 1} bits per char, got ${last}`);
   assert.ok(v.bitsPerToken < unigram - 0.8, `validation: expected below ${unigram - 0.8} bits per char, got ${v.bitsPerToken}`);
+  // Text the run never read (the 2021 address), through the checkpoint as a file would carry it.
+  const ck = decodeCheckpoint(encodeCheckpoint(t.toCheckpoint()));
+  const saved = new Model(ck.config);
+  saved.loadTensors(ck.tensors);
+  const held = scoreText(saved, Tokenizer.fromSpec(ck.tokenizer), sotuText().slice(-20000));
+  assert.ok(held.bitsPerToken < unigram - 0.7, `held-out text: expected below ${unigram - 0.7} bits per char, got ${held.bitsPerToken}`);
+  assert.ok(
+    Math.abs(held.bitsPerToken - v.bitsPerToken) < 0.4,
+    `held-out text scores ${held.bitsPerToken} bits per char, the run's validation ${v.bitsPerToken}: they should agree`,
+  );
+});
+
+test('periodic validation is spaced so it reads at most a quarter of the tokens trained, and every evalEvery updates when that allows', () => {
+  const due = (over: Partial<TrainConfig>, updates: number): number[] => {
+    const t = Trainer.create(TEXT, { ...SMALL, layers: 1, cell: 'rnn' }, config({ evalEvery: 100, ...over }), 'char');
+    const at: number[] = [];
+    for (let u = 0; u < updates; u++) {
+      t.step();
+      if (t.validationDue()) {
+        at.push(t.updates);
+        t.validate('sample');
+      }
+    }
+    return at;
+  };
+  // Batch 1, windows of 25: 2,500 tokens per 100 updates against a sample of ~4,200 validation tokens.
+  const sample = Math.min(Math.floor(TEXT.length * 0.1), VALIDATION_SAMPLE_TOKENS);
+  const spaced = due({ batch: 1, k1: 25, k2: 25 }, 1500);
+  const every = Math.ceil((4 * sample) / 2500) * 100;
+  assert.deepEqual(spaced, [every, 2 * every], `validations at ${spaced}, expected every ${every} updates`);
+  // Batch 8, windows of 64: 51,200 tokens per 100 updates, so every 100.
+  assert.deepEqual(due({ batch: 8, k1: 64, k2: 64 }, 300), [100, 200, 300]);
+  assert.deepEqual(due({ batch: 8, k1: 64, k2: 64, evalEvery: 0 }, 300), []);
+});
+
+test('divergence: an untrained or a learning model is not diverged; one far worse than the unigram entropy and its start is', () => {
+  const t = Trainer.create(TEXT, SMALL, config({ optimizer: 'adam', lr: 0.01 }), 'char');
+  const start = t.validate('sample');
+  assert.equal(t.diverged(start), false, `the untrained model (${start.bitsPerToken} bits) is where the run starts`);
+  for (let i = 0; i < 30; i++) t.step();
+  assert.equal(t.diverged(t.validate('sample')), false);
+  // Every prediction on one token: far worse than the unigram entropy and than the start.
+  t.model.param('decoder.bias').data.fill(0).set([40], 0);
+  const broken = t.validate('sample');
+  assert.ok(t.diverged(broken), `${broken.bitsPerToken} bits with unigram ${t.unigramBits()}`);
+  assert.ok(t.diverged({ ...broken, bitsPerToken: NaN, lossNats: NaN }), 'a non-finite validation is diverged');
 });
