@@ -158,7 +158,7 @@ for (const cp of checkpoints) {
     t.step();
     done++;
   }
-  const val = cp > 0 ? +t.validate(8192).bitsPerToken.toFixed(3) : null;
+  const val = cp > 0 ? +t.validate('sample').bitsPerToken.toFixed(3) : null;
   const flow = t.gradientFlow();
   console.log(
     JSON.stringify({

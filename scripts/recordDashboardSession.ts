@@ -47,7 +47,7 @@ async function record(cell: CellKind): Promise<RunHistory> {
     metrics.push({ ...t.step() });
     const clip = t.lastClip();
     if (clip !== null) clips.push({ ...clip, spans: clip.spans.map(([a, b]) => [a, b] as [number, number]) });
-    if (s % train.evalEvery === 0) validation.push({ ...t.validate(8192) });
+    if (s % train.evalEvery === 0) validation.push({ ...t.validate('sample') });
     if (s % SAMPLE_EVERY === 0) {
       const sampled = await generate(t.stepper(), t.tokenizer, {
         prime: '',
