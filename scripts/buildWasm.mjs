@@ -1,63 +1,90 @@
-// Compiles the WebAssembly SIMD kernels (wasm/matmul.ts, AssemblyScript) and writes them, base64, into
+// Compiles the WebAssembly SIMD kernels (wasm/*.ts, AssemblyScript) twice and writes both, base64, into
 // src/engine/wasmBinary.ts, so that one TypeScript import carries them into every target: tsc's out/
 // for the tests, esbuild's bundles for the extension host and Node workers, and browsers, with no
 // file to locate at run time. Run by `npm run build` and before the unit tests.
+//
+// The two builds differ in one feature: the relaxed one is compiled with relaxed SIMD, where
+// wasm/fma.ts's madd becomes f32x4.relaxed_madd (one fused multiply-add instruction on x86 with FMA3);
+// the other is plain SIMD, for runtimes that do not validate relaxed SIMD (Node 20). The engine picks
+// one when it starts (src/engine/wasmKernels.ts).
 import asc from 'assemblyscript/asc';
 import { readFileSync, writeFileSync } from 'node:fs';
 
 const source = 'wasm/index.ts';
 const target = 'src/engine/wasmBinary.ts';
-let binary = null;
-const { error, stderr } = await asc.main(
-  [
-    source,
-    '-O3',
-    '--noAssert',
-    '--runtime',
-    'stub',
-    // The kernels read and write the arena's memory, shared so it can grow while the model is built
-    // without detaching the views already handed out (and so two worker threads can share it).
-    '--importMemory',
-    '--sharedMemory',
-    '--initialMemory',
-    '1',
-    '--maximumMemory',
-    '65536',
-    '--enable',
-    'simd',
-    '--enable',
-    'threads',
-    '--outFile',
-    'kernels.wasm',
-  ],
-  {
-    writeFile: (name, contents) => {
-      if (name.endsWith('.wasm')) binary = contents;
+
+/** The module built with `features` enabled besides SIMD and threads, and its text form. */
+async function build(features) {
+  let binary = null;
+  let text = null;
+  const { error, stderr } = await asc.main(
+    [
+      source,
+      '-O3',
+      '--noAssert',
+      '--runtime',
+      'stub',
+      // The kernels read and write the arena's memory, shared so it can grow while the model is built
+      // without detaching the views already handed out (and so two worker threads can share it).
+      '--importMemory',
+      '--sharedMemory',
+      '--initialMemory',
+      '1',
+      '--maximumMemory',
+      '65536',
+      ...['simd', 'threads', ...features].flatMap((f) => ['--enable', f]),
+      '--outFile',
+      'kernels.wasm',
+      '--textFile',
+      'kernels.wat',
+    ],
+    {
+      writeFile: (name, contents) => {
+        if (name.endsWith('.wasm')) binary = contents;
+        if (name.endsWith('.wat')) text = contents;
+      },
     },
-  },
-);
-if (error) {
-  process.stderr.write(stderr.toString());
-  throw error;
-}
-// The engine's heap hands out the memory from byte 16 on and assumes fresh bytes are zero, so the
-// module must not place data anywhere (AssemblyScript does for lookup tables, e.g. Math.log's):
-// refuse a binary with a data section (id 11) or a data count section (id 12).
-for (let at = 8; at < binary.length;) {
-  const id = binary[at++];
-  let size = 0;
-  for (let shift = 0; ; shift += 7) {
-    const byte = binary[at++];
-    size |= (byte & 0x7f) << shift;
-    if (!(byte & 0x80)) break;
+  );
+  if (error) {
+    process.stderr.write(stderr.toString());
+    throw error;
   }
-  if (id === 11 || id === 12)
-    throw new Error(`${source}: the wasm module has a data segment (a lookup table?); the engine's heap would overwrite it`);
-  at += size;
+  // The engine's heap hands out the memory from byte 16 on and assumes fresh bytes are zero, so the
+  // module must not place data anywhere (AssemblyScript does for lookup tables, e.g. Math.log's):
+  // refuse a binary with a data section (id 11) or a data count section (id 12).
+  for (let at = 8; at < binary.length;) {
+    const id = binary[at++];
+    let size = 0;
+    for (let shift = 0; ; shift += 7) {
+      const byte = binary[at++];
+      size |= (byte & 0x7f) << shift;
+      if (!(byte & 0x80)) break;
+    }
+    if (id === 11 || id === 12)
+      throw new Error(`${source}: the wasm module has a data segment (a lookup table?); the engine's heap would overwrite it`);
+    at += size;
+  }
+  return { binary, text: String(text) };
 }
+
+const count = (text, op) => text.split(op).length - 1;
+const simd = await build([]);
+const relaxed = await build(['relaxed-simd']);
+// What the two builds are for: the plain one must not contain a relaxed instruction (Node 20 would
+// refuse the whole module), and the relaxed one must have turned the products' multiply-adds into
+// fused ones (a madd that stayed mul + add would leave it no faster).
+const relaxedOps = count(simd.text, '.relaxed_');
+if (relaxedOps !== 0) throw new Error(`the plain SIMD build contains ${relaxedOps} relaxed SIMD instructions`);
+const fused = count(relaxed.text, 'f32x4.relaxed_madd');
+if (fused < 20) throw new Error(`the relaxed SIMD build has only ${fused} f32x4.relaxed_madd instructions`);
+
+const base64 = (b) => Buffer.from(b).toString('base64');
 const text =
-  `// Generated by scripts/buildWasm.mjs from ${source}; do not edit. ${binary.length} bytes of WebAssembly.\n` +
-  `export const MATMUL_WASM_BASE64 =\n  '${Buffer.from(binary).toString('base64')}';\n`;
+  `// Generated by scripts/buildWasm.mjs from ${source}; do not edit.\n` +
+  `// ${simd.binary.length} bytes of WebAssembly SIMD.\n` +
+  `export const SIMD_KERNELS_BASE64 =\n  '${base64(simd.binary)}';\n` +
+  `// ${relaxed.binary.length} bytes of WebAssembly relaxed SIMD (${fused} f32x4.relaxed_madd).\n` +
+  `export const RELAXED_SIMD_KERNELS_BASE64 =\n  '${base64(relaxed.binary)}';\n`;
 let old = '';
 try {
   old = readFileSync(target, 'utf8');
@@ -65,4 +92,6 @@ try {
   /* first build */
 }
 if (old !== text) writeFileSync(target, text);
-console.log(`wasm kernels: ${binary.length} bytes -> ${target}`);
+console.log(
+  `wasm kernels: ${simd.binary.length} bytes SIMD, ${relaxed.binary.length} bytes relaxed SIMD (${fused} fused multiply-adds) -> ${target}`,
+);

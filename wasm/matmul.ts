@@ -1,7 +1,9 @@
 // WebAssembly SIMD matrix products (AssemblyScript), the fast twins of src/engine/kernels.ts: same
 // three products, same [out, in] weight layout, arguments are byte addresses in the one memory the
 // engine's arena lives in. Sums are kept in float32 lanes (f32x4), so results equal the reference
-// (which sums in double) within float32 rounding of a K-term sum.
+// (which sums in double) within float32 rounding of a K-term sum. Every multiply-add is madd
+// (wasm/fma.ts): one fused instruction in the relaxed SIMD build, a multiplication and an addition in
+// the other.
 //
 // Two register-blocked cores:
 //  - dot form, for C = A B^T (rows of both run along the reduction): a 2x4 block of C as eight f32x4
@@ -10,6 +12,8 @@
 //    eight f32x4 accumulators, each step one splat of an A element times two vectors of B.
 // Eight accumulators plus the operands fit the 16 vector registers of x86-64 without spilling.
 // Loops are tiled so the operand panels that are re-read stay in L1/L2.
+
+import { madd } from './fma';
 
 const F: usize = 4; // bytes per float
 
@@ -33,7 +37,7 @@ const I_TILE: i32 = 128;
 @inline function dot1(a: usize, b: usize, K: i32): f32 {
   let s = f32x4.splat(0);
   let k = 0;
-  for (; k + 4 <= K; k += 4) s = f32x4.add(s, f32x4.mul(v128.load(a + (<usize>k << 2)), v128.load(b + (<usize>k << 2))));
+  for (; k + 4 <= K; k += 4) s = madd(v128.load(a + (<usize>k << 2)), v128.load(b + (<usize>k << 2)), s);
   let r = hsum(s);
   for (; k < K; k++) r += load<f32>(a + (<usize>k << 2)) * load<f32>(b + (<usize>k << 2));
   return r;
@@ -63,17 +67,17 @@ export function matmulABt(c: usize, a: usize, b: usize, M: i32, N: i32, K: i32, 
           const x0 = v128.load(a0 + o);
           const x1 = v128.load(a1 + o);
           let y = v128.load(b0 + o);
-          s00 = f32x4.add(s00, f32x4.mul(x0, y));
-          s10 = f32x4.add(s10, f32x4.mul(x1, y));
+          s00 = madd(x0, y, s00);
+          s10 = madd(x1, y, s10);
           y = v128.load(b1 + o);
-          s01 = f32x4.add(s01, f32x4.mul(x0, y));
-          s11 = f32x4.add(s11, f32x4.mul(x1, y));
+          s01 = madd(x0, y, s01);
+          s11 = madd(x1, y, s11);
           y = v128.load(b2 + o);
-          s02 = f32x4.add(s02, f32x4.mul(x0, y));
-          s12 = f32x4.add(s12, f32x4.mul(x1, y));
+          s02 = madd(x0, y, s02);
+          s12 = madd(x1, y, s12);
           y = v128.load(b3 + o);
-          s03 = f32x4.add(s03, f32x4.mul(x0, y));
-          s13 = f32x4.add(s13, f32x4.mul(x1, y));
+          s03 = madd(x0, y, s03);
+          s13 = madd(x1, y, s13);
         }
         let r00 = hsum(s00), r01 = hsum(s01), r02 = hsum(s02), r03 = hsum(s03);
         let r10 = hsum(s10), r11 = hsum(s11), r12 = hsum(s12), r13 = hsum(s13);
@@ -97,10 +101,10 @@ export function matmulABt(c: usize, a: usize, b: usize, M: i32, N: i32, K: i32, 
         for (; k + 4 <= K; k += 4) {
           const o = <usize>k << 2;
           const x0 = v128.load(a0 + o);
-          s0 = f32x4.add(s0, f32x4.mul(x0, v128.load(b0 + o)));
-          s1 = f32x4.add(s1, f32x4.mul(x0, v128.load(b1 + o)));
-          s2 = f32x4.add(s2, f32x4.mul(x0, v128.load(b2 + o)));
-          s3 = f32x4.add(s3, f32x4.mul(x0, v128.load(b3 + o)));
+          s0 = madd(x0, v128.load(b0 + o), s0);
+          s1 = madd(x0, v128.load(b1 + o), s1);
+          s2 = madd(x0, v128.load(b2 + o), s2);
+          s3 = madd(x0, v128.load(b3 + o), s3);
         }
         let r0 = hsum(s0), r1 = hsum(s1), r2 = hsum(s2), r3 = hsum(s3);
         for (; k < K; k++) {
@@ -175,13 +179,13 @@ function broadcast(c: usize, x: usize, xi: i32, xp: i32, y: usize, I: i32, J: i3
             const y0 = v128.load(py);
             const y1 = v128.load(py + 16);
             let s = v128.load32_splat(px);
-            c00 = f32x4.add(c00, f32x4.mul(s, y0)); c01 = f32x4.add(c01, f32x4.mul(s, y1));
+            c00 = madd(s, y0, c00); c01 = madd(s, y1, c01);
             s = v128.load32_splat(px + bi);
-            c10 = f32x4.add(c10, f32x4.mul(s, y0)); c11 = f32x4.add(c11, f32x4.mul(s, y1));
+            c10 = madd(s, y0, c10); c11 = madd(s, y1, c11);
             s = v128.load32_splat(px + 2 * bi);
-            c20 = f32x4.add(c20, f32x4.mul(s, y0)); c21 = f32x4.add(c21, f32x4.mul(s, y1));
+            c20 = madd(s, y0, c20); c21 = madd(s, y1, c21);
             s = v128.load32_splat(px + 3 * bi);
-            c30 = f32x4.add(c30, f32x4.mul(s, y0)); c31 = f32x4.add(c31, f32x4.mul(s, y1));
+            c30 = madd(s, y0, c30); c31 = madd(s, y1, c31);
             px += bp;
             py += rowY;
           }
@@ -198,10 +202,10 @@ function broadcast(c: usize, x: usize, xi: i32, xp: i32, y: usize, I: i32, J: i3
           let py = yt + (<usize>j << 2);
           for (let p = 0; p < np; p++) {
             const y0 = v128.load(py);
-            c0 = f32x4.add(c0, f32x4.mul(v128.load32_splat(px), y0));
-            c1 = f32x4.add(c1, f32x4.mul(v128.load32_splat(px + bi), y0));
-            c2 = f32x4.add(c2, f32x4.mul(v128.load32_splat(px + 2 * bi), y0));
-            c3 = f32x4.add(c3, f32x4.mul(v128.load32_splat(px + 3 * bi), y0));
+            c0 = madd(v128.load32_splat(px), y0, c0);
+            c1 = madd(v128.load32_splat(px + bi), y0, c1);
+            c2 = madd(v128.load32_splat(px + 2 * bi), y0, c2);
+            c3 = madd(v128.load32_splat(px + 3 * bi), y0, c3);
             px += bp;
             py += rowY;
           }
@@ -231,7 +235,7 @@ function broadcast(c: usize, x: usize, xi: i32, xp: i32, y: usize, I: i32, J: i3
           let px = xa;
           let py = yt + (<usize>j << 2);
           for (let p = 0; p < np; p++) {
-            c0 = f32x4.add(c0, f32x4.mul(v128.load32_splat(px), v128.load(py)));
+            c0 = madd(v128.load32_splat(px), v128.load(py), c0);
             px += sxp;
             py += rowY;
           }

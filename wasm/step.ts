@@ -7,6 +7,7 @@
 // The model is described by a table of i32 words in the memory (its layout: stepTable.ts;
 // src/engine/fastStepper.ts writes it), so the kernel holds no state and any number of steppers, and
 // instances on one shared memory, run side by side.
+import { madd } from './fma';
 import { gruGates, lstmGates, tanhInPlace } from './gates';
 import * as T from './stepTable';
 
@@ -30,31 +31,57 @@ import * as T from './stepTable';
 
 /**
  * The dot products with x [K] of the four rows at r0, r0 + row, r0 + 2 row, r0 + 3 row, as one
- * vector. Sixteen columns per pass: wasm SIMD has no fused multiply-add, so the multiplications and
- * additions take the vector ports in turn, and the fewer loads and address additions around them, the
- * closer the loop comes to that bound (this form measured ~15% faster than 4 or 8 rows of one vector
- * per pass).
+ * vector. Sixteen columns per pass. Without fused multiply-add the multiplications and additions take
+ * the vector ports in turn, and the fewer loads and address additions around them, the closer the loop
+ * comes to that bound (this form measured ~15% faster than 4 or 8 rows of one vector per pass). With
+ * it, each row keeps two accumulators, so eight chains of two dependent FMAs per pass hide the FMA's
+ * latency.
  */
 @inline function dot4(r0: usize, row: usize, x: usize, K: i32): v128 {
   const r1 = r0 + row, r2 = r1 + row, r3 = r2 + row;
   let s0 = f32x4.splat(0), s1 = f32x4.splat(0), s2 = f32x4.splat(0), s3 = f32x4.splat(0);
   let k = 0;
-  for (; k + 16 <= K; k += 16) {
-    const o = <usize>k << 2;
-    const xp = x + o;
-    const xa = v128.load(xp), xb = v128.load(xp, 16), xc = v128.load(xp, 32), xd = v128.load(xp, 48);
-    s0 = dot16(s0, r0 + o, xa, xb, xc, xd);
-    s1 = dot16(s1, r1 + o, xa, xb, xc, xd);
-    s2 = dot16(s2, r2 + o, xa, xb, xc, xd);
-    s3 = dot16(s3, r3 + o, xa, xb, xc, xd);
+  if (ASC_FEATURE_RELAXED_SIMD) {
+    let t0 = f32x4.splat(0), t1 = f32x4.splat(0), t2 = f32x4.splat(0), t3 = f32x4.splat(0);
+    for (; k + 16 <= K; k += 16) {
+      const o = <usize>k << 2;
+      const xp = x + o;
+      const xa = v128.load(xp), xb = v128.load(xp, 16), xc = v128.load(xp, 32), xd = v128.load(xp, 48);
+      let w = r0 + o;
+      s0 = madd(v128.load(w), xa, s0); t0 = madd(v128.load(w, 16), xb, t0);
+      s0 = madd(v128.load(w, 32), xc, s0); t0 = madd(v128.load(w, 48), xd, t0);
+      w = r1 + o;
+      s1 = madd(v128.load(w), xa, s1); t1 = madd(v128.load(w, 16), xb, t1);
+      s1 = madd(v128.load(w, 32), xc, s1); t1 = madd(v128.load(w, 48), xd, t1);
+      w = r2 + o;
+      s2 = madd(v128.load(w), xa, s2); t2 = madd(v128.load(w, 16), xb, t2);
+      s2 = madd(v128.load(w, 32), xc, s2); t2 = madd(v128.load(w, 48), xd, t2);
+      w = r3 + o;
+      s3 = madd(v128.load(w), xa, s3); t3 = madd(v128.load(w, 16), xb, t3);
+      s3 = madd(v128.load(w, 32), xc, s3); t3 = madd(v128.load(w, 48), xd, t3);
+    }
+    s0 = f32x4.add(s0, t0);
+    s1 = f32x4.add(s1, t1);
+    s2 = f32x4.add(s2, t2);
+    s3 = f32x4.add(s3, t3);
+  } else {
+    for (; k + 16 <= K; k += 16) {
+      const o = <usize>k << 2;
+      const xp = x + o;
+      const xa = v128.load(xp), xb = v128.load(xp, 16), xc = v128.load(xp, 32), xd = v128.load(xp, 48);
+      s0 = dot16(s0, r0 + o, xa, xb, xc, xd);
+      s1 = dot16(s1, r1 + o, xa, xb, xc, xd);
+      s2 = dot16(s2, r2 + o, xa, xb, xc, xd);
+      s3 = dot16(s3, r3 + o, xa, xb, xc, xd);
+    }
   }
   for (; k + 4 <= K; k += 4) {
     const o = <usize>k << 2;
     const xv = v128.load(x + o);
-    s0 = f32x4.add(s0, f32x4.mul(v128.load(r0 + o), xv));
-    s1 = f32x4.add(s1, f32x4.mul(v128.load(r1 + o), xv));
-    s2 = f32x4.add(s2, f32x4.mul(v128.load(r2 + o), xv));
-    s3 = f32x4.add(s3, f32x4.mul(v128.load(r3 + o), xv));
+    s0 = madd(v128.load(r0 + o), xv, s0);
+    s1 = madd(v128.load(r1 + o), xv, s1);
+    s2 = madd(v128.load(r2 + o), xv, s2);
+    s3 = madd(v128.load(r3 + o), xv, s3);
   }
   let s = sums4(s0, s1, s2, s3);
   if (k < K) {

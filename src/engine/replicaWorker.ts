@@ -3,7 +3,7 @@
 // whenever the control block's sequence number moves, until told to stop.
 import { workerData } from 'node:worker_threads';
 import { Arena } from './arena.js';
-import { buildReplica, Control, Op, type ReplicaSetup } from './replicas.js';
+import { buildReplica, Control, KERNEL_SET_CODES, Op, type ReplicaSetup } from './replicas.js';
 import { WasmHeap } from './wasmHeap.js';
 
 const setup = workerData as ReplicaSetup;
@@ -13,19 +13,17 @@ function report(e: unknown): void {
 }
 
 function build() {
-  const heap = WasmHeap.replay(setup.memory, setup.packScratch, setup.plan);
+  const heap = WasmHeap.replay(setup.memory, setup.kernelSet, setup.packScratch, setup.plan);
   const arena = new Arena('f32', heap);
-  const buffer = setup.memory.buffer;
   // The parameters are the training thread's: views of its bytes, never allocated here.
   const params = setup.params.map(({ name, shape, offset }) => {
-    const data = new Float32Array(
-      buffer,
+    const data = heap.floatsAt(
       offset,
       shape.reduce((a, b) => a * b, 1),
     );
     return { name, shape, data, grad: data };
   });
-  return buildReplica({ config: setup.config, arena }, params, setup.batch, setup.steps);
+  return { ...buildReplica({ config: setup.config, arena }, params, setup.batch, setup.steps), kernelSet: heap.kernels.set };
 }
 
 let replica: ReturnType<typeof build> | null = null;
@@ -42,8 +40,9 @@ if (replica === null) {
   Atomics.store(control, Control.Ready, 2);
   Atomics.notify(control, Control.Ready);
 } else {
-  const { net, grads, state, control } = replica;
+  const { net, grads, state, control, kernelSet } = replica;
   const f64 = new Float64Array(control.buffer, control.byteOffset, 8);
+  control[Control.KernelSet] = KERNEL_SET_CODES[kernelSet];
   Atomics.store(control, Control.Ready, 1);
   Atomics.notify(control, Control.Ready);
   let seen = 0;

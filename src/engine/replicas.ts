@@ -21,7 +21,7 @@ import type { Model } from './model.js';
 import type { Param } from './parameters.js';
 import { Unrolled } from './unroll.js';
 import { PACK_BYTES, type AllocationPlan } from './wasmHeap.js';
-import type { WasmMemory } from './wasmKernels.js';
+import type { WasmKernelSet, WasmMemory } from './wasmKernels.js';
 import type { ModelConfig } from './config.js';
 
 /** Words of a replica's control block (Int32 indices; the two float64 slots overlay words 12-15). */
@@ -40,15 +40,21 @@ export const Control = {
   Status: 7,
   /** 1 once the worker has built its replica, 2 if it could not. */
   Ready: 8,
+  /** The worker's kernel set (KERNEL_SET_CODES), written before Ready. */
+  KernelSet: 9,
   /** Float64 index of the gradient scale, and of the summed loss the worker returns. */
   Scale64: 6,
   Loss64: 7,
 } as const;
 export const Op = { Step: 1, Stop: 2 } as const;
+/** How a worker reports the kernel set it runs in its control block. */
+export const KERNEL_SET_CODES: Record<WasmKernelSet, number> = { simd: 1, 'relaxed-simd': 2 };
 
 /** What a worker needs to rebuild its replica over the shared memory. */
 export interface ReplicaSetup {
   memory: WasmMemory;
+  /** The training thread's kernels: a worker choosing its own could round differently. */
+  kernelSet: WasmKernelSet;
   config: ModelConfig;
   batch: number;
   steps: number;
@@ -117,6 +123,7 @@ export class BatchSplit {
   private readonly remotes: Remote[] = [];
   private readonly batch: number;
   private readonly hidden: number;
+  private readonly kernelSetCode: number;
   private closed = false;
 
   /** threads (>= 2, <= batch) share `batch` streams over windows of `steps`; the model must live in a wasm heap. */
@@ -131,6 +138,7 @@ export class BatchSplit {
     }
     this.batch = batch;
     this.threads = threads;
+    this.kernelSetCode = KERNEL_SET_CODES[heap.kernels.set];
     this.hidden = model.config.hidden;
     const cut = (r: number): number => Math.floor((r * batch) / threads);
     this.mainBatch = cut(1);
@@ -149,6 +157,7 @@ export class BatchSplit {
       const channel = new MessageChannel();
       const setup: ReplicaSetup = {
         memory: heap.wasmMemory,
+        kernelSet: heap.kernels.set,
         config: model.config,
         batch: hi - lo,
         steps,
@@ -206,6 +215,8 @@ export class BatchSplit {
       const c = r.control;
       const seq = Atomics.load(c, Control.Seq);
       if (Atomics.load(c, Control.Ready) !== 1) this.awaitReady(r);
+      // Every thread must round as this one does (see ReplicaSetup.kernelSet).
+      if (c[Control.KernelSet] !== this.kernelSetCode) throw this.failure(r, 'runs other WebAssembly kernels than the training thread');
       while (Atomics.load(c, Control.Done) !== seq) Atomics.wait(c, Control.Done, Atomics.load(c, Control.Done), 1000);
       if (c[Control.Status] !== 0) throw this.failure(r, 'failed');
       loss += r.f64[Control.Loss64]!;

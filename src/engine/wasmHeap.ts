@@ -8,7 +8,9 @@ import {
   instantiateWasmKernels,
   WASM_MAX_PAGES,
   WASM_PAGE_BYTES,
+  wasmKernelSet,
   type WasmKernels,
+  type WasmKernelSet,
   type WasmMemory,
 } from './wasmKernels.js';
 
@@ -41,12 +43,12 @@ export class WasmHeap {
   private readonly replaying: AllocationPlan | null;
   private replayed = 0;
 
-  private constructor(memory: WasmMemory, pages: number, packScratch = ALIGN, replay: AllocationPlan | null = null) {
+  private constructor(memory: WasmMemory, pages: number, set: WasmKernelSet, packScratch = ALIGN, replay: AllocationPlan | null = null) {
     this.memory = memory;
     this.pages = pages;
     this.packScratch = packScratch;
     this.replaying = replay;
-    this.kernels = instantiateWasmKernels(memory);
+    this.kernels = instantiateWasmKernels(memory, set);
     heapOfBuffer.set(memory.buffer, this);
   }
 
@@ -54,10 +56,11 @@ export class WasmHeap {
    * A heap on another thread over `memory` (another heap's, shared) that allocates nothing: its
    * floats() and ints() hand out, in order, the buffers of `plan`, which the owning heap recorded while
    * the same constructors ran there. So both threads see one set of bytes through their own views, and
-   * kernels run on this thread with their own packing scratch at `packScratch`.
+   * kernels run on this thread with their own packing scratch at `packScratch`, from the owning heap's
+   * kernel `set`, so every thread of a run rounds alike.
    */
-  static replay(memory: WasmMemory, packScratch: number, plan: AllocationPlan): WasmHeap {
-    return new WasmHeap(memory, Math.ceil(memory.buffer.byteLength / WASM_PAGE_BYTES), packScratch, plan);
+  static replay(memory: WasmMemory, set: WasmKernelSet, packScratch: number, plan: AllocationPlan): WasmHeap {
+    return new WasmHeap(memory, Math.ceil(memory.buffer.byteLength / WASM_PAGE_BYTES), set, packScratch, plan);
   }
 
   /** The shared memory, to hand to another thread. */
@@ -70,11 +73,15 @@ export class WasmHeap {
     this.recording = plan;
   }
 
-  /** A heap with room for `floats` floats before it must grow, or null where wasm kernels cannot run. */
-  static create(floats = 0): WasmHeap | null {
+  /**
+   * A heap with room for `floats` floats before it must grow, running the kernel `set` (by default the
+   * fastest this runtime validates), or null where wasm kernels cannot run.
+   */
+  static create(floats = 0, set: WasmKernelSet | null = wasmKernelSet()): WasmHeap | null {
+    if (set === null) return null;
     const pages = Math.max(1, Math.ceil((floats * 4 + PACK_BYTES + ALIGN * 64) / WASM_PAGE_BYTES));
     const memory = createWasmMemory(pages);
-    return memory === null ? null : new WasmHeap(memory, pages);
+    return memory === null ? null : new WasmHeap(memory, pages, set);
   }
 
   /** The heap whose memory `view` lives in, if any. */
@@ -85,13 +92,29 @@ export class WasmHeap {
   /** A zeroed Float32Array of n floats inside the memory. */
   floats(n: number): Float32Array {
     const start = this.reserve(n);
-    return new Float32Array(this.memory.buffer, start, n);
+    return new Float32Array(this.buffer(), start, n);
   }
 
   /** A zeroed Int32Array of n integers inside the memory (token ids the kernels read). */
   ints(n: number): Int32Array {
     const start = this.reserve(n);
-    return new Int32Array(this.memory.buffer, start, n);
+    return new Int32Array(this.buffer(), start, n);
+  }
+
+  /** A view of n floats already in the memory at byte `offset` (another thread's buffer, see replicaWorker.ts). */
+  floatsAt(offset: number, n: number): Float32Array {
+    return new Float32Array(this.buffer(), offset, n);
+  }
+
+  /**
+   * The memory's buffer object, known to map to this heap. V8 gives every shared memory of a thread a
+   * new buffer object whenever any of them grows, so views made after another heap grew would
+   * otherwise not be found by of() and would run the reference kernels.
+   */
+  private buffer(): ArrayBufferLike {
+    const b = this.memory.buffer;
+    if (heapOfBuffer.get(b) !== this) heapOfBuffer.set(b, this);
+    return b;
   }
 
   /** The byte offset of a fresh run of n 4-byte words, growing the memory if needed. */
@@ -108,8 +131,6 @@ export class WasmHeap {
       if (need > WASM_MAX_PAGES) throw new Error(`wasm heap: ${end} bytes exceed WebAssembly's 4 GiB`);
       this.memory.grow(want - this.pages);
       this.pages = want;
-      // A shared memory gives a new SharedArrayBuffer object after growing, over the same bytes.
-      heapOfBuffer.set(this.memory.buffer, this);
     }
     this.top = Math.ceil(end / ALIGN) * ALIGN;
     // Fresh pages are zero, and bytes below `top` are never handed out twice.

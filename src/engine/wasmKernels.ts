@@ -1,9 +1,11 @@
 // Loads the WebAssembly SIMD kernels (wasm/index.ts, embedded by scripts/buildWasm.mjs) on a given
-// memory. The module is compiled once per process and instantiated once per memory, so each arena
-// gets kernels bound to its own memory. Everything here runs in the extension host, Node workers and
-// browsers alike; where WebAssembly SIMD or shared memory is missing, `wasmKernelsAvailable()` says
-// so and the engine keeps the reference kernels.
-import { MATMUL_WASM_BASE64 } from './wasmBinary.js';
+// memory. There are two builds of them: relaxed SIMD (fused multiply-add in the products) where the
+// runtime validates it (Node 22 and later: Electron's and code-server's extension hosts), plain SIMD
+// otherwise (Node 20). Each module is compiled once per process and instantiated once per memory, so
+// each arena gets kernels bound to its own memory. Everything here runs in the extension host, Node
+// workers and browsers alike; where WebAssembly SIMD or shared memory is missing, `wasmKernelsAvailable()`
+// says so and the engine keeps the reference kernels.
+import { RELAXED_SIMD_KERNELS_BASE64, SIMD_KERNELS_BASE64 } from './wasmBinary.js';
 
 // The engine compiles without the DOM library, which is where TypeScript declares WebAssembly; this is
 // the part of it we use.
@@ -31,6 +33,7 @@ export type { WasmMemory };
 type Product = (c: number, a: number, b: number, M: number, N: number, K: number, accumulate: number) => void;
 
 export interface WasmKernels {
+  readonly set: WasmKernelSet;
   readonly memory: WasmMemory;
   /** C[M,N] (+)= A[M,K] · B[N,K]^T. */
   readonly matmulABt: Product;
@@ -116,31 +119,63 @@ export const WASM_PAGE_BYTES = 65536;
 /** The most pages the module accepts (4 GiB); a shared memory must declare its maximum. */
 export const WASM_MAX_PAGES = 65536;
 
-let compiled: WasmModule | null | undefined;
+/**
+ * Which build of the kernels runs: 'relaxed-simd' (products with f32x4.relaxed_madd) or 'simd'. Both
+ * equal the reference kernels within float32 rounding, but not each other bit for bit, so the threads
+ * of one training run use the set of the model's heap (replicas.ts), never each their own choice.
+ */
+export type WasmKernelSet = 'relaxed-simd' | 'simd';
 
-function wasmModule(): WasmModule | null {
-  if (compiled !== undefined) return compiled;
-  compiled = null;
+const BASE64: Record<WasmKernelSet, string> = { 'relaxed-simd': RELAXED_SIMD_KERNELS_BASE64, simd: SIMD_KERNELS_BASE64 };
+const compiled = new Map<WasmKernelSet, WasmModule | null>();
+
+function wasmModule(set: WasmKernelSet): WasmModule | null {
+  let m = compiled.get(set);
+  if (m !== undefined) return m;
+  m = null;
   try {
-    if (typeof WebAssembly !== 'object' || typeof SharedArrayBuffer !== 'function') return null;
-    const bytes = Uint8Array.from(atob(MATMUL_WASM_BASE64), (ch) => ch.charCodeAt(0));
-    // validate() is false where SIMD or threads (shared memory) is not supported.
-    if (!WebAssembly.validate(bytes)) return null;
-    compiled = new WebAssembly.Module(bytes);
+    if (typeof WebAssembly === 'object' && typeof SharedArrayBuffer === 'function') {
+      const bytes = Uint8Array.from(atob(BASE64[set]), (ch) => ch.charCodeAt(0));
+      // The feature test: validate() is false where SIMD, threads (shared memory) or, for the relaxed
+      // build, relaxed SIMD is not supported, and it checks the very module that would run.
+      if (WebAssembly.validate(bytes)) m = new WebAssembly.Module(bytes);
+    }
   } catch {
-    compiled = null;
+    m = null;
   }
-  return compiled;
+  compiled.set(set, m);
+  return m;
+}
+
+/** The kernel sets this runtime can run, fastest first. */
+export function wasmKernelSets(): WasmKernelSet[] {
+  return (['relaxed-simd', 'simd'] as const).filter((s) => wasmModule(s) !== null);
+}
+
+let forced: WasmKernelSet | null = null;
+
+/**
+ * Makes new heaps use `set` (where this runtime runs it), or with null the fastest set again: for tests
+ * and benchmarks that compare the two builds in one runtime.
+ */
+export function preferWasmKernelSet(set: WasmKernelSet | null): void {
+  forced = set;
+}
+
+/** The set a new heap gets: the preferred one if it runs here, else the fastest, or null where none runs. */
+export function wasmKernelSet(): WasmKernelSet | null {
+  const sets = wasmKernelSets();
+  return forced !== null && sets.includes(forced) ? forced : (sets[0] ?? null);
 }
 
 /** Whether this runtime can run the fast kernels (WebAssembly SIMD and shared memory). */
 export function wasmKernelsAvailable(): boolean {
-  return wasmModule() !== null;
+  return wasmKernelSet() !== null;
 }
 
 /** A new shared memory of `pages` pages that may grow to WASM_MAX_PAGES, or null where unsupported. */
 export function createWasmMemory(pages: number): WasmMemory | null {
-  if (wasmModule() === null) return null;
+  if (!wasmKernelsAvailable()) return null;
   try {
     return new WebAssembly.Memory({ initial: pages, maximum: WASM_MAX_PAGES, shared: true });
   } catch {
@@ -148,12 +183,13 @@ export function createWasmMemory(pages: number): WasmMemory | null {
   }
 }
 
-/** The kernels bound to `memory` (one made by createWasmMemory). */
-export function instantiateWasmKernels(memory: WasmMemory): WasmKernels {
-  const m = wasmModule();
-  if (m === null) throw new Error('WebAssembly SIMD kernels are not available in this runtime');
+/** The kernels of `set` bound to `memory` (one made by createWasmMemory). */
+export function instantiateWasmKernels(memory: WasmMemory, set: WasmKernelSet): WasmKernels {
+  const m = wasmModule(set);
+  if (m === null) throw new Error(`WebAssembly kernels (${set}) are not available in this runtime`);
   const e = new WebAssembly.Instance(m, { env: { memory } }).exports;
   return {
+    set,
     memory,
     matmulABt: e.matmulABt as Product,
     matmulAB: e.matmulAB as Product,

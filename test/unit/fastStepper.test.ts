@@ -12,7 +12,8 @@ import { Model } from '../../src/engine/model.js';
 import { Rng } from '../../src/engine/rng.js';
 import type { Stepper } from '../../src/engine/sampling.js';
 import { ModelStepper } from '../../src/engine/stepper.js';
-import { wasmKernelsAvailable } from '../../src/engine/wasmKernels.js';
+import { wasmKernelsAvailable, type WasmKernelSet } from '../../src/engine/wasmKernels.js';
+import { kernelSetsUnderTest, withKernelSet } from './support/kernelSets.js';
 
 const skip = wasmKernelsAvailable() ? false : 'WebAssembly SIMD with shared memory is not available here';
 
@@ -29,7 +30,8 @@ interface Shape {
   embedding: number;
 }
 
-function model(cell: CellKind, layers: number, shape: Shape, oneHot: boolean, seed = 5): Model {
+/** A model whose heap runs the kernel `set` (null: this runtime's fastest). */
+function model(cell: CellKind, layers: number, shape: Shape, oneHot: boolean, seed = 5, set: WasmKernelSet | null = null): Model {
   const config = validateModelConfig({
     cell,
     hidden: shape.hidden,
@@ -37,7 +39,7 @@ function model(cell: CellKind, layers: number, shape: Shape, oneHot: boolean, se
     embedding: oneHot ? 0 : shape.embedding,
     vocabSize: shape.vocab,
   });
-  return Model.create(config, seed);
+  return withKernelSet(set, () => Model.create(config, seed));
 }
 
 function referenceStepper(m: Model): ModelStepper {
@@ -77,36 +79,39 @@ const shapes: Shape[] = [
   { hidden: 3, vocab: 3, embedding: 2 },
 ];
 
-for (const cell of ['rnn', 'lstm', 'gru'] as const) {
-  for (const oneHot of [true, false]) {
-    test(
-      `fused ${cell} step (${oneHot ? 'one-hot' : 'embedding'} input, 1-4 layers) equals the reference stepper over 150 steps`,
-      { skip },
-      () => {
-        for (const shape of shapes) {
-          for (let layers = 1; layers <= 4; layers++) {
-            const m = model(cell, layers, shape, oneHot);
-            const fast = m.stepper();
-            assert.ok(fast instanceof FastStepper, 'a float32 model in a wasm heap gets the fused stepper');
-            agree(
-              fast,
-              referenceStepper(m),
-              shape.vocab,
-              150,
-              new Rng(layers),
-              `${cell} H=${shape.hidden} V=${shape.vocab} layers=${layers}`,
-            );
+for (const { name, set, skip } of kernelSetsUnderTest()) {
+  for (const cell of ['rnn', 'lstm', 'gru'] as const) {
+    for (const oneHot of [true, false]) {
+      test(
+        `${name}: fused ${cell} step (${oneHot ? 'one-hot' : 'embedding'} input, 1-4 layers) equals the reference stepper over 150 steps`,
+        { skip },
+        () => {
+          for (const shape of shapes) {
+            for (let layers = 1; layers <= 4; layers++) {
+              const m = model(cell, layers, shape, oneHot, 5, set);
+              const fast = m.stepper();
+              assert.ok(fast instanceof FastStepper, 'a float32 model in a wasm heap gets the fused stepper');
+              assert.equal(m.arena.wasmHeap?.kernels.set, set, `the model runs the ${set} kernels`);
+              agree(
+                fast,
+                referenceStepper(m),
+                shape.vocab,
+                150,
+                new Rng(layers),
+                `${cell} H=${shape.hidden} V=${shape.vocab} layers=${layers}`,
+              );
+            }
           }
-        }
-      },
-    );
+        },
+      );
+    }
   }
-}
 
-test('fused step on the benchmark model (LSTM 128, 89 symbols) equals the reference stepper', { skip }, () => {
-  const m = model('lstm', 1, { hidden: 128, vocab: 89, embedding: 0 }, true);
-  agree(m.stepper(), referenceStepper(m), 89, 100, new Rng(3), 'LSTM 128');
-});
+  test(`${name}: fused step on the benchmark model (LSTM 128, 89 symbols) equals the reference stepper`, { skip }, () => {
+    const m = model('lstm', 1, { hidden: 128, vocab: 89, embedding: 0 }, true, 5, set);
+    agree(m.stepper(), referenceStepper(m), 89, 100, new Rng(3), 'LSTM 128');
+  });
+}
 
 test('reset() returns the fused stepper to the zero state: the same tokens give the same logits again', { skip }, () => {
   const m = model('lstm', 2, shapes[0]!, false);

@@ -10,8 +10,9 @@ import { decodeCheckpoint, encodeCheckpoint } from '../../src/engine/checkpoint.
 import { DEFAULT_TRAIN, type CellKind, type ModelConfig, type TrainConfig } from '../../src/engine/config.js';
 import { RecurrentError } from '../../src/engine/errors.js';
 import { Model } from '../../src/engine/model.js';
-import { BatchSplit, Control } from '../../src/engine/replicas.js';
+import { BatchSplit, Control, KERNEL_SET_CODES } from '../../src/engine/replicas.js';
 import { Trainer } from '../../src/engine/trainer.js';
+import { kernelSetsUnderTest, withKernelSet } from './support/kernelSets.js';
 
 const TEXT = readFileSync(new URL('../../../sample-workspace/state-of-the-union-1994.txt', import.meta.url), 'utf8');
 
@@ -126,6 +127,23 @@ test('with threads a step allocates nothing, probes still work, and a closed tra
   t.close();
   assert.throws(() => t.step(), /closed/);
 });
+
+for (const { name, set, skip } of kernelSetsUnderTest()) {
+  test(`${name}: the worker threads run the training thread's kernel set, whichever this runtime would pick`, { skip }, () => {
+    // The kernel sets round differently (fused multiply-add or not), so a worker choosing its own
+    // would make a run's bits depend on how its streams were shared; finish() refuses that.
+    const m = withKernelSet(set, () => Model.create({ ...model('lstm', 1), vocabSize: 20 }, 1));
+    assert.equal(m.arena.wasmHeap?.kernels.set, set);
+    const split = new BatchSplit(m, 4, 6, 2);
+    try {
+      split.start(6, 0, 6, 1);
+      assert.ok(Number.isFinite(split.finish()));
+      assert.equal(split['remotes'][0]!.control[Control.KernelSet], KERNEL_SET_CODES[set!]);
+    } finally {
+      split.close();
+    }
+  });
+}
 
 test('a worker thread that fails a command is reported with its reason, and the split closes', () => {
   const m = Model.create({ ...model('lstm', 1), vocabSize: 20 }, 1);

@@ -8,6 +8,7 @@ import { validateModelConfig, type CellKind } from '../../src/engine/config.js';
 import type { FloatWidth } from '../../src/engine/arena.js';
 import { Model } from '../../src/engine/model.js';
 import { Rng } from '../../src/engine/rng.js';
+import { kernelSetsUnderTest, withKernelSet } from './support/kernelSets.js';
 
 interface Run {
   model: Model;
@@ -52,29 +53,36 @@ function worst(run: Run, exact: Run): { err: number; name: string } {
   return out;
 }
 
-for (const cell of ['rnn', 'lstm', 'gru'] as const) {
-  for (const embedding of [0, 5]) {
-    test(`a float32 ${cell} (${embedding ? 'embedding' : 'one-hot'}, 2 layers) on wasm kernels matches float64 as float32 allows`, () => {
-      const exact = lossAndGrads(cell, embedding, 'f64');
-      const fast = lossAndGrads(cell, embedding, 'f32');
-      assert.equal(fast.model.arena.backend, 'wasm', 'a float32 model must be placed in a wasm heap on Node 20');
-      setKernelBackend('reference');
-      let ref: Run;
-      try {
-        ref = lossAndGrads(cell, embedding, 'f32');
-      } finally {
-        setKernelBackend('wasm');
-      }
-      assert.equal(ref.model.arena.backend, 'reference');
-      const lossErr = Math.abs(fast.loss - exact.loss) / exact.loss;
-      assert.ok(lossErr < 1e-6, `loss: expected ${exact.loss} (float64), got ${fast.loss} (relative error ${lossErr})`);
-      const w = worst(fast, exact);
-      const r = worst(ref, exact);
-      // Float32 carries ~6e-8 relative per rounding; a few hundred roundings deep, 1e-5 is the bound.
-      assert.ok(
-        w.err < 1e-5,
-        `gradients: expected within 1e-5 of float64 (relative to each tensor's largest), got ${w.err.toExponential(2)} in ${w.name}; the reference float32 kernels give ${r.err.toExponential(2)} in ${r.name}`,
+for (const { name, set, skip } of kernelSetsUnderTest()) {
+  for (const cell of ['rnn', 'lstm', 'gru'] as const) {
+    for (const embedding of [0, 5]) {
+      test(
+        `${name}: a float32 ${cell} (${embedding ? 'embedding' : 'one-hot'}, 2 layers) on wasm kernels matches float64 as float32 allows`,
+        { skip },
+        () => {
+          const exact = lossAndGrads(cell, embedding, 'f64');
+          const fast = withKernelSet(set, () => lossAndGrads(cell, embedding, 'f32'));
+          assert.equal(fast.model.arena.backend, 'wasm', 'a float32 model must be placed in a wasm heap');
+          assert.equal(fast.model.arena.wasmHeap?.kernels.set, set);
+          setKernelBackend('reference');
+          let ref: Run;
+          try {
+            ref = lossAndGrads(cell, embedding, 'f32');
+          } finally {
+            setKernelBackend('wasm');
+          }
+          assert.equal(ref.model.arena.backend, 'reference');
+          const lossErr = Math.abs(fast.loss - exact.loss) / exact.loss;
+          assert.ok(lossErr < 1e-6, `loss: expected ${exact.loss} (float64), got ${fast.loss} (relative error ${lossErr})`);
+          const w = worst(fast, exact);
+          const r = worst(ref, exact);
+          // Float32 carries ~6e-8 relative per rounding; a few hundred roundings deep, 1e-5 is the bound.
+          assert.ok(
+            w.err < 1e-5,
+            `gradients: expected within 1e-5 of float64 (relative to each tensor's largest), got ${w.err.toExponential(2)} in ${w.name}; the reference float32 kernels give ${r.err.toExponential(2)} in ${r.name}`,
+          );
+        },
       );
-    });
+    }
   }
 }
