@@ -94,16 +94,23 @@ suite("The model's view in the editor", function () {
   });
 
   test('typing before the text shifts the heat; typing into a token drops it', async () => {
-    const before = api.editor!.heat.drawnLevels(doc)!.reduce((a, b) => a + b, 0);
-    await editor.edit((e) => e.insert(new vscode.Position(0, 0), '\n\n'));
-    const shifted = api.editor!.heat.drawnLevels(doc)!.reduce((a, b) => a + b, 0);
-    assert.equal(shifted, before, `expected every tinted token to survive an insertion before them, ${before} before, ${shifted} after`);
-    // Type into the middle of the visible text: every token the edit touched loses its tint.
-    const mid = doc.offsetAt(editor.visibleRanges[0]!.start) + 300;
-    await editor.edit((e) => e.replace(new vscode.Range(doc.positionAt(mid), doc.positionAt(mid + 200)), 'zz'));
-    const dropped = api.editor!.heat.drawnLevels(doc)!.reduce((a, b) => a + b, 0);
-    assert.ok(dropped < before, `expected the replaced tokens to lose their tint, ${before} before, ${dropped} after`);
-    await vscode.commands.executeCommand('workbench.action.files.revert');
+    // What is drawn must change only through the edits: a refresh (every few seconds, or on scrolling)
+    // would probe the newly visible text instead, which an insertion has pushed down.
+    const held = await api.editor!.heat.hold();
+    try {
+      const before = api.editor!.heat.drawnLevels(doc)!.reduce((a, b) => a + b, 0);
+      await editor.edit((e) => e.insert(new vscode.Position(0, 0), '\n\n'));
+      const shifted = api.editor!.heat.drawnLevels(doc)!.reduce((a, b) => a + b, 0);
+      assert.equal(shifted, before, `expected every tinted token to survive an insertion before them, ${before} before, ${shifted} after`);
+      // Type into the middle of the visible text: every token the edit touched loses its tint.
+      const mid = doc.offsetAt(editor.visibleRanges[0]!.start) + 300;
+      await editor.edit((e) => e.replace(new vscode.Range(doc.positionAt(mid), doc.positionAt(mid + 200)), 'zz'));
+      const dropped = api.editor!.heat.drawnLevels(doc)!.reduce((a, b) => a + b, 0);
+      assert.ok(dropped < before, `expected the replaced tokens to lose their tint, ${before} before, ${dropped} after`);
+    } finally {
+      held.dispose();
+      await vscode.commands.executeCommand('workbench.action.files.revert');
+    }
   });
 
   test('a huge learning rate without clipping is diagnosed where it exploded, and its quick fix lowers the rate', async () => {

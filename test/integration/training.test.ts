@@ -69,8 +69,16 @@ suite('Training a file in the extension', () => {
     await vscode.commands.executeCommand('recurrent.pause', runId);
     await until('paused', () => state(runId) === 'paused');
     const at = steps(runId);
-    await new Promise((r) => setTimeout(r, 800));
-    assert.equal(steps(runId), at, 'expected no updates while paused');
+    // The worker answers requests between slices of training, so each reply below comes after any slice
+    // a paused worker might wrongly have run; a checkpoint's reply carries the worker's own update count.
+    const savedAt = async (name: string): Promise<number> => {
+      await vscode.commands.executeCommand('recurrent.saveCheckpoint', runId, vscode.Uri.file(join(dir, name)));
+      return api.status(runId)!.checkpoint!.step;
+    };
+    assert.equal(await savedAt('paused-1.safetensors'), at, 'expected the paused worker at the update it reported last');
+    await vscode.commands.executeCommand('recurrent.sample', { runId, prime: 'The ', length: 300, temperature: 1, seed: 1, editor: false });
+    assert.equal(await savedAt('paused-2.safetensors'), at, 'expected no updates while paused');
+    assert.equal(steps(runId), at, 'expected no updates reported while paused');
     await vscode.commands.executeCommand('recurrent.resume', runId);
     await until('updates after resume', () => steps(runId) > at + 5);
     await vscode.commands.executeCommand('recurrent.pause', runId);

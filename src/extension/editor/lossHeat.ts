@@ -17,7 +17,10 @@ const STATE_KEY = 'recurrent.lossHeat.enabled';
 export class LossHeat implements vscode.Disposable {
   private readonly types: vscode.TextEditorDecorationType[];
   private enabledNow: boolean;
-  private readonly inFlight = new Set<string>();
+  /** Each document's probe under way, until its decorations are drawn (or the run turned out gone). */
+  private readonly inFlight = new Map<string, Promise<void>>();
+  /** While above 0, nothing is probed again: what is drawn only follows the edits (see hold). */
+  private holds = 0;
   /** What each document's decorations were last drawn from: run, step and probed stretch. */
   private readonly drawn = new Map<string, { entry: ProbeEntry; visible: string }>();
   private readonly timer: NodeJS.Timeout;
@@ -82,6 +85,18 @@ export class LossHeat implements vscode.Disposable {
     else for (const uri of [...this.drawn.keys()]) this.clear(uri);
   }
 
+  /**
+   * Stops probing again (on the timer, on scrolling, on a run's start) until the returned disposable is
+   * disposed, once the probes already under way have been drawn: what is drawn then changes only as
+   * edits move it. For the tests, which count the tinted tokens while they type: a refresh in between
+   * would probe another stretch of text.
+   */
+  async hold(): Promise<vscode.Disposable> {
+    this.holds++;
+    await Promise.all(this.inFlight.values());
+    return new vscode.Disposable(() => this.holds--);
+  }
+
   private tick(): void {
     if (!this.enabledNow) return;
     for (const e of vscode.window.visibleTextEditors) void this.refreshEditor(e);
@@ -89,7 +104,7 @@ export class LossHeat implements vscode.Disposable {
 
   /** Probes the editor's visible text again if the model or the view changed since it was drawn. */
   async refreshEditor(editor: vscode.TextEditor, force = false): Promise<void> {
-    if (!this.enabledNow) return;
+    if (!this.enabledNow || this.holds > 0) return;
     const doc = editor.document;
     const uri = doc.uri.toString();
     const followed = this.runs.forDocument(doc);
@@ -102,14 +117,17 @@ export class LossHeat implements vscode.Disposable {
     const last = this.drawn.get(uri);
     const step = followed.watch.latest?.step ?? 0;
     if (!force && last && last.entry.runId === followed.run.runId && last.entry.step >= step && last.visible === visible) return;
-    this.inFlight.add(uri);
+    const drawing = this.cache.probe(doc, followed.run, from, to).then(
+      (entry) => {
+        if (!this.enabledNow || doc.isClosed) return;
+        this.drawn.set(uri, { entry, visible });
+        this.draw(doc);
+      },
+      () => undefined, // the run ended: nothing to draw this time
+    );
+    this.inFlight.set(uri, drawing);
     try {
-      const entry = await this.cache.probe(doc, followed.run, from, to);
-      if (!this.enabledNow || doc.isClosed) return;
-      this.drawn.set(uri, { entry, visible });
-      this.draw(doc);
-    } catch {
-      // The run ended: nothing to draw this time.
+      await drawing;
     } finally {
       this.inFlight.delete(uri);
     }
