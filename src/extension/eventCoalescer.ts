@@ -1,6 +1,6 @@
 // However fast training runs, the dashboard gets a few messages a second: worker events for a panel
 // are buffered and flushed together, with runs of metrics joined into one event and superseded
-// probes (gradient flow, gate probes not answering a request, state) replaced by the newest.
+// probes (gradient flow, gate probes, state) replaced by the newest.
 import type { WorkerEvent } from '../protocol/messages.js';
 
 export function coalesce(events: readonly WorkerEvent[]): WorkerEvent[] {
@@ -23,8 +23,7 @@ export function coalesce(events: readonly WorkerEvent[]): WorkerEvent[] {
       } else clips.clips.push(...e.clips);
       continue;
     }
-    const replaceable =
-      e.type === 'gradientFlow' || e.type === 'state' || e.type === 'norms' || (e.type === 'gates' && e.inReplyTo === undefined);
+    const replaceable = e.type === 'gradientFlow' || e.type === 'state' || e.type === 'norms' || e.type === 'gates';
     if (replaceable) {
       const i = latest.get(e.type);
       if (i !== undefined) {

@@ -6,17 +6,18 @@ import { RecurrentError } from '../engine/errors.js';
 import type { StepMetrics } from '../engine/measurements.js';
 import {
   PROTOCOL_VERSION,
-  type EditorProbe,
   type FromWebview,
   type RunDescription,
   type RunHistory,
   type SamplingRequest,
+  type RequestCommand,
   type StartCommand,
   type WorkerCommand,
   type WorkerEvent,
 } from '../protocol/messages.js';
 import { RequestTable } from '../protocol/requests.js';
 import { checkWorkerEvent } from '../protocol/workerMessages.js';
+import type { RequestArgs, RequestMethod, RequestResult } from '../protocol/workerRequests.js';
 
 /** How the worker ended when nobody asked it to. */
 export interface WorkerExit {
@@ -197,7 +198,7 @@ export class Run {
           }).catch(report);
           return;
         case 'probeGates':
-          this.probeGates(m.text).catch(report);
+          this.request('probeGates', m.text).catch(report);
           return;
       }
     } catch (e) {
@@ -238,58 +239,22 @@ export class Run {
     return this.temperature;
   }
 
+  /** Asks the worker; resolves with the reply workerRequests.ts declares for `method`, rejects with the worker's error. */
+  request<K extends RequestMethod>(method: K, ...args: RequestArgs<K>): Promise<RequestResult<K>> {
+    return this.ask(method, args);
+  }
+
   /** Samples from the current weights; `onChunk` sees the text as it streams. */
-  async sample(request: SamplingRequest, onChunk?: (text: string) => void): Promise<string> {
-    const { id, reply } = this.requests.open(
-      (e) => e.type === 'sample',
-      (e) => {
-        if (e.type === 'sampleChunk' && e.text) onChunk?.(e.text);
-      },
-    );
-    this.send({ type: 'sample', id, request });
-    const e = await reply;
-    return e.type === 'sample' ? e.text : '';
+  sample(request: SamplingRequest, onChunk?: (text: string) => void): Promise<string> {
+    return this.ask('sample', [request], onChunk);
   }
 
-  async save(path: string): Promise<{ path: string; step: number }> {
-    const { id, reply } = this.requests.open((e) => e.type === 'checkpointSaved');
-    this.send({ type: 'save', id, path });
-    const e = await reply;
-    if (e.type !== 'checkpointSaved') throw new Error('unexpected reply to save');
-    return { path: e.path, step: e.step };
-  }
-
-  async probeGates(text: string): Promise<void> {
-    const { id, reply } = this.requests.open((e) => e.type === 'gates');
-    this.send({ type: 'probeGates', id, text });
-    await reply;
-  }
-
-  async probeTokenLoss(text: string, k: number): Promise<WorkerEvent> {
-    const { id, reply } = this.requests.open((e) => e.type === 'tokenLoss');
-    this.send({ type: 'probeTokenLoss', id, text, k });
+  private async ask<K extends RequestMethod>(method: K, args: RequestArgs<K>, onChunk?: (text: string) => void): Promise<RequestResult<K>> {
+    this.requireWorker(); // before opening a request that nothing would answer
+    const { id, reply } = this.requests.open(method, onChunk);
+    this.send({ type: 'request', id, method, args } as RequestCommand);
     return reply;
   }
-
-  // -- editor (issue 6, src/extension/editor)
-  /** Per-token loss and top-k, gradient reach and gate saturation of `text`, computed in the worker. */
-  async probeEditor(text: string, k: number): Promise<{ probe: EditorProbe; step: number }> {
-    const { id, reply } = this.requests.open((e) => e.type === 'editorProbe');
-    this.send({ type: 'probeEditor', id, text, k });
-    const e = await reply;
-    if (e.type !== 'editorProbe') throw new Error('unexpected reply to probeEditor');
-    return { probe: e.probe, step: e.step };
-  }
-
-  /** UTF-16 offsets in the training text of token spans [a, b) (flat pairs); -1 for spans outside it. */
-  async locateTokens(spans: number[]): Promise<number[]> {
-    const { id, reply } = this.requests.open((e) => e.type === 'tokenLocations');
-    this.send({ type: 'locateTokens', id, spans });
-    const e = await reply;
-    if (e.type !== 'tokenLocations') throw new Error('unexpected reply to locateTokens');
-    return e.offsets;
-  }
-  // -- end editor
 
   /** Test-only: make the worker fail as real workers fail. */
   crashWorker(how: 'throw' | 'exit' | 'oom'): void {
@@ -371,7 +336,7 @@ export class Run {
   }
 
   private receive(e: WorkerEvent): void {
-    this.requests.settle(e);
+    if (this.requests.settle(e) && e.type === 'reply') return; // the asker's alone
     switch (e.type) {
       case 'started':
         this.described = e.run;

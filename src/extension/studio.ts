@@ -92,7 +92,9 @@ export class Studio implements vscode.Disposable {
   /** Before the window closes: every live run saves where it is, then its worker ends. */
   async shutdown(): Promise<void> {
     const live = this.runs.all().filter((s) => s.alive && (s.status === 'running' || s.status === 'paused'));
-    await Promise.all(live.map((s) => Promise.race([s.save(this.store.checkpointPath(s.runId)).catch(() => undefined), delay(3000)])));
+    await Promise.all(
+      live.map((s) => Promise.race([s.request('save', this.store.checkpointPath(s.runId)).catch(() => undefined), delay(3000)])),
+    );
     await delay(0); // the saves' checkpointSaved events reach their runs' followers and start their records
     await Promise.race([Promise.all([...this.pending]), delay(2000)]);
     await this.runs.disposeAll();

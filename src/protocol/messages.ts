@@ -1,7 +1,8 @@
 // Every message that crosses a boundary: worker -> extension (events), extension -> worker (commands),
 // extension -> dashboard webview and webview -> extension. One interface per message, discriminated by
 // `type`, gathered into one union per direction, so a message that is not in the union cannot be sent.
-// Requests carry `id`; their replies name it in `inReplyTo`.
+// Requests to the worker and their replies are derived from one table, workerRequests.ts: a request
+// carries `id`, its reply names it in `inReplyTo`.
 import type { ModelConfig, TrainConfig, TokenizerKind } from '../engine/config.js';
 import type {
   ClipEvent,
@@ -13,8 +14,9 @@ import type {
   ValidationMetrics,
 } from '../engine/measurements.js';
 import type { GradientReachProbe } from '../engine/gradientReach.js';
+import type { RequestArgs, RequestMethod, RequestResult } from './workerRequests.js';
 
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 
 export interface SamplingRequest {
   prime: string;
@@ -65,6 +67,7 @@ export interface SampleEvent {
   temperature: number;
   prime: string;
   text: string;
+  /** The sample request whose streamed chunks this ends, when one asked for it. */
   inReplyTo?: number;
 }
 /** Streaming sample: one or more tokens of the sample `inReplyTo`. */
@@ -81,13 +84,6 @@ export interface GradientFlowEvent {
 export interface GatesEvent {
   type: 'gates';
   probe: GateProbe;
-  inReplyTo?: number;
-}
-export interface TokenLossEvent {
-  type: 'tokenLoss';
-  probe: TokenLossProbe;
-  step: number;
-  inReplyTo?: number;
 }
 export interface NormsEvent {
   type: 'norms';
@@ -102,7 +98,6 @@ export interface CheckpointSavedEvent {
   type: 'checkpointSaved';
   path: string;
   step: number;
-  inReplyTo?: number;
 }
 export interface ErrorEvent {
   type: 'error';
@@ -117,8 +112,6 @@ export interface FinishedEvent {
   step: number;
   reason: 'steps' | 'time' | 'stopped' | 'nonFinite';
 }
-// -- editor (issue 6, src/extension/editor): one probe for what the editor shows over a text, the
-//    training windows' token offsets located in the text, and updates whose gradient norm spiked.
 /** Per-token loss and top-k, gradient reach and gate saturation of one text; reach is null when the engine cannot measure it. */
 export interface EditorProbe {
   tokenLoss: TokenLossProbe;
@@ -132,24 +125,15 @@ export interface EditorProbe {
    */
   unknown?: number[];
 }
-export interface EditorProbeEvent {
-  type: 'editorProbe';
-  probe: EditorProbe;
-  step: number;
-  inReplyTo: number;
-}
-/** UTF-16 [start, end) in the training text of each token span asked for, flat; -1 where a span is out of the text. */
-export interface TokenLocationsEvent {
-  type: 'tokenLocations';
-  offsets: number[];
-  inReplyTo: number;
-}
 /** Unclipped updates (clipping off) whose norm spiked: the windows that produced them, as a clip event would give. */
 export interface GradientSpikeEvent {
   type: 'gradientSpike';
   spikes: ClipEvent[];
 }
-// -- end editor
+/** The answer to request `inReplyTo`, as workerRequests.ts declares it for `method`; a failed request gets an `error` event instead. */
+export type ReplyEvent = {
+  [K in RequestMethod]: { type: 'reply'; inReplyTo: number; method: K; result: RequestResult<K> };
+}[RequestMethod];
 
 export type WorkerEvent = { v: typeof PROTOCOL_VERSION } & (
   | StartedEvent
@@ -160,15 +144,13 @@ export type WorkerEvent = { v: typeof PROTOCOL_VERSION } & (
   | SampleChunkEvent
   | GradientFlowEvent
   | GatesEvent
-  | TokenLossEvent
   | NormsEvent
   | StateEvent
   | CheckpointSavedEvent
   | ErrorEvent
   | FinishedEvent
-  | EditorProbeEvent
-  | TokenLocationsEvent
   | GradientSpikeEvent
+  | ReplyEvent
 );
 
 // ---- extension -> worker -------------------------------------------------------------------------
@@ -210,65 +192,23 @@ export interface SetCommand {
   lr?: number;
   temperature?: number;
 }
-export interface SampleCommand {
-  type: 'sample';
-  id: number;
-  request: SamplingRequest;
-}
-export interface ProbeGatesCommand {
-  type: 'probeGates';
-  id: number;
-  text: string;
-}
-export interface ProbeTokenLossCommand {
-  type: 'probeTokenLoss';
-  id: number;
-  text: string;
-  k: number;
-}
-export interface SaveCommand {
-  type: 'save';
-  id: number;
-  path: string;
-}
+/** A request of workerRequests.ts: `method` called with `args`, answered by a `reply` naming `id`. */
+export type RequestCommand = {
+  [K in RequestMethod]: { type: 'request'; id: number; method: K; args: RequestArgs<K> };
+}[RequestMethod];
 /** Test-only: make the worker fail the way real workers fail, so recovery can be tested. */
 export interface CrashCommand {
   type: 'crash';
   how: 'throw' | 'exit' | 'oom';
 }
-// -- editor (issue 6)
-export interface ProbeEditorCommand {
-  type: 'probeEditor';
-  id: number;
-  text: string;
-  k: number;
-}
-/** Token spans [start, end) of the training text, flat, to be located in UTF-16 offsets. */
-export interface LocateTokensCommand {
-  type: 'locateTokens';
-  id: number;
-  spans: number[];
-}
-// -- end editor
 
 export type WorkerCommand = { v: typeof PROTOCOL_VERSION } & (
-  | StartCommand
-  | PauseCommand
-  | ResumeCommand
-  | StopCommand
-  | SetCommand
-  | SampleCommand
-  | ProbeGatesCommand
-  | ProbeTokenLossCommand
-  | SaveCommand
-  | CrashCommand
-  | ProbeEditorCommand
-  | LocateTokensCommand
+  StartCommand | PauseCommand | ResumeCommand | StopCommand | SetCommand | RequestCommand | CrashCommand
 );
 
 // ---- extension -> dashboard webview --------------------------------------------------------------
 
-/** A finished or running run's whole history, sent when a dashboard opens or reloads. */
+/** A run's whole history, finished or running, sent when a dashboard opens or reloads. */
 export interface RunHistory {
   runId: string;
   label: string;

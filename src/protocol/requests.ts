@@ -1,46 +1,45 @@
 // Requests to the worker carry an id; replies name it in `inReplyTo`. This table hands out ids, keeps
-// one promise per request, feeds streamed chunks to the caller, and fails every pending request when the
-// worker dies, so no caller waits forever on a worker that is gone.
+// one promise per request, feeds streamed sample chunks to the caller, and fails every pending request
+// when the worker dies, so no caller waits forever on a worker that is gone.
 import type { WorkerEvent } from './messages.js';
-import { replyTo } from './workerMessages.js';
+import type { RequestMethod, RequestResult } from './workerRequests.js';
 
 interface Pending {
-  resolve(e: WorkerEvent): void;
+  method: RequestMethod;
+  resolve(result: unknown): void;
   reject(err: Error): void;
-  /** Streaming replies (sample chunks) before the final one. */
-  onPartial?: (e: WorkerEvent) => void;
-  /** Which event type settles the request. */
-  final: (e: WorkerEvent) => boolean;
+  /** Streamed text before the reply (sample chunks). */
+  onChunk?: ((text: string) => void) | undefined;
 }
 
 export class RequestTable {
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
 
-  /** A new id and the promise of its final reply; an `error` reply rejects it. */
-  open(final: (e: WorkerEvent) => boolean, onPartial?: (e: WorkerEvent) => void): { id: number; reply: Promise<WorkerEvent> } {
+  /** A new id and the promise of its reply's result; an `error` naming the id rejects it. */
+  open<K extends RequestMethod>(method: K, onChunk?: (text: string) => void): { id: number; reply: Promise<RequestResult<K>> } {
     const id = this.nextId++;
-    const reply = new Promise<WorkerEvent>((resolve, reject) => {
-      this.pending.set(id, { resolve, reject, final, ...(onPartial ? { onPartial } : {}) });
+    const reply = new Promise<RequestResult<K>>((resolve, reject) => {
+      // The result's shape was checked against `method`'s on arrival (workerMessages.ts), and settle()
+      // checks that the reply answers this method.
+      this.pending.set(id, { method, resolve: resolve as (r: unknown) => void, reject, onChunk });
     });
     return { id, reply };
   }
 
-  /** Routes a reply to its request; returns false when the event answers no open request. */
+  /** Routes a reply, an error or a chunk to its request; false when the event answers no open request. */
   settle(e: WorkerEvent): boolean {
-    const id = replyTo(e);
-    if (id === undefined) return false;
-    const p = this.pending.get(id);
+    if (e.type !== 'reply' && e.type !== 'error' && e.type !== 'sampleChunk') return false;
+    const p = e.inReplyTo === undefined ? undefined : this.pending.get(e.inReplyTo);
     if (!p) return false;
-    if (e.type === 'error') {
-      this.pending.delete(id);
-      p.reject(new Error(e.message));
-    } else if (p.final(e)) {
-      this.pending.delete(id);
-      p.resolve(e);
-    } else {
-      p.onPartial?.(e);
+    if (e.type === 'sampleChunk') {
+      if (e.text) p.onChunk?.(e.text);
+      return true;
     }
+    this.pending.delete(e.inReplyTo!);
+    if (e.type === 'error') p.reject(new Error(e.message));
+    else if (e.method !== p.method) p.reject(new Error(`the worker answered a ${p.method} request with a ${e.method} reply`));
+    else p.resolve(e.result);
     return true;
   }
 

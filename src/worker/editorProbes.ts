@@ -1,11 +1,12 @@
-// The worker's side of the editor features (issue 6): the one probe the editor asks for over the text
-// it shows, the location of training windows (token offsets) in the training text's UTF-16 offsets, and
-// the watch for exploding updates when clipping is off (no clip event then says which windows did it).
-// Kept apart from runLoop.ts, which only routes the commands here.
-import type { EditorProbe } from '../protocol/messages.js';
+// The worker's side of the editor features: the one probe the editor asks for over the text it shows,
+// the location of training windows (token offsets) in the training text's UTF-16 offsets, and the watch
+// for exploding updates when clipping is off (no clip event then says which windows did it). Kept apart
+// from runLoop.ts, which only routes the requests here.
+import { probeGradientReach } from '../engine/gradientReach.js';
 import type { ClipEvent, StepMetrics } from '../engine/measurements.js';
 import { EXPLODING_FACTOR } from '../engine/thresholds.js';
-import type { TrainerLike } from './engineApi.js';
+import type { Trainer } from '../engine/trainer.js';
+import type { EditorProbe } from '../protocol/messages.js';
 
 /** Updates whose norms make the median an unclipped update is measured against (EXPLODING_FACTOR times it). */
 const RECENT = 64;
@@ -23,20 +24,19 @@ export class EditorProbes {
    * probed in stretches between them, each from a fresh state, and the pieces joined (see EditorProbe.unknown):
    * a stray symbol costs the hover and heat of itself and the token after it, not of the whole stretch.
    */
-  probe(t: TrainerLike<unknown>, text: string, k: number): EditorProbe {
-    const pieces = t.knows ? splitAtUnknown(text, t.knows) : [{ from: 0, to: text.length, known: true }];
+  probe(t: Trainer, text: string, k: number): EditorProbe {
+    // A word tokenizer maps any word to a token (the unknown one past its vocabulary): it knows every symbol.
+    const knows = (symbol: string): boolean => t.tokenizer.kind !== 'char' || t.tokenizer.id(symbol) !== undefined;
+    const pieces = splitAtUnknown(text, knows);
     const probe = pieces.length === 1 && pieces[0]!.known ? probeKnown(t, text, k) : joinPieces(t, text, k, pieces);
     const topTokens: Record<number, string> = {};
-    for (const id of probe.tokenLoss.topIds) if (id >= 0 && !(id in topTokens)) topTokens[id] = t.tokenText ? t.tokenText(id) : `#${id}`;
+    for (const id of probe.tokenLoss.topIds) if (id >= 0 && !(id in topTokens)) topTokens[id] = t.tokenizer.token(id);
     return { ...probe, topTokens };
   }
 
   /** UTF-16 [start, end) of each token span [a, b) of the training text (flat pairs); -1, -1 when out of range. */
-  locate(t: TrainerLike<unknown>, spans: readonly number[]): number[] {
-    if (!this.offsets) {
-      const text = this.trainingText();
-      this.offsets = t.tokenOffsets ? t.tokenOffsets(text) : codePointOffsets(text);
-    }
+  locate(t: Trainer, spans: readonly number[]): number[] {
+    this.offsets ??= t.tokenizer.encodeWithOffsets(this.trainingText()).offsets;
     const off = this.offsets;
     const last = off.length - 1;
     const out: number[] = [];
@@ -53,7 +53,7 @@ export class EditorProbes {
    * After each update: an update whose loss or norm is not finite, or, with clipping off, whose norm
    * spiked, comes back as a clip-like event with the windows that produced it, so the editor can place the explosion.
    */
-  watch(t: TrainerLike<unknown>, m: StepMetrics): ClipEvent | null {
+  watch(t: Trainer, m: StepMetrics): ClipEvent | null {
     const broken = !Number.isFinite(m.gradNorm) || !Number.isFinite(m.lossNats); // clipping cannot help these
     if (!broken && (t.train.clipNorm > 0 || t.train.clipValue > 0)) return null;
     const sorted = this.recent.slice().sort((a, b) => a - b);
@@ -63,7 +63,7 @@ export class EditorProbes {
       if (this.recent.length > RECENT) this.recent.shift();
     }
     if (!spiked) return null;
-    const spans = t.lastWindows ? t.lastWindows() : (t.lastClip()?.spans ?? []);
+    const spans = t.lastWindows().map(([a, b]): [number, number] => [a, b]); // copied: the engine reuses its pairs
     return { step: m.step, mode: 'norm', normBefore: m.gradNorm, normAfter: m.gradNorm, spans };
   }
 }
@@ -78,8 +78,8 @@ interface Piece {
   known: boolean;
 }
 
-function probeKnown(t: TrainerLike<unknown>, text: string, k: number): Probed {
-  return { tokenLoss: t.probeTokenLoss(text, k), reach: t.probeGradientReach ? t.probeGradientReach(text) : null };
+function probeKnown(t: Trainer, text: string, k: number): Probed {
+  return { tokenLoss: t.probeTokenLoss(text, k), reach: probeGradientReach(t.model, t.tokenizer.encode(text), t.train.k2) };
 }
 
 /** Maximal stretches of known code points, and each unknown code point on its own; an empty text is one empty stretch. */
@@ -105,7 +105,7 @@ export function splitAtUnknown(text: string, knows: (symbol: string) => boolean)
  * (NaN, -1) at a stretch's first token and at an unknown one. Reach: each stretch is cut into windows from
  * its own start, which the hover knows from `unknown`.
  */
-function joinPieces(t: TrainerLike<unknown>, text: string, k: number, pieces: Piece[]): Probed {
+function joinPieces(t: Trainer, text: string, k: number, pieces: Piece[]): Probed {
   const parts = pieces.map((p) => (p.known ? probeKnown(t, text.slice(p.from, p.to), k) : null));
   const N = pieces.reduce((n, p, i) => n + (p.known ? parts[i]!.tokenLoss.tokens.length : 1), 0);
   const someKnown = parts.find((x) => x !== null) ?? null;
@@ -119,7 +119,6 @@ function joinPieces(t: TrainerLike<unknown>, text: string, k: number, pieces: Pi
   const L = firstReach?.layers ?? 0;
   const gates = firstReach?.gates ?? [];
   const G = gates.length;
-  const withReach = t.probeGradientReach !== undefined && (firstReach !== null || someKnown === null);
   const norms = new Float32Array(L * N); // [L, N]
   const saturation = new Float32Array(L * G * N); // [L, G, N]
   let window = 1;
@@ -157,15 +156,7 @@ function joinPieces(t: TrainerLike<unknown>, text: string, k: number, pieces: Pi
   offsets[N] = text.length;
   return {
     tokenLoss: { tokens, offsets, lossNats, k: K, topIds, topProbs },
-    reach: withReach ? { window, layers: L, count: N, norms, gates, saturation } : null,
+    reach: { window, layers: L, count: N, norms, gates, saturation },
     unknown,
   };
-}
-
-/** Char-token offsets when the engine does not say: one token per code point. */
-function codePointOffsets(text: string): Int32Array {
-  const out: number[] = [];
-  for (let at = 0; at < text.length; at += text.codePointAt(at)! > 0xffff ? 2 : 1) out.push(at);
-  out.push(text.length);
-  return Int32Array.from(out);
 }

@@ -4,15 +4,18 @@
 import { RecurrentError } from '../engine/errors.js';
 import type { ClipEvent, StepMetrics } from '../engine/measurements.js';
 import { parameterCount, parameterShapes } from '../engine/parameters.js';
+import type { Trainer } from '../engine/trainer.js';
 import {
   PROTOCOL_VERSION,
+  type RequestCommand,
   type RunDescription,
   type SamplingRequest,
   type StartCommand,
   type WorkerCommand,
   type WorkerEvent,
 } from '../protocol/messages.js';
-import type { EngineLike, TrainerLike } from './engineApi.js';
+import type { RequestArgs, RequestMethod, RequestResult } from '../protocol/workerRequests.js';
+import type { EngineLike } from './engineApi.js';
 import { transferablesOf, type Transfer } from './transfer.js';
 import { EditorProbes } from './editorProbes.js';
 
@@ -37,8 +40,11 @@ export const TIMING = {
 type Omit1<T> = T extends unknown ? Omit<T, 'v'> : never;
 type Event = Omit1<WorkerEvent>;
 
-export class RunLoop<C = unknown> {
-  private trainer: TrainerLike<C> | null = null;
+/** How the worker answers each request of workerRequests.ts; `id` names the request (sample chunks carry it). */
+type Answers = { [K in RequestMethod]: (args: RequestArgs<K>, id: number) => RequestResult<K> | Promise<RequestResult<K>> };
+
+export class RunLoop {
+  private trainer: Trainer | null = null;
   private start: StartCommand | null = null;
   private state: 'idle' | 'running' | 'paused' | 'stopped' | 'finished' = 'idle';
   private looping = false;
@@ -51,10 +57,19 @@ export class RunLoop<C = unknown> {
   private clips: ClipEvent[] = [];
   private last = { metrics: 0, sample: 0, flow: 0, norms: 0, autosave: 0 };
   private sampleSeed = 1;
-  private readonly editor = new EditorProbes(() => this.start?.text ?? ''); // issue 6
+  private readonly editor = new EditorProbes(() => this.start?.text ?? '');
+
+  /** Each runs queued, between training slices; what it returns is the reply, what it throws an error naming the request. */
+  private readonly answers: Answers = {
+    sample: ([request], id) => this.sample(request, id),
+    save: ([path]) => this.save(path),
+    probeGates: ([text]) => this.emit({ type: 'gates', probe: this.need().probeGates(text) }),
+    probeEditor: ([text, k]) => ({ probe: this.editor.probe(this.need(), text, k), step: this.need().updates }),
+    locateTokens: ([spans]) => this.editor.locate(this.need(), spans),
+  };
 
   constructor(
-    private readonly engine: EngineLike<C>,
+    private readonly engine: EngineLike,
     private readonly host: RunLoopHost,
   ) {}
 
@@ -76,44 +91,17 @@ export class RunLoop<C = unknown> {
         if (cmd.lr !== undefined) this.trainer?.setLearningRate(cmd.lr);
         if (cmd.temperature !== undefined) this.temperature = cmd.temperature;
         return;
-      case 'sample':
-        this.queue(() => this.sample(cmd.request, cmd.id));
+      case 'request':
+        this.queue(() => this.answer(cmd), cmd.id);
         return;
-      case 'probeGates':
-        this.queue(async () => {
-          const probe = this.need().probeGates(cmd.text);
-          this.emit({ type: 'gates', probe, inReplyTo: cmd.id });
-        }, cmd.id);
-        return;
-      case 'probeTokenLoss':
-        this.queue(async () => {
-          const t = this.need();
-          this.emit({ type: 'tokenLoss', probe: t.probeTokenLoss(cmd.text, cmd.k), step: t.updates, inReplyTo: cmd.id });
-        }, cmd.id);
-        return;
-      case 'save':
-        this.queue(async () => {
-          const t = this.need();
-          await this.engine.writeCheckpoint(cmd.path, t.toCheckpoint());
-          this.emit({ type: 'checkpointSaved', path: cmd.path, step: t.updates, inReplyTo: cmd.id });
-        }, cmd.id);
-        return;
-      // -- editor (issue 6)
-      case 'probeEditor':
-        this.queue(async () => {
-          const t = this.need();
-          this.emit({ type: 'editorProbe', probe: this.editor.probe(t, cmd.text, cmd.k), step: t.updates, inReplyTo: cmd.id });
-        }, cmd.id);
-        return;
-      case 'locateTokens':
-        this.queue(async () => {
-          this.emit({ type: 'tokenLocations', offsets: this.editor.locate(this.need(), cmd.spans), inReplyTo: cmd.id });
-        }, cmd.id);
-        return;
-      // -- end editor
       case 'crash':
         return; // handled by worker.ts, which knows the thread's memory limit
     }
+  }
+
+  private async answer<K extends RequestMethod>(cmd: RequestCommand & { method: K }): Promise<void> {
+    const result = await (this.answers[cmd.method] as Answers[K])(cmd.args as RequestArgs<K>, cmd.id);
+    this.emit({ type: 'reply', inReplyTo: cmd.id, method: cmd.method, result } as Event);
   }
 
   private async begin(cmd: StartCommand): Promise<void> {
@@ -190,7 +178,7 @@ export class RunLoop<C = unknown> {
     const sliceEnd = this.host.now() + TIMING.sliceMs;
     while (this.state === 'running') {
       const m = t.step();
-      const spike = this.editor.watch(t, m); // issue 6: where an unclipped or non-finite update came from
+      const spike = this.editor.watch(t, m); // where an unclipped or non-finite update came from
       if (spike) this.emit({ type: 'gradientSpike', spikes: [spike] });
       if (!Number.isFinite(m.lossNats)) {
         this.flushMetrics();
@@ -255,7 +243,8 @@ export class RunLoop<C = unknown> {
     }
   }
 
-  private async sample(request: SamplingRequest, id?: number): Promise<void> {
+  /** Generates, streaming chunks to request `id` if one asked, and reports the sample to all. */
+  private async sample(request: SamplingRequest, id?: number): Promise<string> {
     const t = this.need();
     let pending = '';
     let lastChunk = this.host.now();
@@ -265,7 +254,7 @@ export class RunLoop<C = unknown> {
       pending = '';
       lastChunk = this.host.now();
     };
-    const text = await t.sample(request, (token) => {
+    const text = await this.engine.sample(t, request, (token) => {
       pending += token;
       if (this.host.now() - lastChunk >= TIMING.chunkEveryMs) chunk(false);
     });
@@ -278,12 +267,14 @@ export class RunLoop<C = unknown> {
       text,
       ...(id === undefined ? {} : { inReplyTo: id }),
     });
+    return text;
   }
 
-  private async save(path: string): Promise<void> {
+  private async save(path: string): Promise<{ path: string; step: number }> {
     const t = this.need();
     await this.engine.writeCheckpoint(path, t.toCheckpoint());
     this.emit({ type: 'checkpointSaved', path, step: t.updates });
+    return { path, step: t.updates };
   }
 
   private async finish(reason: 'steps' | 'time' | 'stopped'): Promise<void> {
@@ -322,7 +313,7 @@ export class RunLoop<C = unknown> {
     this.emit({ type: 'state', state });
   }
 
-  private need(): TrainerLike<C> {
+  private need(): Trainer {
     if (!this.trainer) throw new RecurrentError('no model yet: the run has not started');
     return this.trainer;
   }
@@ -345,11 +336,11 @@ export class RunLoop<C = unknown> {
   }
 }
 
-function describe(t: TrainerLike<unknown>): RunDescription {
+function describe(t: Trainer): RunDescription {
   return {
     model: t.modelConfig,
     // The count that runs, so the dashboard says what this machine does.
-    train: { ...t.train, threads: t.threads ?? t.train.threads },
+    train: { ...t.train, threads: t.threads },
     tokenizer: t.tokenizer.kind,
     vocabSize: t.tokenizer.size,
     parameterCount: parameterCount(t.modelConfig),

@@ -1,4 +1,4 @@
-// Large arrays (gate heatmaps, gradient flow, per-token losses) cross to the extension as transferred
+// Large arrays (gate heatmaps, gradient flow, the editor's per-token losses) cross to the extension as transferred
 // buffers, not structured-clone copies. Transferring detaches a buffer on this side, so each array is
 // first copied into a buffer of its own: the engine keeps its scratch space, and a view into a larger
 // buffer never hands the whole buffer away.
@@ -7,7 +7,7 @@ import type { WorkerEvent } from '../protocol/messages.js';
 export type Transfer = ArrayBuffer[];
 
 /** Events whose payload holds typed arrays; the rest are small and cloned. */
-const CARRIES_ARRAYS = new Set<WorkerEvent['type']>(['gradientFlow', 'gates', 'tokenLoss', 'editorProbe']);
+const CARRIES_ARRAYS = new Set<WorkerEvent['type']>(['gradientFlow', 'gates', 'reply']);
 
 /** Replaces every typed array in the event by an owned copy and returns the buffers to transfer. */
 export function transferablesOf(event: WorkerEvent): Transfer {

@@ -2,64 +2,20 @@
 // is checked before it is acted on; anything thrown escapes to the thread's 'error' event, which the
 // extension reports as a crash with the last checkpoint kept.
 import { parentPort, resourceLimits } from 'node:worker_threads';
-import { readCheckpointFile, writeCheckpointFile, type Checkpoint } from '../engine/checkpoint.js';
+import { readCheckpointFile, writeCheckpointFile } from '../engine/checkpoint.js';
 import { generate } from '../engine/sampling.js';
 import { Trainer } from '../engine/trainer.js';
-import { probeGradientReach } from '../engine/gradientReach.js';
 import { PROTOCOL_VERSION, type WorkerEvent } from '../protocol/messages.js';
 import { checkWorkerCommand } from '../protocol/workerMessages.js';
-import type { EngineLike, TrainerLike } from './engineApi.js';
+import type { EngineLike } from './engineApi.js';
 import { RunLoop } from './runLoop.js';
 
-/** The engine's Trainer seen through the interface the run loop is written against. */
-function adapt(t: Trainer): TrainerLike<Checkpoint> {
-  return {
-    get modelConfig() {
-      return t.modelConfig;
-    },
-    get train() {
-      return t.train;
-    },
-    get tokenizer() {
-      return t.tokenizer;
-    },
-    get updates() {
-      return t.updates;
-    },
-    get trainTokens() {
-      return t.trainTokens;
-    },
-    get validationTokens() {
-      return t.validationTokens;
-    },
-    step: () => t.step(),
-    lastClip: () => t.lastClip(),
-    validate: (scope) => t.validate(scope),
-    validationDue: () => t.validationDue(),
-    setLearningRate: (lr) => t.setLearningRate(lr),
-    gradientFlow: () => t.gradientFlow(),
-    probeGates: (text) => t.probeGates(text),
-    probeTokenLoss: (text, k) => t.probeTokenLoss(text, k),
-    tensorNorms: () => t.tensorNorms(),
-    unigramBits: () => t.unigramBits(),
-    toCheckpoint: () => t.toCheckpoint(),
-    sample: (r, onToken) => generate(t.stepper(), t.tokenizer, r, onToken),
-    close: () => t.close(),
-    // -- editor (issue 6)
-    probeGradientReach: (text) => probeGradientReach(t.model, t.tokenizer.encode(text), t.train.k2),
-    tokenOffsets: (text) => t.tokenizer.encodeWithOffsets(text).offsets,
-    tokenText: (id) => t.tokenizer.token(id),
-    lastWindows: () => t.lastWindows().map(([a, b]): [number, number] => [a, b]), // copied: the engine reuses its pairs
-    knows: (symbol) => t.tokenizer.kind !== 'char' || t.tokenizer.id(symbol) !== undefined,
-    // -- end editor
-  };
-}
-
-const engine: EngineLike<Checkpoint> = {
-  create: (text, model, train, tokenizer, opts) => adapt(Trainer.create(text, model, train, tokenizer, opts)),
-  resume: (text, checkpoint, overrides) => adapt(Trainer.resume(text, checkpoint, overrides)),
+const engine: EngineLike = {
+  create: (text, model, train, tokenizer, opts) => Trainer.create(text, model, train, tokenizer, opts),
+  resume: (text, checkpoint, overrides) => Trainer.resume(text, checkpoint, overrides),
   readCheckpoint: (path) => readCheckpointFile(path),
   writeCheckpoint: (path, c) => writeCheckpointFile(path, c),
+  sample: (t, r, onToken) => generate(t.stepper(), t.tokenizer, r, onToken),
 };
 
 const port = parentPort;

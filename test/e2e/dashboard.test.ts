@@ -327,7 +327,11 @@ test('Samples view lists samples newest first and Sample now posts a sample requ
   await page.getByRole('button', { name: 'Sample now' }).click();
   const posted = await page.evaluate(() => (window as unknown as { __posted: Array<Record<string, unknown>> }).__posted);
   const req = posted.find((m) => m['type'] === 'sample');
-  assert.deepEqual(req, { type: 'sample', prime: 'The ', temperature: 0.8, length: 200, v: 1 }, `posted ${JSON.stringify(posted)}`);
+  assert.deepEqual(
+    req,
+    { type: 'sample', prime: 'The ', temperature: 0.8, length: 200, v: PROTOCOL_VERSION },
+    `posted ${JSON.stringify(posted)}`,
+  );
   await shot('samples');
 });
 

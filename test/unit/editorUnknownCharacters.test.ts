@@ -4,25 +4,14 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { DEFAULT_TRAIN, type ModelConfig } from '../../src/engine/config.js';
-import { probeGradientReach } from '../../src/engine/gradientReach.js';
 import { Trainer } from '../../src/engine/trainer.js';
 import { bucketByHeat } from '../../src/extension/editor/heatScale.js';
 import { hoverFacts, hoverMarkdown } from '../../src/extension/editor/hoverText.js';
 import { EditorProbes } from '../../src/worker/editorProbes.js';
-import type { TrainerLike } from '../../src/worker/engineApi.js';
 
 const TRAINING = 'the cat sat on the mat; the rat ate the hat. '.repeat(4);
 const MODEL: Omit<ModelConfig, 'vocabSize'> = { task: 'lm', cell: 'lstm', hidden: 6, layers: 1, embedding: 0, bidirectional: false };
 const trainer = Trainer.create(TRAINING, MODEL, { ...DEFAULT_TRAIN, batch: 2, k1: 4, k2: 4, valShare: 0.1, evalEvery: 0 }, 'char');
-
-/** The part of the worker's adapter (worker.ts) that the editor probe uses, on a real Trainer. */
-const engine = {
-  train: trainer.train,
-  probeTokenLoss: (text: string, k?: number) => trainer.probeTokenLoss(text, k),
-  probeGradientReach: (text: string) => probeGradientReach(trainer.model, trainer.tokenizer.encode(text), trainer.train.k2),
-  tokenText: (id: number) => trainer.tokenizer.token(id),
-  knows: (symbol: string) => trainer.tokenizer.id(symbol) !== undefined,
-} as unknown as TrainerLike<unknown>;
 
 const probes = new EditorProbes(() => TRAINING);
 
@@ -31,7 +20,7 @@ test('a character the model never saw cuts the probe into stretches instead of f
   const after = 'sat on the hat';
   const text = `${before}\u00e9${after}`; // é never occurs in TRAINING
   assert.throws(() => trainer.probeTokenLoss(text), /not in the model's vocabulary/, 'the engine alone refuses the text');
-  const p = probes.probe(engine, text, 5);
+  const p = probes.probe(trainer, text, 5);
   const tl = p.tokenLoss;
   const u = before.length;
   assert.deepEqual(p.unknown, [u], `expected token ${u} (é) reported unknown, got ${JSON.stringify(p.unknown)}`);
@@ -69,7 +58,7 @@ test('a character the model never saw cuts the probe into stretches instead of f
 
 test('the heat skips the unknown character and the token after it, and keeps the rest', () => {
   const text = 'the cat \u00e9sat on the hat';
-  const p = probes.probe(engine, text, 5);
+  const p = probes.probe(trainer, text, 5);
   const tl = p.tokenLoss;
   const drawn = bucketByHeat(tl.offsets, tl.lossNats, 1, p.unknown).flat();
   const starts = new Set(drawn.map(([a]) => a));
@@ -84,7 +73,7 @@ test('the heat skips the unknown character and the token after it, and keeps the
 
 test('the hover names an unknown character, a token read from a fresh state, and windows from the stretch start', () => {
   const text = 'the cat \u00e9sat on the hat';
-  const p = probes.probe(engine, text, 5);
+  const p = probes.probe(trainer, text, 5);
   const at = hoverFacts(p, 8, 'lstm', 0);
   assert.equal(at.unseen, 'token');
   assert.equal(at.lossNats, null);
@@ -107,7 +96,7 @@ test('the hover names an unknown character, a token read from a fresh state, and
 
 test('an unknown character outside the basic plane is one token two code units wide', () => {
   const text = 'a cat\u{1F408} sat';
-  const p = probes.probe(engine, text, 3);
+  const p = probes.probe(trainer, text, 3);
   const tl = p.tokenLoss;
   assert.deepEqual(p.unknown, [5]);
   assert.equal(tl.tokens[5], '\u{1F408}');
@@ -118,10 +107,10 @@ test('an unknown character outside the basic plane is one token two code units w
 
 test('text of known characters only is probed in one piece, with no unknown list', () => {
   const text = 'the rat sat on the mat';
-  const p = probes.probe(engine, text, 5);
+  const p = probes.probe(trainer, text, 5);
   assert.equal(p.unknown, undefined);
   assert.deepEqual(Array.from(p.tokenLoss.lossNats), Array.from(trainer.probeTokenLoss(text, 5).lossNats));
-  const only = probes.probe(engine, '\u00e9\u00e8', 5);
+  const only = probes.probe(trainer, '\u00e9\u00e8', 5);
   assert.deepEqual(only.unknown, [0, 1], 'a text of unknown characters only is two unknown tokens');
   assert.equal(only.tokenLoss.tokens.join(''), '\u00e9\u00e8');
 });

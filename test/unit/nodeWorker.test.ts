@@ -6,17 +6,21 @@ import { test } from 'node:test';
 import { DEFAULT_MODEL, DEFAULT_TRAIN } from '../../src/engine/config.js';
 import { nodeWorkerFactory } from '../../src/extension/nodeWorker.js';
 import { Run } from '../../src/extension/run.js';
+import { PROTOCOL_VERSION } from '../../src/protocol/messages.js';
 
 // A stand-in for dist/worker.cjs that speaks the protocol and fails on request the way real threads fail.
 const SCRIPT = `
 const { parentPort } = require('node:worker_threads');
-const v = 1;
+const v = ${PROTOCOL_VERSION};
 parentPort.on('message', (m) => {
   if (m.type === 'start') {
     parentPort.postMessage({ v, type: 'started', run: { model: {}, train: {}, tokenizer: 'char', vocabSize: 2, parameterCount: 1, tensors: [], trainTokens: 1, validationTokens: 0, unigramBits: 1 }, resumedFromStep: 0 });
     parentPort.postMessage({ v, type: 'state', state: 'paused' });
   }
-  if (m.type === 'save') parentPort.postMessage({ v, type: 'checkpointSaved', path: m.path, step: 9, inReplyTo: m.id });
+  if (m.type === 'request' && m.method === 'save') {
+    parentPort.postMessage({ v, type: 'checkpointSaved', path: m.args[0], step: 9 });
+    parentPort.postMessage({ v, type: 'reply', inReplyTo: m.id, method: 'save', result: { path: m.args[0], step: 9 } });
+  }
   if (m.type === 'crash' && m.how === 'exit') process.exit(3);
   if (m.type === 'crash' && m.how === 'throw') setImmediate(() => { throw new Error('crash requested by a test'); });
   if (m.type === 'crash' && m.how === 'oom') { const hog = []; for (;;) hog.push(new Array(1 << 16).fill(Math.random())); }
@@ -56,7 +60,7 @@ test('a real worker thread that exits is reported with its exit code, and a save
   const s = newRun();
   try {
     await s.started();
-    await s.save('/ckpt/x.safetensors');
+    await s.request('save', '/ckpt/x.safetensors');
     s.crashWorker('exit');
     await crashed(s);
     assert.equal(s.problem, 'it exited with code 3');

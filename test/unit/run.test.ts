@@ -70,13 +70,17 @@ function obedient(cmd: WorkerCommand, w: FakeWorker): void {
     case 'resume':
       w.emit({ v, type: 'state', state: 'running' });
       return;
-    case 'sample':
-      w.emit({ v, type: 'sampleChunk', inReplyTo: cmd.id, text: 'ab', done: false });
-      w.emit({ v, type: 'sampleChunk', inReplyTo: cmd.id, text: 'c', done: true });
-      w.emit({ v, type: 'sample', inReplyTo: cmd.id, step: 3, temperature: cmd.request.temperature, prime: '', text: 'abc' });
-      return;
-    case 'save':
-      w.emit({ v, type: 'checkpointSaved', path: cmd.path, step: 3, inReplyTo: cmd.id });
+    case 'request':
+      if (cmd.method === 'sample') {
+        w.emit({ v, type: 'sampleChunk', inReplyTo: cmd.id, text: 'ab', done: false });
+        w.emit({ v, type: 'sampleChunk', inReplyTo: cmd.id, text: 'c', done: true });
+        w.emit({ v, type: 'sample', inReplyTo: cmd.id, step: 3, temperature: cmd.args[0].temperature, prime: '', text: 'abc' });
+        w.emit({ v, type: 'reply', inReplyTo: cmd.id, method: 'sample', result: 'abc' });
+      }
+      if (cmd.method === 'save') {
+        w.emit({ v, type: 'checkpointSaved', path: cmd.args[0], step: 3 });
+        w.emit({ v, type: 'reply', inReplyTo: cmd.id, method: 'save', result: { path: cmd.args[0], step: 3 } });
+      }
       return;
     default:
       return;
@@ -130,7 +134,7 @@ test('samples stream their chunks and resolve with the whole text; saves remembe
   const text = await s.sample({ prime: '', length: 3, temperature: 1, topK: 0, topP: 1, greedy: false, seed: 1 }, (c) => chunks.push(c));
   assert.equal(text, 'abc');
   assert.deepEqual(chunks, ['ab', 'c']);
-  assert.deepEqual(await s.save('/x.safetensors'), { path: '/x.safetensors', step: 3 });
+  assert.deepEqual(await s.request('save', '/x.safetensors'), { path: '/x.safetensors', step: 3 });
   assert.deepEqual(s.lastCheckpoint, { path: '/x.safetensors', step: 3 });
   assert.equal(s.history().samples.length, 1);
 });

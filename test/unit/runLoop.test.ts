@@ -10,11 +10,16 @@ import {
   type WorkerCommand,
   type WorkerEvent,
 } from '../../src/protocol/messages.js';
-import type { EngineLike, TrainerLike } from '../../src/worker/engineApi.js';
+import type { Checkpoint } from '../../src/engine/checkpoint.js';
+import type { Trainer } from '../../src/engine/trainer.js';
+import type { EngineLike } from '../../src/worker/engineApi.js';
 import { TIMING, RunLoop } from '../../src/worker/runLoop.js';
 
-/** A scripted model: each update takes 5 ms of the fake clock, loss falls as 1/(1+step). */
-class FakeTrainer implements TrainerLike<{ step: number }> {
+/**
+ * A scripted model: each update takes 5 ms of the fake clock, loss falls as 1/(1+step). It has the
+ * members of the engine's Trainer that the loop uses, and stands in for one (cast) in the fake engine.
+ */
+class FakeTrainer {
   readonly modelConfig: ModelConfig = { ...DEFAULT_MODEL, hidden: 4, vocabSize: 3 };
   readonly tokenizer = { kind: 'char' as const, size: 3 };
   readonly trainTokens = 90;
@@ -30,6 +35,9 @@ class FakeTrainer implements TrainerLike<{ step: number }> {
     readonly train: TrainConfig,
     private readonly clock: { t: number },
   ) {}
+  get threads(): number {
+    return this.train.threads;
+  }
   step(): StepMetrics {
     if (this.closed) throw new Error('stepped a closed trainer');
     if (this.updates + 1 >= this.throwAt)
@@ -52,6 +60,9 @@ class FakeTrainer implements TrainerLike<{ step: number }> {
       tokensPerSecond: 1000,
     });
   }
+  lastWindows(): ReadonlyArray<readonly [number, number]> {
+    return [[0, 4]];
+  }
   lastClip() {
     return { step: this.updates, mode: 'norm' as const, normBefore: 9, normAfter: 5, spans: [[0, 4]] as Array<[number, number]> };
   }
@@ -70,16 +81,6 @@ class FakeTrainer implements TrainerLike<{ step: number }> {
   probeGates(text: string) {
     if (!text) throw new RecurrentError('the probe text is empty; give some text');
     return { tokens: [...text], layers: [], hidden: 4 };
-  }
-  probeTokenLoss(text: string, k = 3) {
-    return {
-      tokens: [...text],
-      offsets: new Int32Array(0),
-      lossNats: new Float32Array(0),
-      k,
-      topIds: new Int32Array(0),
-      topProbs: new Float32Array(0),
-    };
   }
   tensorNorms() {
     return [{ name: 'decoder.bias', paramNorm: 1, gradNorm: 0.1 }];
@@ -110,24 +111,29 @@ function harness(opts: { nanAt?: number; throwAt?: number } = {}) {
   const saved: Array<{ path: string; step: number }> = [];
   const resumedWith: Array<{ threads: number }> = [];
   let trainer: FakeTrainer | null = null;
-  const engine: EngineLike<{ step: number }> = {
+  const asTrainer = (t: FakeTrainer): Trainer => t as unknown as Trainer;
+  const asFake = (t: Trainer): FakeTrainer => t as unknown as FakeTrainer;
+  /** The fake's checkpoints are { step } alone. */
+  const stepOf = (c: Checkpoint): number => (c as unknown as { step: number }).step;
+  const engine: EngineLike = {
     create: (text, _m, train) => {
       if (text.length < 2) throw new RecurrentError('the text is too short to train on');
       trainer = new FakeTrainer(train, clock);
       if (opts.nanAt) trainer.nanAt = opts.nanAt;
       if (opts.throwAt) trainer.throwAt = opts.throwAt;
-      return trainer;
+      return asTrainer(trainer);
     },
     resume: (_text, c, overrides) => {
       resumedWith.push(overrides);
       trainer = new FakeTrainer({ ...DEFAULT_TRAIN, threads: overrides.threads }, clock);
-      trainer.updates = c.step;
-      return trainer;
+      trainer.updates = stepOf(c);
+      return asTrainer(trainer);
     },
-    readCheckpoint: async () => ({ step: 40 }),
+    readCheckpoint: async () => ({ step: 40 }) as unknown as Checkpoint,
     writeCheckpoint: async (path, c) => {
-      saved.push({ path, step: c.step });
+      saved.push({ path, step: stepOf(c) });
     },
+    sample: (t, r, onToken) => asFake(t).sample(r, onToken),
   };
   const events: WorkerEvent[] = [];
   const transfers: ArrayBuffer[][] = [];
@@ -233,7 +239,12 @@ test('a run that reaches maxSteps closes its trainer once and still answers samp
   h.send(start({ maxSteps: 20 }));
   await h.until(() => of(h.events, 'finished').length > 0, 'finished');
   assert.equal(h.trainer().closed, 1);
-  h.send({ type: 'sample', id: 3, request: { prime: '', length: 10, temperature: 1, topK: 0, topP: 1, greedy: false, seed: 0 } });
+  h.send({
+    type: 'request',
+    id: 3,
+    method: 'sample',
+    args: [{ prime: '', length: 10, temperature: 1, topK: 0, topP: 1, greedy: false, seed: 0 }],
+  });
   await h.until(() => of(h.events, 'sample').length > 0, 'sample');
   assert.equal(of(h.events, 'sample')[0]!.text.length, 10);
   h.send({ type: 'stop' });
@@ -278,8 +289,13 @@ test('a sample request streams chunks and ends with the whole text, named by its
   const h = harness();
   h.send(start({ paused: true }));
   await h.until(() => of(h.events, 'state').length > 0, 'paused state');
-  h.send({ type: 'sample', id: 7, request: { prime: '', length: 200, temperature: 1, topK: 0, topP: 1, greedy: false, seed: 0 } });
-  await h.until(() => of(h.events, 'sample').length > 0, 'sample');
+  h.send({
+    type: 'request',
+    id: 7,
+    method: 'sample',
+    args: [{ prime: '', length: 200, temperature: 1, topK: 0, topP: 1, greedy: false, seed: 0 }],
+  });
+  await h.until(() => of(h.events, 'reply').length > 0, 'reply');
   const chunks = of(h.events, 'sampleChunk');
   assert.ok(chunks.length >= 3, `expected the 200 tokens (1 ms each) in several chunks, got ${chunks.length}`);
   assert.ok(chunks.every((c) => c.inReplyTo === 7));
@@ -287,7 +303,20 @@ test('a sample request streams chunks and ends with the whole text, named by its
   const sample = of(h.events, 'sample')[0]!;
   assert.equal(chunks.map((c) => c.text).join(''), sample.text);
   assert.equal(sample.inReplyTo, 7);
+  assert.deepEqual(of(h.events, 'reply'), [{ v: PROTOCOL_VERSION, type: 'reply', inReplyTo: 7, method: 'sample', result: sample.text }]);
+  assert.ok(h.events.indexOf(sample) < h.events.indexOf(of(h.events, 'reply')[0]!), 'the sample is reported before the reply');
   assert.equal(h.trainer().updates, 0, 'a run started paused must not train');
+});
+
+test('a save request writes the checkpoint, reports it to all, and replies with its path and update', async () => {
+  const h = harness();
+  h.send(start({ paused: true, resumeFrom: '/c.safetensors' }));
+  await h.until(() => of(h.events, 'state').length > 0, 'paused state');
+  h.send({ type: 'request', id: 2, method: 'save', args: ['/x.safetensors'] });
+  await h.until(() => of(h.events, 'reply').length > 0, 'reply');
+  assert.deepEqual(h.saved, [{ path: '/x.safetensors', step: 40 }]);
+  assert.deepEqual(of(h.events, 'checkpointSaved'), [{ v: PROTOCOL_VERSION, type: 'checkpointSaved', path: '/x.safetensors', step: 40 }]);
+  assert.deepEqual(of(h.events, 'reply')[0]!.result, { path: '/x.safetensors', step: 40 });
 });
 
 test('bad text at start is an input error and nothing starts', async () => {
@@ -301,7 +330,7 @@ test('a failing request answers with an error naming its id; training goes on', 
   const h = harness();
   h.send(start({ paused: true }));
   await h.until(() => of(h.events, 'state').length > 0, 'paused state');
-  h.send({ type: 'probeGates', id: 4, text: '' });
+  h.send({ type: 'request', id: 4, method: 'probeGates', args: [''] });
   await h.until(() => of(h.events, 'error').length > 0, 'error');
   assert.deepEqual(of(h.events, 'error')[0], {
     v: PROTOCOL_VERSION,
@@ -310,9 +339,10 @@ test('a failing request answers with an error naming its id; training goes on', 
     message: 'the probe text is empty; give some text',
     inReplyTo: 4,
   });
-  h.send({ type: 'probeGates', id: 5, text: 'ab' });
-  await h.until(() => of(h.events, 'gates').length > 0, 'gates');
-  assert.equal(of(h.events, 'gates')[0]!.inReplyTo, 5);
+  h.send({ type: 'request', id: 5, method: 'probeGates', args: ['ab'] });
+  await h.until(() => of(h.events, 'reply').length > 0, 'reply');
+  assert.equal(of(h.events, 'gates').length, 1, 'the probe goes out as a gates event');
+  assert.deepEqual(of(h.events, 'reply')[0], { v: PROTOCOL_VERSION, type: 'reply', inReplyTo: 5, method: 'probeGates', result: undefined });
 });
 
 test('a non-finite loss stops the run with the step and no checkpoint over the last good one', async () => {

@@ -7,7 +7,7 @@ import { checkWorkerCommand, checkWorkerEvent } from '../../src/protocol/workerM
 const v = PROTOCOL_VERSION;
 
 test('a well-formed worker event passes the check unchanged', () => {
-  const e = { v, type: 'checkpointSaved', path: '/ckpt/a.safetensors', step: 12, inReplyTo: 3 };
+  const e = { v, type: 'checkpointSaved', path: '/ckpt/a.safetensors', step: 12 };
   const got = checkWorkerEvent(e);
   assert.ok(got.ok, `expected ok, got ${JSON.stringify(got)}`);
   assert.equal(got.message, e);
@@ -16,7 +16,7 @@ test('a well-formed worker event passes the check unchanged', () => {
 test('events from another protocol version are refused with advice to rebuild', () => {
   const got = checkWorkerEvent({ v: 99, type: 'state', state: 'running' });
   assert.equal(got.ok, false);
-  assert.match(!got.ok ? got.problem : '', /version 99, expected 1.*rebuild/);
+  assert.match(!got.ok ? got.problem : '', new RegExp(`version 99, expected ${v}.*rebuild`));
 });
 
 test('events with an unknown type, a missing field, a wrong type or an unknown enum value are refused', () => {
@@ -60,32 +60,59 @@ test('worker commands are checked the same way, including the optional fields of
   assert.match(!crash.ok ? crash.problem : 'accepted', /how should be one of throw, exit, oom/);
 });
 
-test('a reply settles the request it names; chunks before it go to the partial listener', async () => {
+test('requests are checked against the arguments their method declares, replies against its result', () => {
+  assert.ok(checkWorkerCommand({ v, type: 'request', id: 1, method: 'probeEditor', args: ['abc', 5] }).ok);
+  assert.ok(checkWorkerEvent({ v, type: 'reply', inReplyTo: 1, method: 'save', result: { path: '/a', step: 3 } }).ok);
+  assert.ok(checkWorkerEvent({ v, type: 'reply', inReplyTo: 1, method: 'probeGates' }).ok);
+  const commands: Array<[unknown, RegExp]> = [
+    [
+      { v, type: 'request', id: 1, method: 'explode', args: [] },
+      /method should be one of sample, save, probeGates, probeEditor, locateTokens, got "explode"/,
+    ],
+    [{ v, type: 'request', id: 1, method: 'save', args: '/a' }, /args should be a array, got string/],
+    [{ v, type: 'request', id: 1, method: 'probeEditor', args: ['abc'] }, /probeEditor: expected 2 argument\(s\), got 1/],
+    [{ v, type: 'request', id: 1, method: 'probeEditor', args: ['abc', '5'] }, /probeEditor: argument 2 should be a number, got string/],
+    [{ v, type: 'request', id: 1, method: 'locateTokens', args: [{ 0: 1 }] }, /locateTokens: argument 1 should be a array, got object/],
+  ];
+  for (const [raw, want] of commands) {
+    const got = checkWorkerCommand(raw);
+    assert.match(!got.ok ? got.problem : `accepted ${JSON.stringify(raw)}`, want);
+  }
+  const replies: Array<[unknown, RegExp]> = [
+    [{ v, type: 'reply', inReplyTo: 1, method: 'save', result: { path: '/a' } }, /save result: step should be a number, got nothing/],
+    [{ v, type: 'reply', inReplyTo: 1, method: 'sample', result: 3 }, /sample: result should be a string, got number/],
+    [{ v, type: 'reply', inReplyTo: 1, method: 'probeGates', result: {} }, /probeGates: result should be nothing, got object/],
+    [{ v, type: 'reply', method: 'sample', result: 'a' }, /inReplyTo should be a number, got nothing/],
+  ];
+  for (const [raw, want] of replies) {
+    const got = checkWorkerEvent(raw);
+    assert.match(!got.ok ? got.problem : `accepted ${JSON.stringify(raw)}`, want);
+  }
+});
+
+test('a reply settles the request it names with its result; chunks before it go to the caller', async () => {
   const table = new RequestTable();
   const chunks: string[] = [];
-  const a = table.open(
-    (e) => e.type === 'sample',
-    (e) => {
-      if (e.type === 'sampleChunk') chunks.push(e.text);
-    },
-  );
-  const b = table.open((e) => e.type === 'checkpointSaved');
+  const a = table.open('sample', (text) => chunks.push(text));
+  const b = table.open('save');
   assert.notEqual(a.id, b.id);
   assert.equal(table.settle({ v, type: 'sampleChunk', inReplyTo: a.id, text: 'he', done: false }), true);
   assert.equal(table.settle({ v, type: 'sampleChunk', inReplyTo: a.id, text: 'llo', done: true }), true);
-  assert.equal(table.settle({ v, type: 'sample', inReplyTo: a.id, step: 1, temperature: 1, prime: '', text: 'hello' }), true);
-  const got = await a.reply;
-  assert.equal(got.type === 'sample' ? got.text : '', 'hello');
+  assert.equal(table.settle({ v, type: 'sample', inReplyTo: a.id, step: 1, temperature: 1, prime: '', text: 'hello' }), false);
+  assert.equal(table.settle({ v, type: 'reply', inReplyTo: a.id, method: 'sample', result: 'hello' }), true);
+  assert.equal(await a.reply, 'hello');
   assert.deepEqual(chunks, ['he', 'llo']);
   assert.equal(table.size, 1, 'expected only the save request left open');
-  assert.equal(table.settle({ v, type: 'sample', inReplyTo: 999, step: 1, temperature: 1, prime: '', text: '' }), false);
+  assert.equal(table.settle({ v, type: 'reply', inReplyTo: 999, method: 'sample', result: '' }), false);
   assert.equal(table.settle({ v, type: 'state', state: 'running' } as WorkerEvent), false);
+  table.settle({ v, type: 'reply', inReplyTo: b.id, method: 'sample', result: 'x' });
+  await assert.rejects(b.reply, /answered a save request with a sample reply/);
 });
 
 test('an error reply rejects its request, and failAll rejects the rest', async () => {
   const table = new RequestTable();
-  const a = table.open((e) => e.type === 'gates');
-  const b = table.open((e) => e.type === 'gates');
+  const a = table.open('probeGates');
+  const b = table.open('probeGates');
   table.settle({ v, type: 'error', kind: 'input', message: 'probe text is empty', inReplyTo: a.id });
   await assert.rejects(a.reply, /probe text is empty/);
   table.failAll('the worker crashed');

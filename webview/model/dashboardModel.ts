@@ -229,9 +229,9 @@ export class DashboardModel {
         r.finishedReason = event.reason;
         mark('header');
         break;
-      case 'tokenLoss':
       case 'norms':
       case 'checkpointSaved':
+      case 'reply':
         break;
       default:
         this.warn(`dashboard: ignored an event of unknown type ${JSON.stringify((event as { type?: unknown }).type)}`);

@@ -35,13 +35,13 @@ export async function saveCheckpoint(studio: Studio, runId?: string, target?: vs
 /** The worker writes local files directly; other file systems get the bytes through workspace.fs. */
 export async function saveTo(s: Run, uri: vscode.Uri): Promise<void> {
   if (uri.scheme === 'file') {
-    await s.save(uri.fsPath);
+    await s.request('save', uri.fsPath);
     return;
   }
   const dir = await mkdtemp(join(tmpdir(), 'recurrent-'));
   try {
     const path = join(dir, 'checkpoint.safetensors');
-    await s.save(path);
+    await s.request('save', path);
     await vscode.workspace.fs.writeFile(uri, await readFile(path));
   } finally {
     await rm(dir, { recursive: true, force: true });

@@ -109,7 +109,7 @@ export class GradientDiagnostics implements vscode.Disposable, vscode.CodeAction
     const missing: number[] = [];
     for (const f of findings) for (const [a, b] of f.spans) if (!known.has(`${a}:${b}`)) missing.push(a, b);
     if (!missing.length || !run.alive) return;
-    const offsets = await run.locateTokens(missing);
+    const offsets = await run.request('locateTokens', missing);
     for (let i = 0; i + 1 < missing.length; i += 2) known.set(`${missing[i]}:${missing[i + 1]}`, [offsets[i]!, offsets[i + 1]!]);
   }
 

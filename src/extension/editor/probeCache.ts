@@ -61,7 +61,7 @@ export class ProbeCache implements vscode.Disposable {
     if (!set) this.pending.set(key, (set = new Set()));
     set.add(tracker);
     try {
-      const { probe, step } = await run.probeEditor(text, TOP_K);
+      const { probe, step } = await run.request('probeEditor', text, TOP_K);
       const offsets = probe.tokenLoss.offsets;
       let firstShown = 1;
       while (firstShown < offsets.length - 1 && start + offsets[firstShown]! < from) firstShown++;
