@@ -90,6 +90,7 @@ function ln(x: f64): f64 {
  * Softmax cross-entropy of `rows` rows of z [rows, V] against targets (i32): returns the summed loss
  * l = logsumexp(z) - z_y in nats. Leaves softmax(z) in z, or with grad = 1 the gradient
  * scale * (softmax(z) - onehot(y)) straight away. perRow (0 = none) gets each row's loss as f32.
+ * A negative target is padding (PyTorch's ignore_index): loss 0, and with grad = 1 a zero gradient row.
  */
 export function softmaxCrossEntropy(z: usize, targets: usize, rows: i32, V: i32, perRow: usize, grad: i32, scale: f32): f64 {
   let total: f64 = 0;
@@ -97,6 +98,11 @@ export function softmaxCrossEntropy(z: usize, targets: usize, rows: i32, V: i32,
   for (let r = 0; r < rows; r++) {
     const o = z + <usize>r * row;
     const y = load<i32>(targets + (<usize>r << 2));
+    if (y < 0) {
+      if (perRow != 0) store<f32>(perRow + (<usize>r << 2), 0);
+      if (grad != 0) memory.fill(o, 0, row);
+      continue;
+    }
     const zy = load<f32>(o + (<usize>y << 2));
     // A NaN logit makes the max NaN (f32x4.max propagates it), and with it the loss.
     const m = rowMax(o, V);
@@ -135,12 +141,16 @@ export function softmaxCrossEntropy(z: usize, targets: usize, rows: i32, V: i32,
   return total;
 }
 
-/** p [rows, V] of probabilities becomes scale * (p - onehot(targets)). */
+/** p [rows, V] of probabilities becomes scale * (p - onehot(targets)); a row whose target is negative (padding) becomes zero. */
 export function crossEntropyGradient(p: usize, targets: usize, rows: i32, V: i32, scale: f32): void {
   const row = <usize>V * F;
   const kv = f32x4.splat(scale);
   for (let r = 0; r < rows; r++) {
     const o = p + <usize>r * row;
+    if (load<i32>(targets + (<usize>r << 2)) < 0) {
+      memory.fill(o, 0, row);
+      continue;
+    }
     let v = 0;
     for (; v + 4 <= V; v += 4) v128.store(o + (<usize>v << 2), f32x4.mul(v128.load(o + (<usize>v << 2)), kv));
     for (; v < V; v++) store<f32>(o + (<usize>v << 2), load<f32>(o + (<usize>v << 2)) * scale);

@@ -1,6 +1,11 @@
 // The checkpoint contract of docs/checkpoint-format.md, read and written only through this module:
 // a .safetensors file whose tensors are named as PyTorch names the model's parameters, with
 // `recurrent.format`, `recurrent.config` and `recurrent.tokenizer` in `__metadata__`.
+//
+// Versions: 1 is the language model (task lm). 2 adds the tasks classify and generate: the config gains
+// `task`, `labels`, `maxLength` (and classify's `pooling`), and the tensors their heads (README,
+// "Checkpoints"). A language model is still written as version 1, which it is, so readers that know
+// only version 1 keep reading every language model; version 1 files load as they always did.
 import { randomBytes } from 'node:crypto';
 import { open, readFile, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
@@ -10,7 +15,9 @@ import { parameterShapes } from './parameters.js';
 import { decodeSafetensors, encodeSafetensors, type NamedTensor } from './safetensors.js';
 import { Tokenizer, type TokenizerSpec } from './tokenizer.js';
 
-export const CHECKPOINT_FORMAT = '1';
+export const CHECKPOINT_FORMAT = '2';
+/** Versions this reader understands; a file of version 1 is a language model. */
+const READABLE_FORMATS = ['1', '2'];
 const FORMAT_KEY = 'recurrent.format';
 const CONFIG_KEY = 'recurrent.config';
 const TOKENIZER_KEY = 'recurrent.tokenizer';
@@ -32,7 +39,7 @@ export function encodeCheckpoint(c: Checkpoint): Uint8Array {
   // vocabSize is not stored: it is the vocabulary's length, and two copies could disagree.
   const { vocabSize: _vocabSize, ...config } = c.config;
   const metadata: Record<string, string> = {
-    [FORMAT_KEY]: CHECKPOINT_FORMAT,
+    [FORMAT_KEY]: c.config.task === 'lm' ? '1' : CHECKPOINT_FORMAT,
     [CONFIG_KEY]: JSON.stringify(config),
     [TOKENIZER_KEY]: JSON.stringify(c.tokenizer),
   };
@@ -64,9 +71,9 @@ export function decodeCheckpoint(bytes: Uint8Array, source = 'checkpoint'): Chec
   const format = metadata[FORMAT_KEY];
   if (format === undefined)
     throw new RecurrentError(`${source}: the metadata has no ${FORMAT_KEY}: it is not a Recurrent Studio checkpoint`);
-  if (format !== CHECKPOINT_FORMAT) {
+  if (!READABLE_FORMATS.includes(format)) {
     throw new RecurrentError(
-      `${source}: checkpoint format version ${JSON.stringify(format)} is unknown; this version of Recurrent Studio reads version ${CHECKPOINT_FORMAT} (update it to read newer checkpoints)`,
+      `${source}: checkpoint format version ${JSON.stringify(format)} is unknown; this version of Recurrent Studio reads versions ${READABLE_FORMATS.join(' and ')} (update it to read newer checkpoints)`,
     );
   }
   const tokenizer = within(source, 'tokenizer', () =>
@@ -84,7 +91,10 @@ export function decodeCheckpoint(bytes: Uint8Array, source = 'checkpoint'): Chec
   const config = within(source, 'config', () =>
     validateModelConfig({ ...(raw as Partial<ModelConfig>), vocabSize: tokenizer.vocab.length }),
   );
-  const describe = `${config.cell}, hidden ${config.hidden}, ${config.layers} layer(s), embedding ${config.embedding}, vocabulary ${config.vocabSize}`;
+  if (format === '1' && config.task !== 'lm') {
+    throw new RecurrentError(`${source}: a version 1 checkpoint holds a language model, but its config says task ${config.task}`);
+  }
+  const describe = `${config.task === 'lm' ? '' : `task ${config.task}, ${config.labels!.length} labels, `}${config.cell}, hidden ${config.hidden}, ${config.layers} layer(s), embedding ${config.embedding}, vocabulary ${config.vocabSize}`;
   for (const p of parameterShapes(config)) {
     const t = tensors.get(p.name);
     if (t === undefined) throw new RecurrentError(`${source}: tensor ${p.name} is missing (the config, ${describe}, needs it)`);

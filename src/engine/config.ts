@@ -5,7 +5,12 @@ import { RecurrentError } from './errors.js';
 
 export type CellKind = 'rnn' | 'lstm' | 'gru';
 export const CELL_KINDS: readonly CellKind[] = ['rnn', 'lstm', 'gru'];
-export type Task = 'lm';
+/** lm: next token of one text; classify: a label for each input (many-to-one); generate: a text for each label (one-to-many). */
+export type Task = 'lm' | 'classify' | 'generate';
+export const TASKS: readonly Task[] = ['lm', 'classify', 'generate'];
+/** classify: what the head reads, the encoder's final states (both directions) or the mean of its outputs over the input. */
+export type Pooling = 'last' | 'mean';
+export const POOLINGS: readonly Pooling[] = ['last', 'mean'];
 export type TokenizerKind = 'char' | 'word';
 
 /** Gate rows per cell, in PyTorch's order: lstm i,f,g,o; gru r,z,n. */
@@ -20,6 +25,12 @@ export interface ModelConfig {
   embedding: number;
   bidirectional: boolean;
   vocabSize: number;
+  /** classify and generate: the label set, in id order (the order of first appearance in the training file). */
+  labels?: readonly string[];
+  /** classify only. */
+  pooling?: Pooling;
+  /** classify and generate: texts are cut to this many tokens (generate: with the end token); 0 = no limit. */
+  maxLength?: number;
 }
 
 export type OptimizerKind = 'sgd' | 'adagrad' | 'rmsprop' | 'adam' | 'adamw';
@@ -146,9 +157,9 @@ function oneOf<T extends string>(name: string, v: unknown, options: readonly T[]
 
 /** Checks a model config (for example one read from a checkpoint) and returns it typed. */
 export function validateModelConfig(c: Partial<ModelConfig>): ModelConfig {
-  if (c.task !== undefined && c.task !== 'lm') throw new RecurrentError(`task must be "lm", got ${JSON.stringify(c.task)}`);
+  const task = oneOf('task', c.task ?? 'lm', TASKS);
   const cfg: ModelConfig = {
-    task: 'lm',
+    task,
     cell: oneOf('cell', c.cell, CELL_KINDS),
     hidden: int('hidden', c.hidden, 1, 4096),
     layers: int('layers', c.layers, 1, 4),
@@ -158,11 +169,31 @@ export function validateModelConfig(c: Partial<ModelConfig>): ModelConfig {
   };
   if (typeof cfg.bidirectional !== 'boolean')
     throw new RecurrentError(`bidirectional must be true or false, got ${JSON.stringify(c.bidirectional)}`);
-  if (cfg.bidirectional && cfg.task === 'lm') {
+  if (cfg.bidirectional && task !== 'classify') {
     throw new RecurrentError(
-      'bidirectional models see the future, so they cannot be trained as a language model (task lm); use bidirectional: false',
+      `bidirectional models see the future, so they cannot be trained to write text (task ${task}); use bidirectional: false, or task classify`,
     );
   }
+  if (task === 'lm') {
+    if (c.labels !== undefined) throw new RecurrentError('a language model (task lm) has no labels');
+    return cfg;
+  }
+  const labels = c.labels;
+  if (!Array.isArray(labels) || labels.length < (task === 'classify' ? 2 : 1)) {
+    throw new RecurrentError(
+      `task ${task} needs its labels: a list of ${task === 'classify' ? 'at least two' : 'at least one'} different strings, got ${JSON.stringify(labels)}`,
+    );
+  }
+  const seen = new Set<string>();
+  for (const l of labels) {
+    if (typeof l !== 'string' || l.length === 0) throw new RecurrentError(`labels must be non-empty strings, got ${JSON.stringify(l)}`);
+    if (seen.has(l)) throw new RecurrentError(`label ${JSON.stringify(l)} appears twice`);
+    seen.add(l);
+  }
+  cfg.labels = labels.slice();
+  cfg.maxLength = int('maximum length', c.maxLength ?? 0, 0, 1_000_000);
+  if (task === 'classify') cfg.pooling = oneOf('pooling', c.pooling ?? 'last', POOLINGS);
+  else if (c.pooling !== undefined) throw new RecurrentError('pooling is a setting of task classify only');
   return cfg;
 }
 

@@ -1,7 +1,9 @@
 // Softmax cross-entropy, the loss of next-token prediction: for logits z and target y,
 //   l = -ln softmax(z)_y = logsumexp(z) - z_y     (nats)
 // summed over the predicted positions. Forward turns the logits into probabilities in place, the cache
-// backward needs, since dl/dz = softmax(z) - onehot(y).
+// backward needs, since dl/dz = softmax(z) - onehot(y). A negative target marks a padded position
+// (PyTorch's ignore_index): it adds no loss and gets a zero gradient row, so batches of examples of
+// different lengths train exactly as the examples one by one.
 import type { Floats } from './floats.js';
 
 /**
@@ -27,7 +29,8 @@ export function softmaxCrossEntropyForward(
     let sum = 0;
     for (let v = 0; v < V; v++) sum += Math.exp(z[o + v] - max);
     const logSum = max + Math.log(sum);
-    const loss = logSum - z[o + targets[t0 + r]];
+    const y = targets[t0 + r];
+    const loss = y < 0 ? 0 : logSum - z[o + y];
     for (let v = 0; v < V; v++) z[o + v] = Math.exp(z[o + v] - logSum);
     if (perRow !== null) perRow[r0 + r] = loss;
     total += loss;
@@ -47,7 +50,12 @@ export function softmaxCrossEntropyBackward(
 ): void {
   for (let r = 0; r < rows; r++) {
     const o = p0 + r * V;
+    const y = targets[t0 + r];
+    if (y < 0) {
+      p.fill(0, o, o + V);
+      continue;
+    }
     for (let v = 0; v < V; v++) p[o + v] *= scale;
-    p[o + targets[t0 + r]] -= scale;
+    p[o + y] -= scale;
   }
 }

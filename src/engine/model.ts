@@ -47,13 +47,14 @@ export class Model {
    */
   initialize(rng: Rng): void {
     const rnnBound = 1 / Math.sqrt(this.config.hidden);
-    const decoderBound = 1 / Math.sqrt(this.param('decoder.weight').shape[1]!);
+    const linear = this.params.find((p) => p.name === 'decoder.weight' || p.name === 'classifier.weight')!;
+    const linearBound = 1 / Math.sqrt(linear.shape[1]!);
     for (const p of this.params) {
       const d = p.data;
-      if (p.name === 'embedding.weight') {
+      if (p.name === 'embedding.weight' || p.name === 'label_embedding.weight') {
         for (let i = 0; i < d.length; i++) d[i] = normal(rng);
       } else {
-        const bound = p.name.startsWith('decoder.') ? decoderBound : rnnBound;
+        const bound = p.name.startsWith('decoder.') || p.name.startsWith('classifier.') ? linearBound : rnnBound;
         for (let i = 0; i < d.length; i++) d[i] = rng.uniform(-bound, bound);
       }
     }
@@ -107,6 +108,7 @@ export class Model {
    * call allocates buffers that live as long as the model: make one and keep it.
    */
   stepper(): Stepper {
+    if (this.config.task === 'classify') throw new RecurrentError('a classifier reads a text and names its label; it does not write text');
     if (this.config.bidirectional) {
       throw new RecurrentError('a bidirectional model reads the whole input at once, so it cannot generate text token by token');
     }

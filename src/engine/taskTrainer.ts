@@ -1,0 +1,373 @@
+// Training a classify or generate model on a task file (tsv.ts): each update takes a batch of training
+// examples of similar length (buckets.ts), runs them padded to the longest (taskNet.ts), and steps the
+// optimizer on the mean loss: per example (classify), per output token (generate), as PyTorch's
+// CrossEntropyLoss averages, so learning rates and clipping thresholds carry over. The held-out
+// examples are a seeded random sample of the lines. The language model's Trainer (trainer.ts) reads
+// one text in streams; this reads examples, but clipping, the optimizers, schedules and the checkpoint
+// contract are the same code. Everything a step touches is allocated when the trainer is made.
+import { clipGradients, newClipResult } from './clip.js';
+import type { Checkpoint } from './checkpoint.js';
+import {
+  validateModelConfig,
+  validateTrainConfig,
+  type CellKind,
+  type ModelConfig,
+  type Pooling,
+  type TokenizerKind,
+  type TrainConfig,
+} from './config.js';
+import { RecurrentError } from './errors.js';
+import { LengthBatches } from './buckets.js';
+import { Model } from './model.js';
+import { createOptimizer, type Optimizer } from './optimizer.js';
+import { Rng, type RngState } from './rng.js';
+import type { NamedTensor } from './safetensors.js';
+import { learningRateAt } from './schedule.js';
+import { encodeExamples, END_OF_TEXT, labelSet, splitExamples, type Sequences } from './taskData.js';
+import { evaluateTask, lengthOrder, type TaskEvaluation } from './taskEval.js';
+import { TaskNet } from './taskNet.js';
+import { TaskPredictor } from './taskPredict.js';
+import { Tokenizer } from './tokenizer.js';
+import { parseTsv } from './tsv.js';
+
+export type ExampleTask = 'classify' | 'generate';
+export const EXAMPLE_TASKS: readonly ExampleTask[] = ['classify', 'generate'];
+
+/** Metadata key of a task run's training state in a checkpoint (the language model's uses the same key). */
+export const TASK_TRAINING_KEY = 'recurrent.training';
+
+export interface TaskModelOptions {
+  cell: CellKind;
+  hidden: number;
+  layers: number;
+  embedding: number;
+  bidirectional: boolean;
+  pooling: Pooling;
+  maxLength: number;
+}
+
+/**
+ * What a user who sets nothing gets: sized for short texts such as names, where these train a good
+ * model within a minute on two cores (README, "Tasks"). Words or long texts want an embedding.
+ */
+export const TASK_DEFAULTS: Record<ExampleTask, { model: TaskModelOptions; train: Partial<TrainConfig> }> = {
+  classify: {
+    model: { cell: 'gru', hidden: 64, layers: 1, embedding: 0, bidirectional: false, pooling: 'last', maxLength: 400 },
+    train: { batch: 32, optimizer: 'adam', lr: 5e-3, clipNorm: 5, valShare: 0.1, evalEvery: 100 },
+  },
+  generate: {
+    model: { cell: 'gru', hidden: 128, layers: 1, embedding: 0, bidirectional: false, pooling: 'last', maxLength: 400 },
+    train: { batch: 32, optimizer: 'adam', lr: 5e-3, clipNorm: 5, valShare: 0.1, evalEvery: 100 },
+  },
+};
+
+export interface TaskStepMetrics {
+  step: number;
+  epoch: number;
+  /** Examples whose loss entered updates so far. */
+  examples: number;
+  /** Mean loss of this update: nats per example (classify) or per output token (generate). */
+  lossNats: number;
+  bitsPerToken: number;
+  /** classify: share of this update's examples predicted right; generate: NaN. */
+  accuracy: number;
+  lr: number;
+  gradNorm: number;
+  clipped: boolean;
+  elapsedMs: number;
+  examplesPerSecond: number;
+  /** Output tokens per second (generate), input tokens per second (classify). */
+  tokensPerSecond: number;
+}
+
+interface TaskRecord {
+  train: TrainConfig;
+  updates: number;
+  examples: number;
+  elapsedMs: number;
+  rng: RngState;
+  fileLines: number;
+}
+
+export class TaskTrainer {
+  readonly task: ExampleTask;
+  readonly model: Model;
+  readonly modelConfig: ModelConfig;
+  readonly tokenizer: Tokenizer;
+  readonly labels: readonly string[];
+  readonly train: TrainConfig;
+  readonly trainSet: Sequences;
+  readonly heldOut: Sequences;
+  private readonly net: TaskNet;
+  private readonly batches: LengthBatches;
+  private readonly optimizer: Optimizer;
+  private readonly rng: Rng;
+  private readonly clip = newClipResult();
+  private readonly correct = new Int32Array(1);
+  private readonly heldOutOrder: Int32Array;
+  private readonly fileLines: number;
+  private readonly metrics: TaskStepMetrics;
+  private lrOverride: number | null = null;
+  private examplesSeen = 0;
+  private elapsedMs = 0;
+  private runExamples = 0;
+  private runTokens = 0;
+  private runMs = 0;
+  private predictor: TaskPredictor | null = null;
+
+  private constructor(
+    model: Model,
+    tokenizer: Tokenizer,
+    train: TrainConfig,
+    sets: { train: Sequences; heldOut: Sequences },
+    rng: Rng,
+    fileLines: number,
+  ) {
+    const cfg = model.config;
+    this.task = cfg.task as ExampleTask;
+    this.model = model;
+    this.modelConfig = cfg;
+    this.tokenizer = tokenizer;
+    this.labels = cfg.labels!;
+    this.train = train;
+    this.trainSet = sets.train;
+    this.heldOut = sets.heldOut;
+    this.rng = rng;
+    this.fileLines = fileLines;
+    if (sets.train.ids.length === 0) throw new RecurrentError('no examples are left for training: lower the held-out share');
+    let longest = 1;
+    for (const s of [sets.train, sets.heldOut]) for (const ids of s.ids) longest = Math.max(longest, ids.length);
+    const end = this.task === 'generate' ? tokenizer.id(END_OF_TEXT)! : -1;
+    this.net = new TaskNet(model, train.batch, longest, end);
+    const lengths = sets.train.ids.map((s) => s.length);
+    this.batches = new LengthBatches(lengths, train.batch);
+    this.optimizer = createOptimizer(train, model.params, (n) => model.arena.floats(n));
+    this.heldOutOrder = lengthOrder(sets.heldOut);
+    this.metrics = {
+      step: 0,
+      epoch: 0,
+      examples: 0,
+      lossNats: 0,
+      bitsPerToken: 0,
+      accuracy: NaN,
+      lr: 0,
+      gradNorm: 0,
+      clipped: false,
+      elapsedMs: 0,
+      examplesPerSecond: 0,
+      tokensPerSecond: 0,
+    };
+  }
+
+  /** A new run on a task file's text; `source` names the file in messages. */
+  static create(
+    text: string,
+    source: string,
+    opts: { task: ExampleTask; model?: Partial<TaskModelOptions>; train?: Partial<TrainConfig>; tokenizer?: TokenizerKind; maxVocab?: number },
+  ): TaskTrainer {
+    const defaults = TASK_DEFAULTS[opts.task];
+    const given = <T extends object>(o: Partial<T> | undefined): Partial<T> =>
+      Object.fromEntries(Object.entries(o ?? {}).filter(([, v]) => v !== undefined)) as Partial<T>;
+    const m: TaskModelOptions = { ...defaults.model, ...given(opts.model) };
+    const train = validateTrainConfig({ ...defaults.train, ...given(opts.train) });
+    const examples = parseTsv(text, source);
+    const labels = labelSet(examples);
+    if (opts.task === 'classify' && labels.length < 2) {
+      throw new RecurrentError(`${source}: every line has the label ${JSON.stringify(labels[0])}; a classifier needs at least two labels`);
+    }
+    const split = splitExamples(examples, train.valShare, train.seed);
+    if (split.train.length === 0) throw new RecurrentError(`${source}: no examples are left for training: lower the held-out share`);
+    const kind = opts.tokenizer ?? 'char';
+    const inputs = split.train.map((e) => e.input);
+    // The vocabulary of the training texts; generate's texts end with the end token, so it is in it.
+    const vocabText = opts.task === 'generate' ? inputs.join(END_OF_TEXT) + END_OF_TEXT : inputs.join(kind === 'word' ? ' ' : '');
+    const tokenizer = Tokenizer.build(vocabText, kind, { maxVocab: opts.maxVocab });
+    const config = validateModelConfig({
+      task: opts.task,
+      cell: m.cell,
+      hidden: m.hidden,
+      layers: m.layers,
+      embedding: m.embedding,
+      bidirectional: m.bidirectional,
+      vocabSize: tokenizer.size,
+      labels,
+      maxLength: m.maxLength,
+      ...(opts.task === 'classify' ? { pooling: m.pooling } : {}),
+    });
+    const rng = new Rng(train.seed);
+    const model = new Model(config);
+    model.initialize(rng);
+    return new TaskTrainer(model, tokenizer, train, encodeSets(split, tokenizer, config, source), rng, examples.length);
+  }
+
+  /**
+   * Continues a run saved by toCheckpoint on the same file: weights, optimizer state, update count
+   * and random state; batches start a new epoch. Threads are this machine's.
+   */
+  static resume(text: string, source: string, checkpoint: Checkpoint, overrides: { threads?: number } = {}): TaskTrainer {
+    const config = checkpoint.config;
+    if (config.task !== 'classify' && config.task !== 'generate') throw new RecurrentError(`the checkpoint's task is ${config.task}, not classify or generate`);
+    let record: Partial<TaskRecord> = {};
+    const raw = checkpoint.metadata[TASK_TRAINING_KEY];
+    if (raw !== undefined) {
+      try {
+        record = JSON.parse(raw) as Partial<TaskRecord>;
+      } catch {
+        throw new RecurrentError(`the checkpoint's training state (${TASK_TRAINING_KEY}) is not valid JSON`);
+      }
+    }
+    const train = validateTrainConfig({
+      ...TASK_DEFAULTS[config.task].train,
+      ...(record.train ?? {}),
+      ...(overrides.threads !== undefined ? { threads: overrides.threads } : {}),
+    });
+    const examples = parseTsv(text, source);
+    const split = splitExamples(examples, train.valShare, train.seed);
+    const tokenizer = Tokenizer.fromSpec(checkpoint.tokenizer);
+    const model = new Model(config);
+    model.loadTensors(checkpoint.tensors);
+    const rngOk = Array.isArray(record.rng) && record.rng.length === 4;
+    const rng = rngOk ? Rng.fromState(record.rng as RngState) : new Rng(train.seed);
+    const t = new TaskTrainer(model, tokenizer, train, encodeSets(split, tokenizer, config, source), rng, examples.length);
+    if (raw !== undefined) {
+      t.optimizer.loadState(checkpoint.tensors, record.updates ?? 0);
+      t.examplesSeen = record.examples ?? 0;
+      t.elapsedMs = record.elapsedMs ?? 0;
+    }
+    return t;
+  }
+
+  /** Threads that run each update. Task runs train on the calling thread. */
+  get threads(): number {
+    return 1;
+  }
+
+  close(): void {}
+
+  get updates(): number {
+    return this.optimizer.updates;
+  }
+
+  get epoch(): number {
+    return this.batches.epoch;
+  }
+
+  setLearningRate(lr: number | null): void {
+    if (lr !== null && !(Number.isFinite(lr) && lr > 0)) throw new RecurrentError(`the learning rate must be a positive number, got ${lr}`);
+    this.lrOverride = lr;
+  }
+
+  /**
+   * One update on the next batch. A loss or gradient that is not finite changes nothing and comes
+   * back as lossNats NaN or infinite. The returned object is reused by the next call.
+   */
+  step(): TaskStepMetrics {
+    const started = performance.now();
+    const { net, batches, model } = this;
+    const { start, size: b } = batches.nextBatch(this.rng);
+    const units = net.load(this.trainSet, (r) => batches.example(start + r), b);
+    const m = this.metrics;
+    m.step = this.optimizer.updates;
+    m.epoch = batches.epoch;
+    m.lr = this.lrOverride ?? learningRateAt(this.train, this.optimizer.updates);
+    m.clipped = false;
+    m.gradNorm = NaN;
+    model.zeroGrads();
+    const sum = net.lossAndBackward(b, 1 / Math.max(1, units), this.correct);
+    m.lossNats = sum / Math.max(1, units);
+    m.bitsPerToken = m.lossNats / Math.LN2;
+    m.accuracy = this.task === 'classify' ? this.correct[0]! / b : NaN;
+    if (!Number.isFinite(m.lossNats)) return this.finish(started, 0, 0);
+    const clip = clipGradients(model.params, this.train.clipNorm, this.train.clipValue, this.clip);
+    m.gradNorm = clip.normBefore;
+    if (!Number.isFinite(clip.normBefore)) {
+      m.lossNats = m.bitsPerToken = NaN;
+      return this.finish(started, 0, 0);
+    }
+    this.optimizer.step(m.lr);
+    m.clipped = clip.clipped;
+    m.step = this.optimizer.updates;
+    let tokens = units;
+    if (this.task === 'classify') {
+      tokens = 0;
+      for (let r = 0; r < b; r++) tokens += this.trainSet.ids[batches.example(start + r)]!.length;
+    }
+    return this.finish(started, b, tokens);
+  }
+
+  private finish(started: number, examples: number, tokens: number): TaskStepMetrics {
+    const ms = performance.now() - started;
+    this.elapsedMs += ms;
+    this.runMs += ms;
+    this.examplesSeen += examples;
+    this.runExamples += examples;
+    this.runTokens += tokens;
+    const m = this.metrics;
+    m.examples = this.examplesSeen;
+    m.elapsedMs = this.elapsedMs;
+    m.examplesPerSecond = this.runMs > 0 ? (this.runExamples * 1000) / this.runMs : 0;
+    m.tokensPerSecond = this.runMs > 0 ? (this.runTokens * 1000) / this.runMs : 0;
+    return m;
+  }
+
+  /** The held-out examples scored with the current weights. */
+  validate(): TaskEvaluation {
+    return evaluateTask(this.net, this.heldOut, this.labels, this.heldOutOrder);
+  }
+
+  /** Loss (and accuracy) of a model that learned only how often each label (or token) occurs in training. */
+  baseline(): { lossNats: number; accuracy: number } {
+    if (this.task === 'classify') {
+      const counts = new Float64Array(this.labels.length);
+      for (const l of this.trainSet.labels) counts[l]++;
+      const n = this.trainSet.labels.length;
+      let h = 0;
+      for (const c of counts) if (c > 0) h -= (c / n) * Math.log(c / n);
+      const top = counts.indexOf(Math.max(...counts));
+      let right = 0;
+      for (const l of this.heldOut.labels) if (l === top) right++;
+      return { lossNats: h, accuracy: this.heldOut.labels.length ? right / this.heldOut.labels.length : NaN };
+    }
+    const counts = new Float64Array(this.tokenizer.size);
+    let n = 0;
+    for (const s of this.trainSet.ids) for (const id of s) (counts[id]++, n++);
+    let h = 0;
+    for (const c of counts) if (c > 0) h -= (c / n) * Math.log(c / n);
+    return { lossNats: h, accuracy: NaN };
+  }
+
+  /** Predictions and samples on the current weights (one predictor, made once: a model's buffers are never freed). */
+  predictions(): TaskPredictor {
+    this.predictor ??= new TaskPredictor(this.model, this.tokenizer);
+    return this.predictor;
+  }
+
+  /** Parameters, `optimizer.*` state and the training record, for checkpoint.ts. */
+  toCheckpoint(): Checkpoint {
+    const tensors = new Map<string, NamedTensor>();
+    for (const t of this.model.exportTensors()) tensors.set(t.name, t);
+    for (const t of this.optimizer.stateTensors()) tensors.set(t.name, t);
+    const record: TaskRecord = {
+      train: this.train,
+      updates: this.optimizer.updates,
+      examples: this.examplesSeen,
+      elapsedMs: this.elapsedMs,
+      rng: this.rng.state(),
+      fileLines: this.fileLines,
+    };
+    return { config: { ...this.modelConfig }, tokenizer: this.tokenizer.spec(), tensors, metadata: { [TASK_TRAINING_KEY]: JSON.stringify(record) } };
+  }
+}
+
+function encodeSets(
+  split: ReturnType<typeof splitExamples>,
+  tokenizer: Tokenizer,
+  config: ModelConfig,
+  source: string,
+): { train: Sequences; heldOut: Sequences } {
+  const opts = { maxLength: config.maxLength ?? 0, endToken: config.task === 'generate', source };
+  return {
+    train: encodeExamples(split.train, tokenizer, config.labels!, opts),
+    heldOut: encodeExamples(split.heldOut, tokenizer, config.labels!, opts),
+  };
+}
