@@ -1,6 +1,6 @@
 // One-to-many: the generate task's network, the language model of unroll.ts started from a learned
 // state for each label instead of the zero state:
-//   h_0 (and the LSTM's c_0) of level k = label_embedding.weight[label] [layer, state (h, c), H]
+//   h_0 (and the LSTM's c_0) of layer k = label_embedding.weight[label] [layer, state (h, c), H]
 //   input: the end token, then the text; target: the text, then the end token.
 // Examples of different lengths share a batch left-aligned; the positions after an example's end have
 // the target -1, which the cross-entropy kernels skip (no loss, zero gradient), so padding changes
@@ -37,7 +37,7 @@ export class ConditionedNet {
   forward(b: number, t: number): void {
     const H = this.net.config.hidden;
     const E = this.labelEmbedding.data;
-    const blocks = this.net.levels.length * this.stateCount;
+    const blocks = this.net.layers.length * this.stateCount;
     const row = blocks * H;
     for (let k = 0; k < blocks; k++) {
       for (let r = 0; r < b; r++) {
@@ -59,9 +59,9 @@ export class ConditionedNet {
     this.net.backward(b, t, 0, scale);
     const H = this.net.config.hidden;
     const G = this.labelEmbedding.grad;
-    const row = this.net.levels.length * this.stateCount * H;
-    this.net.levels.forEach((level, k) => {
-      const cell = level.cells[0]!;
+    const row = this.net.layers.length * this.stateCount * H;
+    this.net.layers.forEach((layer, k) => {
+      const cell = layer.cells[0]!;
       for (let s = 0; s < this.stateCount; s++) {
         // dhInit, and the LSTM's dcInit, hold dL/d(initial state) after the cell's backward pass.
         const d = s === 0 ? cell.dhInit : (cell as unknown as { dcInit: Floats }).dcInit;

@@ -1,9 +1,9 @@
 // The encoder of the classify task (and of any task that reads a whole input first): (embedding) ->
-// 1-4 recurrent levels, each one cell or, bidirectional, a forward and a reverse cell, run over a
+// 1-4 recurrent layers, each one cell or, bidirectional, a forward and a reverse cell, run over a
 // batch of examples of different lengths, with the pooled state of each example out:
 //   last: [h_fwd after the example's last token, h_rev after its first token] (PyTorch's h_n of the
-//         top level, both directions concatenated, as pack_padded_sequence gives it)
-//   mean: the mean of the top level's outputs over the example's tokens.
+//         top layer, both directions concatenated, as pack_padded_sequence gives it)
+//   mean: the mean of the top layer's outputs over the example's tokens.
 //
 // Padding without masks. An example of length L in a window of t positions is laid out left-aligned
 // (positions 0..L-1) for forward cells: their real positions read only earlier ones, so whatever the
@@ -11,10 +11,10 @@
 // padding's backward is exactly zero. A reverse cell reads the same example right-aligned (positions
 // t-L..t-1): it starts at the example's last token from the zero state, as PyTorch's packed reverse
 // direction does, and its padding comes after the example's first token in its order. Between stacked
-// bidirectional levels the concatenated outputs are written in both alignments; gradients are gathered
+// bidirectional layers the concatenated outputs are written in both alignments; gradients are gathered
 // back the same way. The result equals running each example alone, which the tests check.
 //
-// Buffers: ids, idsRight [T, B]; per level below the top (bidirectional) outL, outR, dxL, dxR
+// Buffers: ids, idsRight [T, B]; per layer below the top (bidirectional) outL, outR, dxL, dxR
 // [T, B, 2H]; features, dFeatures [B, F] with F = H * directions.
 import type { Arena } from './arena.js';
 import type { Cell, CellParams } from './cell.js';
@@ -241,7 +241,7 @@ export class Encoder {
     this.embedR?.backward(t * b);
   }
 
-  /** dL/d(level k's outputs) from both alignments, into its cells' dh; zero on the padding. */
+  /** dL/d(layer k's outputs) from both alignments, into its cells' dh; zero on the padding. */
   private gatherGradient(k: number, b: number, t: number): void {
     const H = this.config.hidden;
     const df = this.fwd[k]!.dh;
