@@ -11,6 +11,10 @@ perToken[i-1] = -ln p(t_i | t_<i), loss = their mean) and the gradients of the s
 respect to every parameter. The expectations are computed in float64 from the float32 weights.
 
 optimizers.json: a few steps of each torch.optim optimizer on fixed gradients, in float64.
+
+task_*: the classify and generate modules (Classifier, Generator below, named as the README's "Tasks"
+section names their tensors) on a batch of examples of different lengths, run as PyTorch runs padded
+batches (pack_padded_sequence), with each example's loss and the gradients of the summed loss.
 """
 import json
 import math
@@ -146,11 +150,128 @@ def optimizer_cases():
     print(f"optimizers: {len(cases)} cases")
 
 
+class Classifier(nn.Module):
+    """Many-to-one: (embedding) -> rnn (packed, zero state) -> pooled states -> classifier."""
+
+    def __init__(self, V, E, H, L, cell, bidirectional, K, pooling):
+        super().__init__()
+        if E > 0:
+            self.embedding = nn.Embedding(V, E)
+        self.E, self.V, self.pooling = E, V, pooling
+        rnn = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}[cell]
+        self.rnn = rnn(E or V, H, L, batch_first=True, bidirectional=bidirectional)
+        self.classifier = nn.Linear(H * (2 if bidirectional else 1), K)
+
+    def forward(self, tokens, lengths):  # tokens [B, T] padded, lengths [B] -> logits [B, K]
+        x = self.embedding(tokens) if self.E > 0 else nn.functional.one_hot(tokens, self.V).to(self.classifier.weight.dtype)
+        packed = nn.utils.rnn.pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)
+        out, h = self.rnn(packed)
+        if isinstance(h, tuple):
+            h = h[0]
+        if self.pooling == "last":
+            feats = torch.cat([h[-2], h[-1]], 1) if self.rnn.bidirectional else h[-1]
+        else:
+            out, _ = nn.utils.rnn.pad_packed_sequence(out, batch_first=True)
+            feats = out.sum(1) / lengths.unsqueeze(1).to(out.dtype)
+        return self.classifier(feats)
+
+
+class Generator(nn.Module):
+    """One-to-many: the language model of CHECKPOINT.md started from label_embedding[label]."""
+
+    def __init__(self, V, E, H, L, cell, K):
+        super().__init__()
+        if E > 0:
+            self.embedding = nn.Embedding(V, E)
+        self.E, self.V, self.H, self.L, self.cell = E, V, H, L, cell
+        rnn = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}[cell]
+        self.rnn = rnn(E or V, H, L, batch_first=True)
+        self.decoder = nn.Linear(H, V)
+        self.S = 2 if cell == "lstm" else 1
+        self.label_embedding = nn.Embedding(K, L * self.S * H)
+
+    def forward(self, tokens, labels):  # tokens [B, T], labels [B] -> logits [B, T, V]
+        x = self.embedding(tokens) if self.E > 0 else nn.functional.one_hot(tokens, self.V).to(self.decoder.weight.dtype)
+        s = self.label_embedding(labels).view(-1, self.L, self.S, self.H)
+        h0 = s[:, :, 0].transpose(0, 1).contiguous()
+        state = (h0, s[:, :, 1].transpose(0, 1).contiguous()) if self.cell == "lstm" else h0
+        out, _ = self.rnn(x, state)
+        return self.decoder(out)
+
+
+TASK_TEXTS = [("a cat", "x"), ("on a mat.", "y"), ("sat", "x"), ("the", "z"), ("a", "y"), ("mat on the cat", "x")]
+TASK_CASES = [
+    # name, task, cell, hidden, layers, embedding, bidirectional, pooling
+    ("task_classify_gru_bi", "classify", "gru", 5, 1, 0, True, "last"),
+    ("task_classify_lstm_bi_2layers_mean", "classify", "lstm", 4, 2, 3, True, "mean"),
+    ("task_classify_rnn", "classify", "rnn", 6, 1, 0, False, "last"),
+    ("task_generate_gru", "generate", "gru", 5, 1, 0, False, "last"),
+    ("task_generate_lstm_2layers", "generate", "lstm", 4, 2, 3, False, "last"),
+]
+
+
+def task_case(name, task, cell, H, L, E, bidirectional, pooling):
+    torch.manual_seed(4321)
+    labels = ["x", "y", "z"]
+    K = len(labels)
+    texts = [t for t, _ in TASK_TEXTS]
+    chars = set("".join(texts)) | ({"\n"} if task == "generate" else set())
+    vocab = sorted(chars, key=ord)
+    V = len(vocab)
+    if task == "classify":
+        model = Classifier(V, E, H, L, cell, bidirectional, K, pooling)
+        config = {"task": task, "cell": cell, "hidden": H, "layers": L, "embedding": E, "bidirectional": bidirectional, "labels": labels, "maxLength": 0, "pooling": pooling}
+    else:
+        model = Generator(V, E, H, L, cell, K)
+        config = {"task": task, "cell": cell, "hidden": H, "layers": L, "embedding": E, "bidirectional": False, "labels": labels, "maxLength": 0}
+    metadata = {
+        "recurrent.format": "2",
+        "recurrent.config": json.dumps(config),
+        "recurrent.tokenizer": json.dumps({"kind": "char", "vocab": vocab}),
+    }
+    write_safetensors(os.path.join(OUT, f"{name}.safetensors"), sorted(model.state_dict().items()), metadata)
+
+    model = model.double()
+    label_ids = torch.tensor([labels.index(l) for _, l in TASK_TEXTS])
+    if task == "classify":
+        seqs = [[vocab.index(c) for c in t] for t in texts]
+    else:
+        seqs = [[vocab.index(c) for c in t] + [vocab.index("\n")] for t in texts]
+    T = max(len(s) for s in seqs)
+    if task == "classify":
+        tokens = torch.tensor([s + [0] * (T - len(s)) for s in seqs])
+        lengths = torch.tensor([len(s) for s in seqs])
+        per_example = nn.functional.cross_entropy(model(tokens, lengths), label_ids, reduction="none")
+    else:
+        end = vocab.index("\n")
+        inputs = torch.tensor([[end] + s[:-1] + [0] * (T - len(s)) for s in seqs])
+        targets = torch.tensor([s + [-100] * (T - len(s)) for s in seqs])
+        logits = model(inputs, label_ids)
+        per_token = nn.functional.cross_entropy(logits.reshape(-1, V), targets.reshape(-1), reduction="none", ignore_index=-100).view(len(seqs), T)
+        per_example = per_token.sum(1)
+    per_example.sum().backward()
+    fixture = {
+        "checkpoint": f"{name}.safetensors",
+        "config": config,
+        "tokens": seqs,
+        "labels": label_ids.tolist(),
+        "perExample": per_example.tolist(),
+        "gradsOf": "the summed loss (generate: over every output token, the end tokens included)",
+        "grads": {n: p.grad.flatten().tolist() for n, p in model.named_parameters()},
+        "torch": torch.__version__,
+    }
+    with open(os.path.join(OUT, f"{name}.json"), "w") as f:
+        json.dump(fixture, f, indent=1)
+    print(f"{name}: V={V} summed loss {per_example.sum().item():.6f} nats")
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     for case in CASES:
         model_case(*case)
     optimizer_cases()
+    for case in TASK_CASES:
+        task_case(*case)
 
 
 if __name__ == "__main__":

@@ -92,7 +92,8 @@ export class ConditionedStepper implements Stepper {
 
   /** The label the next reset() starts from. */
   setLabel(label: number): void {
-    if (!Number.isInteger(label) || label < 0 || label >= this.labelEmbedding.shape[0]!) throw new RangeError(`label id ${label} is out of range`);
+    if (!Number.isInteger(label) || label < 0 || label >= this.labelEmbedding.shape[0]!)
+      throw new RangeError(`label id ${label} is out of range`);
     this.label = label;
   }
 

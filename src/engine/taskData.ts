@@ -53,7 +53,11 @@ export function heldOutIndices(n: number, share: number, seed: number): Int32Arr
 }
 
 /** Splits examples into the training ones and the held-out ones. */
-export function splitExamples(examples: readonly TsvExample[], share: number, seed: number): { train: TsvExample[]; heldOut: TsvExample[] } {
+export function splitExamples(
+  examples: readonly TsvExample[],
+  share: number,
+  seed: number,
+): { train: TsvExample[]; heldOut: TsvExample[] } {
   const held = new Set(heldOutIndices(examples.length, share, seed));
   const train: TsvExample[] = [];
   const heldOut: TsvExample[] = [];

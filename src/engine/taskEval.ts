@@ -47,7 +47,12 @@ export function lengthOrder(seqs: Sequences): Int32Array {
   return order.sort((a, b) => seqs.ids[a]!.length - seqs.ids[b]!.length || a - b);
 }
 
-export function evaluateTask(net: TaskNet, seqs: Sequences, labels: readonly string[], order: Int32Array = lengthOrder(seqs)): TaskEvaluation {
+export function evaluateTask(
+  net: TaskNet,
+  seqs: Sequences,
+  labels: readonly string[],
+  order: Int32Array = lengthOrder(seqs),
+): TaskEvaluation {
   const n = seqs.ids.length;
   const B = net.maxBatch;
   let loss = 0;
@@ -77,7 +82,20 @@ export function evaluateTask(net: TaskNet, seqs: Sequences, labels: readonly str
     const examples = row.reduce((a, c) => a + c, 0);
     const predicted = confusion.reduce((a, r) => a + r[k]!, 0);
     correct += row[k]!;
-    perClass[label] = { examples, correct: row[k]!, recall: examples > 0 ? row[k]! / examples : NaN, precision: predicted > 0 ? row[k]! / predicted : NaN };
+    perClass[label] = {
+      examples,
+      correct: row[k]!,
+      recall: examples > 0 ? row[k]! / examples : NaN,
+      precision: predicted > 0 ? row[k]! / predicted : NaN,
+    };
   });
-  return { task: 'classify', examples: n, accuracy: n > 0 ? correct / n : NaN, loss: n > 0 ? loss / n : NaN, perClass, confusion, labels: labels.slice() };
+  return {
+    task: 'classify',
+    examples: n,
+    accuracy: n > 0 ? correct / n : NaN,
+    loss: n > 0 ? loss / n : NaN,
+    perClass,
+    confusion,
+    labels: labels.slice(),
+  };
 }

@@ -35,7 +35,8 @@ export class TaskPredictor {
     readonly tokenizer: Tokenizer,
   ) {
     const cfg = model.config;
-    if (cfg.task !== 'classify' && cfg.task !== 'generate') throw new RecurrentError(`this model's task is ${cfg.task}, not classify or generate`);
+    if (cfg.task !== 'classify' && cfg.task !== 'generate')
+      throw new RecurrentError(`this model's task is ${cfg.task}, not classify or generate`);
     this.labels = cfg.labels!;
   }
 
@@ -52,7 +53,14 @@ export class TaskPredictor {
     const longest = ids.reduce((m, s) => Math.max(m, s.length), 1);
     if (this.net === null || this.net.maxSteps < longest) this.net = new TaskNet(this.model, BATCH, Math.max(longest, 64), -1);
     const net = this.net;
-    const seqs: Sequences = { ids, labels: new Int32Array(texts.length), lines: new Int32Array(texts.length), unknown: 0, unknownAt: [], truncated: 0 };
+    const seqs: Sequences = {
+      ids,
+      labels: new Int32Array(texts.length),
+      lines: new Int32Array(texts.length),
+      unknown: 0,
+      unknownAt: [],
+      truncated: 0,
+    };
     const K = this.labels.length;
     const out: Classification[] = [];
     for (let s = 0; s < texts.length; s += BATCH) {
@@ -73,7 +81,10 @@ export class TaskPredictor {
   async generate(label: string, opts: SamplingOptions & { prime?: string; seed: number; length?: number }): Promise<string> {
     if (this.model.config.task !== 'generate') throw new RecurrentError('this model classifies text (task classify); it does not generate');
     const id = this.labels.indexOf(label);
-    if (id < 0) throw new RecurrentError(`the model knows no label ${JSON.stringify(label)}; it knows ${this.labels.map((l) => JSON.stringify(l)).join(', ')}`);
+    if (id < 0)
+      throw new RecurrentError(
+        `the model knows no label ${JSON.stringify(label)}; it knows ${this.labels.map((l) => JSON.stringify(l)).join(', ')}`,
+      );
     this.stepper ??= new ConditionedStepper(this.model, this.model.param('label_embedding.weight'), this.model.arena);
     this.stepper.setLabel(id);
     const prime = opts.prime ?? '';

@@ -163,7 +163,13 @@ export class TaskTrainer {
   static create(
     text: string,
     source: string,
-    opts: { task: ExampleTask; model?: Partial<TaskModelOptions>; train?: Partial<TrainConfig>; tokenizer?: TokenizerKind; maxVocab?: number },
+    opts: {
+      task: ExampleTask;
+      model?: Partial<TaskModelOptions>;
+      train?: Partial<TrainConfig>;
+      tokenizer?: TokenizerKind;
+      maxVocab?: number;
+    },
   ): TaskTrainer {
     const defaults = TASK_DEFAULTS[opts.task];
     const given = <T extends object>(o: Partial<T> | undefined): Partial<T> =>
@@ -206,7 +212,8 @@ export class TaskTrainer {
    */
   static resume(text: string, source: string, checkpoint: Checkpoint, overrides: { threads?: number } = {}): TaskTrainer {
     const config = checkpoint.config;
-    if (config.task !== 'classify' && config.task !== 'generate') throw new RecurrentError(`the checkpoint's task is ${config.task}, not classify or generate`);
+    if (config.task !== 'classify' && config.task !== 'generate')
+      throw new RecurrentError(`the checkpoint's task is ${config.task}, not classify or generate`);
     let record: Partial<TaskRecord> = {};
     const raw = checkpoint.metadata[TASK_TRAINING_KEY];
     if (raw !== undefined) {
@@ -355,7 +362,12 @@ export class TaskTrainer {
       rng: this.rng.state(),
       fileLines: this.fileLines,
     };
-    return { config: { ...this.modelConfig }, tokenizer: this.tokenizer.spec(), tensors, metadata: { [TASK_TRAINING_KEY]: JSON.stringify(record) } };
+    return {
+      config: { ...this.modelConfig },
+      tokenizer: this.tokenizer.spec(),
+      tensors,
+      metadata: { [TASK_TRAINING_KEY]: JSON.stringify(record) },
+    };
   }
 }
 

@@ -15,7 +15,8 @@ export interface TsvExample {
 function problem(line: string): string | null {
   const tab = line.indexOf('\t');
   if (tab < 0) return 'has no tab between its input and its output';
-  if (line.indexOf('\t', tab + 1) >= 0) return `has ${line.split('\t').length - 1} tabs; a line holds exactly one, between its input and its output`;
+  if (line.indexOf('\t', tab + 1) >= 0)
+    return `has ${line.split('\t').length - 1} tabs; a line holds exactly one, between its input and its output`;
   if (tab === 0) return 'has an empty input (nothing before the tab)';
   if (tab === line.length - 1) return 'has an empty output (nothing after the tab)';
   return null;

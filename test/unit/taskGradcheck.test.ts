@@ -31,7 +31,14 @@ function sequences(task: 'classify' | 'generate', lengths: number[], labels: num
   };
 }
 
-function config(task: 'classify' | 'generate', cell: CellKind, layers: number, embedding: number, bidirectional: boolean, pooling: Pooling): ModelConfig {
+function config(
+  task: 'classify' | 'generate',
+  cell: CellKind,
+  layers: number,
+  embedding: number,
+  bidirectional: boolean,
+  pooling: Pooling,
+): ModelConfig {
   return {
     task,
     cell,
@@ -65,7 +72,11 @@ const SHAPES = [
 for (const cell of ['rnn', 'lstm', 'gru'] as CellKind[]) {
   for (const s of SHAPES) {
     test(`classify, ${cell}, ${s.what}: every gradient matches finite differences on a padded batch`, (t) => {
-      checkGradients(t, config('classify', cell, s.layers, s.embedding, s.bidirectional, s.pooling), sequences('classify', [4, 1, 0, 6, 3], 3, 5));
+      checkGradients(
+        t,
+        config('classify', cell, s.layers, s.embedding, s.bidirectional, s.pooling),
+        sequences('classify', [4, 1, 0, 6, 3], 3, 5),
+      );
     });
   }
   for (const layers of [1, 2]) {
