@@ -2,8 +2,11 @@
 // line on stderr and a non-zero exit, never a stack trace (RECURRENT_DEBUG=1 shows traces of bugs).
 import { RecurrentError } from '../engine/errors.js';
 import { trainCommand, TRAIN_USAGE } from './train.js';
+import { isTaskTraining, taskTrainCommand, TASK_TRAIN_USAGE } from './taskTrain.js';
+import { predictCommand, PREDICT_USAGE } from './predict.js';
 import { sampleCommand, SAMPLE_USAGE } from './sample.js';
-import { evalCommand, EVAL_USAGE } from './eval.js';
+import { EVAL_USAGE } from './eval.js';
+import { evalDispatch, TASK_EVAL_USAGE } from './taskEval.js';
 import { gradcheckCommand, GRADCHECK_USAGE } from './gradcheck.js';
 import { infoCommand } from './info.js';
 
@@ -11,17 +14,25 @@ const USAGE = `usage: recurrent <command> [options]
 
 commands
   train FILE              train a model on a text file
+  train FILE.tsv --task classify|generate
+                          train a classifier or a conditioned generator on input<TAB>output lines
+  predict CHECKPOINT [FILE]
+                          the label of each line, or a text for each label (stdin without FILE)
   sample CHECKPOINT       generate text from a trained model
-  eval CHECKPOINT FILE    per-token loss of a model on a text (--json)
+  eval CHECKPOINT FILE    per-token loss of a model on a text; a classifier's accuracy (--json)
   gradcheck               check every gradient against finite differences
   info CHECKPOINT         configuration, vocabulary and parameter counts
 
 recurrent <command> --help shows a command's options.`;
 
 const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; usage: string }> = {
-  train: { run: trainCommand, usage: TRAIN_USAGE },
+  train: {
+    run: (argv) => (isTaskTraining(argv) ? taskTrainCommand(argv) : trainCommand(argv)),
+    usage: `${TRAIN_USAGE}\n\n${TASK_TRAIN_USAGE}`,
+  },
+  predict: { run: predictCommand, usage: PREDICT_USAGE },
   sample: { run: sampleCommand, usage: SAMPLE_USAGE },
-  eval: { run: evalCommand, usage: EVAL_USAGE },
+  eval: { run: evalDispatch, usage: `${EVAL_USAGE}\n\n${TASK_EVAL_USAGE}` },
   gradcheck: { run: gradcheckCommand, usage: GRADCHECK_USAGE },
   info: { run: infoCommand, usage: 'usage: recurrent info CHECKPOINT [--json]' },
 };

@@ -1,0 +1,87 @@
+// `recurrent eval CHECKPOINT FILE.tsv` for classify and generate models: scores the file's examples (or,
+// with --held-out, only the lines the run held out: the same seeded sample, from the share and seed in
+// the checkpoint). A language model's checkpoint goes on to the language model's eval (eval.ts).
+import { readCheckpointFile, type Checkpoint } from '../engine/checkpoint.js';
+import { validateTrainConfig } from '../engine/config.js';
+import { RecurrentError } from '../engine/errors.js';
+import { Model } from '../engine/model.js';
+import { encodeExamples, END_OF_TEXT, splitExamples } from '../engine/taskData.js';
+import { evaluateTask } from '../engine/taskEval.js';
+import { TaskNet } from '../engine/taskNet.js';
+import { TASK_TRAINING_KEY } from '../engine/taskTrainer.js';
+import { Tokenizer } from '../engine/tokenizer.js';
+import { parseTsv } from '../engine/tsv.js';
+import { parse } from './args.js';
+import { evalCommand } from './eval.js';
+import { readTextFile } from './files.js';
+
+export const TASK_EVAL_USAGE = `usage: recurrent eval CHECKPOINT FILE.tsv [--json] [--held-out] [--strict]   (classify and generate models)
+
+classify: accuracy, mean loss, per-label recall and precision, the confusion matrix;
+  --json {"task", "examples", "accuracy", "loss", "perClass": {...}, "confusion": [[...]], "labels", "unknown"}
+generate: mean loss per output character (the end of each text included);
+  --json {"task", "examples", "tokens", "loss", "bitsPerToken", "unknown"}
+Characters the model never saw are left out of the texts and counted ("unknown": {"count", "at"});
+--strict makes them an error. --held-out scores only the lines the run held out.`;
+
+export async function evalDispatch(argv: string[]): Promise<number> {
+  const { values, positionals } = parse(argv, { json: { type: 'boolean' }, 'held-out': { type: 'boolean' }, strict: { type: 'boolean' } }, [
+    'checkpoint',
+    'file',
+  ]);
+  const ck = await readCheckpointFile(positionals[0]!);
+  if (ck.config.task === 'lm') {
+    if (values['held-out'] || values.strict)
+      throw new RecurrentError('--held-out and --strict are options for classify and generate models');
+    return evalCommand(argv);
+  }
+  const file = positionals[1]!;
+  const result = evaluateFile(ck, readTextFile(file), file, { heldOut: values['held-out'] === true, strict: values.strict === true });
+  if (values.json) {
+    process.stdout.write(JSON.stringify(result) + '\n');
+    return 0;
+  }
+  const out: string[] = [];
+  if (result.task === 'classify') {
+    out.push(`${result.examples} examples: accuracy ${result.accuracy.toFixed(4)}, loss ${result.loss.toFixed(4)} nats`);
+    for (const [label, c] of Object.entries(result.perClass)) {
+      out.push(`  ${label}: ${c.examples} examples, recall ${c.recall.toFixed(3)}, precision ${c.precision.toFixed(3)}`);
+    }
+    out.push(`confusion (rows: true label, columns: predicted; ${result.labels.join(', ')}):`);
+    for (const row of result.confusion) out.push('  ' + row.map((n) => String(n).padStart(6)).join(' '));
+  } else {
+    out.push(
+      `${result.examples} examples, ${result.tokens} output tokens: loss ${result.loss.toFixed(4)} nats, ${result.bitsPerToken.toFixed(4)} bits per token`,
+    );
+  }
+  if (result.unknown.count > 0) out.push(`${result.unknown.count} unknown character(s) left out (--json lists where)`);
+  process.stdout.write(out.join('\n') + '\n');
+  return 0;
+}
+
+export function evaluateFile(ck: Checkpoint, text: string, source: string, opts: { heldOut: boolean; strict: boolean }) {
+  let examples = parseTsv(text, source);
+  if (opts.heldOut) {
+    const raw = ck.metadata[TASK_TRAINING_KEY];
+    if (raw === undefined)
+      throw new RecurrentError(`${source}: the checkpoint has no training record, so which lines were held out is unknown`);
+    const train = validateTrainConfig((JSON.parse(raw) as { train?: object }).train ?? {});
+    examples = splitExamples(examples, train.valShare, train.seed).heldOut;
+    if (examples.length === 0) throw new RecurrentError(`the run held out no lines (validation share ${train.valShare})`);
+  }
+  const cfg = ck.config;
+  const tok = Tokenizer.fromSpec(ck.tokenizer);
+  const seqs = encodeExamples(examples, tok, cfg.labels!, { maxLength: cfg.maxLength ?? 0, endToken: cfg.task === 'generate', source });
+  if (opts.strict && seqs.unknown > 0) {
+    const first = seqs.unknownAt[0]!;
+    throw new RecurrentError(
+      `${source}:${first.line}: the character ${JSON.stringify(first.token)} is not in the model's vocabulary (${seqs.unknown} such character(s) in all); without --strict they are left out and counted`,
+    );
+  }
+  const model = new Model(cfg);
+  model.loadTensors(ck.tensors);
+  const longest = seqs.ids.reduce((m, s) => Math.max(m, s.length), 1);
+  const net = new TaskNet(model, 32, longest, cfg.task === 'generate' ? tok.id(END_OF_TEXT)! : -1);
+  const result = evaluateTask(net, seqs, cfg.labels!);
+  return { ...result, unknown: { count: seqs.unknown, at: seqs.unknownAt.map((u) => ({ line: u.line, character: u.token })) } };
+}

@@ -1,0 +1,269 @@
+// `recurrent train FILE.tsv --task classify|generate`: trains on a task file (input<TAB>output per
+// line) with a live progress line, the held-out examples scored every --eval-every updates, and a
+// checkpoint left behind at the end, on Ctrl+C, and (the last good state) when the loss turns non-finite.
+import { basename, extname } from 'node:path';
+import { CELL_KINDS, OPTIMIZER_KINDS, POOLINGS, SCHEDULE_KINDS, type TokenizerKind } from '../engine/config.js';
+import { readCheckpointFile, writeCheckpointFile } from '../engine/checkpoint.js';
+import { RecurrentError } from '../engine/errors.js';
+import { EXAMPLE_TASKS, TASK_DEFAULTS, TaskTrainer, type ExampleTask } from '../engine/taskTrainer.js';
+import type { TaskEvaluation } from '../engine/taskEval.js';
+import { choiceOption, durationOption, intOption, numberOption, parse, stringOption } from './args.js';
+import { readTextFile } from './files.js';
+import { formatCount, formatDuration, formatRate } from './format.js';
+import { Progress } from './progress.js';
+
+const C = TASK_DEFAULTS.classify;
+const G = TASK_DEFAULTS.generate;
+
+export const TASK_TRAIN_USAGE = `usage: recurrent train FILE.tsv --task classify|generate [options]
+
+FILE.tsv holds one example per line, input<TAB>output. classify learns the output (a label) of each
+input text; generate learns to write the input text for each output (label), ending with an end token.
+
+model
+  --cell rnn|lstm|gru       recurrent cell (default ${C.model.cell})
+  --hidden N                hidden units per layer (classify ${C.model.hidden}, generate ${G.model.hidden})
+  --layers N                stacked layers, 1-4 (default 1)
+  --embedding N             embedding size; 0 = one-hot input (default 0)
+  --bidirectional           classify: read each text in both directions
+  --pooling last|mean       classify: the final states, or the mean of the outputs (default last)
+  --max-length N            cut texts to N tokens; 0 = no limit (default ${C.model.maxLength})
+  --tokenizer char|word     tokens are characters or words (default char)
+training
+  --batch B                 examples per update (default ${C.train.batch})
+  --optimizer NAME          ${OPTIMIZER_KINDS.join('|')} (default ${C.train.optimizer})
+  --lr X                    learning rate (classify ${C.train.lr}, generate ${G.train.lr})
+  --schedule NAME           ${SCHEDULE_KINDS.join('|')} (default constant); --warmup N updates
+  --clip X                  clip the global gradient norm to X; 0 = off (default ${C.train.clipNorm})
+  --weight-decay X          (default 0)
+  --val-share X             share of the lines held out, a seeded random sample (default ${C.train.valShare})
+  --eval-every N            score the held-out lines every N updates (default ${C.train.evalEvery})
+  --steps N | --time D      stop after N updates or D (30, 90s, 5m, 1h); default: until Ctrl+C
+  --sample-every D          generate: print a text per label every D (default 20s; 0 = never)
+  --seed N                  random seed of the split, initialisation and batches (default 1)
+  --resume CHECKPOINT       continue a run on the same file
+  --out CHECKPOINT          where to save (default: FILE's name with .safetensors, here)`;
+
+const OPTIONS = {
+  task: { type: 'string' },
+  cell: { type: 'string' },
+  hidden: { type: 'string' },
+  layers: { type: 'string' },
+  embedding: { type: 'string' },
+  bidirectional: { type: 'boolean' },
+  pooling: { type: 'string' },
+  'max-length': { type: 'string' },
+  tokenizer: { type: 'string' },
+  'max-vocab': { type: 'string' },
+  batch: { type: 'string' },
+  optimizer: { type: 'string' },
+  lr: { type: 'string' },
+  schedule: { type: 'string' },
+  warmup: { type: 'string' },
+  clip: { type: 'string' },
+  'weight-decay': { type: 'string' },
+  'val-share': { type: 'string' },
+  'eval-every': { type: 'string' },
+  steps: { type: 'string' },
+  time: { type: 'string' },
+  'sample-every': { type: 'string' },
+  seed: { type: 'string' },
+  resume: { type: 'string' },
+  out: { type: 'string' },
+} as const;
+
+/** Whether a `train` command line asks for a task other than the language model. */
+export function isTaskTraining(argv: readonly string[]): boolean {
+  const i = argv.findIndex((a) => a === '--task' || a.startsWith('--task='));
+  if (i < 0) return false;
+  const value = argv[i]!.includes('=') ? argv[i]!.slice('--task='.length) : argv[i + 1];
+  return value !== 'lm';
+}
+
+export async function taskTrainCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parse(argv, { ...OPTIONS }, ['file']);
+  const file = positionals[0]!;
+  const text = readTextFile(file);
+  const task = choiceOption(values, 'task', EXAMPLE_TASKS) as ExampleTask;
+  const maxSteps = intOption(values, 'steps', 1, 1e12) ?? 0;
+  const maxMs = durationOption(values, 'time') ?? 0;
+  if (maxSteps && maxMs) throw new RecurrentError('give --steps or --time, not both');
+  const sampleEveryMs = values['sample-every'] === '0' ? 0 : (durationOption(values, 'sample-every') ?? 20000);
+  const out = stringOption(values, 'out') ?? `${basename(file, extname(file)) || basename(file)}.safetensors`;
+
+  let trainer: TaskTrainer;
+  const resume = stringOption(values, 'resume');
+  if (resume) {
+    const ignored = Object.keys(OPTIONS).filter(
+      (k) => values[k] !== undefined && !['resume', 'out', 'steps', 'time', 'sample-every', 'task'].includes(k),
+    );
+    if (ignored.length)
+      throw new RecurrentError(`--resume continues the run with its own settings; drop ${ignored.map((k) => '--' + k).join(', ')}`);
+    const ck = await readCheckpointFile(resume);
+    if (ck.config.task !== task) throw new RecurrentError(`${resume} holds a ${ck.config.task} model, not ${task}`);
+    trainer = TaskTrainer.resume(text, file, ck);
+  } else {
+    if (task === 'generate' && values.bidirectional) {
+      throw new RecurrentError('--bidirectional reads the whole text at once, so it cannot write one; use it with --task classify');
+    }
+    if (task === 'generate' && values.pooling !== undefined) throw new RecurrentError('--pooling is an option of --task classify');
+    trainer = TaskTrainer.create(text, file, {
+      task,
+      model: {
+        cell: choiceOption(values, 'cell', CELL_KINDS),
+        hidden: intOption(values, 'hidden', 1, 4096),
+        layers: intOption(values, 'layers', 1, 4),
+        embedding: intOption(values, 'embedding', 0, 4096),
+        bidirectional: values.bidirectional === true ? true : undefined,
+        pooling: choiceOption(values, 'pooling', POOLINGS),
+        maxLength: intOption(values, 'max-length', 0, 1_000_000),
+      },
+      train: {
+        batch: intOption(values, 'batch', 1, 4096),
+        optimizer: choiceOption(values, 'optimizer', OPTIMIZER_KINDS),
+        lr: numberOption(values, 'lr', 0, 100),
+        schedule: choiceOption(values, 'schedule', SCHEDULE_KINDS),
+        warmupSteps: intOption(values, 'warmup', 0, 1e9),
+        totalSteps: maxSteps || undefined,
+        clipNorm: numberOption(values, 'clip', 0, 1e9),
+        weightDecay: numberOption(values, 'weight-decay', 0, 10),
+        valShare: numberOption(values, 'val-share', 0, 0.5),
+        evalEvery: intOption(values, 'eval-every', 0, 1e9),
+        seed: intOption(values, 'seed', 0, 0xffffffff),
+      },
+      tokenizer: choiceOption(values, 'tokenizer', ['char', 'word'] as const) as TokenizerKind | undefined,
+      maxVocab: intOption(values, 'max-vocab', 3, 1 << 20),
+    });
+  }
+  try {
+    return await run(trainer, { file, out, maxSteps, maxMs, sampleEveryMs });
+  } finally {
+    trainer.close();
+  }
+}
+
+/** One line for the held-out score: accuracy and loss (classify), bits per character (generate). */
+export function describeEvaluation(e: TaskEvaluation, unit: string): string {
+  if (e.examples === 0) return 'no held-out examples';
+  return e.task === 'classify'
+    ? `accuracy ${e.accuracy.toFixed(3)}, loss ${e.loss.toFixed(3)} nats`
+    : `${e.bitsPerToken.toFixed(3)} bits/${unit}`;
+}
+
+async function run(
+  trainer: TaskTrainer,
+  o: { file: string; out: string; maxSteps: number; maxMs: number; sampleEveryMs: number },
+): Promise<number> {
+  const err = process.stderr;
+  const mc = trainer.modelConfig;
+  const tc = trainer.train;
+  const unit = trainer.tokenizer.kind === 'char' ? 'char' : 'token';
+  const { trainSet, heldOut } = trainer;
+  err.write(
+    `${o.file}: ${formatCount(trainSet.ids.length + heldOut.ids.length)} examples, ${formatCount(heldOut.ids.length)} held out; ${trainer.labels.length} labels; vocabulary ${trainer.tokenizer.size} ${trainer.tokenizer.kind} tokens\n`,
+  );
+  if (heldOut.unknown > 0) {
+    const first = heldOut.unknownAt[0]!;
+    err.write(
+      `held-out lines have ${heldOut.unknown} character(s) the training lines do not (first ${JSON.stringify(first.token)} on line ${first.line}): left out and counted\n`,
+    );
+  }
+  const cut = trainSet.truncated + heldOut.truncated;
+  if (cut > 0) err.write(`${cut} text(s) longer than ${mc.maxLength} tokens are cut there (--max-length)\n`);
+  err.write(
+    `model: ${mc.task}, ${mc.bidirectional ? 'bidirectional ' : ''}${mc.cell} hidden ${mc.hidden} x ${mc.layers} layer(s), ${mc.embedding ? `embedding ${mc.embedding}` : 'one-hot input'}${mc.task === 'classify' ? `, ${mc.pooling} pooling` : ''}, ${formatCount(trainer.model.parameterCount)} parameters\n`,
+  );
+  err.write(
+    `training: batch ${tc.batch}, ${tc.optimizer} lr ${tc.lr}, clip ${tc.clipNorm ? `norm ${tc.clipNorm}` : 'off'}, seed ${tc.seed}, 1 thread${trainer.updates ? `, resumed at update ${trainer.updates}` : ''}\n`,
+  );
+  const base = trainer.baseline();
+  err.write(
+    trainer.task === 'classify'
+      ? `always the most frequent label: accuracy ${base.accuracy.toFixed(3)}, loss ${base.lossNats.toFixed(3)} nats (a model that learned nothing)\n`
+      : `unigram entropy ${(base.lossNats / Math.LN2).toFixed(3)} bits/${unit} (a model that learned nothing)\n`,
+  );
+  err.write(
+    (o.maxSteps
+      ? `training for ${formatCount(o.maxSteps)} updates`
+      : o.maxMs
+        ? `training for ${formatDuration(o.maxMs)}`
+        : 'training until Ctrl+C') + `; checkpoint: ${o.out}\n`,
+  );
+
+  let interrupted = false;
+  const onSigint = (): void => {
+    if (interrupted) process.exit(130);
+    interrupted = true;
+  };
+  process.on('SIGINT', onSigint);
+  const progress = new Progress(err);
+  if (o.maxMs && !o.maxSteps) trainer.scheduleOverTime(o.maxMs);
+  const start = Date.now();
+  const startUpdates = trainer.updates;
+  let lastVal = '';
+  let lastSample = Date.now();
+  let lastYield = Date.now();
+  let failure: string | null = null;
+  let lastLoss = NaN;
+  let accSum = 0;
+  let accCount = 0;
+  try {
+    for (;;) {
+      const done = trainer.updates - startUpdates;
+      if (interrupted || (o.maxSteps && done >= o.maxSteps) || (o.maxMs && Date.now() - start >= o.maxMs)) break;
+      const m = trainer.step();
+      if (!Number.isFinite(m.lossNats)) {
+        failure = `loss became ${m.lossNats} at update ${m.step}; training stopped there (lower --lr, or turn on --clip)`;
+        break;
+      }
+      lastLoss = m.lossNats;
+      if (trainer.task === 'classify') {
+        accSum += m.accuracy;
+        accCount++;
+      }
+      if (tc.evalEvery && trainer.updates % tc.evalEvery === 0 && heldOut.ids.length > 0)
+        lastVal = describeEvaluation(trainer.validate(), unit);
+      const trainPart =
+        trainer.task === 'classify'
+          ? `loss ${m.lossNats.toFixed(4)}  accuracy ${(accSum / Math.max(1, accCount)).toFixed(3)}`
+          : `${m.bitsPerToken.toFixed(3)} bits/${unit}`;
+      progress.update(
+        `update ${formatCount(m.step)}  epoch ${m.epoch}  ${trainPart}  held out: ${lastVal || '--'}  ${formatRate(m.examplesPerSecond)} examples/s  elapsed ${formatDuration(Date.now() - start)}`,
+      );
+      if (trainer.updates % 100 === 0) accSum = accCount = 0;
+      if (trainer.task === 'generate' && o.sampleEveryMs && Date.now() - lastSample >= o.sampleEveryMs) {
+        lastSample = Date.now();
+        const lines: string[] = [];
+        for (const label of trainer.labels.slice(0, 8)) {
+          const s = await trainer
+            .predictions()
+            .generate(label, { temperature: 0.8, topK: 0, topP: 1, greedy: false, seed: tc.seed + trainer.updates });
+          lines.push(`${label}: ${s}`);
+        }
+        progress.print(`--- samples at update ${trainer.updates} (temperature 0.8) ---\n${lines.join('\n')}\n---`);
+      }
+      if (Date.now() - lastYield > 50) {
+        lastYield = Date.now();
+        await new Promise((r) => setImmediate(r));
+      }
+    }
+  } finally {
+    process.off('SIGINT', onSigint);
+    progress.clear();
+  }
+  const elapsed = Date.now() - start;
+  await writeCheckpointFile(o.out, trainer.toCheckpoint());
+  if (failure) {
+    err.write(`recurrent: ${failure}\nkept the last good state (update ${trainer.updates}) in ${o.out}\n`);
+    return 1;
+  }
+  err.write(
+    `${interrupted ? 'interrupted' : 'done'}: ${formatCount(trainer.updates - startUpdates)} updates (epoch ${trainer.epoch}) in ${formatDuration(elapsed)}\n`,
+  );
+  const final = trainer.validate();
+  err.write(
+    `training loss ${Number.isFinite(lastLoss) ? (trainer.task === 'classify' ? `${lastLoss.toFixed(3)} nats` : `${(lastLoss / Math.LN2).toFixed(3)} bits/${unit}`) : '--'}; held out (${final.examples} examples): ${describeEvaluation(final, unit)}\n`,
+  );
+  err.write(`saved ${o.out}\n`);
+  return interrupted ? 130 : 0;
+}

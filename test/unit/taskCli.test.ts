@@ -1,0 +1,100 @@
+// recurrent train --task, eval and predict as a user runs them: real files, real processes, the JSON
+// shapes of eval, and one line for a bad task file.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const cli = resolve(here, '../../src/cli/main.js');
+const root = resolve(here, '../../..');
+const dir = mkdtempSync(join(tmpdir(), 'recurrent-tasks-'));
+
+function run(args: string[], input?: string): { code: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', cwd: dir, timeout: 120_000, input });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+// The first 600 names of the sample workspace's file (sorted by name, so both labels occur).
+const names = readFileSync(join(root, 'sample-workspace/first-names.tsv'), 'utf8').split('\n').slice(0, 600).join('\n') + '\n';
+const namesFile = join(dir, 'names.tsv');
+writeFileSync(namesFile, names);
+
+test('a task file with a bad line is refused with one line naming the line', () => {
+  const bad = join(dir, 'bad.tsv');
+  writeFileSync(bad, 'Ann\tfemale\nBob male\n');
+  const r = run(['train', bad, '--task', 'classify', '--steps', '1']);
+  assert.equal(r.code, 1);
+  assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+  assert.match(r.stderr, /bad\.tsv:2: the line has no tab/);
+});
+
+test('--bidirectional is refused for generate with one line', () => {
+  const r = run(['train', namesFile, '--task', 'generate', '--bidirectional', '--steps', '1']);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr.trim(), /^recurrent: --bidirectional .* cannot write one/);
+});
+
+test('classify: train, eval --json (accuracy, per label, confusion), eval --held-out, predict from a file and from stdin', () => {
+  const out = join(dir, 'cls.safetensors');
+  const t = run(['train', namesFile, '--task', 'classify', '--bidirectional', '--hidden', '16', '--steps', '40', '--out', out]);
+  assert.equal(t.code, 0, t.stderr);
+  assert.match(t.stderr, /held out \(60 examples\): accuracy \d\.\d{3}/);
+  assert.ok(existsSync(out));
+  const e = run(['eval', out, namesFile, '--json']);
+  assert.equal(e.code, 0, e.stderr);
+  const j = JSON.parse(e.stdout) as Record<string, unknown>;
+  assert.equal(j.task, 'classify');
+  assert.equal(j.examples, 600);
+  assert.ok(typeof j.accuracy === 'number' && j.accuracy > 0.5, `accuracy ${j.accuracy}`);
+  assert.ok(typeof j.loss === 'number');
+  const perClass = j.perClass as Record<string, { examples: number }>;
+  assert.deepEqual(Object.keys(perClass).sort(), ['female', 'male']);
+  assert.equal(perClass.female!.examples + perClass.male!.examples, 600);
+  const confusion = j.confusion as number[][];
+  assert.equal(
+    confusion.flat().reduce((a, b) => a + b, 0),
+    600,
+  );
+  const held = JSON.parse(run(['eval', out, namesFile, '--json', '--held-out']).stdout) as { examples: number };
+  assert.equal(held.examples, 60, 'the 10% the run held out');
+  const p = run(['predict', out, namesFile]);
+  assert.equal(p.code, 0, p.stderr);
+  const lines = p.stdout.trim().split('\n');
+  assert.equal(lines.length, 600);
+  assert.match(lines[0]!, /^(female|male)\t0\.\d{4}$/);
+  const s = run(['predict', out, '--top', '2'], 'Zoe\nAlexander\n');
+  assert.match(s.stdout, /^(female|male)\t0\.\d{4}\t(female|male)\t0\.\d{4}\n(female|male)\t/);
+});
+
+test('generate: train, eval --json (bits per character), predict texts for labels; unknown characters are counted', () => {
+  const out = join(dir, 'gen.safetensors');
+  const t = run(['train', namesFile, '--task', 'generate', '--hidden', '16', '--steps', '40', '--sample-every', '0', '--out', out]);
+  assert.equal(t.code, 0, t.stderr);
+  assert.match(t.stderr, /held out \(60 examples\): \d\.\d{3} bits\/char/);
+  const withUnknown = join(dir, 'unknown.tsv');
+  writeFileSync(withUnknown, 'Zoë\tfemale\nAbel\tmale\n');
+  const e = run(['eval', out, withUnknown, '--json']);
+  assert.equal(e.code, 0, e.stderr);
+  const j = JSON.parse(e.stdout) as {
+    task: string;
+    examples: number;
+    loss: number;
+    bitsPerToken: number;
+    tokens: number;
+    unknown: { count: number };
+  };
+  assert.equal(j.task, 'generate');
+  assert.equal(j.examples, 2);
+  assert.ok(j.unknown.count >= 1, 'ë is not among the first 600 names');
+  assert.ok(Math.abs(j.bitsPerToken - j.loss / Math.LN2) < 1e-12);
+  assert.equal(run(['eval', out, withUnknown, '--strict']).code, 1);
+  const p = run(['predict', out, '--count', '3'], 'female\nmale\n');
+  assert.equal(p.code, 0, p.stderr);
+  assert.equal(p.stdout.trim().split('\n').length, 6);
+  const bad = run(['predict', out], 'neither\n');
+  assert.match(bad.stderr, /knows no label "neither"/);
+});
