@@ -358,7 +358,10 @@ export class TaskTrainer {
     }
     const counts = new Float64Array(this.tokenizer.size);
     let n = 0;
-    for (const s of this.trainSet.ids) for (const id of s) (counts[id]++, n++);
+    for (const s of this.trainSet.ids) {
+      for (const id of s) counts[id]++;
+      n += s.length;
+    }
     let h = 0;
     for (const c of counts) if (c > 0) h -= (c / n) * Math.log(c / n);
     return { lossNats: h, accuracy: NaN };
