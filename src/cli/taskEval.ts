@@ -11,32 +11,32 @@ import { TaskNet } from '../engine/taskNet.js';
 import { TASK_TRAINING_KEY } from '../engine/taskTrainer.js';
 import { Tokenizer } from '../engine/tokenizer.js';
 import { parseTsv } from '../engine/tsv.js';
-import { parse } from './args.js';
+import { choiceOption, parse } from './args.js';
 import { evalCommand } from './eval.js';
 import { readTextFile } from './files.js';
 
-export const TASK_EVAL_USAGE = `usage: recurrent eval CHECKPOINT FILE.tsv [--json] [--held-out] [--strict]   (classify and generate models)
+export const TASK_EVAL_USAGE = `usage: recurrent eval CHECKPOINT FILE.tsv [--json] [--held-out] [--unknown skip|error]   (classify and generate models)
 
 classify: accuracy, mean loss, per-label recall and precision, the confusion matrix;
   --json {"task", "examples", "accuracy", "loss", "perClass": {...}, "confusion": [[...]], "labels", "unknown"}
 generate: mean loss per output character (the end of each text included);
   --json {"task", "examples", "tokens", "loss", "bitsPerToken", "unknown"}
-Characters the model never saw are left out of the texts and counted ("unknown": {"count", "at"});
---strict makes them an error. --held-out scores only the lines the run held out.`;
+Characters the model never saw are left out of the texts (the text reads on from the next known one) and
+counted ("unknown": {"count", "symbols", "at": [{"line", "character"}]}); --unknown error refuses them. --held-out scores only the lines the run held out.`;
 
 export async function evalDispatch(argv: string[]): Promise<number> {
-  const { values, positionals } = parse(argv, { json: { type: 'boolean' }, 'held-out': { type: 'boolean' }, strict: { type: 'boolean' } }, [
+  const { values, positionals } = parse(argv, { json: { type: 'boolean' }, 'held-out': { type: 'boolean' }, unknown: { type: 'string' } }, [
     'checkpoint',
     'file',
   ]);
   const ck = await readCheckpointFile(positionals[0]!);
   if (ck.config.task === 'lm') {
-    if (values['held-out'] || values.strict)
-      throw new RecurrentError('--held-out and --strict are options for classify and generate models');
+    if (values['held-out']) throw new RecurrentError('--held-out is an option for classify and generate models');
     return evalCommand(argv);
   }
   const file = positionals[1]!;
-  const result = evaluateFile(ck, readTextFile(file), file, { heldOut: values['held-out'] === true, strict: values.strict === true });
+  const strict = (choiceOption(values, 'unknown', ['skip', 'error'] as const) ?? 'skip') === 'error';
+  const result = evaluateFile(ck, readTextFile(file), file, { heldOut: values['held-out'] === true, strict });
   if (values.json) {
     process.stdout.write(JSON.stringify(result) + '\n');
     return 0;
@@ -75,7 +75,7 @@ export function evaluateFile(ck: Checkpoint, text: string, source: string, opts:
   if (opts.strict && seqs.unknown > 0) {
     const first = seqs.unknownAt[0]!;
     throw new RecurrentError(
-      `${source}:${first.line}: the character ${JSON.stringify(first.token)} is not in the model's vocabulary (${seqs.unknown} such character(s) in all); without --strict they are left out and counted`,
+      `${source}:${first.line}: the character ${JSON.stringify(first.token)} is not in the model's vocabulary (${seqs.unknown} such character(s) in all); with --unknown skip they are left out and counted`,
     );
   }
   const model = new Model(cfg);
@@ -83,5 +83,7 @@ export function evaluateFile(ck: Checkpoint, text: string, source: string, opts:
   const longest = seqs.ids.reduce((m, s) => Math.max(m, s.length), 1);
   const net = new TaskNet(model, 32, longest, cfg.task === 'generate' ? tok.id(END_OF_TEXT)! : -1);
   const result = evaluateTask(net, seqs, cfg.labels!);
-  return { ...result, unknown: { count: seqs.unknown, at: seqs.unknownAt.map((u) => ({ line: u.line, character: u.token })) } };
+  const symbols = Object.fromEntries(seqs.unknownSymbols);
+  const at = seqs.unknownAt.map((u) => ({ line: u.line, character: u.token }));
+  return { ...result, unknown: { count: seqs.unknown, symbols, at } };
 }

@@ -22,6 +22,8 @@ export interface Sequences {
   /** Tokens left out because the vocabulary does not have them (counted, not scored), and where (first 100). */
   readonly unknown: number;
   readonly unknownAt: ReadonlyArray<{ line: number; token: string }>;
+  /** How often each unknown token occurs. */
+  readonly unknownSymbols: ReadonlyMap<string, number>;
   /** Examples cut to the length limit. */
   readonly truncated: number;
 }
@@ -109,6 +111,7 @@ export function encodeExamples(
   let unknown = 0;
   let truncated = 0;
   const unknownAt: Array<{ line: number; token: string }> = [];
+  const unknownSymbols = new Map<string, number>();
   examples.forEach((e, i) => {
     const label = labelIds.get(e.output);
     if (label === undefined) {
@@ -118,6 +121,7 @@ export function encodeExamples(
     }
     let seq = encodeKnown(tok, e.input, (token) => {
       unknown++;
+      unknownSymbols.set(token, (unknownSymbols.get(token) ?? 0) + 1);
       if (unknownAt.length < 100) unknownAt.push({ line: e.line, token });
     });
     const limit = opts.maxLength > 0 ? opts.maxLength - (end !== undefined ? 1 : 0) : Infinity;
@@ -131,5 +135,5 @@ export function encodeExamples(
     labelOf[i] = label;
     lines[i] = e.line;
   });
-  return { ids, labels: labelOf, lines, unknown, unknownAt, truncated };
+  return { ids, labels: labelOf, lines, unknown, unknownAt, unknownSymbols, truncated };
 }

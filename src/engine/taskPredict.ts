@@ -59,6 +59,7 @@ export class TaskPredictor {
       lines: new Int32Array(texts.length),
       unknown: 0,
       unknownAt: [],
+      unknownSymbols: new Map(),
       truncated: 0,
     };
     const K = this.labels.length;

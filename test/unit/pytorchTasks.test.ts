@@ -46,6 +46,7 @@ for (const name of CASES) {
         lines: new Int32Array(n),
         unknown: 0,
         unknownAt: [],
+        unknownSymbols: new Map(),
         truncated: 0,
       };
       // One example at a time for the per-example losses, then the whole batch for the summed gradients.

@@ -91,7 +91,7 @@ test('generate: train, eval --json (bits per character), predict texts for label
   assert.equal(j.examples, 2);
   assert.ok(j.unknown.count >= 1, 'ë is not among the first 600 names');
   assert.ok(Math.abs(j.bitsPerToken - j.loss / Math.LN2) < 1e-12);
-  assert.equal(run(['eval', out, withUnknown, '--strict']).code, 1);
+  assert.equal(run(['eval', out, withUnknown, '--unknown', 'error']).code, 1);
   const p = run(['predict', out, '--count', '3'], 'female\nmale\n');
   assert.equal(p.code, 0, p.stderr);
   assert.equal(p.stdout.trim().split('\n').length, 6);

@@ -27,6 +27,7 @@ function sequences(task: 'classify' | 'generate', lengths: number[], labels: num
     lines: new Int32Array(lengths.length),
     unknown: 0,
     unknownAt: [],
+    unknownSymbols: new Map(),
     truncated: 0,
   };
 }
