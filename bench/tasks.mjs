@@ -45,7 +45,12 @@ function ours(task, seed) {
     clock += (performance.now() - started) / 1000;
     if (clock >= left[0]) {
       const v = t.validate();
-      out.push({ seconds: left.shift(), updates: t.updates, epochs: t.epoch, ...(task === 'classify' ? { accuracy: v.accuracy } : { bitsPerChar: v.bitsPerToken }) });
+      out.push({
+        seconds: left.shift(),
+        updates: t.updates,
+        epochs: t.epoch,
+        ...(task === 'classify' ? { accuracy: v.accuracy } : { bitsPerChar: v.bitsPerToken }),
+      });
     }
   }
   return { marks: out, trainer: t };
@@ -72,7 +77,10 @@ function pytorch(task, seed, trainer) {
   };
   const specFile = join(results, `tasks-${task}-spec.json`);
   writeFileSync(specFile, JSON.stringify(spec));
-  const r = spawnSync(PYTHON, [join(here, 'peers', 'torch_tasks.py'), specFile], { encoding: 'utf8', timeout: (marks.at(-1) * 3 + 120) * 1000 });
+  const r = spawnSync(PYTHON, [join(here, 'peers', 'torch_tasks.py'), specFile], {
+    encoding: 'utf8',
+    timeout: (marks.at(-1) * 3 + 120) * 1000,
+  });
   if (r.status !== 0) throw new Error(`PyTorch: ${r.stderr}`);
   return JSON.parse(r.stdout.trim().split('\n').at(-1));
 }
