@@ -47,7 +47,7 @@ const seconds = Number(option('seconds', '3'));
 const reps = Number(option('reps', '3'));
 const warmup = Number(option('warmup', '1'));
 const quality = option('quality', '');
-// Both cores by default: the peers run PyTorch on one thread and let us use two.
+// Both cores by default: the comparison runs PyTorch on one thread and lets us use two.
 const threads = Number(option('threads', '2'));
 setKernelBackend(option('backend', 'wasm') as KernelBackend);
 

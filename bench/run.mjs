@@ -43,7 +43,7 @@ if (!existsSync(engineJs)) {
   process.exit(1);
 }
 
-// Our engine's training threads (both cores by default; PyTorch runs on one, as the issue sets it).
+// Our engine's training threads (both cores by default; PyTorch runs on one, as the comparison sets it).
 const threads = opt('threads', '2');
 const PEERS = {
   recurrent: (w, extra = []) => ['node', [engineJs, '--workload', w, '--threads', threads, ...extra]],

@@ -56,7 +56,7 @@ export function activate(context: vscode.ExtensionContext): RecurrentApi {
   command('recurrent.showModelInfo', (runId?: string) => showModelInfo(s, runId));
   command('recurrent.openSampleText', () => openSampleText(s));
   context.subscriptions.push(s);
-  const editor = registerEditorFeatures(context, s.runs); // loss heat, hover, diagnostics, CodeLens (issue 6)
+  const editor = registerEditorFeatures(context, s.runs); // loss heat, hover, diagnostics, CodeLens
   context.subscriptions.push(
     vscode.window.registerWebviewPanelSerializer('recurrent.dashboard', {
       deserializeWebviewPanel: async (panel: vscode.WebviewPanel, state: unknown) => {

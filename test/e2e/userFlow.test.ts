@@ -1,4 +1,4 @@
-// The user's whole flow, as issue 4's "Done when" puts it, in a real VS Code (code-server) driven through
+// The user's whole flow, from installing the extension to resuming a run, in a real VS Code (code-server) driven through
 // its screen: the extension packaged as a .vsix (npm run package) and installed into a fresh profile
 // (code-server --install-extension; no extension under development), the sample text opened, Train on
 // Current File from the palette, the status bar and the dashboard updating, Sample answered through its
