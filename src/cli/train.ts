@@ -18,7 +18,8 @@ import {
 } from '../engine/config.js';
 import { RecurrentError } from '../engine/errors.js';
 import { parameterCount } from '../engine/parameters.js';
-import { DIVERGENCE_MARGIN_BITS, Trainer } from '../engine/trainer.js';
+import { Trainer } from '../engine/trainer.js';
+import { DIVERGENCE_MARGIN_BITS } from '../engine/validation.js';
 import { readCheckpointFile, writeCheckpointFile } from '../engine/checkpoint.js';
 import { generate } from '../engine/sampling.js';
 import { choiceOption, durationOption, intOption, intOrAutoOption, numberOption, parse, stringOption } from './args.js';

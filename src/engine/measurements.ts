@@ -22,6 +22,8 @@ export interface ValidationMetrics {
   lossNats: number;
   bitsPerToken: number;
   tokens: number;
+  /** Whether this result says the run has diverged (Trainer.diverged); absent in recordings older than it. */
+  diverged?: boolean;
 }
 
 export interface ClipEvent {

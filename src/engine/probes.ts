@@ -7,7 +7,7 @@ import type { Cell } from './cell.js';
 import type { Floats } from './floats.js';
 import { sumSquares } from './kernels.js';
 import { LstmCell } from './lstm.js';
-import type { GateName, GateProbe, TensorNorms, TokenLossProbe } from './measurements.js';
+import type { GateName, GateProbe, GradientFlow, TensorNorms, TokenLossProbe } from './measurements.js';
 import type { Model } from './model.js';
 import type { Param } from './parameters.js';
 import type { Tokenizer } from './tokenizer.js';
@@ -143,6 +143,52 @@ function topK(probs: Floats, p0: number, V: number, k: number, ids: Int32Array, 
     out[o + i] = q;
     ids[o + i] = v;
   }
+}
+
+/**
+ * How far gradient reaches back over a window whose ids, targets and starting state (b streams, K
+ * positions) the caller has set, without changing the parameters' gradients (kept in `stash` meanwhile):
+ * fromLast[layer][k] is ||dL_(K-1) / dh_(K-1-k)|| for the loss at the last position alone, perStep[layer][t]
+ * ||dL / dh_t|| for the loss summed over the window; losses averaged over the streams.
+ */
+export function probeGradientFlow(
+  model: Model,
+  net: Unrolled,
+  state: Floats,
+  b: number,
+  K: number,
+  stash: Floats,
+  at: { step: number; start: number },
+): GradientFlow {
+  let o = 0;
+  for (const p of model.params) {
+    stash.set(p.grad, o);
+    o += p.grad.length;
+  }
+  const layers = net.layers.length;
+  const fromLastByStep = Array.from({ length: layers }, () => new Float32Array(K));
+  const perStep = Array.from({ length: layers }, () => new Float32Array(K));
+  net.setState(state, b, K);
+  net.forward(b, K);
+  net.decode(b, K, K - 1);
+  net.loss(b, K, K - 1);
+  model.zeroGrads();
+  net.backward(b, K, K - 1, 1 / b);
+  hiddenGradientNorms(net, b, K, fromLastByStep);
+  const fromLast = fromLastByStep.map((row) => row.reverse()); // index k: position K-1-k
+  // Backward consumed the activations (cell.ts): run the window again for the second measurement.
+  net.setState(state, b, K);
+  net.forward(b, K);
+  net.decode(b, K, 0);
+  net.loss(b, K, 0);
+  net.backward(b, K, 0, 1 / b);
+  hiddenGradientNorms(net, b, K, perStep);
+  o = 0;
+  for (const p of model.params) {
+    p.grad.set(stash.subarray(o, o + p.grad.length));
+    o += p.grad.length;
+  }
+  return { step: at.step, window: K, fromLast, perStep, start: at.start };
 }
 
 /**

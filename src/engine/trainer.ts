@@ -16,7 +16,7 @@ import type { Floats } from './floats.js';
 import type { ClipEvent, GateProbe, GradientFlow, StepMetrics, TensorNorms, TokenLossProbe, ValidationMetrics } from './measurements.js';
 import { Model } from './model.js';
 import { createOptimizer, type Optimizer } from './optimizer.js';
-import { hiddenGradientNorms, probeGates, probeTokenLoss, tensorNorms, type ProbeWorkspace } from './probes.js';
+import { probeGates, probeGradientFlow, probeTokenLoss, tensorNorms, type ProbeWorkspace } from './probes.js';
 import { Rng, type RngState } from './rng.js';
 import type { NamedTensor } from './safetensors.js';
 import type { Stepper } from './sampling.js';
@@ -24,48 +24,16 @@ import { learningRateAt } from './schedule.js';
 import { copyStreams, Streams } from './streams.js';
 import { BatchSplit } from './replicas.js';
 import { Tokenizer } from './tokenizer.js';
+import {
+  carriedStateTensors,
+  hashTokens,
+  loadCarriedState,
+  readTrainingRecord,
+  TRAINING_KEY,
+  type TrainingRecord,
+} from './trainingRecord.js';
 import type { Unrolled } from './unroll.js';
-
-/** Metadata key of the training state in a checkpoint. */
-export const TRAINING_KEY = 'recurrent.training';
-
-/** Tokens of the fixed sample of the validation split that validation reads between full ones. */
-export const VALIDATION_SAMPLE_TOKENS = 16384;
-/** Streams and window length of the validation network: forward only, so wide is cheap. */
-const VALIDATION_STREAMS = 16;
-const VALIDATION_WINDOW = 128;
-/**
- * A periodic validation waits until this many times its sample has been trained on since the last one.
- * A forward pass costs about a third of an update per token, so validation stays near a tenth of the
- * time whatever the batch: a run of batch 1 would otherwise validate more tokens than it trains.
- */
-const VALIDATION_SPACING = 4;
-/** Bits per token above the unigram entropy beyond which a validation says the run has diverged. */
-export const DIVERGENCE_MARGIN_BITS = 1;
-
-/** What `recurrent.training` holds, besides the `optimizer.*` and `state.*` tensors. */
-export interface TrainingRecord {
-  train: TrainConfig;
-  updates: number;
-  tokens: number;
-  elapsedMs: number;
-  rng: RngState;
-  /** Token index of each stream's next window. */
-  positions: number[];
-  /** The text the positions refer to: its token count and a hash of its tokens. */
-  textTokens: number;
-  textHash: number;
-}
-
-/** FNV-1a over the token ids, to tell whether a resumed run reads the same text. */
-function hashTokens(ids: Int32Array): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < ids.length; i++) {
-    h = Math.imul(h ^ (ids[i]! & 0xffff), 0x01000193);
-    h = Math.imul(h ^ (ids[i]! >>> 16), 0x01000193);
-  }
-  return h >>> 0;
-}
+import { Validation } from './validation.js';
 
 export class Trainer {
   readonly model: Model;
@@ -102,10 +70,7 @@ export class Trainer {
   private runMs = 0;
   private readonly probeSpace: ProbeWorkspace;
   private scratch: { grads: Floats; state: Floats; positions: Float64Array } | null = null;
-  private validation: { net: Unrolled; state: Floats } | null = null;
-  /** tokensSeen at the last validation, and the first validation this trainer made (where the run started here). */
-  private tokensAtValidation = 0;
-  private baselineBits = NaN;
+  private readonly validation: Validation;
   private unigram: number | null = null;
   private sampler: Stepper | null = null;
 
@@ -127,6 +92,7 @@ export class Trainer {
     this.rng = rng;
     this.trainTokens = trainTokens;
     this.validationTokens = validationTokens;
+    this.validation = new Validation(model, tokens, trainTokens, validationTokens);
     const B = train.batch;
     // Threads need whole streams and a shared memory; the reference kernels (plain arrays) run on one.
     const threads = Math.min(train.threads, B);
@@ -184,17 +150,7 @@ export class Trainer {
   static resume(text: string, checkpoint: Checkpoint, overrides: { threads?: number } = {}): Trainer {
     const tok = Tokenizer.fromSpec(checkpoint.tokenizer);
     const tokens = tok.encode(text);
-    const raw = checkpoint.metadata[TRAINING_KEY];
-    let record: Partial<TrainingRecord> = {};
-    if (raw !== undefined) {
-      try {
-        record = JSON.parse(raw) as Partial<TrainingRecord>;
-      } catch {
-        throw new RecurrentError(
-          `the checkpoint's training state (${TRAINING_KEY}) is not valid JSON; start a new run from its weights instead`,
-        );
-      }
-    }
+    const record = readTrainingRecord(checkpoint) ?? {};
     // Threads are the machine's, not the run's: the resuming side may choose another count.
     const train = validateTrainConfig({
       ...(record.train ?? {}),
@@ -205,15 +161,15 @@ export class Trainer {
     const model = new Model(checkpoint.config);
     model.loadTensors(checkpoint.tensors);
     const t = new Trainer(tokens, tok, checkpoint.config, train, model, rng);
-    if (raw !== undefined) {
+    if (checkpoint.metadata[TRAINING_KEY] !== undefined) {
       const updates = record.updates ?? 0;
       t.optimizer.loadState(checkpoint.tensors, updates);
       t.tokensSeen = typeof record.tokens === 'number' ? record.tokens : 0;
-      t.tokensAtValidation = t.tokensSeen;
+      t.validation.trainedAt(t.tokensSeen);
       t.elapsedMs = typeof record.elapsedMs === 'number' ? record.elapsedMs : 0;
       if (record.textTokens === tokens.length && record.textHash === t.textHash && Array.isArray(record.positions)) {
         t.streams.restore(record.positions);
-        t.loadState(checkpoint.tensors);
+        loadCarriedState(t.modelConfig, t.train.batch, checkpoint.tensors, t.state);
       }
     }
     return t;
@@ -381,76 +337,21 @@ export class Trainer {
     return this.scratch;
   }
 
-  /**
-   * Mean loss over the validation split from a zero state: 'full' reads all of it, 'sample' a fixed
-   * sample of VALIDATION_SAMPLE_TOKENS (the same tokens every time, spread over the split, so values
-   * over a run compare). The split is cut into up to VALIDATION_STREAMS streams, each read in windows
-   * with its state carried; each stream reads the start of its share. Independent of the thread count.
-   */
+  /** Mean loss over the validation split from a zero state: 'full' all of it, 'sample' a fixed sample (validation.ts). */
   validate(scope: 'sample' | 'full' = 'full'): ValidationMetrics {
-    const n = this.validationTokens;
-    const step = this.optimizer.updates;
-    this.tokensAtValidation = this.tokensSeen;
-    if (n < 2) return { step, lossNats: NaN, bitsPerToken: NaN, tokens: 0 };
-    const S = scope === 'full' ? n : Math.min(n, VALIDATION_SAMPLE_TOKENS);
-    const { net, state } = this.validationNet();
-    const nb = Math.max(1, Math.min(net.maxBatch, Math.floor(S / 64)));
-    const stride = Math.floor(n / nb);
-    const len = Math.floor(S / nb);
-    const base = this.trainTokens;
-    const T = net.maxSteps;
-    let sum = 0;
-    for (let start = 0; start < len - 1; start += T) {
-      const t = Math.min(T, len - 1 - start);
-      for (let b = 0; b < nb; b++) {
-        const at = base + b * stride + start;
-        for (let s = 0; s < t; s++) {
-          net.ids[s * nb + b] = this.tokens[at + s]!;
-          net.targets[s * nb + b] = this.tokens[at + s + 1]!;
-        }
-      }
-      net.setState(start === 0 ? null : state, nb, t);
-      net.forward(nb, t);
-      if (start + t < len - 1) net.getState(state, nb, t, t);
-      net.decode(nb, t, 0);
-      sum += net.loss(nb, t, 0);
-    }
-    const count = nb * (len - 1);
-    const lossNats = sum / count;
-    const bitsPerToken = lossNats / Math.LN2;
-    if (Number.isNaN(this.baselineBits)) this.baselineBits = bitsPerToken;
-    return { step, lossNats, bitsPerToken, tokens: count };
+    const v = this.validation.run(scope, this.optimizer.updates, this.tokensSeen);
+    v.diverged = this.validation.diverged(v, this.unigramBits());
+    return v;
   }
 
-  private validationNet(): { net: Unrolled; state: Floats } {
-    if (this.validation === null) {
-      const net = this.model.unroll(VALIDATION_STREAMS, VALIDATION_WINDOW);
-      this.validation = { net, state: this.model.arena.floats(net.stateSize(VALIDATION_STREAMS)) };
-    }
-    return this.validation;
-  }
-
-  /**
-   * Whether a periodic validation is due after this update: every evalEvery updates, but no sooner than
-   * VALIDATION_SPACING times the sample's tokens after the last validation.
-   */
+  /** Whether a periodic validation is due after this update (every evalEvery updates, spaced by tokens trained). */
   validationDue(): boolean {
-    const every = this.train.evalEvery;
-    if (every === 0 || this.validationTokens < 2 || this.updates === 0 || this.updates % every !== 0) return false;
-    const sample = Math.min(this.validationTokens, VALIDATION_SAMPLE_TOKENS);
-    return this.tokensSeen - this.tokensAtValidation >= VALIDATION_SPACING * sample;
+    return this.validation.due(this.train.evalEvery, this.updates, this.tokensSeen);
   }
 
-  /**
-   * Whether a validation result says the run has diverged: not finite, or more than DIVERGENCE_MARGIN_BITS
-   * worse than the unigram entropy (a model that learned only how often each token occurs) and worse than
-   * the first validation this trainer made (where the run started, trained or not).
-   */
+  /** Whether a validation result says the run has diverged (validation.ts). */
   diverged(v: ValidationMetrics): boolean {
-    if (v.tokens === 0) return false;
-    if (!Number.isFinite(v.bitsPerToken)) return true;
-    const start = Number.isNaN(this.baselineBits) ? -Infinity : this.baselineBits;
-    return v.bitsPerToken > this.unigramBits() + DIVERGENCE_MARGIN_BITS && v.bitsPerToken > start;
+    return this.validation.diverged(v, this.unigramBits());
   }
 
   /**
@@ -460,16 +361,10 @@ export class Trainer {
    * loss of every position.
    */
   gradientFlow(): GradientFlow {
-    const { k2: K } = this.train;
-    const { net, model, streams } = this;
+    const { net, streams } = this;
     // This thread's streams only (all of them with one thread): a probe, not an update.
     const B = net.maxBatch;
     const sc = this.scratchSpace();
-    let at = 0;
-    for (const p of model.params) {
-      sc.grads.set(p.grad, at);
-      at += p.grad.length;
-    }
     sc.positions.set(streams.positions);
     sc.state.set(this.state);
     const fresh = new Uint8Array(this.train.batch);
@@ -480,32 +375,7 @@ export class Trainer {
     streams.positions.set(sc.positions);
     // The first B streams' state in the layout for B, in place (it is a copy).
     if (B < this.train.batch) copyStreams(sc.state, this.train.batch, 0, sc.state, B, 0, B, this.modelConfig.hidden);
-
-    net.setState(sc.state, B, K);
-    net.forward(B, K);
-    const layers = this.modelConfig.layers;
-    const fromLastByStep = Array.from({ length: layers }, () => new Float32Array(K));
-    const perStep = Array.from({ length: layers }, () => new Float32Array(K));
-    net.decode(B, K, K - 1);
-    net.loss(B, K, K - 1);
-    model.zeroGrads();
-    net.backward(B, K, K - 1, 1 / B);
-    hiddenGradientNorms(net, B, K, fromLastByStep);
-    const fromLast = fromLastByStep.map((row) => row.reverse()); // index k: position K-1-k
-    // Backward consumed the activations (cell.ts): run the window again for the second measurement.
-    net.setState(sc.state, B, K);
-    net.forward(B, K);
-    net.decode(B, K, 0);
-    net.loss(B, K, 0);
-    net.backward(B, K, 0, 1 / B);
-    hiddenGradientNorms(net, B, K, perStep);
-
-    at = 0;
-    for (const p of model.params) {
-      p.grad.set(sc.grads.subarray(at, at + p.grad.length));
-      at += p.grad.length;
-    }
-    return { step: this.optimizer.updates, window: K, fromLast, perStep, start };
+    return probeGradientFlow(this.model, net, sc.state, B, this.train.k2, sc.grads, { step: this.optimizer.updates, start });
   }
 
   probeGates(text: string): GateProbe {
@@ -541,40 +411,12 @@ export class Trainer {
     return this.sampler;
   }
 
-  private stateTensorNames(): string[] {
-    const names: string[] = [];
-    const kinds = this.modelConfig.cell === 'lstm' ? ['h', 'c'] : ['h'];
-    for (let l = 0; l < this.modelConfig.layers; l++) {
-      for (const suffix of this.modelConfig.bidirectional ? ['', '_reverse'] : ['']) {
-        for (const k of kinds) names.push(`state.${k}_l${l}${suffix}`);
-      }
-    }
-    return names;
-  }
-
-  private loadState(tensors: ReadonlyMap<string, NamedTensor>): void {
-    const n = this.train.batch * this.modelConfig.hidden;
-    this.stateTensorNames().forEach((name, i) => {
-      const t = tensors.get(name);
-      if (t === undefined || t.data.length !== n) {
-        throw new RecurrentError(
-          `the checkpoint's carried state ${name} is missing or has the wrong size (expected [${this.train.batch}, ${this.modelConfig.hidden}])`,
-        );
-      }
-      this.state.set(t.data, i * n);
-    });
-  }
-
   /** Parameters, `optimizer.*` state, the carried `state.*` and the training record, for checkpoint.ts. */
   toCheckpoint(): Checkpoint {
     const tensors = new Map<string, NamedTensor>();
     for (const t of this.model.exportTensors()) tensors.set(t.name, t);
     for (const t of this.optimizer.stateTensors()) tensors.set(t.name, t);
-    const { batch: B } = this.train;
-    const H = this.modelConfig.hidden;
-    this.stateTensorNames().forEach((name, i) => {
-      tensors.set(name, { name, shape: [B, H], data: new Float32Array(this.state.subarray(i * B * H, (i + 1) * B * H)) });
-    });
+    for (const t of carriedStateTensors(this.modelConfig, this.train.batch, this.state)) tensors.set(t.name, t);
     const record: TrainingRecord = {
       train: this.train,
       updates: this.optimizer.updates,

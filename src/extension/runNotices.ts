@@ -5,7 +5,27 @@ import * as vscode from 'vscode';
 import type { WorkerEvent } from '../protocol/messages.js';
 import type { Run } from './run.js';
 
+/** Runs told that they diverged, until a validation says they no longer are. */
+const divergedRuns = new WeakSet<Run>();
+
 export function notify(log: vscode.LogOutputChannel, s: Run, e: WorkerEvent): void {
+  if (e.type === 'validation') {
+    if (!e.metrics.diverged) divergedRuns.delete(s);
+    else if (!divergedRuns.has(s)) {
+      divergedRuns.add(s);
+      log.warn(`${s.label}: diverged at update ${e.metrics.step}: held-out loss ${e.metrics.bitsPerToken.toFixed(3)} bits per token`);
+      void vscode.window
+        .showWarningMessage(
+          `Recurrent Studio: training on ${s.label} has diverged: the held-out loss (${e.metrics.bitsPerToken.toFixed(3)} bits per token) is over a bit above what token frequencies alone give, and above where the run started. Lower the learning rate or turn on clipping. Autosaves wait until it recovers, so its last checkpoint is from before.`,
+          'Stop',
+          'Open Dashboard',
+        )
+        .then((a) => {
+          if (a === 'Stop') void vscode.commands.executeCommand('recurrent.stop', s.runId);
+          if (a === 'Open Dashboard') void vscode.commands.executeCommand('recurrent.openDashboard', s.runId);
+        });
+    }
+  }
   if (e.type === 'error' && e.inReplyTo === undefined) {
     if (s.status === 'crashed') {
       log.error(`${s.label}: ${e.message}`);

@@ -153,7 +153,17 @@ export const SETTINGS: readonly Setting[] = [
     minimum: 0,
     maximum: 1000000000,
     default: DEFAULT_TRAIN.evalEvery,
-    description: 'Measure the validation loss every this many updates; 0 = never.',
+    description:
+      'Measure the validation loss on a fixed sample of the held-out text every this many updates, or less often where that would read more than a quarter of the tokens trained; 0 = only at the end.',
+  },
+  {
+    key: 'training.resetEvery',
+    type: 'integer',
+    minimum: 0,
+    maximum: 1000000000000,
+    default: DEFAULT_TRAIN.resetEvery,
+    description:
+      'Each stream starts again from a zero state every this many tokens, one stream at a time, so the model keeps working from the zero state that sampling and evaluation start from; 0 = carry the state until a stream wraps around the text.',
   },
   {
     key: 'training.seed',
@@ -336,6 +346,7 @@ export function resolveRunSettings(
       clipValue: get1('training.clipValue'),
       valShare: get1('training.validationShare'),
       evalEvery: get1('training.evaluateEvery'),
+      resetEvery: get1('training.resetEvery'),
       seed: get1('training.seed'),
       threads: get1<number>('training.threads') || automaticThreads(cores),
       ...(maxSteps ? { totalSteps: maxSteps } : {}),

@@ -2,7 +2,7 @@
 // are answered between them, and throttles what it reports: metrics a few times a second, samples,
 // gradient flow and norms every few seconds, so a fast engine never floods the extension host.
 import { RecurrentError } from '../engine/errors.js';
-import type { ClipEvent, StepMetrics } from '../engine/measurements.js';
+import type { ClipEvent, StepMetrics, ValidationMetrics } from '../engine/measurements.js';
 import { parameterCount, parameterShapes } from '../engine/parameters.js';
 import type { Trainer } from '../engine/trainer.js';
 import {
@@ -56,6 +56,8 @@ export class RunLoop {
   private metrics: StepMetrics[] = [];
   private clips: ClipEvent[] = [];
   private last = { metrics: 0, sample: 0, flow: 0, norms: 0, autosave: 0 };
+  /** What the last validation said; autosaves wait while it says the run diverged. */
+  private diverged = false;
   private sampleSeed = 1;
   private readonly editor = new EditorProbes(() => this.start?.text ?? '');
 
@@ -126,7 +128,7 @@ export class RunLoop {
     const now = this.host.now();
     this.last = { metrics: now, sample: now, flow: -Infinity, norms: -Infinity, autosave: now };
     this.queue(async () => {
-      this.emit({ type: 'validation', metrics: t.validate('sample') });
+      this.validated(t.validate('sample'));
     });
     if (cmd.paused) this.setState('paused');
     else this.resume();
@@ -199,7 +201,7 @@ export class RunLoop {
       if (clip) this.clips.push({ ...clip, spans: clip.spans.map(([a, b]) => [a, b]) });
       if (t.validationDue()) {
         this.flushMetrics();
-        this.emit({ type: 'validation', metrics: t.validate('sample') });
+        this.validated(t.validate('sample'));
       }
       const done = t.updates - this.firstUpdate;
       const ranMs = this.runMs + this.host.now() - this.startedAt;
@@ -237,10 +239,16 @@ export class RunLoop {
         seed: this.sampleSeed++,
       });
     }
-    if (s.autosavePath && s.autosaveEveryMs && now - this.last.autosave >= s.autosaveEveryMs) {
+    // A diverged run does not replace its last autosave with a worse state; a validation that recovers resumes them.
+    if (s.autosavePath && s.autosaveEveryMs && now - this.last.autosave >= s.autosaveEveryMs && !this.diverged) {
       this.last.autosave = now;
       await this.save(s.autosavePath);
     }
+  }
+
+  private validated(v: ValidationMetrics): void {
+    this.diverged = v.diverged === true;
+    this.emit({ type: 'validation', metrics: v });
   }
 
   /** Generates, streaming chunks to request `id` if one asked, and reports the sample to all. */
@@ -283,8 +291,8 @@ export class RunLoop {
     this.setState(reason === 'stopped' ? 'stopped' : 'finished');
     const t = this.trainer;
     if (t.updates > this.firstUpdate) {
-      this.emit({ type: 'validation', metrics: t.validate('full') });
-      if (this.start?.autosavePath) await this.save(this.start.autosavePath);
+      this.validated(t.validate('full'));
+      if (this.start?.autosavePath && !this.diverged) await this.save(this.start.autosavePath);
     }
     this.emit({ type: 'finished', step: t.updates, reason });
     t.close();

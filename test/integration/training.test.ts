@@ -47,6 +47,27 @@ suite('Training a file in the extension', () => {
     for (const r of api?.runs() ?? []) await vscode.commands.executeCommand('recurrent.stop', r.runId);
   });
 
+  test('a run that diverges is reported as such by its validations, and autosaves wait', async () => {
+    const id = (await vscode.commands.executeCommand<string>('recurrent.trainCurrentFile', {
+      fresh: true,
+      overrides: {
+        ...SMALL,
+        'model.cell': 'rnn',
+        'model.hiddenSize': 16,
+        'training.optimizer': 'sgd',
+        'training.learningRate': 10,
+        'training.clipNorm': 0,
+        'training.evaluateEvery': 10,
+        autosaveIntervalSeconds: 1,
+      },
+      openDashboard: false,
+    }))!;
+    await until('a validation that says the run diverged', () => history(id).validation.some((v) => v.diverged === true));
+    const first = history(id).validation[0]!;
+    assert.equal(first.diverged, false, 'the untrained model is where the run starts');
+    await vscode.commands.executeCommand('recurrent.stop', id);
+  });
+
   test('trains on the current file until the loss falls', async () => {
     runId = (await vscode.commands.executeCommand<string>('recurrent.trainCurrentFile', {
       fresh: true,

@@ -13,7 +13,8 @@ import { probeGates } from '../../src/engine/probes.js';
 import { scoreText } from '../../src/engine/scoring.js';
 import { Tokenizer } from '../../src/engine/tokenizer.js';
 import { sotuText } from '../../scripts/sotu.mjs';
-import { Trainer, VALIDATION_SAMPLE_TOKENS } from '../../src/engine/trainer.js';
+import { Trainer } from '../../src/engine/trainer.js';
+import { VALIDATION_SAMPLE_TOKENS } from '../../src/engine/validation.js';
 
 const TEXT = readFileSync(new URL('../../../sample-workspace/state-of-the-union-1994.txt', import.meta.url), 'utf8');
 const SMALL: Omit<ModelConfig, 'vocabSize'> = { task: 'lm', cell: 'lstm', hidden: 8, layers: 2, embedding: 0, bidirectional: false };
