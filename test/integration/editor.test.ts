@@ -110,6 +110,8 @@ suite("The model's view in the editor", function () {
     } finally {
       held.dispose();
       await vscode.commands.executeCommand('workbench.action.files.revert');
+      // The next run must snapshot the file as it is on disk, not the edited text.
+      await until('the edits reverted', () => !doc.isDirty);
     }
   });
 
@@ -125,7 +127,11 @@ suite("The model's view in the editor", function () {
     });
     await until('the run to stop', () => ['finished', 'stopped'].includes(state(id)));
     await api.editor!.diagnostics.settled();
-    const found = await until('an exploding-gradient diagnostic', () => ours(doc.uri).find((d) => code(d) === 'exploding'));
+    const found = await until(
+      () =>
+        `an exploding-gradient diagnostic; the run is ${state(id)}, the document ${doc.isDirty ? 'edited' : 'as saved'} (version ${doc.version}), its diagnostics: ${JSON.stringify(ours(doc.uri).map((d) => `${code(d)}: ${d.message}`))}`,
+      () => ours(doc.uri).find((d) => code(d) === 'exploding'),
+    );
     assert.match(
       found.message,
       /Exploding gradient at update \d+: the gradient norm .* was [\d.e+]+, [\d.e+]+ times the run's median; not clipped \(clipping is off\)/,
