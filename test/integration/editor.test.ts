@@ -28,6 +28,8 @@ suite("The model's view in the editor", function () {
   let api: RecurrentApi;
   let doc: vscode.TextDocument;
   let editor: vscode.TextEditor;
+  /** The file's text, which every run of the suite must read: the edits of one test are reverted. */
+  let original: string;
 
   const state = (id: string): string => api.status(id)?.state ?? 'gone';
   const train = async (overrides: Record<string, unknown>): Promise<string> => {
@@ -49,8 +51,14 @@ suite("The model's view in the editor", function () {
     assert.ok(api.editor, 'expected the editor features in the test API (development mode)');
     const [file] = await vscode.workspace.findFiles('*.txt');
     assert.ok(file, 'expected a .txt file in the workspace');
+    // The browser workbench saves an edited file a second after the edit (files.autoSave is afterDelay
+    // on the web): a test's edits must stay unsaved, or reverting them would leave them in the file and
+    // the next run would train on another text.
+    await vscode.workspace.getConfiguration('files').update('autoSave', 'off', vscode.ConfigurationTarget.Workspace);
+    await until('auto save off', () => vscode.workspace.getConfiguration('files').get('autoSave') === 'off');
     doc = await vscode.workspace.openTextDocument(file);
     editor = await vscode.window.showTextDocument(doc);
+    original = doc.getText();
   });
 
   suiteTeardown(async () => {
@@ -68,6 +76,7 @@ suite("The model's view in the editor", function () {
     }
     for (const r of api?.runs() ?? []) await vscode.commands.executeCommand('recurrent.stop', r.runId);
     if (doc?.isDirty) await vscode.commands.executeCommand('workbench.action.files.revert');
+    await vscode.workspace.getConfiguration('files').update('autoSave', undefined, vscode.ConfigurationTarget.Workspace);
   });
 
   test('loss heat tints the visible text once a model is trained', async () => {
@@ -110,8 +119,12 @@ suite("The model's view in the editor", function () {
     } finally {
       held.dispose();
       await vscode.commands.executeCommand('workbench.action.files.revert');
-      // The next run must snapshot the file as it is on disk, not the edited text.
-      await until('the edits reverted', () => !doc.isDirty);
+      // The next runs must train on the file's text, not the edited one.
+      await until(
+        () =>
+          `the edits reverted; the document is ${doc.isDirty ? 'edited' : 'as saved'}, ${doc.getText().length - original.length} characters longer`,
+        () => !doc.isDirty && doc.getText() === original,
+      );
     }
   });
 
