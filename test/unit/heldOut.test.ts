@@ -17,6 +17,7 @@ import { scoreText } from '../../src/engine/scoring.js';
 import { Streams } from '../../src/engine/streams.js';
 import { Tokenizer } from '../../src/engine/tokenizer.js';
 import { Trainer } from '../../src/engine/trainer.js';
+import { windowLoss, windowsOf } from './support/windows.js';
 
 const SOTU = sotuText();
 const cut = Math.floor(SOTU.length * 0.9);
@@ -101,24 +102,10 @@ test('a saved checkpoint, read back from its file, gives the loss training repor
 
   // The file alone: its weights, its carried state, the windows training read next.
   const ck = await readCheckpointFile(path);
-  const model = new Model(ck.config);
-  model.loadTensors(ck.tensors);
   const tokens = Tokenizer.fromSpec(ck.tokenizer).encode(TRAIN_TEXT.slice(0, 200000));
   const { batch: B, k1, k2 } = t.train;
-  const H = ck.config.hidden;
-  const state = new Float32Array(B * H);
-  state.set(ck.tensors.get('state.h_l0')!.data);
-  const net = model.unroll(B, k2);
-  windows.forEach((start, b) => {
-    for (let s = 0; s < k2; s++) {
-      net.ids[s * B + b] = tokens[start + s]!;
-      net.targets[s * B + b] = tokens[start + s + 1]!;
-    }
-  });
-  net.setState(state, B, k2);
-  net.forward(B, k2);
-  net.decode(B, k2, k2 - k1);
-  const fromFile = net.loss(B, k2, k2 - k1) / (B * k1);
+  const { net } = windowsOf(ck, tokens, windows, k2);
+  const fromFile = windowLoss(net, B, k1, k2, Float32Array.from(ck.tensors.get('state.h_l0')!.data));
   assert.ok(
     Math.abs(fromFile - reported) < 1e-5 * reported,
     `training reported ${reported} nats for the update after the save; the saved file gives ${fromFile}`,
@@ -156,22 +143,9 @@ test('streams restart from a zero state on schedule, one at a time, and a resume
   assert.equal(restarting.length, 1);
   const reported = whole.step().lossNats;
   const starts = whole.lastWindows().map(([a]) => a);
-  const model = new Model(ck.config);
-  model.loadTensors(ck.tensors);
   const tokens = Tokenizer.fromSpec(ck.tokenizer).encode(text);
-  const net = model.unroll(4, 10);
-  starts.forEach((start, b) => {
-    for (let s = 0; s < 10; s++) {
-      net.ids[s * 4 + b] = tokens[start + s]!;
-      net.targets[s * 4 + b] = tokens[start + s + 1]!;
-    }
-  });
-  const lossFrom = (state: Float32Array): number => {
-    net.setState(state, 4, 10);
-    net.forward(4, 10);
-    net.decode(4, 10, 0);
-    return net.loss(4, 10, 0) / 40;
-  };
+  const { net } = windowsOf(ck, tokens, starts, 10);
+  const lossFrom = (state: Float32Array): number => windowLoss(net, 4, 10, 10, state);
   const saved = Float32Array.from(ck.tensors.get('state.h_l0')!.data);
   const cleared = Float32Array.from(saved);
   cleared.fill(0, restarting[0]! * 100, restarting[0]! * 100 + 100);

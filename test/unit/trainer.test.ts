@@ -13,6 +13,7 @@ import { probeGates } from '../../src/engine/probes.js';
 import { scoreText } from '../../src/engine/scoring.js';
 import { Tokenizer } from '../../src/engine/tokenizer.js';
 import { sotuText } from '../../scripts/sotu.mjs';
+import { windowsOf } from './support/windows.js';
 import { Trainer } from '../../src/engine/trainer.js';
 import { VALIDATION_SAMPLE_TOKENS } from '../../src/engine/validation.js';
 
@@ -30,16 +31,8 @@ function grads(model: Model): Float64Array {
 
 /** The gradients a fresh model with `ck`'s weights computes for one window of each stream. */
 function windowGradients(ck: Checkpoint, tokens: Int32Array, starts: number[], k1: number, k2: number, state: Float32Array | null) {
-  const model = new Model(ck.config);
-  model.loadTensors(ck.tensors);
+  const { model, net } = windowsOf(ck, tokens, starts, k2);
   const B = starts.length;
-  const net = model.unroll(B, k2);
-  starts.forEach((start, b) => {
-    for (let s = 0; s < k2; s++) {
-      net.ids[s * B + b] = tokens[start + s]!;
-      net.targets[s * B + b] = tokens[start + s + 1]!;
-    }
-  });
   net.setState(state, B, k2);
   net.forward(B, k2);
   net.decode(B, k2, k2 - k1);
