@@ -10,7 +10,6 @@ import {
   DEFAULT_TRAIN,
   MAX_THREADS,
   OPTIMIZER_KINDS,
-  validateModelConfig,
   validateTrainConfig,
   type ModelConfig,
   type TokenizerKind,
@@ -57,13 +56,6 @@ export const SETTINGS: readonly Setting[] = [
     maximum: 4096,
     default: DEFAULT_MODEL.embedding,
     description: 'Embedding size; 0 feeds each token as a one-hot vector.',
-  },
-  {
-    key: 'model.bidirectional',
-    type: 'boolean',
-    default: false,
-    description:
-      'Read the input in both directions. Only for tasks that see the whole input: language models (what the extension trains) must leave it off.',
   },
   {
     key: 'model.tokenizer',
@@ -360,13 +352,9 @@ export function resolveRunSettings(
     hidden: get1('model.hiddenSize'),
     layers: get1('model.layers'),
     embedding: get1('model.embeddingSize'),
-    bidirectional: get1('model.bidirectional'),
+    // The language models the extension trains read left to right only.
+    bidirectional: false,
   };
-  try {
-    validateModelConfig({ ...model, vocabSize: 2 });
-  } catch (e) {
-    throw new RecurrentError(`${where('model.bidirectional')}: ${(e as Error).message}`);
-  }
   return {
     model,
     train,

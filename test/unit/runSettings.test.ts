@@ -56,7 +56,6 @@ test('an invalid setting is named with its full key and range', () => {
     () => resolveRunSettings(from({ 'training.k1': 80, 'training.k2': 40 })),
     /Setting recurrent\.training\.k1: k2 \(40\) must be at least k1 \(80\)/,
   );
-  assert.throws(() => resolveRunSettings(from({ 'model.bidirectional': true })), /bidirectional: bidirectional models see the future/);
 });
 
 test('a .recurrent.json overrides the settings and its mistakes name the file', () => {
@@ -101,6 +100,17 @@ test('training threads: 0 leaves a core to the editor and takes at most 4; a num
   assert.throws(
     () => resolveRunSettings(from({ 'training.threads': 1.5 })),
     /training\.threads must be a whole number from 0 to 16, got 1\.5/,
+  );
+});
+
+test('bidirectional is not offered: a language model reads left to right, so no setting or .recurrent.json key can ask for it', () => {
+  assert.equal(resolveRunSettings(from({ 'model.bidirectional': true })).model.bidirectional, false, 'an old user setting is not read');
+  assert.ok(!('recurrent.model.bidirectional' in (configurationContribution().properties as Record<string, unknown>)));
+  const model = (runFileSchema().properties as Record<string, { properties: Record<string, unknown> }>).model!;
+  assert.ok(!('bidirectional' in model.properties));
+  assert.throws(
+    () => resolveRunSettings(none, { path: '/w/.recurrent.json', json: { model: { bidirectional: true } } }),
+    /^RecurrentError: \/w\/\.recurrent\.json: unknown setting model\.bidirectional; model takes cell, hiddenSize, layers, embeddingSize, tokenizer, maxVocabulary$/,
   );
 });
 
