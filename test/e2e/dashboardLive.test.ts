@@ -52,7 +52,7 @@ workbenchTest('the dashboard opened on a training run shows its history and keep
   await wb.openFile(`${folder}/${file}`);
   await wb.runCommand('Recurrent: Train on Current File');
   const first = await wb.webview(title);
-  await eventually(async () => assert.ok((await step(first)) > 0, 'expected the run to make its first updates'), { timeoutMs: 60_000 });
+  await eventually(async () => assert.ok((await step(first)) > 0, 'expected the run to make its first updates'));
 
   // The user closes the dashboard and, while the run goes on, opens it again from the status bar.
   await closeDashboard(wb);
@@ -62,14 +62,11 @@ workbenchTest('the dashboard opened on a training run shows its history and keep
     .first()
     .click();
   const frame = await wb.webview(title);
-  const s0 = await eventually(
-    async () => {
-      const s = await step(frame);
-      assert.ok(s > 0, `expected the reopened dashboard to show the run's history at once (step > 0), it shows step ${s}`);
-      return s;
-    },
-    { timeoutMs: 30_000 },
-  );
+  const s0 = await eventually(async () => {
+    const s = await step(frame);
+    assert.ok(s > 0, `expected the reopened dashboard to show the run's history at once (step > 0), it shows step ${s}`);
+    return s;
+  });
   const px = await wb.canvasPixels(frame, '#panel-loss canvas');
   assert.ok(
     px.inked > 0.01 * px.width * px.height,
@@ -78,31 +75,24 @@ workbenchTest('the dashboard opened on a training run shows its history and keep
   const chart0 = await lossChart(frame);
 
   // Then it keeps up: the counter rises and the chart is redrawn with the new updates.
-  const s1 = await eventually(
-    async () => {
-      const s = await step(frame);
-      assert.ok(s > s0, `expected the step counter to rise past ${s0}, it shows ${s}`);
-      return s;
-    },
-    { timeoutMs: 30_000 },
-  );
-  await eventually(
-    async () =>
-      assert.notEqual(
-        await lossChart(frame),
-        chart0,
-        `expected the loss chart's pixels to change as updates arrive (step ${s0} -> ${await step(frame)})`,
-      ),
-    { timeoutMs: 30_000 },
+  const s1 = await eventually(async () => {
+    const s = await step(frame);
+    assert.ok(s > s0, `expected the step counter to rise past ${s0}, it shows ${s}`);
+    return s;
+  });
+  await eventually(async () =>
+    assert.notEqual(
+      await lossChart(frame),
+      chart0,
+      `expected the loss chart's pixels to change as updates arrive (step ${s0} -> ${await step(frame)})`,
+    ),
   );
   const s2 = await step(frame);
   await wb.shot('dashboard-live');
   t.diagnostic(`reopened at step ${s0}; rose to ${s1}, chart redrawn by step ${s2}`);
 
   await wb.runCommand('Recurrent: Stop');
-  await eventually(
-    async () =>
-      assert.match(await frame.locator('.header .stats').innerText(), /stopped|finished/, 'expected the header to say the run stopped'),
-    { timeoutMs: 30_000 },
+  await eventually(async () =>
+    assert.match(await frame.locator('.header .stats').innerText(), /stopped|finished/, 'expected the header to say the run stopped'),
   );
 });

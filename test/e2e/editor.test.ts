@@ -72,17 +72,14 @@ const lensTexts = (page: Page): Promise<string[]> =>
 
 /** Waits for the CodeLens to show a finished run's bits per token; returns the lens texts. */
 async function trainedLens(page: Page, updates: number): Promise<string[]> {
-  return eventually(
-    async () => {
-      const texts = await lensTexts(page);
-      assert.ok(
-        texts.some((t) => new RegExp(`bits/token at update ${updates}$`).test(t)),
-        `expected a lens "… bits/token at update ${updates}", got ${JSON.stringify(texts)}`,
-      );
-      return texts;
-    },
-    { timeoutMs: 60_000 },
-  );
+  return eventually(async () => {
+    const texts = await lensTexts(page);
+    assert.ok(
+      texts.some((t) => new RegExp(`bits/token at update ${updates}$`).test(t)),
+      `expected a lens "… bits/token at update ${updates}", got ${JSON.stringify(texts)}`,
+    );
+    return texts;
+  });
 }
 
 /** A cropped picture of part of the page (its top `maxHeight` pixels), kept under a fixed name for the README. */
@@ -120,114 +117,97 @@ async function heatSpans(page: Page): Promise<HeatSpan[]> {
   );
 }
 
-workbenchTest(
-  'a trained model tints the surprising text, and a hover tells what it guessed there',
-  async (wb) => {
-    const { page } = wb;
-    await wb.openFile('heat/speech.txt');
-    await wb.runCommand('Recurrent: Train on Current File');
-    const lenses = await trainedLens(page, UPDATES);
-    const bits = Number(/^(\d+\.\d+) bits\/token/.exec(lenses.find((t) => /bits\/token/.test(t))!)?.[1]);
-    assert.ok(bits > 0 && bits < 3.5, `expected the lens to show a loss below 3.5 bits/token after ${UPDATES} updates, got ${bits}`);
-    assert.deepEqual(await heatSpans(page), [], 'expected no heat before it is switched on');
+workbenchTest('a trained model tints the surprising text, and a hover tells what it guessed there', async (wb) => {
+  const { page } = wb;
+  await wb.openFile('heat/speech.txt');
+  await wb.runCommand('Recurrent: Train on Current File');
+  const lenses = await trainedLens(page, UPDATES);
+  const bits = Number(/^(\d+\.\d+) bits\/token/.exec(lenses.find((t) => /bits\/token/.test(t))!)?.[1]);
+  assert.ok(bits > 0 && bits < 3.5, `expected the lens to show a loss below 3.5 bits/token after ${UPDATES} updates, got ${bits}`);
+  assert.deepEqual(await heatSpans(page), [], 'expected no heat before it is switched on');
 
-    // The heat switch is a CodeLens on the first line.
-    await page.locator('.monaco-editor .codelens-decoration a', { hasText: 'Loss heat: off' }).click();
-    const spans = await eventually(
-      async () => {
-        const s = await heatSpans(page);
-        assert.ok(s.length > 20, `expected more than 20 tinted tokens on screen, got ${s.length}`);
-        return s;
-      },
-      { timeoutMs: 30_000 },
-    );
-    await eventually(async () =>
-      assert.ok(
-        (await lensTexts(page)).some((t) => /Loss heat: on$/.test(t)),
-        'expected the lens to say the heat is on',
-      ),
-    );
-    const levels = new Set(spans.map((s) => s.underline));
-    assert.ok(levels.size >= 2, `expected tokens at two or more heat levels (underline width and colour), got ${[...levels].join(' | ')}`);
+  // The heat switch is a CodeLens on the first line.
+  await page.locator('.monaco-editor .codelens-decoration a', { hasText: 'Loss heat: off' }).click();
+  const spans = await eventually(async () => {
+    const s = await heatSpans(page);
+    assert.ok(s.length > 20, `expected more than 20 tinted tokens on screen, got ${s.length}`);
+    return s;
+  });
+  await eventually(async () =>
     assert.ok(
-      spans.every((s) => s.background !== 'rgba(0, 0, 0, 0)'),
-      'expected every heat span tinted',
+      (await lensTexts(page)).some((t) => /Loss heat: on$/.test(t)),
+      'expected the lens to say the heat is on',
+    ),
+  );
+  const levels = new Set(spans.map((s) => s.underline));
+  assert.ok(levels.size >= 2, `expected tokens at two or more heat levels (underline width and colour), got ${[...levels].join(' | ')}`);
+  assert.ok(
+    spans.every((s) => s.background !== 'rgba(0, 0, 0, 0)'),
+    'expected every heat span tinted',
+  );
+  await wb.shot('loss-heat');
+  const editorArea = page.locator('.editor-group-container').filter({ visible: true }).first();
+  await keep(wb, editorArea, 'editor-loss-heat', 0, 440);
+
+  const hover = await wb.hover('NAFTA'); // low on the screen, so the hover opens above with room for all of it
+  assert.match(hover, /Recurrent Studio/, `expected the model's hover, got:\n${hover}`);
+  assert.match(hover, /Loss of the actual token: \d+\.\d\d bits \(p = [\d.]+%\)/);
+  const guesses = hover.split('\n').filter((l) => /^\S.*\t?\s*[\d.]+%$/.test(l.trim()) && !/Loss of/.test(l));
+  assert.ok(guesses.length >= 5, `expected five guesses with their probabilities, got ${guesses.length}:\n${hover}`);
+  assert.match(hover, /Gradient reaching here from the end of its 64-step window, \d+ steps later: [\d.e+-]+/);
+  assert.match(hover, /Saturated gates: |No gate saturated here\./);
+  await keep(wb, page.locator('.monaco-editor .monaco-hover').filter({ visible: true }).first(), 'editor-hover', 8);
+});
+
+workbenchTest('an exploding gradient shows in Problems, and its quick fix lowers the learning rate', async (wb) => {
+  const { page } = wb;
+  await wb.openFile('exploding/speech.txt');
+  await wb.runCommand('Recurrent: Train on Current File');
+  const rows = await eventually(async () => {
+    const r = await wb.problems();
+    assert.ok(
+      r.some((x) => /Exploding gradient at update \d+/.test(x)),
+      `expected an exploding gradient in the Problems panel, got ${JSON.stringify(r)}`,
     );
-    await wb.shot('loss-heat');
-    const editorArea = page.locator('.editor-group-container').filter({ visible: true }).first();
-    await keep(wb, editorArea, 'editor-loss-heat', 0, 440);
+    return r;
+  });
+  const exploding = rows.find((x) => /Exploding gradient/.test(x))!;
+  assert.match(exploding, /times the run's median; not clipped \(clipping is off\)/);
+  await keep(wb, page.locator('.markers-panel').filter({ visible: true }).first(), 'editor-problems');
 
-    const hover = await wb.hover('NAFTA'); // low on the screen, so the hover opens above with room for all of it
-    assert.match(hover, /Recurrent Studio/, `expected the model's hover, got:\n${hover}`);
-    assert.match(hover, /Loss of the actual token: \d+\.\d\d bits \(p = [\d.]+%\)/);
-    const guesses = hover.split('\n').filter((l) => /^\S.*\t?\s*[\d.]+%$/.test(l.trim()) && !/Loss of/.test(l));
-    assert.ok(guesses.length >= 5, `expected five guesses with their probabilities, got ${guesses.length}:\n${hover}`);
-    assert.match(hover, /Gradient reaching here from the end of its 64-step window, \d+ steps later: [\d.e+-]+/);
-    assert.match(hover, /Saturated gates: |No gate saturated here\./);
-    await keep(wb, page.locator('.monaco-editor .monaco-hover').filter({ visible: true }).first(), 'editor-hover', 8);
-  },
-  { timeoutMs: 150_000 },
-);
-
-workbenchTest(
-  'an exploding gradient shows in Problems, and its quick fix lowers the learning rate',
-  async (wb) => {
-    const { page } = wb;
-    await wb.openFile('exploding/speech.txt');
-    await wb.runCommand('Recurrent: Train on Current File');
-    const rows = await eventually(
-      async () => {
-        const r = await wb.problems();
-        assert.ok(
-          r.some((x) => /Exploding gradient at update \d+/.test(x)),
-          `expected an exploding gradient in the Problems panel, got ${JSON.stringify(r)}`,
-        );
-        return r;
-      },
-      { timeoutMs: 60_000 },
+  // Open the problem in the editor and ask for its fixes, as a user would with Ctrl+.
+  await page.locator('.markers-panel .monaco-list-row', { hasText: 'Exploding gradient' }).first().dblclick();
+  await page.locator('.monaco-editor.focused').waitFor();
+  await page.keyboard.press('Control+.');
+  const menu = page.locator('.action-widget').filter({ visible: true }).first();
+  const lower = menu.locator('.monaco-list-row', { hasText: /Lower the learning rate to 8 \(from 80\)/ }).first();
+  await lower.waitFor().catch(async () => {
+    throw new Error(
+      `expected the quick fix "Lower the learning rate to 8 (from 80)", the menu shows: ${JSON.stringify(await menu.locator('.monaco-list-row').allInnerTexts())}`,
     );
-    const exploding = rows.find((x) => /Exploding gradient/.test(x))!;
-    assert.match(exploding, /times the run's median; not clipped \(clipping is off\)/);
-    await keep(wb, page.locator('.markers-panel').filter({ visible: true }).first(), 'editor-problems');
+  });
+  await wb.shot('quick-fix');
+  await keep(wb, page.locator('.editor-group-container').filter({ visible: true }).first(), 'editor-quick-fix', 0, 280);
+  await lower.click();
 
-    // Open the problem in the editor and ask for its fixes, as a user would with Ctrl+.
-    await page.locator('.markers-panel .monaco-list-row', { hasText: 'Exploding gradient' }).first().dblclick();
-    await page.locator('.monaco-editor.focused').waitFor({ timeout: 10_000 });
-    await page.keyboard.press('Control+.');
-    const menu = page.locator('.action-widget').filter({ visible: true }).first();
-    const lower = menu.locator('.monaco-list-row', { hasText: /Lower the learning rate to 8 \(from 80\)/ }).first();
-    await lower.waitFor({ timeout: 15_000 }).catch(async () => {
-      throw new Error(
-        `expected the quick fix "Lower the learning rate to 8 (from 80)", the menu shows: ${JSON.stringify(await menu.locator('.monaco-list-row').allInnerTexts())}`,
-      );
-    });
-    await wb.shot('quick-fix');
-    await keep(wb, page.locator('.editor-group-container').filter({ visible: true }).first(), 'editor-quick-fix', 0, 280);
-    await lower.click();
-
-    const written = await eventually(
-      () => {
-        const s = JSON.parse(readFileSync(settingsFile(), 'utf8')) as Record<string, unknown>;
-        assert.equal(
-          s['recurrent.training.learningRate'],
-          8,
-          `expected the workspace settings to hold learningRate 8, got ${String(s['recurrent.training.learningRate'])}`,
-        );
-        return s;
-      },
-      { timeoutMs: 15_000 },
+  const written = await eventually(() => {
+    const s = JSON.parse(readFileSync(settingsFile(), 'utf8')) as Record<string, unknown>;
+    assert.equal(
+      s['recurrent.training.learningRate'],
+      8,
+      `expected the workspace settings to hold learningRate 8, got ${String(s['recurrent.training.learningRate'])}`,
     );
-    assert.equal(written['recurrent.training.clipNorm'], 0, 'expected only the learning rate changed');
-    // The notification center keeps the message even if its toast has gone.
-    await wb.runCommand('Notifications: Show Notifications');
-    await eventually(async () => {
-      const said = await page.locator('.notifications-center .notification-list-item-message').allInnerTexts();
-      assert.ok(
-        said.some((t) => /Lower the learning rate to 8 .*saved in the settings/.test(t)),
-        `expected a notification that the fix was saved, got ${JSON.stringify(said)}`,
-      );
-    });
-    await wb.shot('fix-applied');
-  },
-  { timeoutMs: 150_000 },
-);
+    return s;
+  });
+  assert.equal(written['recurrent.training.clipNorm'], 0, 'expected only the learning rate changed');
+  // The notification center keeps the message even if its toast has gone.
+  await wb.runCommand('Notifications: Show Notifications');
+  await eventually(async () => {
+    const said = await page.locator('.notifications-center .notification-list-item-message').allInnerTexts();
+    assert.ok(
+      said.some((t) => /Lower the learning rate to 8 .*saved in the settings/.test(t)),
+      `expected a notification that the fix was saved, got ${JSON.stringify(said)}`,
+    );
+  });
+  await wb.shot('fix-applied');
+});

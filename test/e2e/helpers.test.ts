@@ -10,13 +10,10 @@ workbenchTest('helpers: hover reads the JSON hover of a setting', async (wb) => 
   await wb.openFile('.vscode/settings.json');
   // The JSON language server starts on first use and can take a while on a busy machine. A retry must
   // leave and re-enter the word: a mouse that does not move raises no new hover.
-  const text = await eventually(
-    async () => {
-      await wb.page.mouse.move(1, 1);
-      return wb.hover('editor.wordWrap');
-    },
-    { timeoutMs: 120_000 },
-  );
+  const text = await eventually(async () => {
+    await wb.page.mouse.move(1, 1);
+    return wb.hover('editor.wordWrap');
+  });
   assert.match(text, /wrap/i, `expected the hover to describe line wrapping, got "${text}"`);
 });
 

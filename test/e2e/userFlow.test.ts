@@ -15,7 +15,7 @@ import { test, type TestContext } from 'node:test';
 import type { FrameLocator } from 'playwright-core';
 import { copyWorkspace, newStateDir, startCodeServer, type CodeServer } from '../../scripts/vscode/codeServer.mjs';
 import { e2eEnvironment } from './support/environment.js';
-import { eventually, openWorkbench, type Workbench } from './support/workbench.js';
+import { eventually, openWorkbench, PATIENCE_MS, type Workbench } from './support/workbench.js';
 
 const NAME = 'user flow: install the vsix, train, sample, reopen, resume';
 const sampleText = 'state-of-the-union-1994.txt';
@@ -56,18 +56,15 @@ async function dashboardStep(frame: FrameLocator): Promise<number> {
 
 /** The run's status bar item once it shows figures: "<icon> 3.215 bits/char · 12.3k chars/s". */
 async function statusBarFigures(wb: Workbench): Promise<string> {
-  return eventually(
-    async () => {
-      const items = await wb.page
-        .locator('.statusbar-item')
-        .filter({ hasText: /bits\/char/ })
-        .allInnerTexts();
-      if (items.length !== 1)
-        throw new Error(`expected one status bar item showing bits/char, got ${items.length}: ${JSON.stringify(items)}`);
-      return items[0]!.trim();
-    },
-    { timeoutMs: 60_000 },
-  );
+  return eventually(async () => {
+    const items = await wb.page
+      .locator('.statusbar-item')
+      .filter({ hasText: /bits\/char/ })
+      .allInnerTexts();
+    if (items.length !== 1)
+      throw new Error(`expected one status bar item showing bits/char, got ${items.length}: ${JSON.stringify(items)}`);
+    return items[0]!.trim();
+  });
 }
 
 /** Sample from the palette: prompt, length and temperature in turn, then the text in a new editor. */
@@ -90,19 +87,16 @@ async function sampleFromPalette(wb: Workbench, prompt: string, length: number, 
   }
   // a char model: a new untitled editor beside ends up holding the prompt and `length` more characters
   // (rendered with word wrap, so a line of the text may be several lines on screen)
-  const text = await eventually(
-    async () => {
-      const texts = await wb.editorTexts();
-      const t = texts.find((x) => x.startsWith(prompt));
-      if (t === undefined || t.replace(/\n/g, '').length < prompt.length + length * 0.9) {
-        throw new Error(
-          `expected an editor with "${prompt}" and about ${length} sampled characters; the editors begin ${texts.map((x) => `${JSON.stringify(x.slice(0, 40))} (${x.length} characters)`).join(', ')}`,
-        );
-      }
-      return t;
-    },
-    { timeoutMs: 60_000 },
-  );
+  const text = await eventually(async () => {
+    const texts = await wb.editorTexts();
+    const t = texts.find((x) => x.startsWith(prompt));
+    if (t === undefined || t.replace(/\n/g, '').length < prompt.length + length * 0.9) {
+      throw new Error(
+        `expected an editor with "${prompt}" and about ${length} sampled characters; the editors begin ${texts.map((x) => `${JSON.stringify(x.slice(0, 40))} (${x.length} characters)`).join(', ')}`,
+      );
+    }
+    return t;
+  });
   await wb.shot('sample-in-editor');
   return text;
 }
@@ -157,7 +151,7 @@ test(NAME, { timeout: 900_000 }, async (t) => {
     let w = await open(server);
     mark('workbench open');
     await w.runCommand('View: Show Extensions');
-    await w.page.locator('.extensions-viewlet .monaco-list-row', { hasText: 'Recurrent Studio' }).first().waitFor({ timeout: 30_000 });
+    await w.page.locator('.extensions-viewlet .monaco-list-row', { hasText: 'Recurrent Studio' }).first().waitFor();
     await w.shot('installed');
     await w.runCommand('View: Show Explorer');
 
@@ -166,22 +160,16 @@ test(NAME, { timeout: 900_000 }, async (t) => {
     await w.runCommand('Recurrent: Train on Current File');
     const first = await statusBarFigures(w);
     const dashboard = await w.webview(`Recurrent: ${sampleText}`);
-    const step1 = await eventually(
-      async () => {
-        const s = await dashboardStep(dashboard);
-        assert.ok(s > 0, `expected the dashboard's step counter above 0, it shows ${s}`);
-        return s;
-      },
-      { timeoutMs: 60_000 },
-    );
-    const step2 = await eventually(
-      async () => {
-        const s = await dashboardStep(dashboard);
-        assert.ok(s > step1, `expected the step counter to rise past ${step1}, it shows ${s}`);
-        return s;
-      },
-      { timeoutMs: 60_000 },
-    );
+    const step1 = await eventually(async () => {
+      const s = await dashboardStep(dashboard);
+      assert.ok(s > 0, `expected the dashboard's step counter above 0, it shows ${s}`);
+      return s;
+    });
+    const step2 = await eventually(async () => {
+      const s = await dashboardStep(dashboard);
+      assert.ok(s > step1, `expected the step counter to rise past ${step1}, it shows ${s}`);
+      return s;
+    });
     const later = await eventually(async () => {
       const now = await statusBarFigures(w);
       assert.notEqual(now, first, `expected the status bar to update from "${first}"`);
@@ -211,20 +199,21 @@ test(NAME, { timeout: 900_000 }, async (t) => {
           );
         return found;
       },
-      { timeoutMs: 40_000, intervalMs: 500 },
+      { intervalMs: 500 },
     );
     mark(`window closed; the extension host saved ${checkpoints.join(', ')} when it shut down`);
     await server.stop();
     server = await startCodeServer({ workspace, stateDir, port: server.port, testDriver: false });
     w = await open(server);
     mark('VS Code closed and reopened');
+    // A retry of the whole command, each try waiting up to PATIENCE_MS for its quick pick.
     const saved = await eventually(
       () =>
         loadSavedRun(w).catch(async (e) => {
           await w.page.keyboard.press('Escape');
           throw e;
         }),
-      { timeoutMs: 30_000 },
+      { timeoutMs: 3 * PATIENCE_MS },
     );
     assert.ok(
       saved >= stepAtClose,
@@ -238,14 +227,11 @@ test(NAME, { timeout: 900_000 }, async (t) => {
     await w.runCommand('Recurrent: Resume');
     await w.runCommand('Recurrent: Open Dashboard');
     const resumed = await w.webview(`Recurrent: ${sampleText}`);
-    const step3 = await eventually(
-      async () => {
-        const s = await dashboardStep(resumed);
-        assert.ok(s > saved, `expected the resumed run to train on past update ${saved}, the dashboard shows step ${s}`);
-        return s;
-      },
-      { timeoutMs: 60_000 },
-    );
+    const step3 = await eventually(async () => {
+      const s = await dashboardStep(resumed);
+      assert.ok(s > saved, `expected the resumed run to train on past update ${saved}, the dashboard shows step ${s}`);
+      return s;
+    });
     await statusBarFigures(w);
     await w.shot('resumed');
     mark(`resumed from update ${saved}, now at ${step3}`);

@@ -66,10 +66,17 @@ export interface Workbench {
 const env = () => e2eEnvironment();
 
 /**
+ * How long any state the suites wait for (a rendered row, a toast, a chart redrawn, a training step) may
+ * take to come: a bound that catches a hang, not a speed the machine must have. On a machine shared by
+ * many, the same wait took 30 s and more at load averages of 20-30 on two cores.
+ */
+export const PATIENCE_MS = 120_000;
+
+/**
  * Retries `check` (an assertion, or a function returning a value) until it stops throwing or `timeoutMs`
  * passes, then throws its last error: for things that appear asynchronously (diagnostics, samples).
  */
-export async function eventually<T>(check: () => T | Promise<T>, { timeoutMs = 30_000, intervalMs = 250 } = {}): Promise<T> {
+export async function eventually<T>(check: () => T | Promise<T>, { timeoutMs = PATIENCE_MS, intervalMs = 250 } = {}): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
@@ -112,6 +119,7 @@ export async function openWorkbench(testName: string, o: WorkbenchOptions = {}):
   mkdirSync(screenshotsDir, { recursive: true });
   const browser = await launchBrowser();
   const { page } = browser;
+  page.setDefaultTimeout(PATIENCE_MS);
   const consoleErrors: string[] = [];
   page.on('console', (m) => {
     if (m.type() === 'error') consoleErrors.push(m.text().slice(0, 300));
@@ -165,7 +173,7 @@ export async function openWorkbench(testName: string, o: WorkbenchOptions = {}):
           ))
         ) {
           await wb.runCommand('Refresh Explorer');
-          await row.waitFor({ timeout: 60_000 });
+          await row.waitFor();
         }
         if (i < segments.length - 1) {
           if ((await row.getAttribute('aria-expanded')) !== 'true') await row.click();
@@ -182,33 +190,33 @@ export async function openWorkbench(testName: string, o: WorkbenchOptions = {}):
       await openPalette(label);
       const row = paletteRow(label);
       try {
-        await row.waitFor({ timeout: 15_000 });
+        await row.waitFor();
       } catch {
         const offered = await page.locator('.quick-input-list .monaco-list-row .label-name').allInnerTexts();
         await shot(`palette-missing-${label}`);
         throw new Error(`expected the palette to offer "${label}", it offered: ${offered.map((s) => `"${s}"`).join(', ') || 'nothing'}`);
       }
       await row.click();
-      if (o.opensInput) await quickInputTitled(o.opensInput).waitFor({ timeout: 30_000 });
+      if (o.opensInput) await quickInputTitled(o.opensInput).waitFor();
       else await quickInput.waitFor({ state: 'hidden' });
       await shot(`command-${label}`);
     },
     async answer(title, value) {
-      await quickInputTitled(title).waitFor({ timeout: 30_000 });
+      await quickInputTitled(title).waitFor();
       await quickInput.locator('input').fill(value);
       await shot(`input-${title.source}`);
       await page.keyboard.press('Enter');
       // the next question reuses the widget: wait until this one is answered, not until the widget hides
-      await quickInputTitled(title).waitFor({ state: 'hidden', timeout: 30_000 });
+      await quickInputTitled(title).waitFor({ state: 'hidden' });
     },
     async pick(title, label) {
-      await quickInputTitled(title).waitFor({ timeout: 30_000 });
+      await quickInputTitled(title).waitFor();
       const row = quickInput
         .locator('.quick-input-list .monaco-list-row')
         .filter({ has: page.locator('.label-name', { hasText: label }) })
         .first();
       try {
-        await row.waitFor({ timeout: 15_000 });
+        await row.waitFor();
       } catch {
         const offered = await quickInput.locator('.quick-input-list .monaco-list-row').allInnerTexts();
         throw new Error(
@@ -218,7 +226,7 @@ export async function openWorkbench(testName: string, o: WorkbenchOptions = {}):
       const text = (await row.innerText()).replace(/\s+/g, ' ').trim();
       await shot(`pick-${title.source}`);
       await row.click();
-      await quickInputTitled(title).waitFor({ state: 'hidden', timeout: 30_000 });
+      await quickInputTitled(title).waitFor({ state: 'hidden' });
       return text;
     },
     async editorTexts() {
@@ -226,7 +234,7 @@ export async function openWorkbench(testName: string, o: WorkbenchOptions = {}):
       // Monaco renders spaces as no-break spaces
       return texts.map((t) => t.replace(/\u00a0/g, ' '));
     },
-    async paletteHas(label, timeoutMs = 5_000) {
+    async paletteHas(label, timeoutMs = PATIENCE_MS) {
       await openPalette(label);
       const found = await paletteRow(label)
         .waitFor({ timeout: timeoutMs })
@@ -240,7 +248,7 @@ export async function openWorkbench(testName: string, o: WorkbenchOptions = {}):
     async webview(title) {
       if (title) await page.locator('.tabs-container .tab', { hasText: exactText(title) }).click();
       const host = page.locator('iframe.webview.ready').filter({ visible: true }).first();
-      await host.waitFor({ timeout: 60_000 });
+      await host.waitFor();
       const inner = host.contentFrame().frameLocator('#active-frame');
       await inner.locator('body').waitFor();
       await shot(`webview-${title ?? 'active'}`);
@@ -296,25 +304,33 @@ export async function openWorkbench(testName: string, o: WorkbenchOptions = {}):
         return null;
       }, text);
       if (!box) throw new Error(`expected "${text}" on screen in the active editor, it is not (scrolled away or not open?)`);
-      await page.mouse.move(box.x, box.y);
       const hover = page.locator('.monaco-editor .monaco-hover').filter({ visible: true }).first();
-      await hover.waitFor({ timeout: 15_000 });
+      // A provider that is slow to answer (a language server starting on a busy machine) may let the hover
+      // go: leave the word and come back until it shows.
+      await eventually(async () => {
+        if (!(await hover.isVisible())) {
+          await page.mouse.move(1, 1);
+          await page.mouse.move(box.x, box.y);
+        }
+        await hover.waitFor({ timeout: 15_000 });
+      });
       // a hover provider's answer replaces a "Loading..." placeholder
-      const content = await eventually(
-        async () => {
-          const t = (await hover.innerText()).trim();
-          if (/^Loading\.\.\.$/.test(t)) throw new Error(`expected the hover over "${text}" to finish loading, it still shows "${t}"`);
-          return t;
-        },
-        { timeoutMs: 15_000 },
-      );
+      const content = await eventually(async () => {
+        const t = (await hover.innerText()).trim();
+        if (/^Loading\.\.\.$/.test(t)) throw new Error(`expected the hover over "${text}" to finish loading, it still shows "${t}"`);
+        return t;
+      });
       await shot(`hover-${text}`);
       return content;
     },
     async problems() {
-      await page.keyboard.press('Control+Shift+M');
+      // Ctrl+Shift+M toggles the panel: press it only while the panel is hidden (a press can be lost on a
+      // busy workbench, so look again), never when it shows, which would close it.
       const panel = page.locator('.markers-panel').filter({ visible: true }).first();
-      await panel.waitFor();
+      await eventually(async () => {
+        if (!(await panel.isVisible())) await page.keyboard.press('Control+Shift+M');
+        await panel.waitFor({ timeout: 5_000 });
+      });
       await shot('problems');
       return panel.locator('.monaco-list-row').evaluateAll((rows) => rows.map((r) => r.getAttribute('aria-label') ?? r.textContent ?? ''));
     },
@@ -327,8 +343,8 @@ export async function openWorkbench(testName: string, o: WorkbenchOptions = {}):
   };
 
   await page.goto(workbenchUrl(serverUrl, { folder: workspace, ...(extensionPath ? { extensionPath } : {}) }));
-  await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
-  await page.locator('.explorer-folders-view .monaco-list-row').first().waitFor({ timeout: 60_000 });
+  await page.locator('.monaco-workbench').waitFor();
+  await page.locator('.explorer-folders-view .monaco-list-row').first().waitFor();
   await shot('workbench');
   return wb;
 }
@@ -342,7 +358,11 @@ function exactText(s: string): RegExp {
  * One browser test: opens a workbench, runs `body`, and on failure keeps a screenshot and prints the
  * page's console errors; the browser is closed either way.
  */
-export function workbenchTest(name: string, body: (wb: Workbench, t: TestContext) => Promise<void>, { timeoutMs = 180_000 } = {}): void {
+export function workbenchTest(
+  name: string,
+  body: (wb: Workbench, t: TestContext) => Promise<void>,
+  { timeoutMs = 10 * PATIENCE_MS } = {},
+): void {
   test(name, { timeout: timeoutMs }, async (t) => {
     const wb = await openWorkbench(name);
     try {
