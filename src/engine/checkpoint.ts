@@ -3,8 +3,8 @@
 // `recurrent.format`, `recurrent.config` and `recurrent.tokenizer` in `__metadata__`.
 //
 // Versions: 1 is the language model (task lm). 2 adds the tasks classify and generate: the config gains
-// `task`, `labels`, `maxLength` (and classify's `pooling`), and the tensors their heads (README,
-// "Checkpoints"). A language model is still written as version 1, which it is, so readers that know
+// `task`, `labels`, `maxLength` (and classify's `pooling`), and the tensors their heads
+// (docs/checkpoint-format.md, "Version 2"). A language model is still written as version 1, which it is, so readers that know
 // only version 1 keep reading every language model; version 1 files load as they always did.
 import { randomBytes } from 'node:crypto';
 import { open, readFile, rename, unlink } from 'node:fs/promises';
