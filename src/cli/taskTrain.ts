@@ -2,15 +2,17 @@
 // line) with a live progress line, the held-out examples scored every --eval-every updates, and a
 // checkpoint left behind at the end, on Ctrl+C, and (the last good state) when the loss turns non-finite.
 import { basename, extname } from 'node:path';
-import { CELL_KINDS, OPTIMIZER_KINDS, POOLINGS, SCHEDULE_KINDS, type TokenizerKind } from '../engine/config.js';
+import { availableParallelism } from 'node:os';
+import { CELL_KINDS, MAX_THREADS, OPTIMIZER_KINDS, POOLINGS, SCHEDULE_KINDS, type TokenizerKind } from '../engine/config.js';
 import { readCheckpointFile, writeCheckpointFile } from '../engine/checkpoint.js';
 import { RecurrentError } from '../engine/errors.js';
 import { EXAMPLE_TASKS, TASK_DEFAULTS, TaskTrainer, type ExampleTask } from '../engine/taskTrainer.js';
 import type { TaskEvaluation } from '../engine/taskEval.js';
-import { choiceOption, durationOption, intOption, numberOption, parse, stringOption } from './args.js';
+import { choiceOption, durationOption, intOption, intOrAutoOption, numberOption, parse, stringOption } from './args.js';
 import { readTextFile } from './files.js';
 import { formatCount, formatDuration, formatRate } from './format.js';
 import { Progress } from './progress.js';
+import { autoThreads } from './train.js';
 
 const C = TASK_DEFAULTS.classify;
 const G = TASK_DEFAULTS.generate;
@@ -41,6 +43,8 @@ training
   --steps N | --time D      stop after N updates or D (30, 90s, 5m, 1h); default: until Ctrl+C
   --sample-every D          generate: print a text per label every D (default 20s; 0 = never)
   --seed N                  random seed of the split, initialisation and batches (default 1)
+  --threads N|auto          threads sharing each update's examples, 1-${MAX_THREADS}; auto = min(4, cores) (default 1:
+                            an update on a few dozen names is small, so threads pay only on an idle machine)
   --resume CHECKPOINT       continue a run on the same file
   --out CHECKPOINT          where to save (default: FILE's name with .safetensors, here)`;
 
@@ -68,6 +72,7 @@ const OPTIONS = {
   time: { type: 'string' },
   'sample-every': { type: 'string' },
   seed: { type: 'string' },
+  threads: { type: 'string' },
   resume: { type: 'string' },
   out: { type: 'string' },
 } as const;
@@ -91,17 +96,20 @@ export async function taskTrainCommand(argv: string[]): Promise<number> {
   const sampleEveryMs = values['sample-every'] === '0' ? 0 : (durationOption(values, 'sample-every') ?? 20000);
   const out = stringOption(values, 'out') ?? `${basename(file, extname(file)) || basename(file)}.safetensors`;
 
+  const given = intOrAutoOption(values, 'threads', 1, MAX_THREADS) ?? 1;
+  const threads = given === 'auto' ? autoThreads(availableParallelism()) : given;
+
   let trainer: TaskTrainer;
   const resume = stringOption(values, 'resume');
   if (resume) {
     const ignored = Object.keys(OPTIONS).filter(
-      (k) => values[k] !== undefined && !['resume', 'out', 'steps', 'time', 'sample-every', 'task'].includes(k),
+      (k) => values[k] !== undefined && !['resume', 'out', 'steps', 'time', 'sample-every', 'task', 'threads'].includes(k),
     );
     if (ignored.length)
       throw new RecurrentError(`--resume continues the run with its own settings; drop ${ignored.map((k) => '--' + k).join(', ')}`);
     const ck = await readCheckpointFile(resume);
     if (ck.config.task !== task) throw new RecurrentError(`${resume} holds a ${ck.config.task} model, not ${task}`);
-    trainer = TaskTrainer.resume(text, file, ck);
+    trainer = TaskTrainer.resume(text, file, ck, { threads });
   } else {
     if (task === 'generate' && values.bidirectional) {
       throw new RecurrentError('--bidirectional reads the whole text at once, so it cannot write one; use it with --task classify');
@@ -130,6 +138,7 @@ export async function taskTrainCommand(argv: string[]): Promise<number> {
         valShare: numberOption(values, 'val-share', 0, 0.5),
         evalEvery: intOption(values, 'eval-every', 0, 1e9),
         seed: intOption(values, 'seed', 0, 0xffffffff),
+        threads,
       },
       tokenizer: choiceOption(values, 'tokenizer', ['char', 'word'] as const) as TokenizerKind | undefined,
       maxVocab: intOption(values, 'max-vocab', 3, 1 << 20),
@@ -174,7 +183,7 @@ async function run(
     `model: ${mc.task}, ${mc.bidirectional ? 'bidirectional ' : ''}${mc.cell} hidden ${mc.hidden} x ${mc.layers} layer(s), ${mc.embedding ? `embedding ${mc.embedding}` : 'one-hot input'}${mc.task === 'classify' ? `, ${mc.pooling} pooling` : ''}, ${formatCount(trainer.model.parameterCount)} parameters\n`,
   );
   err.write(
-    `training: batch ${tc.batch}, ${tc.optimizer} lr ${tc.lr}, clip ${tc.clipNorm ? `norm ${tc.clipNorm}` : 'off'}, seed ${tc.seed}, 1 thread${trainer.updates ? `, resumed at update ${trainer.updates}` : ''}\n`,
+    `training: batch ${tc.batch}, ${tc.optimizer} lr ${tc.lr}, clip ${tc.clipNorm ? `norm ${tc.clipNorm}` : 'off'}, seed ${tc.seed}, ${trainer.threads} thread${trainer.threads === 1 ? '' : 's'}${trainer.updates ? `, resumed at update ${trainer.updates}` : ''}\n`,
   );
   const base = trainer.baseline();
   err.write(

@@ -28,7 +28,7 @@ export class ConditionedNet {
   constructor(model: ParamLookup, maxBatch: number, maxSteps: number) {
     this.net = new Unrolled(model, maxBatch, maxSteps);
     this.labelEmbedding = model.param('label_embedding.weight');
-    this.labels = new Int32Array(maxBatch);
+    this.labels = model.arena.ints(maxBatch); // in the arena, so a training thread's replica shares it
     this.stateCount = this.net.stateCount;
     this.state = model.arena.floats(this.net.stateSize(maxBatch));
   }

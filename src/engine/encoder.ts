@@ -62,7 +62,7 @@ export class Encoder {
     this.width = H * D;
     this.ids = arena.ints(maxSteps * maxBatch);
     this.idsRight = D === 2 ? arena.ints(maxSteps * maxBatch) : null;
-    this.lengths = new Int32Array(maxBatch);
+    this.lengths = arena.ints(maxBatch); // in the arena, so a training thread's replica shares it
     this.features = arena.floats(maxBatch * this.width);
     this.dFeatures = arena.floats(maxBatch * this.width);
     const embedding = cfg.embedding > 0 ? model.param(`${prefix}embedding.weight`) : null;

@@ -4,6 +4,7 @@
 import { workerData } from 'node:worker_threads';
 import { Arena } from './arena.js';
 import { buildReplica, Control, KERNEL_SET_CODES, Op, type ReplicaSetup } from './replicas.js';
+import { buildTaskReplica, runTaskStep } from './taskReplicas.js';
 import { WasmHeap } from './wasmHeap.js';
 
 const setup = workerData as ReplicaSetup;
@@ -23,7 +24,31 @@ function build() {
     );
     return { name, shape, data, grad: data };
   });
-  return { ...buildReplica({ config: setup.config, arena }, params, setup.batch, setup.steps), kernelSet: heap.kernels.set };
+  const model = { config: setup.config, arena };
+  // A classify or generate run's replica (taskReplicas.ts), or the language model's.
+  if (setup.task !== undefined) {
+    return { task: buildTaskReplica(model, params, setup.batch, setup.steps, setup.task.endToken), lm: null, kernelSet: heap.kernels.set };
+  }
+  return { task: null, lm: buildReplica(model, params, setup.batch, setup.steps), kernelSet: heap.kernels.set };
+}
+
+/** The language model's share of an update: forward, loss, backward, and the state carried to the next window. */
+function languageModelStep(lm: ReturnType<typeof buildReplica>, f64: Float64Array): void {
+  const { net, grads, state, control } = lm;
+  const b = control[Control.Batch]!;
+  const t = control[Control.Steps]!;
+  const from = control[Control.From]!;
+  const scale = f64[Control.Scale64]!;
+  net.setState(state, b, t);
+  net.forward(b, t);
+  net.decode(b, t, from);
+  const loss = net.lossAndGradient(b, t, from, scale);
+  f64[Control.Loss64] = loss;
+  if (Number.isFinite(loss)) {
+    for (const g of grads) g.fill(0);
+    net.backward(b, t, from, scale);
+  }
+  net.getState(state, b, t, control[Control.Carry]!);
 }
 
 let replica: ReturnType<typeof build> | null = null;
@@ -40,7 +65,9 @@ if (replica === null) {
   Atomics.store(control, Control.Ready, 2);
   Atomics.notify(control, Control.Ready);
 } else {
-  const { net, grads, state, control, kernelSet } = replica;
+  const { kernelSet } = replica;
+  const control = (replica.task ?? replica.lm)!.control;
+  const correct = new Int32Array(1);
   const f64 = new Float64Array(control.buffer, control.byteOffset, 8);
   control[Control.KernelSet] = KERNEL_SET_CODES[kernelSet];
   Atomics.store(control, Control.Ready, 1);
@@ -53,20 +80,8 @@ if (replica === null) {
     let status = 0;
     try {
       if (control[Control.Op] !== Op.Step) throw new Error(`unknown command ${control[Control.Op]}`);
-      const b = control[Control.Batch]!;
-      const t = control[Control.Steps]!;
-      const from = control[Control.From]!;
-      const scale = f64[Control.Scale64]!;
-      net.setState(state, b, t);
-      net.forward(b, t);
-      net.decode(b, t, from);
-      const loss = net.lossAndGradient(b, t, from, scale);
-      f64[Control.Loss64] = loss;
-      if (Number.isFinite(loss)) {
-        for (const g of grads) g.fill(0);
-        net.backward(b, t, from, scale);
-      }
-      net.getState(state, b, t, control[Control.Carry]!);
+      if (replica.task !== null) runTaskStep(replica.task, f64, correct);
+      else languageModelStep(replica.lm!, f64);
     } catch (e) {
       status = 1;
       report(e);

@@ -63,6 +63,8 @@ export interface ReplicaSetup {
   /** Byte offsets of the model's parameters, in model.params order. */
   params: Array<{ name: string; shape: number[]; offset: number }>;
   errors: MessagePort;
+  /** A classify or generate model's replica (taskReplicas.ts) instead of the language model's; its end token. */
+  task?: { endToken: number };
 }
 
 /**
@@ -97,7 +99,7 @@ export function buildReplica(
 }
 
 /** The worker thread's script: beside this module (tsc's out/) or beside the bundle (esbuild's dist/). */
-function workerScript(): URL {
+export function workerScript(): URL {
   const here = import.meta.url;
   return new URL(here.endsWith('.cjs') ? './replicaWorker.cjs' : './replicaWorker.js', here);
 }

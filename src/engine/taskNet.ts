@@ -6,8 +6,8 @@
 import { ClassifierNet } from './classifier.js';
 import { ConditionedNet, PADDING } from './conditioned.js';
 import type { Floats } from './floats.js';
-import type { Model } from './model.js';
 import type { Sequences } from './taskData.js';
+import type { ParamLookup } from './unroll.js';
 
 export class TaskNet {
   readonly task: 'classify' | 'generate';
@@ -19,7 +19,7 @@ export class TaskNet {
   private readonly endToken: number;
   private t = 0;
 
-  constructor(model: Model, maxBatch: number, maxSteps: number, endToken: number) {
+  constructor(model: ParamLookup, maxBatch: number, maxSteps: number, endToken: number) {
     const task = model.config.task;
     if (task !== 'classify' && task !== 'generate') throw new Error(`task net: task ${task} is not classify or generate`);
     this.task = task;
@@ -30,13 +30,23 @@ export class TaskNet {
     this.generator = task === 'generate' ? new ConditionedNet(model, maxBatch, this.maxSteps) : null;
   }
 
+  /** The window of the loaded batch: its longest example. A training thread's replica is told it. */
+  get window(): number {
+    return this.t;
+  }
+
+  set window(t: number) {
+    if (t > this.maxSteps) throw new Error(`task net: a window of ${t} exceeds the ${this.maxSteps} it was sized for`);
+    this.t = t;
+  }
+
   /**
-   * Loads examples pick(0..b-1) of seqs (left-aligned, padded to the longest) and returns the units
-   * whose loss they score.
+   * Loads examples pick(offset + 0 .. offset + b-1) of seqs (left-aligned, padded to the longest) and
+   * returns the units whose loss they score.
    */
-  load(seqs: Sequences, pick: (r: number) => number, b: number): number {
+  load(seqs: Sequences, pickAt: (i: number) => number, b: number, offset = 0): number {
     let t = 0;
-    for (let r = 0; r < b; r++) t = Math.max(t, seqs.ids[pick(r)]!.length);
+    for (let r = 0; r < b; r++) t = Math.max(t, seqs.ids[pickAt(offset + r)]!.length);
     if (t > this.maxSteps) throw new Error(`task net: an example of ${t} tokens exceeds the ${this.maxSteps} it was sized for`);
     this.t = t;
     let units = 0;
@@ -44,7 +54,7 @@ export class TaskNet {
       const enc = this.classifier.encoder;
       enc.ids.fill(0, 0, t * b);
       for (let r = 0; r < b; r++) {
-        const e = pick(r);
+        const e = pickAt(offset + r);
         const seq = seqs.ids[e]!;
         for (let p = 0; p < seq.length; p++) enc.ids[p * b + r] = seq[p]!;
         enc.lengths[r] = seq.length;
@@ -57,7 +67,7 @@ export class TaskNet {
     ids.fill(0, 0, t * b);
     targets.fill(PADDING, 0, t * b);
     for (let r = 0; r < b; r++) {
-      const e = pick(r);
+      const e = pickAt(offset + r);
       const seq = seqs.ids[e]!;
       // input: the end token, then the text; target: the text, then the end token (seq ends with it)
       for (let p = 0; p < seq.length; p++) {

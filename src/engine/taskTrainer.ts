@@ -27,6 +27,7 @@ import { encodeExamples, END_OF_TEXT, labelSet, splitExamples, type Sequences } 
 import { evaluateTask, lengthOrder, type TaskEvaluation } from './taskEval.js';
 import { TaskNet } from './taskNet.js';
 import { TaskPredictor } from './taskPredict.js';
+import { TaskSplit } from './taskReplicas.js';
 import { Tokenizer } from './tokenizer.js';
 import { parseTsv } from './tsv.js';
 
@@ -102,7 +103,13 @@ export class TaskTrainer {
   readonly train: TrainConfig;
   readonly trainSet: Sequences;
   readonly heldOut: Sequences;
+  /** The training thread's network: the whole batch, or with threads its share (split.mainShare). */
   private readonly net: TaskNet;
+  /** The other threads' shares of each update, when threads > 1 and the model lives in a wasm heap. */
+  private readonly split: TaskSplit | null;
+  private batchStart = 0;
+  /** Example at position i of the epoch's order, from the current batch's start (made once: no closure per step). */
+  private readonly pick = (i: number): number => this.batches.example(this.batchStart + i);
   private readonly batches: LengthBatches;
   private readonly optimizer: Optimizer;
   private readonly rng: Rng;
@@ -144,7 +151,9 @@ export class TaskTrainer {
     let longest = 1;
     for (const s of [sets.train, sets.heldOut]) for (const ids of s.ids) longest = Math.max(longest, ids.length);
     const end = this.task === 'generate' ? tokenizer.id(END_OF_TEXT)! : -1;
-    this.net = new TaskNet(model, train.batch, longest, end);
+    const threads = Math.min(train.threads, train.batch);
+    this.split = threads > 1 && model.arena.wasmHeap !== null ? new TaskSplit(model, train.batch, longest, threads, end) : null;
+    this.net = new TaskNet(model, this.split?.mainShare(train.batch) ?? train.batch, longest, end);
     const lengths = sets.train.ids.map((s) => s.length);
     this.batches = new LengthBatches(lengths, train.batch);
     this.optimizer = createOptimizer(train, model.params, (n) => model.arena.floats(n));
@@ -250,12 +259,15 @@ export class TaskTrainer {
     return t;
   }
 
-  /** Threads that run each update. Task runs train on the calling thread. */
+  /** Threads that run each update: train.threads, or fewer where the batch or the backend allows fewer. */
   get threads(): number {
-    return 1;
+    return this.split?.threads ?? 1;
   }
 
-  close(): void {}
+  /** Stops the worker threads (threads > 1); the trainer must not step afterwards. Idempotent. */
+  close(): void {
+    this.split?.close();
+  }
 
   get updates(): number {
     return this.optimizer.updates;
@@ -291,9 +303,12 @@ export class TaskTrainer {
    */
   step(): TaskStepMetrics {
     const started = performance.now();
-    const { net, batches, model } = this;
+    const { net, batches, model, split } = this;
     const { start, size: b } = batches.nextBatch(this.rng);
-    const units = net.load(this.trainSet, (r) => batches.example(start + r), b);
+    this.batchStart = start;
+    const mainB = split?.mainShare(b) ?? b;
+    let units = net.load(this.trainSet, this.pick, mainB);
+    if (split !== null) units += split.load(this.trainSet, this.pick, b, 0);
     const m = this.metrics;
     m.step = this.optimizer.updates;
     m.epoch = batches.epoch;
@@ -301,11 +316,16 @@ export class TaskTrainer {
     m.clipped = false;
     m.gradNorm = NaN;
     model.zeroGrads();
-    const sum = net.lossAndBackward(b, 1 / Math.max(1, units), this.correct);
+    const scale = 1 / Math.max(1, units);
+    // The workers' shares run while this thread runs its own.
+    split?.start(scale);
+    let sum = net.lossAndBackward(mainB, scale, this.correct);
+    if (split !== null) sum += split.finish(this.correct);
     m.lossNats = sum / Math.max(1, units);
     m.bitsPerToken = m.lossNats / Math.LN2;
     m.accuracy = this.task === 'classify' ? this.correct[0]! / b : NaN;
     if (!Number.isFinite(m.lossNats)) return this.finish(started, 0, 0);
+    split?.addGradients(model.params);
     const clip = clipGradients(model.params, this.train.clipNorm, this.train.clipValue, this.clip);
     m.gradNorm = clip.normBefore;
     if (!Number.isFinite(clip.normBefore)) {
