@@ -36,6 +36,10 @@ export async function infoCommand(argv: string[]): Promise<number> {
   o.write(
     `task ${c.task}, cell ${c.cell}, hidden ${c.hidden}, layers ${c.layers}, ${c.embedding ? `embedding ${c.embedding}` : 'one-hot input'}${c.bidirectional ? ', bidirectional' : ''}\n`,
   );
+  if (c.labels !== undefined) {
+    const pooling = c.pooling !== undefined ? `, ${c.pooling} pooling` : '';
+    o.write(`labels (${c.labels.length}): ${c.labels.join(', ')}; texts cut at ${c.maxLength || 'no'} tokens${pooling}\n`);
+  }
   o.write(`tokenizer ${ck.tokenizer.kind}, vocabulary ${ck.tokenizer.vocab.length}\n`);
   if (updates !== undefined) o.write(`trained for ${formatCount(updates)} updates\n`);
   const width = Math.max(...tensors.map((t) => t.name.length));

@@ -117,7 +117,11 @@ export async function trainCommand(argv: string[]): Promise<number> {
     if (ignored.length)
       throw new RecurrentError(`--resume continues the run with its own settings; drop ${ignored.map((k) => '--' + k).join(', ')}`);
     // Threads belong to this machine, not to the run: the count recorded in the checkpoint is not reused.
-    trainer = Trainer.resume(text, await readCheckpointFile(resume), { threads });
+    const checkpoint = await readCheckpointFile(resume);
+    if (checkpoint.config.task !== 'lm') {
+      throw new RecurrentError(`${resume} holds a ${checkpoint.config.task} model: continue it with --task ${checkpoint.config.task}`);
+    }
+    trainer = Trainer.resume(text, checkpoint, { threads });
   } else {
     const seq = intOption(values, 'seq', 1, 100000);
     const k1 = intOption(values, 'k1', 1, 100000) ?? seq ?? DEFAULT_TRAIN.k1;

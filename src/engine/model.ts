@@ -109,6 +109,9 @@ export class Model {
    */
   stepper(): Stepper {
     if (this.config.task === 'classify') throw new RecurrentError('a classifier reads a text and names its label; it does not write text');
+    if (this.config.task === 'generate') {
+      throw new RecurrentError("a generate model writes from a label's state: use recurrent predict CHECKPOINT with the label as input");
+    }
     if (this.config.bidirectional) {
       throw new RecurrentError('a bidirectional model reads the whole input at once, so it cannot generate text token by token');
     }

@@ -66,6 +66,14 @@ test('classify: train, eval --json (accuracy, per label, confusion), eval --held
   const lines = p.stdout.trim().split('\n');
   assert.equal(lines.length, 600);
   assert.match(lines[0]!, /^(female|male)\t0\.\d{4}$/);
+  assert.match(
+    run(['train', namesFile, '--resume', out, '--steps', '1']).stderr,
+    /holds a classify model: continue it with --task classify/,
+  );
+  const resumed = run(['train', namesFile, '--task', 'classify', '--resume', out, '--steps', '2', '--out', join(dir, 'cls2.safetensors')]);
+  assert.equal(resumed.code, 0, resumed.stderr);
+  assert.match(resumed.stderr, /resumed at update 40/);
+  assert.match(run(['info', out]).stdout, /labels \(2\): female, male; texts cut at 400 tokens, last pooling/);
   const s = run(['predict', out, '--top', '2'], 'Zoe\nAlexander\n');
   assert.match(s.stdout, /^(female|male)\t0\.\d{4}\t(female|male)\t0\.\d{4}\n(female|male)\t/);
 });
@@ -95,6 +103,7 @@ test('generate: train, eval --json (bits per character), predict texts for label
   const p = run(['predict', out, '--count', '3'], 'female\nmale\n');
   assert.equal(p.code, 0, p.stderr);
   assert.equal(p.stdout.trim().split('\n').length, 6);
+  assert.match(run(['sample', out]).stderr, /a generate model writes from a label's state: use recurrent predict/);
   const bad = run(['predict', out], 'neither\n');
   assert.match(bad.stderr, /knows no label "neither"/);
 });
