@@ -60,8 +60,8 @@ export class ConditionedNet {
     const H = this.net.config.hidden;
     const G = this.labelEmbedding.grad;
     const row = this.net.layers.length * this.stateCount * H;
-    this.net.layers.forEach((layer, k) => {
-      const cell = layer.cells[0]!;
+    for (let k = 0; k < this.net.layers.length; k++) {
+      const cell = this.net.layers[k]!.cells[0]!;
       for (let s = 0; s < this.stateCount; s++) {
         // dhInit, and the LSTM's dcInit, hold dL/d(initial state) after the cell's backward pass.
         const d = s === 0 ? cell.dhInit : (cell as unknown as { dcInit: Floats }).dcInit;
@@ -71,7 +71,7 @@ export class ConditionedNet {
           for (let j = 0; j < H; j++) G[o + j] += d[r * H + j]!;
         }
       }
-    });
+    }
   }
 }
 

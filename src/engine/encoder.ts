@@ -116,7 +116,8 @@ export class Encoder {
         for (let p = 0; p < lengths[r]!; p++) right[(p + s) * b + r] = this.ids[p * b + r]!;
       }
     }
-    for (const cells of [fwd, rev]) for (const cell of cells) for (let k = 0; k < cell.stateCount; k++) cell.clearState(k, b, t);
+    for (const cell of fwd) for (let k = 0; k < cell.stateCount; k++) cell.clearState(k, b, t);
+    for (const cell of rev) for (let k = 0; k < cell.stateCount; k++) cell.clearState(k, b, t);
     if (t === 0) {
       this.features.fill(0, 0, b * this.width);
       return;

@@ -120,3 +120,19 @@ test('a task checkpoint is format 2 with its task, labels and head; a language m
   assert.equal(decodeSafetensors(bytes).metadata['recurrent.format'], '1');
   assert.equal(decodeCheckpoint(bytes).config.task, 'lm');
 });
+
+test('task training steps and held-out scoring allocate no buffers after the trainer is made', () => {
+  const text = Array.from(
+    { length: 60 },
+    (_, i) => `${'abcdefg'.slice(0, 1 + (i % 7))}${i % 3 === 0 ? 'x' : 'y'}\t${i % 2 ? 'p' : 'q'}`,
+  ).join('\n');
+  for (const task of ['classify', 'generate'] as const) {
+    const t = TaskTrainer.create(text, 'f.tsv', { task, model: { hidden: 8, bidirectional: task === 'classify', layers: 2 } });
+    t.step();
+    t.validate();
+    const before = t.model.arena.allocatedFloats;
+    for (let i = 0; i < 20; i++) t.step();
+    t.validate();
+    assert.equal(t.model.arena.allocatedFloats, before, `${task}: the arena grew while training`);
+  }
+});
