@@ -171,7 +171,11 @@ async function run(
   err.write(
     `${o.file}: ${formatCount(trainSet.ids.length + heldOut.ids.length)} examples, ${formatCount(heldOut.ids.length)} held out; ${trainer.labels.length} labels; vocabulary ${trainer.tokenizer.size} ${trainer.tokenizer.kind} tokens\n`,
   );
-  if (heldOut.unknown > 0) {
+  if (trainer.tokenizer.kind === 'word' && trainSet.unknown + heldOut.unknown > 0) {
+    err.write(
+      `${formatCount(trainSet.unknown + heldOut.unknown)} words past the vocabulary of ${trainer.tokenizer.size} are read as ${JSON.stringify(trainer.tokenizer.vocab[trainer.tokenizer.unknownId])}\n`,
+    );
+  } else if (heldOut.unknown > 0) {
     const first = heldOut.unknownAt[0]!;
     err.write(
       `held-out lines have ${heldOut.unknown} character(s) the training lines do not (first ${JSON.stringify(first.token)} on line ${first.line}): left out and counted\n`,
