@@ -5,10 +5,14 @@
 // gradients. For a small model like W1 (28k parameters, 25 tokens per update) these loops in plain
 // JavaScript took 40% of a step. Arguments are byte addresses in the engine's memory; n floats each.
 
-/** torch.optim.Adam/AdamW on one tensor: p, g, m, v; l2 (Adam) or shrink (AdamW) as optimizer.ts derives them. */
-export function adamStep(p: usize, g: usize, m: usize, v: usize, n: i32, b1: f32, b2: f32, stepSize: f32, sqrtBias2: f32, eps: f32, l2: f32, shrink: f32): void {
-  const vb1 = f32x4.splat(b1), vc1 = f32x4.splat(1 - b1);
-  const vb2 = f32x4.splat(b2), vc2 = f32x4.splat(1 - b2);
+/**
+ * torch.optim.Adam/AdamW on one tensor: p, g, m, v; l2 (Adam) or shrink (AdamW) as optimizer.ts derives them.
+ * The complements c1 = 1 - b1 and c2 = 1 - b2 come from the caller, computed in double and rounded once, as
+ * PyTorch rounds its scalars: 1 - b2 in float32 from b2 = 0.999 is 1.3e-5 off, a bias in every v.
+ */
+export function adamStep(p: usize, g: usize, m: usize, v: usize, n: i32, b1: f32, c1: f32, b2: f32, c2: f32, stepSize: f32, sqrtBias2: f32, eps: f32, l2: f32, shrink: f32): void {
+  const vb1 = f32x4.splat(b1), vc1 = f32x4.splat(c1);
+  const vb2 = f32x4.splat(b2), vc2 = f32x4.splat(c2);
   const vstep = f32x4.splat(stepSize), vbias = f32x4.splat(sqrtBias2), veps = f32x4.splat(eps);
   const vl2 = f32x4.splat(l2), vshrink = f32x4.splat(shrink);
   let i = 0;
@@ -27,8 +31,8 @@ export function adamStep(p: usize, g: usize, m: usize, v: usize, n: i32, b1: f32
     const q = <usize>i << 2;
     const pi = load<f32>(p + q) * shrink;
     const gi = load<f32>(g + q) + l2 * pi;
-    const mi = b1 * load<f32>(m + q) + (1 - b1) * gi;
-    const vi = b2 * load<f32>(v + q) + (1 - b2) * gi * gi;
+    const mi = b1 * load<f32>(m + q) + c1 * gi;
+    const vi = b2 * load<f32>(v + q) + c2 * gi * gi;
     store<f32>(m + q, mi);
     store<f32>(v + q, vi);
     store<f32>(p + q, pi - (stepSize * mi) / (Mathf.sqrt(vi) / sqrtBias2 + eps));
@@ -57,9 +61,9 @@ export function adagradStep(p: usize, g: usize, s: usize, n: i32, lr: f32, eps: 
   }
 }
 
-/** torch.optim.RMSprop (no momentum, not centred): v = a v + (1 - a) g^2, p -= lr g / (sqrt(v) + eps). */
-export function rmspropStep(p: usize, g: usize, v: usize, n: i32, lr: f32, alpha: f32, eps: f32, wd: f32): void {
-  const vlr = f32x4.splat(lr), va = f32x4.splat(alpha), vc = f32x4.splat(1 - alpha), veps = f32x4.splat(eps), vwd = f32x4.splat(wd);
+/** torch.optim.RMSprop (no momentum, not centred): v = a v + c g^2 with c = 1 - a from the caller (see adamStep), p -= lr g / (sqrt(v) + eps). */
+export function rmspropStep(p: usize, g: usize, v: usize, n: i32, lr: f32, alpha: f32, c: f32, eps: f32, wd: f32): void {
+  const vlr = f32x4.splat(lr), va = f32x4.splat(alpha), vc = f32x4.splat(c), veps = f32x4.splat(eps), vwd = f32x4.splat(wd);
   let i = 0;
   for (; i + 4 <= n; i += 4) {
     const q = <usize>i << 2;
@@ -73,7 +77,7 @@ export function rmspropStep(p: usize, g: usize, v: usize, n: i32, lr: f32, alpha
     const q = <usize>i << 2;
     const pi = load<f32>(p + q);
     const gi = load<f32>(g + q) + wd * pi;
-    const vi = alpha * load<f32>(v + q) + (1 - alpha) * gi * gi;
+    const vi = alpha * load<f32>(v + q) + c * gi * gi;
     store<f32>(v + q, vi);
     store<f32>(p + q, pi - (lr * gi) / (Mathf.sqrt(vi) + eps));
   }

@@ -340,7 +340,10 @@ export function sampleSoftmax(z: Floats, V: number, invT: number, rng: { next():
   return k.kernels.sampleSoftmax(at(z, 0), V, invT, rng.next());
 }
 
-/** Adam/AdamW on one tensor in wasm (optimizer.ts's equations); false, having done nothing, where it cannot run. */
+/**
+ * Adam/AdamW on one tensor in wasm (optimizer.ts's equations); false, having done nothing, where it cannot run.
+ * 1 - b1 and 1 - b2 are computed here in double, as PyTorch computes its scalars, not in float32 in the kernel.
+ */
 export function adamStep(
   p: Floats,
   g: Floats,
@@ -356,7 +359,7 @@ export function adamStep(
 ): boolean {
   const k = heapFor(p, g, m);
   if (k === undefined || WasmHeap.of(v) !== k) return false;
-  k.kernels.adamStep(at(p, 0), at(g, 0), at(m, 0), at(v, 0), p.length, b1, b2, stepSize, sqrtBias2, eps, l2, shrink);
+  k.kernels.adamStep(at(p, 0), at(g, 0), at(m, 0), at(v, 0), p.length, b1, 1 - b1, b2, 1 - b2, stepSize, sqrtBias2, eps, l2, shrink);
   return true;
 }
 
@@ -368,11 +371,11 @@ export function adagradStep(p: Floats, g: Floats, s: Floats, lr: number, eps: nu
   return true;
 }
 
-/** RMSprop on one tensor in wasm; false where it cannot run. */
+/** RMSprop on one tensor in wasm (1 - alpha in double, as for Adam); false where it cannot run. */
 export function rmspropStep(p: Floats, g: Floats, v: Floats, lr: number, alpha: number, eps: number, wd: number): boolean {
   const k = heapFor(p, g, v);
   if (k === undefined) return false;
-  k.kernels.rmspropStep(at(p, 0), at(g, 0), at(v, 0), p.length, lr, alpha, eps, wd);
+  k.kernels.rmspropStep(at(p, 0), at(g, 0), at(v, 0), p.length, lr, alpha, 1 - alpha, eps, wd);
   return true;
 }
 

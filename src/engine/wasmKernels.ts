@@ -84,7 +84,7 @@ export interface WasmKernels {
   readonly scatterColumnsAdd: (dw: number, ids: number, dc: number, M: number, N: number, K: number, scratch: number) => void;
   /** A token drawn from softmax(z[V] * invT) with uniform u, or -1 when max z is not finite. */
   readonly sampleSoftmax: (z: number, V: number, invT: number, u: number) => number;
-  /** Adam/AdamW on one tensor: p, g, m, v, n, beta1, beta2, lr / (1 - beta1^t), sqrt(1 - beta2^t), eps, L2 decay, AdamW shrink. */
+  /** Adam/AdamW on one tensor: p, g, m, v, n, beta1, 1 - beta1, beta2, 1 - beta2, lr / (1 - beta1^t), sqrt(1 - beta2^t), eps, L2 decay, AdamW shrink. */
   readonly adamStep: (
     p: number,
     g: number,
@@ -92,7 +92,9 @@ export interface WasmKernels {
     v: number,
     n: number,
     b1: number,
+    c1: number,
     b2: number,
+    c2: number,
     stepSize: number,
     sqrtBias2: number,
     eps: number,
@@ -101,8 +103,8 @@ export interface WasmKernels {
   ) => void;
   /** Adagrad on one tensor: p, g, sum, n, lr, eps, weight decay. */
   readonly adagradStep: (p: number, g: number, s: number, n: number, lr: number, eps: number, wd: number) => void;
-  /** RMSprop on one tensor: p, g, square average, n, lr, alpha, eps, weight decay. */
-  readonly rmspropStep: (p: number, g: number, v: number, n: number, lr: number, alpha: number, eps: number, wd: number) => void;
+  /** RMSprop on one tensor: p, g, square average, n, lr, alpha, 1 - alpha, eps, weight decay. */
+  readonly rmspropStep: (p: number, g: number, v: number, n: number, lr: number, alpha: number, c: number, eps: number, wd: number) => void;
   /** SGD on one tensor: p, g, momentum buffer (0 = none), n, lr, momentum, weight decay. */
   readonly sgdStep: (p: number, g: number, b: number, n: number, lr: number, mu: number, wd: number) => void;
   /** Sum of squares of n floats, in double. */
