@@ -20,6 +20,7 @@ import { setKernelBackend, type KernelBackend } from '../../src/engine/backend.j
 import type { CellKind, TrainConfig } from '../../src/engine/config.js';
 import type { NamedTensor } from '../../src/engine/safetensors.js';
 import { Trainer } from '../../src/engine/trainer.js';
+import { preferWasmKernelSet, wasmKernelSets, type WasmKernelSet } from '../../src/engine/wasmKernels.js';
 import { sotuText } from '../../scripts/sotu.mjs';
 
 interface Case {
@@ -160,19 +161,19 @@ function compareSnapshot(c: Case, summaries: number[][], tensors: Map<string, Na
   return misses.sort((a, b) => ratio(b) - ratio(a));
 }
 
-const RUNS: Array<{ backend: KernelBackend; threads: number }> = [
-  { backend: 'wasm', threads: 1 },
-  { backend: 'reference', threads: 1 },
-  { backend: 'wasm', threads: 2 },
+/** Every build of the wasm kernels this runtime runs (relaxed SIMD from Node 22), one and two threads, and the reference kernels. */
+const RUNS: Array<{ backend: KernelBackend; set: WasmKernelSet | null; threads: number }> = [
+  ...wasmKernelSets().flatMap((set) => [1, 2].map((threads) => ({ backend: 'wasm' as const, set, threads }))),
+  { backend: 'reference', set: null, threads: 1 },
 ];
 
 const corpus = sotuText();
 
 for (const c of FIXTURE.cases) {
   const text = corpus.slice(c.text.start, c.text.end);
-  for (const { backend, threads } of RUNS) {
+  for (const { backend, set, threads } of RUNS) {
     if (threads > (c.train.batch ?? 1)) continue;
-    const run = `${backend}, ${threads} thread${threads > 1 ? 's' : ''}`;
+    const run = `${set === 'relaxed-simd' ? 'wasm relaxed-simd' : backend}, ${threads} thread${threads > 1 ? 's' : ''}`;
     test(`${c.name} [${run}]: follows PyTorch's trajectory for ${FIXTURE.updates} updates`, (t) => {
       assert.equal(
         createHash('sha256').update(text).digest('hex'),
@@ -180,21 +181,23 @@ for (const c of FIXTURE.cases) {
         `${c.name}: the corpus slice is the text PyTorch trained on`,
       );
       setKernelBackend(backend);
-      const trainer = Trainer.create(
-        text,
-        { task: 'lm', bidirectional: false, ...c.model },
-        { ...c.train, threads } as TrainConfig,
-        'char',
-      );
+      preferWasmKernelSet(set);
+      let trainer: Trainer | undefined;
       try {
-        assert.equal(trainer.modelConfig.vocabSize, c.vocabSize, `${c.name}: vocabulary size`);
-        assert.equal(trainer.threads, threads, `${c.name}: threads`);
-        const init = initialTensors(c, trainer.model.params);
+        const tr = (trainer = Trainer.create(
+          text,
+          { task: 'lm', bidirectional: false, ...c.model },
+          { ...c.train, threads } as TrainConfig,
+          'char',
+        ));
+        assert.equal(tr.modelConfig.vocabSize, c.vocabSize, `${c.name}: vocabulary size`);
+        assert.equal(tr.threads, threads, `${c.name}: threads`);
+        const init = initialTensors(c, tr.model.params);
         for (const [name, tensor] of init) {
           assert.equal(fnv1a(tensor.data as Float32Array), c.initHash[name], `${c.name}: initial ${name} bit for bit as PyTorch's`);
         }
         assert.deepEqual([...init.keys()], Object.keys(c.initHash), `${c.name}: parameters in state_dict order`);
-        trainer.model.loadTensors(init);
+        tr.model.loadTensors(init);
 
         let worst = { r: 0, text: '' };
         const note = (u: number, m: Miss): void => {
@@ -206,7 +209,7 @@ for (const c of FIXTURE.cases) {
         let normGap = 0;
         let snap = 0;
         for (let u = 1; u <= FIXTURE.updates; u++) {
-          const m = trainer.step();
+          const m = tr.step();
           lossGap = Math.max(lossGap, c.lossGap[u - 1]!);
           normGap = Math.max(normGap, c.gradNormGap[u - 1]!);
           const loss = c.loss[u - 1]!;
@@ -220,15 +223,16 @@ for (const c of FIXTURE.cases) {
           });
           assert.equal(m.clipped, c.clipped[u - 1], `${c.name} [${run}], update ${u}: clipped ${m.clipped}, PyTorch ${c.clipped[u - 1]}`);
           if (FIXTURE.snapshots[snap] === u) {
-            const misses = compareSnapshot(c, c.summaries[snap]!, trainer.toCheckpoint().tensors);
+            const misses = compareSnapshot(c, c.summaries[snap]!, tr.toCheckpoint().tensors);
             note(u, misses[0]!);
             snap++;
           }
         }
         t.diagnostic(`worst: ${worst.r.toFixed(3)} of the tolerance, ${worst.text}`);
       } finally {
-        trainer.close();
+        trainer?.close();
         setKernelBackend('wasm');
+        preferWasmKernelSet(null);
       }
     });
   }
