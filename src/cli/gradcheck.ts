@@ -1,7 +1,8 @@
 // `recurrent gradcheck`: every parameter tensor's backward pass against central finite differences
 // in float64, so a user can see for themselves that the gradients they train with are exact.
-import { CELL_KINDS, type ModelConfig } from '../engine/config.js';
-import { gradcheck } from '../engine/gradcheck.js';
+import { CELL_KINDS, POOLINGS, validateModelConfig, type ModelConfig } from '../engine/config.js';
+import { gradcheck, type GradcheckResult } from '../engine/gradcheck.js';
+import { taskGradcheck } from '../engine/taskGradcheck.js';
 import { choiceOption, intOption, parse } from './args.js';
 
 export const GRADCHECK_USAGE = `usage: recurrent gradcheck [options]
@@ -15,7 +16,9 @@ export const GRADCHECK_USAGE = `usage: recurrent gradcheck [options]
   --batch B --steps T       window (default 3 streams of 6 steps)
   --k1 N                    loss over the last k1 steps only (truncated BPTT; default T)
   --seed N                  (default 1)
-  --tolerance X             fail above this worst relative error (default 1e-6)`;
+  --tolerance X             fail above this worst relative error (default 1e-6)
+  --task classify|generate  the task's network instead of the language model, on a padded batch of
+                            examples of lengths 4, 1, 0, 6, 3 (generate: 4, 1, 6, 3); --pooling last|mean`;
 
 export async function gradcheckCommand(argv: string[]): Promise<number> {
   const { values } = parse(
@@ -32,9 +35,13 @@ export async function gradcheckCommand(argv: string[]): Promise<number> {
       k1: { type: 'string' },
       seed: { type: 'string' },
       tolerance: { type: 'string' },
+      task: { type: 'string' },
+      pooling: { type: 'string' },
     },
     [],
   );
+  const task = choiceOption(values, 'task', ['lm', 'classify', 'generate'] as const) ?? 'lm';
+  const pooling = choiceOption(values, 'pooling', POOLINGS) ?? 'last';
   const which = choiceOption(values, 'cell', [...CELL_KINDS, 'all'] as const) ?? 'all';
   const steps = intOption(values, 'steps', 1, 200) ?? 6;
   const opts = {
@@ -48,15 +55,23 @@ export async function gradcheckCommand(argv: string[]): Promise<number> {
   let worst = 0;
   for (const cell of which === 'all' ? CELL_KINDS : [which]) {
     const config: ModelConfig = {
-      task: 'lm',
+      task,
       cell,
       hidden: intOption(values, 'hidden', 1, 64) ?? 5,
       layers: intOption(values, 'layers', 1, 4) ?? 2,
       embedding: intOption(values, 'embedding', 0, 64) ?? 0,
       bidirectional: values.bidirectional === true,
       vocabSize: intOption(values, 'vocab', 2, 256) ?? 7,
+      ...(task === 'lm' ? {} : { labels: ['a', 'b', 'c'], maxLength: 0 }),
+      ...(task === 'classify' ? { pooling } : {}),
     };
-    const r = gradcheck(config, opts);
+    let r: GradcheckResult;
+    if (task === 'lm') r = gradcheck(config, opts);
+    else {
+      const lengths = task === 'classify' ? [4, 1, 0, 6, 3] : [4, 1, 6, 3];
+      r = taskGradcheck(validateModelConfig(config), { lengths, seed: opts.seed });
+      out.write(`${cell}: task ${task}${task === 'classify' ? `, ${pooling} pooling` : ''}, examples of lengths ${lengths.join(', ')}\n`);
+    }
     out.write(
       `${cell}: hidden ${config.hidden}, layers ${config.layers}, ${config.embedding ? `embedding ${config.embedding}` : 'one-hot'}${config.bidirectional ? ', bidirectional' : ''}, batch ${opts.batch}, window ${steps}, loss over last ${opts.k1}\n`,
     );

@@ -107,3 +107,13 @@ test('generate: train, eval --json (bits per character), predict texts for label
   const bad = run(['predict', out], 'neither\n');
   assert.match(bad.stderr, /knows no label "neither"/);
 });
+
+test('recurrent gradcheck --task checks the classify and generate networks, and refuses a bidirectional generator', () => {
+  const c = run(['gradcheck', '--task', 'classify', '--bidirectional', '--cell', 'gru', '--hidden', '3', '--layers', '1']);
+  assert.equal(c.code, 0, c.stdout + c.stderr);
+  assert.match(c.stdout, /classifier\.weight .*\nPASS: worst relative error/s);
+  const g = run(['gradcheck', '--task', 'generate', '--cell', 'rnn', '--hidden', '3', '--layers', '1']);
+  assert.equal(g.code, 0, g.stdout + g.stderr);
+  assert.match(g.stdout, /label_embedding\.weight/);
+  assert.match(run(['gradcheck', '--task', 'generate', '--bidirectional']).stderr, /cannot be trained to write text/);
+});
