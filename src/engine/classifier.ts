@@ -1,5 +1,5 @@
 // Many-to-one: the classify task's network over a batch of examples of different lengths,
-//   tokens -> encoder (encoder.ts: 1-4 levels, bidirectional or not, pooled) -> classifier (nn.Linear
+//   tokens -> encoder (encoder.ts: 1-4 layers, bidirectional or not, pooled) -> classifier (nn.Linear
 //   over the pooled features) -> softmax over the labels -> cross-entropy against the example's label.
 // Parameters as PyTorch names them (docs/checkpoint-format.md, "Version 2"): embedding.weight, rnn.*,
 // classifier.weight [K, F], classifier.bias [K].

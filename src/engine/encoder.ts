@@ -150,7 +150,7 @@ export class Encoder {
     this.pool(b, t, H);
   }
 
-  /** Level k's outputs [h_fwd_p, h_rev_p] for each real token p, in both alignments; zero on the padding. */
+  /** Layer k's outputs [h_fwd_p, h_rev_p] for each real token p, in both alignments; zero on the padding. */
   private interleave(k: number, b: number, t: number): void {
     const H = this.config.hidden;
     const f = this.fwd[k]!.h;
