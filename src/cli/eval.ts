@@ -9,6 +9,7 @@ import { loadModel } from './load.js';
 import { choiceOption, parse } from './args.js';
 import { readTextFile } from './files.js';
 import { formatCount } from './format.js';
+import { writeOut } from './output.js';
 
 export const EVAL_USAGE = `usage: recurrent eval CHECKPOINT FILE [--json] [--unknown skip|error]
 
@@ -22,8 +23,8 @@ null where t_i was not scored.`;
 export async function evalCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv, { json: { type: 'boolean' }, unknown: { type: 'string' } }, ['checkpoint', 'file']);
   const policy: UnknownPolicy = choiceOption(values, 'unknown', ['skip', 'error'] as const) ?? 'skip';
-  const ck = await readCheckpointFile(positionals[0]!);
-  const text = readTextFile(positionals[1]!);
+  const ck = await readCheckpointFile(positionals[0]!, { tensors: 'parameters' });
+  const text = await readTextFile(positionals[1]!);
   const { model, tokenizer } = loadModel(ck);
   const score = scoreText(model, tokenizer, text, { policy });
   if (score.scored === 0) {
@@ -35,7 +36,7 @@ export async function evalCommand(argv: string[]): Promise<number> {
   else {
     const u = score.unknown;
     const unknownNote = u.count ? ` (${formatCount(u.count)} unknown, not scored: ${describeSymbols(u.symbols)})` : '';
-    process.stdout.write(
+    await writeOut(
       `${formatCount(score.tokens)} tokens${unknownNote}: loss ${score.lossNats.toFixed(4)} nats, ${score.bitsPerToken.toFixed(4)} bits per token\n`,
     );
   }
@@ -61,20 +62,13 @@ async function writeJson(score: TextScore): Promise<void> {
       positions: Array.from(score.unknown.positions),
     },
   };
-  await write(JSON.stringify(head).slice(0, -1) + ',"perToken":[');
+  await writeOut(JSON.stringify(head).slice(0, -1) + ',"perToken":[');
   const per = score.perToken;
   const CHUNK = 65536;
   for (let i = 0; i < per.length; i += CHUNK) {
     const parts: string[] = [];
     for (let j = i; j < Math.min(per.length, i + CHUNK); j++) parts.push(Number.isNaN(per[j]!) ? 'null' : String(per[j]));
-    await write((i > 0 ? ',' : '') + parts.join(','));
+    await writeOut((i > 0 ? ',' : '') + parts.join(','));
   }
-  await write(']}\n');
-}
-
-function write(s: string): Promise<void> {
-  return new Promise((resolve) => {
-    if (process.stdout.write(s)) resolve();
-    else process.stdout.once('drain', () => resolve());
-  });
+  await writeOut(']}\n');
 }

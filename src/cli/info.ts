@@ -6,7 +6,8 @@ import { parse } from './args.js';
 
 export async function infoCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv, { json: { type: 'boolean' } }, ['checkpoint']);
-  const ck = await readCheckpointFile(positionals[0]!);
+  // The parameters are read (and checked finite) one at a time; the training state is not needed here.
+  const ck = await readCheckpointFile(positionals[0]!, { tensors: 'parameters' });
   const shapes = parameterShapes(ck.config);
   const tensors = shapes.map((p) => ({ name: p.name, shape: p.shape, count: p.shape.reduce((a, b) => a * b, 1) }));
   const total = tensors.reduce((n, t) => n + t.count, 0);
@@ -17,7 +18,7 @@ export async function infoCommand(argv: string[]): Promise<number> {
   } catch {
     updates = undefined;
   }
-  const extra = [...ck.tensors.keys()].filter((k) => !shapes.some((p) => p.name === k));
+  const extra = ck.stored.filter((k) => !shapes.some((p) => p.name === k));
   if (values.json) {
     process.stdout.write(
       JSON.stringify({

@@ -1,5 +1,8 @@
 // The `recurrent` command line: the same engine as the extension, headless. Bad input ends with one
-// line on stderr and a non-zero exit, never a stack trace (RECURRENT_DEBUG=1 shows traces of bugs).
+// line on stderr and a non-zero exit, never a stack trace (RECURRENT_DEBUG=1 shows traces of bugs); a
+// reader that closes the pipe ends a command quietly (output.ts). What every command shares for faults:
+// files.ts (reading texts and streams, checking --out), output.ts (closed pipes), stopSignals.ts (Ctrl+C,
+// SIGTERM, SIGHUP) and autosave.ts (a checkpoint every few minutes).
 import { RecurrentError } from '../engine/errors.js';
 import { trainCommand, TRAIN_USAGE } from './train.js';
 import { isTaskTraining, taskTrainCommand, TASK_TRAIN_USAGE } from './taskTrain.js';
@@ -9,6 +12,7 @@ import { EVAL_USAGE } from './eval.js';
 import { evalDispatch, TASK_EVAL_USAGE } from './taskEval.js';
 import { gradcheckCommand, GRADCHECK_USAGE } from './gradcheck.js';
 import { infoCommand } from './info.js';
+import { guardOutput } from './output.js';
 
 const USAGE = `usage: recurrent <command> [options]
 
@@ -55,6 +59,7 @@ async function main(argv: string[]): Promise<number> {
   return command.run(rest);
 }
 
+guardOutput();
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;

@@ -9,6 +9,7 @@ import { TaskPredictor } from '../engine/taskPredict.js';
 import { Tokenizer } from '../engine/tokenizer.js';
 import { intOption, numberOption, parse, stringOption } from './args.js';
 import { readTextFile } from './files.js';
+import { writeOut } from './output.js';
 
 export const PREDICT_USAGE = `usage: recurrent predict CHECKPOINT [FILE] [options]
 
@@ -38,12 +39,12 @@ export async function predictCommand(argv: string[]): Promise<number> {
     parsed = parse(argv, { ...options }, ['checkpoint']);
   }
   const { values, positionals } = parsed;
-  const ck = await readCheckpointFile(positionals[0]!);
+  const ck = await readCheckpointFile(positionals[0]!, { tensors: 'parameters' });
   if (ck.config.task === 'lm') throw new RecurrentError(`${positionals[0]} is a language model: use recurrent sample, or recurrent eval`);
   const model = new Model(ck.config);
   model.loadTensors(ck.tensors);
   const predictor = new TaskPredictor(model, Tokenizer.fromSpec(ck.tokenizer));
-  const input = positionals[1] !== undefined ? readTextFile(positionals[1]) : readFileSync(0, 'utf8');
+  const input = positionals[1] !== undefined ? await readTextFile(positionals[1]) : readFileSync(0, 'utf8');
   const lines = input.split(/\r?\n/).filter((l) => l.trim().length > 0);
   const out: string[] = [];
   if (ck.config.task === 'classify') {
@@ -71,6 +72,6 @@ export async function predictCommand(argv: string[]): Promise<number> {
       }
     }
   }
-  process.stdout.write(out.length ? out.join('\n') + '\n' : '');
+  await writeOut(out.length ? out.join('\n') + '\n' : '');
   return 0;
 }

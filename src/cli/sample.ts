@@ -3,6 +3,7 @@ import { readCheckpointFile } from '../engine/checkpoint.js';
 import { generate } from '../engine/sampling.js';
 import { intOption, numberOption, parse, stringOption } from './args.js';
 import { loadModel } from './load.js';
+import { writeOut } from './output.js';
 
 export const SAMPLE_USAGE = `usage: recurrent sample CHECKPOINT [options]
 
@@ -40,14 +41,10 @@ export async function sampleCommand(argv: string[]): Promise<number> {
     seed: intOption(values, 'seed', 0, 0xffffffff) ?? 1,
     stopAt: stringOption(values, 'stop'),
   };
-  const { model, tokenizer } = loadModel(await readCheckpointFile(positionals[0]!));
+  const { model, tokenizer } = loadModel(await readCheckpointFile(positionals[0]!, { tensors: 'parameters' }));
   const stepper = model.stepper();
-  const out = process.stdout;
-  out.write(opts.prime);
-  await generate(stepper, tokenizer, opts, (text) => {
-    if (!out.write(text)) return new Promise<void>((r) => out.once('drain', () => r()));
-    return undefined;
-  });
-  out.write('\n');
+  await writeOut(opts.prime);
+  await generate(stepper, tokenizer, opts, writeOut);
+  await writeOut('\n');
   return 0;
 }

@@ -29,14 +29,14 @@ export async function evalDispatch(argv: string[]): Promise<number> {
     'checkpoint',
     'file',
   ]);
-  const ck = await readCheckpointFile(positionals[0]!);
+  const ck = await readCheckpointFile(positionals[0]!, { tensors: 'parameters' });
   if (ck.config.task === 'lm') {
     if (values['held-out']) throw new RecurrentError('--held-out is an option for classify and generate models');
     return evalCommand(argv);
   }
   const file = positionals[1]!;
   const strict = (choiceOption(values, 'unknown', ['skip', 'error'] as const) ?? 'skip') === 'error';
-  const result = evaluateFile(ck, readTextFile(file), file, { heldOut: values['held-out'] === true, strict });
+  const result = evaluateFile(ck, await readTextFile(file), file, { heldOut: values['held-out'] === true, strict });
   if (values.json) {
     process.stdout.write(JSON.stringify(result) + '\n');
     return 0;

@@ -1,17 +1,21 @@
 // `recurrent train FILE.tsv --task classify|generate`: trains on a task file (input<TAB>output per
 // line) with a live progress line, the held-out examples scored every --eval-every updates, and a
-// checkpoint left behind at the end, on Ctrl+C, and (the last good state) when the loss turns non-finite.
+// checkpoint left behind as the language model's run leaves one (runSaves.ts, stopSignals.ts): every few
+// minutes, at the end, on Ctrl+C, SIGTERM or a closed terminal, and (the last good state) when the loss
+// turns non-finite; --out is checked before the first update (files.ts).
 import { basename, extname } from 'node:path';
 import { availableParallelism } from 'node:os';
 import { CELL_KINDS, MAX_THREADS, OPTIMIZER_KINDS, POOLINGS, SCHEDULE_KINDS, type TokenizerKind } from '../engine/config.js';
-import { readCheckpointFile, writeCheckpointFile } from '../engine/checkpoint.js';
+import { readCheckpointFile } from '../engine/checkpoint.js';
 import { RecurrentError } from '../engine/errors.js';
 import { EXAMPLE_TASKS, TASK_DEFAULTS, TaskTrainer, type ExampleTask } from '../engine/taskTrainer.js';
 import type { TaskEvaluation } from '../engine/taskEval.js';
 import { choiceOption, durationOption, intOption, intOrAutoOption, numberOption, parse, stringOption } from './args.js';
-import { readTextFile } from './files.js';
+import { checkOutputFile, isStream, readTextFile } from './files.js';
 import { formatCount, formatDuration, formatRate } from './format.js';
 import { Progress } from './progress.js';
+import { DEFAULT_AUTOSAVE_MS, RunSaves } from './runSaves.js';
+import { StopSignals } from './stopSignals.js';
 import { autoThreads } from './train.js';
 
 const C = TASK_DEFAULTS.classify;
@@ -46,7 +50,9 @@ training
   --threads N|auto          threads sharing each update's examples, 1-${MAX_THREADS}; auto = min(4, cores) (default 1:
                             an update on a few dozen names is small, so threads pay only on an idle machine)
   --resume CHECKPOINT       continue a run on the same file
-  --out CHECKPOINT          where to save (default: FILE's name with .safetensors, here)`;
+  --out CHECKPOINT          where to save (default: FILE's name with .safetensors, here)
+  --save-every D            save to --out every D while training (default 2m; 0 = only at the end)
+  --force                   replace --out even if it is a file other than a checkpoint`;
 
 const OPTIONS = {
   task: { type: 'string' },
@@ -75,6 +81,8 @@ const OPTIONS = {
   threads: { type: 'string' },
   resume: { type: 'string' },
   out: { type: 'string' },
+  'save-every': { type: 'string' },
+  force: { type: 'boolean' },
 } as const;
 
 /** Whether a `train` command line asks for a task other than the language model. */
@@ -88,13 +96,18 @@ export function isTaskTraining(argv: readonly string[]): boolean {
 export async function taskTrainCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv, { ...OPTIONS }, ['file']);
   const file = positionals[0]!;
-  const text = readTextFile(file);
   const task = choiceOption(values, 'task', EXAMPLE_TASKS) as ExampleTask;
   const maxSteps = intOption(values, 'steps', 1, 1e12) ?? 0;
   const maxMs = durationOption(values, 'time') ?? 0;
   if (maxSteps && maxMs) throw new RecurrentError('give --steps or --time, not both');
   const sampleEveryMs = values['sample-every'] === '0' ? 0 : (durationOption(values, 'sample-every') ?? 20000);
-  const out = stringOption(values, 'out') ?? `${basename(file, extname(file)) || basename(file)}.safetensors`;
+  const saveEveryMs = values['save-every'] === '0' ? 0 : (durationOption(values, 'save-every') ?? DEFAULT_AUTOSAVE_MS);
+  const outGiven = stringOption(values, 'out');
+  if (outGiven === undefined && (await isStream(file)))
+    throw new RecurrentError(`${file} is a pipe or a device, not a named file: say where the checkpoint goes with --out`);
+  const out = outGiven ?? `${basename(file, extname(file)) || basename(file)}.safetensors`;
+  await checkOutputFile(out, [{ path: file, what: 'the training file' }], values.force === true);
+  const text = await readTextFile(file);
 
   const given = intOrAutoOption(values, 'threads', 1, MAX_THREADS) ?? 1;
   const threads = given === 'auto' ? autoThreads(availableParallelism()) : given;
@@ -103,7 +116,9 @@ export async function taskTrainCommand(argv: string[]): Promise<number> {
   const resume = stringOption(values, 'resume');
   if (resume) {
     const ignored = Object.keys(OPTIONS).filter(
-      (k) => values[k] !== undefined && !['resume', 'out', 'steps', 'time', 'sample-every', 'task', 'threads'].includes(k),
+      (k) =>
+        values[k] !== undefined &&
+        !['resume', 'out', 'steps', 'time', 'sample-every', 'save-every', 'force', 'task', 'threads'].includes(k),
     );
     if (ignored.length)
       throw new RecurrentError(`--resume continues the run with its own settings; drop ${ignored.map((k) => '--' + k).join(', ')}`);
@@ -145,7 +160,7 @@ export async function taskTrainCommand(argv: string[]): Promise<number> {
     });
   }
   try {
-    return await run(trainer, { file, out, maxSteps, maxMs, sampleEveryMs });
+    return await run(trainer, { file, out, maxSteps, maxMs, sampleEveryMs, saveEveryMs });
   } finally {
     trainer.close();
   }
@@ -161,9 +176,12 @@ export function describeEvaluation(e: TaskEvaluation, unit: string): string {
 
 async function run(
   trainer: TaskTrainer,
-  o: { file: string; out: string; maxSteps: number; maxMs: number; sampleEveryMs: number },
+  o: { file: string; out: string; maxSteps: number; maxMs: number; sampleEveryMs: number; saveEveryMs: number },
 ): Promise<number> {
   const err = process.stderr;
+  const progress = new Progress(err);
+  const saves = new RunSaves(o.out, o.saveEveryMs, (line) => progress.print(line));
+  await saves.prepare(trainer);
   const mc = trainer.modelConfig;
   const tc = trainer.train;
   const unit = trainer.tokenizer.kind === 'char' ? 'char' : 'token';
@@ -200,16 +218,28 @@ async function run(
       ? `training for ${formatCount(o.maxSteps)} updates`
       : o.maxMs
         ? `training for ${formatDuration(o.maxMs)}`
-        : 'training until Ctrl+C') + `; checkpoint: ${o.out}\n`,
+        : 'training until Ctrl+C') + `; checkpoint: ${o.out}${o.saveEveryMs ? `, saved every ${formatDuration(o.saveEveryMs)}` : ''}\n`,
   );
 
-  let interrupted = false;
-  const onSigint = (): void => {
-    if (interrupted) process.exit(130);
-    interrupted = true;
-  };
-  process.on('SIGINT', onSigint);
-  const progress = new Progress(err);
+  const stop = new StopSignals((signal) => progress.print(`${signal}: stopping after this update and saving ${o.out}`));
+  try {
+    return await loop(trainer, o, progress, saves, stop, unit);
+  } finally {
+    stop.dispose();
+  }
+}
+
+async function loop(
+  trainer: TaskTrainer,
+  o: { out: string; maxSteps: number; maxMs: number; sampleEveryMs: number },
+  progress: Progress,
+  saves: RunSaves,
+  stop: StopSignals,
+  unit: string,
+): Promise<number> {
+  const err = process.stderr;
+  const tc = trainer.train;
+  const { heldOut } = trainer;
   if (o.maxMs && !o.maxSteps) trainer.scheduleOverTime(o.maxMs);
   const start = Date.now();
   const startUpdates = trainer.updates;
@@ -223,7 +253,7 @@ async function run(
   try {
     for (;;) {
       const done = trainer.updates - startUpdates;
-      if (interrupted || (o.maxSteps && done >= o.maxSteps) || (o.maxMs && Date.now() - start >= o.maxMs)) break;
+      if (stop.signal || (o.maxSteps && done >= o.maxSteps) || (o.maxMs && Date.now() - start >= o.maxMs)) break;
       const m = trainer.step();
       if (!Number.isFinite(m.lossNats)) {
         failure = `loss became ${m.lossNats} at update ${m.step}; training stopped there (lower --lr, or turn on --clip)`;
@@ -244,6 +274,7 @@ async function run(
         `update ${formatCount(m.step)}  epoch ${m.epoch}  ${trainPart}  held out: ${lastVal || '--'}  ${formatRate(m.examplesPerSecond)} examples/s  elapsed ${formatDuration(Date.now() - start)}`,
       );
       if (trainer.updates % 100 === 0) accSum = accCount = 0;
+      if (saves.due()) await saves.autosave(trainer);
       if (trainer.task === 'generate' && o.sampleEveryMs && Date.now() - lastSample >= o.sampleEveryMs) {
         lastSample = Date.now();
         const lines: string[] = [];
@@ -261,22 +292,26 @@ async function run(
       }
     }
   } finally {
-    process.off('SIGINT', onSigint);
     progress.clear();
   }
   const elapsed = Date.now() - start;
-  await writeCheckpointFile(o.out, trainer.toCheckpoint());
+  if (trainer.updates === startUpdates && !failure) {
+    // Stopped before the first update: nothing new to save, and a fresh model must not replace a checkpoint.
+    err.write(`${stop.signal ?? 'stopped'} before the first update: nothing to save\n`);
+    return stop.exitStatus;
+  }
+  await saves.final(o.out, trainer);
   if (failure) {
     err.write(`recurrent: ${failure}\nkept the last good state (update ${trainer.updates}) in ${o.out}\n`);
     return 1;
   }
   err.write(
-    `${interrupted ? 'interrupted' : 'done'}: ${formatCount(trainer.updates - startUpdates)} updates (epoch ${trainer.epoch}) in ${formatDuration(elapsed)}\n`,
+    `${stop.signal ? `stopped by ${stop.signal}` : 'done'}: ${formatCount(trainer.updates - startUpdates)} updates (epoch ${trainer.epoch}) in ${formatDuration(elapsed)}\n`,
   );
   const final = trainer.validate();
   err.write(
     `training loss ${Number.isFinite(lastLoss) ? (trainer.task === 'classify' ? `${lastLoss.toFixed(3)} nats` : `${(lastLoss / Math.LN2).toFixed(3)} bits/${unit}`) : '--'}; held out (${final.examples} examples): ${describeEvaluation(final, unit)}\n`,
   );
   err.write(`saved ${o.out}\n`);
-  return interrupted ? 130 : 0;
+  return stop.exitStatus;
 }

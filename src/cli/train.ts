@@ -1,8 +1,10 @@
 // `recurrent train FILE`: trains on a text file with a live progress line, samples now and then, and
-// always leaves a checkpoint behind: at the end, on Ctrl+C, and (the last good state) when the loss
-// turns non-finite.
+// leaves a checkpoint behind: every few minutes while it trains (--save-every), at the end, when stopped
+// by Ctrl+C, SIGTERM or a closed terminal, and (the last good state) when the loss turns non-finite.
+// Everything that could make the save fail or go somewhere wrong (--out, the folder, the disk, the memory
+// the model needs) is checked before the first update.
 import { existsSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, totalmem } from 'node:os';
 import { basename, extname } from 'node:path';
 import {
   automaticThreads,
@@ -17,15 +19,18 @@ import {
   type TokenizerKind,
 } from '../engine/config.js';
 import { RecurrentError } from '../engine/errors.js';
+import { MemoryError } from '../engine/memory.js';
 import { parameterCount } from '../engine/parameters.js';
 import { Trainer } from '../engine/trainer.js';
 import { DIVERGENCE_MARGIN_BITS } from '../engine/validation.js';
-import { readCheckpointFile, writeCheckpointFile } from '../engine/checkpoint.js';
+import { readCheckpointFile } from '../engine/checkpoint.js';
 import { generate } from '../engine/sampling.js';
 import { choiceOption, durationOption, intOption, intOrAutoOption, numberOption, parse, stringOption } from './args.js';
-import { readTextFile } from './files.js';
+import { checkOutputFile, isStream, readTextFile } from './files.js';
 import { formatCount, formatDuration, formatRate } from './format.js';
 import { Progress } from './progress.js';
+import { DEFAULT_AUTOSAVE_MS, RunSaves } from './runSaves.js';
+import { StopSignals } from './stopSignals.js';
 
 export const TRAIN_USAGE = `usage: recurrent train FILE [options]
 
@@ -55,7 +60,9 @@ training
   --seed N                  random seed (default ${DEFAULT_TRAIN.seed})
   --threads N|auto          threads sharing each update, 1-${MAX_THREADS}; auto = min(4, cores, batch) (default auto)
   --resume CHECKPOINT       continue a run exactly where it stopped (with --threads of this machine)
-  --out CHECKPOINT          where to save (default: FILE's name with .safetensors, here)`;
+  --out CHECKPOINT          where to save (default: FILE's name with .safetensors, here)
+  --save-every D            save to --out every D while training (default 2m; 0 = only at the end)
+  --force                   replace --out even if it is a file other than a checkpoint`;
 
 const OPTIONS = {
   cell: { type: 'string' },
@@ -84,6 +91,8 @@ const OPTIONS = {
   threads: { type: 'string' },
   resume: { type: 'string' },
   out: { type: 'string' },
+  'save-every': { type: 'string' },
+  force: { type: 'boolean' },
 } as const;
 
 /** `--threads auto`: the command line owns the machine, so it leaves no core spare. */
@@ -94,71 +103,101 @@ export function autoThreads(cores: number): number {
 /** Exit status of a run that finished but diverged (see Trainer.diverged). */
 export const EXIT_DIVERGED = 3;
 
+/** The command line's names for the settings a run too large for memory should lower. */
+const MEMORY_NAMES = { batch: '--batch', window: '--seq', hidden: '--hidden', vocabulary: 'the vocabulary (--max-vocab)' };
+
+/** Memory the machine gives this process: its RAM, or less under a cgroup limit (a container). */
+function machineMemory(): number {
+  const limit = (process as { constrainedMemory?: () => number | undefined }).constrainedMemory?.();
+  return limit ? Math.min(limit, totalmem()) : totalmem();
+}
+
 export async function trainCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv, { ...OPTIONS }, ['file']);
   const file = positionals[0]!;
-  const text = readTextFile(file);
 
   const maxSteps = intOption(values, 'steps', 1, 1e12) ?? 0;
   const maxMs = durationOption(values, 'time') ?? 0;
   if (maxSteps && maxMs) throw new RecurrentError('give --steps or --time, not both');
   const sampleEveryMs = values['sample-every'] === '0' ? 0 : (durationOption(values, 'sample-every') ?? 20000);
-  const out = stringOption(values, 'out') ?? `${basename(file, extname(file)) || basename(file)}.safetensors`;
+  const saveEveryMs = values['save-every'] === '0' ? 0 : (durationOption(values, 'save-every') ?? DEFAULT_AUTOSAVE_MS);
+  const given = stringOption(values, 'out');
+  if (given === undefined && (await isStream(file)))
+    throw new RecurrentError(`${file} is a pipe or a device, not a named file: say where the checkpoint goes with --out`);
+  const out = given ?? `${basename(file, extname(file)) || basename(file)}.safetensors`;
+  // Before anything is read or trained: an --out that would replace the text, or a file that is not a checkpoint.
+  await checkOutputFile(out, [{ path: file, what: 'the training text' }], values.force === true);
 
-  const given = intOrAutoOption(values, 'threads', 1, MAX_THREADS) ?? 'auto';
-  const threads = given === 'auto' ? autoThreads(availableParallelism()) : given;
+  const threadsGiven = intOrAutoOption(values, 'threads', 1, MAX_THREADS) ?? 'auto';
+  const threads = threadsGiven === 'auto' ? autoThreads(availableParallelism()) : threadsGiven;
+  const text = await readTextFile(file);
 
   let trainer: Trainer;
   const resume = stringOption(values, 'resume');
-  if (resume) {
-    const ignored = Object.keys(OPTIONS).filter(
-      (k) => values[k] !== undefined && !['resume', 'out', 'steps', 'time', 'sample-every', 'threads'].includes(k),
-    );
-    if (ignored.length)
-      throw new RecurrentError(`--resume continues the run with its own settings; drop ${ignored.map((k) => '--' + k).join(', ')}`);
-    // Threads belong to this machine, not to the run: the count recorded in the checkpoint is not reused.
-    const checkpoint = await readCheckpointFile(resume);
-    if (checkpoint.config.task !== 'lm') {
-      throw new RecurrentError(`${resume} holds a ${checkpoint.config.task} model: continue it with --task ${checkpoint.config.task}`);
+  try {
+    if (resume) {
+      const ignored = Object.keys(OPTIONS).filter(
+        (k) => values[k] !== undefined && !['resume', 'out', 'steps', 'time', 'sample-every', 'save-every', 'threads', 'force'].includes(k),
+      );
+      if (ignored.length)
+        throw new RecurrentError(`--resume continues the run with its own settings; drop ${ignored.map((k) => '--' + k).join(', ')}`);
+      const checkpoint = await readCheckpointFile(resume);
+      if (checkpoint.config.task !== 'lm') {
+        throw new RecurrentError(`${resume} holds a ${checkpoint.config.task} model: continue it with --task ${checkpoint.config.task}`);
+      }
+      // Threads belong to this machine, not to the run: the count recorded in the checkpoint is not reused.
+      trainer = within(file, () => Trainer.resume(text, checkpoint, { threads, memoryBytes: machineMemory() }));
+    } else {
+      const seq = intOption(values, 'seq', 1, 100000);
+      const k1 = intOption(values, 'k1', 1, 100000) ?? seq ?? DEFAULT_TRAIN.k1;
+      const k2 = intOption(values, 'k2', 1, 100000) ?? Math.max(k1, seq ?? DEFAULT_TRAIN.k2);
+      const train = validateTrainConfig({
+        k1,
+        k2,
+        batch: intOption(values, 'batch', 1, 4096),
+        optimizer: choiceOption(values, 'optimizer', OPTIMIZER_KINDS),
+        lr: numberOption(values, 'lr', 0, 100),
+        schedule: choiceOption(values, 'schedule', SCHEDULE_KINDS),
+        warmupSteps: intOption(values, 'warmup', 0, 1e9),
+        totalSteps: maxSteps || undefined,
+        clipNorm: numberOption(values, 'clip', 0, 1e9),
+        clipValue: numberOption(values, 'clip-value', 0, 1e9),
+        valShare: numberOption(values, 'val-share', 0, 0.5),
+        evalEvery: intOption(values, 'eval-every', 0, 1e9),
+        resetEvery: intOption(values, 'reset-every', 0, 1e12),
+        seed: intOption(values, 'seed', 0, 0xffffffff),
+        threads,
+      });
+      const model: Omit<ModelConfig, 'vocabSize'> = {
+        ...DEFAULT_MODEL,
+        cell: choiceOption(values, 'cell', CELL_KINDS) ?? DEFAULT_MODEL.cell,
+        hidden: intOption(values, 'hidden', 1, 4096) ?? DEFAULT_MODEL.hidden,
+        layers: intOption(values, 'layers', 1, 4) ?? DEFAULT_MODEL.layers,
+        embedding: intOption(values, 'embedding', 0, 4096) ?? DEFAULT_MODEL.embedding,
+      };
+      const tokenizer: TokenizerKind = choiceOption(values, 'tokenizer', ['char', 'word'] as const) ?? 'char';
+      const maxVocab = intOption(values, 'max-vocab', 2, 1 << 20) ?? 10000;
+      trainer = Trainer.create(text, model, train, tokenizer, { maxVocab, memoryBytes: machineMemory() });
     }
-    trainer = Trainer.resume(text, checkpoint, { threads });
-  } else {
-    const seq = intOption(values, 'seq', 1, 100000);
-    const k1 = intOption(values, 'k1', 1, 100000) ?? seq ?? DEFAULT_TRAIN.k1;
-    const k2 = intOption(values, 'k2', 1, 100000) ?? Math.max(k1, seq ?? DEFAULT_TRAIN.k2);
-    const train = validateTrainConfig({
-      k1,
-      k2,
-      batch: intOption(values, 'batch', 1, 4096),
-      optimizer: choiceOption(values, 'optimizer', OPTIMIZER_KINDS),
-      lr: numberOption(values, 'lr', 0, 100),
-      schedule: choiceOption(values, 'schedule', SCHEDULE_KINDS),
-      warmupSteps: intOption(values, 'warmup', 0, 1e9),
-      totalSteps: maxSteps || undefined,
-      clipNorm: numberOption(values, 'clip', 0, 1e9),
-      clipValue: numberOption(values, 'clip-value', 0, 1e9),
-      valShare: numberOption(values, 'val-share', 0, 0.5),
-      evalEvery: intOption(values, 'eval-every', 0, 1e9),
-      resetEvery: intOption(values, 'reset-every', 0, 1e12),
-      seed: intOption(values, 'seed', 0, 0xffffffff),
-      threads,
-    });
-    const model: Omit<ModelConfig, 'vocabSize'> = {
-      ...DEFAULT_MODEL,
-      cell: choiceOption(values, 'cell', CELL_KINDS) ?? DEFAULT_MODEL.cell,
-      hidden: intOption(values, 'hidden', 1, 4096) ?? DEFAULT_MODEL.hidden,
-      layers: intOption(values, 'layers', 1, 4) ?? DEFAULT_MODEL.layers,
-      embedding: intOption(values, 'embedding', 0, 4096) ?? DEFAULT_MODEL.embedding,
-    };
-    const tokenizer: TokenizerKind = choiceOption(values, 'tokenizer', ['char', 'word'] as const) ?? 'char';
-    trainer = Trainer.create(text, model, train, tokenizer, { maxVocab: intOption(values, 'max-vocab', 2, 1 << 20) ?? 10000 });
+  } catch (e) {
+    throw e instanceof MemoryError ? new RecurrentError(e.withNames(MEMORY_NAMES)) : e;
   }
 
   try {
-    return await runTraining(trainer, { file, text, out, maxSteps, maxMs, sampleEveryMs });
+    return await runTraining(trainer, { file, text, out, maxSteps, maxMs, sampleEveryMs, saveEveryMs, resume });
   } finally {
     // The trainer's worker threads would keep the process alive after the last line is printed.
     trainer.close();
+  }
+}
+
+/** Names the text in an error about it (a character the resumed model's vocabulary lacks). */
+function within<T>(file: string, f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    if (e instanceof RecurrentError && !(e instanceof MemoryError)) throw new RecurrentError(`${file}: ${e.message}`);
+    throw e;
   }
 }
 
@@ -169,10 +208,19 @@ interface RunOptions {
   maxSteps: number;
   maxMs: number;
   sampleEveryMs: number;
+  saveEveryMs: number;
+  resume: string | undefined;
 }
 
-async function runTraining(trainer: Trainer, { file, text, out, maxSteps, maxMs, sampleEveryMs }: RunOptions): Promise<number> {
+async function runTraining(
+  trainer: Trainer,
+  { file, text, out, maxSteps, maxMs, sampleEveryMs, saveEveryMs, resume }: RunOptions,
+): Promise<number> {
   const err = process.stderr;
+  const progress = new Progress(err);
+  const saves = new RunSaves(out, saveEveryMs, (line) => progress.print(line));
+  // The folder, its permissions and the disk's room for a checkpoint of this very run.
+  await saves.prepare(trainer);
   const mc = trainer.modelConfig;
   const tc = trainer.train;
   const unit = trainer.tokenizer.kind === 'char' ? 'char' : 'token';
@@ -183,6 +231,14 @@ async function runTraining(trainer: Trainer, { file, text, out, maxSteps, maxMs,
   err.write(
     `training: batch ${tc.batch}, k1 ${tc.k1}, k2 ${tc.k2}, ${tc.optimizer} lr ${tc.lr}, clip ${tc.clipNorm ? `norm ${tc.clipNorm}` : tc.clipValue ? `value ${tc.clipValue}` : 'off'}, seed ${tc.seed}, ${trainer.threads} thread${trainer.threads === 1 ? '' : 's'}${trainer.updates ? `, resumed at update ${trainer.updates}` : ''}\n`,
   );
+  if (trainer.continuation === 'other text') {
+    err.write(
+      `note: ${file} is not the text ${resume} was trained on: its weights, optimizer state and update count carry on, ` +
+        `but the streams start again at the beginning of this text from a zero state, so this is not an exact continuation of that run\n`,
+    );
+  } else if (trainer.continuation === 'weights only') {
+    err.write(`note: ${resume} holds no training state: a new run starts from its weights, with the default training settings\n`);
+  }
   err.write(`unigram entropy ${trainer.unigramBits().toFixed(3)} bits/${unit} (a model that learned nothing)\n`);
 
   const validating = trainer.validationTokens >= 2;
@@ -191,115 +247,123 @@ async function runTraining(trainer: Trainer, { file, text, out, maxSteps, maxMs,
   err.write(
     maxSteps ? `training for ${formatCount(maxSteps)} updates` : maxMs ? `training for ${formatDuration(maxMs)}` : 'training until Ctrl+C',
   );
-  err.write(`; checkpoint: ${out}\n`);
+  err.write(`; checkpoint: ${out}${saveEveryMs ? `, saved every ${formatDuration(saveEveryMs)}` : ''}\n`);
 
-  let interrupted = false;
-  const onSigint = (): void => {
-    if (interrupted) process.exit(130);
-    interrupted = true;
-  };
-  process.on('SIGINT', onSigint);
-
-  const progress = new Progress(err);
-  const start = Date.now();
-  const startUpdates = trainer.updates;
-  let lastVal = first;
-  let divergedAt = 0;
-  let lastSample = Date.now();
-  let lastYield = Date.now();
-  let tokens = 0;
-  let lossNats = NaN;
-  let failure: string | null = null;
-
+  // Kept until the command ends: a second signal during the last save still ends it at once.
+  const stop = new StopSignals((signal) => progress.print(`${signal}: stopping after this update and saving ${out}`));
   try {
-    for (;;) {
-      const done = trainer.updates - startUpdates;
-      const elapsed = Date.now() - start;
-      if (interrupted || (maxSteps && done >= maxSteps) || (maxMs && elapsed >= maxMs)) break;
-      const m = trainer.step();
-      if (!Number.isFinite(m.lossNats)) {
-        failure = `loss became ${m.lossNats} at update ${m.step}; training stopped there (lower --lr, or turn on --clip)`;
-        break;
-      }
-      lossNats = m.lossNats;
-      tokens += tc.batch * tc.k1;
-      if (trainer.validationDue()) {
-        lastVal = trainer.validate('sample');
-        if (trainer.diverged(lastVal)) divergedAt ||= trainer.updates;
-        else divergedAt = 0;
-      }
-      const rate = (tokens / Math.max(1, Date.now() - start)) * 1000;
-      const left = maxSteps
-        ? ((maxSteps - done - 1) / Math.max(1, done + 1)) * (Date.now() - start)
-        : maxMs
-          ? maxMs - (Date.now() - start)
-          : NaN;
-      progress.update(
-        `update ${formatCount(m.step)}  loss ${m.lossNats.toFixed(4)}  ${m.bitsPerToken.toFixed(3)} bits/${unit}  ` +
-          (validating ? `val ${lastVal.bitsPerToken.toFixed(3)}${divergedAt ? ' DIVERGED' : ''}  ` : '') +
-          `${formatRate(rate)} ${unit}s/s  ${m.clipped ? 'clipped  ' : ''}elapsed ${formatDuration(Date.now() - start)}${Number.isFinite(left) ? `  left ${formatDuration(left)}` : ''}`,
-      );
-      if (sampleEveryMs && Date.now() - lastSample >= sampleEveryMs) {
-        lastSample = Date.now();
-        const sample = await generate(trainer.stepper(), trainer.tokenizer, {
-          prime: '',
-          length: 200,
-          temperature: 0.8,
-          topK: 0,
-          topP: 1,
-          greedy: false,
-          seed: tc.seed + trainer.updates,
-        });
-        progress.print(`--- sample at update ${trainer.updates} (temperature 0.8) ---\n${sample}\n---`);
-      }
-      if (Date.now() - lastYield > 50) {
-        // Let Ctrl+C and stdout flushes through without slowing the loop.
-        lastYield = Date.now();
-        await new Promise((r) => setImmediate(r));
-      }
-    }
-  } finally {
-    process.off('SIGINT', onSigint);
-    progress.clear();
-  }
+    const start = Date.now();
+    const startUpdates = trainer.updates;
+    let lastVal = first;
+    let divergedAt = 0;
+    let lastSample = Date.now();
+    let lastYield = Date.now();
+    let tokens = 0;
+    let lossNats = NaN;
+    let failure: string | null = null;
 
-  const elapsed = Date.now() - start;
-  if (!trainer.model.parametersFinite()) {
-    // Only a state worth keeping replaces what is at --out.
-    err.write(`recurrent: ${failure ?? 'the weights are no longer finite'}\n`);
-    err.write(`the weights are not finite: nothing was saved, ${existsSync(out) ? `${out} is as it was` : `no ${out} written`}\n`);
-    return 1;
-  }
-  if (failure) {
-    await writeCheckpointFile(out, trainer.toCheckpoint());
-    err.write(`recurrent: ${failure}\n`);
-    err.write(`kept the last good state (update ${trainer.updates}) in ${out}\n`);
-    return 1;
-  }
-  const final = trainer.validate('full');
-  const diverged = validating && trainer.diverged(final);
-  // A diverged run does not replace a checkpoint that is already there: it goes beside it.
-  const target = diverged && existsSync(out) ? divergedName(out) : out;
-  await writeCheckpointFile(target, trainer.toCheckpoint());
-  const rate = (tokens / Math.max(1, elapsed)) * 1000;
-  err.write(
-    `${interrupted ? 'interrupted' : 'done'}: ${formatCount(trainer.updates - startUpdates)} updates in ${formatDuration(elapsed)}, ${formatRate(rate)} ${unit}s/s\n`,
-  );
-  const trained = `training loss ${Number.isFinite(lossNats) ? (lossNats / Math.LN2).toFixed(3) : '--'} bits/${unit}`;
-  err.write(
-    validating
-      ? `${trained}; validation ${first.bitsPerToken.toFixed(3)} -> ${final.bitsPerToken.toFixed(3)} bits/${unit} (all ${formatCount(final.tokens)} held-out tokens)\n`
-      : `${trained}; no validation (--val-share 0)\n`,
-  );
-  if (diverged) {
+    try {
+      for (;;) {
+        const done = trainer.updates - startUpdates;
+        const elapsed = Date.now() - start;
+        if (stop.signal || (maxSteps && done >= maxSteps) || (maxMs && elapsed >= maxMs)) break;
+        const m = trainer.step();
+        if (!Number.isFinite(m.lossNats)) {
+          failure = `loss became ${m.lossNats} at update ${m.step}; training stopped there (lower --lr, or turn on --clip)`;
+          break;
+        }
+        lossNats = m.lossNats;
+        tokens += tc.batch * tc.k1;
+        if (trainer.validationDue()) {
+          lastVal = trainer.validate('sample');
+          if (trainer.diverged(lastVal)) divergedAt ||= trainer.updates;
+          else divergedAt = 0;
+        }
+        const rate = (tokens / Math.max(1, Date.now() - start)) * 1000;
+        const left = maxSteps
+          ? ((maxSteps - done - 1) / Math.max(1, done + 1)) * (Date.now() - start)
+          : maxMs
+            ? maxMs - (Date.now() - start)
+            : NaN;
+        progress.update(
+          `update ${formatCount(m.step)}  loss ${m.lossNats.toFixed(4)}  ${m.bitsPerToken.toFixed(3)} bits/${unit}  ` +
+            (validating ? `val ${lastVal.bitsPerToken.toFixed(3)}${divergedAt ? ' DIVERGED' : ''}  ` : '') +
+            `${formatRate(rate)} ${unit}s/s  ${m.clipped ? 'clipped  ' : ''}elapsed ${formatDuration(Date.now() - start)}${Number.isFinite(left) ? `  left ${formatDuration(left)}` : ''}`,
+        );
+        // A diverged run keeps the last autosave from before it diverged, as its last save does.
+        if (saves.due() && !divergedAt) await saves.autosave(trainer);
+        if (sampleEveryMs && Date.now() - lastSample >= sampleEveryMs) {
+          lastSample = Date.now();
+          const sample = await generate(trainer.stepper(), trainer.tokenizer, {
+            prime: '',
+            length: 200,
+            temperature: 0.8,
+            topK: 0,
+            topP: 1,
+            greedy: false,
+            seed: tc.seed + trainer.updates,
+          });
+          progress.print(`--- sample at update ${trainer.updates} (temperature 0.8) ---\n${sample}\n---`);
+        }
+        if (Date.now() - lastYield > 50) {
+          // Let signals and stdout flushes through without slowing the loop.
+          lastYield = Date.now();
+          await new Promise((r) => setImmediate(r));
+        }
+      }
+    } finally {
+      progress.clear();
+    }
+
+    const elapsed = Date.now() - start;
+    const autosaved = saves.kept();
+    if (!trainer.model.parametersFinite()) {
+      // Only a state worth keeping replaces what is at --out.
+      err.write(`recurrent: ${failure ?? 'the weights are no longer finite'}\n`);
+      err.write(
+        `the weights are not finite: nothing was saved, ${autosaved ?? (existsSync(out) ? `${out} is as it was` : `no ${out} written`)}\n`,
+      );
+      return 1;
+    }
+    if (failure) {
+      await saves.final(out, trainer);
+      err.write(`recurrent: ${failure}\n`);
+      err.write(`kept the last good state (update ${trainer.updates}) in ${out}\n`);
+      return 1;
+    }
+    if (trainer.updates === startUpdates) {
+      // Stopped before the first update: nothing new to save, and a fresh model must not replace a checkpoint.
+      err.write(`${stop.signal ?? 'stopped'} before the first update: nothing to save${existsSync(out) ? `, ${out} is as it was` : ''}\n`);
+      return stop.signal ? stop.exitStatus : 0;
+    }
+    const final = trainer.validate('full');
+    const diverged = validating && trainer.diverged(final);
+    // A diverged run does not replace a checkpoint that is already there: it goes beside it.
+    const target = diverged && existsSync(out) ? divergedName(out) : out;
+    await saves.final(target, trainer);
+    const rate = (tokens / Math.max(1, elapsed)) * 1000;
     err.write(
-      `recurrent: the run diverged: held-out loss ${final.bitsPerToken.toFixed(3)} bits/${unit} is worse than the unigram entropy ` +
-        `${trainer.unigramBits().toFixed(3)} by more than ${DIVERGENCE_MARGIN_BITS} bit and worse than where it started; ` +
-        `lower --lr, or clip (--clip)${target !== out ? `; ${out} was left as it was` : ''}\n`,
+      `${stop.signal ? `stopped by ${stop.signal}` : 'done'}: ${formatCount(trainer.updates - startUpdates)} updates in ${formatDuration(elapsed)}, ${formatRate(rate)} ${unit}s/s\n`,
     );
+    const trained = `training loss ${Number.isFinite(lossNats) ? (lossNats / Math.LN2).toFixed(3) : '--'} bits/${unit}`;
+    err.write(
+      validating
+        ? `${trained}; validation ${first.bitsPerToken.toFixed(3)} -> ${final.bitsPerToken.toFixed(3)} bits/${unit} (all ${formatCount(final.tokens)} held-out tokens)\n`
+        : `${trained}; no validation (--val-share 0)\n`,
+    );
+    if (diverged) {
+      const left = autosaved ? `${autosaved}, from before it diverged` : `${out} was left as it was`;
+      err.write(
+        `recurrent: the run diverged: held-out loss ${final.bitsPerToken.toFixed(3)} bits/${unit} is worse than the unigram entropy ` +
+          `${trainer.unigramBits().toFixed(3)} by more than ${DIVERGENCE_MARGIN_BITS} bit and worse than where it started; ` +
+          `lower --lr, or clip (--clip)${target !== out ? `; ${left}` : ''}\n`,
+      );
+    }
+    err.write(`saved ${target}\n`);
+    return stop.signal ? stop.exitStatus : diverged ? EXIT_DIVERGED : 0;
+  } finally {
+    stop.dispose();
   }
-  err.write(`saved ${target}\n`);
-  return interrupted ? 130 : diverged ? EXIT_DIVERGED : 0;
 }
 
 /** Where a diverged run is saved when --out holds a checkpoint already: run.safetensors -> run.diverged.safetensors. */

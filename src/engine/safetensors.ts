@@ -20,7 +20,8 @@ function elements(shape: readonly number[]): number {
   return shape.reduce((a, b) => a * b, 1);
 }
 
-export function encodeSafetensors(tensors: readonly NamedTensor[], metadata: Record<string, string>): Uint8Array {
+/** The padded JSON header and the data's byte count of a file of these tensors. */
+function layout(tensors: readonly NamedTensor[], metadata: Record<string, string>): { json: Uint8Array; dataBytes: number } {
   const header: Record<string, unknown> = { __metadata__: metadata };
   let offset = 0;
   const names = new Set<string>();
@@ -34,16 +35,26 @@ export function encodeSafetensors(tensors: readonly NamedTensor[], metadata: Rec
     header[t.name] = { dtype: 'F32', shape: t.shape.slice(), data_offsets: [offset, offset + bytes] };
     offset += bytes;
   }
-  let json = JSON.stringify(header);
-  // Pad with spaces so the data starts 8-byte aligned, as the reference implementation does.
-  const jsonBytes0 = new TextEncoder().encode(json);
-  json += ' '.repeat((8 - (jsonBytes0.length % 8)) % 8);
-  const jsonBytes = new TextEncoder().encode(json);
-  const out = new Uint8Array(8 + jsonBytes.length + offset);
+  const json = new TextEncoder().encode(JSON.stringify(header));
+  // Padded with spaces so the data starts 8-byte aligned, as the reference implementation does.
+  const padded = new Uint8Array(Math.ceil(json.length / 8) * 8).fill(0x20);
+  padded.set(json);
+  return { json: padded, dataBytes: offset };
+}
+
+/** The byte length encodeSafetensors would give, without copying the tensors. */
+export function safetensorsBytes(tensors: readonly NamedTensor[], metadata: Record<string, string>): number {
+  const { json, dataBytes } = layout(tensors, metadata);
+  return 8 + json.length + dataBytes;
+}
+
+export function encodeSafetensors(tensors: readonly NamedTensor[], metadata: Record<string, string>): Uint8Array {
+  const { json, dataBytes } = layout(tensors, metadata);
+  const out = new Uint8Array(8 + json.length + dataBytes);
   const view = new DataView(out.buffer);
-  view.setBigUint64(0, BigInt(jsonBytes.length), true);
-  out.set(jsonBytes, 8);
-  let at = 8 + jsonBytes.length;
+  view.setBigUint64(0, BigInt(json.length), true);
+  out.set(json, 8);
+  let at = 8 + json.length;
   for (const t of tensors) {
     if (LITTLE_ENDIAN_HOST) {
       out.set(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength), at);
@@ -55,43 +66,59 @@ export function encodeSafetensors(tensors: readonly NamedTensor[], metadata: Rec
   return out;
 }
 
-interface Entry {
+/** Where a tensor's bytes are, relative to the first byte after the header. */
+export interface TensorEntry {
   name: string;
   shape: number[];
   begin: number;
   end: number;
 }
 
-/**
- * Reads a .safetensors file. Refuses, with a RecurrentError naming `source` and the problem, a file
- * that is truncated, whose header is not JSON, whose offsets overlap or run past the end, whose
- * dtype is not F32, or whose shape disagrees with its byte size. Tensors come in file order.
- */
-export function decodeSafetensors(
-  bytes: Uint8Array,
-  source = 'checkpoint',
-): { tensors: Map<string, NamedTensor>; metadata: Record<string, string> } {
-  const fail = (why: string): never => {
+/** What the header says: the metadata, and every tensor in file order (by offset). */
+export interface SafetensorsHeader {
+  metadata: Record<string, string>;
+  entries: TensorEntry[];
+}
+
+function failWith(source: string): (why: string) => never {
+  return (why) => {
     throw new RecurrentError(`${source}: ${why}`);
   };
-  if (bytes.length < 8)
-    fail(`the file is truncated (${bytes.length} bytes, not even the 8-byte header length): it is not a complete .safetensors checkpoint`);
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const headerLength = view.getBigUint64(0, true);
-  if (headerLength > BigInt(MAX_HEADER_BYTES))
-    fail(`the header length (${headerLength} bytes) is implausible: the file is not a .safetensors checkpoint or is corrupt`);
-  const n = Number(headerLength);
-  if (8 + n > bytes.length) fail(`the file is truncated: its header needs ${n} bytes but only ${bytes.length - 8} follow`);
+}
+
+/**
+ * The header's byte length from the file's first 8 bytes, checked before a byte of the header is read
+ * or allocated: `fileBytes` (null for a pipe, whose length is unknown) must hold it.
+ */
+export function headerLength(first: Uint8Array, fileBytes: number | null, source = 'checkpoint'): number {
+  const fail = failWith(source);
+  if (first.length < 8)
+    fail(`the file is truncated (${first.length} bytes, not even the 8-byte header length): it is not a complete .safetensors checkpoint`);
+  const length = new DataView(first.buffer, first.byteOffset, 8).getBigUint64(0, true);
+  if (length > BigInt(MAX_HEADER_BYTES))
+    fail(`the header length (${length} bytes) is implausible: the file is not a .safetensors checkpoint or is corrupt`);
+  const n = Number(length);
+  if (n === 0) fail('the header is empty: the file is not a .safetensors checkpoint or is corrupt');
+  if (fileBytes !== null && 8 + n > fileBytes) fail(`the file is truncated: its header needs ${n} bytes but only ${fileBytes - 8} follow`);
+  return n;
+}
+
+/**
+ * Parses and checks the JSON header: every entry F32 with a valid shape whose byte size matches its
+ * offsets, no two overlapping, and (when `dataLength`, the bytes after the header, is known) none
+ * running past the end. Entries come sorted by offset.
+ */
+export function parseSafetensorsHeader(json: Uint8Array, dataLength: number | null, source = 'checkpoint'): SafetensorsHeader {
+  const fail = failWith(source);
   let header: unknown;
   try {
-    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + n)));
+    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(json));
   } catch {
     fail('the header is not valid JSON: the file is not a .safetensors checkpoint or is corrupt');
   }
   if (typeof header !== 'object' || header === null || Array.isArray(header)) fail('the header is not a JSON object');
-  const dataLength = bytes.length - 8 - n;
   const metadata: Record<string, string> = {};
-  const entries: Entry[] = [];
+  const entries: TensorEntry[] = [];
   for (const [name, value] of Object.entries(header as Record<string, unknown>)) {
     if (name === '__metadata__') {
       if (typeof value !== 'object' || value === null || Array.isArray(value)) fail('__metadata__ is not an object of strings');
@@ -113,7 +140,7 @@ export function decodeSafetensors(
       fail(`tensor ${name} has invalid data_offsets ${JSON.stringify(off)}`);
     }
     const [begin, end] = off as [number, number];
-    if (end > dataLength)
+    if (dataLength !== null && end > dataLength)
       fail(
         `tensor ${name} runs past the end of the file (its bytes ${begin}..${end}, but the data is ${dataLength} bytes): the file is truncated or corrupt`,
       );
@@ -131,21 +158,36 @@ export function decodeSafetensors(
         `tensors ${prev.name} and ${cur.name} overlap (bytes ${prev.begin}..${prev.end} and ${cur.begin}..${cur.end}): the file is corrupt`,
       );
   }
+  return { metadata, entries };
+}
+
+/** A tensor from exactly its little-endian bytes, in a fresh aligned buffer it owns. */
+export function tensorFromBytes(e: TensorEntry, bytes: Uint8Array): NamedTensor {
+  const count = (e.end - e.begin) / 4;
+  const data = new Float32Array(count);
+  if (LITTLE_ENDIAN_HOST) {
+    // Copied, not bytes.slice(): on a Node Buffer that is a view into a shared pool, not a copy.
+    new Uint8Array(data.buffer).set(bytes);
+  } else {
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    for (let i = 0; i < count; i++) data[i] = view.getFloat32(4 * i, true);
+  }
+  return { name: e.name, shape: e.shape, data };
+}
+
+/**
+ * Reads a .safetensors file held in memory. Refuses, with a RecurrentError naming `source` and the
+ * problem, a file that is truncated, whose header is not JSON, whose offsets overlap or run past the
+ * end, whose dtype is not F32, or whose shape disagrees with its byte size. Tensors come in file order.
+ */
+export function decodeSafetensors(
+  bytes: Uint8Array,
+  source = 'checkpoint',
+): { tensors: Map<string, NamedTensor>; metadata: Record<string, string> } {
+  const n = headerLength(bytes.subarray(0, 8), bytes.length, source);
+  const { metadata, entries } = parseSafetensorsHeader(bytes.subarray(8, 8 + n), bytes.length - 8 - n, source);
   const tensors = new Map<string, NamedTensor>();
   const base = 8 + n;
-  for (const e of entries) {
-    const count = (e.end - e.begin) / 4;
-    let data: Float32Array;
-    if (LITTLE_ENDIAN_HOST) {
-      // Copy into a fresh, aligned buffer the tensor owns. Not bytes.slice(): on a Node Buffer that
-      // is a view into a shared pool, not a copy.
-      data = new Float32Array(count);
-      new Uint8Array(data.buffer).set(bytes.subarray(base + e.begin, base + e.end));
-    } else {
-      data = new Float32Array(count);
-      for (let i = 0; i < count; i++) data[i] = view.getFloat32(base + e.begin + 4 * i, true);
-    }
-    tensors.set(e.name, { name: e.name, shape: e.shape, data });
-  }
+  for (const e of entries) tensors.set(e.name, tensorFromBytes(e, bytes.subarray(base + e.begin, base + e.end)));
   return { tensors, metadata };
 }

@@ -13,10 +13,12 @@ import type { Checkpoint } from './checkpoint.js';
 import { clipGradients, newClipResult } from './clip.js';
 import { RecurrentError } from './errors.js';
 import type { Floats } from './floats.js';
+import { checkTrainingMemory } from './memory.js';
 import type { ClipEvent, GateProbe, GradientFlow, StepMetrics, TensorNorms, TokenLossProbe, ValidationMetrics } from './measurements.js';
 import { Model } from './model.js';
 import { createOptimizer, type Optimizer } from './optimizer.js';
 import { probeGates, probeGradientFlow, probeTokenLoss, tensorNorms, type ProbeWorkspace } from './probes.js';
+import { kernelBackend } from './backend.js';
 import { Rng, type RngState } from './rng.js';
 import type { NamedTensor } from './safetensors.js';
 import type { Stepper } from './sampling.js';
@@ -73,6 +75,13 @@ export class Trainer {
   private readonly validation: Validation;
   private unigram: number | null = null;
   private sampler: Stepper | null = null;
+  /**
+   * How a resumed run goes on: 'exact' where it stopped (the same text: stream positions and carried
+   * state restored), 'other text' (weights, optimizer and update count carried over, the streams started
+   * afresh on a text that is not the one saved), 'weights only' (a checkpoint without training state).
+   * Null for a new run.
+   */
+  continuation: 'exact' | 'other text' | 'weights only' | null = null;
 
   private constructor(tokens: Int32Array, tokenizer: Tokenizer, modelConfig: ModelConfig, train: TrainConfig, model: Model, rng: Rng) {
     const N = tokens.length;
@@ -130,11 +139,12 @@ export class Trainer {
     model: Omit<ModelConfig, 'vocabSize'>,
     train: TrainConfig,
     tokenizer: TokenizerKind,
-    opts: { maxVocab?: number } = {},
+    opts: { maxVocab?: number; memoryBytes?: number } = {},
   ): Trainer {
     const tok = Tokenizer.build(text, tokenizer, opts);
     const modelConfig = validateModelConfig({ ...model, vocabSize: tok.size });
     const trainConfig = validateTrainConfig(train);
+    checkTrainingMemory(modelConfig, trainConfig, kernelBackend() === 'wasm', opts.memoryBytes);
     const rng = new Rng(trainConfig.seed);
     const m = new Model(modelConfig);
     m.initialize(rng);
@@ -147,7 +157,7 @@ export class Trainer {
    * as if it had never stopped. On another text the streams start afresh. A checkpoint without training
    * state (e.g. exported from PyTorch) starts a new run from its weights with the default settings.
    */
-  static resume(text: string, checkpoint: Checkpoint, overrides: { threads?: number } = {}): Trainer {
+  static resume(text: string, checkpoint: Checkpoint, overrides: { threads?: number; memoryBytes?: number } = {}): Trainer {
     const tok = Tokenizer.fromSpec(checkpoint.tokenizer);
     const tokens = tok.encode(text);
     const record = readTrainingRecord(checkpoint) ?? {};
@@ -158,9 +168,11 @@ export class Trainer {
     });
     const rngOk = Array.isArray(record.rng) && record.rng.length === 4 && record.rng.every((x) => Number.isInteger(x));
     const rng = rngOk ? Rng.fromState(record.rng as RngState) : new Rng(train.seed);
+    checkTrainingMemory(checkpoint.config, train, kernelBackend() === 'wasm', overrides.memoryBytes);
     const model = new Model(checkpoint.config);
     model.loadTensors(checkpoint.tensors);
     const t = new Trainer(tokens, tok, checkpoint.config, train, model, rng);
+    t.continuation = checkpoint.metadata[TRAINING_KEY] === undefined ? 'weights only' : 'other text';
     if (checkpoint.metadata[TRAINING_KEY] !== undefined) {
       const updates = record.updates ?? 0;
       t.optimizer.loadState(checkpoint.tensors, updates);
@@ -170,6 +182,7 @@ export class Trainer {
       if (record.textTokens === tokens.length && record.textHash === t.textHash && Array.isArray(record.positions)) {
         t.streams.restore(record.positions);
         loadCarriedState(t.modelConfig, t.train.batch, checkpoint.tensors, t.state);
+        t.continuation = 'exact';
       }
     }
     return t;
