@@ -44,8 +44,18 @@ export interface GradientFlow {
   fromLast: Float32Array[];
   /** [layer][t]: norm of dL/dh_t for the loss summed over the window. */
   perStep: Float32Array[];
-  /** Token offset in the training text where the probed window starts. */
+  /** Token offset in the training text where the probed window starts (0 for a task's examples). */
   start: number;
+  /**
+   * Tasks: what each row of fromLast and perStep is ("layer 1 →", "layer 1 ←"), when not one row per
+   * layer; fromLast[r][k] is then the root mean square over `examples` examples of |dL_e/dh| k tokens
+   * before the state their loss reads (for a reverse cell: k tokens after the text's first).
+   */
+  curves?: string[];
+  /** Tasks: the tokens of the one example perStep runs over (its columns), instead of a window of the text. */
+  tokens?: string[];
+  /** Tasks: how many examples fromLast averages. */
+  examples?: number;
 }
 
 export type GateName = 'i' | 'f' | 'g' | 'o' | 'c' | 'r' | 'z' | 'n' | 'h';
@@ -60,6 +70,8 @@ export interface GateProbe {
     gates: Array<{ name: GateName; data: Float32Array }>;
   }>;
   hidden: number;
+  /** generate: the label whose state the text was read from (tokens then start with the end token the model starts from). */
+  label?: string;
 }
 
 /** Per-token loss and the model's top predictions over a text, from a zero state. */

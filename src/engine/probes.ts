@@ -45,11 +45,40 @@ function runWindows(ws: ProbeWorkspace, ids: Int32Array, n: number, visit: (star
   }
 }
 
-const GATES: Record<'rnn' | 'lstm' | 'gru', GateName[]> = {
+/** The rows a gate probe shows per cell: LSTM i f g o c h, GRU r z n h, RNN h. */
+export const GATES: Record<'rnn' | 'lstm' | 'gru', GateName[]> = {
   rnn: ['h'],
   lstm: ['i', 'f', 'g', 'o', 'c', 'h'],
   gru: ['r', 'z', 'n', 'h'],
 };
+
+/**
+ * After a forward pass of a batch-1 window of t positions: each gate of `cell` at those positions into
+ * rows row0 .. row0 + t - 1 of its [N, H] array.
+ */
+export function copyGates(cell: Cell, gates: ReadonlyArray<{ name: GateName; data: Float32Array }>, t: number, row0: number): void {
+  const H = cell.hidden;
+  const G = cell.gates * H;
+  for (let p = 0; p < t; p++) {
+    const row = (row0 + p) * H;
+    gates.forEach(({ name, data }, g) => {
+      let src: Floats;
+      let at: number;
+      if (name === 'h') {
+        src = cell.h;
+        at = cell.outSlot(p) * H;
+      } else if (name === 'c') {
+        src = (cell as LstmCell).c;
+        at = cell.outSlot(p) * H;
+      } else {
+        // act holds the activated gates in PyTorch's row order (i f g o; r z n) after forward.
+        src = cell.act;
+        at = p * G + g * H;
+      }
+      for (let j = 0; j < H; j++) data[row + j] = src[at + j]!;
+    });
+  }
+}
 
 /** Gate activations per unit per position of `text` from a zero state: each gate as [N, H]. */
 export function probeGates(model: Model, tokenizer: Tokenizer, text: string, workspace: ProbeWorkspace | null = null): GateProbe {
@@ -68,28 +97,7 @@ export function probeGates(model: Model, tokenizer: Tokenizer, text: string, wor
     });
   });
   runWindows(ws, ids, N, (start, t) => {
-    for (const { cell, gates } of sources) {
-      const G = cell.gates * H;
-      for (let p = 0; p < t; p++) {
-        const row = (start + p) * H;
-        gates.forEach(({ name, data }, g) => {
-          let src: Floats;
-          let at: number;
-          if (name === 'h') {
-            src = cell.h;
-            at = cell.outSlot(p) * H;
-          } else if (name === 'c') {
-            src = (cell as LstmCell).c;
-            at = cell.outSlot(p) * H;
-          } else {
-            // act holds the activated gates in PyTorch's row order (i f g o; r z n) after forward.
-            src = cell.act;
-            at = p * G + g * H;
-          }
-          for (let j = 0; j < H; j++) data[row + j] = src[at + j]!;
-        });
-      }
-    }
+    for (const { cell, gates } of sources) copyGates(cell, gates, t, start);
   });
   return { tokens: Array.from(ids, (id) => tokenizer.token(id)), layers, hidden: H };
 }

@@ -17,8 +17,10 @@ import {
   type TrainConfig,
 } from './config.js';
 import { RecurrentError } from './errors.js';
-import { LengthBatches } from './buckets.js';
+import { LengthBatches, type BatchPosition } from './buckets.js';
+import type { ClipEvent, GateProbe, GradientFlow, TensorNorms } from './measurements.js';
 import { Model } from './model.js';
+import { tensorNorms } from './probes.js';
 import { createOptimizer, type Optimizer } from './optimizer.js';
 import { Rng, type RngState } from './rng.js';
 import type { NamedTensor } from './safetensors.js';
@@ -27,6 +29,7 @@ import { encodeExamples, END_OF_TEXT, labelSet, splitExamples, type Sequences } 
 import { evaluateTask, lengthOrder, type TaskEvaluation } from './taskEval.js';
 import { TaskNet } from './taskNet.js';
 import { TaskPredictor } from './taskPredict.js';
+import { FLOW_EXAMPLES, TaskProbes, type ProbeExample } from './taskProbes.js';
 import { TaskSplit } from './taskReplicas.js';
 import { Tokenizer } from './tokenizer.js';
 import { parseTsv } from './tsv.js';
@@ -92,6 +95,17 @@ interface TaskRecord {
   elapsedMs: number;
   rng: RngState;
   fileLines: number;
+  /** Where the batches were: with the random state, what continues the epoch exactly on the same file. */
+  batches: BatchPosition;
+  /** FNV-1a of the file's text: batches continue only on the text they were drawn from. */
+  textHash: number;
+}
+
+/** FNV-1a over UTF-16 code units. */
+function hashText(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  return h >>> 0;
 }
 
 export class TaskTrainer {
@@ -117,6 +131,7 @@ export class TaskTrainer {
   private readonly correct = new Int32Array(1);
   private readonly heldOutOrder: Int32Array;
   private readonly fileLines: number;
+  private readonly textHash: number;
   private readonly metrics: TaskStepMetrics;
   private lrOverride: number | null = null;
   /** A time budget that the schedule decays over instead of totalSteps (scheduleOverTime). */
@@ -127,6 +142,10 @@ export class TaskTrainer {
   private runTokens = 0;
   private runMs = 0;
   private predictor: TaskPredictor | null = null;
+  private probes: TaskProbes | null = null;
+  /** The examples the gradient-flow curves average over and the one the probes show, chosen once. */
+  private probeSet: { sample: ProbeExample[]; shown: ProbeExample } | null = null;
+  private readonly clipEvent: ClipEvent = { step: 0, mode: 'norm', normBefore: 0, normAfter: 0, spans: [] };
 
   private constructor(
     model: Model,
@@ -135,6 +154,7 @@ export class TaskTrainer {
     sets: { train: Sequences; heldOut: Sequences },
     rng: Rng,
     fileLines: number,
+    textHash: number,
   ) {
     const cfg = model.config;
     this.task = cfg.task as ExampleTask;
@@ -147,6 +167,7 @@ export class TaskTrainer {
     this.heldOut = sets.heldOut;
     this.rng = rng;
     this.fileLines = fileLines;
+    this.textHash = textHash;
     if (sets.train.ids.length === 0) throw new RecurrentError('no examples are left for training: lower the held-out share');
     let longest = 1;
     for (const s of [sets.train, sets.heldOut]) for (const ids of s.ids) longest = Math.max(longest, ids.length);
@@ -218,12 +239,13 @@ export class TaskTrainer {
     const rng = new Rng(train.seed);
     const model = new Model(config);
     model.initialize(rng);
-    return new TaskTrainer(model, tokenizer, train, encodeSets(split, tokenizer, config, source), rng, examples.length);
+    return new TaskTrainer(model, tokenizer, train, encodeSets(split, tokenizer, config, source), rng, examples.length, hashText(text));
   }
 
   /**
-   * Continues a run saved by toCheckpoint on the same file: weights, optimizer state, update count
-   * and random state; batches start a new epoch. Threads are this machine's.
+   * Continues a run saved by toCheckpoint: weights, optimizer state, update count and random state, and
+   * on the same file the batches where they were, so the run goes on as if it had never stopped (on
+   * another text the batches start a new epoch). Threads are this machine's.
    */
   static resume(text: string, source: string, checkpoint: Checkpoint, overrides: { threads?: number } = {}): TaskTrainer {
     const config = checkpoint.config;
@@ -250,11 +272,23 @@ export class TaskTrainer {
     model.loadTensors(checkpoint.tensors);
     const rngOk = Array.isArray(record.rng) && record.rng.length === 4;
     const rng = rngOk ? Rng.fromState(record.rng as RngState) : new Rng(train.seed);
-    const t = new TaskTrainer(model, tokenizer, train, encodeSets(split, tokenizer, config, source), rng, examples.length);
+    const textHash = hashText(text);
+    const t = new TaskTrainer(model, tokenizer, train, encodeSets(split, tokenizer, config, source), rng, examples.length, textHash);
     if (raw !== undefined) {
       t.optimizer.loadState(checkpoint.tensors, record.updates ?? 0);
       t.examplesSeen = record.examples ?? 0;
       t.elapsedMs = record.elapsedMs ?? 0;
+      const b = record.batches;
+      const rngOf = (x: unknown): boolean => Array.isArray(x) && x.length === 4 && x.every((v) => Number.isInteger(v));
+      if (
+        rngOk &&
+        record.textHash === textHash &&
+        b &&
+        Number.isInteger(b.epoch) &&
+        Number.isInteger(b.next) &&
+        (b.epochRng === null || rngOf(b.epochRng))
+      )
+        t.batches.restore(b);
     }
     return t;
   }
@@ -363,6 +397,83 @@ export class TaskTrainer {
     return evaluateTask(this.net, this.heldOut, this.labels, this.heldOutOrder);
   }
 
+  /** Whether the held-out examples are due to be scored after this update: every evalEvery updates. */
+  validationDue(): boolean {
+    const every = this.train.evalEvery;
+    return every > 0 && this.updates > 0 && this.updates % every === 0 && this.heldOut.ids.length > 0;
+  }
+
+  /** The clip of the last step, if it clipped (no spans: an update reads examples, not a stretch of text); reused by later steps. */
+  lastClip(): ClipEvent | null {
+    if (!this.metrics.clipped) return null;
+    const e = this.clipEvent;
+    e.step = this.optimizer.updates;
+    e.mode = this.clip.mode === 'value' ? 'value' : 'norm';
+    e.normBefore = this.clip.normBefore;
+    e.normAfter = this.clip.normAfter;
+    return e;
+  }
+
+  tensorNorms(): TensorNorms[] {
+    return tensorNorms(this.model.params);
+  }
+
+  /**
+   * How far back an example's loss reaches through the recurrent cells (taskProbes.ts), over a fixed
+   * sample of held-out examples of every length, and per token over the example the gates probe shows.
+   */
+  gradientFlow(): GradientFlow {
+    const { sample, shown } = this.probeExamples();
+    return this.taskProbes().gradientFlow(sample, shown, this.optimizer.updates);
+  }
+
+  /**
+   * Gates of every cell over `text` (generate: read from `label`'s state; the first label by default), or
+   * over the example probeExample() names when no text is given.
+   */
+  probeGates(text?: string, label?: string): GateProbe {
+    const probes = this.taskProbes();
+    if (text === undefined || text.length === 0) return probes.gates(this.probeExamples().shown);
+    const id = label === undefined ? 0 : this.labels.indexOf(label);
+    if (id < 0)
+      throw new RecurrentError(
+        `the model knows no label ${JSON.stringify(label)}; it knows ${this.labels.map((l) => JSON.stringify(l)).join(', ')}`,
+      );
+    return probes.gates(probes.example(text, id));
+  }
+
+  /** The text (and label) the probes show unless asked for another: a held-out example of middling length. */
+  probeExample(): { text: string; label: string } {
+    const { shown } = this.probeExamples();
+    const ids = this.task === 'generate' ? shown.ids.subarray(0, shown.ids.length - 1) : shown.ids;
+    return { text: Array.from(ids, (id) => this.tokenizer.token(id)).join(''), label: this.labels[shown.label]! };
+  }
+
+  private taskProbes(): TaskProbes {
+    this.probes ??= new TaskProbes(this.model, this.tokenizer, this.task === 'generate' ? this.tokenizer.id(END_OF_TEXT)! : -1);
+    return this.probes;
+  }
+
+  /** FLOW_EXAMPLES held-out examples (training ones if none are held out) spread over their lengths, and the middle one. */
+  private probeExamples(): { sample: ProbeExample[]; shown: ProbeExample } {
+    if (this.probeSet !== null) return this.probeSet;
+    const limit = this.taskProbes().limit;
+    const seqs = this.heldOut.ids.length > 0 ? this.heldOut : this.trainSet;
+    const usable = Array.from(lengthOrder(seqs)).filter((e) => {
+      const n = seqs.ids[e]!.length;
+      return n > (this.task === 'generate' ? 1 : 0) && n <= limit;
+    });
+    const k = Math.min(FLOW_EXAMPLES, usable.length);
+    const picks = Array.from({ length: k }, (_, i) => usable[k > 1 ? Math.round((i * (usable.length - 1)) / (k - 1)) : 0]!);
+    const sample = picks.map((e) => ({ ids: seqs.ids[e]!, label: seqs.labels[e]! }));
+    const shown = sample[sample.length >> 1] ?? {
+      ids: new Int32Array(this.task === 'generate' ? [this.tokenizer.id(END_OF_TEXT)!] : []),
+      label: 0,
+    };
+    this.probeSet = { sample, shown };
+    return this.probeSet;
+  }
+
   /** Loss (and accuracy) of a model that learned only how often each label (or token) occurs in training. */
   baseline(): { lossNats: number; accuracy: number } {
     if (this.task === 'classify') {
@@ -405,6 +516,8 @@ export class TaskTrainer {
       elapsedMs: this.elapsedMs,
       rng: this.rng.state(),
       fileLines: this.fileLines,
+      batches: this.batches.state(),
+      textHash: this.textHash,
     };
     return {
       config: { ...this.modelConfig },
