@@ -15,15 +15,28 @@ export interface StepMetrics {
   clipped: boolean;
   elapsedMs: number;
   tokensPerSecond: number;
+  /** Tasks on examples: examples whose loss entered updates so far, their rate, and the epoch. */
+  examples?: number;
+  examplesPerSecond?: number;
+  epoch?: number;
+  /** Tasks: scores of this update's examples by name (protocol/scores.ts), such as classify's `accuracy`. */
+  scores?: Record<string, number>;
 }
 
 export interface ValidationMetrics {
   step: number;
+  /** Mean loss in nats per token (lm, generate) or per example (classify). */
   lossNats: number;
   bitsPerToken: number;
   tokens: number;
   /** Whether this result says the run has diverged (Trainer.diverged); absent in recordings older than it. */
   diverged?: boolean;
+  /** Tasks: the held-out examples scored. */
+  examples?: number;
+  /** Tasks: held-out scores by name (protocol/scores.ts), such as classify's `accuracy`. */
+  scores?: Record<string, number>;
+  /** classify: counts[true][predicted] over the held-out examples, label ids as in `labels`. */
+  confusion?: { labels: string[]; counts: number[][] };
 }
 
 export interface ClipEvent {

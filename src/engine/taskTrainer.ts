@@ -74,6 +74,8 @@ export interface TaskStepMetrics {
   epoch: number;
   /** Examples whose loss entered updates so far. */
   examples: number;
+  /** Tokens those examples read (classify) or wrote (generate). */
+  tokens: number;
   /** Mean loss of this update: nats per example (classify) or per output token (generate). */
   lossNats: number;
   bitsPerToken: number;
@@ -92,6 +94,7 @@ interface TaskRecord {
   train: TrainConfig;
   updates: number;
   examples: number;
+  tokens?: number;
   elapsedMs: number;
   rng: RngState;
   fileLines: number;
@@ -137,6 +140,7 @@ export class TaskTrainer {
   /** A time budget that the schedule decays over instead of totalSteps (scheduleOverTime). */
   private budget: { ms: number; startedAt: number } | null = null;
   private examplesSeen = 0;
+  private tokensSeen = 0;
   private elapsedMs = 0;
   private runExamples = 0;
   private runTokens = 0;
@@ -183,6 +187,7 @@ export class TaskTrainer {
       step: 0,
       epoch: 0,
       examples: 0,
+      tokens: 0,
       lossNats: 0,
       bitsPerToken: 0,
       accuracy: NaN,
@@ -277,6 +282,7 @@ export class TaskTrainer {
     if (raw !== undefined) {
       t.optimizer.loadState(checkpoint.tensors, record.updates ?? 0);
       t.examplesSeen = record.examples ?? 0;
+      t.tokensSeen = record.tokens ?? 0;
       t.elapsedMs = record.elapsedMs ?? 0;
       const b = record.batches;
       const rngOf = (x: unknown): boolean => Array.isArray(x) && x.length === 4 && x.every((v) => Number.isInteger(v));
@@ -382,10 +388,12 @@ export class TaskTrainer {
     this.elapsedMs += ms;
     this.runMs += ms;
     this.examplesSeen += examples;
+    this.tokensSeen += tokens;
     this.runExamples += examples;
     this.runTokens += tokens;
     const m = this.metrics;
     m.examples = this.examplesSeen;
+    m.tokens = this.tokensSeen;
     m.elapsedMs = this.elapsedMs;
     m.examplesPerSecond = this.runMs > 0 ? (this.runExamples * 1000) / this.runMs : 0;
     m.tokensPerSecond = this.runMs > 0 ? (this.runTokens * 1000) / this.runMs : 0;
@@ -474,8 +482,11 @@ export class TaskTrainer {
     return this.probeSet;
   }
 
-  /** Loss (and accuracy) of a model that learned only how often each label (or token) occurs in training. */
-  baseline(): { lossNats: number; accuracy: number } {
+  /**
+   * Loss (and accuracy) of a model that learned only how often each label (or token) occurs in training;
+   * classify's predicts `label`, the most frequent.
+   */
+  baseline(): { lossNats: number; accuracy: number; label?: string } {
     if (this.task === 'classify') {
       const counts = new Float64Array(this.labels.length);
       for (const l of this.trainSet.labels) counts[l]++;
@@ -485,7 +496,7 @@ export class TaskTrainer {
       const top = counts.indexOf(Math.max(...counts));
       let right = 0;
       for (const l of this.heldOut.labels) if (l === top) right++;
-      return { lossNats: h, accuracy: this.heldOut.labels.length ? right / this.heldOut.labels.length : NaN };
+      return { lossNats: h, accuracy: this.heldOut.labels.length ? right / this.heldOut.labels.length : NaN, label: this.labels[top] };
     }
     const counts = new Float64Array(this.tokenizer.size);
     let n = 0;
@@ -496,6 +507,15 @@ export class TaskTrainer {
     let h = 0;
     for (const c of counts) if (c > 0) h -= (c / n) * Math.log(c / n);
     return { lossNats: h, accuracy: NaN };
+  }
+
+  /** Each label's share of the training examples. */
+  labelShares(): Float64Array {
+    const shares = new Float64Array(this.labels.length);
+    for (const l of this.trainSet.labels) shares[l]++;
+    const n = Math.max(1, this.trainSet.labels.length);
+    for (let k = 0; k < shares.length; k++) shares[k] = shares[k]! / n;
+    return shares;
   }
 
   /** Predictions and samples on the current weights (one predictor, made once: a model's buffers are never freed). */
@@ -513,6 +533,7 @@ export class TaskTrainer {
       train: this.train,
       updates: this.optimizer.updates,
       examples: this.examplesSeen,
+      tokens: this.tokensSeen,
       elapsedMs: this.elapsedMs,
       rng: this.rng.state(),
       fileLines: this.fileLines,

@@ -195,10 +195,12 @@ export class Run {
             topP: 1,
             greedy: false,
             seed: Date.now() >>> 0,
+            ...(m.label !== undefined ? { label: m.label } : {}),
+            ...(m.count !== undefined ? { count: m.count } : {}),
           }).catch(report);
           return;
         case 'probeGates':
-          this.request('probeGates', m.text).catch(report);
+          this.request('probeGates', m.text, m.label ?? '').catch(report);
           return;
       }
     } catch (e) {
@@ -357,7 +359,13 @@ export class Run {
         this.hist.clips.push(...e.clips);
         break;
       case 'sample':
-        this.hist.samples.push({ step: e.step, temperature: e.temperature, prime: e.prime, text: e.text });
+        this.hist.samples.push({
+          step: e.step,
+          temperature: e.temperature,
+          prime: e.prime,
+          text: e.text,
+          ...(e.label !== undefined ? { label: e.label } : {}),
+        });
         if (this.hist.samples.length > HISTORY_SAMPLES_CAP) this.hist.samples.shift();
         break;
       case 'gradientFlow':

@@ -20,12 +20,17 @@ export const PROTOCOL_VERSION = 2;
 
 export interface SamplingRequest {
   prime: string;
+  /** Tokens to write at most (generate: per text). */
   length: number;
   temperature: number;
   topK: number;
   topP: number;
   greedy: boolean;
   seed: number;
+  /** generate: the label to write for; its texts come one per line. */
+  label?: string;
+  /** generate: how many texts (default 1), each with the next seed. */
+  count?: number;
 }
 
 export interface RunDescription {
@@ -38,9 +43,44 @@ export interface RunDescription {
   tensors: Array<{ name: string; shape: number[] }>;
   trainTokens: number;
   validationTokens: number;
-  /** Entropy of the unigram distribution of the training text, bits per token: the learned-nothing line. */
+  /**
+   * The loss of a model that learned nothing, bits per unit of the loss: the unigram entropy of the
+   * training tokens (lm, generate), the entropy of the training labels (classify, per example).
+   */
   unigramBits: number;
+  /** Tasks on a file of examples (model.task is not lm): what the run trains on and how it is scored. */
+  examples?: {
+    train: number;
+    heldOut: number;
+    /** What one unit of the loss is: an output token (generate), or an example (classify). */
+    lossPer: 'token' | 'example';
+    /** Scores of a model that learned nothing (classify: always the most frequent training label). */
+    baselineScores: Record<string, number>;
+    /** What that model is, in words ("always female"). */
+    baseline: string;
+  };
 }
+
+/**
+ * What a task model makes of one line of a task file (input<TAB>output): its prediction for the input,
+ * for the editor to show after the line and to compare with the line's output.
+ */
+export interface LinePrediction {
+  /** The model's output for the input: a label (classify; generate by Bayes' rule from its likelihoods). */
+  output: string;
+  probability: number;
+  /** The alternatives, most probable first (at most LINE_ALTERNATIVES). */
+  ranked: Array<{ output: string; probability: number }>;
+  /** generate: bits per output token of the line's text under its own label (NaN for a label the model lacks). */
+  bitsPerToken?: number;
+  /** Characters of the input the model never saw, left out. */
+  unknown: number;
+  /** The run held this example out of training: the model never learned from it. */
+  heldOut: boolean;
+}
+
+/** Alternatives a line prediction lists. */
+export const LINE_ALTERNATIVES = 5;
 
 // ---- worker -> extension -------------------------------------------------------------------------
 
@@ -67,6 +107,8 @@ export interface SampleEvent {
   temperature: number;
   prime: string;
   text: string;
+  /** generate: the label the texts (one per line) were written for. */
+  label?: string;
   /** The sample request whose streamed chunks this ends, when one asked for it. */
   inReplyTo?: number;
 }
@@ -158,6 +200,8 @@ export type WorkerEvent = { v: typeof PROTOCOL_VERSION } & (
 export interface StartCommand {
   type: 'start';
   text: string;
+  /** The file's name, for messages about its lines (a task file's line 12). */
+  source?: string;
   model: Omit<ModelConfig, 'vocabSize'>;
   train: TrainConfig;
   tokenizer: TokenizerKind;
@@ -217,7 +261,7 @@ export interface RunHistory {
   metrics: StepMetrics[];
   validation: ValidationMetrics[];
   clips: ClipEvent[];
-  samples: Array<{ step: number; temperature: number; prime: string; text: string }>;
+  samples: Array<{ step: number; temperature: number; prime: string; text: string; label?: string }>;
   gradientFlow: GradientFlow | null;
   gates: GateProbe | null;
   state: StateEvent['state'];
@@ -234,8 +278,8 @@ export type FromWebview = { v: typeof PROTOCOL_VERSION } & (
   | { type: 'pause' }
   | { type: 'resume' }
   | { type: 'stop' }
-  | { type: 'sample'; prime: string; temperature: number; length: number }
+  | { type: 'sample'; prime: string; temperature: number; length: number; label?: string; count?: number }
   | { type: 'setTemperature'; temperature: number }
   | { type: 'setLearningRate'; lr: number }
-  | { type: 'probeGates'; text: string }
+  | { type: 'probeGates'; text: string; label?: string }
 );

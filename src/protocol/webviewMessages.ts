@@ -11,6 +11,7 @@ export const WEBVIEW_LIMITS = {
   maxTemperature: 10,
   maxSampleLength: 100_000,
   maxLearningRate: 100,
+  maxSampleCount: 100,
 } as const;
 
 type Warn = (message: string) => void;
@@ -90,8 +91,11 @@ function check(raw: unknown, warn: Warn): FromWebview | undefined {
       const prime = text(raw, 'prime', warn);
       const temperature = number(raw, 'temperature', L.minTemperature, L.maxTemperature, warn);
       const length = number(raw, 'length', 1, L.maxSampleLength, warn, true);
-      if (prime === undefined || temperature === undefined || length === undefined) return undefined;
-      return { v, type: 'sample', prime, temperature, length };
+      const label = raw['label'] === undefined ? null : text(raw, 'label', warn);
+      const count = raw['count'] === undefined ? null : number(raw, 'count', 1, L.maxSampleCount, warn, true);
+      if (prime === undefined || temperature === undefined || length === undefined || label === undefined || count === undefined)
+        return undefined;
+      return { v, type: 'sample', prime, temperature, length, ...(label !== null ? { label } : {}), ...(count !== null ? { count } : {}) };
     }
     case 'setTemperature': {
       const temperature = number(raw, 'temperature', L.minTemperature, L.maxTemperature, warn);
@@ -103,12 +107,13 @@ function check(raw: unknown, warn: Warn): FromWebview | undefined {
     }
     case 'probeGates': {
       const t = text(raw, 'text', warn);
-      if (t === undefined) return undefined;
+      const label = raw['label'] === undefined ? null : text(raw, 'label', warn);
+      if (t === undefined || label === undefined) return undefined;
       if (t.length === 0) {
         warn('text must not be empty');
         return undefined;
       }
-      return { v, type: 'probeGates', text: t };
+      return { v, type: 'probeGates', text: t, ...(label !== null ? { label } : {}) };
     }
     default:
       warn(`unknown message type ${describe(raw['type'])}`);

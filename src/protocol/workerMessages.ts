@@ -12,7 +12,7 @@ const EVENT_SHAPES: Record<WorkerEvent['type'], Shape> = {
   metrics: { metrics: 'object' },
   validation: { metrics: 'object' },
   clip: { clips: 'object' },
-  sample: { step: 'number', temperature: 'number', prime: 'string', text: 'string', inReplyTo: 'number?' },
+  sample: { step: 'number', temperature: 'number', prime: 'string', text: 'string', label: 'string?', inReplyTo: 'number?' },
   sampleChunk: { inReplyTo: 'number', text: 'string', done: 'boolean' },
   gradientFlow: { flow: 'object' },
   gates: { probe: 'object' },
@@ -28,6 +28,7 @@ const EVENT_SHAPES: Record<WorkerEvent['type'], Shape> = {
 const COMMAND_SHAPES: Record<WorkerCommand['type'], Shape> = {
   start: {
     text: 'string',
+    source: 'string?',
     model: 'object',
     train: 'object',
     tokenizer: 'string',

@@ -7,19 +7,24 @@
 // What a request changes for everyone (a sample for the dashboard's list, a gate probe for its heatmap,
 // a checkpoint written) also goes out as the event that reports it, whoever asked; the reply is for the
 // one who asked.
-import type { SamplingRequest, EditorProbe } from './messages.js';
+import type { SamplingRequest, EditorProbe, LinePrediction } from './messages.js';
 
 export interface WorkerRequests {
   /** Generates from the current weights; the text streams as `sampleChunk` events before the reply. */
   sample(request: SamplingRequest): string;
   /** Writes a checkpoint of the run as it is now. */
   save(path: string): { path: string; step: number };
-  /** Probes the gates over `text`; the probe comes as a `gates` event. */
-  probeGates(text: string): void;
+  /**
+   * Probes the gates over `text` (generate: read from the state of `label`; '' for its first); the probe
+   * comes as a `gates` event. An empty text probes the run's own example (tasks).
+   */
+  probeGates(text: string, label: string): void;
   /** Per-token loss and top-k, gradient reach and gate saturation of `text`, for the editor. */
   probeEditor(text: string, k: number): { probe: EditorProbe; step: number };
   /** UTF-16 [start, end) in the training text of each token span [a, b) (flat pairs); -1, -1 for spans outside it. */
   locateTokens(spans: number[]): number[];
+  /** Tasks: the model's prediction for each line [input, output] of a task file, for the editor. */
+  predictLines(lines: Array<[string, string]>): LinePrediction[];
 }
 
 export type RequestMethod = keyof WorkerRequests;
@@ -36,7 +41,8 @@ type ArgKinds<T extends unknown[]> = { [I in keyof T]: Kind };
 export const REQUEST_SHAPES: { [K in RequestMethod]: { args: ArgKinds<RequestArgs<K>>; result: Kind | Shape } } = {
   sample: { args: ['object'], result: 'string' },
   save: { args: ['string'], result: { path: 'string', step: 'number' } },
-  probeGates: { args: ['string'], result: 'nothing' },
+  probeGates: { args: ['string', 'string'], result: 'nothing' },
   probeEditor: { args: ['string', 'number'], result: { probe: 'object', step: 'number' } },
   locateTokens: { args: ['array'], result: 'array' },
+  predictLines: { args: ['array'], result: 'array' },
 };

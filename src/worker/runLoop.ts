@@ -3,12 +3,9 @@
 // gradient flow and norms every few seconds, so a fast engine never floods the extension host.
 import { RecurrentError } from '../engine/errors.js';
 import type { ClipEvent, StepMetrics, ValidationMetrics } from '../engine/measurements.js';
-import { parameterCount, parameterShapes } from '../engine/parameters.js';
-import type { Trainer } from '../engine/trainer.js';
 import {
   PROTOCOL_VERSION,
   type RequestCommand,
-  type RunDescription,
   type SamplingRequest,
   type StartCommand,
   type WorkerCommand,
@@ -16,8 +13,8 @@ import {
 } from '../protocol/messages.js';
 import type { RequestArgs, RequestMethod, RequestResult } from '../protocol/workerRequests.js';
 import type { EngineLike } from './engineApi.js';
+import type { RunTrainer } from './runTrainer.js';
 import { transferablesOf, type Transfer } from './transfer.js';
-import { EditorProbes } from './editorProbes.js';
 
 /** Everything the loop needs from the outside world; worker.ts passes the real ones. */
 export interface RunLoopHost {
@@ -44,7 +41,7 @@ type Event = Omit1<WorkerEvent>;
 type Answers = { [K in RequestMethod]: (args: RequestArgs<K>, id: number) => RequestResult<K> | Promise<RequestResult<K>> };
 
 export class RunLoop {
-  private trainer: Trainer | null = null;
+  private trainer: RunTrainer | null = null;
   private start: StartCommand | null = null;
   private state: 'idle' | 'running' | 'paused' | 'stopped' | 'finished' = 'idle';
   private looping = false;
@@ -59,15 +56,15 @@ export class RunLoop {
   /** What the last validation said; autosaves wait while it says the run diverged. */
   private diverged = false;
   private sampleSeed = 1;
-  private readonly editor = new EditorProbes(() => this.start?.text ?? '');
 
   /** Each runs queued, between training slices; what it returns is the reply, what it throws an error naming the request. */
   private readonly answers: Answers = {
     sample: ([request], id) => this.sample(request, id),
     save: ([path]) => this.save(path),
-    probeGates: ([text]) => this.emit({ type: 'gates', probe: this.need().probeGates(text) }),
-    probeEditor: ([text, k]) => ({ probe: this.editor.probe(this.need(), text, k), step: this.need().updates }),
-    locateTokens: ([spans]) => this.editor.locate(this.need(), spans),
+    probeGates: ([text, label]) => this.emit({ type: 'gates', probe: this.need().probeGates(text, label) }),
+    probeEditor: ([text, k]) => ({ probe: this.need().probeEditor(text, k), step: this.need().updates }),
+    locateTokens: ([spans]) => this.need().locateTokens(spans),
+    predictLines: ([lines]) => this.need().predictLines(lines),
   };
 
   constructor(
@@ -114,9 +111,7 @@ export class RunLoop {
     this.start = cmd;
     this.temperature = cmd.temperature;
     try {
-      this.trainer = cmd.resumeFrom
-        ? this.engine.resume(cmd.text, await this.engine.readCheckpoint(cmd.resumeFrom), { threads: cmd.train.threads })
-        : this.engine.create(cmd.text, cmd.model, cmd.train, cmd.tokenizer, cmd.maxVocab ? { maxVocab: cmd.maxVocab } : {});
+      this.trainer = cmd.resumeFrom ? this.engine.resume(cmd, await this.engine.readCheckpoint(cmd.resumeFrom)) : this.engine.create(cmd);
     } catch (e) {
       this.fail(e);
       return;
@@ -124,7 +119,7 @@ export class RunLoop {
     const t = this.trainer;
     this.firstUpdate = t.updates;
     this.sampleSeed = t.train.seed;
-    this.emit({ type: 'started', run: describe(t), resumedFromStep: t.updates });
+    this.emit({ type: 'started', run: t.describe(), resumedFromStep: t.updates });
     const now = this.host.now();
     this.last = { metrics: now, sample: now, flow: -Infinity, norms: -Infinity, autosave: now };
     this.queue(async () => {
@@ -180,7 +175,7 @@ export class RunLoop {
     const sliceEnd = this.host.now() + TIMING.sliceMs;
     while (this.state === 'running') {
       const m = t.step();
-      const spike = this.editor.watch(t, m); // where an unclipped or non-finite update came from
+      const spike = t.spike(m); // where an unclipped or non-finite update came from
       if (spike) this.emit({ type: 'gradientSpike', spikes: [spike] });
       if (!Number.isFinite(m.lossNats)) {
         this.flushMetrics();
@@ -196,7 +191,7 @@ export class RunLoop {
         return;
       }
       // The engine reuses its metrics and clip objects from step to step: keep copies.
-      this.metrics.push({ ...m });
+      this.metrics.push(m.scores ? { ...m, scores: { ...m.scores } } : { ...m });
       const clip = m.clipped ? t.lastClip() : null;
       if (clip) this.clips.push({ ...clip, spans: clip.spans.map(([a, b]) => [a, b]) });
       if (t.validationDue()) {
@@ -229,15 +224,19 @@ export class RunLoop {
     }
     if (s.sampleEveryMs && now - this.last.sample >= s.sampleEveryMs) {
       this.last.sample = now;
-      await this.sample({
+      const base = {
         prime: '',
         length: s.sampleLength,
         temperature: this.temperature,
         topK: 0,
         topP: 1,
         greedy: false,
-        seed: this.sampleSeed++,
-      });
+        seed: this.sampleSeed,
+      };
+      const requests = t.periodicSamples(base);
+      for (const request of requests) await this.sample(request);
+      // A request of several texts takes the seeds after its own.
+      this.sampleSeed += Math.max(1, ...requests.map((r) => r.count ?? 1));
     }
     // A diverged run does not replace its last autosave with a worse state; a validation that recovers resumes them.
     if (s.autosavePath && s.autosaveEveryMs && now - this.last.autosave >= s.autosaveEveryMs && !this.diverged) {
@@ -262,7 +261,7 @@ export class RunLoop {
       pending = '';
       lastChunk = this.host.now();
     };
-    const text = await this.engine.sample(t, request, (token) => {
+    const text = await t.sample(request, (token) => {
       pending += token;
       if (this.host.now() - lastChunk >= TIMING.chunkEveryMs) chunk(false);
     });
@@ -273,6 +272,7 @@ export class RunLoop {
       temperature: request.temperature,
       prime: request.prime,
       text,
+      ...(request.label !== undefined ? { label: request.label } : {}),
       ...(id === undefined ? {} : { inReplyTo: id }),
     });
     return text;
@@ -321,7 +321,7 @@ export class RunLoop {
     this.emit({ type: 'state', state });
   }
 
-  private need(): Trainer {
+  private need(): RunTrainer {
     if (!this.trainer) throw new RecurrentError('no model yet: the run has not started');
     return this.trainer;
   }
@@ -342,19 +342,4 @@ export class RunLoop {
     const event = { v: PROTOCOL_VERSION, ...e } as WorkerEvent;
     this.host.post(event, transferablesOf(event));
   }
-}
-
-function describe(t: Trainer): RunDescription {
-  return {
-    model: t.modelConfig,
-    // The count that runs, so the dashboard says what this machine does.
-    train: { ...t.train, threads: t.threads },
-    tokenizer: t.tokenizer.kind,
-    vocabSize: t.tokenizer.size,
-    parameterCount: parameterCount(t.modelConfig),
-    tensors: parameterShapes(t.modelConfig),
-    trainTokens: t.trainTokens,
-    validationTokens: t.validationTokens,
-    unigramBits: t.unigramBits(),
-  };
 }

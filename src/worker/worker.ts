@@ -2,30 +2,10 @@
 // is checked before it is acted on; anything thrown escapes to the thread's 'error' event, which the
 // extension reports as a crash with the last checkpoint kept.
 import { parentPort, resourceLimits } from 'node:worker_threads';
-import { RecurrentError } from '../engine/errors.js';
-import { readCheckpointFile, writeCheckpointFile } from '../engine/checkpoint.js';
-import { generate } from '../engine/sampling.js';
-import { Trainer } from '../engine/trainer.js';
 import { PROTOCOL_VERSION, type WorkerEvent } from '../protocol/messages.js';
 import { checkWorkerCommand } from '../protocol/workerMessages.js';
-import type { EngineLike } from './engineApi.js';
+import { engine } from './engine.js';
 import { RunLoop } from './runLoop.js';
-
-const engine: EngineLike = {
-  create: (text, model, train, tokenizer, opts) => Trainer.create(text, model, train, tokenizer, opts),
-  resume: (text, checkpoint, overrides) => {
-    // Task models (classify, generate) train from the command line for now.
-    if (checkpoint.config.task !== 'lm') {
-      throw new RecurrentError(
-        `this checkpoint holds a ${checkpoint.config.task} model; VS Code runs language models: use recurrent train --task ${checkpoint.config.task}, eval or predict`,
-      );
-    }
-    return Trainer.resume(text, checkpoint, overrides);
-  },
-  readCheckpoint: (path) => readCheckpointFile(path),
-  writeCheckpoint: (path, c) => writeCheckpointFile(path, c),
-  sample: (t, r, onToken) => generate(t.stepper(), t.tokenizer, r, onToken),
-};
 
 const port = parentPort;
 if (!port) throw new Error('worker.cjs runs inside a worker thread started by the extension');

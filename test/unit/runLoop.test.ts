@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import { DEFAULT_MODEL, DEFAULT_TRAIN, type ModelConfig, type TrainConfig } from '../../src/engine/config.js';
 import { RecurrentError } from '../../src/engine/errors.js';
 import type { StepMetrics } from '../../src/engine/measurements.js';
+import { parameterCount, parameterShapes } from '../../src/engine/parameters.js';
 import {
   PROTOCOL_VERSION,
   type SamplingRequest,
@@ -11,15 +12,12 @@ import {
   type WorkerEvent,
 } from '../../src/protocol/messages.js';
 import type { Checkpoint } from '../../src/engine/checkpoint.js';
-import type { Trainer } from '../../src/engine/trainer.js';
 import type { EngineLike } from '../../src/worker/engineApi.js';
+import type { RunTrainer } from '../../src/worker/runTrainer.js';
 import { TIMING, RunLoop } from '../../src/worker/runLoop.js';
 
-/**
- * A scripted model: each update takes 5 ms of the fake clock, loss falls as 1/(1+step). It has the
- * members of the engine's Trainer that the loop uses, and stands in for one (cast) in the fake engine.
- */
-class FakeTrainer {
+/** A scripted model: each update takes 5 ms of the fake clock, loss falls as 1/(1+step). */
+class FakeTrainer implements RunTrainer {
   readonly modelConfig: ModelConfig = { ...DEFAULT_MODEL, hidden: 4, vocabSize: 3 };
   readonly tokenizer = { kind: 'char' as const, size: 3 };
   readonly trainTokens = 90;
@@ -60,8 +58,10 @@ class FakeTrainer {
       tokensPerSecond: 1000,
     });
   }
-  lastWindows(): ReadonlyArray<readonly [number, number]> {
-    return [[0, 4]];
+  spike(m: StepMetrics) {
+    return Number.isFinite(m.lossNats)
+      ? null
+      : { step: m.step, mode: 'norm' as const, normBefore: NaN, normAfter: NaN, spans: [[0, 4]] as Array<[number, number]> };
   }
   lastClip() {
     return { step: this.updates, mode: 'norm' as const, normBefore: 9, normAfter: 5, spans: [[0, 4]] as Array<[number, number]> };
@@ -78,18 +78,40 @@ class FakeTrainer {
   gradientFlow() {
     return { step: this.updates, window: 2, fromLast: [Float32Array.of(1, 0.5)], perStep: [Float32Array.of(1, 1)], start: 0 };
   }
-  probeGates(text: string) {
+  probeGates(text: string, _label: string) {
     if (!text) throw new RecurrentError('the probe text is empty; give some text');
     return { tokens: [...text], layers: [], hidden: 4 };
   }
   tensorNorms() {
     return [{ name: 'decoder.bias', paramNorm: 1, gradNorm: 0.1 }];
   }
-  unigramBits() {
-    return 1.5;
+  describe() {
+    return {
+      model: this.modelConfig,
+      train: this.train,
+      tokenizer: this.tokenizer.kind,
+      vocabSize: this.tokenizer.size,
+      parameterCount: parameterCount(this.modelConfig),
+      tensors: parameterShapes(this.modelConfig),
+      trainTokens: this.trainTokens,
+      validationTokens: this.validationTokens,
+      unigramBits: 1.5,
+    };
   }
   toCheckpoint() {
-    return { step: this.updates };
+    return { step: this.updates } as unknown as Checkpoint;
+  }
+  periodicSamples(base: SamplingRequest) {
+    return [base];
+  }
+  probeEditor(): never {
+    throw new RecurrentError('no editor probe in the fake');
+  }
+  locateTokens(spans: readonly number[]) {
+    return spans.slice();
+  }
+  predictLines(): never {
+    throw new RecurrentError('no line predictions in the fake');
   }
   close() {
     this.closed++;
@@ -111,29 +133,26 @@ function harness(opts: { nanAt?: number; throwAt?: number } = {}) {
   const saved: Array<{ path: string; step: number }> = [];
   const resumedWith: Array<{ threads: number }> = [];
   let trainer: FakeTrainer | null = null;
-  const asTrainer = (t: FakeTrainer): Trainer => t as unknown as Trainer;
-  const asFake = (t: Trainer): FakeTrainer => t as unknown as FakeTrainer;
   /** The fake's checkpoints are { step } alone. */
   const stepOf = (c: Checkpoint): number => (c as unknown as { step: number }).step;
   const engine: EngineLike = {
-    create: (text, _m, train) => {
+    create: ({ text, train }) => {
       if (text.length < 2) throw new RecurrentError('the text is too short to train on');
       trainer = new FakeTrainer(train, clock);
       if (opts.nanAt) trainer.nanAt = opts.nanAt;
       if (opts.throwAt) trainer.throwAt = opts.throwAt;
-      return asTrainer(trainer);
+      return trainer;
     },
-    resume: (_text, c, overrides) => {
-      resumedWith.push(overrides);
-      trainer = new FakeTrainer({ ...DEFAULT_TRAIN, threads: overrides.threads }, clock);
+    resume: ({ train }, c) => {
+      resumedWith.push({ threads: train.threads });
+      trainer = new FakeTrainer({ ...DEFAULT_TRAIN, threads: train.threads }, clock);
       trainer.updates = stepOf(c);
-      return asTrainer(trainer);
+      return trainer;
     },
     readCheckpoint: async () => ({ step: 40 }) as unknown as Checkpoint,
     writeCheckpoint: async (path, c) => {
       saved.push({ path, step: stepOf(c) });
     },
-    sample: (t, r, onToken) => asFake(t).sample(r, onToken),
   };
   const events: WorkerEvent[] = [];
   const transfers: ArrayBuffer[][] = [];
