@@ -290,25 +290,28 @@ export async function openWorkbench(testName: string, o: WorkbenchOptions = {}):
     async hover(text) {
       const lines = page.locator('.monaco-editor .view-lines').filter({ visible: true }).first();
       // The centre of the text on screen, found through a DOM Range over the editor's rendered text.
-      const box = await lines.evaluate((root, wanted) => {
-        const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
-        for (let n = walker.nextNode(); n; n = walker.nextNode()) {
-          const at = (n.textContent ?? '').indexOf(wanted);
-          if (at < 0) continue;
-          const range = document.createRange();
-          range.setStart(n, at);
-          range.setEnd(n, at + wanted.length);
-          const r = range.getBoundingClientRect();
-          return { x: r.x + r.width / 2, y: r.y + r.height / 2 };
-        }
-        return null;
-      }, text);
-      if (!box) throw new Error(`expected "${text}" on screen in the active editor, it is not (scrolled away or not open?)`);
+      const locate = () =>
+        lines.evaluate((root, wanted) => {
+          const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+          for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+            const at = (n.textContent ?? '').indexOf(wanted);
+            if (at < 0) continue;
+            const range = document.createRange();
+            range.setStart(n, at);
+            range.setEnd(n, at + wanted.length);
+            const r = range.getBoundingClientRect();
+            return { x: r.x + r.width / 2, y: r.y + r.height / 2 };
+          }
+          return null;
+        }, text);
       const hover = page.locator('.monaco-editor .monaco-hover').filter({ visible: true }).first();
       // A provider that is slow to answer (a language server starting on a busy machine) may let the hover
-      // go: leave the word and come back until it shows.
+      // go: leave the word and come back until it shows. The word is found again each time, since the
+      // workbench may still be laying out (a side bar, breadcrumbs) and move it after the first look.
       await eventually(async () => {
         if (!(await hover.isVisible())) {
+          const box = await locate();
+          if (!box) throw new Error(`expected "${text}" on screen in the active editor, it is not (scrolled away or not open?)`);
           await page.mouse.move(1, 1);
           await page.mouse.move(box.x, box.y);
         }
