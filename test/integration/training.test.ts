@@ -3,7 +3,7 @@
 // survive a worker that dies, and refuse bad input without leaving a worker behind. Small models, so the
 // suite takes seconds of training on a shared machine.
 import * as assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { suite, suiteSetup, suiteTeardown, test } from 'mocha';
@@ -45,6 +45,7 @@ suite('Training a file in the extension', () => {
 
   suiteTeardown(async () => {
     for (const r of api?.runs() ?? []) await vscode.commands.executeCommand('recurrent.stop', r.runId);
+    rmSync(dir, { recursive: true, force: true });
   });
 
   test('a run that diverges is reported as such by its validations, and autosaves wait', async () => {

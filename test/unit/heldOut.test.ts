@@ -5,8 +5,6 @@
 // never started from a zero state again after its first updates, and the model came to rely on hidden
 // units it had latched early, which a zero state does not reproduce. Seeds 1 and 9 latched that way.
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { sotuText } from '../../scripts/sotu.mjs';
@@ -17,7 +15,10 @@ import { scoreText } from '../../src/engine/scoring.js';
 import { Streams } from '../../src/engine/streams.js';
 import { Tokenizer } from '../../src/engine/tokenizer.js';
 import { Trainer } from '../../src/engine/trainer.js';
+import { scratchFolder } from './support/scratch.js';
 import { windowLoss, windowsOf } from './support/windows.js';
+
+const scratch = scratchFolder('heldout');
 
 const SOTU = sotuText();
 const cut = Math.floor(SOTU.length * 0.9);
@@ -50,7 +51,7 @@ function minCharRnn(seed: number, over: Partial<TrainConfig> = {}): TrainConfig 
 
 /** Scores held-out text through a real checkpoint file, as `recurrent eval` does. */
 async function evalThroughFile(t: Trainer, text: string): Promise<ReturnType<typeof scoreText>> {
-  const path = join(mkdtempSync(join(tmpdir(), 'recurrent-heldout-')), 'run.safetensors');
+  const path = join(scratch, 'run.safetensors');
   await writeCheckpointFile(path, t.toCheckpoint());
   const ck = await readCheckpointFile(path);
   const model = new Model(ck.config);
@@ -95,7 +96,7 @@ test('without restarts from a zero state the same run latches onto its carried s
 test('a saved checkpoint, read back from its file, gives the loss training reported for the windows after it', async () => {
   const t = Trainer.create(TRAIN_TEXT.slice(0, 200000), MIN_CHAR_RNN, minCharRnn(3, { batch: 3, k1: 20, k2: 30 }), 'char');
   for (let i = 0; i < 60; i++) t.step();
-  const path = join(mkdtempSync(join(tmpdir(), 'recurrent-heldout-')), 'mid.safetensors');
+  const path = join(scratch, 'mid.safetensors');
   await writeCheckpointFile(path, t.toCheckpoint());
   const reported = t.step().lossNats;
   const windows = t.lastWindows().map(([a]) => a);

@@ -1,12 +1,14 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { DEFAULT_MODEL, DEFAULT_TRAIN } from '../../src/engine/config.js';
 import { nodeWorkerFactory } from '../../src/extension/nodeWorker.js';
 import { Run } from '../../src/extension/run.js';
 import { PROTOCOL_VERSION } from '../../src/protocol/messages.js';
+import { scratchFolder } from './support/scratch.js';
+
+const scratch = scratchFolder('worker');
 
 // A stand-in for dist/worker.cjs that speaks the protocol and fails on request the way real threads fail.
 const SCRIPT = `
@@ -26,10 +28,10 @@ parentPort.on('message', (m) => {
   if (m.type === 'crash' && m.how === 'oom') { const hog = []; for (;;) hog.push(new Array(1 << 16).fill(Math.random())); }
 });`;
 
+const script = join(scratch, 'worker.cjs');
+writeFileSync(script, SCRIPT);
+
 function newRun(memoryMB = 256): Run {
-  const dir = mkdtempSync(join(tmpdir(), 'recurrent-worker-'));
-  const script = join(dir, 'worker.cjs');
-  writeFileSync(script, SCRIPT);
   return new Run({
     runId: 'r',
     label: 'a.txt',

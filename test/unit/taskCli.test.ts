@@ -2,16 +2,16 @@
 // shapes of eval, and one line for a bad task file.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { scratchFolder } from './support/scratch.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const cli = resolve(here, '../../src/cli/main.js');
 const root = resolve(here, '../../..');
-const dir = mkdtempSync(join(tmpdir(), 'recurrent-tasks-'));
+const dir = scratchFolder('tasks');
 
 function run(args: string[], input?: string): { code: number | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', cwd: dir, timeout: 120_000, input });

@@ -2,8 +2,8 @@
 // in a folder of its own, and the assertions on what the user reads.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
+import { scratchFolder } from './scratch.js';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -22,7 +22,7 @@ export interface Result {
 
 /** A folder for one suite's files, which any user may enter (tests that run the CLI as nobody need to). */
 export function suiteFolder(name: string): string {
-  const dir = mkdtempSync(join(tmpdir(), `recurrent-${name}-`));
+  const dir = scratchFolder(name);
   chmodSync(dir, 0o777);
   return dir;
 }
