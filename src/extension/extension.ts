@@ -7,6 +7,7 @@ import { loadCheckpoint, saveCheckpoint } from './commands/checkpoints.js';
 import { exportPyTorch } from './commands/exportPyTorch.js';
 import { showModelInfo } from './commands/modelInfo.js';
 import { openDashboard, pause, restart, resume, stop } from './commands/runControl.js';
+import { predict, type PredictOptions } from './commands/predict.js';
 import { sample, type SampleOptions } from './commands/sample.js';
 import { openSampleText, train, type TrainOptions } from './commands/train.js';
 import { Studio } from './studio.js';
@@ -49,6 +50,7 @@ export function activate(context: vscode.ExtensionContext): RecurrentApi {
   command('recurrent.stop', (runId?: string) => stop(s, runId));
   command('recurrent.restart', (runId?: string) => restart(s, runId));
   command('recurrent.sample', (o?: SampleOptions) => sample(s, o));
+  command('recurrent.predict', (o?: PredictOptions) => predict(s, o));
   command('recurrent.openDashboard', (runId?: string) => openDashboard(s, runId));
   command('recurrent.saveCheckpoint', (runId?: string, target?: vscode.Uri) => saveCheckpoint(s, runId, target));
   command('recurrent.loadCheckpoint', (o?: { runId?: string; uri?: vscode.Uri; textUri?: vscode.Uri }) => loadCheckpoint(s, o));

@@ -33,6 +33,7 @@ export async function launch(studio: Studio, r: Launch): Promise<string> {
   await studio.store.ensure();
   const s = r.settings;
   const start: StartSettings = {
+    source: r.label,
     model: s.model,
     train: s.train,
     tokenizer: s.tokenizer,

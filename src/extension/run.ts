@@ -2,6 +2,7 @@
 // answers the dashboard, and survives the worker dying (reported with its reason, restartable from the
 // last checkpoint). No `vscode` here: the worker comes from an injected factory, so the unit tests drive
 // a run with a scripted fake worker.
+import type { Task } from '../engine/config.js';
 import { RecurrentError } from '../engine/errors.js';
 import type { StepMetrics } from '../engine/measurements.js';
 import {
@@ -122,6 +123,11 @@ export class Run {
 
   get settings(): StartSettings {
     return this.opts.start;
+  }
+
+  /** What the model learns: the checkpoint's task once the worker has it (a resumed run's), else the settings'. */
+  get task(): Task {
+    return this.described?.model.task ?? this.opts.start.model.task;
   }
 
   /** True while a worker is alive (the model can be sampled, saved, probed). */

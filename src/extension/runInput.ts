@@ -2,8 +2,9 @@
 // workspace settings, then a `.recurrent.json` beside the file when the workspace is trusted), checked
 // before any worker exists.
 import * as vscode from 'vscode';
+import type { Task } from '../engine/config.js';
 import { RecurrentError } from '../engine/errors.js';
-import { parseRunFile, resolveRunSettings, type RunSettings } from './runSettings.js';
+import { parseRunFile, resolveRunSettings, taskSettingOf, type RunSettings, type TaskSetting } from './runSettings.js';
 import { checkDocumentKind, checkTrainingText, firstPart } from './textChecks.js';
 
 export interface RunInput {
@@ -46,13 +47,34 @@ export function nameOf(doc: vscode.TextDocument): string {
   return doc.isUntitled ? doc.uri.path : doc.uri.path.split('/').pop() || doc.uri.toString();
 }
 
-/** Settings for a run on `doc`; `overrides` (keys under `recurrent.`) come from automation and tests. */
-export async function settingsFor(doc: vscode.TextDocument, overrides: Record<string, unknown> = {}): Promise<RunSettings> {
+/**
+ * Settings for a run on `doc`; `overrides` (keys under `recurrent.`) come from automation and tests;
+ * `task` is the one chosen for a file whose model.task is auto.
+ */
+export async function settingsFor(doc: vscode.TextDocument, overrides: Record<string, unknown> = {}, task?: Task): Promise<RunSettings> {
+  return fromSources(doc, overrides, (get, file) => resolveRunSettings(get, file, undefined, task));
+}
+
+/** What model.task says for `doc` (auto: the command asks, for a .tsv file). */
+export async function taskSettingFor(doc: vscode.TextDocument, overrides: Record<string, unknown> = {}): Promise<TaskSetting> {
+  return fromSources(doc, overrides, taskSettingOf);
+}
+
+async function fromSources<T>(
+  doc: vscode.TextDocument,
+  overrides: Record<string, unknown>,
+  read: (get: (key: string) => unknown, file: { path: string; json: unknown } | undefined) => T,
+): Promise<T> {
   const config = vscode.workspace.getConfiguration('recurrent', doc.uri);
-  const get = (key: string): unknown => (key in overrides ? overrides[key] : config.get(key));
+  // Only what the user set: a setting left alone takes the default of the run's task (runSettings.ts).
+  const get = (key: string): unknown => {
+    if (key in overrides) return overrides[key];
+    const i = config.inspect(key);
+    return i?.workspaceFolderValue ?? i?.workspaceValue ?? i?.globalValue;
+  };
   const runFile = await readRunFile(doc.uri);
   try {
-    return resolveRunSettings(get, runFile ? { path: runFile.uri.fsPath || runFile.uri.toString(), json: runFile.json } : undefined);
+    return read(get, runFile ? { path: runFile.uri.fsPath || runFile.uri.toString(), json: runFile.json } : undefined);
   } catch (e) {
     if (!(e instanceof RecurrentError)) throw e;
     const fromFile = runFile && e.message.startsWith(runFile.uri.fsPath || runFile.uri.toString());

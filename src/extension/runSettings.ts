@@ -7,15 +7,18 @@ import {
   automaticThreads as engineAutomaticThreads,
   CELL_KINDS,
   DEFAULT_MODEL,
+  POOLINGS,
   DEFAULT_TRAIN,
   MAX_THREADS,
   OPTIMIZER_KINDS,
   validateTrainConfig,
   type ModelConfig,
+  type Task,
   type TokenizerKind,
   type TrainConfig,
 } from '../engine/config.js';
 import { RecurrentError } from '../engine/errors.js';
+import { TASK_DEFAULTS, type ExampleTask } from '../engine/taskTrainer.js';
 
 interface Setting {
   /** Key under `recurrent.`; `model.`, `training.` and `sampling.` keys may also be set per file. */
@@ -32,7 +35,32 @@ interface Setting {
   description: string;
 }
 
+/** `model.task` asks for one of the tasks, or leaves it to the file: a `.tsv` file asks once, any other trains a language model. */
+export type TaskSetting = 'auto' | Task;
+
 export const SETTINGS: readonly Setting[] = [
+  {
+    key: 'model.task',
+    type: 'string',
+    enum: ['auto', 'lm', 'classify', 'generate'],
+    default: 'auto',
+    description:
+      'What the model learns: `lm` the next token of the text; on a tab-separated file of `input<TAB>output` lines, `classify` the output (a label) of each input, or `generate` the input (a text) for each label; `auto`: a `.tsv` file asks which (remembered per file), any other file trains a language model. Unset settings take defaults that suit the task.',
+  },
+  {
+    key: 'model.bidirectional',
+    type: 'boolean',
+    default: false,
+    description:
+      'classify: the encoder reads each text both ways and the head reads both final states. A language model or a generator reads left to right only.',
+  },
+  {
+    key: 'model.pooling',
+    type: 'string',
+    enum: POOLINGS,
+    default: 'last',
+    description: "classify: the head reads the encoder's final states (`last`) or the mean of its outputs over the text (`mean`).",
+  },
   {
     key: 'model.cell',
     type: 'string',
@@ -264,6 +292,8 @@ export const SETTINGS: readonly Setting[] = [
 export const RESTRICTED_SETTINGS = ['recurrent.maxFileSizeMB', 'recurrent.workerMemoryMB'];
 
 export interface RunSettings {
+  /** What model.task said; `auto` leaves the choice to the command (a .tsv file asks). */
+  taskSetting: TaskSetting;
   model: Omit<ModelConfig, 'vocabSize'>;
   train: TrainConfig;
   tokenizer: TokenizerKind;
@@ -289,14 +319,48 @@ export function automaticThreads(cores: number): number {
   return engineAutomaticThreads(cores, 1);
 }
 
+/** What model.task says, from the settings and then the `.recurrent.json` (which wins), checked. */
+export function taskSettingOf(get: (key: string) => unknown, file?: { path: string; json: unknown }): TaskSetting {
+  const s = SETTINGS.find((x) => x.key === 'model.task')!;
+  let value: unknown = get(s.key);
+  if (value !== undefined) checkValue(s, value, `Setting recurrent.${s.key}`);
+  const fromFile = file ? flattenRunFile(file.path, file.json).get(s.key) : undefined;
+  if (fromFile !== undefined) {
+    checkValue(s, fromFile, `${file!.path}: ${s.key}`);
+    value = fromFile;
+  }
+  return (value ?? s.default) as TaskSetting;
+}
+
+/** The settings whose default a task (classify, generate) replaces with its own (TASK_DEFAULTS). */
+function taskDefault(task: ExampleTask, key: string): unknown {
+  const d = TASK_DEFAULTS[task];
+  const map: Record<string, unknown> = {
+    'model.cell': d.model.cell,
+    'model.hiddenSize': d.model.hidden,
+    'model.layers': d.model.layers,
+    'model.embeddingSize': d.model.embedding,
+    'model.pooling': d.model.pooling,
+    'training.batchSize': d.train.batch,
+    'training.optimizer': d.train.optimizer,
+    'training.learningRate': d.train.lr,
+    'training.clipNorm': d.train.clipNorm,
+    'training.validationShare': d.train.valShare,
+    'training.evaluateEvery': d.train.evalEvery,
+  };
+  return map[key];
+}
+
 /**
- * Reads a run's settings: `get` reads `recurrent.<key>` (undefined = default); `file` is a parsed
- * `.recurrent.json`; `cores` decides the automatic thread count.
+ * Reads a run's settings: `get` reads `recurrent.<key>` (undefined = not set: the default); `file` is a
+ * parsed `.recurrent.json`; `cores` decides the automatic thread count; `chosen` is the task the user
+ * picked for a file whose model.task is auto.
  */
 export function resolveRunSettings(
   get: (key: string) => unknown,
   file?: { path: string; json: unknown },
   cores = availableParallelism(),
+  chosen?: Task,
 ): RunSettings {
   const user: Source = { describe: (k) => `Setting recurrent.${k}`, values: new Map() };
   for (const s of SETTINGS) {
@@ -316,7 +380,10 @@ export function resolveRunSettings(
       origin.set(key, source);
     }
   }
-  const get1 = <T>(key: string): T => (v.has(key) ? v.get(key) : SETTINGS.find((x) => x.key === key)!.default) as T;
+  const taskSetting = (v.get('model.task') ?? 'auto') as TaskSetting;
+  const task: Task = taskSetting === 'auto' ? (chosen ?? 'lm') : taskSetting;
+  const get1 = <T>(key: string): T =>
+    (v.has(key) ? v.get(key) : ((task !== 'lm' ? taskDefault(task, key) : undefined) ?? SETTINGS.find((x) => x.key === key)!.default)) as T;
   const where = (...keys: string[]): string => {
     const k = keys.find((x) => origin.has(x));
     return k ? origin.get(k)!.describe(k) : 'Settings';
@@ -329,6 +396,7 @@ export function resolveRunSettings(
   let train: TrainConfig;
   try {
     train = validateTrainConfig({
+      ...(task !== 'lm' ? TASK_DEFAULTS[task].train : {}),
       k1,
       k2,
       batch: get1('training.batchSize'),
@@ -346,16 +414,23 @@ export function resolveRunSettings(
   } catch (e) {
     throw new RecurrentError(`${where('training.k1', 'training.k2', 'training.sequenceLength')}: ${(e as Error).message}`);
   }
+  const bidirectional = get1<boolean>('model.bidirectional');
+  if (bidirectional && task !== 'classify')
+    throw new RecurrentError(
+      `${where('model.bidirectional')}: a bidirectional encoder reads the whole text at once, so only the task classify can use it (this run's task is ${task})`,
+    );
   const model: Omit<ModelConfig, 'vocabSize'> = {
-    task: 'lm',
+    task,
     cell: get1('model.cell'),
     hidden: get1('model.hiddenSize'),
     layers: get1('model.layers'),
     embedding: get1('model.embeddingSize'),
-    // The language models the extension trains read left to right only.
-    bidirectional: false,
+    bidirectional,
+    ...(task !== 'lm' ? { maxLength: TASK_DEFAULTS[task].model.maxLength } : {}),
+    ...(task === 'classify' ? { pooling: get1<ModelConfig['pooling']>('model.pooling') } : {}),
   };
   return {
+    taskSetting,
     model,
     train,
     tokenizer: get1('model.tokenizer'),

@@ -67,7 +67,7 @@ test('a .recurrent.json overrides the settings and its mistakes name the file', 
   assert.deepEqual([r.model.cell, r.model.hidden, r.train.lr], ['gru', 32, 0.01]);
   assert.throws(
     () => resolveRunSettings(none, { path, json: { model: { hidden: 3 } } }),
-    /\/w\/\.recurrent\.json: unknown setting model\.hidden; model takes cell, hiddenSize/,
+    /\/w\/\.recurrent\.json: unknown setting model\.hidden; model takes task, bidirectional, pooling, cell, hiddenSize/,
   );
   assert.throws(
     () => resolveRunSettings(none, { path, json: { optimizer: {} } }),
@@ -103,14 +103,47 @@ test('training threads: 0 leaves a core to the editor and takes at most 4; a num
   );
 });
 
-test('bidirectional is not offered: a language model reads left to right, so no setting or .recurrent.json key can ask for it', () => {
-  assert.equal(resolveRunSettings(from({ 'model.bidirectional': true })).model.bidirectional, false, 'an old user setting is not read');
-  assert.ok(!('recurrent.model.bidirectional' in (configurationContribution().properties as Record<string, unknown>)));
-  const model = (runFileSchema().properties as Record<string, { properties: Record<string, unknown> }>).model!;
-  assert.ok(!('bidirectional' in model.properties));
+test('bidirectional is for classify alone: a language model or a generator that asks for it is refused, naming where it was set', () => {
+  assert.equal(resolveRunSettings(none, undefined, 2, 'classify').model.bidirectional, false);
+  assert.equal(resolveRunSettings(from({ 'model.bidirectional': true }), undefined, 2, 'classify').model.bidirectional, true);
   assert.throws(
-    () => resolveRunSettings(none, { path: '/w/.recurrent.json', json: { model: { bidirectional: true } } }),
-    /^RecurrentError: \/w\/\.recurrent\.json: unknown setting model\.bidirectional; model takes cell, hiddenSize, layers, embeddingSize, tokenizer, maxVocabulary$/,
+    () => resolveRunSettings(from({ 'model.bidirectional': true })),
+    /^RecurrentError: Setting recurrent\.model\.bidirectional: a bidirectional encoder reads the whole text at once, so only the task classify can use it \(this run's task is lm\)$/,
+  );
+  assert.throws(
+    () => resolveRunSettings(none, { path: '/w/.recurrent.json', json: { model: { bidirectional: true, task: 'generate' } } }),
+    /^RecurrentError: \/w\/\.recurrent\.json: model\.bidirectional: .* \(this run's task is generate\)$/,
+  );
+});
+
+test('a task file: model.task auto takes the task chosen for the file, unset settings take the task defaults, set ones win', () => {
+  const auto = resolveRunSettings(none);
+  assert.equal(auto.taskSetting, 'auto');
+  assert.equal(auto.model.task, 'lm');
+  const c = resolveRunSettings(none, undefined, 2, 'classify');
+  assert.deepEqual(
+    [c.model.task, c.model.cell, c.model.hidden, c.model.pooling, c.model.maxLength, c.train.batch, c.train.optimizer, c.train.lr],
+    ['classify', 'gru', 64, 'last', 400, 32, 'adam', 5e-3],
+  );
+  const g = resolveRunSettings(from({ 'model.hiddenSize': 32 }), undefined, 2, 'generate');
+  assert.deepEqual(
+    [g.model.task, g.model.hidden, g.train.optimizer, g.train.weightDecay, g.model.pooling],
+    ['generate', 32, 'adamw', 0.1, undefined],
+  );
+  const fromFile = resolveRunSettings(
+    none,
+    { path: '/w/.recurrent.json', json: { model: { task: 'classify', pooling: 'mean' } } },
+    2,
+    'generate',
+  );
+  assert.deepEqual(
+    [fromFile.taskSetting, fromFile.model.task, fromFile.model.pooling],
+    ['classify', 'classify', 'mean'],
+    'the file says the task',
+  );
+  assert.throws(
+    () => resolveRunSettings(from({ 'model.task': 'translate' })),
+    /model\.task must be one of auto, lm, classify, generate, got "translate"/,
   );
 });
 

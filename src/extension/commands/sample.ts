@@ -2,6 +2,7 @@
 // text into a new editor while training goes on.
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
+import { RecurrentError } from '../../engine/errors.js';
 import type { Studio } from '../studio.js';
 
 export interface SampleOptions {
@@ -12,19 +13,40 @@ export interface SampleOptions {
   seed?: number;
   /** Stream into a new editor (default true). */
   editor?: boolean;
+  /** generate models: the label to write for (asked with a quick pick otherwise), and how many texts (default 5). */
+  label?: string;
+  count?: number;
 }
+
+/** Texts a generate model writes for its label when Sample does not say. */
+const TEXTS_PER_LABEL = 5;
 
 export async function sample(studio: Studio, opts: SampleOptions = {}): Promise<string | undefined> {
   const s = studio.target(opts.runId, (x) => x.alive && x.status !== 'starting', 'has a model');
   const config = vscode.workspace.getConfiguration('recurrent');
   const memory = studio.context.globalState;
+  if (s.task === 'classify')
+    throw new RecurrentError(`${s.label} is a classifier: it names the label of a text and writes none; use Recurrent: Predict`);
+  let label: string | undefined;
+  if (s.task === 'generate') {
+    label =
+      opts.label ??
+      (await vscode.window.showQuickPick([...(s.description?.model.labels ?? [])], {
+        title: `Sample from ${s.label}: texts for which label?`,
+        ignoreFocusOut: true,
+      }));
+    if (label === undefined) return undefined;
+  }
   const ask = opts.prime === undefined;
   const prime =
     opts.prime ??
     (await vscode.window.showInputBox({
       ignoreFocusOut: true,
       title: `Sample from ${s.label}: prompt`,
-      prompt: 'Text the model continues (empty: start from a line break)',
+      prompt:
+        label === undefined
+          ? 'Text the model continues (empty: start from a line break)'
+          : `Each text for ${label} starts with (may be empty)`,
       value: memory.get<string>('sample.prime', ''),
     }));
   if (prime === undefined) return undefined;
@@ -65,6 +87,7 @@ export async function sample(studio: Studio, opts: SampleOptions = {}): Promise<
     topP: config.get<number>('sampling.topP', 1),
     greedy: false,
     seed: opts.seed ?? randomBytes(4).readUInt32LE(0),
+    ...(label !== undefined ? { label, count: opts.count ?? TEXTS_PER_LABEL } : {}),
   };
   if (opts.editor === false) return s.sample(request);
 

@@ -4,8 +4,10 @@ import * as vscode from 'vscode';
 import { RecurrentError } from '../../engine/errors.js';
 import { textHash } from '../checkpointStore.js';
 import { launch, newRunId, resumeSaved } from '../launch.js';
-import { documentToTrain, settingsFor, textToTrain } from '../runInput.js';
+import type { Task } from '../../engine/config.js';
+import { documentToTrain, settingsFor, taskSettingFor, textToTrain } from '../runInput.js';
 import type { Studio } from '../studio.js';
+import { chooseTask, isTaskFile } from '../taskChoice.js';
 
 /** Options a command accepts from automation and tests instead of asking. */
 export interface TrainOptions {
@@ -16,11 +18,18 @@ export interface TrainOptions {
   fresh?: boolean;
   acceptFirstPart?: boolean;
   openDashboard?: boolean;
+  /** The answer to "which task?" for a .tsv file whose settings leave it to the file (remembered like one). */
+  task?: Task;
 }
 
 export async function train(studio: Studio, selectionOnly: boolean, opts: TrainOptions = {}): Promise<string | undefined> {
   const doc = await documentToTrain(opts.uri);
-  const settings = await settingsFor(doc, opts.overrides);
+  let task: Task | undefined;
+  if (isTaskFile(doc) && (await taskSettingFor(doc, opts.overrides)) === 'auto') {
+    task = await chooseTask(studio.context.workspaceState, doc, opts.task);
+    if (task === undefined) return undefined;
+  }
+  const settings = await settingsFor(doc, opts.overrides, task);
   const editor = vscode.window.activeTextEditor;
   let selection: vscode.Selection | undefined;
   if (selectionOnly) {
@@ -43,7 +52,9 @@ export async function train(studio: Studio, selectionOnly: boolean, opts: TrainO
   }
 
   if (!selection && opts.fresh !== true) {
-    const saved = (await studio.store.list()).find((r) => r.file === file && r.textSha256 === textHash(input.text));
+    const saved = (await studio.store.list()).find(
+      (r) => r.file === file && r.textSha256 === textHash(input.text) && (r.run?.model.task ?? 'lm') === settings.model.task,
+    );
     if (saved) {
       const resume = `Resume from Update ${saved.step}`;
       const answer =

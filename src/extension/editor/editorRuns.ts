@@ -89,11 +89,14 @@ export class EditorRuns implements vscode.Disposable {
     return [...this.runs.values()];
   }
 
-  /** The newest run on this document. */
-  forDocument(doc: vscode.TextDocument): { run: Run; watch: RunWatch } | undefined {
+  /**
+   * The newest language model on this document (`lm`: what the loss heat, hover, diagnostics and CodeLens
+   * read), or the newest task model (`task`: the line predictions of taskLines.ts).
+   */
+  forDocument(doc: vscode.TextDocument, kind: 'lm' | 'task' = 'lm'): { run: Run; watch: RunWatch } | undefined {
     const uri = doc.uri.toString();
     let found: Followed | undefined;
-    for (const f of this.runs.values()) if (f.run.file === uri) found = f;
+    for (const f of this.runs.values()) if (f.run.file === uri && (f.run.task === 'lm') === (kind === 'lm')) found = f;
     return found;
   }
 

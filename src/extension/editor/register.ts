@@ -7,10 +7,12 @@ import { EditorRuns, type RunList } from './editorRuns.js';
 import { ModelHover } from './hover.js';
 import { LossHeat, TOGGLE_LOSS_HEAT_COMMAND } from './lossHeat.js';
 import { ProbeCache } from './probeCache.js';
+import { TaskLines } from './taskLines.js';
 
 export interface EditorFeatures {
   heat: LossHeat;
   diagnostics: GradientDiagnostics;
+  taskLines: TaskLines;
 }
 
 /** Files a run can be trained on: saved files and untitled ones. */
@@ -22,8 +24,12 @@ export function registerEditorFeatures(context: vscode.ExtensionContext, list: R
   const heat = new LossHeat(runs, cache, context.workspaceState);
   const diagnostics = new GradientDiagnostics(runs);
   const lens = new ModelCodeLens(runs, () => heat.enabled);
+  const taskLines = new TaskLines(runs);
   context.subscriptions.push(
     runs,
+    taskLines,
+    vscode.languages.registerInlayHintsProvider(TEXT_FILES, taskLines),
+    vscode.languages.registerHoverProvider(TEXT_FILES, taskLines),
     cache,
     heat,
     diagnostics,
@@ -47,5 +53,5 @@ export function registerEditorFeatures(context: vscode.ExtensionContext, list: R
       }
     }),
   );
-  return { heat, diagnostics };
+  return { heat, diagnostics, taskLines };
 }

@@ -1,0 +1,109 @@
+// Predict: runs a classify or generate model on the selection (one prediction per line; of a task
+// file's line, its input for a classifier and its label for a generator) or on a text typed in the
+// palette. One answer shows as a message; several open beside as a tab-separated list.
+import { randomBytes } from 'node:crypto';
+import * as vscode from 'vscode';
+import { RecurrentError } from '../../engine/errors.js';
+import type { Run } from '../run.js';
+import type { Studio } from '../studio.js';
+import { splitLine } from '../editor/taskLines.js';
+
+export interface PredictOptions {
+  runId?: string;
+  /** Lines to predict instead of the selection or the palette's question. */
+  text?: string;
+  /** Show the answers (default true). */
+  show?: boolean;
+}
+
+/** One answer per line: what was asked, and the model's output with its probability (generate: a text, no probability). */
+export interface Prediction {
+  input: string;
+  output: string;
+  probability?: number;
+  ranked?: Array<{ output: string; probability: number }>;
+}
+
+export async function predict(studio: Studio, opts: PredictOptions = {}): Promise<Prediction[] | undefined> {
+  const run = studio.target(opts.runId, (r) => r.alive && r.status !== 'starting' && r.task !== 'lm', 'with a classify or generate model');
+  if (run.task === 'lm')
+    throw new RecurrentError(
+      `${run.label} trains a language model: use Recurrent: Sample, or train on a .tsv file with the task classify or generate`,
+    );
+  const generate = run.task === 'generate';
+  const labels = run.description?.model.labels ?? [];
+  let text = opts.text;
+  const editor = vscode.window.activeTextEditor;
+  if (text === undefined && editor && !editor.selection.isEmpty) text = editor.document.getText(editor.selection);
+  if (text === undefined) {
+    text = generate
+      ? await vscode.window.showQuickPick([...labels], {
+          title: `Predict with ${run.label}: write a text for which label?`,
+          ignoreFocusOut: true,
+        })
+      : await vscode.window.showInputBox({
+          title: `Predict with ${run.label}`,
+          prompt: `A text to label (the model knows ${labels.map((l) => JSON.stringify(l)).join(', ')})`,
+          ignoreFocusOut: true,
+        });
+  }
+  if (text === undefined) return undefined;
+  const lines = text.split('\n').flatMap((l) => {
+    const pair = splitLine(l);
+    return pair ? [pair] : [];
+  });
+  if (lines.length === 0) throw new RecurrentError('nothing to predict: the text is empty');
+  const answers = generate ? await writeFor(run, lines) : await classify(run, lines);
+  if (opts.show !== false) await show(run, answers, generate);
+  return answers;
+}
+
+async function classify(run: Run, lines: Array<[string, string]>): Promise<Prediction[]> {
+  const out = await run.request(
+    'predictLines',
+    lines.map(([input]) => [input, '']),
+  );
+  return out.map((p, i) => ({ input: lines[i]![0], output: p.output, probability: p.probability, ranked: p.ranked }));
+}
+
+/** A generator writes one text for each line's label: the text after a tab, or the whole line. */
+async function writeFor(run: Run, lines: Array<[string, string]>): Promise<Prediction[]> {
+  const out: Prediction[] = [];
+  let seed = randomBytes(4).readUInt32LE(0);
+  for (const [input, output] of lines) {
+    const label = output || input;
+    const written = await run.sample({
+      prime: '',
+      length: 200,
+      temperature: run.samplingTemperature,
+      topK: 0,
+      topP: 1,
+      greedy: false,
+      seed: seed++ >>> 0,
+      label,
+    });
+    out.push({ input: label, output: written });
+  }
+  return out;
+}
+
+async function show(run: Run, answers: Prediction[], generate: boolean): Promise<void> {
+  const line = (a: Prediction): string =>
+    generate ? `${a.output}\t${a.input}` : `${a.input}\t${a.output}\t${(a.probability ?? NaN).toFixed(3)}`;
+  if (answers.length === 1) {
+    const a = answers[0]!;
+    const others = (a.ranked ?? [])
+      .slice(1, 3)
+      .map((r) => `${r.output} ${(100 * r.probability).toFixed(0)}%`)
+      .join(', ');
+    void vscode.window.showInformationMessage(
+      generate
+        ? `${run.label} writes for ${JSON.stringify(a.input)}: ${JSON.stringify(a.output)}`
+        : `${run.label}: ${JSON.stringify(a.input)} is ${a.output} (${(100 * (a.probability ?? 0)).toFixed(0)}%${others ? `; then ${others}` : ''})`,
+    );
+    return;
+  }
+  const header = generate ? 'text\tlabel' : 'input\tprediction\tprobability';
+  const doc = await vscode.workspace.openTextDocument({ content: [header, ...answers.map(line)].join('\n') + '\n' });
+  await vscode.window.showTextDocument(doc, { preview: false, viewColumn: vscode.ViewColumn.Beside });
+}

@@ -1,0 +1,154 @@
+// Classify and generate from a .tsv file inside a real extension host: Train on Current File with the
+// task chosen once and remembered for the file, held-out accuracy in the run's history, each line's
+// prediction as an inline hint, wrong ones as diagnostics, the hover's ranked labels, Predict on a text
+// and on a selection, and Sample per label of a generator. A tenth of the sample names, small models.
+import * as assert from 'node:assert/strict';
+import { suite, suiteSetup, suiteTeardown, test } from 'mocha';
+import * as vscode from 'vscode';
+import { until } from './until.js';
+import type { RecurrentApi } from '../../src/extension/extension.js';
+import type { Prediction } from '../../src/extension/commands/predict.js';
+
+const SMALL = {
+  'model.hiddenSize': 24,
+  'training.maxSteps': 120,
+  'training.evaluateEvery': 40,
+  'sampling.everySeconds': 0,
+  autosaveIntervalSeconds: 0,
+};
+
+const ours = (uri: vscode.Uri): vscode.Diagnostic[] =>
+  vscode.languages.getDiagnostics(uri).filter((d) => d.source === 'Recurrent Studio' && d.code === 'wrong-prediction');
+
+suite('Tasks: classify and generate a .tsv file', function () {
+  this.timeout(300_000);
+  let api: RecurrentApi;
+  let doc: vscode.TextDocument;
+  let uri: vscode.Uri;
+
+  const state = (id: string): string => api.status(id)?.state ?? 'gone';
+  const train = async (o: Record<string, unknown>): Promise<string> => {
+    await vscode.window.showTextDocument(doc);
+    const id = await vscode.commands.executeCommand<string>('recurrent.trainCurrentFile', { uri, fresh: true, openDashboard: false, ...o });
+    assert.ok(id, 'expected the train command to return a run id');
+    return id;
+  };
+
+  suiteSetup(async () => {
+    const ext = vscode.extensions.all.find((e) => e.packageJSON?.name === 'recurrent-studio');
+    assert.ok(ext, 'expected the recurrent-studio extension');
+    api = (await ext.activate()) as RecurrentApi;
+    const [names] = await vscode.workspace.findFiles('first-names.tsv');
+    assert.ok(names, 'expected first-names.tsv in the workspace');
+    const all = new TextDecoder().decode(await vscode.workspace.fs.readFile(names)).split('\n');
+    uri = vscode.Uri.joinPath(names, '..', 'names-tenth.tsv');
+    await vscode.workspace.fs.writeFile(uri, new TextEncoder().encode(all.filter((_, i) => i % 10 === 0).join('\n')));
+    doc = await vscode.workspace.openTextDocument(uri);
+  });
+
+  suiteTeardown(async () => {
+    for (const r of api?.runs() ?? []) await vscode.commands.executeCommand('recurrent.stop', r.runId);
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    if (uri) await vscode.workspace.fs.delete(uri);
+  });
+
+  test('classify: the task is chosen once for the file, the run reports held-out accuracy, and each line shows its prediction', async () => {
+    const first = await train({ task: 'classify', overrides: { ...SMALL, 'model.bidirectional': true, 'training.maxSteps': 10 } });
+    await until('the first run to finish', () => state(first) === 'finished');
+    // No task given now: the file's remembered choice is taken without asking (a quick pick would wait forever).
+    const id = await train({ overrides: { ...SMALL, 'model.bidirectional': true } });
+    await until('the run to finish', () => state(id) === 'finished');
+    const h = api.runs().find((r) => r.runId === id)!;
+    assert.equal(h.run!.model.task, 'classify');
+    assert.equal(h.run!.model.bidirectional, true);
+    assert.deepEqual([...h.run!.model.labels!].sort(), ['female', 'male']);
+    const heldOut = h.run!.examples!.heldOut;
+    assert.ok(heldOut > 50, `expected a tenth of about 800 names held out, got ${heldOut}`);
+    const last = h.validation.at(-1)!;
+    assert.equal(last.step, 120);
+    const accuracy = last.scores!['accuracy']!;
+    assert.ok(accuracy >= 0 && accuracy <= 1, `held-out accuracy ${accuracy}`);
+    assert.equal(
+      last.confusion!.counts.flat().reduce((a, b) => a + b, 0),
+      heldOut,
+      'the confusion matrix counts every held-out example',
+    );
+
+    const shown = await until('predictions of the final model', () => {
+      const s = api.editor!.taskLines.shown(uri);
+      return s && s.step === 120 ? s : undefined;
+    });
+    const lines = doc
+      .getText()
+      .split('\n')
+      .filter((l) => l.trim()).length;
+    assert.equal(shown.lines, lines, 'every line is predicted');
+    const hints = await vscode.commands.executeCommand<vscode.InlayHint[]>(
+      'vscode.executeInlayHintProvider',
+      uri,
+      new vscode.Range(0, 0, 40, 0),
+    );
+    const ourHints = hints.filter((x) => /^→ /.test(typeof x.label === 'string' ? x.label : x.label.map((p) => p.value).join('')));
+    assert.equal(ourHints.length, 40, `expected a hint on each of the first 40 lines, got ${ourHints.length}`);
+    for (const hint of ourHints) assert.match(hint.label as string, /^→ (female|male) \d+(\.\d)?% [✓✗]( · held out)?$/);
+    assert.equal(hints.find((x) => x.position.line === 0)!.position.character, doc.lineAt(0).text.length, 'the hint is after the line');
+    const wrong = await until('the wrong predictions as diagnostics', () => (ours(uri).length === shown.wrong ? ours(uri) : undefined));
+    assert.ok(shown.wrong > 0 && shown.wrong < lines / 2, `expected some wrong lines and most right, got ${shown.wrong} of ${lines}`);
+    assert.match(wrong[0]!.message, /^the model says "(female|male)" \(\d+(\.\d)?% sure\), not "(female|male)"/);
+    const line = wrong[0]!.range.start.line;
+    assert.equal(wrong[0]!.range.start.character, doc.lineAt(line).text.indexOf('\t') + 1, 'the diagnostic underlines the label');
+
+    const hovers = await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', uri, new vscode.Position(line, 1));
+    const text = hovers
+      .flatMap((x) => x.contents.map((c) => (typeof c === 'string' ? c : c.value)))
+      .find((c) => c.includes('Recurrent Studio'));
+    assert.ok(text, 'expected the line hover');
+    assert.equal((text.match(/^\| (✓ )?(female|male) \| \d/gm) ?? []).length, 2, `both labels ranked:\n${text}`);
+    assert.match(text, /Update 120\./);
+
+    const one = await vscode.commands.executeCommand<Prediction[]>('recurrent.predict', { runId: id, text: 'Aaron', show: false });
+    assert.equal(one!.length, 1);
+    assert.match(one![0]!.output, /^(female|male)$/);
+    const editor = await vscode.window.showTextDocument(doc);
+    editor.selection = new vscode.Selection(0, 0, 3, 0);
+    const selected = await vscode.commands.executeCommand<Prediction[]>('recurrent.predict', { runId: id, show: false });
+    assert.deepEqual(
+      selected!.map((p) => p.input),
+      [0, 1, 2].map((i) => doc.lineAt(i).text.split('\t')[0]),
+      'the selection: one prediction per line, of its input',
+    );
+  });
+
+  test('generate: per-label samples, bits per character held out, and Predict writes a text for a label', async () => {
+    const id = await train({ task: 'generate', overrides: SMALL });
+    await until('the run to finish', () => state(id) === 'finished');
+    const h = api.runs().find((r) => r.runId === id)!;
+    assert.equal(h.run!.model.task, 'generate');
+    const bits = h.validation.at(-1)!.bitsPerToken;
+    assert.ok(bits > 1 && bits < 5, `held-out bits per character ${bits}`);
+    const texts = await vscode.commands.executeCommand<string>('recurrent.sample', {
+      runId: id,
+      label: 'female',
+      count: 3,
+      prime: '',
+      length: 30,
+      temperature: 0.8,
+      editor: false,
+    });
+    assert.equal(texts!.split('\n').length, 3, `three texts for female: ${JSON.stringify(texts)}`);
+    const written = await vscode.commands.executeCommand<Prediction[]>('recurrent.predict', { runId: id, text: 'male', show: false });
+    assert.equal(written![0]!.input, 'male');
+    assert.ok(written![0]!.output.length > 0 && !written![0]!.output.includes('\t'));
+    const shown = await until('predictions of the generator', () => {
+      const s = api.editor!.taskLines.shown(uri);
+      return s && s.step === 120 ? s : undefined;
+    });
+    assert.ok(shown.lines > 700);
+    const hints = await vscode.commands.executeCommand<vscode.InlayHint[]>(
+      'vscode.executeInlayHintProvider',
+      uri,
+      new vscode.Range(0, 0, 5, 0),
+    );
+    assert.match(hints.find((x) => x.position.line === 0)!.label as string, /^→ (female|male) \d+(\.\d)?% [✓✗] · \d+\.\d\d bits\/char/);
+  });
+});
