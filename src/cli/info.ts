@@ -1,5 +1,7 @@
-// `recurrent info CHECKPOINT`: what a checkpoint holds, without loading a model.
+// `recurrent info CHECKPOINT`: what a checkpoint holds, without loading a model, and where its run trained
+// (the history it carries: here, or continued in PyTorch by train.py).
 import { readCheckpointFile } from '../engine/checkpoint.js';
+import { describeSegment, History, HISTORY_KEY } from '../engine/history.js';
 import { parameterShapes } from '../engine/parameters.js';
 import { formatCount } from './format.js';
 import { parse } from './args.js';
@@ -18,6 +20,15 @@ export async function infoCommand(argv: string[]): Promise<number> {
   } catch {
     updates = undefined;
   }
+  const history = History.parse(ck.metadata[HISTORY_KEY]);
+  const points = history.metrics();
+  const validations = history.validations();
+  // The curve at each segment's end: the last kept point of the segment, and its last validation.
+  const segments = history.segments.map((s) => {
+    const last = points.filter((m) => m.step > s.from && m.step <= s.to).at(-1);
+    const val = validations.filter((v) => v.step > s.from && v.step <= s.to).at(-1);
+    return { segment: s, lossNats: last?.lossNats ?? null, validationNats: val?.lossNats ?? null };
+  });
   const extra = ck.stored.filter((k) => !shapes.some((p) => p.name === k));
   if (values.json) {
     process.stdout.write(
@@ -28,12 +39,20 @@ export async function infoCommand(argv: string[]): Promise<number> {
         tensors,
         updates: updates ?? null,
         extraTensors: extra.length,
+        segments: segments.map((s) => ({
+          ...s.segment,
+          where: describeSegment(s.segment),
+          lossNats: s.lossNats,
+          validationNats: s.validationNats,
+        })),
+        history: { points: points.length, validations: validations.length },
       }) + '\n',
     );
     return 0;
   }
   const c = ck.config;
   const o = process.stdout;
+  const unit = ck.tokenizer.kind === 'char' ? 'char' : 'token';
   o.write(
     `task ${c.task}, cell ${c.cell}, hidden ${c.hidden}, layers ${c.layers}, ${c.embedding ? `embedding ${c.embedding}` : 'one-hot input'}${c.bidirectional ? ', bidirectional' : ''}\n`,
   );
@@ -43,6 +62,11 @@ export async function infoCommand(argv: string[]): Promise<number> {
   }
   o.write(`tokenizer ${ck.tokenizer.kind}, vocabulary ${ck.tokenizer.vocab.length}\n`);
   if (updates !== undefined) o.write(`trained for ${formatCount(updates)} updates\n`);
+  for (const s of segments) {
+    const loss = s.lossNats === null ? '' : `: loss ${(s.lossNats / Math.LN2).toFixed(3)} bits/${unit}`;
+    const val = s.validationNats === null ? '' : `, validation ${(s.validationNats / Math.LN2).toFixed(3)}`;
+    o.write(`  updates ${formatCount(s.segment.from)}-${formatCount(s.segment.to)} in ${describeSegment(s.segment)}${loss}${val}\n`);
+  }
   const width = Math.max(...tensors.map((t) => t.name.length));
   for (const t of tensors) o.write(`  ${t.name.padEnd(width)}  [${t.shape.join(', ')}]  ${formatCount(t.count)}\n`);
   o.write(`parameters ${formatCount(total)}${extra.length ? ` (plus ${extra.length} tensors of training state)` : ''}\n`);

@@ -13,6 +13,7 @@ import { evalDispatch, TASK_EVAL_USAGE } from './taskEval.js';
 import { gradcheckCommand, GRADCHECK_USAGE } from './gradcheck.js';
 import { infoCommand } from './info.js';
 import { guardOutput } from './output.js';
+import { exportCommand, EXPORT_USAGE } from './export.js';
 
 const USAGE = `usage: recurrent <command> [options]
 
@@ -25,7 +26,8 @@ commands
   sample CHECKPOINT       generate text from a trained model
   eval CHECKPOINT FILE    per-token loss of a model on a text; a classifier's accuracy (--json)
   gradcheck               check every gradient against finite differences
-  info CHECKPOINT         configuration, vocabulary and parameter counts
+  info CHECKPOINT         configuration, vocabulary, parameter counts and where the run trained
+  export CHECKPOINT --pytorch DIR   a folder that continues the run in PyTorch (train.py, torchrun)
 
 recurrent <command> --help shows a command's options.`;
 
@@ -39,6 +41,7 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; usage
   eval: { run: evalDispatch, usage: `${EVAL_USAGE}\n\n${TASK_EVAL_USAGE}` },
   gradcheck: { run: gradcheckCommand, usage: GRADCHECK_USAGE },
   info: { run: infoCommand, usage: 'usage: recurrent info CHECKPOINT [--json]' },
+  export: { run: exportCommand, usage: EXPORT_USAGE },
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -3,7 +3,7 @@
 // by Ctrl+C, SIGTERM or a closed terminal, and (the last good state) when the loss turns non-finite.
 // Everything that could make the save fail or go somewhere wrong (--out, the folder, the disk, the memory
 // the model needs) is checked before the first update.
-import { existsSync } from 'node:fs';
+import { createWriteStream, existsSync, type WriteStream } from 'node:fs';
 import { availableParallelism, totalmem } from 'node:os';
 import { basename, extname } from 'node:path';
 import {
@@ -62,7 +62,9 @@ training
   --resume CHECKPOINT       continue a run exactly where it stopped (with --threads of this machine)
   --out CHECKPOINT          where to save (default: FILE's name with .safetensors, here)
   --save-every D            save to --out every D while training (default 2m; 0 = only at the end)
-  --force                   replace --out even if it is a file other than a checkpoint`;
+  --force                   replace --out even if it is a file other than a checkpoint
+  --metrics FILE            append each update's metrics and each validation to FILE, one JSON
+                            object a line (what train.py of recurrent export writes to metrics.jsonl)`;
 
 const OPTIONS = {
   cell: { type: 'string' },
@@ -93,6 +95,7 @@ const OPTIONS = {
   out: { type: 'string' },
   'save-every': { type: 'string' },
   force: { type: 'boolean' },
+  metrics: { type: 'string' },
 } as const;
 
 /** `--threads auto`: the command line owns the machine, so it leaves no core spare. */
@@ -137,7 +140,9 @@ export async function trainCommand(argv: string[]): Promise<number> {
   try {
     if (resume) {
       const ignored = Object.keys(OPTIONS).filter(
-        (k) => values[k] !== undefined && !['resume', 'out', 'steps', 'time', 'sample-every', 'save-every', 'threads', 'force'].includes(k),
+        (k) =>
+          values[k] !== undefined &&
+          !['resume', 'out', 'steps', 'time', 'sample-every', 'save-every', 'threads', 'force', 'metrics'].includes(k),
       );
       if (ignored.length)
         throw new RecurrentError(`--resume continues the run with its own settings; drop ${ignored.map((k) => '--' + k).join(', ')}`);
@@ -183,11 +188,14 @@ export async function trainCommand(argv: string[]): Promise<number> {
     throw e instanceof MemoryError ? new RecurrentError(e.withNames(MEMORY_NAMES)) : e;
   }
 
+  const metricsPath = stringOption(values, 'metrics');
+  const metrics = metricsPath === undefined ? null : createWriteStream(metricsPath, { flags: 'a' });
   try {
-    return await runTraining(trainer, { file, text, out, maxSteps, maxMs, sampleEveryMs, saveEveryMs, resume });
+    return await runTraining(trainer, { file, text, out, maxSteps, maxMs, sampleEveryMs, saveEveryMs, resume, metrics });
   } finally {
     // The trainer's worker threads would keep the process alive after the last line is printed.
     trainer.close();
+    if (metrics) await new Promise((resolve) => metrics.end(resolve));
   }
 }
 
@@ -210,13 +218,19 @@ interface RunOptions {
   sampleEveryMs: number;
   saveEveryMs: number;
   resume: string | undefined;
+  /** Where each update's metrics and each validation go, a JSON object a line; null for nowhere. */
+  metrics: WriteStream | null;
 }
 
 async function runTraining(
   trainer: Trainer,
-  { file, text, out, maxSteps, maxMs, sampleEveryMs, saveEveryMs, resume }: RunOptions,
+  { file, text, out, maxSteps, maxMs, sampleEveryMs, saveEveryMs, resume, metrics }: RunOptions,
 ): Promise<number> {
   const err = process.stderr;
+  const record = (type: 'start' | 'metrics' | 'validation', fields: object): void => {
+    metrics?.write(JSON.stringify({ type, ...fields }) + '\n');
+  };
+  record('start', { update: trainer.updates, by: 'recurrent-studio', threads: trainer.threads });
   const progress = new Progress(err);
   const saves = new RunSaves(out, saveEveryMs, (line) => progress.print(line));
   // The folder, its permissions and the disk's room for a checkpoint of this very run.
@@ -243,6 +257,7 @@ async function runTraining(
 
   const validating = trainer.validationTokens >= 2;
   const first = trainer.validate('sample');
+  if (validating) record('validation', first);
   if (validating) err.write(`validation before training: ${first.bitsPerToken.toFixed(3)} bits/${unit}\n`);
   err.write(
     maxSteps ? `training for ${formatCount(maxSteps)} updates` : maxMs ? `training for ${formatDuration(maxMs)}` : 'training until Ctrl+C',
@@ -274,8 +289,10 @@ async function runTraining(
         }
         lossNats = m.lossNats;
         tokens += tc.batch * tc.k1;
+        record('metrics', m);
         if (trainer.validationDue()) {
           lastVal = trainer.validate('sample');
+          record('validation', lastVal);
           if (trainer.diverged(lastVal)) divergedAt ||= trainer.updates;
           else divergedAt = 0;
         }
@@ -337,6 +354,7 @@ async function runTraining(
       return stop.signal ? stop.exitStatus : 0;
     }
     const final = trainer.validate('full');
+    if (validating) record('validation', final);
     const diverged = validating && trainer.diverged(final);
     // A diverged run does not replace a checkpoint that is already there: it goes beside it.
     const target = diverged && existsSync(out) ? divergedName(out) : out;

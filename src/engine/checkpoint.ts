@@ -26,7 +26,7 @@ import { Tokenizer, type TokenizerSpec } from './tokenizer.js';
 
 export const CHECKPOINT_FORMAT = '2';
 /** Versions this reader understands; a file of version 1 is a language model. */
-const READABLE_FORMATS = ['1', '2'];
+export const READABLE_FORMATS = ['1', '2'];
 const FORMAT_KEY = 'recurrent.format';
 const CONFIG_KEY = 'recurrent.config';
 const TOKENIZER_KEY = 'recurrent.tokenizer';

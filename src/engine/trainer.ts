@@ -15,6 +15,7 @@ import { RecurrentError } from './errors.js';
 import type { Floats } from './floats.js';
 import { checkTrainingMemory } from './memory.js';
 import type { ClipEvent, GateProbe, GradientFlow, StepMetrics, TensorNorms, TokenLossProbe, ValidationMetrics } from './measurements.js';
+import { History, HISTORY_KEY } from './history.js';
 import { Model } from './model.js';
 import { createOptimizer, type Optimizer } from './optimizer.js';
 import { probeGates, probeGradientFlow, probeTokenLoss, tensorNorms, type ProbeWorkspace } from './probes.js';
@@ -37,6 +38,9 @@ import {
 import type { Unrolled } from './unroll.js';
 import { Validation } from './validation.js';
 
+/** How this program names itself in a run's history (history.ts); train.py names itself `pytorch`. */
+export const HISTORY_SEGMENT = { by: 'recurrent-studio' } as const;
+
 export class Trainer {
   readonly model: Model;
   readonly tokenizer: Tokenizer;
@@ -45,6 +49,8 @@ export class Trainer {
   /** Tokens in the training split (the start of the text) and the validation split (its end). */
   readonly trainTokens: number;
   readonly validationTokens: number;
+  /** Where the run trained and its curves, carried from checkpoint to checkpoint (history.ts). */
+  readonly history: History;
 
   private readonly tokens: Int32Array;
   private readonly textHash: number;
@@ -83,7 +89,15 @@ export class Trainer {
    */
   continuation: 'exact' | 'other text' | 'weights only' | null = null;
 
-  private constructor(tokens: Int32Array, tokenizer: Tokenizer, modelConfig: ModelConfig, train: TrainConfig, model: Model, rng: Rng) {
+  private constructor(
+    tokens: Int32Array,
+    tokenizer: Tokenizer,
+    modelConfig: ModelConfig,
+    train: TrainConfig,
+    model: Model,
+    rng: Rng,
+    history: History = History.parse(undefined),
+  ) {
     const N = tokens.length;
     const validationTokens = Math.floor(N * train.valShare);
     const trainTokens = N - validationTokens;
@@ -99,6 +113,7 @@ export class Trainer {
     this.train = train;
     this.model = model;
     this.rng = rng;
+    this.history = history;
     this.trainTokens = trainTokens;
     this.validationTokens = validationTokens;
     this.validation = new Validation(model, tokens, trainTokens, validationTokens);
@@ -148,7 +163,9 @@ export class Trainer {
     const rng = new Rng(trainConfig.seed);
     const m = new Model(modelConfig);
     m.initialize(rng);
-    return new Trainer(tok.encode(text), tok, modelConfig, trainConfig, m, rng);
+    const t = new Trainer(tok.encode(text), tok, modelConfig, trainConfig, m, rng);
+    t.history.begin(HISTORY_SEGMENT, 0);
+    return t;
   }
 
   /**
@@ -171,7 +188,7 @@ export class Trainer {
     checkTrainingMemory(checkpoint.config, train, kernelBackend() === 'wasm', overrides.memoryBytes);
     const model = new Model(checkpoint.config);
     model.loadTensors(checkpoint.tensors);
-    const t = new Trainer(tokens, tok, checkpoint.config, train, model, rng);
+    const t = new Trainer(tokens, tok, checkpoint.config, train, model, rng, History.parse(checkpoint.metadata[HISTORY_KEY]));
     t.continuation = checkpoint.metadata[TRAINING_KEY] === undefined ? 'weights only' : 'other text';
     if (checkpoint.metadata[TRAINING_KEY] !== undefined) {
       const updates = record.updates ?? 0;
@@ -185,6 +202,7 @@ export class Trainer {
         t.continuation = 'exact';
       }
     }
+    t.history.begin(HISTORY_SEGMENT, t.updates);
     return t;
   }
 
@@ -291,7 +309,9 @@ export class Trainer {
     }
     streams.advance();
     m.step = this.optimizer.updates;
-    return this.finishMetrics(started, count);
+    this.finishMetrics(started, count);
+    this.history.record(m);
+    return m;
   }
 
   private finishMetrics(started: number, tokens: number): StepMetrics {
@@ -354,6 +374,7 @@ export class Trainer {
   validate(scope: 'sample' | 'full' = 'full'): ValidationMetrics {
     const v = this.validation.run(scope, this.optimizer.updates, this.tokensSeen);
     v.diverged = this.validation.diverged(v, this.unigramBits());
+    this.history.recordValidation(v);
     return v;
   }
 
@@ -444,7 +465,7 @@ export class Trainer {
       config: { ...this.modelConfig },
       tokenizer: this.tokenizer.spec(),
       tensors,
-      metadata: { [TRAINING_KEY]: JSON.stringify(record) },
+      metadata: { [TRAINING_KEY]: JSON.stringify(record), [HISTORY_KEY]: this.history.encode(this.optimizer.updates) },
     };
   }
 }

@@ -13,14 +13,14 @@ import type { Unrolled } from './unroll.js';
 
 /** Tokens of the fixed sample that periodic validations read. */
 export const VALIDATION_SAMPLE_TOKENS = 16384;
-const VALIDATION_STREAMS = 16;
-const VALIDATION_WINDOW = 128;
+export const VALIDATION_STREAMS = 16;
+export const VALIDATION_WINDOW = 128;
 /**
  * A periodic validation waits until this many times its sample has been trained on since the last one.
  * A forward pass costs about a third of an update per token, so validation stays near a tenth of the
  * time whatever the batch.
  */
-const VALIDATION_SPACING = 4;
+export const VALIDATION_SPACING = 4;
 /** Bits per token above the unigram entropy beyond which a validation says the run has diverged. */
 export const DIVERGENCE_MARGIN_BITS = 1;
 

@@ -1,10 +1,10 @@
 // Export for PyTorch, run for real: for a small model of each cell trained a few updates by the engine,
-// the exported .safetensors and the .py that src/extension/pytorchExport.ts writes beside it are loaded
+// the exported .safetensors and the .py that src/export/modelPy.ts writes beside it are loaded
 // by PyTorch (Debian's python3-torch at /usr/bin/python3), which computes the per-token losses of a text
 // from a zero state; they must equal the engine's evaluation contract (docs/checkpoint-format.md) within 1e-4 nats.
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -13,20 +13,11 @@ import { readCheckpointFile, writeCheckpointFile } from '../../src/engine/checkp
 import { DEFAULT_TRAIN, type CellKind, type ModelConfig } from '../../src/engine/config.js';
 import { scoreText } from '../../src/engine/scoring.js';
 import { Trainer } from '../../src/engine/trainer.js';
-import { pytorchLoader } from '../../src/extension/pytorchExport.js';
+import { modelPy } from '../../src/export/modelPy.js';
+import { PYTHON, torchAbsence } from './support/torch.js';
 
-/** Debian's interpreter, which has torch; the `python3` on PATH may be a pyenv without it. */
-const PYTHON = process.env.RECURRENT_TORCH_PYTHON ?? '/usr/bin/python3';
 /** The contract's bound for a float32 model (docs/checkpoint-format.md, and the PyTorch reference test). */
 const LOSS_TOL_NATS = 1e-4;
-
-function torchAbsence(): string | null {
-  if (!existsSync(PYTHON)) return `${PYTHON} does not exist (apt-get install python3-torch, or set RECURRENT_TORCH_PYTHON)`;
-  const r = spawnSync(PYTHON, ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8', timeout: 60_000 });
-  if (r.status !== 0)
-    return `${PYTHON} cannot import torch (apt-get install python3-torch, or set RECURRENT_TORCH_PYTHON): ${(r.stderr || r.error?.message || '').trim().split('\n').pop()}`;
-  return null;
-}
 const absent = torchAbsence();
 
 // Imports the exported file as a user would (its own load() with its default path beside it), then the
@@ -80,7 +71,7 @@ for (const c of CASES) {
       const ckName = `${name}.safetensors`;
       await writeCheckpointFile(join(dir, ckName), trainer.toCheckpoint());
       const py = join(dir, `${name}.py`);
-      writeFileSync(py, pytorchLoader(trainer.modelConfig, 'char', ckName));
+      writeFileSync(py, modelPy(trainer.modelConfig, 'char', ckName));
 
       // the engine's side reads the file back, as `recurrent eval` would
       const { model, tokenizer } = loadModel(await readCheckpointFile(join(dir, ckName)));

@@ -2,7 +2,7 @@
 // PyTorch module and loads it (pytorchExport.ts writes the .py).
 import { tmpdir } from 'node:os';
 import * as vscode from 'vscode';
-import { pytorchLoader } from '../pytorchExport.js';
+import { modelPy } from '../../export/modelPy.js';
 import type { Studio } from '../studio.js';
 import { saveTo, stem } from './checkpoints.js';
 
@@ -23,7 +23,7 @@ export async function exportPyTorch(studio: Studio, runId?: string, target?: vsc
   const name = uri.path.split('/').pop()!;
   const py = vscode.Uri.joinPath(uri, '..', name.replace(/\.safetensors$/, '') + '.py');
   const run = s.description!;
-  await vscode.workspace.fs.writeFile(py, new TextEncoder().encode(pytorchLoader(run.model, run.tokenizer, name)));
+  await vscode.workspace.fs.writeFile(py, new TextEncoder().encode(modelPy(run.model, run.tokenizer, name)));
   if (!target) await vscode.window.showTextDocument(py);
   return py;
 }

@@ -1,10 +1,10 @@
-// Export for PyTorch: beside the .safetensors, a short Python file that defines the module of
-// docs/checkpoint-format.md and loads the tensors into it. The reader needs only torch (the safetensors
+// Export for PyTorch's model.py: beside the .safetensors, a short Python file that defines the module of
+// docs/checkpoint-format.md and loads the tensors into it (train.py imports both from it). The reader needs only torch (the safetensors
 // layout is 8 bytes of header length, a JSON header, then raw little-endian F32 data), and checks the
 // file's metadata against the config it was written for.
 import type { ModelConfig, TokenizerKind } from '../engine/config.js';
 
-export function pytorchLoader(config: ModelConfig, tokenizer: TokenizerKind, checkpointName: string): string {
+export function modelPy(config: ModelConfig, tokenizer: TokenizerKind, checkpointName: string): string {
   const c = config;
   return `# Loads ${checkpointName}, exported by Recurrent Studio, into PyTorch.
 # Model: ${c.cell} with ${c.layers} layer(s) of ${c.hidden} units, ${c.embedding ? `embedding ${c.embedding}` : 'one-hot input'}, ${c.vocabSize} ${tokenizer} tokens.
