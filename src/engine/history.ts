@@ -179,3 +179,19 @@ export function describeSegment(s: Segment): string {
     (s.precision && s.precision !== 'fp32' ? `, ${s.precision}` : '')
   );
 }
+
+/**
+ * Where a run trained, for people, when it is more than one stretch here: "updates 0-500 in Recurrent
+ * Studio · 500-1,500 in PyTorch ... · 1,500- here"; null for a run trained here alone.
+ */
+export function describeSegments(segments: readonly Segment[]): string | null {
+  if (segments.length === 0 || (segments.length === 1 && segments[0]!.by === 'recurrent-studio')) return null;
+  const n = (x: number): string => x.toLocaleString('en-US');
+  return segments
+    .map((s, i) =>
+      i === segments.length - 1 && s.by === 'recurrent-studio'
+        ? `updates ${n(s.from)}- here`
+        : `updates ${n(s.from)}-${n(s.to)} in ${describeSegment(s)}`,
+    )
+    .join(' · ');
+}

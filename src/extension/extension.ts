@@ -5,6 +5,7 @@ import { DashboardPanel } from './dashboardPanel.js';
 import { registerEditorFeatures, type EditorFeatures } from './editor/register.js';
 import { loadCheckpoint, saveCheckpoint } from './commands/checkpoints.js';
 import { exportPyTorch } from './commands/exportPyTorch.js';
+import { importRun } from './commands/importRun.js';
 import { showModelInfo } from './commands/modelInfo.js';
 import { openDashboard, pause, restart, resume, stop } from './commands/runControl.js';
 import { predict, type PredictOptions } from './commands/predict.js';
@@ -54,7 +55,10 @@ export function activate(context: vscode.ExtensionContext): RecurrentApi {
   command('recurrent.openDashboard', (runId?: string) => openDashboard(s, runId));
   command('recurrent.saveCheckpoint', (runId?: string, target?: vscode.Uri) => saveCheckpoint(s, runId, target));
   command('recurrent.loadCheckpoint', (o?: { runId?: string; uri?: vscode.Uri; textUri?: vscode.Uri }) => loadCheckpoint(s, o));
-  command('recurrent.exportPyTorch', (runId?: string, target?: vscode.Uri) => exportPyTorch(s, runId, target));
+  command('recurrent.exportPyTorch', (runId?: string, target?: vscode.Uri, training?: boolean) =>
+    exportPyTorch(s, runId, target, training),
+  );
+  command('recurrent.importRun', (o?: { uri?: vscode.Uri; textUri?: vscode.Uri }) => importRun(s, o));
   command('recurrent.showModelInfo', (runId?: string) => showModelInfo(s, runId));
   command('recurrent.openSampleText', () => openSampleText(s));
   context.subscriptions.push(s);

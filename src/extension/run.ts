@@ -348,6 +348,11 @@ export class Run {
     switch (e.type) {
       case 'started':
         this.described = e.run;
+        // A run loaded from a checkpoint shows its curve so far; a restarted one kept its own.
+        if (e.history && this.hist.metrics.length === 0) {
+          this.hist.metrics.push(...e.history.metrics);
+          this.hist.validation.push(...e.history.validation);
+        }
         break;
       case 'state':
         this.state = e.state;

@@ -50,10 +50,15 @@ export class Studio implements vscode.Disposable {
     return this.runs.all().map((s) => s.history());
   }
 
-  /** Keeps `work` for shutdown() to wait on. */
+  /** Keeps `work` for shutdown() (and settled()) to wait on. */
   keep(work: Promise<void>): void {
     this.pending.add(work);
     void work.finally(() => this.pending.delete(work));
+  }
+
+  /** Resolves when the work kept so far (checkpoint records being written) is done. */
+  async settled(): Promise<void> {
+    await Promise.all([...this.pending]);
   }
 
   refreshSoon(): void {

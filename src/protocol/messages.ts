@@ -14,6 +14,7 @@ import type {
   ValidationMetrics,
 } from '../engine/measurements.js';
 import type { GradientReachProbe } from '../engine/gradientReach.js';
+import type { Segment } from '../engine/history.js';
 import type { RequestArgs, RequestMethod, RequestResult } from './workerRequests.js';
 
 export const PROTOCOL_VERSION = 2;
@@ -59,6 +60,8 @@ export interface RunDescription {
     /** What that model is, in words ("always female"). */
     baseline: string;
   };
+  /** Where the run trained before and now, as its checkpoint's history says (here, or in PyTorch's train.py); the last is this run's. */
+  segments?: Segment[];
 }
 
 /**
@@ -88,6 +91,8 @@ export interface StartedEvent {
   type: 'started';
   run: RunDescription;
   resumedFromStep: number;
+  /** A resumed run's curve so far, from its checkpoint (engine/history.ts): evenly spaced updates, and its validations. */
+  history?: { metrics: StepMetrics[]; validation: ValidationMetrics[] };
 }
 export interface MetricsEvent {
   type: 'metrics';

@@ -8,7 +8,7 @@ import { REQUEST_SHAPES, type Kind, type RequestMethod, type Shape } from './wor
 export type Checked<T> = { ok: true; message: T } | { ok: false; problem: string };
 
 const EVENT_SHAPES: Record<WorkerEvent['type'], Shape> = {
-  started: { run: 'object', resumedFromStep: 'number' },
+  started: { run: 'object', resumedFromStep: 'number', history: 'object?' },
   metrics: { metrics: 'object' },
   validation: { metrics: 'object' },
   clip: { clips: 'object' },

@@ -85,7 +85,12 @@ export class LmRunTrainer implements RunTrainer {
       trainTokens: t.trainTokens,
       validationTokens: t.validationTokens,
       unigramBits: t.unigramBits(),
+      segments: t.history.segments.map((s) => ({ ...s })),
     };
+  }
+
+  history(): Trainer['history'] {
+    return this.trainer.history;
   }
 
   periodicSamples(base: SamplingRequest): SamplingRequest[] {

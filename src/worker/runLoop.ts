@@ -119,7 +119,16 @@ export class RunLoop {
     const t = this.trainer;
     this.firstUpdate = t.updates;
     this.sampleSeed = t.train.seed;
-    this.emit({ type: 'started', run: t.describe(), resumedFromStep: t.updates });
+    // A resumed run's curve so far comes with it (the validation at this update is made again just below).
+    const history = t.history();
+    const metrics = history?.metrics() ?? [];
+    const validation = history?.validations().filter((v) => v.step < t.updates) ?? [];
+    this.emit({
+      type: 'started',
+      run: t.describe(),
+      resumedFromStep: t.updates,
+      ...(metrics.length || validation.length ? { history: { metrics, validation } } : {}),
+    });
     const now = this.host.now();
     this.last = { metrics: now, sample: now, flow: -Infinity, norms: -Infinity, autosave: now };
     this.queue(async () => {

@@ -6,6 +6,7 @@
 // that says so, which the loop sends back as the request's error.
 import type { Checkpoint } from '../engine/checkpoint.js';
 import type { TrainConfig } from '../engine/config.js';
+import type { History } from '../engine/history.js';
 import type { ClipEvent, GateProbe, GradientFlow, StepMetrics, TensorNorms, ValidationMetrics } from '../engine/measurements.js';
 import type { EditorProbe, LinePrediction, RunDescription, SamplingRequest } from '../protocol/messages.js';
 
@@ -34,6 +35,8 @@ export interface RunTrainer {
   /** Ends the training threads; idempotent. */
   close(): void;
   describe(): RunDescription;
+  /** What the run's checkpoint says of where it trained and its curve so far (language models; tasks keep none yet). */
+  history(): History | null;
   /** The samples the dashboard shows every so often, from `base` (none for a classifier). */
   periodicSamples(base: SamplingRequest): SamplingRequest[];
   /** Writes from the current weights; `onToken` sees the text as it comes. */

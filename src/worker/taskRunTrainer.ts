@@ -157,6 +157,10 @@ export class TaskRunTrainer implements RunTrainer {
     };
   }
 
+  history(): null {
+    return null;
+  }
+
   periodicSamples(base: SamplingRequest): SamplingRequest[] {
     if (this.trainer.task !== 'generate') return [];
     return this.trainer.labels.slice(0, SAMPLED_LABELS).map((label) => ({ ...base, label, count: TEXTS_PER_LABEL }));

@@ -98,6 +98,9 @@ class FakeTrainer implements RunTrainer {
       unigramBits: 1.5,
     };
   }
+  history() {
+    return null;
+  }
   toCheckpoint() {
     return { step: this.updates } as unknown as Checkpoint;
   }

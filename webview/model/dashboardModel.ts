@@ -181,6 +181,11 @@ export class DashboardModel {
       case 'started':
         r.run = event.run;
         r.state = 'running';
+        // A run loaded from a checkpoint brings its curve so far (a restarted one is drawn already).
+        if (event.history && r.last === null) {
+          r.addMetrics(event.history.metrics ?? []);
+          for (const v of event.history.validation ?? []) r.addValidation(v);
+        }
         mark('header', 'loss', 'compare');
         break;
       case 'metrics':

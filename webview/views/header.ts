@@ -1,5 +1,6 @@
 // The header: what is training (config, parameter count, file), how far it got (steps, chars per
 // second, elapsed time, state), and pause / resume / stop.
+import { describeSegments } from '../../src/engine/history.js';
 import { fill, h } from '../dom.js';
 import { formatCount, formatDuration, formatValue } from '../model/format.js';
 import type { View, ViewContext } from './view.js';
@@ -8,6 +9,7 @@ export class HeaderView implements View {
   readonly element: HTMLElement;
   private readonly title: HTMLElement;
   private readonly config: HTMLElement;
+  private readonly where: HTMLElement;
   private readonly stats: HTMLElement;
   private readonly banner: HTMLElement;
   private readonly pause: HTMLButtonElement;
@@ -17,6 +19,7 @@ export class HeaderView implements View {
   constructor(private readonly ctx: ViewContext) {
     this.title = h('h1', {});
     this.config = h('p', { class: 'config' });
+    this.where = h('p', { class: 'config where', hidden: true });
     this.stats = h('dl', { class: 'stats', 'aria-live': 'off' });
     this.banner = h('p', { class: 'banner', role: 'alert', hidden: true });
     this.pause = h('button', { type: 'button', title: 'Pause training (the worker keeps its state)' }, 'Pause');
@@ -35,6 +38,7 @@ export class HeaderView implements View {
         h('div', { class: 'buttons', role: 'group', 'aria-label': 'Training' }, this.pause, this.resume, this.stop),
       ),
       this.config,
+      this.where,
       this.stats,
       this.banner,
     );
@@ -71,6 +75,10 @@ export class HeaderView implements View {
         `${formatCount(d.trainTokens)} training tokens`,
       ];
       this.config.textContent = parts.join(' · ');
+      // A run continued elsewhere (train.py in PyTorch) says where each stretch of its curve trained.
+      const where = describeSegments(d.segments ?? []);
+      this.where.hidden = where === null;
+      this.where.textContent = where === null ? '' : `Trained ${where}`;
     } else {
       this.config.textContent = 'Starting…';
     }

@@ -32,17 +32,18 @@ export async function saveCheckpoint(studio: Studio, runId?: string, target?: vs
   return uri;
 }
 
-/** The worker writes local files directly; other file systems get the bytes through workspace.fs. */
-export async function saveTo(s: Run, uri: vscode.Uri): Promise<void> {
-  if (uri.scheme === 'file') {
-    await s.request('save', uri.fsPath);
-    return;
-  }
+/**
+ * The worker writes local files directly; other file systems get the bytes through workspace.fs.
+ * Resolves with the update the checkpoint holds.
+ */
+export async function saveTo(s: Run, uri: vscode.Uri): Promise<number> {
+  if (uri.scheme === 'file') return (await s.request('save', uri.fsPath)).step;
   const dir = await mkdtemp(join(tmpdir(), 'recurrent-'));
   try {
     const path = join(dir, 'checkpoint.safetensors');
-    await s.request('save', path);
+    const { step } = await s.request('save', path);
     await vscode.workspace.fs.writeFile(uri, await readFile(path));
+    return step;
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
@@ -83,13 +84,25 @@ export async function loadCheckpoint(
     )?.[0];
     if (!uri) return undefined;
   }
-  // A checkpoint from elsewhere resumes on a text the user names: the active file, or one picked now.
-  let textUri = opts.textUri ?? vscode.window.activeTextEditor?.document.uri;
-  if (!textUri) {
-    textUri = (await vscode.window.showOpenDialog({ title: 'The text to continue training on', canSelectMany: false }))?.[0];
-    if (!textUri) return undefined;
+  return loadFile(studio, uri, opts.textUri, { openDashboard: false });
+}
+
+/**
+ * Loads a checkpoint from anywhere, paused, as a new run on a text the user names (`textUri`, else the
+ * active file, else one picked now); undefined when the user backs out.
+ */
+export async function loadFile(
+  studio: Studio,
+  uri: vscode.Uri,
+  textUri: vscode.Uri | undefined,
+  opts: { openDashboard: boolean },
+): Promise<string | undefined> {
+  let text = textUri ?? vscode.window.activeTextEditor?.document.uri;
+  if (!text) {
+    text = (await vscode.window.showOpenDialog({ title: 'The text to continue training on', canSelectMany: false }))?.[0];
+    if (!text) return undefined;
   }
-  const doc = await vscode.workspace.openTextDocument(textUri);
+  const doc = await vscode.workspace.openTextDocument(text);
   const settings = await settingsFor(doc);
   const input = await textToTrain(doc, undefined, settings);
   if (!input) return undefined;
@@ -107,7 +120,7 @@ export async function loadCheckpoint(
     settings,
     resumeFrom: local,
     paused: true,
-    openDashboard: false,
+    openDashboard: opts.openDashboard,
   });
 }
 

@@ -1,6 +1,7 @@
 // Show Model Info: a Markdown table of the run's configuration, its parameters per tensor (PyTorch
 // names), its text and the loss a model that learned nothing would score.
 import * as vscode from 'vscode';
+import { describeSegments } from '../../engine/history.js';
 import type { Studio } from '../studio.js';
 
 export async function showModelInfo(studio: Studio, runId?: string): Promise<vscode.TextDocument> {
@@ -21,6 +22,7 @@ export async function showModelInfo(studio: Studio, runId?: string): Promise<vsc
     `| text | ${r.trainTokens.toLocaleString('en-US')} training and ${r.validationTokens.toLocaleString('en-US')} validation tokens |`,
     `| learned nothing | ${r.unigramBits.toFixed(3)} bits/token (unigram entropy) |`,
     ...(m ? [`| now | update ${m.step}, ${m.bitsPerToken.toFixed(3)} bits/token, ${Math.round(m.tokensPerSecond)} tokens/s |`] : []),
+    ...(describeSegments(r.segments ?? []) !== null ? [`| trained | ${describeSegments(r.segments ?? [])} |`] : []),
     ...(s.lastCheckpoint ? [`| checkpoint | update ${s.lastCheckpoint.step}: ${s.lastCheckpoint.path} |`] : []),
     '',
     '## Tensors (PyTorch names)',
