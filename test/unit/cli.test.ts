@@ -143,6 +143,61 @@ test('train, info, eval and sample work together on real files', () => {
   assert.notEqual(a.stdout, c.stdout, 'different seeds gave the same text');
 });
 
+test('export --pytorch writes the folder once, refuses to replace it without --force; --metrics and info tell the run', () => {
+  const out = join(dir, 'export-me.safetensors');
+  const metrics = join(dir, 'export-me.jsonl');
+  const t = run(
+    'train',
+    corpus,
+    '--hidden',
+    '16',
+    '--batch',
+    '4',
+    '--seq',
+    '16',
+    '--steps',
+    '12',
+    '--eval-every',
+    '5',
+    '--sample-every',
+    '0',
+    '--out',
+    out,
+    '--metrics',
+    metrics,
+  );
+  assert.equal(t.code, 0, t.stderr);
+  const lines = readFileSync(metrics, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { type: string; step?: number; update?: number; by?: string });
+  assert.deepEqual([lines[0]!.type, lines[0]!.update, lines[0]!.by], ['start', 0, 'recurrent-studio']);
+  assert.deepEqual(
+    lines.filter((l) => l.type === 'metrics').map((l) => l.step),
+    Array.from({ length: 12 }, (_, i) => i + 1),
+  );
+  assert.ok(lines.filter((l) => l.type === 'validation').length >= 2, 'the validations before and after training');
+
+  const folder = join(dir, 'torch');
+  const e = run('export', out, '--pytorch', folder, '--text', 'corpus.txt');
+  assert.equal(e.code, 0, e.stderr);
+  for (const name of ['model.safetensors', 'model.py', 'train.py', 'README.md']) assert.ok(existsSync(join(folder, name)), `no ${name}`);
+  assert.deepEqual(
+    decodeCheckpoint(readFileSync(join(folder, 'model.safetensors'))),
+    decodeCheckpoint(readFileSync(out)),
+    'the checkpoint as it was',
+  );
+  assert.match(readFileSync(join(folder, 'README.md'), 'utf8'), /python train\.py corpus\.txt --steps 1000/);
+  assertOneLineError(run('export', out, '--pytorch', folder), /already has model\.safetensors, model\.py, train\.py, README\.md.*--force/);
+  assert.equal(run('export', out, '--pytorch', folder, '--force').code, 0);
+  assertOneLineError(run('export', out), /--pytorch DIR/);
+  assertOneLineError(run('export', out, '--pytorch', corpus), /is a file, not a folder/);
+
+  const info = run('info', out);
+  assert.equal(info.code, 0, info.stderr);
+  assert.match(info.stdout, /updates 0-12 in Recurrent Studio: loss [\d.]+ bits\/char, validation [\d.]+/);
+});
+
 test('eval scores held-out text with characters the model never saw: left out, counted, null in perToken; --unknown error refuses', () => {
   const out = join(dir, 'unknown.safetensors');
   const t = run(

@@ -84,6 +84,39 @@ test('a NaN loss is kept as a gap, the error is shown in the header, and trainin
   assert.ok(dirty.has('header'), `error marks the header dirty, got ${[...dirty]}`);
 });
 
+test("a run started from a checkpoint draws the checkpoint's curve once, even when it restarts", () => {
+  const m = new DashboardModel();
+  m.receive({ v, type: 'history', current: empty('r1'), others: [] });
+  const point = (step: number) => ({
+    step,
+    tokens: step,
+    lossNats: 1 / step,
+    bitsPerToken: 1,
+    lr: 1e-3,
+    gradNorm: 1,
+    clipped: false,
+    elapsedMs: step,
+    tokensPerSecond: 1,
+  });
+  const run = session(1, 1).find((x) => x.type === 'history')!;
+  const description = run.type === 'history' ? run.current.run! : null;
+  const started: WorkerEvent = {
+    v,
+    type: 'started',
+    run: description!,
+    resumedFromStep: 40,
+    history: { metrics: [10, 20, 30, 40].map(point), validation: [{ step: 40, lossNats: 1, bitsPerToken: 1.44, tokens: 5 }] },
+  };
+  const dirty = m.receive(ev('r1', started));
+  assert.ok(dirty.has('loss'));
+  m.receive(ev('r1', { v, type: 'metrics', metrics: [point(41)] }));
+  m.receive(ev('r1', started)); // a crash restart from the same checkpoint
+  const r = m.current!;
+  assert.equal(r.loss.points, 5);
+  assert.equal(r.validation.points, 1);
+  assert.equal(r.last?.step, 41);
+});
+
 test('an event for an earlier run only redraws the views that compare runs', () => {
   const m = new DashboardModel();
   m.receive({ v, type: 'history', current: empty('cur'), others: [empty('old')] });

@@ -61,7 +61,14 @@ class FakeWorker implements WorkerPort {
 function obedient(cmd: WorkerCommand, w: FakeWorker): void {
   switch (cmd.type) {
     case 'start':
-      w.emit({ v, type: 'started', run: RUN, resumedFromStep: cmd.resumeFrom ? 50 : 0 });
+      // A checkpoint's curve comes with a resumed run: every tenth update, up to the checkpoint's 50.
+      w.emit({
+        v,
+        type: 'started',
+        run: RUN,
+        resumedFromStep: cmd.resumeFrom ? 50 : 0,
+        ...(cmd.resumeFrom ? { history: { metrics: [10, 20, 30, 40, 50].map(metrics), validation: [] } } : {}),
+      });
       w.emit({ v, type: 'state', state: cmd.paused ? 'paused' : 'running' });
       return;
     case 'pause':
@@ -87,7 +94,7 @@ function obedient(cmd: WorkerCommand, w: FakeWorker): void {
   }
 }
 
-function newRun(script = obedient, warnings: string[] = []) {
+function newRun(script = obedient, warnings: string[] = [], resumeFrom?: string) {
   const workers: FakeWorker[] = [];
   const s = new Run({
     runId: 'r1',
@@ -95,6 +102,7 @@ function newRun(script = obedient, warnings: string[] = []) {
     file: '/w/a.txt',
     text: 'abcabc',
     start: SETTINGS,
+    ...(resumeFrom ? { resumeFrom } : {}),
     workers: () => {
       const w = new FakeWorker(script);
       workers.push(w);
@@ -154,6 +162,16 @@ test('history collects metrics, validation and samples for a dashboard opened la
   assert.equal(s.latest?.step, 2);
 });
 
+test("a run loaded from a checkpoint shows the checkpoint's curve, then its own", async () => {
+  const { s, workers } = newRun(obedient, [], '/elsewhere/model.safetensors');
+  await s.started();
+  workers[0]!.emit({ v, type: 'metrics', metrics: [metrics(51)] });
+  assert.deepEqual(
+    s.history().metrics.map((m) => m.step),
+    [10, 20, 30, 40, 50, 51],
+  );
+});
+
 test('listeners see every event; a malformed worker message is dropped with a warning', async () => {
   const warnings: string[] = [];
   const { s, workers } = newRun(obedient, warnings);
@@ -206,7 +224,7 @@ test('a worker that runs out of memory is reported with its reason, and restart 
   assert.deepEqual(
     s.history().metrics.map((m) => m.step),
     [40, 50],
-    'expected history after the checkpoint dropped',
+    "expected history after the checkpoint dropped, and the checkpoint's curve not drawn twice",
   );
   assert.equal(s.status, 'running');
 });

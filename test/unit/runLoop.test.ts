@@ -12,6 +12,7 @@ import {
   type WorkerEvent,
 } from '../../src/protocol/messages.js';
 import type { Checkpoint } from '../../src/engine/checkpoint.js';
+import { History } from '../../src/engine/history.js';
 import type { EngineLike } from '../../src/worker/engineApi.js';
 import type { RunTrainer } from '../../src/worker/runTrainer.js';
 import { TIMING, RunLoop } from '../../src/worker/runLoop.js';
@@ -22,6 +23,8 @@ class FakeTrainer implements RunTrainer {
   readonly tokenizer = { kind: 'char' as const, size: 3 };
   readonly trainTokens = 90;
   readonly validationTokens = 10;
+  /** A real history: empty for a new run, the checkpoint's curve for a resumed one. */
+  kept = History.parse(undefined);
   updates = 0;
   lr: number | null = null;
   nanAt = Infinity;
@@ -96,10 +99,11 @@ class FakeTrainer implements RunTrainer {
       trainTokens: this.trainTokens,
       validationTokens: this.validationTokens,
       unigramBits: 1.5,
+      segments: this.kept.segments.map((s) => ({ ...s })),
     };
   }
   history() {
-    return null;
+    return this.kept;
   }
   toCheckpoint() {
     return { step: this.updates } as unknown as Checkpoint;
@@ -150,6 +154,13 @@ function harness(opts: { nanAt?: number; throwAt?: number } = {}) {
       resumedWith.push({ threads: train.threads });
       trainer = new FakeTrainer({ ...DEFAULT_TRAIN, threads: train.threads }, clock);
       trainer.updates = stepOf(c);
+      // The checkpoint's curve: every tenth update trained elsewhere, and a validation at 20 and at 40.
+      trainer.kept.begin({ by: 'pytorch', device: 'cuda', processes: 8 }, 0);
+      for (let s = 10; s <= trainer.updates; s += 10) trainer.kept.record({ ...trainer.step(), step: s });
+      trainer.updates = stepOf(c);
+      for (const step of [20, 40]) trainer.kept.recordValidation({ step, lossNats: 1, bitsPerToken: 1 / Math.LN2, tokens: 9 });
+      trainer.kept = History.parse(trainer.kept.encode(trainer.updates)); // as the checkpoint has it
+      trainer.kept.begin({ by: 'recurrent-studio' }, trainer.updates);
       return trainer;
     },
     readCheckpoint: async () => ({ step: 40 }) as unknown as Checkpoint,
@@ -384,8 +395,25 @@ test('resume continues from the checkpoint step and says so', async () => {
   const h = harness();
   h.send(start({ resumeFrom: '/c.safetensors', maxSteps: 5 }));
   await h.until(() => of(h.events, 'finished').length > 0, 'finished');
-  assert.equal(of(h.events, 'started')[0]!.resumedFromStep, 40);
+  const started = of(h.events, 'started')[0]!;
+  assert.equal(started.resumedFromStep, 40);
   assert.equal(of(h.events, 'finished')[0]!.step, 45, 'maxSteps counts the updates of this run');
+  // The curve so far comes with it; the validation at update 40 is made again as the run starts.
+  assert.deepEqual(
+    started.history?.metrics.map((m) => m.step),
+    [10, 20, 30, 40],
+  );
+  assert.deepEqual(
+    started.history?.validation.map((v) => v.step),
+    [20],
+  );
+  assert.deepEqual(
+    started.run.segments?.map((s) => [s.by, s.from, s.to]),
+    [
+      ['pytorch', 0, 40],
+      ['recurrent-studio', 40, 40],
+    ],
+  );
 });
 
 test('resume trains on the threads of the start command, not those recorded in the checkpoint', async () => {
