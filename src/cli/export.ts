@@ -26,6 +26,10 @@ export async function exportCommand(argv: string[]): Promise<number> {
   const dir = stringOption(values, 'pytorch');
   if (dir === undefined) throw new RecurrentError('say where to export: --pytorch DIR');
   const ck = await readCheckpointFile(source);
+  if (ck.config.task !== 'lm')
+    throw new RecurrentError(
+      `${source} is a ${ck.config.task} model: train.py continues language models (task lm) so far; the tasks' export is still to come`,
+    );
   const record = readTrainingRecord(ck);
   if (existsSync(dir) && !statSync(dir).isDirectory()) throw new RecurrentError(`${dir} is a file, not a folder`);
   const names = [PYTORCH_CHECKPOINT, ...PYTORCH_FILES];
