@@ -647,8 +647,14 @@ def main(argv):
             run.checkpoint(path, state)
 
     interrupted = []
+
+    def on_signal(sig, frame):
+        if interrupted:  # a second Ctrl+C or SIGTERM: stop now, without saving
+            os._exit(128 + sig)
+        interrupted.append(sig)  # the first: finish this update, save, stop
+
     for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda s, f: interrupted.append(s))
+        signal.signal(sig, on_signal)
 
     first = validation("sample")
     if first and first["tokens"]:
@@ -746,16 +752,19 @@ def main(argv):
     if final and final["tokens"]:
         say(f"training loss {loss_nats / math.log(2):.3f} bits/{unit}; validation {first['bitsPerToken']:.3f} -> {final['bitsPerToken']:.3f} bits/{unit}")
     say(f"saved {out}")
-    if world > 1:
-        dist.destroy_process_group()
     return 130 if interrupted else 0
 
 
 if __name__ == "__main__":
     try:
-        sys.exit(main(sys.argv[1:]))
+        code = main(sys.argv[1:])
     except Refused as e:
         print(f"train.py: {e}", file=sys.stderr)
-        sys.exit(1)
+        code = 1
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # Everything is saved and flushed. Leave without tearing the process group down: torch 1.13's gloo
+    # group can deadlock in its destructor (its worker thread waits for the lock the exiting thread holds).
+    os._exit(code)
 `;
 }

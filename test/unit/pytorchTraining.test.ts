@@ -144,7 +144,7 @@ async function trainPy(folder: string, args: string[], metrics: string, launcher
   const child = spawn(PYTHON, [...launcher, join(folder, 'train.py'), ...args, '--metrics', metrics], {
     env: { ...process.env, OMP_NUM_THREADS: '1' },
     stdio: ['ignore', 'ignore', 'pipe'],
-    timeout: 600_000,
+    timeout: 300_000,
   });
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
