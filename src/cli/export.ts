@@ -3,7 +3,7 @@
 // without --force: a model.safetensors there may hold training done since an earlier export.
 import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { readCheckpointFile, writeCheckpointFile } from '../engine/checkpoint.js';
+import { checkCheckpointTarget, checkpointFileBytes, readCheckpointFile, writeCheckpointFile } from '../engine/checkpoint.js';
 import { validateTrainConfig } from '../engine/config.js';
 import { RecurrentError } from '../engine/errors.js';
 import { readTrainingRecord } from '../engine/trainingRecord.js';
@@ -50,6 +50,8 @@ export async function exportCommand(argv: string[]): Promise<number> {
   } catch (e) {
     throw new RecurrentError(`cannot make the folder ${dir}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
+  // The folder writable and the disk with room for the checkpoint, before anything is written there.
+  await checkCheckpointTarget(join(dir, PYTORCH_CHECKPOINT), checkpointFileBytes(ck));
   await writeCheckpointFile(join(dir, PYTORCH_CHECKPOINT), ck);
   for (const name of PYTORCH_FILES) {
     try {
