@@ -74,6 +74,14 @@ test('classify: train, eval --json (accuracy, per label, confusion), eval --held
   assert.equal(resumed.code, 0, resumed.stderr);
   assert.match(resumed.stderr, /resumed at update 40/);
   assert.match(run(['info', out]).stdout, /labels \(2\): female, male; texts cut at 400 tokens, last pooling/);
+  // train.py continues language models only: a task run is refused by name, and nothing is written.
+  const refused = run(['export', out, '--pytorch', join(dir, 'cls-torch')]);
+  assert.equal(refused.code, 1);
+  assert.match(
+    refused.stderr,
+    /^recurrent: \S+cls\.safetensors is a classify model: train\.py continues language models \(task lm\) so far; .*\n$/,
+  );
+  assert.ok(!existsSync(join(dir, 'cls-torch')), 'no folder made');
   const s = run(['predict', out, '--top', '2'], 'Zoe\nAlexander\n');
   assert.match(s.stdout, /^(female|male)\t0\.\d{4}\t(female|male)\t0\.\d{4}\n(female|male)\t/);
 });

@@ -4,6 +4,7 @@
 // (export/pytorchProject.ts): the checkpoint, model.py, train.py and a README with the commands.
 import { tmpdir } from 'node:os';
 import * as vscode from 'vscode';
+import { RecurrentError } from '../../engine/errors.js';
 import { modelPy } from '../../export/modelPy.js';
 import { PYTORCH_CHECKPOINT, PYTORCH_FILES, pytorchProject } from '../../export/pytorchProject.js';
 import type { Run } from '../run.js';
@@ -23,6 +24,9 @@ export async function exportPyTorch(
   const s = studio.target(runId, (x) => x.alive && x.description !== null, 'has a model');
   const withTraining = training ?? (target ? !target.path.endsWith('.safetensors') : await askTraining(s));
   if (withTraining === undefined) return undefined;
+  const task = s.description!.model.task;
+  if (withTraining && task !== 'lm')
+    throw new RecurrentError(`${s.label} is a ${task} model: train.py continues language models (task lm) so far; export the model only`);
   return withTraining ? exportProject(s, target) : exportModel(s, target);
 }
 
