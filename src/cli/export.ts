@@ -28,7 +28,7 @@ export async function exportCommand(argv: string[]): Promise<number> {
   const ck = await readCheckpointFile(source);
   if (ck.config.task !== 'lm')
     throw new RecurrentError(
-      `${source} is a ${ck.config.task} model: train.py continues language models (task lm) so far; the tasks' export is still to come`,
+      `${source} is a ${ck.config.task} model: train.py continues language models (task lm) so far; continuing a task's training in PyTorch is still to come`,
     );
   const record = readTrainingRecord(ck);
   if (existsSync(dir) && !statSync(dir).isDirectory()) throw new RecurrentError(`${dir} is a file, not a folder`);

@@ -13,6 +13,7 @@ import { readCheckpointFile, writeCheckpointFile } from '../../src/engine/checkp
 import { DEFAULT_TRAIN, type CellKind, type ModelConfig } from '../../src/engine/config.js';
 import { scoreText } from '../../src/engine/scoring.js';
 import { Trainer } from '../../src/engine/trainer.js';
+import { TaskTrainer, type ExampleTask, type TaskModelOptions } from '../../src/engine/taskTrainer.js';
 import { modelPy } from '../../src/export/modelPy.js';
 import { PYTHON, torchAbsence } from './support/torch.js';
 
@@ -102,6 +103,84 @@ for (const c of CASES) {
       assert.ok(
         worst <= LOSS_TOL_NATS,
         `per-token loss at token ${at + 1}: expected ${ours.perToken[at]} nats (engine), got ${theirs.perToken[at]} (PyTorch); difference ${worst.toExponential(2)} > ${LOSS_TOL_NATS}`,
+      );
+    },
+  );
+}
+
+// The tasks' modules (docs/checkpoint-format.md, Version 2): model.py's Classifier and Generator, loaded
+// from a task run's checkpoint, must give the engine's held-out loss: classify's mean -ln p(label | text)
+// per example, generate's mean -ln p(token | label, text before it) per output token, end tokens included.
+const TASK_DRIVER = `
+import importlib.util, json, sys
+import torch
+spec = importlib.util.spec_from_file_location("exported", sys.argv[1])
+exported = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(exported)
+model, vocab = exported.load()
+data = json.load(open(sys.argv[2]))
+seqs, labels = data["ids"], torch.tensor(data["labels"])
+T = max(len(s) for s in seqs)
+with torch.no_grad():
+    if data["task"] == "classify":
+        tokens = torch.tensor([s + [0] * (T - len(s)) for s in seqs])
+        logits = model(tokens, torch.tensor([len(s) for s in seqs]))
+        loss = torch.nn.functional.cross_entropy(logits, labels).item()
+    else:
+        end = vocab.index("\\n")
+        inputs = torch.tensor([[end] + s[:-1] + [0] * (T - len(s)) for s in seqs])
+        targets = torch.tensor([s + [-100] * (T - len(s)) for s in seqs])
+        logits, _ = model(inputs, labels)
+        loss = torch.nn.functional.cross_entropy(logits.reshape(-1, len(vocab)), targets.reshape(-1), ignore_index=-100).item()
+print(json.dumps({"labels": model.labels, "loss": loss}))
+`;
+writeFileSync(join(dir, 'task-driver.py'), TASK_DRIVER);
+const NAMES = readFileSync(new URL('../../../sample-workspace/first-names.tsv', import.meta.url), 'utf8')
+  .split('\n')
+  .slice(0, 400)
+  .join('\n');
+
+const TASK_CASES: Array<{ task: ExampleTask; model: Partial<TaskModelOptions> }> = [
+  { task: 'classify', model: { cell: 'gru', hidden: 12, bidirectional: true, pooling: 'last' } },
+  { task: 'classify', model: { cell: 'lstm', hidden: 8, layers: 2, embedding: 6, bidirectional: true, pooling: 'mean' } },
+  { task: 'classify', model: { cell: 'rnn', hidden: 10, pooling: 'last' } },
+  { task: 'generate', model: { cell: 'lstm', hidden: 10, layers: 2, embedding: 6 } },
+  { task: 'generate', model: { cell: 'gru', hidden: 12 } },
+];
+
+for (const c of TASK_CASES) {
+  const m = c.model;
+  const name = `${c.task}-${m.cell}-${m.layers ?? 1}x${m.hidden}${m.embedding ? `-e${m.embedding}` : ''}${m.bidirectional ? '-bi' : ''}${m.pooling === 'mean' ? '-mean' : ''}`;
+  test(
+    `a trained ${name} exported for PyTorch loads there as its task's module and gives the engine's held-out loss within ${LOSS_TOL_NATS} nats`,
+    { skip: absent ? `skipped: torch is absent: ${absent}` : false },
+    async (t) => {
+      const trainer = TaskTrainer.create(NAMES, 'names.tsv', {
+        task: c.task,
+        model: m,
+        train: { batch: 8, valShare: 0.2, seed: 7, threads: 1 },
+      });
+      for (let i = 0; i < 20; i++) trainer.step();
+      const ours = trainer.validate();
+      const ckName = `${name}.safetensors`;
+      await writeCheckpointFile(join(dir, ckName), trainer.toCheckpoint());
+      const py = join(dir, `${name}.py`);
+      writeFileSync(py, modelPy(trainer.modelConfig, 'char', ckName));
+      const ids = trainer.heldOut.ids.map((s) => Array.from(s));
+      assert.ok(ids.length >= 50 && ids.every((s) => s.length > 0), 'held-out examples, none empty');
+      writeFileSync(join(dir, `${name}.json`), JSON.stringify({ task: c.task, ids, labels: Array.from(trainer.heldOut.labels) }));
+      const out = execFileSync(PYTHON, [join(dir, 'task-driver.py'), py, join(dir, `${name}.json`)], {
+        encoding: 'utf8',
+        timeout: 120_000,
+      });
+      const theirs = JSON.parse(out) as { labels: string[]; loss: number };
+      t.diagnostic(
+        `${name}: held-out loss ${ours.loss.toFixed(6)} (engine) vs ${theirs.loss.toFixed(6)} (PyTorch) nats; difference ${Math.abs(ours.loss - theirs.loss).toExponential(2)}`,
+      );
+      assert.deepEqual(theirs.labels, trainer.labels);
+      assert.ok(
+        Math.abs(ours.loss - theirs.loss) <= LOSS_TOL_NATS,
+        `held-out loss: expected ${ours.loss} nats (engine), got ${theirs.loss} (PyTorch); difference ${Math.abs(ours.loss - theirs.loss).toExponential(2)}`,
       );
     },
   );
