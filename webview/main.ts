@@ -10,6 +10,7 @@ import { RedrawScheduler } from './scheduler.js';
 import { describeCharts } from './charts.js';
 import { HeaderView } from './views/header.js';
 import { LossView } from './views/loss.js';
+import { ScoresView } from './views/scores.js';
 import { GradNormView } from './views/gradNorm.js';
 import { SamplesView } from './views/samples.js';
 import { GatesView } from './views/gates.js';
@@ -19,6 +20,7 @@ import type { View, ViewContext } from './views/view.js';
 
 const TABS: ReadonlyArray<[TabName, string]> = [
   ['loss', 'Loss'],
+  ['scores', 'Scores'],
   ['gradNorm', 'Gradient norm'],
   ['samples', 'Samples'],
   ['gates', 'Gates'],
@@ -35,6 +37,7 @@ function start(): void {
   const header = new HeaderView(ctx);
   const views: Record<TabName, View> = {
     loss: new LossView(ctx),
+    scores: new ScoresView(ctx),
     gradNorm: new GradNormView(ctx),
     samples: new SamplesView(ctx),
     gates: new GatesView(ctx),
@@ -57,12 +60,13 @@ function start(): void {
   }
   // Arrow keys, Home and End move between tabs (the WAI-ARIA tabs pattern).
   tablist.addEventListener('keydown', (e) => {
-    const i = TABS.findIndex(([n]) => n === host.ui.tab);
+    const shown = TABS.filter(([n]) => !tabs.get(n)!.hidden);
+    const i = shown.findIndex(([n]) => n === host.ui.tab);
     const next =
-      e.key === 'ArrowRight' ? i + 1 : e.key === 'ArrowLeft' ? i - 1 : e.key === 'Home' ? 0 : e.key === 'End' ? TABS.length - 1 : null;
+      e.key === 'ArrowRight' ? i + 1 : e.key === 'ArrowLeft' ? i - 1 : e.key === 'Home' ? 0 : e.key === 'End' ? shown.length - 1 : null;
     if (next === null) return;
     e.preventDefault();
-    select(TABS[(next + TABS.length) % TABS.length]![0], true);
+    select(shown[(next + shown.length) % shown.length]![0], true);
   });
 
   function select(name: TabName, focus: boolean): void {
@@ -92,13 +96,20 @@ function start(): void {
   // For the browser test and for debugging from the webview's developer tools.
   (window as unknown as { dashboard: unknown }).dashboard = { model, scheduler, charts: describeCharts };
 
+  /** The Scores tab is for runs that score their examples (a task such as classify); a language model's has none. */
+  const showScoresTab = (): void => {
+    const on = model.current?.hasScores === true;
+    tabs.get('scores')!.hidden = !on;
+    if (!on && host.ui.tab === 'scores') select('loss', false);
+  };
   window.addEventListener('message', (e: MessageEvent<ToWebview>) => {
     scheduler.mark(model.receive(e.data));
+    showScoresTab();
     if (model.currentId !== null && model.currentId !== host.ui.runId) host.update({ runId: model.currentId });
   });
   watchTheme(() => {
     theme = readTheme();
-    scheduler.mark(['header', 'loss', 'gradNorm', 'samples', 'gates', 'flow', 'compare']);
+    scheduler.mark(['header', 'loss', 'scores', 'gradNorm', 'samples', 'gates', 'flow', 'compare']);
   });
   let resizeTimer: number | undefined;
   window.addEventListener('resize', () => {
@@ -106,6 +117,7 @@ function start(): void {
     resizeTimer = window.setTimeout(() => scheduler.mark([host.ui.tab]), 150);
   });
   select(TABS.some(([n]) => n === host.ui.tab) ? host.ui.tab : 'loss', false);
+  showScoresTab();
   scheduler.mark(['header']);
   host.send({ type: 'ready' });
 }

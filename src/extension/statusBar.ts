@@ -17,7 +17,9 @@ export class RunStatusBar implements vscode.Disposable {
       return;
     }
     const m = s.latest;
-    const unit = s.description?.tokenizer === 'word' ? 'word' : 'char';
+    const ex = s.description?.examples;
+    // A classifier's loss is per example; a generator's per output character, as a language model's.
+    const unit = ex?.lossPer === 'example' ? 'example' : s.description?.tokenizer === 'word' ? 'word' : 'char';
     const icon = {
       starting: '$(loading~spin)',
       running: '$(pulse)',
@@ -27,7 +29,8 @@ export class RunStatusBar implements vscode.Disposable {
       crashed: '$(error)',
       failed: '$(error)',
     }[s.status];
-    const figures = m ? `${m.bitsPerToken.toFixed(3)} bits/${unit} · ${formatRate(m.tokensPerSecond)} ${unit}s/s` : s.status;
+    const speed = m && (ex ? `${formatRate(m.examplesPerSecond ?? 0)} examples/s` : `${formatRate(m.tokensPerSecond)} ${unit}s/s`);
+    const figures = m ? `${m.bitsPerToken.toFixed(3)} bits/${unit} · ${speed}` : s.status;
     this.item.text = `${icon} ${figures}`;
     const md = new vscode.MarkdownString(undefined, true);
     md.appendMarkdown(`**Recurrent Studio**: ${s.label} (${s.status})\n\n`);

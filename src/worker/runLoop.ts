@@ -244,8 +244,11 @@ export class RunLoop {
       };
       const requests = t.periodicSamples(base);
       for (const request of requests) await this.sample(request);
-      // A request of several texts takes the seeds after its own.
-      this.sampleSeed += Math.max(1, ...requests.map((r) => r.count ?? 1));
+      // A request of several texts takes the seeds after its own; the next period starts after them all.
+      this.sampleSeed += Math.max(
+        1,
+        requests.reduce((n, r) => n + (r.count ?? 1), 0),
+      );
     }
     // A diverged run does not replace its last autosave with a worse state; a validation that recovers resumes them.
     if (s.autosavePath && s.autosaveEveryMs && now - this.last.autosave >= s.autosaveEveryMs && !this.diverged) {

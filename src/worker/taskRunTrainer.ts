@@ -163,7 +163,10 @@ export class TaskRunTrainer implements RunTrainer {
 
   periodicSamples(base: SamplingRequest): SamplingRequest[] {
     if (this.trainer.task !== 'generate') return [];
-    return this.trainer.labels.slice(0, SAMPLED_LABELS).map((label) => ({ ...base, label, count: TEXTS_PER_LABEL }));
+    // Each label's texts take seeds of their own: the same seed would start every label's texts alike.
+    return this.trainer.labels
+      .slice(0, SAMPLED_LABELS)
+      .map((label, i) => ({ ...base, seed: (base.seed + i * TEXTS_PER_LABEL) >>> 0, label, count: TEXTS_PER_LABEL }));
   }
 
   async sample(request: SamplingRequest, onToken: (text: string) => void): Promise<string> {

@@ -26,7 +26,7 @@ test('an empty history gives an empty current run and marks every view', () => {
   const dirty = m.receive({ v, type: 'history', current: empty('r1'), others: [] });
   assert.equal(m.current?.runId, 'r1');
   assert.equal(m.current?.loss.length, 0);
-  assert.equal(dirty.size, 7, `expected all 7 views dirty, got ${[...dirty]}`);
+  assert.equal(dirty.size, 8, `expected all 8 views dirty, got ${[...dirty]}`);
 });
 
 test('a recorded session replays into the current run, with earlier runs kept for comparison', () => {
@@ -188,4 +188,69 @@ test('the recorded RNN-then-LSTM session (real engine output through JSON) loads
   const gates = lstm.gates!.layers[0]!.gates.map((g) => g.name).join('');
   assert.equal(gates, 'ifgoch', `LSTM probes i f g o c h, got ${gates}`);
   assert.equal(lstm.gates!.layers[0]!.gates[0]!.data.length, lstm.gates!.tokens.length * lstm.gates!.hidden);
+});
+
+test("a task's scores: per-update and held-out series by name, the latest confusion matrix, and samples by label", () => {
+  const m = new DashboardModel();
+  m.receive({ v, type: 'history', current: empty('c'), others: [] });
+  assert.equal(m.current!.hasScores, false, 'a language model scores nothing beside its loss');
+  const step = (s: number, accuracy: number): WorkerEvent =>
+    ({
+      v,
+      type: 'metrics',
+      metrics: [
+        {
+          step: s,
+          tokens: s * 40,
+          lossNats: 0.6,
+          bitsPerToken: 0.87,
+          lr: 5e-3,
+          gradNorm: 1,
+          clipped: false,
+          elapsedMs: s * 10,
+          tokensPerSecond: 4000,
+          examples: s * 32,
+          epoch: 0,
+          scores: { accuracy },
+        },
+      ],
+    }) as WorkerEvent;
+  m.receive({ v, type: 'event', runId: 'c', event: step(1, 0.5) });
+  const dirty = m.receive({ v, type: 'event', runId: 'c', event: step(2, 0.75) });
+  assert.ok(dirty.has('scores'));
+  const confusion = {
+    labels: ['female', 'male'],
+    counts: [
+      [40, 10],
+      [5, 45],
+    ],
+  };
+  m.receive({
+    v,
+    type: 'event',
+    runId: 'c',
+    event: {
+      v,
+      type: 'validation',
+      metrics: { step: 2, lossNats: 0.4, bitsPerToken: 0.58, tokens: 100, examples: 100, scores: { accuracy: 0.85 }, confusion },
+    },
+  });
+  m.receive({
+    v,
+    type: 'event',
+    runId: 'c',
+    event: { v, type: 'sample', step: 2, temperature: 0.8, prime: '', text: 'Ann\nBea', label: 'female' },
+  });
+  const r = m.current!;
+  assert.equal(r.hasScores, true);
+  assert.deepEqual(
+    r.trainScores
+      .get('accuracy')!
+      .all()
+      .map((b) => b.mean),
+    [0.5, 0.75],
+  );
+  assert.equal(r.heldOutScores.get('accuracy')!.all()[0]!.last, 0.85);
+  assert.deepEqual(r.confusion, { step: 2, ...confusion });
+  assert.equal(r.samples[0]!.label, 'female');
 });

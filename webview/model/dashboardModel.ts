@@ -8,8 +8,8 @@ import { DecimatedSeries, DEFAULT_CAPACITY } from './series.js';
 import { asFloat32, asNumber } from './coerce.js';
 import { describeRun } from './format.js';
 
-export type ViewName = 'header' | 'loss' | 'gradNorm' | 'samples' | 'gates' | 'flow' | 'compare';
-export const VIEW_NAMES: readonly ViewName[] = ['header', 'loss', 'gradNorm', 'samples', 'gates', 'flow', 'compare'];
+export type ViewName = 'header' | 'loss' | 'scores' | 'gradNorm' | 'samples' | 'gates' | 'flow' | 'compare';
+export const VIEW_NAMES: readonly ViewName[] = ['header', 'loss', 'scores', 'gradNorm', 'samples', 'gates', 'flow', 'compare'];
 
 /** Newest samples kept per run; older ones scroll away. */
 export const MAX_SAMPLES = 100;
@@ -19,6 +19,8 @@ export interface SampleEntry {
   temperature: number;
   prime: string;
   text: string;
+  /** generate: the label the texts (one per line) were written for. */
+  label?: string;
   /** Still streaming (sampleChunk events for the request `id`). */
   pending: boolean;
   id?: number;
@@ -33,6 +35,11 @@ export class RunModel {
   readonly lr: DecimatedSeries;
   readonly gradNorm: DecimatedSeries; // global norm before clipping
   readonly validation: DecimatedSeries; // lossNats on held-out text
+  /** Tasks: each score (protocol/scores.ts) of the updates' examples and of the held-out ones, by name. */
+  readonly trainScores = new Map<string, DecimatedSeries>();
+  readonly heldOutScores = new Map<string, DecimatedSeries>();
+  /** classify: the confusion matrix of the latest held-out evaluation, and its update. */
+  confusion: { step: number; labels: string[]; counts: number[][] } | null = null;
   last: StepMetrics | null = null;
   clipCount = 0;
   samples: SampleEntry[] = [];
@@ -45,7 +52,7 @@ export class RunModel {
     readonly runId: string,
     public label: string,
     public file: string,
-    capacity = DEFAULT_CAPACITY,
+    private readonly capacity = DEFAULT_CAPACITY,
   ) {
     this.loss = new DecimatedSeries(capacity);
     this.lr = new DecimatedSeries(capacity);
@@ -66,6 +73,8 @@ export class RunModel {
       this.lr.push(m.step, t, m.lr);
       this.gradNorm.push(m.step, t, m.gradNorm, m.clipped === true);
       if (m.clipped === true) this.clipCount++;
+      if (raw.scores && typeof raw.scores === 'object')
+        for (const [name, value] of Object.entries(raw.scores)) this.series(this.trainScores, name, false).push(m.step, t, asNumber(value));
       this.last = m;
     }
   }
@@ -73,6 +82,29 @@ export class RunModel {
   addValidation(v: ValidationMetrics): void {
     const ms = this.last !== null && this.last.step <= v.step ? this.last.elapsedMs : (this.last?.elapsedMs ?? 0);
     this.validation.push(v.step, ms, asNumber(v.lossNats));
+    if (v.scores && typeof v.scores === 'object')
+      for (const [name, value] of Object.entries(v.scores)) this.series(this.heldOutScores, name, true).push(v.step, ms, asNumber(value));
+    const c = v.confusion;
+    if (c && Array.isArray(c.labels) && Array.isArray(c.counts))
+      this.confusion = {
+        step: v.step,
+        labels: c.labels.map(String),
+        counts: c.counts.map((row) => (Array.isArray(row) ? row.map(asNumber) : [])),
+      };
+  }
+
+  /** Whether the run reports scores beside its loss (a task such as classify). */
+  get hasScores(): boolean {
+    return this.trainScores.size > 0 || this.heldOutScores.size > 0 || Object.keys(this.run?.examples?.baselineScores ?? {}).length > 0;
+  }
+
+  private series(map: Map<string, DecimatedSeries>, name: string, heldOut: boolean): DecimatedSeries {
+    let s = map.get(name);
+    if (s === undefined) {
+      s = new DecimatedSeries(heldOut ? Math.max(4, Math.floor(this.capacity / 4) * 2) : this.capacity);
+      map.set(name, s);
+    }
+    return s;
   }
 
   addSample(s: Omit<SampleEntry, 'pending'>, pending = false): void {
@@ -186,15 +218,15 @@ export class DashboardModel {
           r.addMetrics(event.history.metrics ?? []);
           for (const v of event.history.validation ?? []) r.addValidation(v);
         }
-        mark('header', 'loss', 'compare');
+        mark('header', 'loss', 'scores', 'compare');
         break;
       case 'metrics':
         r.addMetrics(event.metrics ?? []);
-        mark('header', 'loss', 'gradNorm', 'compare');
+        mark('header', 'loss', 'scores', 'gradNorm', 'compare');
         break;
       case 'validation':
         r.addValidation(event.metrics);
-        mark('loss', 'compare');
+        mark('header', 'loss', 'scores', 'compare');
         break;
       case 'clip':
         mark('gradNorm');
@@ -205,6 +237,7 @@ export class DashboardModel {
           temperature: event.temperature,
           prime: event.prime,
           text: event.text,
+          ...(typeof event.label === 'string' ? { label: event.label } : {}),
           ...(event.inReplyTo !== undefined ? { id: event.inReplyTo } : {}),
         });
         mark('samples');

@@ -59,20 +59,31 @@ export class HeaderView implements View {
     if (d !== null) {
       const m = d.model;
       const t = d.train;
+      const ex = d.examples;
+      const labels = m.labels?.length ?? 0;
       const parts = [
-        `${m.cell.toUpperCase()}, hidden ${m.hidden}, ${m.layers} layer${m.layers > 1 ? 's' : ''}`,
+        ...(m.task === 'classify'
+          ? [`classify into ${labels} labels`]
+          : m.task === 'generate'
+            ? [`generate texts for ${labels} labels`]
+            : []),
+        `${m.cell.toUpperCase()}, hidden ${m.hidden}, ${m.layers} layer${m.layers > 1 ? 's' : ''}` +
+          (m.bidirectional ? ', bidirectional' : '') +
+          (m.task === 'classify' && m.pooling === 'mean' ? ', mean-pooled' : ''),
         m.embedding > 0 ? `embedding ${m.embedding}` : 'one-hot input',
         `${d.tokenizer} tokens, vocabulary ${d.vocabSize}`,
         `${formatCount(d.parameterCount)} parameters`,
         `${t.optimizer} lr ${formatValue(t.lr)}`,
         `batch ${t.batch}`,
-        t.k1 === t.k2 ? `BPTT ${t.k1} steps` : `truncated BPTT k1 ${t.k1}, k2 ${t.k2}`,
+        ...(ex ? [] : [t.k1 === t.k2 ? `BPTT ${t.k1} steps` : `truncated BPTT k1 ${t.k1}, k2 ${t.k2}`]),
         t.clipNorm > 0
           ? `clip norm ${formatValue(t.clipNorm)}`
           : t.clipValue > 0
             ? `clip value ${formatValue(t.clipValue)}`
             : 'no clipping',
-        `${formatCount(d.trainTokens)} training tokens`,
+        ex
+          ? `${formatCount(ex.train)} training examples, ${formatCount(ex.heldOut)} held out`
+          : `${formatCount(d.trainTokens)} training tokens`,
       ];
       this.config.textContent = parts.join(' · ');
       // A run continued elsewhere (train.py in PyTorch) says where each stretch of its curve trained.
@@ -84,11 +95,18 @@ export class HeaderView implements View {
     }
     const last = r.last;
     const perSecond = d?.tokenizer === 'word' ? 'words/second' : 'chars/second';
+    const ex = d?.examples;
+    const lossUnit = ex?.lossPer === 'example' ? 'bits/example' : d?.tokenizer === 'char' && ex ? 'bits/char' : 'bits/token';
+    const accuracy = r.heldOutScores.get('accuracy')?.all().at(-1);
     const items: Array<[string, string]> = [
       ['state', r.state],
       ['step', last ? String(last.step) : '0'],
-      ['loss', last ? `${formatValue(last.bitsPerToken)} bits/token` : '–'],
-      [perSecond, last ? formatCount(last.tokensPerSecond) : '–'],
+      ...(ex && last?.epoch !== undefined ? [['epoch', String(last.epoch)] as [string, string]] : []),
+      ['loss', last ? `${formatValue(last.bitsPerToken)} ${lossUnit}` : '–'],
+      ...(accuracy ? [['held-out accuracy', formatValue(accuracy.last)] as [string, string]] : []),
+      ex
+        ? ['examples/second', last?.examplesPerSecond !== undefined ? formatCount(last.examplesPerSecond) : '–']
+        : [perSecond, last ? formatCount(last.tokensPerSecond) : '–'],
       ['elapsed', last ? formatDuration(last.elapsedMs) : '–'],
       ['clipped', String(r.clipCount)],
     ];

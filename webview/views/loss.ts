@@ -115,6 +115,10 @@ export class LossView implements View {
     const run = model.current;
     const [blue, orange, green, purple] = theme.palette;
     const unit = ui.unit;
+    // What one unit of the loss is: a token of the text, or of a task, an output character or an example.
+    const ex = run?.run?.examples;
+    const per = ex?.lossPer === 'example' ? 'example' : ex && run?.run?.tokenizer === 'char' ? 'character' : 'token';
+    const learnedNothing = ex ? ex.baseline : 'unigram entropy';
     const datasets: LineDataset[] = [];
     this.buckets = [];
     const add = (d: LineDataset, b: readonly Bucket[] | null): void => {
@@ -178,7 +182,7 @@ export class LossView implements View {
         const x1 = ui.xAxis === 'step' ? last.lastStep : last.lastMs / 1000;
         add(
           hline(
-            `unigram entropy ${formatValue(bitsTo(unit, run.run.unigramBits))} (learned nothing)`,
+            `${learnedNothing} ${formatValue(bitsTo(unit, run.run.unigramBits))} (learned nothing)`,
             bitsTo(unit, run.run.unigramBits),
             x0,
             x1,
@@ -205,7 +209,7 @@ export class LossView implements View {
       this.summary.textContent =
         loss.length === 0
           ? 'No training steps yet.'
-          : `Training loss ${formatValue(natsTo(unit, lastSmooth ?? NaN))} ${unit}/token (smoothed) at step ${last!.lastStep}` +
+          : `Training loss ${formatValue(natsTo(unit, lastSmooth ?? NaN))} ${unit}/${per} (smoothed) at step ${last!.lastStep}` +
             (lastVal ? `; validation ${formatValue(natsTo(unit, lastVal.mean))} at step ${lastVal.lastStep}` : '') +
             (run.run ? `; a model that learned nothing scores ${formatValue(bitsTo(unit, run.run.unigramBits))}.` : '.') +
             (run.loss.stride > 1 ? ` Drawn from ${run.loss.length} buckets of ${run.loss.stride} updates.` : '');
@@ -215,7 +219,7 @@ export class LossView implements View {
     this.chart.data.datasets = datasets;
     configure(this.chart, theme, {
       x: { title: ui.xAxis === 'step' ? 'step (updates)' : 'elapsed time (s)', scale: 'linear' },
-      y: { title: unitLabel(unit), scale: ui.lossScale },
+      y: { title: unitLabel(unit).replace(/token$/, per), scale: ui.lossScale },
       y2: ui.showLr ? { title: 'learning rate', scale: 'linear', min: 0 } : null,
     });
     this.chart.update('none');

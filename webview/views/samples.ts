@@ -4,9 +4,16 @@ import { fill, h, labelled } from '../dom.js';
 import { formatValue } from '../model/format.js';
 import type { View, ViewContext } from './view.js';
 
+/** Texts a generate model writes per label when asked from here. */
+const TEXTS_PER_LABEL = 5;
+
 export class SamplesView implements View {
   readonly element: HTMLElement;
   private readonly list: HTMLElement;
+  /** generate: the label to write for (hidden for a language model). */
+  private readonly label: HTMLSelectElement;
+  private readonly labelField: HTMLElement;
+  private labelsShown = '';
 
   constructor(private readonly ctx: ViewContext) {
     const ui = ctx.host.ui;
@@ -28,8 +35,17 @@ export class SamplesView implements View {
     length.addEventListener('change', () =>
       ctx.host.update({ sampleLength: Math.max(1, Math.min(5000, Math.round(Number(length.value)) || 200)) }),
     );
+    this.label = h('select', {});
+    this.labelField = labelled('Label', this.label);
+    this.labelField.hidden = true;
     const go = (): void =>
-      ctx.host.send({ type: 'sample', prime: prime.value, temperature: Number(temp.value), length: ctx.host.ui.sampleLength });
+      ctx.host.send({
+        type: 'sample',
+        prime: prime.value,
+        temperature: Number(temp.value),
+        length: ctx.host.ui.sampleLength,
+        ...(this.labelField.hidden ? {} : { label: this.label.value, count: TEXTS_PER_LABEL }),
+      });
     button.addEventListener('click', go);
     prime.addEventListener('keydown', (e) => {
       if (e.key === 'Enter') go();
@@ -37,6 +53,7 @@ export class SamplesView implements View {
     const controls = h(
       'div',
       { class: 'controls', role: 'group', 'aria-label': 'Sample now' },
+      this.labelField,
       labelled('Prompt', prime),
       h('span', { class: 'field' }, labelled('Temperature', temp), tempValue),
       labelled('Length', length),
@@ -48,6 +65,13 @@ export class SamplesView implements View {
 
   render(): void {
     const run = this.ctx.model.current;
+    const labels = run?.run?.model.task === 'generate' ? (run.run.model.labels ?? []) : [];
+    const key = labels.join('\u0000');
+    if (key !== this.labelsShown) {
+      this.labelsShown = key;
+      fill(this.label, ...labels.map((l) => h('option', { value: l }, l)));
+      this.labelField.hidden = labels.length === 0;
+    }
     if (run === null || run.samples.length === 0) {
       fill(this.list, h('li', { class: 'empty' }, 'No samples yet: the model writes one every so often, or press Sample now.'));
       return;
@@ -62,6 +86,7 @@ export class SamplesView implements View {
             'div',
             { class: 'meta' },
             `step ${s.step}`,
+            s.label !== undefined ? ` · for ${JSON.stringify(s.label)}` : '',
             Number.isFinite(s.temperature) ? ` · temperature ${formatValue(s.temperature)}` : '',
             s.pending ? ' · writing…' : '',
           ),

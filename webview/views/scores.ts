@@ -1,0 +1,162 @@
+// Scores: what a task scores beside its loss (classify's accuracy; any score protocol/scores.ts names),
+// on the updates' examples (smoothed as the loss is) and on the held-out examples, against steps or
+// wall time, with the score of a model that learned nothing; and classify's confusion matrix of the
+// latest held-out evaluation, each row shaded by the share of its true label predicted as each label.
+import { createChart, configure, hline, type LineChart, type LineDataset } from '../charts.js';
+import { fill, h } from '../dom.js';
+import { formatValue } from '../model/format.js';
+import { smoothBuckets } from '../model/smoothing.js';
+import { withAlpha } from '../theme.js';
+import { scoreInfo } from '../../src/protocol/scores.js';
+import { points, type View, type ViewContext } from './view.js';
+
+/** Labels the confusion matrix shows at most (the most frequent in the held-out examples). */
+const MAX_MATRIX_LABELS = 20;
+
+export class ScoresView implements View {
+  readonly element: HTMLElement;
+  private readonly chart: LineChart;
+  private readonly summary: HTMLElement;
+  private readonly matrix: HTMLElement;
+
+  constructor(private readonly ctx: ViewContext) {
+    this.summary = h('p', { class: 'summary', 'aria-live': 'polite' });
+    this.matrix = h('div', { class: 'confusion' });
+    this.element = h('section', { class: 'view' }, this.summary);
+    this.chart = createChart(
+      this.element,
+      'Training and held-out scores',
+      { title: 'step', scale: 'linear' },
+      { title: 'score', scale: 'linear', min: 0, max: 1 },
+      null,
+    ).chart;
+    this.element.append(this.matrix);
+  }
+
+  render(): void {
+    const { model, host } = this.ctx;
+    const ui = host.ui;
+    const theme = this.ctx.theme();
+    const run = model.current;
+    const [blue, orange, green] = theme.palette;
+    const datasets: LineDataset[] = [];
+    const said: string[] = [];
+    if (run === null || !run.hasScores) {
+      this.summary.textContent =
+        run?.run?.examples !== undefined
+          ? 'This task scores its held-out examples by their loss alone: see the Loss tab (bits per character).'
+          : 'Scores are for task models: train on a .tsv file with the task classify.';
+      fill(this.matrix);
+    } else {
+      const names = [...new Set([...run.trainScores.keys(), ...run.heldOutScores.keys()])];
+      for (const name of names) {
+        const title = scoreInfo(name).title;
+        const train = run.trainScores.get(name);
+        if (train) {
+          const smooth = smoothBuckets(train.all(), ui.smoothing);
+          datasets.push({
+            label: `training ${title} (smoothed ${ui.smoothing.toFixed(2)})`,
+            data: points(train, ui.xAxis, (_b, i) => smooth[i]!),
+            borderColor: withAlpha(blue!, 0.9),
+            backgroundColor: blue,
+            borderWidth: 2,
+            pointRadius: 0,
+          });
+          const last = smooth[smooth.length - 1];
+          if (last !== undefined && Number.isFinite(last)) said.push(`training ${title} ${formatValue(last)} (smoothed)`);
+        }
+        const held = run.heldOutScores.get(name);
+        if (held) {
+          datasets.push({
+            label: `held-out ${title}`,
+            data: points(held, ui.xAxis, (b) => b.mean),
+            borderColor: orange,
+            backgroundColor: orange,
+            pointRadius: 2.5,
+            borderWidth: 2,
+          });
+          const last = held.all().at(-1);
+          if (last) said.unshift(`Held-out ${title} ${formatValue(last.last)} at step ${last.lastStep}`);
+        }
+        const base = run.run?.examples?.baselineScores[name];
+        const all = (train ?? held)!.all();
+        if (base !== undefined && all.length > 0) {
+          const x = (i: number, end: 'first' | 'last'): number =>
+            ui.xAxis === 'step'
+              ? end === 'first'
+                ? all[i]!.firstStep
+                : all[i]!.lastStep
+              : (end === 'first' ? all[i]!.firstMs : all[i]!.lastMs) / 1000;
+          datasets.push(
+            hline(
+              `${run.run!.examples!.baseline}: ${formatValue(base)} (learned nothing)`,
+              base,
+              x(0, 'first'),
+              x(all.length - 1, 'last'),
+              green!,
+            ),
+          );
+          said.push(`${run.run!.examples!.baseline} scores ${formatValue(base)}`);
+        }
+      }
+      this.summary.textContent = said.length ? said.join('; ') + '.' : 'No scores yet.';
+      this.renderMatrix();
+    }
+    this.chart.data.datasets = datasets;
+    configure(this.chart, theme, {
+      x: { title: ui.xAxis === 'step' ? 'step (updates)' : 'elapsed time (s)', scale: 'linear' },
+      y: { title: 'share of examples', scale: 'linear', min: 0, max: 1 },
+    });
+    this.chart.update('none');
+  }
+
+  private renderMatrix(): void {
+    const c = this.ctx.model.current?.confusion;
+    if (!c) {
+      fill(this.matrix);
+      return;
+    }
+    const totals = c.counts.map((row) => row.reduce((a, b) => a + b, 0));
+    const shown = c.labels
+      .map((_, i) => i)
+      .sort((a, b) => totals[b]! - totals[a]!)
+      .slice(0, MAX_MATRIX_LABELS);
+    const n = totals.reduce((a, b) => a + b, 0);
+    const right = c.counts.reduce((a, row, k) => a + (row[k] ?? 0), 0);
+    const caption = h(
+      'caption',
+      {},
+      `Confusion matrix of the ${n} held-out examples at step ${c.step}: rows are the true labels, columns the model's; ${right} on the diagonal` +
+        (shown.length < c.labels.length ? ` (the ${shown.length} most frequent of ${c.labels.length} labels)` : '') +
+        '.',
+    );
+    const head = h(
+      'tr',
+      {},
+      h('th', { scope: 'col' }, 'true \\ predicted'),
+      ...shown.map((j) => h('th', { scope: 'col' }, c.labels[j]!)),
+      h('th', { scope: 'col' }, 'recall'),
+    );
+    const rows = shown.map((i) => {
+      const total = totals[i]!;
+      return h(
+        'tr',
+        {},
+        h('th', { scope: 'row' }, c.labels[i]!),
+        ...shown.map((j) => {
+          const count = c.counts[i]![j] ?? 0;
+          const share = total > 0 ? count / total : 0;
+          const cell = h(
+            'td',
+            { class: i === j ? 'diagonal' : '', title: `${count} of ${total} (${(100 * share).toFixed(1)}%)` },
+            String(count),
+          );
+          cell.style.setProperty('--share', share.toFixed(3));
+          return cell;
+        }),
+        h('td', { class: 'recall' }, total > 0 ? `${((100 * (c.counts[i]![i] ?? 0)) / total).toFixed(1)}%` : '–'),
+      );
+    });
+    fill(this.matrix, h('table', { class: 'confusion-matrix' }, caption, h('thead', {}, head), h('tbody', {}, ...rows)));
+  }
+}
