@@ -16,6 +16,7 @@ import { SamplesView } from './views/samples.js';
 import { GatesView } from './views/gates.js';
 import { FlowView } from './views/flow.js';
 import { CompareView } from './views/compare.js';
+import { ExperimentView } from './views/experiment.js';
 import type { View, ViewContext } from './views/view.js';
 
 const TABS: ReadonlyArray<[TabName, string]> = [
@@ -26,6 +27,7 @@ const TABS: ReadonlyArray<[TabName, string]> = [
   ['gates', 'Gates'],
   ['flow', 'Gradient flow'],
   ['compare', 'Compare runs'],
+  ['experiment', 'Experiment'],
 ];
 
 function start(): void {
@@ -43,6 +45,7 @@ function start(): void {
     gates: new GatesView(ctx),
     flow: new FlowView(ctx),
     compare: new CompareView(ctx),
+    experiment: new ExperimentView(ctx),
   };
 
   const tablist = h('div', { role: 'tablist', 'aria-label': 'Dashboard views', class: 'tabs' });
@@ -58,6 +61,7 @@ function start(): void {
       h('div', { role: 'tabpanel', id: `panel-${name}`, 'aria-labelledby': `tab-${name}`, class: 'panel' }, views[name].element),
     );
   }
+  // The Experiment tab shows only while the run belongs to one (Recurrent: New Experiment...).
   // Arrow keys, Home and End move between tabs (the WAI-ARIA tabs pattern).
   tablist.addEventListener('keydown', (e) => {
     const shown = TABS.filter(([n]) => !tabs.get(n)!.hidden);
@@ -102,21 +106,29 @@ function start(): void {
     tabs.get('scores')!.hidden = !on;
     if (!on && host.ui.tab === 'scores') select('loss', false);
   };
+  let hadExperiment = false;
   window.addEventListener('message', (e: MessageEvent<ToWebview>) => {
     scheduler.mark(model.receive(e.data));
     showScoresTab();
+    const has = model.experiment !== null;
+    tabs.get('experiment')!.hidden = !has;
+    // The first word of an experiment opens its tab; without one, a page left on it falls back to Loss.
+    if (has && !hadExperiment && e.data?.type === 'history') select('experiment', false);
+    if (!has && host.ui.tab === 'experiment') select('loss', false);
+    hadExperiment = has;
     if (model.currentId !== null && model.currentId !== host.ui.runId) host.update({ runId: model.currentId });
   });
   watchTheme(() => {
     theme = readTheme();
-    scheduler.mark(['header', 'loss', 'scores', 'gradNorm', 'samples', 'gates', 'flow', 'compare']);
+    scheduler.mark(['header', 'loss', 'scores', 'gradNorm', 'samples', 'gates', 'flow', 'compare', 'experiment']);
   });
   let resizeTimer: number | undefined;
   window.addEventListener('resize', () => {
     window.clearTimeout(resizeTimer);
     resizeTimer = window.setTimeout(() => scheduler.mark([host.ui.tab]), 150);
   });
-  select(TABS.some(([n]) => n === host.ui.tab) ? host.ui.tab : 'loss', false);
+  tabs.get('experiment')!.hidden = true;
+  select(TABS.some(([n]) => n === host.ui.tab) && host.ui.tab !== 'experiment' ? host.ui.tab : 'loss', false);
   showScoresTab();
   scheduler.mark(['header']);
   host.send({ type: 'ready' });

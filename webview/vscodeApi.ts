@@ -11,7 +11,7 @@ interface VsCodeApi {
 }
 declare function acquireVsCodeApi(): VsCodeApi;
 
-export type TabName = 'loss' | 'scores' | 'gradNorm' | 'samples' | 'gates' | 'flow' | 'compare';
+export type TabName = 'loss' | 'scores' | 'gradNorm' | 'samples' | 'gates' | 'flow' | 'compare' | 'experiment';
 
 export interface UiState {
   /** The run shown last: VS Code hands this state to the panel serializer after a reload. */

@@ -14,6 +14,7 @@ import { gradcheckCommand, GRADCHECK_USAGE } from './gradcheck.js';
 import { infoCommand } from './info.js';
 import { guardOutput } from './output.js';
 import { exportCommand, EXPORT_USAGE } from './export.js';
+import { experimentCommand, EXPERIMENT_USAGE } from './experiment.js';
 
 const USAGE = `usage: recurrent <command> [options]
 
@@ -28,6 +29,8 @@ commands
   gradcheck               check every gradient against finite differences
   info CHECKPOINT         configuration, vocabulary, parameter counts and where the run trained
   export CHECKPOINT --pytorch DIR   a folder that continues the run in PyTorch (train.py, torchrun)
+  experiment NAME         train the runs of an experiment and judge them against the theory
+                          (memory, truncation, exploding, gates)
 
 recurrent <command> --help shows a command's options.`;
 
@@ -42,6 +45,7 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; usage
   gradcheck: { run: gradcheckCommand, usage: GRADCHECK_USAGE },
   info: { run: infoCommand, usage: 'usage: recurrent info CHECKPOINT [--json]' },
   export: { run: exportCommand, usage: EXPORT_USAGE },
+  experiment: { run: experimentCommand, usage: EXPERIMENT_USAGE },
 };
 
 async function main(argv: string[]): Promise<number> {

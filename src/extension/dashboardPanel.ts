@@ -9,6 +9,7 @@ import { PROTOCOL_VERSION } from '../protocol/messages.js';
 import { parseFromWebview } from '../protocol/webviewMessages.js';
 import { dashboardHtml } from './dashboardHtml.js';
 import { coalesce } from './eventCoalescer.js';
+import type { ExperimentFeed } from './run.js';
 
 /** What the panel needs of a training run (implemented by run.ts's Run). */
 export interface DashboardSource {
@@ -17,6 +18,7 @@ export interface DashboardSource {
   others(): RunHistory[]; // earlier runs on the same file, for Compare runs
   onEvent(listener: (runId: string, event: WorkerEvent) => void): { dispose(): void };
   handle(message: FromWebview): void; // already validated
+  readonly experiment?: ExperimentFeed | null; // the experiment the run belongs to, for the Experiment view
 }
 
 /** Events are sent to the webview at most this often. */
@@ -28,6 +30,7 @@ export class DashboardPanel {
 
   private readonly disposables: vscode.Disposable[] = [];
   private subscription: { dispose(): void } | undefined;
+  private experimentSubscription: { dispose(): void } | undefined;
   private buffer: Array<{ runId: string; event: WorkerEvent }> = [];
   private timer: ReturnType<typeof setTimeout> | undefined;
   private ready = false;
@@ -56,6 +59,12 @@ export class DashboardPanel {
       DashboardPanel.webviewOptions(extensionUri),
     );
     return new DashboardPanel(panel, extensionUri, source);
+  }
+
+  /** Moves the open panel to `source` if it shows a run of the same experiment, without revealing it. */
+  static follow(experiment: ExperimentFeed, source: DashboardSource): void {
+    const open = DashboardPanel.current;
+    if (open !== undefined && open.source.experiment === experiment && open.source.runId !== source.runId) open.bind(source);
   }
 
   /** For a WebviewPanelSerializer: VS Code restored `panel` after a reload; show `source` in it. */
@@ -94,10 +103,15 @@ export class DashboardPanel {
 
   private bind(source: DashboardSource): void {
     this.subscription?.dispose();
+    this.experimentSubscription?.dispose();
     this.source = source;
     this.buffer = [];
-    this.panel.title = `Recurrent: ${source.history().label}`;
+    const x = source.experiment ?? null;
+    this.panel.title = x ? `Recurrent: ${x.report().title}` : `Recurrent: ${source.history().label}`;
     this.subscription = source.onEvent((runId, event) => this.enqueue(runId, event));
+    this.experimentSubscription = x?.onChange(() => {
+      if (this.ready) this.post({ v: PROTOCOL_VERSION, type: 'experiment', report: x.report() });
+    });
     if (this.ready) this.sendHistory();
   }
 
@@ -129,7 +143,13 @@ export class DashboardPanel {
 
   private sendHistory(): void {
     this.buffer = [];
-    this.post({ v: PROTOCOL_VERSION, type: 'history', current: this.source.history(), others: this.source.others() });
+    this.post({
+      v: PROTOCOL_VERSION,
+      type: 'history',
+      current: this.source.history(),
+      others: this.source.others(),
+      experiment: this.source.experiment?.report() ?? null,
+    });
   }
 
   private enqueue(runId: string, event: WorkerEvent): void {
@@ -162,6 +182,8 @@ export class DashboardPanel {
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.subscription?.dispose();
     this.subscription = undefined;
+    this.experimentSubscription?.dispose();
+    this.experimentSubscription = undefined;
     while (this.disposables.length > 0) this.disposables.pop()?.dispose();
     this.panel.dispose();
   }

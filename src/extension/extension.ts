@@ -6,6 +6,7 @@ import { registerEditorFeatures, type EditorFeatures } from './editor/register.j
 import { loadCheckpoint, saveCheckpoint } from './commands/checkpoints.js';
 import { exportPyTorch } from './commands/exportPyTorch.js';
 import { importRun } from './commands/importRun.js';
+import { newExperiment, type ExperimentOptions } from './commands/experiment.js';
 import { showModelInfo } from './commands/modelInfo.js';
 import { openDashboard, pause, restart, resume, stop } from './commands/runControl.js';
 import { predict, type PredictOptions } from './commands/predict.js';
@@ -61,6 +62,7 @@ export function activate(context: vscode.ExtensionContext): RecurrentApi {
   command('recurrent.importRun', (o?: { uri?: vscode.Uri; textUri?: vscode.Uri }) => importRun(s, o));
   command('recurrent.showModelInfo', (runId?: string) => showModelInfo(s, runId));
   command('recurrent.openSampleText', () => openSampleText(s));
+  command('recurrent.newExperiment', (o?: ExperimentOptions) => newExperiment(s, o));
   context.subscriptions.push(s);
   const editor = registerEditorFeatures(context, s.runs); // loss heat, hover, diagnostics, CodeLens
   context.subscriptions.push(

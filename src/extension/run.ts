@@ -4,6 +4,7 @@
 // a run with a scripted fake worker.
 import type { Task } from '../engine/config.js';
 import { RecurrentError } from '../engine/errors.js';
+import type { ExperimentReport } from '../engine/experiments/report.js';
 import type { StepMetrics } from '../engine/measurements.js';
 import {
   PROTOCOL_VERSION,
@@ -19,6 +20,12 @@ import {
 import { RequestTable } from '../protocol/requests.js';
 import { checkWorkerEvent } from '../protocol/workerMessages.js';
 import type { RequestArgs, RequestMethod, RequestResult } from '../protocol/workerRequests.js';
+
+/** The experiment a run belongs to, for the dashboard: its report, and word when the report changes. */
+export interface ExperimentFeed {
+  report(): ExperimentReport;
+  onChange(listener: () => void): { dispose(): void };
+}
 
 /** How the worker ended when nobody asked it to. */
 export interface WorkerExit {
@@ -85,6 +92,8 @@ export class Run {
   private crash: string | null = null;
   private error: string | null = null;
   private temperature: number;
+  /** Set when the run is one of an experiment's (experimentSession.ts). */
+  experiment: ExperimentFeed | null = null;
 
   constructor(private readonly opts: RunOptions) {
     this.runId = opts.runId;

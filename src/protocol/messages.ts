@@ -15,6 +15,10 @@ import type {
 } from '../engine/measurements.js';
 import type { GradientReachProbe } from '../engine/gradientReach.js';
 import type { Segment } from '../engine/history.js';
+import type { RunOutcome } from '../engine/experiments/outcome.js';
+import type { RecallMeasure } from '../engine/experiments/recallProbe.js';
+import type { ExperimentReport } from '../engine/experiments/report.js';
+import type { TrackedRun } from '../engine/experiments/plan.js';
 import type { RequestArgs, RequestMethod, RequestResult } from './workerRequests.js';
 
 export const PROTOCOL_VERSION = 2;
@@ -177,6 +181,16 @@ export interface GradientSpikeEvent {
   type: 'gradientSpike';
   spikes: ClipEvent[];
 }
+/** An experiment run's recall on its held-out lines (experiments/recallProbe.ts), as it trains. */
+export interface RecallEvent {
+  type: 'recall';
+  measure: RecallMeasure;
+}
+/** What an experiment run came to (experiments/outcome.ts), sent just before `finished`, or when it stops on a non-finite loss. */
+export interface OutcomeEvent {
+  type: 'outcome';
+  outcome: RunOutcome;
+}
 /** The answer to request `inReplyTo`, as workerRequests.ts declares it for `method`; a failed request gets an `error` event instead. */
 export type ReplyEvent = {
   [K in RequestMethod]: { type: 'reply'; inReplyTo: number; method: K; result: RequestResult<K> };
@@ -197,6 +211,8 @@ export type WorkerEvent = { v: typeof PROTOCOL_VERSION } & (
   | ErrorEvent
   | FinishedEvent
   | GradientSpikeEvent
+  | RecallEvent
+  | OutcomeEvent
   | ReplyEvent
 );
 
@@ -226,6 +242,8 @@ export interface StartCommand {
   maxVocab?: number;
   /** Load (or create) the model but do not train until `resume`: a loaded checkpoint for sampling. */
   paused?: boolean;
+  /** A run of an experiment: what to measure as it trains, and the checkpoint whose weights it starts from (a curriculum). */
+  experiment?: { run: TrackedRun; initFrom?: string };
 }
 export interface PauseCommand {
   type: 'pause';
@@ -273,7 +291,10 @@ export interface RunHistory {
 }
 
 export type ToWebview = { v: typeof PROTOCOL_VERSION } & (
-  { type: 'history'; current: RunHistory; others: RunHistory[] } | { type: 'event'; runId: string; event: WorkerEvent }
+  | { type: 'history'; current: RunHistory; others: RunHistory[]; experiment?: ExperimentReport | null }
+  | { type: 'event'; runId: string; event: WorkerEvent }
+  /** The experiment the current run belongs to, whenever its report changes (a run starts or ends, the verdict). */
+  | { type: 'experiment'; report: ExperimentReport }
 );
 
 // ---- dashboard webview -> extension (untrusted: validated in webviewMessages.ts) ----------------

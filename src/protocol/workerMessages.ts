@@ -22,6 +22,8 @@ const EVENT_SHAPES: Record<WorkerEvent['type'], Shape> = {
   error: { message: 'string', kind: 'string', step: 'number?', inReplyTo: 'number?' },
   finished: { step: 'number', reason: 'string' },
   gradientSpike: { spikes: 'object' },
+  recall: { measure: 'object' },
+  outcome: { outcome: 'object' },
   reply: { inReplyTo: 'number', method: 'string' },
 };
 
@@ -42,6 +44,7 @@ const COMMAND_SHAPES: Record<WorkerCommand['type'], Shape> = {
     temperature: 'number',
     maxVocab: 'number?',
     paused: 'boolean?',
+    experiment: 'object?',
   },
   pause: {},
   resume: {},

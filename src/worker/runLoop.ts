@@ -3,6 +3,7 @@
 // gradient flow and norms every few seconds, so a fast engine never floods the extension host.
 import { RecurrentError } from '../engine/errors.js';
 import type { ClipEvent, StepMetrics, ValidationMetrics } from '../engine/measurements.js';
+import { prepareTrainer, RunTracker } from '../engine/experiments/tracker.js';
 import {
   PROTOCOL_VERSION,
   type RequestCommand,
@@ -13,6 +14,7 @@ import {
 } from '../protocol/messages.js';
 import type { RequestArgs, RequestMethod, RequestResult } from '../protocol/workerRequests.js';
 import type { EngineLike } from './engineApi.js';
+import { LmRunTrainer } from './lmRunTrainer.js';
 import type { RunTrainer } from './runTrainer.js';
 import { transferablesOf, type Transfer } from './transfer.js';
 
@@ -56,6 +58,8 @@ export class RunLoop {
   /** What the last validation said; autosaves wait while it says the run diverged. */
   private diverged = false;
   private sampleSeed = 1;
+  /** An experiment's run: what it measures as it trains and records for the verdict (experiments/tracker.ts). */
+  private tracker: RunTracker | null = null;
 
   /** Each runs queued, between training slices; what it returns is the reply, what it throws an error naming the request. */
   private readonly answers: Answers = {
@@ -112,7 +116,16 @@ export class RunLoop {
     this.temperature = cmd.temperature;
     try {
       this.trainer = cmd.resumeFrom ? this.engine.resume(cmd, await this.engine.readCheckpoint(cmd.resumeFrom)) : this.engine.create(cmd);
+      const x = cmd.experiment;
+      if (x && !cmd.resumeFrom) {
+        // The experiments are language models: their tracker reads the trainer's model and tokenizer.
+        if (!(this.trainer instanceof LmRunTrainer)) throw new RecurrentError('an experiment run trains a language model');
+        prepareTrainer(this.trainer.trainer, x.run, x.initFrom ? await this.engine.readCheckpoint(x.initFrom) : null);
+        this.tracker = new RunTracker(x.run, this.trainer.trainer);
+      }
     } catch (e) {
+      this.trainer?.close();
+      this.trainer = null;
       this.fail(e);
       return;
     }
@@ -132,7 +145,10 @@ export class RunLoop {
     const now = this.host.now();
     this.last = { metrics: now, sample: now, flow: -Infinity, norms: -Infinity, autosave: now };
     this.queue(async () => {
-      this.validated(t.validate('sample'));
+      // An experiment's run is judged on its held-out lines by its tracker, not by the trainer's validation.
+      if (this.tracker === null) this.validated(t.validate('sample'));
+      const first = this.tracker?.begin();
+      if (first) this.emit({ type: 'recall', measure: first });
     });
     if (cmd.paused) this.setState('paused');
     else this.resume();
@@ -186,8 +202,11 @@ export class RunLoop {
       const m = t.step();
       const spike = t.spike(m); // where an unclipped or non-finite update came from
       if (spike) this.emit({ type: 'gradientSpike', spikes: [spike] });
+      const measure = this.tracker?.afterStep(m);
+      if (measure) this.emit({ type: 'recall', measure });
       if (!Number.isFinite(m.lossNats)) {
         this.flushMetrics();
+        if (this.tracker) this.emit({ type: 'outcome', outcome: this.tracker.finish() });
         this.emit({
           type: 'error',
           kind: 'nonFinite',
@@ -225,7 +244,8 @@ export class RunLoop {
     if (now - this.last.metrics >= TIMING.metricsEveryMs) this.flushMetrics();
     if (now - this.last.flow >= TIMING.gradientFlowEveryMs) {
       this.last.flow = now;
-      this.emit({ type: 'gradientFlow', flow: t.gradientFlow() });
+      // An experiment's runs show the gradient of the loss it is about: the recall's, back across the gap.
+      this.emit({ type: 'gradientFlow', flow: this.tracker?.gradientFlow() ?? t.gradientFlow() });
     }
     if (now - this.last.norms >= TIMING.normsEveryMs) {
       this.last.norms = now;
@@ -303,9 +323,10 @@ export class RunLoop {
     this.setState(reason === 'stopped' ? 'stopped' : 'finished');
     const t = this.trainer;
     if (t.updates > this.firstUpdate) {
-      this.validated(t.validate('full'));
+      if (this.tracker === null) this.validated(t.validate('full'));
       if (this.start?.autosavePath && !this.diverged) await this.save(this.start.autosavePath);
     }
+    if (this.tracker) this.emit({ type: 'outcome', outcome: this.tracker.finish(reason === 'stopped' ? { stopped: 'stopped' } : {}) });
     this.emit({ type: 'finished', step: t.updates, reason });
     t.close();
   }

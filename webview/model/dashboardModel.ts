@@ -4,12 +4,13 @@
 import type { RunDescription, RunHistory, ToWebview, WorkerEvent } from '../../src/protocol/messages.js';
 import { PROTOCOL_VERSION } from '../../src/protocol/messages.js';
 import type { GateProbe, GradientFlow, StepMetrics, ValidationMetrics } from '../../src/engine/measurements.js';
+import type { ExperimentReport } from '../../src/engine/experiments/report.js';
 import { DecimatedSeries, DEFAULT_CAPACITY } from './series.js';
 import { asFloat32, asNumber } from './coerce.js';
 import { describeRun } from './format.js';
 
-export type ViewName = 'header' | 'loss' | 'scores' | 'gradNorm' | 'samples' | 'gates' | 'flow' | 'compare';
-export const VIEW_NAMES: readonly ViewName[] = ['header', 'loss', 'scores', 'gradNorm', 'samples', 'gates', 'flow', 'compare'];
+export type ViewName = 'header' | 'loss' | 'scores' | 'gradNorm' | 'samples' | 'gates' | 'flow' | 'compare' | 'experiment';
+export const VIEW_NAMES: readonly ViewName[] = ['header', 'loss', 'scores', 'gradNorm', 'samples', 'gates', 'flow', 'compare', 'experiment'];
 
 /** Newest samples kept per run; older ones scroll away. */
 export const MAX_SAMPLES = 100;
@@ -130,6 +131,14 @@ export class RunModel {
   }
 }
 
+/** A report as the page can trust it: an object with the fields the Experiment view reads, or null. */
+function experimentFrom(r: unknown): ExperimentReport | null {
+  if (r === null || typeof r !== 'object') return null;
+  const x = r as Partial<ExperimentReport>;
+  if (typeof x.title !== 'string' || !Array.isArray(x.runs)) return null;
+  return x as ExperimentReport;
+}
+
 function flowFrom(f: GradientFlow): GradientFlow {
   return { ...f, fromLast: (f.fromLast ?? []).map(asFloat32), perStep: (f.perStep ?? []).map(asFloat32) };
 }
@@ -145,6 +154,8 @@ function gatesFrom(p: GateProbe): GateProbe {
 export class DashboardModel {
   readonly runs = new Map<string, RunModel>();
   currentId: string | null = null;
+  /** The experiment the current run belongs to (Recurrent: New Experiment...), or null. */
+  experiment: ExperimentReport | null = null;
 
   constructor(
     private readonly capacity = DEFAULT_CAPACITY,
@@ -168,8 +179,15 @@ export class DashboardModel {
       );
       return new Set();
     }
-    if (message.type === 'history') return this.loadHistory(message.current, message.others ?? []);
+    if (message.type === 'history') {
+      this.experiment = experimentFrom(message.experiment);
+      return this.loadHistory(message.current, message.others ?? []);
+    }
     if (message.type === 'event') return this.apply(message.runId, message.event);
+    if (message.type === 'experiment') {
+      this.experiment = experimentFrom(message.report);
+      return new Set<ViewName>(['experiment']);
+    }
     this.warn(`dashboard: dropped a message of unknown type ${JSON.stringify((message as { type?: unknown }).type)}`);
     return new Set();
   }
@@ -270,6 +288,8 @@ export class DashboardModel {
       case 'norms':
       case 'checkpointSaved':
       case 'reply':
+      case 'recall': // an experiment's measurements reach the page in its report
+      case 'outcome':
         break;
       default:
         this.warn(`dashboard: ignored an event of unknown type ${JSON.stringify((event as { type?: unknown }).type)}`);
