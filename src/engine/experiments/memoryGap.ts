@@ -9,9 +9,10 @@ import type { DataFile, ExperimentPlan, ExperimentRun, PlanOptions } from './pla
 import { recallCorpus, recallLineLength, RECALL_KEYS } from './recallData.js';
 import { count, finalRecall, median, num, outcomesWhere, percent, type Verdict } from './report.js';
 
-/** A cell recalls across a gap when it names at least this share of the held-out keys. */
-export const RECALLED = 0.9;
-const CHANCE = 1 / RECALL_KEYS.length;
+/** A cell carries the key across a gap when it names at least this share of the held-out keys: half, four times chance. */
+export const RECALLED = 0.5;
+/** The gated cells' gradient at the key "did not vanish" where it is this many times the RNN's share. */
+const GRADIENT_MARGIN = 1000;
 
 /** Hidden sizes with the same parameter budget for the recall task's 36 symbols (about 28.5k parameters). */
 export const MEMORY_CELLS: ReadonlyArray<{ cell: CellKind; hidden: number }> = [
@@ -160,17 +161,31 @@ export function memoryVerdict(plan: ExperimentPlan, outcomes: ReadonlyMap<string
   const rnn = reaches.get('rnn') ?? 0;
   const gated = cells.filter((c) => c !== 'rnn');
   const further = gated.filter((c) => reaches.get(c)! > rnn);
+  // The mechanism: at the longest gap, how much of the recall's gradient reaches the key through each cell.
+  const longest = gaps[gaps.length - 1]!;
+  const share = (c: string): number => median(cellOutcome(c, longest).map((o) => finalRecall(o)?.keyShare ?? NaN));
+  const gradientHolds = cells.includes('rnn') && gated.length > 0 && gated.every((c) => share(c) > GRADIENT_MARGIN * share('rnn'));
   const none = [...reaches.values()].every((r) => r === 0);
-  const agreement = none ? 'inconclusive' : further.length === gated.length ? 'agrees' : further.length > 0 ? 'partly' : 'disagrees';
+  const agreement: Verdict['agreement'] = none
+    ? 'inconclusive'
+    : further.length === gated.length
+      ? 'agrees'
+      : further.length > 0 || gradientHolds
+        ? 'partly'
+        : 'disagrees';
   const said = cells
-    .map((c) => `${label(c)} ${reaches.get(c)! > 0 ? `up to a gap of ${reaches.get(c)}` : `at no gap (not even ${gaps[0]})`}`)
+    .map((c) => `the ${label(c)} ${reaches.get(c)! > 0 ? `up to a gap of ${reaches.get(c)}` : `at no gap (not even ${gaps[0]})`}`)
     .join(', ');
+  const gradient = `At gap ${longest} the share of the recall's gradient that reaches the key was ${cells.map((c) => `${num(share(c))} through the ${label(c)}`).join(', ')}`;
   const verdicts = {
     agrees: 'as the theory predicts, both gated cells carried the key further than the vanilla RNN.',
-    partly: `only the ${further.map((c) => c.toUpperCase()).join(' and ')} carried the key further than the vanilla RNN.`,
-    disagrees: 'neither gated cell carried the key further than the vanilla RNN: the theory’s prediction did not show in this budget.',
+    partly:
+      further.length > 0
+        ? `only the ${further.map((c) => label(c)).join(' and ')} carried the key further than the vanilla RNN.`
+        : 'the gated cells did not carry the key further in this budget, though their gradient still reached it where the RNN’s had vanished.',
+    disagrees: 'neither gated cell carried the key further than the vanilla RNN, nor did more of their gradient reach it: the theory’s prediction did not show in this budget.',
     inconclusive: `no cell learned the recall in ${count(updates)} updates, so these runs cannot test the prediction.`,
   };
-  const summary = `Recalled at least ${percent(RECALLED)} of the keys (chance ${percent(CHANCE)}) after ${count(updates)} updates: ${said}; ${verdicts[agreement]}`;
+  const summary = `After ${count(updates)} updates per gap, ${said} recalled at least half of the held-out keys (chance is 1 in ${RECALL_KEYS.length}); ${verdicts[agreement]} ${gradient}.`;
   return { agreement, summary, table, figure };
 }

@@ -136,6 +136,6 @@ export function truncationVerdict(plan: ExperimentPlan, outcomes: ReadonlyMap<st
     disagrees: `the truncation did not decide what was learned.`,
     inconclusive: `no k2 learned the recall in ${count(updates)} updates, so these runs cannot test the prediction.`,
   };
-  const summary = `With k2 below the gap of ${gap} (${list(below)}) and spanning it (${list(above)}) the held-out keys recalled were as listed (chance ${percent(CHANCE)}): ${verdicts[agreement]}`;
+  const summary = `Held-out keys recalled with k2 below the gap of ${gap}: ${list(below)}; with k2 spanning it: ${list(above)} (chance is 1 in ${RECALL_KEYS.length}): ${verdicts[agreement]}`;
   return { agreement, summary, table, figure };
 }
