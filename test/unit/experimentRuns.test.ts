@@ -84,14 +84,21 @@ test("the worker's loop measures an experiment's runs as the command line does, 
       sampleEveryMs: 0,
       sampleLength: 10,
       temperature: 1,
-      experiment: { run: { id: run.id, probe: run.probe, ...(run.from ? { from: run.from } : {}) }, ...(previous ? { initFrom: previous } : {}) },
+      experiment: {
+        run: { id: run.id, probe: run.probe, ...(run.from ? { from: run.from } : {}) },
+        ...(previous ? { initFrom: previous } : {}),
+      },
     });
     await until(() => w.events.some((e) => e.type === 'finished'), `run ${run.id} to finish`);
     const types = w.events.map((e) => e.type);
     assert.ok(types.indexOf('outcome') < types.indexOf('finished'), 'expected the outcome before finished');
     assert.ok(!types.includes('validation'), "an experiment run is judged by its probe, not by the trainer's validation");
     const outcome = w.events.find((e): e is Extract<WorkerEvent, { type: 'outcome' }> => e.type === 'outcome')!.outcome;
-    assert.deepEqual(timeless(outcome), timeless(cliOutcomes.get(run.id)), `run ${run.id}: the worker's outcome differs from the command line's`);
+    assert.deepEqual(
+      timeless(outcome),
+      timeless(cliOutcomes.get(run.id)),
+      `run ${run.id}: the worker's outcome differs from the command line's`,
+    );
     const measures = w.events.filter((e): e is Extract<WorkerEvent, { type: 'recall' }> => e.type === 'recall').map((e) => e.measure);
     assert.deepEqual(measures, outcome.recall, 'expected every measurement reported as it was made');
     assert.ok(existsSync(path));

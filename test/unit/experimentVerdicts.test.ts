@@ -64,7 +64,10 @@ test('memory: gated cells recalling further than the RNN agree with the theory; 
 
 test('memory: only one gated cell further is partly; none further disagrees; nothing learned is inconclusive', () => {
   const by = (limit: Record<string, number>) =>
-    memory.verdict(memoryPlan, outcomes(memoryPlan, (x, id) => outcome(id, { accuracy: Number(x.gap) <= limit[String(x.cell)]! ? 0.95 : 0.12 })));
+    memory.verdict(
+      memoryPlan,
+      outcomes(memoryPlan, (x, id) => outcome(id, { accuracy: Number(x.gap) <= limit[String(x.cell)]! ? 0.95 : 0.12 })),
+    );
   assert.equal(by({ rnn: 20, gru: 10, lstm: 50 }).agreement, 'partly');
   const d = by({ rnn: 50, gru: 20, lstm: 50 });
   assert.equal(d.agreement, 'disagrees');
@@ -78,16 +81,28 @@ test('truncation: chance below the gap and learned above it agrees; learning bel
   const def = experiment('truncation');
   const plan = def.plan({ quick: false, seeds: [1] });
   const gap = Number(plan.runs[0]!.factors.gap);
-  const agree = def.verdict(plan, outcomes(plan, (x, id) => outcome(id, { accuracy: Number(x.k2) >= gap + 2 ? 0.95 : 0.14 })));
+  const agree = def.verdict(
+    plan,
+    outcomes(plan, (x, id) => outcome(id, { accuracy: Number(x.k2) >= gap + 2 ? 0.95 : 0.14 })),
+  );
   assert.equal(agree.agreement, 'agrees');
   assert.deepEqual(
     agree.table.rows.map((r) => r[1]),
     ['never', 'never', 'for some recalls', 'always', 'always'],
   );
-  const leak = def.verdict(plan, outcomes(plan, (_x, id) => outcome(id, { accuracy: 0.95 })));
+  const leak = def.verdict(
+    plan,
+    outcomes(plan, (_x, id) => outcome(id, { accuracy: 0.95 })),
+  );
   assert.equal(leak.agreement, 'partly');
   assert.match(leak.summary, /a k2 below the gap learned more than chance/);
-  assert.equal(def.verdict(plan, outcomes(plan, (_x, id) => outcome(id, { accuracy: 0.12 }))).agreement, 'inconclusive');
+  assert.equal(
+    def.verdict(
+      plan,
+      outcomes(plan, (_x, id) => outcome(id, { accuracy: 0.12 })),
+    ).agreement,
+    'inconclusive',
+  );
 });
 
 test('exploding: a flagged, diverging unclipped run beside a clipped one that trains agrees; the numbers are in the summary', () => {
@@ -102,9 +117,15 @@ test('exploding: a flagged, diverging unclipped run beside a clipped one that tr
     ),
   );
   assert.equal(v.agreement, 'agrees');
-  assert.match(v.summary, /Without clipping, its largest gradient norm was 5300 \(median 8\) and the exploding-gradient diagnostic flagged 14 updates; its loss stopped being finite at update 212/);
+  assert.match(
+    v.summary,
+    /Without clipping, its largest gradient norm was 5300 \(median 8\) and the exploding-gradient diagnostic flagged 14 updates; its loss stopped being finite at update 212/,
+  );
   assert.equal(v.table.rows[0]![1], 'loss not finite at update 212');
-  const calm = def.verdict(plan, outcomes(plan, (_x, id) => outcome(id, { validationBits: 2 })));
+  const calm = def.verdict(
+    plan,
+    outcomes(plan, (_x, id) => outcome(id, { validationBits: 2 })),
+  );
   assert.equal(calm.agreement, 'disagrees');
   const unflagged = def.verdict(
     plan,
@@ -137,6 +158,9 @@ test('gates: a cell that recalls with units holding the key agrees; one that rec
     );
   const v = with_([3, 17]);
   assert.equal(v.agreement, 'agrees');
-  assert.match(v.summary, /the LSTM 64 recalled 98% with 2 units holding the key behind an open f gate \(mean 0\.97 over the gap, against 0\.6 for all units\)/);
+  assert.match(
+    v.summary,
+    /the LSTM 64 recalled 98% with 2 units holding the key behind an open f gate \(mean 0\.97 over the gap, against 0\.6 for all units\)/,
+  );
   assert.equal(with_([]).agreement, 'disagrees');
 });

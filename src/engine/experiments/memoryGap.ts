@@ -183,7 +183,8 @@ export function memoryVerdict(plan: ExperimentPlan, outcomes: ReadonlyMap<string
       further.length > 0
         ? `only the ${further.map((c) => label(c)).join(' and ')} carried the key further than the vanilla RNN.`
         : 'the gated cells did not carry the key further in this budget, though their gradient still reached it where the RNN’s had vanished.',
-    disagrees: 'neither gated cell carried the key further than the vanilla RNN, nor did more of their gradient reach it: the theory’s prediction did not show in this budget.',
+    disagrees:
+      'neither gated cell carried the key further than the vanilla RNN, nor did more of their gradient reach it: the theory’s prediction did not show in this budget.',
     inconclusive: `no cell learned the recall in ${count(updates)} updates, so these runs cannot test the prediction.`,
   };
   const summary = `After ${count(updates)} updates per gap, ${said} recalled at least half of the held-out keys (chance is 1 in ${RECALL_KEYS.length}); ${verdicts[agreement]} ${gradient}.`;
