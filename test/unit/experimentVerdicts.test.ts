@@ -52,7 +52,7 @@ test('memory: gated cells recalling further than the RNN agree with the theory; 
     }),
   );
   assert.equal(v.agreement, 'agrees');
-  assert.match(v.summary, /RNN 136 up to a gap of 10, GRU 76 up to a gap of 50, LSTM 64 up to a gap of 100/);
+  assert.match(v.summary, /the RNN 136 up to a gap of 10, the GRU 76 up to a gap of 50, the LSTM 64 up to a gap of 100/);
   assert.deepEqual(v.table.columns, ['cell', 'parameters', 'gap 5', 'gap 10', 'gap 20', 'gap 50', 'gap 100']);
   assert.equal(v.table.rows[0]![3], '97% · 0.5', 'the RNN at gap 10');
   assert.equal(v.table.rows[0]![4], '13% · 0.5', 'the RNN at gap 20');
