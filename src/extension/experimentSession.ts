@@ -195,7 +195,7 @@ export class ExperimentSession implements ExperimentFeed {
     if (!last || !run?.alive || !last.probe) return;
     DashboardPanel.follow(this, run);
     try {
-      await run.request('probeGates', last.probe.lines[0]!.replace(/\n$/, ''));
+      await run.request('probeGates', last.probe.lines[0]!.replace(/\n$/, ''), '');
     } catch (e) {
       this.studio.log.warn(`gates of ${last.label}: ${e instanceof Error ? e.message : String(e)}`);
     }

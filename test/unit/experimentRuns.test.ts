@@ -8,16 +8,13 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { readCheckpointFile, writeCheckpointFile } from '../../src/engine/checkpoint.js';
 import type { RunOutcome } from '../../src/engine/experiments/outcome.js';
 import { EXPERIMENT_THREADS, type ExperimentRun } from '../../src/engine/experiments/plan.js';
 import { experiment } from '../../src/engine/experiments/registry.js';
 import type { ExperimentReport } from '../../src/engine/experiments/report.js';
 import { runPlan } from '../../src/engine/experiments/runner.js';
-import { generate } from '../../src/engine/sampling.js';
-import { Trainer } from '../../src/engine/trainer.js';
 import { PROTOCOL_VERSION, type StartCommand, type WorkerCommand, type WorkerEvent } from '../../src/protocol/messages.js';
-import type { EngineLike } from '../../src/worker/engineApi.js';
+import { engine } from '../../src/worker/engine.js';
 import { RunLoop } from '../../src/worker/runLoop.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -46,13 +43,6 @@ test('the same plan trains to the same outcomes twice, and a curriculum run star
 
 /** The worker's loop on the real engine, as worker.ts binds it, with a host that keeps the events. */
 function worker(): { send(c: Omit<StartCommand, 'type'> & { type?: string }): void; events: WorkerEvent[] } {
-  const engine: EngineLike = {
-    create: (text, model, train, tokenizer, opts) => Trainer.create(text, model, train, tokenizer, opts),
-    resume: (text, checkpoint, overrides) => Trainer.resume(text, checkpoint, overrides),
-    readCheckpoint: (path) => readCheckpointFile(path),
-    writeCheckpoint: (path, c) => writeCheckpointFile(path, c),
-    sample: (t, r, onToken) => generate(t.stepper(), t.tokenizer, r, onToken),
-  };
   const events: WorkerEvent[] = [];
   const loop = new RunLoop(engine, { post: (e) => events.push(e), now: () => performance.now(), defer: (f) => setImmediate(f) });
   return { send: (c) => loop.handle({ v: PROTOCOL_VERSION, type: 'start', ...c } as WorkerCommand), events };
