@@ -26,7 +26,7 @@ test('an empty history gives an empty current run and marks every view', () => {
   const dirty = m.receive({ v, type: 'history', current: empty('r1'), others: [] });
   assert.equal(m.current?.runId, 'r1');
   assert.equal(m.current?.loss.length, 0);
-  assert.equal(dirty.size, 8, `expected all 8 views dirty, got ${[...dirty]}`);
+  assert.equal(dirty.size, 9, `expected all 9 views dirty, got ${[...dirty]}`);
 });
 
 test('a recorded session replays into the current run, with earlier runs kept for comparison', () => {

@@ -10,7 +10,17 @@ import { asFloat32, asNumber } from './coerce.js';
 import { describeRun } from './format.js';
 
 export type ViewName = 'header' | 'loss' | 'scores' | 'gradNorm' | 'samples' | 'gates' | 'flow' | 'compare' | 'experiment';
-export const VIEW_NAMES: readonly ViewName[] = ['header', 'loss', 'scores', 'gradNorm', 'samples', 'gates', 'flow', 'compare', 'experiment'];
+export const VIEW_NAMES: readonly ViewName[] = [
+  'header',
+  'loss',
+  'scores',
+  'gradNorm',
+  'samples',
+  'gates',
+  'flow',
+  'compare',
+  'experiment',
+];
 
 /** Newest samples kept per run; older ones scroll away. */
 export const MAX_SAMPLES = 100;
