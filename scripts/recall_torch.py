@@ -5,7 +5,8 @@ The same data generator (src/engine/experiments/recallData.ts: the engine's sfc3
 ported below, so every line is the same), the same sizes (hidden sizes, batch, updates, Adam, learning
 rate, clipping by global norm at 5) and the same reading of the text: each update reads one whole line
 per stream from a zero state, stream b reading line (b * perStream + u) mod (batch * perStream) at update
-u, as the engine's streams do on the recall corpus; the loss is the mean cross-entropy over every
+u, as the engine's streams do on the recall corpus, and each cell learns the gaps as a curriculum (its weights
+carried from one gap to the next, a fresh Adam at each), as memoryGap.ts runs it; the loss is the mean cross-entropy over every
 position of the batch. What differs is everything PyTorch brings: its initial weights (torch.manual_seed),
 kernels and float arithmetic. Recall is measured on the same held-out lines: the most likely token after
 the mark against the line's key, and the share of the recall loss's gradient that reaches the key.
@@ -28,7 +29,7 @@ KEYS = "ABCDEFGH"
 DISTRACTORS = "abcdefghijklmnopqrstuvwxyz"
 MARK = "="
 CELLS = {"rnn": 136, "gru": 76, "lstm": 64}  # the engine's MEMORY_CELLS (memoryGap.ts)
-FULL = dict(gaps=[5, 10, 20, 50, 100], steps=3000, batch=32, per_stream=32, held_out=256, lr=3e-3)
+FULL = dict(gaps=[5, 10, 20, 50, 100], steps=2000, batch=32, per_stream=32, held_out=256, lr=3e-3)
 QUICK = dict(gaps=[2, 4], steps=40, batch=8, per_stream=8, held_out=32, lr=1e-2)
 QUICK_CELLS = {"rnn": 24, "gru": 14, "lstm": 12}
 M32 = 0xFFFFFFFF
@@ -121,16 +122,19 @@ def measure(model, held, index, gap):
     return accuracy, share
 
 
-def run(cell, hidden, gap, seed, size, threads):
-    torch.set_num_threads(threads)
-    torch.manual_seed(seed)
+def run(cell, hidden, gap, seed, size, model=None):
+    """`steps` updates at one gap; `model` is the cell's model from the previous gap of its curriculum."""
     train, held = recall_corpus(gap, size["batch"], size["per_stream"], size["held_out"], seed)
     vocab = sorted(set("".join(train + held)), key=ord)
     index = {ch: i for i, ch in enumerate(vocab)}
+    if model is not None and model.V != len(vocab):
+        raise SystemExit(f"gap {gap} has {len(vocab)} symbols where the previous gap had {model.V}")
     lines = torch.tensor([[index[ch] for ch in line] for line in train[:-1]])  # [B*J, L]
     # A window's targets run into the next line's key: the engine reads the token after each window.
     nxt = torch.tensor([index[line[0]] for line in train[1:]])
-    model = Model(len(vocab), hidden, cell)
+    if model is None:
+        model = Model(len(vocab), hidden, cell)
+    # A fresh optimizer at every gap, as the engine's curriculum starts a new trainer from the weights alone.
     opt = torch.optim.Adam(model.parameters(), lr=size["lr"])
     B, J = size["batch"], size["per_stream"]
     started = time.time()
@@ -146,7 +150,7 @@ def run(cell, hidden, gap, seed, size, threads):
         opt.step()
     accuracy, share = measure(model, held, index, gap)
     return {"cell": cell, "hidden": hidden, "gap": gap, "seed": seed, "updates": size["steps"], "accuracy": accuracy,
-            "keyShare": share, "seconds": round(time.time() - started, 1)}
+            "keyShare": share, "seconds": round(time.time() - started, 1)}, model
 
 
 def main():
@@ -166,10 +170,15 @@ def main():
         size["steps"] = a.steps
     seeds = [int(s) for s in a.seeds.split(",")]
     results = []
-    for gap in size["gaps"]:
-        for seed in seeds:
-            for cell in a.cells.split(","):
-                r = run(cell, cells[cell], gap, seed, size, a.threads)
+    torch.set_num_threads(a.threads)
+    # Each cell's curriculum, as memoryGap.ts runs it: the gaps in order, each starting from the weights the
+    # cell ended the previous gap with, the first from torch.manual_seed(seed).
+    for seed in seeds:
+        for cell in a.cells.split(","):
+            torch.manual_seed(seed)
+            model = None
+            for gap in size["gaps"]:
+                r, model = run(cell, cells[cell], gap, seed, size, model)
                 results.append(r)
                 print(json.dumps(r), flush=True)
     print("median accuracy over seeds " + ", ".join(str(s) for s in seeds), file=sys.stderr)
