@@ -65,7 +65,10 @@ workbenchTest(
     const header = await stats(frame);
     const accuracy = Number(/held-out accuracy ([\d.]+)/.exec(header)?.[1]);
     assert.ok(accuracy > 0.6, `expected held-out accuracy above always-female's 0.6 after ${UPDATES} updates, the header says "${header}"`);
-    assert.match(await frame.locator('.header .config').innerText(), /classify into 2 labels · GRU, hidden 64, 1 layer, bidirectional/);
+    assert.match(
+      await frame.locator('.header .config').first().innerText(),
+      /classify into 2 labels · GRU, hidden 64, 1 layer, bidirectional/,
+    );
     assert.match(header, /loss [\d.]+ bits\/example/);
 
     await frame.locator('#tab-scores').click();
@@ -109,6 +112,14 @@ workbenchTest(
       const f = await wb.canvasPixels(frame, '#panel-flow canvas');
       assert.ok(f.inked > 0.01 * f.width * f.height, 'expected the gradient flow drawn');
     });
+    // The probe of a task runs over held-out examples and one example's tokens, per cell of each direction.
+    await eventually(async () =>
+      assert.match(
+        await frame.locator('#panel-flow').innerText(),
+        /over the example ".+"\s*· rows: layer 1 →, layer 1 ←, columns: its tokens; the curves above average \d+ held-out examples/,
+      ),
+    );
+    await keep(wb, page.locator('iframe.webview.ready').filter({ visible: true }).first(), 'dashboard-task-flow', 720);
 
     // The editor: each line's prediction after it.
     await page.locator('.tabs-container .tab', { hasText: file }).first().click();
@@ -143,7 +154,7 @@ workbenchTest('a generator writes texts per label on the dashboard, and Sample n
   await wb.runCommand('Recurrent: Train on Current File');
   const frame = await wb.webview(title);
   await eventually(async () => assert.match(await stats(frame), /state finished/, 'expected the run to finish its updates'));
-  assert.match(await frame.locator('.header .config').innerText(), /^generate texts for 2 labels · GRU, hidden 128/);
+  assert.match(await frame.locator('.header .config').first().innerText(), /^generate texts for 2 labels · GRU, hidden 128/);
   const header = await stats(frame);
   const bits = Number(/loss ([\d.]+) bits\/char/.exec(header)?.[1]);
   assert.ok(bits > 1 && bits < 4, `expected the loss in bits per character, the header says "${header}"`);

@@ -69,7 +69,7 @@ export class FlowView implements View {
         const ys = ui.flowNormalised ? normalise(curve) : curve;
         maxK = Math.max(maxK, curve.length - 1);
         datasets.push({
-          label: `${r.title}${r === cur ? ' (this run)' : ''} · layer ${layer + 1}`,
+          label: `${r.title}${r === cur ? ' (this run)' : ''} · ${f.curves?.[layer] ?? `layer ${layer + 1}`}`,
           data: Array.from(ys, (y, k) => ({ x: k, y: y > 0 && Number.isFinite(y) ? y : NaN })),
           borderColor: colour,
           backgroundColor: colour,
@@ -100,7 +100,15 @@ export class FlowView implements View {
     );
     this.chart.data.datasets = datasets;
     configure(this.chart, theme, {
-      x: { title: 'k: steps back in time from the last step T of the window', scale: 'linear', min: 0, ...(maxK > 0 ? { max: maxK } : {}) },
+      x: {
+        title:
+          cur?.gradientFlow?.examples !== undefined
+            ? 'k: tokens before the state the loss reads (a reverse cell: after the first token)'
+            : 'k: steps back in time from the last step T of the window',
+        scale: 'linear',
+        min: 0,
+        ...(maxK > 0 ? { max: maxK } : {}),
+      },
       y: { title: ui.flowNormalised ? '|dL_T/dh_(T-k)| relative to k = 0' : '|dL_T/dh_(T-k)|', scale: 'log' },
     });
     this.chart.update('none');
@@ -117,10 +125,20 @@ export class FlowView implements View {
     f.perStep.forEach((row, l) => values.set(row.subarray(0, W), l * W));
     const ext = positiveExtent(f.perStep) ?? [1e-8, 1];
     const range = { kind: 'log' as const, lo: ext[0], hi: Math.max(ext[1], ext[0] * 1.0001) };
+    // A task's probe runs over one example: its rows are cells (a bidirectional layer has two), its columns the example's tokens.
+    const rowName = (r: number): string => f.curves?.[r] ?? `layer ${r + 1}`;
+    const example = f.tokens !== undefined ? f.tokens.join('') : null;
     fill(
       this.heatmapCaption,
-      h('strong', {}, '|dL/dh_t| for the loss summed over the window'),
-      ` · rows: ${L > 1 ? `layers 1–${L}` : `layer 1`}, columns: t = 0…${W - 1} (tokens ${f.start}… of the text) · log colour `,
+      h(
+        'strong',
+        {},
+        example === null ? '|dL/dh_t| for the loss summed over the window' : `|dL/dh_t| over the example ${JSON.stringify(example)}`,
+      ),
+      ` · rows: ${f.curves ? f.curves.join(', ') : L > 1 ? `layers 1–${L}` : `layer 1`}, columns: ` +
+        (example === null ? `t = 0…${W - 1} (tokens ${f.start}… of the text)` : 'its tokens') +
+        (f.examples !== undefined ? `; the curves above average ${f.examples} held-out examples` : '') +
+        ' · log colour ',
       colourKey(range, theme, formatValue(range.lo), formatValue(range.hi)),
     );
     this.heatmap.set(
@@ -129,10 +147,11 @@ export class FlowView implements View {
         rows: L,
         cols: W,
         range,
-        colLabels: Array.from({ length: W }, (_, t) => (t % 8 === 0 ? String(t) : '')),
+        colLabels: Array.from({ length: W }, (_, t) => (f.tokens !== undefined ? (f.tokens[t] ?? '') : t % 8 === 0 ? String(t) : '')),
         rowTitle: 'layer',
-        rowLabel: (r) => `L${r + 1}`,
-        describe: (r, c, v) => `layer ${r + 1} · t = ${c} · |dL/dh_t| = ${formatValue(v)}`,
+        rowLabel: (r) => (f.curves?.[r] ?? `L${r + 1}`).replace(/^layer /, 'L'),
+        describe: (r, c, v) =>
+          `${rowName(r)} · t = ${c}${f.tokens?.[c] !== undefined ? ` (${JSON.stringify(f.tokens[c])})` : ''} · |dL/dh_t| = ${formatValue(v)}`,
       },
       theme,
     );

@@ -16,6 +16,10 @@ export class GatesView implements View {
   private readonly body: HTMLElement;
   private readonly summary: HTMLElement;
   private heatmaps = new Map<GateName, Heatmap>();
+  /** generate: the label whose state the probe reads the text from (hidden for other runs). */
+  private readonly label: HTMLSelectElement;
+  private readonly labelField: HTMLElement;
+  private labelsShown = '';
 
   constructor(private readonly ctx: ViewContext) {
     const ui = ctx.host.ui;
@@ -31,9 +35,13 @@ export class GatesView implements View {
       size: 40,
     });
     const button = h('button', { type: 'button' }, 'Probe');
+    this.label = h('select', {});
+    this.labelField = labelled('Label', this.label);
+    this.labelField.hidden = true;
     const go = (): void => {
       ctx.host.update({ probeText: probe.value });
-      if (probe.value.length > 0) ctx.host.send({ type: 'probeGates', text: probe.value });
+      if (probe.value.length > 0)
+        ctx.host.send({ type: 'probeGates', text: probe.value, ...(this.labelField.hidden ? {} : { label: this.label.value }) });
     };
     button.addEventListener('click', go);
     probe.addEventListener('keydown', (e) => {
@@ -44,6 +52,7 @@ export class GatesView implements View {
       { class: 'controls', role: 'group', 'aria-label': 'Gate probe' },
       labelled('Layer', this.layerSelect),
       labelled('Probe text', probe),
+      this.labelField,
       button,
     );
     this.summary = h('div', { class: 'saturation', role: 'table', 'aria-label': 'Saturation per gate' });
@@ -54,6 +63,12 @@ export class GatesView implements View {
   render(): void {
     const run = this.ctx.model.current;
     const theme = this.ctx.theme();
+    const known = run?.run?.model.task === 'generate' ? (run.run.model.labels ?? []) : [];
+    if (known.join('\u0000') !== this.labelsShown) {
+      this.labelsShown = known.join('\u0000');
+      fill(this.label, ...known.map((l) => h('option', { value: l }, l)));
+      this.labelField.hidden = known.length === 0;
+    }
     const probe = run?.gates ?? null;
     if (probe === null || probe.layers.length === 0) {
       fill(this.summary);
