@@ -12,6 +12,7 @@ import { DEFAULT_TRAIN, type CellKind, type OptimizerKind } from '../src/engine/
 import { Rng } from '../src/engine/rng.js';
 import { pickToken, SamplingScratch } from '../src/engine/sampling.js';
 import { Trainer } from '../src/engine/trainer.js';
+import { preferWasmKernelSet, type WasmKernelSet } from '../src/engine/wasmKernels.js';
 
 interface Workload {
   title: string;
@@ -50,6 +51,9 @@ const quality = option('quality', '');
 // Both cores by default: the comparison runs PyTorch on one thread and lets us use two.
 const threads = Number(option('threads', '2'));
 setKernelBackend(option('backend', 'wasm') as KernelBackend);
+// By default the fastest kernel set this runtime validates (relaxed SIMD from Node 22 on).
+const kernelSet = option('kernel-set', '');
+if (kernelSet) preferWasmKernelSet(kernelSet as WasmKernelSet);
 
 // As bench/common.mjs reads it: the file RECURRENT_BENCH_CORPUS names, or else the State of the Union corpus.
 const corpus = process.env['RECURRENT_BENCH_CORPUS'];
@@ -100,6 +104,8 @@ const common = {
   peer: 'recurrent',
   workload: name,
   backend: trainer.model.arena.backend,
+  kernels: trainer.model.arena.wasmHeap?.kernels.set ?? 'reference',
+  runtime: process.version,
   threads: trainer.threads,
   buildMs,
   arrayBufferBytes: heapBytes,

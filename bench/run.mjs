@@ -6,6 +6,13 @@
 //
 //   npm run bench -- [--workloads W1,W2,W3,W4,S1] [--peers recurrent,pytorch,tfjs-wasm,tfjs-cpu,brain.js]
 //                    [--seconds 3] [--reps 3] [--warmup 1] [--timeout 120] [--reference] [--threads 2]
+//                    [--runtime node,node24] [--kernel-set simd|relaxed-simd]
+//
+// --runtime runs our engine on each listed Node, side by side in the same run: `node` is the one running
+// the bench (Node 20 here, as the CLI and the tests), `node24` the Node 24 that `npm run setup:vscode`
+// caches (code-server's extension host runs on it), anything else a path to a node binary. Node 22 and
+// later run the relaxed SIMD kernels (fused multiply-add), Node 20 the plain SIMD ones; --kernel-set
+// holds every runtime to one set, to tell the runtime's own speed from the kernels'.
 //   npm run bench -- --quality [--marks 60,300]     W2 validation bits/char after 60 s and 300 s of training
 //   npm run bench -- --kernels                       matrix-product GFLOP/s, reference vs wasm
 import { spawnSync } from 'node:child_process';
@@ -14,6 +21,7 @@ import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { WORKLOADS, corpusText, flopsPerToken, loadCorpus } from './common.mjs';
+import { node24Bin } from '../scripts/vscode/paths.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
@@ -45,8 +53,36 @@ if (!existsSync(engineJs)) {
 
 // Our engine's training threads (both cores by default; PyTorch runs on one, as the comparison sets it).
 const threads = opt('threads', '2');
+const kernelSet = opt('kernel-set', '');
+
+/** The Node binaries our engine runs on: [name, binary, version]. */
+const runtimes = opt('runtime', 'node')
+  .split(',')
+  .map((name) => {
+    const bin = name === 'node' ? process.execPath : name === 'node24' ? node24Bin : name;
+    const r = spawnSync(bin, ['--version'], { encoding: 'utf8' });
+    if (r.status !== 0) {
+      console.error(`--runtime ${name}: cannot run ${bin}${name === 'node24' ? ' (npm run setup:vscode installs it)' : ''}`);
+      process.exit(1);
+    }
+    return { name, bin, version: r.stdout.trim() };
+  });
+/** Our engine's peer on each runtime: `recurrent` on the first, `recurrent@<name>` on the others. */
+const oursOn = (rt, i) => (i === 0 ? 'recurrent' : `recurrent@${rt.name}`);
+const ourPeers = runtimes.map(oursOn);
+const runtimeOf = (peer) => runtimes[Math.max(0, ourPeers.indexOf(peer))];
+
+const engineArgs = (w, extra) => [
+  engineJs,
+  '--workload',
+  w,
+  '--threads',
+  threads,
+  ...(kernelSet ? ['--kernel-set', kernelSet] : []),
+  ...extra,
+];
 const PEERS = {
-  recurrent: (w, extra = []) => ['node', [engineJs, '--workload', w, '--threads', threads, ...extra]],
+  ...Object.fromEntries(ourPeers.map((p) => [p, (w, extra = []) => [runtimeOf(p).bin, engineArgs(w, extra)]])),
   'recurrent-reference': (w, extra = []) => ['node', [engineJs, '--workload', w, '--backend', 'reference', ...extra]],
   pytorch: (w, extra = []) => [PYTHON, [join(here, 'peers', 'torch_runner.py'), '--workload', w, ...extra]],
   'tfjs-wasm': (w, extra = []) => ['node', [join(here, 'peers', 'tfjs.mjs'), '--workload', w, '--backend', 'wasm', ...extra]],
@@ -55,6 +91,10 @@ const PEERS = {
 };
 
 function run(peer, workload, extra, timeoutSeconds) {
+  if (!PEERS[peer]) {
+    console.error(`unknown peer ${peer}: one of ${Object.keys(PEERS).join(', ')}`);
+    process.exit(1);
+  }
   const [cmd, argv] = PEERS[peer](workload, extra);
   const r = spawnSync(cmd, argv, { cwd: here, encoding: 'utf8', timeout: timeoutSeconds * 1000, maxBuffer: 1 << 24 });
   const line = (r.stdout ?? '')
@@ -83,7 +123,10 @@ function machine() {
     cores: cpu.length,
     memoryGiB: Math.round(os.totalmem() / 2 ** 30),
     node: process.version,
+    runtimes: runtimes.map((r) => r.version),
     os: `${os.type()} ${os.release()}`,
+    // Other people's work on a shared machine moves every figure: the 1-minute load average at the start.
+    loadAverage: +os.loadavg()[0].toFixed(2),
   };
 }
 
@@ -107,7 +150,9 @@ if (flag('kernels')) {
 } else if (flag('quality')) {
   const marks = opt('marks', '60,300');
   const last = Math.max(...marks.split(',').map(Number));
-  const peers = opt('peers', 'recurrent,pytorch').split(',');
+  const peers = opt('peers', 'recurrent,pytorch')
+    .split(',')
+    .flatMap((p) => (p === 'recurrent' ? ourPeers : [p]));
   const results = peers.map((p) => {
     console.error(`quality: ${p} on W2 for ${last} s of training...`);
     return run(p, 'W2', ['--quality', marks], last * 1.5 + 120);
@@ -121,57 +166,79 @@ if (flag('kernels')) {
   save('quality', { machine: machine(), marks, results });
 } else {
   const workloads = opt('workloads', 'W1,W2,W3,W4,S1').split(',');
-  const defaultPeers = ['recurrent', ...(flag('reference') ? ['recurrent-reference'] : []), 'pytorch', 'tfjs-wasm', 'tfjs-cpu', 'brain.js'];
-  const peers = opt('peers', defaultPeers.join(',')).split(',');
+  const others = [...(flag('reference') ? ['recurrent-reference'] : []), 'pytorch', 'tfjs-wasm', 'tfjs-cpu', 'brain.js'];
+  const peers = opt('peers', ['recurrent', ...others].join(','))
+    .split(',')
+    .flatMap((p) => (p === 'recurrent' ? ourPeers : [p]));
   const timeout = Number(opt('timeout', String(warmup + reps * seconds + 90)));
   const V = loadCorpus().vocab.length;
+  const m = machine();
   const results = [];
   for (const w of workloads) {
     for (const p of peers) {
       process.stderr.write(`${w} ${p}... `);
       const r = run(p, w, ['--seconds', String(seconds), '--reps', String(reps), '--warmup', String(warmup)], timeout);
+      r.peer = p;
+      if (ourPeers.includes(p)) r.runtime = runtimeOf(p).version;
       r.gflops = r.charsPerSecond ? (r.charsPerSecond * flopsPerToken(WORKLOADS[w], V)) / 1e9 : undefined;
       process.stderr.write(r.error ? `${r.error}\n` : `${fmt(r.charsPerSecond)} chars/s\n`);
       results.push(r);
     }
   }
+  m.loadAverageAfter = +os.loadavg()[0].toFixed(2);
   const get = (w, p) => results.find((r) => r.workload === w && r.peer === p);
-  const m = machine();
+  const ours = ourPeers.filter((p) => peers.includes(p));
+  const label = (p) => (ourPeers.includes(p) ? `ours, Node ${runtimeOf(p).version.slice(1)}` : p);
+  const each = (what) => ours.map((p) => (ours.length > 1 ? `${what} (Node ${runtimeOf(p).version.slice(1).split('.')[0]})` : what));
   console.log(
     `\nchars/second of training (S1: of sampling), medians of ${reps} x ${seconds} s; GFLOP/s counts matrix products only (see bench/common.mjs)`,
   );
-  console.log(`${m.date.slice(0, 10)}, ${m.cpu}, ${m.cores} cores, Node ${m.node}\n`);
+  console.log(`${m.date.slice(0, 10)}, ${m.cpu}, ${m.cores} cores, load average ${m.loadAverage} before, ${m.loadAverageAfter} after\n`);
   const cols = peers;
-  console.log(`| workload | ${cols.join(' | ')} | ours GFLOP/s | ours / PyTorch | ours / best TF.js | ours / brain.js |`);
-  console.log(`| --- | ${cols.map(() => '---:').join(' | ')} | ---: | ---: | ---: | ---: |`);
+  const heads = [...cols.map(label), ...each('ours GFLOP/s'), ...each('ours / PyTorch'), 'ours / best TF.js', 'ours / brain.js'];
+  console.log(`| workload | ${heads.join(' | ')} |`);
+  console.log(`| --- | ${heads.map(() => '---:').join(' | ')} |`);
   const rows = [];
   for (const w of workloads) {
-    const ours = get(w, 'recurrent')?.charsPerSecond;
+    // TF.js and brain.js are compared with our fastest runtime.
+    const best = Math.max(...ours.map((p) => get(w, p)?.charsPerSecond).filter(Number.isFinite));
     const tf = Math.max(...['tfjs-wasm', 'tfjs-cpu'].map((p) => get(w, p)?.charsPerSecond).filter(Number.isFinite));
+    const torch = get(w, 'pytorch')?.charsPerSecond ?? NaN;
     const row = {
       workload: w,
       title: WORKLOADS[w].title,
       charsPerSecond: Object.fromEntries(cols.map((p) => [p, get(w, p)?.charsPerSecond ?? null])),
-      oursGflops: get(w, 'recurrent')?.gflops ?? null,
-      vsPytorch: ours / (get(w, 'pytorch')?.charsPerSecond ?? NaN),
-      vsBestTfjs: ours / tf,
-      vsBrain: ours / (get(w, 'brain.js')?.charsPerSecond ?? NaN),
+      oursGflops: Object.fromEntries(ours.map((p) => [p, get(w, p)?.gflops ?? null])),
+      kernels: Object.fromEntries(ours.map((p) => [p, get(w, p)?.kernels ?? null])),
+      vsPytorch: Object.fromEntries(ours.map((p) => [p, (get(w, p)?.charsPerSecond ?? NaN) / torch])),
+      vsBestTfjs: best / tf,
+      vsBrain: best / (get(w, 'brain.js')?.charsPerSecond ?? NaN),
     };
     rows.push(row);
-    console.log(
-      `| ${w} ${WORKLOADS[w].title} | ${cols.map((p) => fmt(get(w, p)?.charsPerSecond)).join(' | ')} | ${row.oursGflops?.toFixed(1) ?? '—'} | ${ratio(ours, get(w, 'pytorch')?.charsPerSecond)} | ${ratio(ours, tf)} | ${ratio(ours, get(w, 'brain.js')?.charsPerSecond)} |`,
-    );
+    const cells = [
+      ...cols.map((p) => fmt(get(w, p)?.charsPerSecond)),
+      ...ours.map((p) => get(w, p)?.gflops?.toFixed(1) ?? '—'),
+      ...ours.map((p) => ratio(get(w, p)?.charsPerSecond, torch)),
+      ratio(best, tf),
+      ratio(best, get(w, 'brain.js')?.charsPerSecond),
+    ];
+    console.log(`| ${w} ${WORKLOADS[w].title} | ${cells.join(' | ')} |`);
   }
   const memoryLines = results
-    .filter((r) => r.peer === 'recurrent' && r.memory)
+    .filter((r) => ours.includes(r.peer) && r.memory)
     .map((r) => {
       const mb = (x) => `${(x / 1e6).toFixed(x < 1e7 ? 1 : 0)} MB`;
       const { residentGrowthBytes: rss, heapUsedBytes: heap, mustHoldBytes: need } = r.memory;
-      return `${r.workload}: resident growth ${mb(rss)} = ${(rss / need).toFixed(2)}x the ${mb(need)} it must hold (wasm heap ${heap === null ? '—' : mb(heap)}), ${r.threads} thread${r.threads === 1 ? '' : 's'}`;
+      const on = ours.length > 1 ? ` (Node ${r.runtime.slice(1)})` : '';
+      return `${r.workload}${on}: resident growth ${mb(rss)} = ${(rss / need).toFixed(2)}x the ${mb(need)} it must hold (wasm heap ${heap === null ? '—' : mb(heap)}), ${r.threads} thread${r.threads === 1 ? '' : 's'}`;
     });
   if (memoryLines.length > 0)
     console.log(
       `\nmemory of our engine (parameters, gradients, optimizer state, activations BPTT reads, logits):\n${memoryLines.join('\n')}`,
     );
+  const kernels = ours.map(
+    (p) => `Node ${runtimeOf(p).version.slice(1)}: ${[...new Set(results.filter((r) => r.peer === p).map((r) => r.kernels))].join(', ')}`,
+  );
+  console.log(`\nour kernels: ${kernels.join('; ')}`);
   save('bench', { machine: m, seconds, reps, warmup, threads: Number(threads), rows, results });
 }
