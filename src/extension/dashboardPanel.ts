@@ -74,6 +74,12 @@ export class DashboardPanel {
     return new DashboardPanel(panel, extensionUri, source);
   }
 
+  /** The run the open dashboard shows once its page has loaded and asked for the history, if any (for the tests). */
+  static showing(): string | undefined {
+    const open = DashboardPanel.current;
+    return open?.ready ? open.source.runId : undefined;
+  }
+
   /** The runId the webview last showed, from the state VS Code hands a serializer; undefined if none. */
   static runIdFromState(state: unknown): string | undefined {
     const id = state !== null && typeof state === 'object' ? (state as { runId?: unknown }).runId : undefined;

@@ -26,6 +26,8 @@ export interface RecurrentApi {
   crashWorker?(runId: string, how: 'throw' | 'exit' | 'oom'): void;
   /** Test-only: the editor features (loss heat, diagnostics). */
   editor?: EditorFeatures;
+  /** Test-only: the run the dashboard shows once its page is loaded. */
+  dashboardShowing?(): string | undefined;
 }
 
 export function activate(context: vscode.ExtensionContext): RecurrentApi {
@@ -87,6 +89,7 @@ export function activate(context: vscode.ExtensionContext): RecurrentApi {
   if (context.extensionMode !== vscode.ExtensionMode.Production) {
     api.crashWorker = (runId, how) => s.target(runId, () => true, '').crashWorker(how);
     api.editor = editor;
+    api.dashboardShowing = () => DashboardPanel.showing();
   }
   return api;
 }
