@@ -95,9 +95,22 @@ export function matmulABt(c: usize, a: usize, b: usize, M: i32, N: i32, K: i32, 
         put(c1, r10, accumulate); put(c1 + 4, r11, accumulate); put(c1 + 8, r12, accumulate); put(c1 + 12, r13, accumulate);
       }
       for (; i < i1; i++) {
+        // One row of A (a batch of one). With fused multiply-adds, two partial sums per row of B, so
+        // eight independent chains hide the FMA's latency where four would wait on it; the plain build
+        // keeps its order of summation, so what Node 20 computes stays as it was, bit for bit.
         const a0 = a + <usize>i * rowA;
         let s0 = f32x4.splat(0), s1 = f32x4.splat(0), s2 = f32x4.splat(0), s3 = f32x4.splat(0);
+        let t0 = f32x4.splat(0), t1 = f32x4.splat(0), t2 = f32x4.splat(0), t3 = f32x4.splat(0);
         let k = 0;
+        if (ASC_FEATURE_RELAXED_SIMD) for (; k + 8 <= K; k += 8) {
+          const o = <usize>k << 2;
+          const x0 = v128.load(a0 + o);
+          const x1 = v128.load(a0 + o + 16);
+          s0 = madd(x0, v128.load(b0 + o), s0); t0 = madd(x1, v128.load(b0 + o + 16), t0);
+          s1 = madd(x0, v128.load(b1 + o), s1); t1 = madd(x1, v128.load(b1 + o + 16), t1);
+          s2 = madd(x0, v128.load(b2 + o), s2); t2 = madd(x1, v128.load(b2 + o + 16), t2);
+          s3 = madd(x0, v128.load(b3 + o), s3); t3 = madd(x1, v128.load(b3 + o + 16), t3);
+        }
         for (; k + 4 <= K; k += 4) {
           const o = <usize>k << 2;
           const x0 = v128.load(a0 + o);
@@ -106,7 +119,7 @@ export function matmulABt(c: usize, a: usize, b: usize, M: i32, N: i32, K: i32, 
           s2 = madd(x0, v128.load(b2 + o), s2);
           s3 = madd(x0, v128.load(b3 + o), s3);
         }
-        let r0 = hsum(s0), r1 = hsum(s1), r2 = hsum(s2), r3 = hsum(s3);
+        let r0 = hsum(f32x4.add(s0, t0)), r1 = hsum(f32x4.add(s1, t1)), r2 = hsum(f32x4.add(s2, t2)), r3 = hsum(f32x4.add(s3, t3));
         for (; k < K; k++) {
           const o = <usize>k << 2;
           const x0 = load<f32>(a0 + o);
@@ -226,9 +239,34 @@ function broadcast(c: usize, x: usize, xi: i32, xp: i32, y: usize, I: i32, J: i3
         }
       }
       for (; i < i1; i++) {
+        // One row of C (a batch of one). With fused multiply-adds, eight vectors of it at a time, so
+        // eight independent chains run where one would wait on each FMA's latency; the plain build
+        // keeps its order, as above.
         const xa = xt + <usize>i * sxi;
         const ca = c + <usize>i * rowY;
         let j = 0;
+        if (ASC_FEATURE_RELAXED_SIMD) for (; j + 32 <= J; j += 32) {
+          const cj = ca + (<usize>j << 2);
+          let c0 = f32x4.splat(0), c1 = f32x4.splat(0), c2 = f32x4.splat(0), c3 = f32x4.splat(0);
+          let c4 = f32x4.splat(0), c5 = f32x4.splat(0), c6 = f32x4.splat(0), c7 = f32x4.splat(0);
+          if (acc) {
+            c0 = v128.load(cj); c1 = v128.load(cj, 16); c2 = v128.load(cj, 32); c3 = v128.load(cj, 48);
+            c4 = v128.load(cj, 64); c5 = v128.load(cj, 80); c6 = v128.load(cj, 96); c7 = v128.load(cj, 112);
+          }
+          let px = xa;
+          let py = yt + (<usize>j << 2);
+          for (let p = 0; p < np; p++) {
+            const sp = v128.load32_splat(px);
+            c0 = madd(sp, v128.load(py), c0); c1 = madd(sp, v128.load(py, 16), c1);
+            c2 = madd(sp, v128.load(py, 32), c2); c3 = madd(sp, v128.load(py, 48), c3);
+            c4 = madd(sp, v128.load(py, 64), c4); c5 = madd(sp, v128.load(py, 80), c5);
+            c6 = madd(sp, v128.load(py, 96), c6); c7 = madd(sp, v128.load(py, 112), c7);
+            px += sxp;
+            py += rowY;
+          }
+          v128.store(cj, c0); v128.store(cj, c1, 16); v128.store(cj, c2, 32); v128.store(cj, c3, 48);
+          v128.store(cj, c4, 64); v128.store(cj, c5, 80); v128.store(cj, c6, 96); v128.store(cj, c7, 112);
+        }
         for (; j + 4 <= J; j += 4) {
           const cj = ca + (<usize>j << 2);
           let c0 = acc ? v128.load(cj) : f32x4.splat(0);

@@ -51,6 +51,18 @@ function languageModelStep(lm: ReturnType<typeof buildReplica>, f64: Float64Arra
   net.getState(state, b, t, control[Control.Carry]!);
 }
 
+/** The language model's forward pass over a window and each position's loss, for textLoss.ts. */
+function languageModelLosses(lm: ReturnType<typeof buildReplica>, f64: Float64Array): void {
+  const { net, state, control, losses } = lm;
+  const b = control[Control.Batch]!;
+  const t = control[Control.Steps]!;
+  net.setState(state, b, t);
+  net.forward(b, t);
+  net.decode(b, t, 0);
+  f64[Control.Loss64] = net.loss(b, t, 0, losses, 0);
+  net.getState(state, b, t, t);
+}
+
 let replica: ReturnType<typeof build> | null = null;
 try {
   replica = build();
@@ -79,9 +91,15 @@ if (replica === null) {
     if (control[Control.Op] === Op.Stop) break;
     let status = 0;
     try {
-      if (control[Control.Op] !== Op.Step) throw new Error(`unknown command ${control[Control.Op]}`);
-      if (replica.task !== null) runTaskStep(replica.task, f64, correct);
-      else languageModelStep(replica.lm!, f64);
+      const op = control[Control.Op];
+      if (op === Op.Step) {
+        if (replica.task !== null) runTaskStep(replica.task, f64, correct);
+        else languageModelStep(replica.lm!, f64);
+      } else if (op === Op.Losses && replica.lm !== null) {
+        languageModelLosses(replica.lm, f64);
+      } else {
+        throw new Error(`unknown command ${op}`);
+      }
     } catch (e) {
       status = 1;
       report(e);

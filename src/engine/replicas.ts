@@ -46,7 +46,8 @@ export const Control = {
   Scale64: 6,
   Loss64: 7,
 } as const;
-export const Op = { Step: 1, Stop: 2 } as const;
+/** Step: forward, loss and backward of a training window. Losses: forward and each position's loss, for textLoss.ts. */
+export const Op = { Step: 1, Stop: 2, Losses: 3 } as const;
 /** How a worker reports the kernel set it runs in its control block. */
 export const KERNEL_SET_CODES: Record<WasmKernelSet, number> = { simd: 1, 'relaxed-simd': 2 };
 
@@ -69,7 +70,8 @@ export interface ReplicaSetup {
 
 /**
  * What every replica allocates, in this order, on the thread that owns the heap (recording) and on the
- * worker (replaying): its gradients, its unrolled network, its carried state, its control words.
+ * worker (replaying): its gradients, its unrolled network, its carried state, the loss of each
+ * position of a window (for Op.Losses), its control words.
  */
 export function buildReplica(
   model: { config: ModelConfig; arena: Model['arena'] },
@@ -94,8 +96,10 @@ export function buildReplica(
     steps,
   );
   const state = arena.floats(net.stateSize(batch));
+  const losses = arena.floats(batch * steps);
+  // Last, where a worker that could not build its replica finds it to say so (replicaWorker.ts).
   const control = arena.ints(CONTROL_WORDS);
-  return { grads: own.map((p) => p.grad), net, state, control };
+  return { grads: own.map((p) => p.grad), net, state, control, losses };
 }
 
 /** The worker thread's script: beside this module (tsc's out/) or beside the bundle (esbuild's dist/). */
@@ -111,6 +115,7 @@ interface Remote {
   net: Unrolled;
   state: Floats;
   control: Int32Array;
+  losses: Floats;
   f64: Float64Array;
   worker: Worker;
   errors: MessagePort;
@@ -123,7 +128,8 @@ export class BatchSplit {
   readonly mainState: Floats;
   readonly threads: number;
   private readonly remotes: Remote[] = [];
-  private readonly batch: number;
+  /** Streams of an update, all threads together. */
+  readonly batch: number;
   private readonly hidden: number;
   private readonly kernelSetCode: number;
   private closed = false;
@@ -207,6 +213,50 @@ export class BatchSplit {
       r.f64[Control.Scale64] = scale;
       Atomics.add(c, Control.Seq, 1);
       Atomics.notify(c, Control.Seq);
+    }
+  }
+
+  /** Whether close() has ended the workers. */
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /**
+   * Gives every worker its share of a loss window (see textLoss.ts): ids and targets [t, batch] step-major,
+   * and the streams with fresh[s] set start from a zero state, the others from where their last window
+   * ended. The workers start at once; finishLosses() waits for them.
+   */
+  startLosses(ids: Int32Array, targets: Int32Array, fresh: Uint8Array, t: number): void {
+    if (this.closed) throw new Error('the trainer was closed');
+    const B = this.batch;
+    const H = this.hidden;
+    for (const r of this.remotes) {
+      const n = r.hi - r.lo;
+      for (let p = 0; p < t; p++) {
+        r.net.ids.set(ids.subarray(p * B + r.lo, p * B + r.hi), p * n);
+        r.net.targets.set(targets.subarray(p * B + r.lo, p * B + r.hi), p * n);
+      }
+      const blocks = r.state.length / (n * H);
+      for (let s = 0; s < n; s++) {
+        if (fresh[r.lo + s] === 0) continue;
+        for (let k = 0; k < blocks; k++) r.state.fill(0, (k * n + s) * H, (k * n + s + 1) * H);
+      }
+      const c = r.control;
+      c[Control.Op] = Op.Losses;
+      c[Control.Batch] = n;
+      c[Control.Steps] = t;
+      Atomics.add(c, Control.Seq, 1);
+      Atomics.notify(c, Control.Seq);
+    }
+  }
+
+  /** Waits for the workers' loss windows and copies each position's loss into out [t, batch]. */
+  finishLosses(out: Float32Array, t: number): void {
+    this.finish();
+    const B = this.batch;
+    for (const r of this.remotes) {
+      const n = r.hi - r.lo;
+      for (let p = 0; p < t; p++) out.set(r.losses.subarray(p * n, (p + 1) * n), p * B + r.lo);
     }
   }
 

@@ -26,6 +26,7 @@ import type { Stepper } from './sampling.js';
 import { learningRateAt } from './schedule.js';
 import { copyStreams, Streams } from './streams.js';
 import { BatchSplit } from './replicas.js';
+import { trainerLossWindows, type LossWindows } from './textLoss.js';
 import { Tokenizer } from './tokenizer.js';
 import {
   carriedStateTensors,
@@ -88,6 +89,7 @@ export class Trainer {
    * Null for a new run.
    */
   continuation: 'exact' | 'other text' | 'weights only' | null = null;
+  private lossRunner: LossWindows | null = null;
 
   private constructor(
     tokens: Int32Array,
@@ -434,6 +436,11 @@ export class Trainer {
       this.unigram = h;
     }
     return this.unigram;
+  }
+
+  /** Windows of per-position loss on this trainer's networks and threads, for a whole text's loss (textLoss.ts). */
+  lossWindows(): LossWindows {
+    return (this.lossRunner ??= trainerLossWindows(this.model, this.net, this.split));
   }
 
   /**

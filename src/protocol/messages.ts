@@ -176,6 +176,20 @@ export interface EditorProbe {
    */
   unknown?: number[];
 }
+/** The loss of every token of a whole file (workerRequests.ts probeHeat): the editor's heat beyond the visible text. */
+export interface FileHeat {
+  /** The update the weights were at. */
+  step: number;
+  /** [N+1] UTF-16 start of each token of the text, then its length. */
+  offsets: Int32Array;
+  /** [N-1]: lossNats[i - 1] is token i's loss in nats, NaN where there is no prediction (see EditorProbe.unknown). */
+  lossNats: Float32Array;
+  /** Indices of tokens the model never saw. */
+  unknown: number[];
+  /** How long the worker computed: wall-clock, and CPU on its thread where the runtime says (Node 23.9+). */
+  wallMs: number;
+  cpuMs?: number;
+}
 /** Unclipped updates (clipping off) whose norm spiked: the windows that produced them, as a clip event would give. */
 export interface GradientSpikeEvent {
   type: 'gradientSpike';

@@ -7,7 +7,7 @@
 // What a request changes for everyone (a sample for the dashboard's list, a gate probe for its heatmap,
 // a checkpoint written) also goes out as the event that reports it, whoever asked; the reply is for the
 // one who asked.
-import type { SamplingRequest, EditorProbe, LinePrediction } from './messages.js';
+import type { SamplingRequest, EditorProbe, FileHeat, LinePrediction } from './messages.js';
 
 export interface WorkerRequests {
   /** Generates from the current weights; the text streams as `sampleChunk` events before the reply. */
@@ -20,11 +20,17 @@ export interface WorkerRequests {
    */
   probeGates(text: string, label: string): void;
   /** Per-token loss and top-k, gradient reach and gate saturation of `text`, for the editor. */
-  probeEditor(text: string, k: number): { probe: EditorProbe; step: number };
+  /** cpuMs: the worker thread's CPU time for it, where the runtime says (Node 23.9+). */
+  probeEditor(text: string, k: number): { probe: EditorProbe; step: number; cpuMs?: number };
   /** UTF-16 [start, end) in the training text of each token span [a, b) (flat pairs); -1, -1 for spans outside it. */
   locateTokens(spans: number[]): number[];
   /** Tasks: the model's prediction for each line [input, output] of a task file, for the editor. */
   predictLines(lines: Array<[string, string]>): LinePrediction[];
+  /**
+   * The loss of every token of `text` (a whole file) for the editor's heat, computed in slices between
+   * the worker's other requests, which it lets pass; training waits for it. A newer probeHeat supersedes one in progress.
+   */
+  probeHeat(text: string): FileHeat;
 }
 
 export type RequestMethod = keyof WorkerRequests;
@@ -42,7 +48,11 @@ export const REQUEST_SHAPES: { [K in RequestMethod]: { args: ArgKinds<RequestArg
   sample: { args: ['object'], result: 'string' },
   save: { args: ['string'], result: { path: 'string', step: 'number' } },
   probeGates: { args: ['string', 'string'], result: 'nothing' },
-  probeEditor: { args: ['string', 'number'], result: { probe: 'object', step: 'number' } },
+  probeEditor: { args: ['string', 'number'], result: { probe: 'object', step: 'number', cpuMs: 'number?' } },
   locateTokens: { args: ['array'], result: 'array' },
   predictLines: { args: ['array'], result: 'array' },
+  probeHeat: {
+    args: ['string'],
+    result: { step: 'number', offsets: 'object', lossNats: 'object', unknown: 'array', wallMs: 'number', cpuMs: 'number?' },
+  },
 };

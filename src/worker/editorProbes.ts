@@ -8,6 +8,12 @@ import { EXPLODING_FACTOR } from '../engine/thresholds.js';
 import type { Trainer } from '../engine/trainer.js';
 import type { EditorProbe } from '../protocol/messages.js';
 
+/**
+ * Tokens read before the first loss of each stretch of a whole file's heat (probeHeat): the context the
+ * visible text's probe gets too (probeCache.ts CONTEXT_CHARS, in characters).
+ */
+export const HEAT_CONTEXT_TOKENS = 1000;
+
 /** Updates whose norms make the median an unclipped update is measured against (EXPLODING_FACTOR times it). */
 const RECENT = 64;
 /** Fewer updates than this say nothing yet about what a normal norm is. */

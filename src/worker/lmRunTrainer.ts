@@ -6,7 +6,8 @@ import { parameterCount, parameterShapes } from '../engine/parameters.js';
 import { generate } from '../engine/sampling.js';
 import type { Trainer } from '../engine/trainer.js';
 import type { RunDescription, SamplingRequest } from '../protocol/messages.js';
-import { EditorProbes } from './editorProbes.js';
+import { textHeat, type TextHeat } from '../engine/textLoss.js';
+import { EditorProbes, HEAT_CONTEXT_TOKENS } from './editorProbes.js';
 import type { RunTrainer } from './runTrainer.js';
 
 export class LmRunTrainer implements RunTrainer {
@@ -107,6 +108,10 @@ export class LmRunTrainer implements RunTrainer {
 
   locateTokens(spans: readonly number[]): number[] {
     return this.editor.locate(this.trainer, spans);
+  }
+
+  textHeat(text: string): TextHeat {
+    return textHeat(this.trainer.tokenizer.encodeLenient(text), () => this.trainer.lossWindows(), HEAT_CONTEXT_TOKENS);
   }
 
   predictLines(): never {

@@ -6,6 +6,7 @@ import type { ClipEvent, StepMetrics, ValidationMetrics } from '../engine/measur
 import { prepareTrainer, RunTracker } from '../engine/experiments/tracker.js';
 import {
   PROTOCOL_VERSION,
+  type FileHeat,
   type RequestCommand,
   type SamplingRequest,
   type StartCommand,
@@ -16,6 +17,7 @@ import type { RequestArgs, RequestMethod, RequestResult } from '../protocol/work
 import type { EngineLike } from './engineApi.js';
 import { LmRunTrainer } from './lmRunTrainer.js';
 import type { RunTrainer } from './runTrainer.js';
+import type { TextHeat } from '../engine/textLoss.js';
 import { transferablesOf, type Transfer } from './transfer.js';
 
 /** Everything the loop needs from the outside world; worker.ts passes the real ones. */
@@ -66,10 +68,17 @@ export class RunLoop {
     sample: ([request], id) => this.sample(request, id),
     save: ([path]) => this.save(path),
     probeGates: ([text, label]) => this.emit({ type: 'gates', probe: this.need().probeGates(text, label) }),
-    probeEditor: ([text, k]) => ({ probe: this.need().probeEditor(text, k), step: this.need().updates }),
+    probeEditor: ([text, k]) => {
+      const cpu = threadCpuMs();
+      const probe = this.need().probeEditor(text, k);
+      return { probe, step: this.need().updates, ...(cpu === null ? {} : { cpuMs: threadCpuMs()! - cpu }) };
+    },
     locateTokens: ([spans]) => this.need().locateTokens(spans),
     predictLines: ([lines]) => this.need().predictLines(lines),
+    probeHeat: ([text]) => this.fileHeat(text),
   };
+  /** The file heat being computed (probeHeat), slice by slice; training waits while there is one. */
+  private heat: { job: TextHeat; started: number; cpuMs: number; reject(e: Error): void } | null = null;
 
   constructor(
     private readonly engine: EngineLike,
@@ -95,7 +104,9 @@ export class RunLoop {
         if (cmd.temperature !== undefined) this.temperature = cmd.temperature;
         return;
       case 'request':
-        this.queue(() => this.answer(cmd), cmd.id);
+        // probeHeat queues its own slices, so the requests after it need not wait for the whole file.
+        if (cmd.method === 'probeHeat') this.answer(cmd).catch((e) => this.fail(e, cmd.id));
+        else this.queue(() => this.answer(cmd), cmd.id);
         return;
       case 'crash':
         return; // handled by worker.ts, which knows the thread's memory limit
@@ -195,6 +206,7 @@ export class RunLoop {
   }
 
   private async slice(): Promise<void> {
+    if (this.heat !== null) return; // the file heat goes first: it is what the user waits for
     const t = this.need();
     const s = this.start!;
     const sliceEnd = this.host.now() + TIMING.sliceMs;
@@ -280,6 +292,48 @@ export class RunLoop {
   private validated(v: ValidationMetrics): void {
     this.diverged = v.diverged === true;
     this.emit({ type: 'validation', metrics: v });
+  }
+
+  /**
+   * The loss of every token of `text` (probeHeat): windows of the whole text in parallel streams, on the
+   * trainer's networks and training threads, a slice at a time so that the requests queued meanwhile (the
+   * visible text's probe, a hover) are answered between slices.
+   */
+  private fileHeat(text: string): Promise<FileHeat> {
+    this.heat?.reject(new RecurrentError('a newer loss heat request replaced this one'));
+    return new Promise((resolve, reject) => {
+      const h = { job: this.need().textHeat(text), started: this.host.now(), cpuMs: 0, reject };
+      this.heat = h;
+      const slice = (): void =>
+        this.queue(async () => {
+          if (this.heat !== h) return;
+          try {
+            const cpu = threadCpuMs();
+            const done = h.job.run(this.host.now() + TIMING.sliceMs);
+            if (cpu !== null) h.cpuMs += threadCpuMs()! - cpu;
+            if (!done) {
+              this.host.defer(slice);
+              return;
+            }
+            this.heat = null;
+            const { ids, offsets, lossNats } = h.job;
+            const unknown: number[] = [];
+            for (let i = 0; i < ids.length; i++) if (ids[i]! < 0) unknown.push(i);
+            resolve({
+              step: this.need().updates,
+              offsets,
+              lossNats,
+              unknown,
+              wallMs: this.host.now() - h.started,
+              ...(cpu === null ? {} : { cpuMs: h.cpuMs }),
+            });
+          } catch (e) {
+            this.heat = null;
+            reject(e instanceof Error ? e : new Error(String(e)));
+          }
+        });
+      slice();
+    });
   }
 
   /** Generates, streaming chunks to request `id` if one asked, and reports the sample to all. */
@@ -375,4 +429,11 @@ export class RunLoop {
     const event = { v: PROTOCOL_VERSION, ...e } as WorkerEvent;
     this.host.post(event, transferablesOf(event));
   }
+}
+/** CPU milliseconds this thread has used (Node 23.9 and later), or null where the runtime cannot say. */
+function threadCpuMs(): number | null {
+  const usage = (process as { threadCpuUsage?: () => { user: number; system: number } }).threadCpuUsage;
+  if (typeof usage !== 'function') return null;
+  const u = usage.call(process);
+  return (u.user + u.system) / 1000;
 }

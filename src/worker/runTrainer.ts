@@ -8,6 +8,7 @@ import type { Checkpoint } from '../engine/checkpoint.js';
 import type { TrainConfig } from '../engine/config.js';
 import type { History } from '../engine/history.js';
 import type { ClipEvent, GateProbe, GradientFlow, StepMetrics, TensorNorms, ValidationMetrics } from '../engine/measurements.js';
+import type { TextHeat } from '../engine/textLoss.js';
 import type { EditorProbe, LinePrediction, RunDescription, SamplingRequest } from '../protocol/messages.js';
 
 export interface RunTrainer {
@@ -47,4 +48,6 @@ export interface RunTrainer {
   locateTokens(spans: readonly number[]): number[];
   /** The model's prediction for each line [input, output] of a task file (tasks). */
   predictLines(lines: ReadonlyArray<readonly [string, string]>): LinePrediction[];
+  /** The loss of every token of a whole text, for the editor's heat, computed a slice at a time (language models). */
+  textHeat(text: string): TextHeat;
 }

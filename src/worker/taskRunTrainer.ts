@@ -202,6 +202,10 @@ export class TaskRunTrainer implements RunTrainer {
     throw new RecurrentError('a task model trains on examples, not on stretches of the text');
   }
 
+  textHeat(): never {
+    throw new RecurrentError('a task model reads examples, not a running text: it has no loss heat over a file');
+  }
+
   predictLines(lines: ReadonlyArray<readonly [string, string]>): LinePrediction[] {
     const t = this.trainer;
     for (const l of lines)

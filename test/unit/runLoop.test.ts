@@ -15,12 +15,39 @@ import type { Checkpoint } from '../../src/engine/checkpoint.js';
 import { History } from '../../src/engine/history.js';
 import type { EngineLike } from '../../src/worker/engineApi.js';
 import type { RunTrainer } from '../../src/worker/runTrainer.js';
+import { textHeat } from '../../src/engine/textLoss.js';
+import { HEAT_CONTEXT_TOKENS } from '../../src/worker/editorProbes.js';
 import { TIMING, RunLoop } from '../../src/worker/runLoop.js';
 
 /** A scripted model: each update takes 5 ms of the fake clock, loss falls as 1/(1+step). */
 class FakeTrainer implements RunTrainer {
   readonly modelConfig: ModelConfig = { ...DEFAULT_MODEL, hidden: 4, vocabSize: 3 };
-  readonly tokenizer = { kind: 'char' as const, size: 3 };
+  readonly tokenizer = {
+    kind: 'char' as const,
+    size: 3,
+    /** One token per character; 'x' is a character the model never saw. */
+    encodeLenient: (text: string) => ({
+      ids: Int32Array.from(text, (c) => (c === 'x' ? -1 : 'abc'.indexOf(c) & 3)),
+      offsets: Int32Array.from({ length: text.length + 1 }, (_, i) => i),
+      unknown: [...text].filter((c) => c === 'x').length,
+    }),
+  };
+  /** Loss windows of 2 streams x 4 steps, 10 ms of the fake clock each: every position's loss is its target id + 1. */
+  lossWindowsRun = 0;
+  /** The update count at each loss window. */
+  lossWindowsAt: number[] = [];
+  lossWindows() {
+    return {
+      streams: 2,
+      steps: 4,
+      run: (_ids: Int32Array, targets: Int32Array, _fresh: Uint8Array, t: number, out: Float32Array) => {
+        this.clock.t += 10;
+        this.lossWindowsRun++;
+        this.lossWindowsAt.push(this.updates);
+        for (let i = 0; i < t * 2; i++) out[i] = targets[i]! + 1;
+      },
+    };
+  }
   readonly trainTokens = 90;
   readonly validationTokens = 10;
   /** A real history: empty for a new run, the checkpoint's curve for a resumed one. */
@@ -119,6 +146,9 @@ class FakeTrainer implements RunTrainer {
   }
   predictLines(): never {
     throw new RecurrentError('no line predictions in the fake');
+  }
+  textHeat(text: string) {
+    return textHeat(this.tokenizer.encodeLenient(text), () => this.lossWindows(), HEAT_CONTEXT_TOKENS);
   }
   close() {
     this.closed++;
@@ -430,4 +460,46 @@ test('set changes the learning rate of the trainer', async () => {
   await h.until(() => of(h.events, 'state').length > 0, 'paused state');
   h.send({ type: 'set', lr: 0.5 });
   assert.equal(h.trainer().lr, 0.5);
+});
+
+test("a whole file's heat is computed in slices: requests made meanwhile are answered first, training waits, a newer one replaces it", async () => {
+  const h = harness();
+  h.send(start());
+  await h.until(() => h.trainer().updates > 3, 'training');
+  // 400 characters in 2 streams of 4 steps at 10 ms a window: about 50 windows, 500 ms of the fake clock.
+  const text = 'abc'.repeat(100) + 'x' + 'cab'.repeat(33);
+  h.send({ type: 'request', id: 1, method: 'probeHeat', args: ['ab'.repeat(100)] });
+  h.send({ type: 'request', id: 2, method: 'probeHeat', args: [text] });
+  await h.until(() => h.trainer().lossWindowsRun > 0, 'the heat to start');
+  h.send({ type: 'request', id: 3, method: 'probeGates', args: ['ab'] });
+  await h.until(() => of(h.events, 'reply').some((r) => r.inReplyTo === 2), 'the heat');
+  const replies = of(h.events, 'reply');
+  assert.ok(
+    replies.findIndex((r) => r.inReplyTo === 3) < replies.findIndex((r) => r.inReplyTo === 2),
+    'the gate probe asked for during the heat is answered before it',
+  );
+  const at = h.trainer().lossWindowsAt;
+  assert.ok(
+    at.length > 40 && at.every((u) => u === at[0]),
+    `expected no update between the heat's windows, got updates ${[...new Set(at)].join(', ')}`,
+  );
+  const replaced = of(h.events, 'error').find((e) => e.inReplyTo === 1);
+  assert.match(replaced?.message ?? '', /a newer loss heat request replaced this one/);
+  const heat = replies.find((r) => r.inReplyTo === 2)!.result as import('../../src/protocol/messages.js').FileHeat;
+  assert.equal(heat.offsets.length, text.length + 1);
+  assert.deepEqual(heat.unknown, [300]);
+  assert.equal(heat.lossNats.length, text.length - 1);
+  // lossNats[i - 1] is token i's: its id + 1, NaN for the unknown 'x' and the token after it.
+  const ids = h.trainer().tokenizer.encodeLenient(text).ids;
+  for (let i = 1; i < text.length; i++) {
+    const want = i === 300 || i === 301 ? NaN : ids[i]! + 1;
+    assert.ok(
+      Object.is(heat.lossNats[i - 1], want) || heat.lossNats[i - 1] === want,
+      `token ${i}: expected ${want}, got ${heat.lossNats[i - 1]}`,
+    );
+  }
+  assert.ok(heat.wallMs >= 400, `expected the fake clock's ~500 ms, got ${heat.wallMs}`);
+  await h.until(() => h.trainer().updates > at[0]! + 8, 'training to go on after the heat');
+  h.send({ type: 'stop' });
+  await h.until(() => of(h.events, 'finished').length > 0, 'the run to stop');
 });

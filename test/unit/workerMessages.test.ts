@@ -67,7 +67,7 @@ test('requests are checked against the arguments their method declares, replies 
   const commands: Array<[unknown, RegExp]> = [
     [
       { v, type: 'request', id: 1, method: 'explode', args: [] },
-      /method should be one of sample, save, probeGates, probeEditor, locateTokens, predictLines, got "explode"/,
+      /method should be one of sample, save, probeGates, probeEditor, locateTokens, predictLines, probeHeat, got "explode"/,
     ],
     [{ v, type: 'request', id: 1, method: 'save', args: '/a' }, /args should be a array, got string/],
     [{ v, type: 'request', id: 1, method: 'probeEditor', args: ['abc'] }, /probeEditor: expected 2 argument\(s\), got 1/],

@@ -29,16 +29,18 @@ export function natsToBits(nats: number): number {
  * before `firstShown` were context for the probe, not meant to be shown. Tokens the model never saw, and
  * the token after each (read from a fresh state), have no prediction either (EditorProbe.unknown).
  * offsets [N+1] (token starts, then the text's length); lossNats [N-1] (lossNats[i-1] is token i's).
+ * Tokens from `end` on are left out (a window of a whole file's heat).
  */
 export function bucketByHeat(
   offsets: Int32Array,
   lossNats: Float32Array,
   firstShown = 1,
   unknown: readonly number[] = [],
+  end = lossNats.length + 1,
 ): Array<Array<[number, number]>> {
   const spans: Array<Array<[number, number]>> = Array.from({ length: HEAT_LEVELS }, () => []);
   const unpredicted = new Set(unknown.flatMap((u) => [u, u + 1]));
-  for (let i = Math.max(1, firstShown); i <= lossNats.length; i++) {
+  for (let i = Math.max(1, firstShown); i <= lossNats.length && i < end; i++) {
     if (unpredicted.has(i)) continue;
     const level = heatLevel(natsToBits(lossNats[i - 1]!));
     if (level > 0) spans[level - 1]!.push([offsets[i]!, offsets[i + 1]!]);

@@ -24,6 +24,8 @@ export interface ProbeEntry {
   firstShown: number;
   tracker: EditTracker;
   probe: EditorProbe;
+  /** The worker's CPU time for the probe, where its runtime says. */
+  cpuMs?: number;
 }
 
 export interface TokenHit {
@@ -61,11 +63,20 @@ export class ProbeCache implements vscode.Disposable {
     if (!set) this.pending.set(key, (set = new Set()));
     set.add(tracker);
     try {
-      const { probe, step } = await run.request('probeEditor', text, TOP_K);
+      const { probe, step, cpuMs } = await run.request('probeEditor', text, TOP_K);
       const offsets = probe.tokenLoss.offsets;
       let firstShown = 1;
       while (firstShown < offsets.length - 1 && start + offsets[firstShown]! < from) firstShown++;
-      const entry: ProbeEntry = { runId: run.runId, step, start, length: text.length, firstShown, tracker, probe };
+      const entry: ProbeEntry = {
+        runId: run.runId,
+        step,
+        start,
+        length: text.length,
+        firstShown,
+        tracker,
+        probe,
+        ...(cpuMs === undefined ? {} : { cpuMs }),
+      };
       const list = [entry, ...(this.entries.get(key) ?? []).filter((x) => x.runId === run.runId)].slice(0, ENTRIES_PER_DOCUMENT);
       this.entries.set(key, list);
       return entry;

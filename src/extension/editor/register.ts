@@ -6,6 +6,7 @@ import { APPLY_FIX_COMMAND, GradientDiagnostics, type FixArgs } from './diagnost
 import { EditorRuns, type RunList } from './editorRuns.js';
 import { ModelHover } from './hover.js';
 import { LossHeat, TOGGLE_LOSS_HEAT_COMMAND } from './lossHeat.js';
+import { FileHeats } from './fileHeat.js';
 import { ProbeCache } from './probeCache.js';
 import { TaskLines } from './taskLines.js';
 
@@ -21,7 +22,8 @@ const TEXT_FILES: vscode.DocumentSelector = [{ scheme: 'file' }, { scheme: 'unti
 export function registerEditorFeatures(context: vscode.ExtensionContext, list: RunList): EditorFeatures {
   const runs = new EditorRuns(list);
   const cache = new ProbeCache();
-  const heat = new LossHeat(runs, cache, context.workspaceState);
+  const files = new FileHeats();
+  const heat = new LossHeat(runs, cache, files, context.workspaceState);
   const diagnostics = new GradientDiagnostics(runs);
   const lens = new ModelCodeLens(runs, () => heat.enabled);
   const taskLines = new TaskLines(runs);
@@ -31,6 +33,7 @@ export function registerEditorFeatures(context: vscode.ExtensionContext, list: R
     vscode.languages.registerInlayHintsProvider(TEXT_FILES, taskLines),
     vscode.languages.registerHoverProvider(TEXT_FILES, taskLines),
     cache,
+    files,
     heat,
     diagnostics,
     lens,
