@@ -20,8 +20,11 @@ export interface WorkerRequests {
    */
   probeGates(text: string, label: string): void;
   /** Per-token loss and top-k, gradient reach and gate saturation of `text`, for the editor. */
-  /** cpuMs: the worker thread's CPU time for it, where the runtime says (Node 23.9+). */
-  probeEditor(text: string, k: number): { probe: EditorProbe; step: number; cpuMs?: number };
+  /**
+   * Without `reach` the probe's gradient reach is null (the loss heat needs the losses only). cpuMs: the
+   * worker thread's CPU time for it, where the runtime says (Node 23.9+).
+   */
+  probeEditor(text: string, k: number, reach: boolean): { probe: EditorProbe; step: number; cpuMs?: number };
   /** UTF-16 [start, end) in the training text of each token span [a, b) (flat pairs); -1, -1 for spans outside it. */
   locateTokens(spans: number[]): number[];
   /** Tasks: the model's prediction for each line [input, output] of a task file, for the editor. */
@@ -48,7 +51,7 @@ export const REQUEST_SHAPES: { [K in RequestMethod]: { args: ArgKinds<RequestArg
   sample: { args: ['object'], result: 'string' },
   save: { args: ['string'], result: { path: 'string', step: 'number' } },
   probeGates: { args: ['string', 'string'], result: 'nothing' },
-  probeEditor: { args: ['string', 'number'], result: { probe: 'object', step: 'number', cpuMs: 'number?' } },
+  probeEditor: { args: ['string', 'number', 'boolean'], result: { probe: 'object', step: 'number', cpuMs: 'number?' } },
   locateTokens: { args: ['array'], result: 'array' },
   predictLines: { args: ['array'], result: 'array' },
   probeHeat: {

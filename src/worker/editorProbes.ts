@@ -29,12 +29,14 @@ export class EditorProbes {
    * The editor's probe of `text`. Characters the model never saw cannot be read by it, so the text is
    * probed in stretches between them, each from a fresh state, and the pieces joined (see EditorProbe.unknown):
    * a stray symbol costs the hover and heat of itself and the token after it, not of the whole stretch.
+   * Without `reach` the gradient reach is not measured (reach null): the heat needs only the losses, and
+   * the reach's backward passes cost most of the probe.
    */
-  probe(t: Trainer, text: string, k: number): EditorProbe {
+  probe(t: Trainer, text: string, k: number, reach = true): EditorProbe {
     // A word tokenizer maps any word to a token (the unknown one past its vocabulary): it knows every symbol.
     const knows = (symbol: string): boolean => t.tokenizer.kind !== 'char' || t.tokenizer.id(symbol) !== undefined;
     const pieces = splitAtUnknown(text, knows);
-    const probe = pieces.length === 1 && pieces[0]!.known ? probeKnown(t, text, k) : joinPieces(t, text, k, pieces);
+    const probe = pieces.length === 1 && pieces[0]!.known ? probeKnown(t, text, k, reach) : joinPieces(t, text, k, pieces, reach);
     const topTokens: Record<number, string> = {};
     for (const id of probe.tokenLoss.topIds) if (id >= 0 && !(id in topTokens)) topTokens[id] = t.tokenizer.token(id);
     return { ...probe, topTokens };
@@ -84,8 +86,8 @@ interface Piece {
   known: boolean;
 }
 
-function probeKnown(t: Trainer, text: string, k: number): Probed {
-  return { tokenLoss: t.probeTokenLoss(text, k), reach: probeGradientReach(t.model, t.tokenizer.encode(text), t.train.k2) };
+function probeKnown(t: Trainer, text: string, k: number, reach: boolean): Probed {
+  return { tokenLoss: t.probeTokenLoss(text, k), reach: reach ? probeGradientReach(t.model, t.tokenizer.encode(text), t.train.k2) : null };
 }
 
 /** Maximal stretches of known code points, and each unknown code point on its own; an empty text is one empty stretch. */
@@ -111,8 +113,8 @@ export function splitAtUnknown(text: string, knows: (symbol: string) => boolean)
  * (NaN, -1) at a stretch's first token and at an unknown one. Reach: each stretch is cut into windows from
  * its own start, which the hover knows from `unknown`.
  */
-function joinPieces(t: Trainer, text: string, k: number, pieces: Piece[]): Probed {
-  const parts = pieces.map((p) => (p.known ? probeKnown(t, text.slice(p.from, p.to), k) : null));
+function joinPieces(t: Trainer, text: string, k: number, pieces: Piece[], withReach: boolean): Probed {
+  const parts = pieces.map((p) => (p.known ? probeKnown(t, text.slice(p.from, p.to), k, withReach) : null));
   const N = pieces.reduce((n, p, i) => n + (p.known ? parts[i]!.tokenLoss.tokens.length : 1), 0);
   const someKnown = parts.find((x) => x !== null) ?? null;
   const K = someKnown ? someKnown.tokenLoss.k : 0;
@@ -162,7 +164,7 @@ function joinPieces(t: Trainer, text: string, k: number, pieces: Piece[]): Probe
   offsets[N] = text.length;
   return {
     tokenLoss: { tokens, offsets, lossNats, k: K, topIds, topProbs },
-    reach: { window, layers: L, count: N, norms, gates, saturation },
+    reach: withReach ? { window, layers: L, count: N, norms, gates, saturation } : null,
     unknown,
   };
 }

@@ -102,8 +102,8 @@ export class LmRunTrainer implements RunTrainer {
     return generate(this.trainer.stepper(), this.trainer.tokenizer, request, onToken);
   }
 
-  probeEditor(text: string, k: number): ReturnType<EditorProbes['probe']> {
-    return this.editor.probe(this.trainer, text, k);
+  probeEditor(text: string, k: number, reach: boolean): ReturnType<EditorProbes['probe']> {
+    return this.editor.probe(this.trainer, text, k, reach);
   }
 
   locateTokens(spans: readonly number[]): number[] {

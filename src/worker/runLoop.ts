@@ -68,9 +68,9 @@ export class RunLoop {
     sample: ([request], id) => this.sample(request, id),
     save: ([path]) => this.save(path),
     probeGates: ([text, label]) => this.emit({ type: 'gates', probe: this.need().probeGates(text, label) }),
-    probeEditor: ([text, k]) => {
+    probeEditor: ([text, k, reach]) => {
       const cpu = threadCpuMs();
-      const probe = this.need().probeEditor(text, k);
+      const probe = this.need().probeEditor(text, k, reach);
       return { probe, step: this.need().updates, ...(cpu === null ? {} : { cpuMs: threadCpuMs()! - cpu }) };
     },
     locateTokens: ([spans]) => this.need().locateTokens(spans),

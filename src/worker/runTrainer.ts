@@ -42,8 +42,8 @@ export interface RunTrainer {
   periodicSamples(base: SamplingRequest): SamplingRequest[];
   /** Writes from the current weights; `onToken` sees the text as it comes. */
   sample(request: SamplingRequest, onToken: (text: string) => void): Promise<string>;
-  /** The editor's probe of a stretch of the trained text (language models). */
-  probeEditor(text: string, k: number): EditorProbe;
+  /** The editor's probe of a stretch of the trained text (language models); without `reach`, no gradient reach. */
+  probeEditor(text: string, k: number, reach: boolean): EditorProbe;
   /** UTF-16 offsets in the trained text of token spans (language models). */
   locateTokens(spans: readonly number[]): number[];
   /** The model's prediction for each line [input, output] of a task file (tasks). */

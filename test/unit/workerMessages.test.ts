@@ -61,7 +61,7 @@ test('worker commands are checked the same way, including the optional fields of
 });
 
 test('requests are checked against the arguments their method declares, replies against its result', () => {
-  assert.ok(checkWorkerCommand({ v, type: 'request', id: 1, method: 'probeEditor', args: ['abc', 5] }).ok);
+  assert.ok(checkWorkerCommand({ v, type: 'request', id: 1, method: 'probeEditor', args: ['abc', 5, true] }).ok);
   assert.ok(checkWorkerEvent({ v, type: 'reply', inReplyTo: 1, method: 'save', result: { path: '/a', step: 3 } }).ok);
   assert.ok(checkWorkerEvent({ v, type: 'reply', inReplyTo: 1, method: 'probeGates' }).ok);
   const commands: Array<[unknown, RegExp]> = [
@@ -70,8 +70,11 @@ test('requests are checked against the arguments their method declares, replies 
       /method should be one of sample, save, probeGates, probeEditor, locateTokens, predictLines, probeHeat, got "explode"/,
     ],
     [{ v, type: 'request', id: 1, method: 'save', args: '/a' }, /args should be a array, got string/],
-    [{ v, type: 'request', id: 1, method: 'probeEditor', args: ['abc'] }, /probeEditor: expected 2 argument\(s\), got 1/],
-    [{ v, type: 'request', id: 1, method: 'probeEditor', args: ['abc', '5'] }, /probeEditor: argument 2 should be a number, got string/],
+    [{ v, type: 'request', id: 1, method: 'probeEditor', args: ['abc'] }, /probeEditor: expected 3 argument\(s\), got 1/],
+    [
+      { v, type: 'request', id: 1, method: 'probeEditor', args: ['abc', '5', true] },
+      /probeEditor: argument 2 should be a number, got string/,
+    ],
     [{ v, type: 'request', id: 1, method: 'locateTokens', args: [{ 0: 1 }] }, /locateTokens: argument 1 should be a array, got object/],
   ];
   for (const [raw, want] of commands) {

@@ -3,6 +3,7 @@
 // in diagnosticRules.ts; this file locates their token spans in the document (the worker converts
 // token offsets to UTF-16 ones, the run's TextLink follows the edits) and applies the fixes.
 import * as vscode from 'vscode';
+import { documentLength } from './documentLength.js';
 import type { Run } from '../run.js';
 import { overrideInRunFile } from '../runSettings.js';
 import { fixFor, type Finding, type FixKind } from './diagnosticRules.js';
@@ -75,13 +76,14 @@ export class GradientDiagnostics implements vscode.Disposable, vscode.CodeAction
       if (!link || doc.isClosed) continue;
       const located = this.located.get(run.runId)!;
       const list = byUri.get(doc.uri.toString()) ?? [];
+      const length = documentLength(doc);
       for (const finding of findings) {
         const seen = new Set<string>();
         for (const [a, b] of finding.spans) {
           const at = located.get(`${a}:${b}`);
           if (!at || at[0] < 0) continue;
           const span = link.span(at[0], Math.max(at[0] + 1, at[1]));
-          if (!span || span[1] > doc.getText().length) continue;
+          if (!span || span[1] > length) continue;
           const key = `${span[0]}:${span[1]}`;
           if (seen.has(key) || list.length >= MAX_DIAGNOSTICS) continue;
           seen.add(key);

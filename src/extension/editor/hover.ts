@@ -23,7 +23,8 @@ export class ModelHover implements vscode.HoverProvider {
     const followed = this.runs.forDocument(doc);
     if (!followed || !followed.run.description) return undefined;
     const at = doc.offsetAt(position);
-    let hit = this.cache.lookup(doc, followed.run.runId, at);
+    // The loss heat's probes skip the gradient reach; the hover shows it, so it probes again around the position.
+    let hit = this.cache.lookup(doc, followed.run.runId, at, true);
     if (!hit && followed.run.alive) {
       try {
         await this.cache.probe(doc, followed.run, at, at + AFTER_CHARS);
@@ -31,7 +32,7 @@ export class ModelHover implements vscode.HoverProvider {
         return undefined; // the run ended
       }
       if (token.isCancellationRequested) return undefined;
-      hit = this.cache.lookup(doc, followed.run.runId, doc.offsetAt(position));
+      hit = this.cache.lookup(doc, followed.run.runId, doc.offsetAt(position), true);
     }
     if (!hit) return undefined;
     const facts = hoverFacts(hit.entry.probe, hit.index, followed.run.settings.model.cell, hit.entry.step);

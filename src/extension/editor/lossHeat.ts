@@ -6,6 +6,7 @@
 // set in one batch per editor and re-placed from the edit trackers after edits, so a token the user
 // changed loses its tint.
 import * as vscode from 'vscode';
+import { documentLength } from './documentLength.js';
 import type { EditorRuns } from './editorRuns.js';
 import { tokenAt } from './editTracker.js';
 import type { FileHeatEntry, FileHeats } from './fileHeat.js';
@@ -145,7 +146,7 @@ export class LossHeat implements vscode.Disposable {
       this.wholeFile(doc, followed.run, step);
       return;
     }
-    const drawing = this.cache.probe(doc, followed.run, from, to).then(
+    const drawing = this.cache.probe(doc, followed.run, from, to, false).then(
       (entry) => {
         if (!this.enabledNow || doc.isClosed) return;
         this.drawn.set(uri, { entry, visible });
@@ -164,7 +165,7 @@ export class LossHeat implements vscode.Disposable {
 
   /** Asks for the whole file's heat when the visible probe does not cover the file and the last one is old; draws it when it comes. */
   private wholeFile(doc: vscode.TextDocument, run: Parameters<FileHeats['request']>[1], step: number): void {
-    if (doc.getText().length <= MAX_PROBE_CHARS || !this.files.due(doc, run, step)) return;
+    if (documentLength(doc) <= MAX_PROBE_CHARS || !this.files.due(doc, run, step)) return;
     this.files.request(doc, run).then(
       () => {
         if (this.enabledNow && !doc.isClosed && this.drawn.has(doc.uri.toString())) this.draw(doc);
@@ -217,7 +218,7 @@ export class LossHeat implements vscode.Disposable {
     perLevel: vscode.Range[][],
   ): void {
     const { offsets, lossNats, unknown } = f.heat;
-    const length = doc.getText().length;
+    const length = documentLength(doc);
     const lo = Math.max(0, doc.offsetAt(visible.start) - MARGIN_CHARS);
     const hi = Math.min(length, doc.offsetAt(visible.end) + MARGIN_CHARS);
     // The window in the text the heat was computed on (edits since move it).

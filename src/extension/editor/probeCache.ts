@@ -2,6 +2,7 @@
 // tracker each, so that a position the user points at after typing still finds its token, and a token
 // the user has changed finds nothing (the model never saw it). Shared by the loss heat and the hover.
 import * as vscode from 'vscode';
+import { documentLength } from './documentLength.js';
 import type { EditorProbe } from '../../protocol/messages.js';
 import type { Run } from '../run.js';
 import { EditTracker, tokenAt } from './editTracker.js';
@@ -52,18 +53,23 @@ export class ProbeCache implements vscode.Disposable {
     });
   }
 
-  /** Probes document offsets [from, to) (with context before) in the run's worker, and keeps the result. */
-  async probe(doc: vscode.TextDocument, run: Run, from: number, to: number): Promise<ProbeEntry> {
+  /**
+   * Probes document offsets [from, to) (with context before) in the run's worker, and keeps the result.
+   * Without `reach` the gradient reach is not measured (the heat needs only losses; the hover asks for it).
+   */
+  async probe(doc: vscode.TextDocument, run: Run, from: number, to: number, reach = true): Promise<ProbeEntry> {
     const key = doc.uri.toString();
-    const end = Math.min(doc.getText().length, Math.max(to, from + 1));
+    const length = documentLength(doc);
+    const end = Math.min(length, Math.max(to, from + 1));
     const start = Math.max(0, Math.min(from, end - MAX_PROBE_CHARS + 1) - CONTEXT_CHARS);
-    const text = doc.getText().slice(start, Math.min(end, start + CONTEXT_CHARS + MAX_PROBE_CHARS));
-    const tracker = new EditTracker(doc.getText().length);
+    const stop = Math.min(end, start + CONTEXT_CHARS + MAX_PROBE_CHARS);
+    const text = doc.getText(new vscode.Range(doc.positionAt(start), doc.positionAt(stop)));
+    const tracker = new EditTracker(length);
     let set = this.pending.get(key);
     if (!set) this.pending.set(key, (set = new Set()));
     set.add(tracker);
     try {
-      const { probe, step, cpuMs } = await run.request('probeEditor', text, TOP_K);
+      const { probe, step, cpuMs } = await run.request('probeEditor', text, TOP_K, reach);
       const offsets = probe.tokenLoss.offsets;
       let firstShown = 1;
       while (firstShown < offsets.length - 1 && start + offsets[firstShown]! < from) firstShown++;
@@ -85,10 +91,10 @@ export class ProbeCache implements vscode.Disposable {
     }
   }
 
-  /** The newest probed token at document offset `at` that nobody has edited since, if any. */
-  lookup(doc: vscode.TextDocument, runId: string, at: number): TokenHit | null {
+  /** The newest probed token at document offset `at` that nobody has edited since, if any; with `reach`, from a probe that measured it. */
+  lookup(doc: vscode.TextDocument, runId: string, at: number, reach = false): TokenHit | null {
     for (const entry of this.entries.get(doc.uri.toString()) ?? []) {
-      if (entry.runId !== runId) continue;
+      if (entry.runId !== runId || (reach && entry.probe.reach === null)) continue;
       const then = entry.tracker.unmap(at);
       if (then === null || then < entry.start || then >= entry.start + entry.length) continue;
       const index = tokenAt(entry.probe.tokenLoss.offsets, then - entry.start);
