@@ -204,6 +204,7 @@ if (flag('kernels')) {
     const best = Math.max(...ours.map((p) => get(w, p)?.charsPerSecond).filter(Number.isFinite));
     const tf = Math.max(...['tfjs-wasm', 'tfjs-cpu'].map((p) => get(w, p)?.charsPerSecond).filter(Number.isFinite));
     const torch = get(w, 'pytorch')?.charsPerSecond ?? NaN;
+    const torchCpu = get(w, 'pytorch')?.charsPerCpuSecond ?? NaN;
     const row = {
       workload: w,
       title: WORKLOADS[w].title,
@@ -211,6 +212,8 @@ if (flag('kernels')) {
       oursGflops: Object.fromEntries(ours.map((p) => [p, get(w, p)?.gflops ?? null])),
       kernels: Object.fromEntries(ours.map((p) => [p, get(w, p)?.kernels ?? null])),
       vsPytorch: Object.fromEntries(ours.map((p) => [p, (get(w, p)?.charsPerSecond ?? NaN) / torch])),
+      charsPerCpuSecond: Object.fromEntries(cols.map((p) => [p, get(w, p)?.charsPerCpuSecond ?? null])),
+      vsPytorchPerCpuSecond: Object.fromEntries(ours.map((p) => [p, (get(w, p)?.charsPerCpuSecond ?? NaN) / torchCpu])),
       vsBestTfjs: best / tf,
       vsBrain: best / (get(w, 'brain.js')?.charsPerSecond ?? NaN),
     };
@@ -223,6 +226,18 @@ if (flag('kernels')) {
       ratio(best, get(w, 'brain.js')?.charsPerSecond),
     ];
     console.log(`| ${w} ${WORKLOADS[w].title} | ${cells.join(' | ')} |`);
+  }
+  // What the work cost, whoever else ran: chars per CPU-second of each process (all its threads). Ours
+  // on two threads against PyTorch on one, an idle machine's wall-clock ratio is at most twice this one.
+  const cpuCols = cols.filter((p) => ours.includes(p) || p === 'pytorch');
+  const cpuHeads = [...cpuCols.map(label), ...each('ours / PyTorch')];
+  console.log(`\nchars per CPU-second of each process (all its threads), medians of the same repetitions\n`);
+  console.log(`| workload | ${cpuHeads.join(' | ')} |`);
+  console.log(`| --- | ${cpuHeads.map(() => '---:').join(' | ')} |`);
+  for (const row of rows) {
+    const per = row.charsPerCpuSecond;
+    const cells = [...cpuCols.map((p) => fmt(per[p] ?? undefined)), ...ours.map((p) => ratio(per[p], per.pytorch ?? NaN))];
+    console.log(`| ${row.workload} | ${cells.join(' | ')} |`);
   }
   const memoryLines = results
     .filter((r) => ours.includes(r.peer) && r.memory)
