@@ -244,8 +244,10 @@ suite('Speed and responsiveness where users train', function () {
       await until('20 updates', () => (metrics(id).at(-1)?.step ?? 0) >= 20, 300_000);
       const heat = api.editor!.heat;
       let fileAt = 0;
+      // The previous test's run may still deliver the heat it was computing when it stopped: only this run's counts.
       const arrived = new Promise<void>((resolve) =>
         heat.onDidReceiveFileHeat(() => {
+          if (heat.heatState(doc).file === null) return;
           fileAt ||= performance.now();
           resolve();
         }),
@@ -255,7 +257,11 @@ suite('Speed and responsiveness where users train', function () {
       await vscode.commands.executeCommand('recurrent.toggleLossHeat', true);
       await until('the visible text tinted', () => heat.drawnLevels(doc) ?? undefined, 60_000, 5);
       const visibleAt = performance.now();
-      await Promise.race([arrived, until('the whole file', () => heat.heatState(doc).file ?? undefined, 300_000)]);
+      const waiting = (): string => {
+        const h = heat.heatState(doc);
+        return `the whole file (run ${id} ${api.status(id)?.state}, update ${metrics(id).at(-1)?.step}; heat follows ${h.run}, a request of ${h.filePendingRun ?? 'no run'} under way; load ${load()})`;
+      };
+      await Promise.race([arrived, until(waiting, () => heat.heatState(doc).file ?? undefined, 300_000)]);
       const state = heat.heatState(doc);
       const file = state.file!;
       const ms = (x: number | null): string => (x === null ? '—' : `${x.toFixed(0)} ms`);

@@ -48,15 +48,19 @@ export class FileHeats implements vscode.Disposable {
   /** Whether the document's whole-file heat should be asked for now: none yet from this run, or an old one of an earlier model. */
   due(doc: vscode.TextDocument, run: Run, step: number): boolean {
     const key = doc.uri.toString();
-    if (this.pending.has(key)) return false;
+    // Another run's request under way (one stopped since, whose worker still computes it) does not hold this run's back.
+    if (this.pending.get(key)?.runId === run.runId) return false;
     const e = this.get(doc, run.runId);
     if (!e) return true;
     const age = performance.now() - e.receivedAt;
     return e.heat.step < step && age >= Math.max(FILE_HEAT_REFRESH_MS, FILE_HEAT_SPACING * (e.receivedAt - e.requestedAt));
   }
 
-  /** Asks the run's worker for the heat of the whole document; keeps and returns it. */
-  async request(doc: vscode.TextDocument, run: Run): Promise<FileHeatEntry> {
+  /**
+   * Asks the run's worker for the heat of the whole document; keeps and returns it, or null where a newer
+   * request (another run's) was made meanwhile, whose heat is the one to keep.
+   */
+  async request(doc: vscode.TextDocument, run: Run): Promise<FileHeatEntry | null> {
     const key = doc.uri.toString();
     const text = doc.getText();
     const pending = { runId: run.runId, tracker: new EditTracker(text.length) };
@@ -64,12 +68,18 @@ export class FileHeats implements vscode.Disposable {
     const requestedAt = performance.now();
     try {
       const heat = await run.request('probeHeat', text);
+      if (this.pending.get(key) !== pending) return null;
       const entry: FileHeatEntry = { runId: run.runId, heat, tracker: pending.tracker, requestedAt, receivedAt: performance.now() };
       if (!doc.isClosed) this.entries.set(key, entry);
       return entry;
     } finally {
       if (this.pending.get(key) === pending) this.pending.delete(key);
     }
+  }
+
+  /** The run whose request for the document is under way, if one is (for the tests). */
+  pendingRun(doc: vscode.TextDocument): string | null {
+    return this.pending.get(doc.uri.toString())?.runId ?? null;
   }
 
   forget(uri: string): void {

@@ -167,7 +167,8 @@ export class LossHeat implements vscode.Disposable {
   private wholeFile(doc: vscode.TextDocument, run: Parameters<FileHeats['request']>[1], step: number): void {
     if (documentLength(doc) <= MAX_PROBE_CHARS || !this.files.due(doc, run, step)) return;
     this.files.request(doc, run).then(
-      () => {
+      (entry) => {
+        if (entry === null) return;
         if (this.enabledNow && !doc.isClosed && this.drawn.has(doc.uri.toString())) this.draw(doc);
         this.fileArrived.fire();
       },
@@ -243,6 +244,9 @@ export class LossHeat implements vscode.Disposable {
     file: { step: number; tokens: number; wallMs: number; cpuMs: number | null } | null;
     visibleCpuMs: number | null;
     drawnFromFile: number;
+    /** The runs followed, and whose whole-file request is under way. */
+    run: string | null;
+    filePendingRun: string | null;
   } {
     const uri = doc.uri.toString();
     const followed = this.runs.forDocument(doc);
@@ -251,6 +255,8 @@ export class LossHeat implements vscode.Disposable {
       file: f ? { step: f.heat.step, tokens: f.heat.offsets.length - 1, wallMs: f.heat.wallMs, cpuMs: f.heat.cpuMs ?? null } : null,
       visibleCpuMs: this.drawn.get(uri)?.entry.cpuMs ?? null,
       drawnFromFile: this.fromFile.get(uri) ?? 0,
+      run: followed?.run.runId ?? null,
+      filePendingRun: this.files.pendingRun(doc),
     };
   }
 
