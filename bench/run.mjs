@@ -255,5 +255,9 @@ if (flag('kernels')) {
     (p) => `Node ${runtimeOf(p).version.slice(1)}: ${[...new Set(results.filter((r) => r.peer === p).map((r) => r.kernels))].join(', ')}`,
   );
   console.log(`\nour kernels: ${kernels.join('; ')}`);
+  // Debian's python3-torch multiplies with whatever libblas.so.3 the system provides: the reference BLAS
+  // (libblas3) multiplied at 3.4 GFLOP per CPU-second here, OpenBLAS at 95, so the comparison says which one ran.
+  const blas = [...new Set(results.filter((r) => r.peer === 'pytorch' && r.blas).map((r) => r.blas))];
+  if (blas.length > 0) console.log(`PyTorch's BLAS: ${blas.join('; ')}`);
   save('bench', { machine: m, seconds, reps, warmup, threads: Number(threads), rows, results });
 }

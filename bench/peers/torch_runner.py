@@ -91,6 +91,13 @@ def validate(model, val, V):
     return total / (B * span) / math.log(2)
 
 
+def blas_library():
+    """The BLAS this process loaded (Debian's python3-torch takes whichever libblas.so.3 the system provides)."""
+    with open("/proc/self/maps") as maps:
+        paths = {line.split()[-1] for line in maps if "blas" in line.rsplit("/", 1)[-1]}
+    return ", ".join(sorted({os.path.realpath(p) for p in paths})) or "unknown"
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--workload", default="W2")
@@ -167,7 +174,7 @@ def main():
         return rates, cpu_rates
 
     rates, cpu_rates = timed()
-    print(json.dumps({"peer": "pytorch", "workload": a.workload, "charsPerSecond": statistics.median(rates), "reps": rates, "charsPerCpuSecond": statistics.median(cpu_rates), "version": torch.__version__, "threads": torch.get_num_threads()}))
+    print(json.dumps({"peer": "pytorch", "workload": a.workload, "charsPerSecond": statistics.median(rates), "reps": rates, "charsPerCpuSecond": statistics.median(cpu_rates), "version": torch.__version__, "threads": torch.get_num_threads(), "blas": blas_library()}))
 
 
 if __name__ == "__main__":
