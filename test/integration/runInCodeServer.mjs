@@ -7,7 +7,7 @@
 // window.codeAutomationLog. Exit code 0 only if every suite passed.
 //
 // usage: node test/integration/runInCodeServer.mjs   (after the extension and out/integration are built)
-//   env: RECURRENT_INTEGRATION_TIMEOUT_MS (default 1800000: a bound on a hang; the suites took 10-16 minutes
+//   env: RECURRENT_INTEGRATION_TIMEOUT_MS (default 1800000: a bound on a hang; the suites took 7 to over 10 minutes
 //   at load averages of 20-27 on two cores), RECURRENT_INTEGRATION_GREP (mocha grep)
 import { existsSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
