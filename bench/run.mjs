@@ -259,5 +259,9 @@ if (flag('kernels')) {
   // (libblas3) multiplied at 3.4 GFLOP per CPU-second here, OpenBLAS at 95, so the comparison says which one ran.
   const blas = [...new Set(results.filter((r) => r.peer === 'pytorch' && r.blas).map((r) => r.blas))];
   if (blas.length > 0) console.log(`PyTorch's BLAS: ${blas.join('; ')}`);
+  if (blas.some((b) => !/openblas|mkl|blis/i.test(b)))
+    console.log(
+      "  that is not an optimized BLAS (Debian's libblas3 is the reference one): PyTorch's products ran far below this machine's; README, Performance, says how to run it on OpenBLAS",
+    );
   save('bench', { machine: m, seconds, reps, warmup, threads: Number(threads), rows, results });
 }
