@@ -103,6 +103,18 @@ test('truncation: chance below the gap and learned above it agrees; learning bel
     ).agreement,
     'inconclusive',
   );
+  // Learned means more keys than guessing names over the held-out lines, however far from all of them.
+  const weak = def.verdict(
+    plan,
+    outcomes(plan, (x, id) => outcome(id, { accuracy: Number(x.k2) >= gap + 2 ? 0.27 : 0.15 })),
+  );
+  assert.equal(weak.agreement, 'agrees');
+  assert.match(weak.summary, /above 21% of 256 lines is more than guessing/);
+  const barely = def.verdict(
+    plan,
+    outcomes(plan, (x, id) => outcome(id, { accuracy: Number(x.k2) >= gap + 2 ? 0.17 : 0.12 })),
+  );
+  assert.equal(barely.agreement, 'inconclusive');
 });
 
 test('exploding: a flagged, diverging unclipped run beside a clipped one that trains agrees; the numbers are in the summary', () => {
