@@ -151,4 +151,46 @@ suite('Tasks: classify and generate a .tsv file', function () {
     );
     assert.match(hints.find((x) => x.position.line === 0)!.label as string, /^→ (female|male) \d+(\.\d)?% [✓✗] · \d+\.\d\d bits\/char/);
   });
+
+  test('a file of long texts is predicted where the user looks: the lines in view first, then more as the view moves', async () => {
+    const [speech] = await vscode.workspace.findFiles('state-of-the-union-1994.txt');
+    const once = new TextDecoder().decode(await vscode.workspace.fs.readFile(speech!)).replace(/\s+/g, ' ');
+    const text = once.repeat(Math.ceil(150_000 / once.length));
+    // 150 texts of 1,000 characters: 150,000 characters, more than one refresh reads (MAX_PREDICTED_CHARS).
+    const lines = Array.from({ length: 150 }, (_, i) => `${text.slice(i * 1000, (i + 1) * 1000)}\t${i < 75 ? 'early' : 'late'}`);
+    const long = vscode.Uri.joinPath(uri, '..', 'long-texts.tsv');
+    await vscode.workspace.fs.writeFile(long, new TextEncoder().encode(lines.join('\n')));
+    try {
+      const longDoc = await vscode.workspace.openTextDocument(long);
+      const editor = await vscode.window.showTextDocument(longDoc);
+      const id = await vscode.commands.executeCommand<string>('recurrent.trainCurrentFile', {
+        uri: long,
+        fresh: true,
+        openDashboard: false,
+        task: 'classify',
+        overrides: { ...SMALL, 'model.hiddenSize': 8, 'training.maxSteps': 3, 'training.evaluateEvery': 0 },
+      });
+      assert.ok(id, 'expected a run');
+      await until(
+        () => `the run to finish; it is ${state(id)} (${api.status(id)?.problem ?? 'no problem'}) at step ${api.status(id)?.step}`,
+        () => state(id) === 'finished',
+      );
+      const first = await until('the first predictions', () => api.editor!.taskLines.shown(long));
+      assert.ok(first.lines >= 90 && first.lines < 150, `expected about 100 of the 150 lines predicted, got ${first.lines}`);
+      const hinted = async (line: number): Promise<boolean> =>
+        (
+          await vscode.commands.executeCommand<vscode.InlayHint[]>(
+            'vscode.executeInlayHintProvider',
+            long,
+            new vscode.Range(line, 0, line + 1, 0),
+          )
+        ).some((x) => x.position.line === line);
+      assert.equal(await hinted(149), false, 'the last line, out of view and past the budget, has no prediction yet');
+      editor.revealRange(new vscode.Range(149, 0, 149, 0));
+      await until('the line scrolled to predicted', () => hinted(149));
+    } finally {
+      await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+      await vscode.workspace.fs.delete(long);
+    }
+  });
 });

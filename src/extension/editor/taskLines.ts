@@ -9,8 +9,12 @@ import { DIAGNOSTIC_SOURCE } from './diagnostics.js';
 import type { EditorRuns } from './editorRuns.js';
 
 export const WRONG_PREDICTION = 'wrong-prediction';
-/** Lines of a file predicted at most (from the top): a prediction reads each line once, between training slices. */
-export const MAX_PREDICTED_LINES = 20000;
+/**
+ * Characters of input predicted at most per refresh: the lines in view first, then from the top. A
+ * prediction reads each line once in the worker, between training slices, so a file of long texts (e-mails)
+ * is predicted where the user looks rather than whole (a names file, 50,000 characters, is predicted whole).
+ */
+export const MAX_PREDICTED_CHARS = 100_000;
 const EDIT_DELAY_MS = 500;
 /** Least time between two refreshes of a file while its run trains. */
 const REFRESH_EVERY_MS = 3000;
@@ -24,6 +28,8 @@ interface LineResult {
 
 interface FileResult {
   runId: string;
+  /** Some lines were left out (MAX_PREDICTED_CHARS). */
+  partial: boolean;
   task: 'classify' | 'generate';
   step: number;
   lines: Map<number, LineResult>;
@@ -47,6 +53,8 @@ export class TaskLines implements vscode.InlayHintsProvider, vscode.HoverProvide
   private readonly results = new Map<string, FileResult>();
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private readonly lastAsked = new Map<string, number>();
+  /** How long the last prediction of each file took, in ms. */
+  private readonly cost = new Map<string, number>();
   /** Refreshes run one after another: each awaits the worker. */
   private chain: Promise<void> = Promise.resolve();
   private readonly disposables: vscode.Disposable[] = [];
@@ -66,14 +74,22 @@ export class TaskLines implements vscode.InlayHintsProvider, vscode.HoverProvide
         const followed = runs.get(c.runId);
         if (!followed || followed.run.task === 'lm') return;
         const uri = followed.run.file;
-        // A run that trains fast validates often: its file is predicted again at most every few seconds.
-        const wait = t === 'validation' ? Math.max(0, (this.lastAsked.get(uri) ?? 0) + REFRESH_EVERY_MS - Date.now()) : 0;
+        // A run that trains fast validates often: its file is predicted again at most every few seconds, and
+        // never more than a fifth of the time (a prediction of a long file holds training up while it runs).
+        const every = Math.max(REFRESH_EVERY_MS, 5 * (this.cost.get(uri) ?? 0));
+        const wait = t === 'validation' ? Math.max(0, (this.lastAsked.get(uri) ?? 0) + every - Date.now()) : 0;
         this.schedule(uri, wait);
       }),
       vscode.workspace.onDidChangeTextDocument((e) => {
         if (e.contentChanges.length && this.results.has(e.document.uri.toString())) this.schedule(e.document.uri.toString(), EDIT_DELAY_MS);
       }),
       vscode.workspace.onDidOpenTextDocument((d) => this.schedule(d.uri.toString(), 0)),
+      // A file predicted in part: the lines scrolled into view are predicted once the view rests.
+      vscode.window.onDidChangeTextEditorVisibleRanges((e) => {
+        const uri = e.textEditor.document.uri.toString();
+        const r = this.results.get(uri);
+        if (r && r.partial) this.schedule(uri, EDIT_DELAY_MS);
+      }),
       vscode.workspace.onDidCloseTextDocument((d) => this.clear(d.uri.toString())),
     );
   }
@@ -113,13 +129,29 @@ export class TaskLines implements vscode.InlayHintsProvider, vscode.HoverProvide
     this.lastAsked.set(uri, Date.now());
     const version = doc.version;
     const asked: Array<{ line: number; text: string; pair: [string, string] }> = [];
-    for (let i = 0; i < Math.min(doc.lineCount, MAX_PREDICTED_LINES); i++) {
+    const taken = new Set<number>();
+    let chars = 0;
+    let partial = false;
+    const take = (i: number): boolean => {
+      if (taken.has(i)) return true;
+      taken.add(i);
       const text = doc.lineAt(i).text;
       const pair = splitLine(text);
-      if (pair) asked.push({ line: i, text, pair });
-    }
+      if (!pair) return true;
+      if (chars > 0 && chars + pair[0].length > MAX_PREDICTED_CHARS) {
+        partial = true;
+        return false;
+      }
+      chars += pair[0].length;
+      asked.push({ line: i, text, pair });
+      return true;
+    };
+    const visible = vscode.window.visibleTextEditors.filter((e) => e.document === doc).flatMap((e) => e.visibleRanges);
+    for (const r of visible) for (let i = r.start.line; i <= Math.min(r.end.line, doc.lineCount - 1); i++) take(i);
+    for (let i = 0; i < doc.lineCount && take(i); i++);
     let predictions: LinePrediction[];
     let step: number;
+    const began = Date.now();
     try {
       step = run.latest?.step ?? 0;
       predictions = await run.request(
@@ -129,10 +161,11 @@ export class TaskLines implements vscode.InlayHintsProvider, vscode.HoverProvide
     } catch {
       return; // the run ended, or its worker refused: the last predictions stand
     }
+    this.cost.set(uri, Date.now() - began);
     if (doc.isClosed) return;
     const lines = new Map<number, LineResult>();
     asked.forEach((a, i) => lines.set(a.line, { text: a.text, output: a.pair[1], prediction: predictions[i]! }));
-    this.results.set(uri, { runId: run.runId, task: run.task === 'generate' ? 'generate' : 'classify', step, lines });
+    this.results.set(uri, { runId: run.runId, partial, task: run.task === 'generate' ? 'generate' : 'classify', step, lines });
     this.publish(doc, version);
     this.emitter.fire();
   }
