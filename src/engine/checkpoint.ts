@@ -351,21 +351,28 @@ function temporaryName(path: string): string {
  * A live writer's file, this process's included, is left alone. Returns how many files and bytes went.
  */
 export async function removeStaleTemporaries(path: string): Promise<{ files: number; bytes: number }> {
-  const prefix = `.${basename(path)}.`;
+  return removeStale(dirname(path), (name) => name === basename(path));
+}
+
+/** removeStaleTemporaries for every checkpoint name in `dir` (a folder only checkpoints are saved into). */
+export async function removeStaleTemporariesIn(dir: string): Promise<{ files: number; bytes: number }> {
+  return removeStale(dir, () => true);
+}
+
+async function removeStale(dir: string, ofName: (name: string) => boolean): Promise<{ files: number; bytes: number }> {
   const removed = { files: 0, bytes: 0 };
   let names: string[];
   try {
-    names = await readdir(dirname(path));
+    names = await readdir(dir);
   } catch {
     return removed;
   }
   for (const name of names) {
-    if (!name.startsWith(prefix)) continue;
-    const m = /^(\d+)\.[0-9a-f]{8}\.tmp$/.exec(name.slice(prefix.length));
-    if (!m) continue;
-    const pid = Number(m[1]);
+    const m = /^\.(.+)\.(\d+)\.[0-9a-f]{8}\.tmp$/.exec(name);
+    if (!m || !ofName(m[1]!)) continue;
+    const pid = Number(m[2]);
     if (pid === process.pid || processRunning(pid)) continue;
-    const file = join(dirname(path), name);
+    const file = join(dir, name);
     try {
       const { size } = await stat(file);
       await unlink(file);

@@ -80,6 +80,12 @@ export class DashboardPanel {
     return open?.ready ? open.source.runId : undefined;
   }
 
+  /** The open panel, if it shows a run of `source`'s id, follows `source` instead (the same run, loaded again). */
+  static followReloaded(source: DashboardSource): void {
+    const open = DashboardPanel.current;
+    if (open !== undefined && open.source.runId === source.runId && open.source !== source) open.bind(source);
+  }
+
   /** The runId the webview last showed, from the state VS Code hands a serializer; undefined if none. */
   static runIdFromState(state: unknown): string | undefined {
     const id = state !== null && typeof state === 'object' ? (state as { runId?: unknown }).runId : undefined;

@@ -13,6 +13,7 @@ import { predict, type PredictOptions } from './commands/predict.js';
 import { sample, type SampleOptions } from './commands/sample.js';
 import { openSampleText, train, type TrainOptions } from './commands/train.js';
 import { Studio } from './studio.js';
+import { reportInterrupted, reviveDashboard } from './recovery.js';
 
 let studio: Studio | undefined;
 
@@ -69,15 +70,13 @@ export function activate(context: vscode.ExtensionContext): RecurrentApi {
   const editor = registerEditorFeatures(context, s.runs); // loss heat, hover, diagnostics, CodeLens
   context.subscriptions.push(
     vscode.window.registerWebviewPanelSerializer('recurrent.dashboard', {
-      deserializeWebviewPanel: async (panel: vscode.WebviewPanel, state: unknown) => {
-        // After a reload the runs are gone until loaded again; a panel with nothing to show is closed.
-        const id = DashboardPanel.runIdFromState(state);
-        const source = (id && s.runs.get(id)) || s.runs.all().at(-1);
-        if (source) DashboardPanel.revive(panel, context.extensionUri, source);
-        else panel.dispose();
-      },
+      // After a reload the dashboard's run comes back from its last checkpoint (recovery.ts).
+      deserializeWebviewPanel: (panel: vscode.WebviewPanel, state: unknown) => reviveDashboard(s, panel, state),
     }),
   );
+
+  // Runs a killed extension host had live are said once, with what is kept of them.
+  void reportInterrupted(s).catch((e) => s.log.warn(`could not look for interrupted runs: ${e}`));
 
   const api: RecurrentApi = {
     runs: () => s.histories(),

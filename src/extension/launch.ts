@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
 import { RecurrentError } from '../engine/errors.js';
-import type { WorkerEvent } from '../protocol/messages.js';
+import type { RunHistory, WorkerEvent } from '../protocol/messages.js';
 import { textHash, type SavedRun } from './checkpointStore.js';
 import { openDashboard } from './commands/runControl.js';
 import { nodeWorkerFactory } from './nodeWorker.js';
@@ -26,6 +26,8 @@ export interface Launch {
   resumeFrom?: string;
   paused?: boolean;
   openDashboard?: boolean | undefined;
+  /** What the dashboard showed of this run before (a resumed autosave): it shows it again. */
+  history?: RunHistory | null;
 }
 
 /** Starts a run and follows it; resolves with its id once the worker has built the model. */
@@ -58,6 +60,7 @@ export async function launch(studio: Studio, r: Launch): Promise<string> {
     workers: nodeWorkerFactory(studio.context.asAbsolutePath('dist/worker.cjs'), s.workerMemoryMB),
     warn: (m) => studio.log.warn(m),
     others: () => studio.runs.othersThan(r.runId),
+    history: r.history ?? null,
   });
   run.onEvent((_id, e) => follow(studio, run, e, sha));
   studio.runs.add(run);
@@ -82,6 +85,14 @@ export async function resumeSaved(
   paused: boolean,
   settings?: RunSettings,
 ): Promise<string> {
+  // Before anything else, and above all before a live run of the same id is replaced: the folder or the
+  // file may have been deleted since the list was read.
+  if (!(await studio.store.hasCheckpoint(r.runId))) {
+    await studio.store.forget(r.runId);
+    throw new RecurrentError(
+      `the checkpoint of ${r.label} (update ${r.step}) is gone: ${studio.store.checkpointPath(r.runId)} was deleted. It is no longer listed`,
+    );
+  }
   const uri = vscode.Uri.parse(r.file);
   let body = text;
   if (body === undefined) {
@@ -115,6 +126,7 @@ export async function resumeSaved(
     resumeFrom: studio.store.checkpointPath(r.runId),
     paused,
     openDashboard: false,
+    history: await studio.store.history(r.runId),
   });
 }
 
@@ -136,7 +148,13 @@ function follow(studio: Studio, s: Run, e: WorkerEvent, sha: string): void {
       run: s.description,
     };
     // Kept for shutdown: a checkpoint without its record is not listed for loading.
-    studio.keep(studio.store.record(record).catch((err) => studio.log.error(`could not record checkpoint ${e.path}: ${err}`)));
+    const history = s.history();
+    studio.keep(
+      studio.store
+        .record(record)
+        .then(() => studio.store.recordHistory(history))
+        .catch((err) => studio.log.error(`could not record checkpoint ${e.path}: ${err}`)),
+    );
   }
   notify(studio.log, s, e);
 }

@@ -61,6 +61,8 @@ export interface RunOptions {
   warn(message: string): void;
   /** The other runs, for the dashboard's comparison. */
   others?: () => RunHistory[];
+  /** What the dashboard showed of the run before (saved with its checkpoint): kept up to that checkpoint's update. */
+  history?: RunHistory | null;
 }
 
 /** Keep at most this many metric points in the history; older ones are thinned, never the latest. */
@@ -94,13 +96,27 @@ export class Run {
   private temperature: number;
   /** Set when the run is one of an experiment's (experimentSession.ts). */
   experiment: ExperimentFeed | null = null;
+  /** Whether the history came from an earlier life of the run (RunOptions.history). */
+  private seeded = false;
 
   constructor(private readonly opts: RunOptions) {
     this.runId = opts.runId;
     this.label = opts.label;
     this.file = opts.file;
     this.temperature = opts.start.temperature;
+    if (opts.history) this.seed(opts.history);
     this.spawn(opts.resumeFrom);
+  }
+
+  /** Takes the history of an earlier life of this run; `started` cuts it back to the update its checkpoint holds. */
+  private seed(h: RunHistory): void {
+    this.seeded = true;
+    this.hist.metrics = h.metrics.slice();
+    this.hist.validation = h.validation.slice();
+    this.hist.clips = h.clips.slice();
+    this.hist.samples = h.samples.slice();
+    this.hist.gradientFlow = h.gradientFlow;
+    this.hist.gates = h.gates;
   }
 
   // ---- what the rest of the extension reads ---------------------------------------------------
@@ -282,19 +298,18 @@ export class Run {
   restart(): Promise<RunDescription> {
     if (this.state !== 'crashed') throw new RecurrentError(`the run is ${this.state}, not crashed: nothing to restart`);
     const from = this.checkpoint;
-    if (from) {
-      this.hist.metrics = this.hist.metrics.filter((m) => m.step <= from.step);
-      this.hist.validation = this.hist.validation.filter((m) => m.step <= from.step);
-      this.hist.clips = this.hist.clips.filter((c) => c.step <= from.step);
-    } else {
-      this.hist.metrics = [];
-      this.hist.validation = [];
-      this.hist.clips = [];
-    }
+    this.trimTo(from?.step ?? -1);
     this.crash = null;
     this.state = 'starting';
     this.spawn(from?.path);
     return this.started();
+  }
+
+  /** Forgets what the history says happened after update `step` (the model is back there). */
+  private trimTo(step: number): void {
+    this.hist.metrics = this.hist.metrics.filter((m) => m.step <= step);
+    this.hist.validation = this.hist.validation.filter((m) => m.step <= step);
+    this.hist.clips = this.hist.clips.filter((c) => c.step <= step);
   }
 
   /** Ends the worker; the history stays readable. */
@@ -357,6 +372,7 @@ export class Run {
     switch (e.type) {
       case 'started':
         this.described = e.run;
+        if (this.seeded) this.trimTo(e.resumedFromStep);
         // A run loaded from a checkpoint shows its curve so far; a restarted one kept its own.
         if (e.history && this.hist.metrics.length === 0) {
           this.hist.metrics.push(...e.history.metrics);

@@ -22,6 +22,11 @@ export class Studio implements vscode.Disposable {
   /** Work that must finish before the window closes (checkpoint records being written). */
   private readonly pending = new Set<Promise<void>>();
   private refreshTimer: NodeJS.Timeout | undefined;
+  /** The live runs last marked in the store, as a key. */
+  private liveKey = '';
+  /** Set once the window is closing: its runs are saved and no longer count as live. */
+  private closing = false;
+  private liveWrites: Promise<void> = Promise.resolve();
 
   constructor(readonly context: vscode.ExtensionContext) {
     const storage = context.storageUri ?? context.globalStorageUri;
@@ -74,6 +79,27 @@ export class Studio implements vscode.Disposable {
     const mine = active ? this.runs.forFile(active) : undefined;
     setContextKeys(all, mine);
     this.status.show(mine ?? all.at(-1));
+    this.markLive();
+  }
+
+  /**
+   * Keeps the store's mark of this extension host's live runs up to date, so that if the host is killed
+   * the next one can say which runs it interrupted (CheckpointStore.interrupted).
+   */
+  private markLive(): void {
+    if (this.closing) return;
+    const ids = this.runs
+      .all()
+      .filter((s) => s.alive && (s.status === 'running' || s.status === 'paused' || s.status === 'starting'))
+      .map((s) => s.runId);
+    const key = ids.join(',');
+    if (key === this.liveKey) return;
+    this.liveKey = key;
+    // In order: a later mark must not be overtaken by an earlier one.
+    this.liveWrites = this.liveWrites
+      .then(() => this.store.markLive(ids))
+      .catch((e) => this.log.warn(`could not mark the live runs: ${e}`));
+    this.keep(this.liveWrites);
   }
 
   /** Shows a command's failure as one line, with a button where one helps. */
@@ -96,12 +122,16 @@ export class Studio implements vscode.Disposable {
 
   /** Before the window closes: every live run saves where it is, then its worker ends. */
   async shutdown(): Promise<void> {
+    this.closing = true;
     const live = this.runs.all().filter((s) => s.alive && (s.status === 'running' || s.status === 'paused'));
     await Promise.all(
       live.map((s) => Promise.race([s.request('save', this.store.checkpointPath(s.runId)).catch(() => undefined), delay(3000)])),
     );
     await delay(0); // the saves' checkpointSaved events reach their runs' followers and start their records
     await Promise.race([Promise.all([...this.pending]), delay(2000)]);
+    // Closed cleanly: the next extension host will not report these runs as interrupted.
+    await this.liveWrites;
+    await this.store.endLive().catch(() => undefined);
     await this.runs.disposeAll();
   }
 

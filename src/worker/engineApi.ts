@@ -14,5 +14,6 @@ export interface EngineLike {
    */
   resume(start: StartCommand, checkpoint: Checkpoint): RunTrainer;
   readCheckpoint(path: string): Promise<Checkpoint>;
-  writeCheckpoint(path: string, checkpoint: Checkpoint): Promise<void>;
+  /** `ownFolder`: the folder is the run's own (the extension's storage), made again if it was deleted. */
+  writeCheckpoint(path: string, checkpoint: Checkpoint, ownFolder?: boolean): Promise<void>;
 }

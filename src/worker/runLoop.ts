@@ -57,6 +57,9 @@ export class RunLoop {
   private metrics: StepMetrics[] = [];
   private clips: ClipEvent[] = [];
   private last = { metrics: 0, sample: 0, flow: 0, norms: 0, autosave: 0 };
+  /** Whether the last autosave failed (said once per streak), and the update the last one that worked holds. */
+  private autosaveFailing = false;
+  private lastSaved: number | null = null;
   /** What the last validation said; autosaves wait while it says the run diverged. */
   private diverged = false;
   private sampleSeed = 1;
@@ -142,6 +145,7 @@ export class RunLoop {
     }
     const t = this.trainer;
     this.firstUpdate = t.updates;
+    if (cmd.resumeFrom !== undefined && cmd.resumeFrom === cmd.autosavePath) this.lastSaved = t.updates;
     this.sampleSeed = t.train.seed;
     // A resumed run's curve so far comes with it (the validation at this update is made again just below).
     const history = t.history();
@@ -285,7 +289,29 @@ export class RunLoop {
     // A diverged run does not replace its last autosave with a worse state; a validation that recovers resumes them.
     if (s.autosavePath && s.autosaveEveryMs && now - this.last.autosave >= s.autosaveEveryMs && !this.diverged) {
       this.last.autosave = now;
-      await this.save(s.autosavePath);
+      await this.autosave(s.autosavePath);
+    }
+  }
+
+  /**
+   * An autosave that fails (a full disk) does not stop the run: it is said once, training goes on, the
+   * checkpoint saved before stands, and the next interval tries again.
+   */
+  private async autosave(path: string): Promise<void> {
+    try {
+      await this.save(path, true);
+      this.autosaveFailing = false;
+    } catch (e) {
+      if (!(e instanceof RecurrentError)) throw e;
+      if (!this.autosaveFailing) {
+        const stands = this.lastSaved === null ? 'nothing is saved yet' : `the checkpoint of update ${this.lastSaved} stands`;
+        this.emit({
+          type: 'error',
+          kind: 'input',
+          message: `autosave failed: ${e.message}; training goes on, ${stands}, and the next autosave tries again`,
+        });
+      }
+      this.autosaveFailing = true;
     }
   }
 
@@ -364,9 +390,10 @@ export class RunLoop {
     return text;
   }
 
-  private async save(path: string): Promise<{ path: string; step: number }> {
+  private async save(path: string, ownFolder = path === this.start?.autosavePath): Promise<{ path: string; step: number }> {
     const t = this.need();
-    await this.engine.writeCheckpoint(path, t.toCheckpoint());
+    await this.engine.writeCheckpoint(path, t.toCheckpoint(), ownFolder);
+    if (ownFolder) this.lastSaved = t.updates;
     this.emit({ type: 'checkpointSaved', path, step: t.updates });
     return { path, step: t.updates };
   }

@@ -253,3 +253,41 @@ test('dashboard messages drive the run; a failing one is a warning, not an excep
   const set = workers[0]!.commands.at(-1)!;
   assert.deepEqual(set, { v, type: 'set', temperature: 0.5 });
 });
+
+test('a run loaded again (after a reload) shows its earlier history, cut back to the update its checkpoint holds', async () => {
+  const earlier = newRun();
+  await earlier.s.started();
+  earlier.workers[0]!.emit({ v, type: 'metrics', metrics: [40, 45, 50, 55].map(metrics) });
+  earlier.workers[0]!.emit({ v, type: 'validation', metrics: { step: 55, lossNats: 1, bitsPerToken: 1.44, tokens: 1 } });
+  // Saved at update 55 with its history; the checkpoint it comes back from holds update 50 (the obedient worker's resume point).
+  const saved = earlier.s.history();
+  const workers: FakeWorker[] = [];
+  const again = new Run({
+    runId: 'r1',
+    label: 'a.txt',
+    file: '/w/a.txt',
+    text: 'abcabc',
+    start: SETTINGS,
+    resumeFrom: '/s/run.safetensors',
+    history: saved,
+    workers: () => {
+      const w = new FakeWorker(obedient);
+      workers.push(w);
+      return w;
+    },
+    warn: () => undefined,
+  });
+  assert.deepEqual(
+    again.history().metrics.map((m) => m.step),
+    [40, 45, 50, 55],
+    'shown at once, before the worker has loaded the checkpoint',
+  );
+  await again.started();
+  assert.deepEqual(
+    again.history().metrics.map((m) => m.step),
+    [40, 45, 50],
+    'the updates after the checkpoint did not happen for the model that was loaded',
+  );
+  assert.equal(again.history().validation.length, 0);
+  assert.equal(again.history().runId, 'r1');
+});

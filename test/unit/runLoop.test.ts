@@ -165,10 +165,11 @@ class FakeTrainer implements RunTrainer {
   }
 }
 
-function harness(opts: { nanAt?: number; throwAt?: number } = {}) {
+function harness(opts: { nanAt?: number; throwAt?: number; disk?: { full: boolean } } = {}) {
   const clock = { t: 0 };
   const saved: Array<{ path: string; step: number }> = [];
   const resumedWith: Array<{ threads: number }> = [];
+  const ownFolders: boolean[] = [];
   let trainer: FakeTrainer | null = null;
   /** The fake's checkpoints are { step } alone. */
   const stepOf = (c: Checkpoint): number => (c as unknown as { step: number }).step;
@@ -194,8 +195,10 @@ function harness(opts: { nanAt?: number; throwAt?: number } = {}) {
       return trainer;
     },
     readCheckpoint: async () => ({ step: 40 }) as unknown as Checkpoint,
-    writeCheckpoint: async (path, c) => {
+    writeCheckpoint: async (path, c, ownFolder) => {
+      if (opts.disk?.full) throw new RecurrentError(`cannot write a checkpoint to ${path}: the disk is full`);
       saved.push({ path, step: stepOf(c) });
+      ownFolders.push(ownFolder === true);
     },
   };
   const events: WorkerEvent[] = [];
@@ -213,7 +216,7 @@ function harness(opts: { nanAt?: number; throwAt?: number } = {}) {
     for (let i = 0; i < 2000 && !pred(); i++) await new Promise((r) => setImmediate(r));
     assert.ok(pred(), `timed out waiting for ${what}; events: ${events.map((e) => e.type).join(' ')}`);
   };
-  return { loop, send, events, transfers, saved, resumedWith, clock, until, trainer: () => trainer! };
+  return { loop, send, events, transfers, saved, ownFolders, resumedWith, clock, until, trainer: () => trainer! };
 }
 
 function start(over: Partial<StartCommand> = {}): Record<string, unknown> {
@@ -502,4 +505,30 @@ test("a whole file's heat is computed in slices: requests made meanwhile are ans
   await h.until(() => h.trainer().updates > at[0]! + 8, 'training to go on after the heat');
   h.send({ type: 'stop' });
   await h.until(() => of(h.events, 'finished').length > 0, 'the run to stop');
+});
+
+test('an autosave that fails (a full disk) is said once and training goes on; the next one that works is saved', async () => {
+  const disk = { full: false };
+  const h = harness({ disk });
+  h.send(start({ autosavePath: '/store/run.safetensors', autosaveEveryMs: 100 }));
+  await h.until(() => h.saved.length >= 1, 'a first autosave');
+  assert.deepEqual(h.ownFolders, [true], "an autosave's folder is the run's own, made again if it was deleted");
+  disk.full = true;
+  const before = h.saved.length;
+  await h.until(() => of(h.events, 'error').length >= 1, 'the failure to be said');
+  const at = h.trainer().updates;
+  // Several intervals (an autosave every 20 updates of fake time) fail while training goes on.
+  await h.until(() => h.trainer().updates > at + 100, 'training to go on');
+  const errors = of(h.events, 'error');
+  assert.equal(errors.length, 1, `expected the failure said once, got ${errors.map((e) => e.message).join(' | ')}`);
+  assert.match(
+    errors[0]!.message,
+    /^autosave failed: cannot write a checkpoint to \/store\/run\.safetensors: the disk is full; training goes on, the checkpoint of update \d+ stands, and the next autosave tries again$/,
+  );
+  assert.equal(errors[0]!.inReplyTo, undefined);
+  assert.equal(of(h.events, 'state').at(-1)!.state, 'running');
+  disk.full = false;
+  await h.until(() => h.saved.length > before, 'an autosave once there is room again');
+  h.send({ type: 'stop' });
+  await h.until(() => of(h.events, 'finished').length > 0, 'stopped');
 });
