@@ -119,6 +119,19 @@ suite('Tasks: classify and generate a .tsv file', function () {
     );
   });
 
+  test('a saved classify run of the file is offered again and resumes where it stopped', async () => {
+    // The run of the test above saved its checkpoint at its end (update 120); Train on the unchanged file resumes it.
+    const id = await train({ fresh: false, overrides: { ...SMALL, 'model.bidirectional': true } });
+    await until(
+      () => `the resumed run to finish; it is ${state(id)} at step ${api.status(id)?.step}`,
+      () => state(id) === 'finished',
+    );
+    const h = api.runs().find((r) => r.runId === id)!;
+    assert.equal(h.run!.model.task, 'classify');
+    assert.equal(h.metrics[0]?.step, 121, 'the first update after the checkpoint is 121');
+    assert.equal(h.validation.at(-1)!.step, 240);
+  });
+
   test('generate: per-label samples, bits per character held out, and Predict writes a text for a label', async () => {
     const id = await train({ task: 'generate', overrides: SMALL });
     await until('the run to finish', () => state(id) === 'finished');
