@@ -19,6 +19,9 @@ import { launchBrowser } from '../../scripts/vscode/browser.mjs';
 import { dashboardHtml } from '../../src/extension/dashboardHtml.js';
 import { PROTOCOL_VERSION, type RunHistory, type ToWebview } from '../../src/protocol/messages.js';
 import { summariseFlow } from '../../webview/model/gradientFlow.js';
+import { experiment } from '../../src/engine/experiments/registry.js';
+import { newReport } from '../../src/engine/experiments/report.js';
+import { runPlan } from '../../src/engine/experiments/runner.js';
 
 const root = process.cwd();
 const shotsDir = process.env.RECURRENT_SCREENSHOTS ?? join(root, 'test', 'e2e', 'screenshots');
@@ -424,6 +427,34 @@ test('the light theme redraws with its colours', async () => {
   await shot('gates-light');
   await showTab('loss');
   await shot('loss-light');
+  await showTab('compare');
+});
+
+test('Experiment view: a report opens its tab with the verdict the runs measured, the concept, the table and the figure', async () => {
+  // The quick exploding-gradient experiment, trained here by the engine: the verdict is computed from its runs.
+  const def = experiment('exploding');
+  const plan = def.plan({ quick: true, seeds: [1] });
+  const outcomes = await runPlan(plan, 1);
+  const report = newReport(plan, 'experiments/exploding');
+  for (const r of report.runs) {
+    r.outcome = outcomes.get(r.id) ?? null;
+    r.status = r.outcome ? 'done' : 'failed';
+    r.updates = r.outcome?.updates ?? 0;
+  }
+  report.state = 'done';
+  const verdict = def.verdict(plan, outcomes);
+  report.verdict = verdict;
+  const message: ToWebview = { v: PROTOCOL_VERSION, type: 'experiment', report };
+  await redrawAfter(() => page.evaluate((m) => window.postMessage(JSON.parse(m), '*'), JSON.stringify(message)));
+  await showTab('experiment');
+  const shown = page.locator('#panel-experiment .verdict');
+  assert.equal(await shown.getAttribute('data-agreement'), verdict.agreement);
+  const text = await shown.innerText();
+  assert.ok(text.includes(verdict.summary.slice(0, 80)), `the verdict shown: ${text}`);
+  const panel = await page.locator('#panel-experiment').innerText();
+  assert.ok(panel.includes(report.prediction.slice(0, 60)), 'the prediction is shown beside the verdict');
+  assert.ok(panel.includes(verdict.table.columns[1]!), `the table's columns are shown: ${panel.slice(0, 400)}`);
+  await shot('experiment');
   await showTab('compare');
 });
 
