@@ -35,6 +35,7 @@ export async function infoCommand(argv: string[]): Promise<number> {
       JSON.stringify({
         config: ck.config,
         tokenizer: { kind: ck.tokenizer.kind, size: ck.tokenizer.vocab.length },
+        ...(ck.targetTokenizer !== undefined ? { targetTokenizer: { kind: ck.targetTokenizer.kind, size: ck.targetTokenizer.vocab.length } } : {}),
         parameters: total,
         tensors,
         updates: updates ?? null,
@@ -60,7 +61,13 @@ export async function infoCommand(argv: string[]): Promise<number> {
     const pooling = c.pooling !== undefined ? `, ${c.pooling} pooling` : '';
     o.write(`labels (${c.labels.length}): ${c.labels.join(', ')}; texts cut at ${c.maxLength || 'no'} tokens${pooling}\n`);
   }
-  o.write(`tokenizer ${ck.tokenizer.kind}, vocabulary ${ck.tokenizer.vocab.length}\n`);
+  if (c.task === 'translate') {
+    o.write(
+      `decoder ${c.cell}, hidden ${c.hidden * (c.bidirectional ? 2 : 1)}, layers ${c.layers}, from the encoder's final states; sources cut at ${c.maxLength || 'no'} tokens, at most ${c.maxOutput} tokens out\n`,
+    );
+    o.write(`source tokenizer ${ck.tokenizer.kind}, vocabulary ${ck.tokenizer.vocab.length}\n`);
+    o.write(`target tokenizer ${ck.targetTokenizer!.kind}, vocabulary ${ck.targetTokenizer!.vocab.length} (the end token included)\n`);
+  } else o.write(`tokenizer ${ck.tokenizer.kind}, vocabulary ${ck.tokenizer.vocab.length}\n`);
   if (updates !== undefined) o.write(`trained for ${formatCount(updates)} updates\n`);
   for (const s of segments) {
     const loss = s.lossNats === null ? '' : `: loss ${(s.lossNats / Math.LN2).toFixed(3)} bits/${unit}`;

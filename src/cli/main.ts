@@ -20,12 +20,15 @@ const USAGE = `usage: recurrent <command> [options]
 
 commands
   train FILE              train a model on a text file
-  train FILE.tsv --task classify|generate
-                          train a classifier or a conditioned generator on input<TAB>output lines
+  train FILE.tsv --task classify|generate|translate
+                          train a classifier, a conditioned generator or an encoder-decoder on
+                          input<TAB>output lines
   predict CHECKPOINT [FILE]
-                          the label of each line, or a text for each label (stdin without FILE)
+                          the label of each line, a text for each label, or each line's translation
+                          (stdin without FILE)
   sample CHECKPOINT       generate text from a trained model
-  eval CHECKPOINT FILE    per-token loss of a model on a text; a classifier's accuracy (--json)
+  eval CHECKPOINT FILE    per-token loss of a model on a text; a classifier's accuracy, a translator's
+                          word and token error rates (--json)
   gradcheck               check every gradient against finite differences
   info CHECKPOINT         configuration, vocabulary, parameter counts and where the run trained
   export CHECKPOINT --pytorch DIR   a folder that continues the run in PyTorch (train.py, torchrun)

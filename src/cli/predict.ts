@@ -1,6 +1,7 @@
 // `recurrent predict CHECKPOINT [FILE]`: one prediction per input line (stdin without FILE).
 //   classify: `label<TAB>probability` for the line's text (of a task file's line, the text before the tab);
-//   generate: a text the model writes for the line's label.
+//   generate: a text the model writes for the line's label;
+//   translate: the translation of the line's text (of a task file's line, the source before the tab).
 import { readFileSync } from 'node:fs';
 import { readCheckpointFile } from '../engine/checkpoint.js';
 import { RecurrentError } from '../engine/errors.js';
@@ -20,7 +21,10 @@ classify models: each line's text (before a tab, if it has one) -> label<TAB>pro
 generate models: each line is a label -> a text the model writes for it
   --count N             texts per label (default 1)
   --prime TEXT          every text starts with TEXT
-  --temperature X       (default 0.8); --seed N (default 1)`;
+  --temperature X       (default 0.8); --seed N (default 1)
+translate models: each line's text (before a tab, if it has one) -> its translation
+  --beam K              beam search of width K (default 1: greedy)
+  --json                one JSON object per line: {"text", "translation", "tokens", "unknown"}`;
 
 export async function predictCommand(argv: string[]): Promise<number> {
   const options = {
@@ -30,6 +34,7 @@ export async function predictCommand(argv: string[]): Promise<number> {
     prime: { type: 'string' },
     temperature: { type: 'string' },
     seed: { type: 'string' },
+    beam: { type: 'string' },
   } as const;
   // FILE is optional: one positional reads stdin.
   let parsed;
@@ -43,11 +48,18 @@ export async function predictCommand(argv: string[]): Promise<number> {
   if (ck.config.task === 'lm') throw new RecurrentError(`${positionals[0]} is a language model: use recurrent sample, or recurrent eval`);
   const model = new Model(ck.config);
   model.loadTensors(ck.tensors);
-  const predictor = new TaskPredictor(model, Tokenizer.fromSpec(ck.tokenizer));
+  const target = ck.targetTokenizer !== undefined ? Tokenizer.fromSpec(ck.targetTokenizer) : null;
+  const predictor = new TaskPredictor(model, Tokenizer.fromSpec(ck.tokenizer), target);
+  if (values.beam !== undefined && ck.config.task !== 'translate') throw new RecurrentError('--beam is an option for translate models');
   const input = positionals[1] !== undefined ? await readTextFile(positionals[1]) : readFileSync(0, 'utf8');
   const lines = input.split(/\r?\n/).filter((l) => l.trim().length > 0);
   const out: string[] = [];
-  if (ck.config.task === 'classify') {
+  if (ck.config.task === 'translate') {
+    const texts = lines.map((l) => (l.includes('\t') ? l.slice(0, l.indexOf('\t')) : l));
+    predictor.translate(texts, intOption(values, 'beam', 1, 1000) ?? 1).forEach((t, i) => {
+      out.push(values.json ? JSON.stringify({ text: texts[i], translation: t.text, tokens: t.tokens, unknown: t.unknown }) : t.text);
+    });
+  } else if (ck.config.task === 'classify') {
     const top = intOption(values, 'top', 1, 1 << 20) ?? 1;
     const texts = lines.map((l) => (l.includes('\t') ? l.slice(0, l.indexOf('\t')) : l));
     predictor.classify(texts).forEach((c, i) => {

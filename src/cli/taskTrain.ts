@@ -1,4 +1,4 @@
-// `recurrent train FILE.tsv --task classify|generate`: trains on a task file (input<TAB>output per
+// `recurrent train FILE.tsv --task classify|generate|translate`: trains on a task file (input<TAB>output per
 // line) with a live progress line, the held-out examples scored every --eval-every updates, and a
 // checkpoint left behind as the language model's run leaves one (runSaves.ts, stopSignals.ts): every few
 // minutes, at the end, on Ctrl+C, SIGTERM or a closed terminal, and (the last good state) when the loss
@@ -8,7 +8,7 @@ import { availableParallelism } from 'node:os';
 import { CELL_KINDS, MAX_THREADS, OPTIMIZER_KINDS, POOLINGS, SCHEDULE_KINDS, type TokenizerKind } from '../engine/config.js';
 import { readCheckpointFile } from '../engine/checkpoint.js';
 import { RecurrentError } from '../engine/errors.js';
-import { EXAMPLE_TASKS, TASK_DEFAULTS, TaskTrainer, type ExampleTask } from '../engine/taskTrainer.js';
+import { EXAMPLE_TASKS, TASK_DEFAULTS, TaskTrainer, VALIDATION_SAMPLE, type ExampleTask } from '../engine/taskTrainer.js';
 import type { TaskEvaluation } from '../engine/taskEval.js';
 import { choiceOption, durationOption, intOption, intOrAutoOption, numberOption, parse, stringOption } from './args.js';
 import { checkOutputFile, isStream, readTextFile } from './files.js';
@@ -20,30 +20,42 @@ import { autoThreads } from './train.js';
 
 const C = TASK_DEFAULTS.classify;
 const G = TASK_DEFAULTS.generate;
+const T = TASK_DEFAULTS.translate;
+const TOKENIZER_KINDS = ['char', 'word', 'symbol'] as const;
 
-export const TASK_TRAIN_USAGE = `usage: recurrent train FILE.tsv --task classify|generate [options]
+export const TASK_TRAIN_USAGE = `usage: recurrent train FILE.tsv --task classify|generate|translate [options]
 
 FILE.tsv holds one example per line, input<TAB>output. classify learns the output (a label) of each
-input text; generate learns to write the input text for each output (label), ending with an end token.
+input text; generate learns to write the input text for each output (label), ending with an end token;
+translate learns to write the output for each input (source<TAB>target, each side its own vocabulary).
 
 model
-  --cell rnn|lstm|gru       recurrent cell (default ${C.model.cell})
-  --hidden N                hidden units per layer (classify ${C.model.hidden}, generate ${G.model.hidden})
-  --layers N                stacked layers, 1-4 (default 1)
+  --cell rnn|lstm|gru       recurrent cell (classify, generate ${C.model.cell}; translate ${T.model.cell})
+  --hidden N                hidden units per layer (classify ${C.model.hidden}, generate ${G.model.hidden}, translate
+                            ${T.model.hidden}: the encoder's; its decoder has this times the encoder's directions)
+  --layers N                stacked layers, 1-4 (default 1; translate: the encoder's and the decoder's)
   --embedding N             embedding size; 0 = one-hot input (default 0)
-  --bidirectional           classify: read each text in both directions
+  --bidirectional           classify, translate: read each text in both directions
   --pooling last|mean       classify: the final states, or the mean of the outputs (default last)
-  --max-length N            cut texts to N tokens; 0 = no limit (default ${C.model.maxLength})
-  --tokenizer char|word     tokens are characters or words (default char)
+  --max-length N            cut texts to N tokens; 0 = no limit (classify, generate ${C.model.maxLength}; translate ${T.model.maxLength})
+  --max-output N            translate: write at most N tokens, the end token included (default: twice the
+                            longest training target)
+  --tokenizer char|word|symbol
+                            tokens are characters, words, or the symbols between spaces (default char;
+                            translate: symbol when most of the side's lines have a space, else char)
+  --target-tokenizer char|word|symbol
+                            translate: the same for the targets
 training
-  --batch B                 examples per update (default ${C.train.batch})
+  --batch B                 examples per update (classify, generate ${C.train.batch}; translate ${T.train.batch})
   --optimizer NAME          ${OPTIMIZER_KINDS.join('|')} (default ${C.train.optimizer})
-  --lr X                    learning rate (classify ${C.train.lr}, generate ${G.train.lr})
+  --lr X                    learning rate (classify ${C.train.lr}, generate ${G.train.lr}, translate ${T.train.lr})
   --schedule NAME           ${SCHEDULE_KINDS.join('|')} (default constant); --warmup N updates
   --clip X                  clip the global gradient norm to X; 0 = off (default ${C.train.clipNorm})
   --weight-decay X          (default 0)
   --val-share X             share of the lines held out, a seeded random sample (default ${C.train.valShare})
-  --eval-every N            score the held-out lines every N updates (default ${C.train.evalEvery})
+  --val-max N               hold out at most N lines; 0 = no limit (classify, generate 0; translate ${T.train.valMax})
+  --eval-every N            score the held-out lines every N updates (classify, generate ${C.train.evalEvery};
+                            translate ${T.train.evalEvery}, translating ${VALIDATION_SAMPLE} of them, all at the end)
   --steps N | --time D      stop after N updates or D (30, 90s, 5m, 1h); default: until Ctrl+C
   --sample-every D          generate: print a text per label every D (default 20s; 0 = never)
   --seed N                  random seed of the split, initialisation and batches (default 1)
@@ -63,7 +75,9 @@ const OPTIONS = {
   bidirectional: { type: 'boolean' },
   pooling: { type: 'string' },
   'max-length': { type: 'string' },
+  'max-output': { type: 'string' },
   tokenizer: { type: 'string' },
+  'target-tokenizer': { type: 'string' },
   'max-vocab': { type: 'string' },
   batch: { type: 'string' },
   optimizer: { type: 'string' },
@@ -73,6 +87,7 @@ const OPTIONS = {
   clip: { type: 'string' },
   'weight-decay': { type: 'string' },
   'val-share': { type: 'string' },
+  'val-max': { type: 'string' },
   'eval-every': { type: 'string' },
   steps: { type: 'string' },
   time: { type: 'string' },
@@ -129,7 +144,9 @@ export async function taskTrainCommand(argv: string[]): Promise<number> {
     if (task === 'generate' && values.bidirectional) {
       throw new RecurrentError('--bidirectional reads the whole text at once, so it cannot write one; use it with --task classify');
     }
-    if (task === 'generate' && values.pooling !== undefined) throw new RecurrentError('--pooling is an option of --task classify');
+    if (task !== 'classify' && values.pooling !== undefined) throw new RecurrentError('--pooling is an option of --task classify');
+    for (const o of ['max-output', 'target-tokenizer'])
+      if (task !== 'translate' && values[o] !== undefined) throw new RecurrentError(`--${o} is an option of --task translate`);
     trainer = TaskTrainer.create(text, file, {
       task,
       model: {
@@ -140,6 +157,7 @@ export async function taskTrainCommand(argv: string[]): Promise<number> {
         bidirectional: values.bidirectional === true ? true : undefined,
         pooling: choiceOption(values, 'pooling', POOLINGS),
         maxLength: intOption(values, 'max-length', 0, 1_000_000),
+        maxOutput: intOption(values, 'max-output', 1, 1_000_000),
       },
       train: {
         batch: intOption(values, 'batch', 1, 4096),
@@ -151,11 +169,15 @@ export async function taskTrainCommand(argv: string[]): Promise<number> {
         clipNorm: numberOption(values, 'clip', 0, 1e9),
         weightDecay: numberOption(values, 'weight-decay', 0, 10),
         valShare: numberOption(values, 'val-share', 0, 0.5),
+        valMax: intOption(values, 'val-max', 0, 1e9),
         evalEvery: intOption(values, 'eval-every', 0, 1e9),
         seed: intOption(values, 'seed', 0, 0xffffffff),
         threads,
       },
-      tokenizer: choiceOption(values, 'tokenizer', ['char', 'word'] as const) as TokenizerKind | undefined,
+      tokenizer: choiceOption(values, 'tokenizer', task === 'translate' ? TOKENIZER_KINDS : (['char', 'word'] as const)) as
+        | TokenizerKind
+        | undefined,
+      targetTokenizer: choiceOption(values, 'target-tokenizer', TOKENIZER_KINDS) as TokenizerKind | undefined,
       maxVocab: intOption(values, 'max-vocab', 3, 1 << 20),
     });
   }
@@ -166,9 +188,11 @@ export async function taskTrainCommand(argv: string[]): Promise<number> {
   }
 }
 
-/** One line for the held-out score: accuracy and loss (classify), bits per character (generate). */
+/** One line for the held-out score: accuracy and loss (classify), bits per character (generate), error rates (translate). */
 export function describeEvaluation(e: TaskEvaluation, unit: string): string {
   if (e.examples === 0) return 'no held-out examples';
+  if (e.task === 'translate')
+    return `word error ${e.wordErrorRate.toFixed(3)}, token error ${e.tokenErrorRate.toFixed(3)}, ${e.bitsPerToken.toFixed(3)} bits/token`;
   return e.task === 'classify'
     ? `accuracy ${e.accuracy.toFixed(3)}, loss ${e.loss.toFixed(3)} nats`
     : `${e.bitsPerToken.toFixed(3)} bits/${unit}`;
@@ -184,10 +208,15 @@ async function run(
   await saves.prepare(trainer);
   const mc = trainer.modelConfig;
   const tc = trainer.train;
-  const unit = trainer.tokenizer.kind === 'char' ? 'char' : 'token';
+  const unit = trainer.task !== 'translate' && trainer.tokenizer.kind === 'char' ? 'char' : 'token';
   const { trainSet, heldOut } = trainer;
+  const tt = trainer.targetTokenizer;
   err.write(
-    `${o.file}: ${formatCount(trainSet.ids.length + heldOut.ids.length)} examples, ${formatCount(heldOut.ids.length)} held out; ${trainer.labels.length} labels; vocabulary ${trainer.tokenizer.size} ${trainer.tokenizer.kind} tokens\n`,
+    `${o.file}: ${formatCount(trainSet.ids.length + heldOut.ids.length)} examples, ${formatCount(heldOut.ids.length)} held out; ${
+      tt !== null
+        ? `sources ${trainer.tokenizer.size} ${trainer.tokenizer.kind} tokens, targets ${tt.size} ${tt.kind} tokens (the end token included)`
+        : `${trainer.labels.length} labels; vocabulary ${trainer.tokenizer.size} ${trainer.tokenizer.kind} tokens`
+    }\n`,
   );
   if (trainer.tokenizer.kind === 'word' && trainSet.unknown + heldOut.unknown > 0) {
     err.write(
@@ -196,13 +225,17 @@ async function run(
   } else if (heldOut.unknown > 0) {
     const first = heldOut.unknownAt[0]!;
     err.write(
-      `held-out lines have ${heldOut.unknown} character(s) the training lines do not (first ${JSON.stringify(first.token)} on line ${first.line}): left out and counted\n`,
+      `held-out lines have ${heldOut.unknown} ${tt !== null ? 'token' : 'character'}(s) the training lines do not (first ${JSON.stringify(first.token)} on line ${first.line}): left out and counted\n`,
     );
   }
   const cut = trainSet.truncated + heldOut.truncated;
   if (cut > 0) err.write(`${cut} text(s) longer than ${mc.maxLength} tokens are cut there (--max-length)\n`);
+  const decoder =
+    mc.task === 'translate'
+      ? `; decoder ${mc.cell} hidden ${mc.hidden * (mc.bidirectional ? 2 : 1)} x ${mc.layers} layer(s) from the encoder's final states, at most ${mc.maxOutput} tokens out`
+      : '';
   err.write(
-    `model: ${mc.task}, ${mc.bidirectional ? 'bidirectional ' : ''}${mc.cell} hidden ${mc.hidden} x ${mc.layers} layer(s), ${mc.embedding ? `embedding ${mc.embedding}` : 'one-hot input'}${mc.task === 'classify' ? `, ${mc.pooling} pooling` : ''}, ${formatCount(trainer.model.parameterCount)} parameters\n`,
+    `model: ${mc.task}, ${mc.task === 'translate' ? 'encoder ' : ''}${mc.bidirectional ? 'bidirectional ' : ''}${mc.cell} hidden ${mc.hidden} x ${mc.layers} layer(s), ${mc.embedding ? `embedding ${mc.embedding}` : 'one-hot input'}${mc.task === 'classify' ? `, ${mc.pooling} pooling` : ''}${decoder}, ${formatCount(trainer.model.parameterCount)} parameters\n`,
   );
   err.write(
     `training: batch ${tc.batch}, ${tc.optimizer} lr ${tc.lr}, clip ${tc.clipNorm ? `norm ${tc.clipNorm}` : 'off'}, seed ${tc.seed}, ${trainer.threads} thread${trainer.threads === 1 ? '' : 's'}${trainer.updates ? `, resumed at update ${trainer.updates}` : ''}\n`,
@@ -265,7 +298,7 @@ async function loop(
         accCount++;
       }
       if (tc.evalEvery && trainer.updates % tc.evalEvery === 0 && heldOut.ids.length > 0)
-        lastVal = describeEvaluation(trainer.validate(), unit);
+        lastVal = describeEvaluation(trainer.validate(true), unit);
       const trainPart =
         trainer.task === 'classify'
           ? `loss ${m.lossNats.toFixed(4)}  accuracy ${(accSum / Math.max(1, accCount)).toFixed(3)}`
@@ -308,6 +341,7 @@ async function loop(
   err.write(
     `${stop.signal ? `stopped by ${stop.signal}` : 'done'}: ${formatCount(trainer.updates - startUpdates)} updates (epoch ${trainer.epoch}) in ${formatDuration(elapsed)}\n`,
   );
+  if (trainer.task === 'translate') err.write(`translating the ${formatCount(heldOut.ids.length)} held-out lines (greedy)...\n`);
   const final = trainer.validate();
   err.write(
     `training loss ${Number.isFinite(lastLoss) ? (trainer.task === 'classify' ? `${lastLoss.toFixed(3)} nats` : `${(lastLoss / Math.LN2).toFixed(3)} bits/${unit}`) : '--'}; held out (${final.examples} examples): ${describeEvaluation(final, unit)}\n`,

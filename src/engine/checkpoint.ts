@@ -4,8 +4,10 @@
 //
 // Versions: 1 is the language model (task lm). 2 adds the tasks classify and generate: the config gains
 // `task`, `labels`, `maxLength` (and classify's `pooling`), and the tensors their heads
-// (docs/checkpoint-format.md, "Version 2"). A language model is still written as version 1, which it is, so readers that know
-// only version 1 keep reading every language model; version 1 files load as they always did.
+// (docs/checkpoint-format.md, "Version 2"). 3 adds the task translate: an encoder and a decoder, and the
+// target side's tokenizer in `recurrent.targetTokenizer` ("Version 3"). Each model is written as the
+// lowest version that holds it (a language model as 1, classify and generate as 2), so readers that
+// know only an earlier version keep reading what they read; every earlier file loads as it always did.
 import { randomBytes } from 'node:crypto';
 import { open, readdir, rename, stat, statfs, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
@@ -24,17 +26,26 @@ import {
 } from './safetensors.js';
 import { Tokenizer, type TokenizerSpec } from './tokenizer.js';
 
-export const CHECKPOINT_FORMAT = '2';
-/** Versions this reader understands; a file of version 1 is a language model. */
-export const READABLE_FORMATS = ['1', '2'];
+export const CHECKPOINT_FORMAT = '3';
+/** Versions this reader understands; a file of version 1 is a language model, of version 2 not a translate model. */
+export const READABLE_FORMATS = ['1', '2', '3'];
 const FORMAT_KEY = 'recurrent.format';
 const CONFIG_KEY = 'recurrent.config';
 const TOKENIZER_KEY = 'recurrent.tokenizer';
-const RESERVED = new Set([FORMAT_KEY, CONFIG_KEY, TOKENIZER_KEY]);
+const TARGET_TOKENIZER_KEY = 'recurrent.targetTokenizer';
+const RESERVED = new Set([FORMAT_KEY, CONFIG_KEY, TOKENIZER_KEY, TARGET_TOKENIZER_KEY]);
+
+/** The version a model of this task is written as: the first that holds it. */
+export function formatOf(task: ModelConfig['task']): string {
+  return task === 'lm' ? '1' : task === 'translate' ? '3' : '2';
+}
 
 export interface Checkpoint {
   config: ModelConfig;
+  /** The texts' tokenizer (translate: the sources'). */
   tokenizer: TokenizerSpec;
+  /** translate: the targets' tokenizer. */
+  targetTokenizer?: TokenizerSpec;
   /** Parameters by PyTorch name, plus optional extras (`optimizer.*`, `state.*`), in file order. */
   tensors: Map<string, NamedTensor>;
   /** Every metadata entry other than the three `recurrent.format/config/tokenizer` keys. */
@@ -45,13 +56,17 @@ function checkpointMetadata(c: Checkpoint): Record<string, string> {
   if (c.config.vocabSize !== c.tokenizer.vocab.length) {
     throw new Error(`checkpoint: config.vocabSize ${c.config.vocabSize} differs from the vocabulary's ${c.tokenizer.vocab.length} tokens`);
   }
-  // vocabSize is not stored: it is the vocabulary's length, and two copies could disagree.
-  const { vocabSize: _vocabSize, ...config } = c.config;
+  if (c.config.task === 'translate' && c.config.targetVocabSize !== c.targetTokenizer?.vocab.length) {
+    throw new Error(`checkpoint: config.targetVocabSize ${c.config.targetVocabSize} differs from the target vocabulary's`);
+  }
+  // vocabSize and targetVocabSize are not stored: they are the vocabularies' lengths, and two copies could disagree.
+  const { vocabSize: _vocabSize, targetVocabSize: _targetVocabSize, ...config } = c.config;
   const metadata: Record<string, string> = {
-    [FORMAT_KEY]: c.config.task === 'lm' ? '1' : CHECKPOINT_FORMAT,
+    [FORMAT_KEY]: formatOf(c.config.task),
     [CONFIG_KEY]: JSON.stringify(config),
     [TOKENIZER_KEY]: JSON.stringify(c.tokenizer),
   };
+  if (c.config.task === 'translate') metadata[TARGET_TOKENIZER_KEY] = JSON.stringify(c.targetTokenizer);
   for (const [k, v] of Object.entries(c.metadata)) if (!RESERVED.has(k)) metadata[k] = v;
   return metadata;
 }
@@ -88,6 +103,7 @@ function within<T>(source: string, what: string, f: () => T): T {
 interface CheckpointHeader {
   config: ModelConfig;
   tokenizer: TokenizerSpec;
+  targetTokenizer?: TokenizerSpec;
   metadata: Record<string, string>;
   entries: TensorEntry[];
   /** The names of the model's parameters (the rest are training state: optimizer.*, state.*). */
@@ -100,7 +116,7 @@ function checkHeader(metadata: Record<string, string>, entries: TensorEntry[], s
     throw new RecurrentError(`${source}: the metadata has no ${FORMAT_KEY}: it is not a Recurrent Studio checkpoint`);
   if (!READABLE_FORMATS.includes(format)) {
     throw new RecurrentError(
-      `${source}: checkpoint format version ${JSON.stringify(format)} is unknown; this version of Recurrent Studio reads versions ${READABLE_FORMATS.join(' and ')} (update it to read newer checkpoints)`,
+      `${source}: checkpoint format version ${JSON.stringify(format)} is unknown; this version of Recurrent Studio reads versions ${READABLE_FORMATS.join(', ')} (update it to read newer checkpoints)`,
     );
   }
   const tokenizer = within(source, 'tokenizer', () =>
@@ -115,13 +131,26 @@ function checkHeader(metadata: Record<string, string>, entries: TensorEntry[], s
       `${source}: the config says vocabSize ${JSON.stringify(stated)} but the tokenizer has ${tokenizer.vocab.length} tokens`,
     );
   }
-  const config = within(source, 'config', () =>
-    validateModelConfig({ ...(raw as Partial<ModelConfig>), vocabSize: tokenizer.vocab.length }),
-  );
-  if (format === '1' && config.task !== 'lm') {
-    throw new RecurrentError(`${source}: a version 1 checkpoint holds a language model, but its config says task ${config.task}`);
+  const task = (raw as { task?: unknown }).task;
+  let targetTokenizer: TokenizerSpec | undefined;
+  if (task === 'translate') {
+    targetTokenizer = within(source, 'target tokenizer', () =>
+      Tokenizer.fromSpec(parseJson(source, TARGET_TOKENIZER_KEY, metadata[TARGET_TOKENIZER_KEY]) as TokenizerSpec),
+    ).spec();
   }
-  const describe = `${config.task === 'lm' ? '' : `task ${config.task}, ${config.labels!.length} labels, `}${config.cell}, hidden ${config.hidden}, ${config.layers} layer(s), embedding ${config.embedding}, vocabulary ${config.vocabSize}`;
+  const config = within(source, 'config', () =>
+    validateModelConfig({
+      ...(raw as Partial<ModelConfig>),
+      vocabSize: tokenizer.vocab.length,
+      ...(targetTokenizer !== undefined ? { targetVocabSize: targetTokenizer.vocab.length } : {}),
+    }),
+  );
+  if (Number(format) < Number(formatOf(config.task))) {
+    throw new RecurrentError(
+      `${source}: a version ${format} checkpoint cannot hold a ${config.task} model (version ${formatOf(config.task)} brought it), but its config says task ${config.task}`,
+    );
+  }
+  const describe = `${config.task === 'lm' ? '' : `task ${config.task}, ${config.labels !== undefined ? `${config.labels.length} labels` : `target vocabulary ${config.targetVocabSize}`}, `}${config.cell}, hidden ${config.hidden}, ${config.layers} layer(s), embedding ${config.embedding}, vocabulary ${config.vocabSize}`;
   const byName = new Map(entries.map((e) => [e.name, e]));
   const parameters = new Set<string>();
   for (const p of parameterShapes(config)) {
@@ -136,7 +165,7 @@ function checkHeader(metadata: Record<string, string>, entries: TensorEntry[], s
   }
   const rest: Record<string, string> = {};
   for (const [k, v] of Object.entries(metadata)) if (!RESERVED.has(k)) rest[k] = v;
-  return { config, tokenizer, metadata: rest, entries, parameters };
+  return { config, tokenizer, ...(targetTokenizer !== undefined ? { targetTokenizer } : {}), metadata: rest, entries, parameters };
 }
 
 /**
@@ -159,7 +188,7 @@ export function decodeCheckpoint(bytes: Uint8Array, source = 'checkpoint'): Chec
   const entries = [...tensors.values()].map((t) => ({ name: t.name, shape: t.shape, begin: 0, end: 0 }));
   const h = checkHeader(metadata, entries, source);
   for (const t of tensors.values()) checkFinite(t, source);
-  return { config: h.config, tokenizer: h.tokenizer, tensors, metadata: h.metadata };
+  return { config: h.config, tokenizer: h.tokenizer, ...(h.targetTokenizer ? { targetTokenizer: h.targetTokenizer } : {}), tensors, metadata: h.metadata };
 }
 
 function describeFsError(e: unknown, path: string, doing: string): never {
@@ -292,7 +321,14 @@ export async function readCheckpointFile(
       checkFinite(t, path);
       tensors.set(e.name, t);
     }
-    return { config: h.config, tokenizer: h.tokenizer, tensors, metadata: h.metadata, stored: h.entries.map((e) => e.name) };
+    return {
+      config: h.config,
+      tokenizer: h.tokenizer,
+      ...(h.targetTokenizer ? { targetTokenizer: h.targetTokenizer } : {}),
+      tensors,
+      metadata: h.metadata,
+      stored: h.entries.map((e) => e.name),
+    };
   } catch (e) {
     if (e instanceof RecurrentError) throw e;
     describeFsError(e, path, 'read the checkpoint');

@@ -5,13 +5,17 @@ import { RecurrentError } from './errors.js';
 
 export type CellKind = 'rnn' | 'lstm' | 'gru';
 export const CELL_KINDS: readonly CellKind[] = ['rnn', 'lstm', 'gru'];
-/** lm: next token of one text; classify: a label for each input (many-to-one); generate: a text for each label (one-to-many). */
-export type Task = 'lm' | 'classify' | 'generate';
-export const TASKS: readonly Task[] = ['lm', 'classify', 'generate'];
+/**
+ * lm: next token of one text; classify: a label for each input (many-to-one); generate: a text for each
+ * label (one-to-many); translate: a text for each text, each side with its own vocabulary (many-to-many).
+ */
+export type Task = 'lm' | 'classify' | 'generate' | 'translate';
+export const TASKS: readonly Task[] = ['lm', 'classify', 'generate', 'translate'];
 /** classify: what the head reads, the encoder's final states (both directions) or the mean of its outputs over the input. */
 export type Pooling = 'last' | 'mean';
 export const POOLINGS: readonly Pooling[] = ['last', 'mean'];
-export type TokenizerKind = 'char' | 'word';
+/** symbol: tokens are the pieces between spaces (a translate side such as `AH0 B AE1 N D AH0 N`). */
+export type TokenizerKind = 'char' | 'word' | 'symbol';
 
 /** Gate rows per cell, in PyTorch's order: lstm i,f,g,o; gru r,z,n. */
 export const GATES: Record<CellKind, number> = { rnn: 1, lstm: 4, gru: 3 };
@@ -29,8 +33,16 @@ export interface ModelConfig {
   labels?: readonly string[];
   /** classify only. */
   pooling?: Pooling;
-  /** classify and generate: texts are cut to this many tokens (generate: with the end token); 0 = no limit. */
+  /** classify, generate, translate: texts are cut to this many tokens (generate: with the end token); 0 = no limit. */
   maxLength?: number;
+  /**
+   * translate: the target side's vocabulary size (its tokenizer's, never stored apart). The source side's
+   * is vocabSize; the encoder is cell/hidden/layers/embedding/bidirectional, the decoder the same cell
+   * with layers layers of hidden * (bidirectional ? 2 : 1) units (docs/checkpoint-format.md, version 3).
+   */
+  targetVocabSize?: number;
+  /** translate: decoding writes at most this many tokens, its end token included. */
+  maxOutput?: number;
 }
 
 export type OptimizerKind = 'sgd' | 'adagrad' | 'rmsprop' | 'adam' | 'adamw';
@@ -73,8 +85,10 @@ export interface TrainConfig {
    * never sees one again after its first updates can come to rely on a state it cannot reach from zero.
    */
   resetEvery: number;
-  /** Share of the text, taken from its end, held out for validation. */
+  /** Share of the text, taken from its end, held out for validation (tasks: a seeded random sample of the lines). */
   valShare: number;
+  /** Tasks: at most this many lines are held out (the first of the same seeded sample); 0 = no limit. */
+  valMax: number;
   /** Validate every this many updates; 0 = never. */
   evalEvery: number;
   seed: number;
@@ -128,6 +142,7 @@ export const DEFAULT_TRAIN: TrainConfig = {
   minLrRatio: 0.1,
   resetEvery: 5000,
   valShare: 0.1,
+  valMax: 0,
   evalEvery: 100,
   seed: 1,
   threads: 1,
@@ -169,11 +184,21 @@ export function validateModelConfig(c: Partial<ModelConfig>): ModelConfig {
   };
   if (typeof cfg.bidirectional !== 'boolean')
     throw new RecurrentError(`bidirectional must be true or false, got ${JSON.stringify(c.bidirectional)}`);
-  if (cfg.bidirectional && task !== 'classify') {
+  if (cfg.bidirectional && task !== 'classify' && task !== 'translate') {
     throw new RecurrentError(
-      `bidirectional models see the future, so they cannot be trained to write text (task ${task}); use bidirectional: false, or task classify`,
+      `bidirectional models see the future, so they cannot be trained to write text (task ${task}); use bidirectional: false, or task classify or translate`,
     );
   }
+  if (task === 'translate') {
+    if (c.labels !== undefined) throw new RecurrentError('a translate model has no labels: its outputs are texts');
+    if (c.pooling !== undefined) throw new RecurrentError('pooling is a setting of task classify only');
+    cfg.targetVocabSize = int('target vocabulary size', c.targetVocabSize, 2, 1 << 20);
+    cfg.maxLength = int('maximum length', c.maxLength ?? 0, 0, 1_000_000);
+    cfg.maxOutput = int('maximum output length', c.maxOutput, 1, 1_000_000);
+    return cfg;
+  }
+  if (c.targetVocabSize !== undefined || c.maxOutput !== undefined)
+    throw new RecurrentError('targetVocabSize and maxOutput are settings of task translate only');
   if (task === 'lm') {
     if (c.labels !== undefined) throw new RecurrentError('a language model (task lm) has no labels');
     return cfg;
@@ -223,6 +248,7 @@ export function validateTrainConfig(c: Partial<TrainConfig>): TrainConfig {
     minLrRatio: real('minimum learning-rate ratio', m.minLrRatio, 0, 1),
     resetEvery: int('state reset interval (tokens)', m.resetEvery, 0, 1e12),
     valShare: real('validation share', m.valShare, 0, 0.5),
+    valMax: int('most held-out lines', m.valMax, 0, 1e9),
     evalEvery: int('evaluation interval', m.evalEvery, 0, 1e9),
     seed: int('seed', m.seed, 0, 0xffffffff),
     threads: int('threads', m.threads, 1, MAX_THREADS),

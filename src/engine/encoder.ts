@@ -4,6 +4,9 @@
 //   last: [h_fwd after the example's last token, h_rev after its first token] (PyTorch's h_n of the
 //         top layer, both directions concatenated, as pack_padded_sequence gives it)
 //   mean: the mean of the top layer's outputs over the example's tokens.
+// or, for the translate task's decoder (states: true), every layer's final states (h, and the LSTM's c),
+// both directions concatenated per layer, in `finalStates`; their gradient enters each cell at the
+// position where its example ends (dh, and the LSTM's dcFrom).
 //
 // Padding without masks. An example of length L in a window of t positions is laid out left-aligned
 // (positions 0..L-1) for forward cells: their real positions read only earlier ones, so whatever the
@@ -15,12 +18,14 @@
 // back the same way. The result equals running each example alone, which the tests check.
 //
 // Buffers: ids, idsRight [T, B]; per layer below the top (bidirectional) outL, outR, dxL, dxR
-// [T, B, 2H]; features, dFeatures [B, F] with F = H * directions.
+// [T, B, 2H]; features, dFeatures [B, F] with F = H * directions; with states, finalStates and
+// dFinalStates [layer, state, b, F] (packed for the batch's b, as Unrolled.setState reads a state).
 import type { Arena } from './arena.js';
 import type { Cell, CellParams } from './cell.js';
 import type { ModelConfig } from './config.js';
 import { Embedding } from './embedding.js';
 import type { Floats } from './floats.js';
+import { LstmCell } from './lstm.js';
 import { makeCell, type ParamLookup } from './unroll.js';
 
 export class Encoder {
@@ -48,9 +53,19 @@ export class Encoder {
   private readonly dxL: Floats[] = [];
   private readonly dxR: Floats[] = [];
   private readonly mean: boolean;
+  /** States per cell: 1 (h) or 2 (h, c). */
+  readonly stateCount: number;
+  /** With states: [layer, state, b, F] every layer's final states after forward(); else empty. */
+  readonly finalStates: Floats;
+  /** With states: dL/dfinalStates, filled by the caller before backward(). */
+  readonly dFinalStates: Floats;
+  private readonly states: boolean;
 
-  /** `prefix` names the parameters: `${prefix}rnn.weight_ih_l0`, `${prefix}embedding.weight`. */
-  constructor(model: ParamLookup, maxBatch: number, maxSteps: number, prefix = '') {
+  /**
+   * `prefix` names the parameters: `${prefix}rnn.weight_ih_l0`, `${prefix}embedding.weight`. With
+   * `states`, forward() leaves every layer's final states in finalStates instead of pooling features.
+   */
+  constructor(model: ParamLookup, maxBatch: number, maxSteps: number, prefix = '', states = false) {
     const cfg = model.config;
     const arena: Arena = model.arena;
     this.config = cfg;
@@ -63,8 +78,13 @@ export class Encoder {
     this.ids = arena.ints(maxSteps * maxBatch);
     this.idsRight = D === 2 ? arena.ints(maxSteps * maxBatch) : null;
     this.lengths = arena.ints(maxBatch); // in the arena, so a training thread's replica shares it
-    this.features = arena.floats(maxBatch * this.width);
-    this.dFeatures = arena.floats(maxBatch * this.width);
+    this.states = states;
+    this.stateCount = cfg.cell === 'lstm' ? 2 : 1;
+    this.features = arena.floats(states ? 0 : maxBatch * this.width);
+    this.dFeatures = arena.floats(states ? 0 : maxBatch * this.width);
+    const stateFloats = states ? cfg.layers * this.stateCount * maxBatch * this.width : 0;
+    this.finalStates = arena.floats(stateFloats);
+    this.dFinalStates = arena.floats(stateFloats);
     const embedding = cfg.embedding > 0 ? model.param(`${prefix}embedding.weight`) : null;
     this.embedL = embedding !== null ? new Embedding(arena, embedding, maxBatch, maxSteps) : null;
     this.embedR = embedding !== null && D === 2 ? new Embedding(arena, embedding, maxBatch, maxSteps) : null;
@@ -80,7 +100,9 @@ export class Encoder {
           biasHh: model.param(`${prefix}rnn.bias_hh_l${k}${suffix}`),
         };
         const shape = { hidden: H, inputSize, oneHot: k === 0 && cfg.embedding === 0, reverse: suffix !== '', maxBatch, maxSteps };
-        (suffix === '' ? fwd : rev).push(makeCell(cfg, arena, params, shape));
+        const cell = makeCell(cfg, arena, params, shape);
+        if (states && cell instanceof LstmCell) cell.dcFrom = arena.floats(maxSteps * maxBatch * H);
+        (suffix === '' ? fwd : rev).push(cell);
       }
       if (D === 2 && k + 1 < cfg.layers) {
         const n = maxSteps * maxBatch * 2 * H;
@@ -119,7 +141,8 @@ export class Encoder {
     for (const cell of fwd) for (let k = 0; k < cell.stateCount; k++) cell.clearState(k, b, t);
     for (const cell of rev) for (let k = 0; k < cell.stateCount; k++) cell.clearState(k, b, t);
     if (t === 0) {
-      this.features.fill(0, 0, b * this.width);
+      if (this.states) this.finalStates.fill(0, 0, this.finalStates.length);
+      else this.features.fill(0, 0, b * this.width);
       return;
     }
     let xL: Floats | null = null;
@@ -147,7 +170,65 @@ export class Encoder {
         x0 = fwd[k]!.outputOffset(b);
       }
     }
-    this.pool(b, t, H);
+    if (this.states) this.gatherStates(b, t);
+    else this.pool(b, t, H);
+  }
+
+  /** Where example r's final state is in a cell's slots: after its last token (forward), its first (reverse). */
+  private finalSlot(cell: Cell, r: number, t: number): number {
+    return cell.reverse ? t - this.lengths[r]! : this.lengths[r]!;
+  }
+
+  /** finalStates[k, state, r] = [forward cell's final state, reverse cell's] of layer k. */
+  private gatherStates(b: number, t: number): void {
+    const H = this.config.hidden;
+    const F = this.width;
+    const S = this.stateCount;
+    const out = this.finalStates;
+    for (let k = 0; k < this.fwd.length; k++) {
+      const cells = this.rev.length > 0 ? [this.fwd[k]!, this.rev[k]!] : [this.fwd[k]!];
+      for (let d = 0; d < cells.length; d++) {
+        const cell = cells[d]!;
+        for (let st = 0; st < S; st++) {
+          const buf = st === 0 ? cell.h : (cell as LstmCell).c;
+          for (let r = 0; r < b; r++) {
+            const from = (this.finalSlot(cell, r, t) * b + r) * H;
+            const to = ((k * S + st) * b + r) * F + d * H;
+            for (let j = 0; j < H; j++) out[to + j] = buf[from + j]!;
+          }
+        }
+      }
+    }
+  }
+
+  /**
+   * Adds dFinalStates of layer k into its cells where each example ends: dh of the position whose
+   * output the final state is, and the LSTM's dcFrom (zero elsewhere). Examples without tokens start
+   * and end in the zero state, which takes no gradient.
+   */
+  private injectStates(k: number, b: number, t: number): void {
+    const H = this.config.hidden;
+    const F = this.width;
+    const S = this.stateCount;
+    const dIn = this.dFinalStates;
+    const cells = this.rev.length > 0 ? [this.fwd[k]!, this.rev[k]!] : [this.fwd[k]!];
+    for (let d = 0; d < cells.length; d++) {
+      const cell = cells[d]!;
+      const dc = cell instanceof LstmCell ? cell.dcFrom! : null;
+      dc?.fill(0, 0, t * b * H);
+      for (let r = 0; r < b; r++) {
+        const L = this.lengths[r]!;
+        if (L === 0) continue;
+        const p = cell.reverse ? t - L : L - 1;
+        const at = (p * b + r) * H;
+        const h = ((k * S + 0) * b + r) * F + d * H;
+        for (let j = 0; j < H; j++) cell.dh[at + j] += dIn[h + j]!;
+        if (dc !== null) {
+          const c = ((k * S + 1) * b + r) * F + d * H;
+          for (let j = 0; j < H; j++) dc[at + j] = dIn[c + j]!;
+        }
+      }
+    }
   }
 
   /** Layer k's outputs [h_fwd_p, h_rev_p] for each real token p, in both alignments; zero on the padding. */
@@ -213,7 +294,7 @@ export class Encoder {
     const dv = bidi ? rev[top]!.dh : null;
     df.fill(0, 0, t * b * H);
     dv?.fill(0, 0, t * b * H);
-    for (let r = 0; r < b; r++) {
+    for (let r = 0; r < b && !this.states; r++) {
       const L = lengths[r]!;
       if (L === 0) continue;
       const s = t - L;
@@ -229,6 +310,8 @@ export class Encoder {
       }
     }
     for (let k = top; k >= 0; k--) {
+      // The layer's dh holds what comes from above (zero for the top); its final states' gradient adds to it.
+      if (this.states) this.injectStates(k, b, t);
       if (!bidi) {
         const dx = k > 0 ? fwd[k - 1]!.dh : (this.embedL?.dOut ?? null);
         fwd[k]!.backward(dx, 0, false, b, t);

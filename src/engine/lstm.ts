@@ -18,6 +18,12 @@ export class LstmCell extends Cell {
   readonly tanhC: Floats;
   /** [B, H] dL/dc flowing to the previous step; after backward, dL/dc of the initial state. */
   readonly dcInit: Floats;
+  /**
+   * [T, B, H] by position, or null: dL/dc_p arriving from outside the recurrence, added to the gradient
+   * carried back into step p. A translate encoder's final cell states feed the decoder (encoder.ts), so
+   * the decoder's gradient enters there; a language model has none.
+   */
+  dcFrom: Floats | null = null;
 
   constructor(arena: Arena, params: CellParams, shape: CellShape) {
     super(arena, params, shape, 4, true);
@@ -55,9 +61,11 @@ export class LstmCell extends Cell {
     const dc = this.dcInit; // carries dL/dc_p between steps; zero at the window's end (truncation)
     dc.fill(0, 0, n);
     const whh = this.params.weightHh.data;
+    const from = this.dcFrom;
     for (let s = 0; s < t; s++) {
       const p = this.reverse ? s : t - 1 - s;
       const prev = this.prevSlot(p) * n;
+      if (from !== null) for (let i = 0, o = p * n; i < n; i++) dc[i] += from[o + i]!;
       // dc and the four gates' pre-activation gradients for all b rows in one pass (gates.ts, or wasm SIMD)
       lstmBackward(act, p * b * G, tanhC, p * n, dh, p * n, c, prev, dc, dIn, p * b * G, b, H);
       const back = this.reverse ? p + 1 : p - 1;

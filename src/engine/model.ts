@@ -46,15 +46,20 @@ export class Model {
    * U(-1/sqrt(in), 1/sqrt(in)). Tensors are filled in state_dict order, elements in row-major order.
    */
   initialize(rng: Rng): void {
-    const rnnBound = 1 / Math.sqrt(this.config.hidden);
-    const linear = this.params.find((p) => p.name === 'decoder.weight' || p.name === 'classifier.weight')!;
-    const linearBound = 1 / Math.sqrt(linear.shape[1]!);
+    // Recurrent weights by the hidden size of their own stack: a translate model's decoder is wider.
+    const bounds = new Map<string, number>();
+    for (const p of this.params) {
+      const m = /^(.*)rnn\.weight_hh_l0$/.exec(p.name);
+      if (m !== null) bounds.set(m[1]!, 1 / Math.sqrt(p.shape[1]!));
+      if (LINEAR.test(p.name) && p.name.endsWith('.weight')) bounds.set(p.name.slice(0, -'weight'.length), 1 / Math.sqrt(p.shape[1]!));
+    }
     for (const p of this.params) {
       const d = p.data;
-      if (p.name === 'embedding.weight' || p.name === 'label_embedding.weight') {
+      if (/(^|\.|label_)embedding\.weight$/.test(p.name)) {
         for (let i = 0; i < d.length; i++) d[i] = normal(rng);
       } else {
-        const bound = p.name.startsWith('decoder.') || p.name.startsWith('classifier.') ? linearBound : rnnBound;
+        const layer = LINEAR.test(p.name) ? p.name.slice(0, p.name.lastIndexOf('.') + 1) : p.name.slice(0, p.name.indexOf('rnn.'));
+        const bound = bounds.get(layer)!;
         for (let i = 0; i < d.length; i++) d[i] = rng.uniform(-bound, bound);
       }
     }
@@ -109,6 +114,7 @@ export class Model {
    */
   stepper(): Stepper {
     if (this.config.task === 'classify') throw new RecurrentError('a classifier reads a text and names its label; it does not write text');
+    if (this.config.task === 'translate') throw new RecurrentError('a translate model writes a text for a text: use recurrent predict CHECKPOINT');
     if (this.config.task === 'generate') {
       throw new RecurrentError("a generate model writes from a label's state: use recurrent predict CHECKPOINT with the label as input");
     }
@@ -118,6 +124,9 @@ export class Model {
     return FastStepper.create(this) ?? new ModelStepper(this.unroll(1, 1), this.arena);
   }
 }
+
+/** The nn.Linear layers: the language model's decoder (a translate model's is decoder.decoder) and the classifier. */
+const LINEAR = /(^|\.)(decoder|classifier)\.(weight|bias)$/;
 
 /** N(0, 1) by Box-Muller; 1 - u keeps the logarithm finite. */
 function normal(rng: Rng): number {

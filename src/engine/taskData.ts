@@ -13,8 +13,15 @@ import type { TsvExample } from './tsv.js';
 export const END_OF_TEXT = '\n';
 
 export interface Sequences {
-  /** Token ids of each example's text; for generate they end with the end token. */
+  /** Token ids of each example's text (translate: its source); for generate they end with the end token. */
   readonly ids: readonly Int32Array[];
+  /** translate: each example's target token ids, ending with the end token unless cut at the length limit. */
+  readonly targets?: readonly Int32Array[];
+  /**
+   * translate: each example's whole target as the model's token ids, what a translation is scored
+   * against; -1 stands for a token the target vocabulary lacks, which no output can match.
+   */
+  readonly references?: readonly Int32Array[];
   /** Label id of each example. */
   readonly labels: Int32Array;
   /** 1-based line of each example in its file. */
@@ -36,12 +43,12 @@ export function labelSet(examples: readonly TsvExample[]): string[] {
 }
 
 /**
- * Indices of the held-out examples: round(n * share) of them, drawn without replacement by a
- * Fisher-Yates shuffle seeded with `seed`, returned in file order; the same file, share and seed
- * always hold out the same lines.
+ * Indices of the held-out examples: round(n * share) of them (at most `max`, 0 = no limit), drawn
+ * without replacement by a Fisher-Yates shuffle seeded with `seed`, returned in file order; the same
+ * file, share, limit and seed always hold out the same lines.
  */
-export function heldOutIndices(n: number, share: number, seed: number): Int32Array {
-  const k = Math.round(n * share);
+export function heldOutIndices(n: number, share: number, seed: number, max = 0): Int32Array {
+  const k = max > 0 ? Math.min(max, Math.round(n * share)) : Math.round(n * share);
   const order = new Int32Array(n);
   for (let i = 0; i < n; i++) order[i] = i;
   const rng = new Rng((seed ^ 0x5eed5) >>> 0);
@@ -59,8 +66,9 @@ export function splitExamples(
   examples: readonly TsvExample[],
   share: number,
   seed: number,
+  max = 0,
 ): { train: TsvExample[]; heldOut: TsvExample[] } {
-  const held = new Set(heldOutIndices(examples.length, share, seed));
+  const held = new Set(heldOutIndices(examples.length, share, seed, max));
   const train: TsvExample[] = [];
   const heldOut: TsvExample[] = [];
   examples.forEach((e, i) => (held.has(i) ? heldOut : train).push(e));
@@ -73,22 +81,70 @@ export function splitExamples(
  * the language model's evaluation does with held-out text. Word tokenizers map such words to their
  * unknown token, which is counted too.
  */
-export function encodeKnown(tok: Tokenizer, text: string, onUnknown: (token: string) => void): number[] {
+export function encodeKnown(
+  tok: Tokenizer,
+  text: string,
+  onUnknown: (token: string) => void,
+  onKnown: (id: number) => void = () => undefined,
+): number[] {
   const out: number[] = [];
-  if (tok.kind === 'char') {
-    for (const ch of text) {
-      const id = tok.id(ch);
-      if (id === undefined) onUnknown(ch);
-      else out.push(id);
+  if (tok.kind === 'char' || tok.kind === 'symbol') {
+    for (const piece of tok.kind === 'char' ? text : (text.match(/\S+/g) ?? [])) {
+      const id = tok.id(piece);
+      if (id === undefined) onUnknown(piece);
+      else {
+        out.push(id);
+        onKnown(id);
+      }
     }
   } else {
     const ids = tok.encode(text);
     for (let i = 0; i < ids.length; i++) {
       if (ids[i] === tok.unknownId) onUnknown(tok.token(ids[i]!));
       out.push(ids[i]!);
+      onKnown(ids[i]!);
     }
   }
   return out;
+}
+
+/**
+ * translate: the examples' sources (as encodeExamples reads texts) and targets as token ids, each
+ * side with its own tokenizer; the targets end with the end token. Tokens either vocabulary lacks are
+ * left out and counted, as in the other tasks; a reference keeps them as -1.
+ */
+export function encodeTranslations(
+  examples: readonly TsvExample[],
+  sourceTok: Tokenizer,
+  targetTok: Tokenizer,
+  opts: { maxLength: number; source: string },
+): Sequences {
+  const end = targetTok.id(END_OF_TEXT);
+  if (end === undefined) throw new Error('the target vocabulary has no end token');
+  const sources = encodeExamples(examples, sourceTok, [''], { maxLength: opts.maxLength, endToken: false, source: opts.source, label: () => 0 });
+  const targets: Int32Array[] = [];
+  const references: Int32Array[] = [];
+  let unknown = sources.unknown;
+  let truncated = sources.truncated;
+  const unknownAt = sources.unknownAt.slice();
+  const unknownSymbols = new Map(sources.unknownSymbols);
+  const limit = opts.maxLength > 0 ? opts.maxLength - 1 : Infinity;
+  for (const e of examples) {
+    const ref: number[] = [];
+    const count = (token: string): void => {
+      unknown++;
+      unknownSymbols.set(token, (unknownSymbols.get(token) ?? 0) + 1);
+      if (unknownAt.length < 100) unknownAt.push({ line: e.line, token });
+      ref.push(-1);
+    };
+    const seq = encodeKnown(targetTok, e.output, count, (id) => ref.push(id));
+    references.push(Int32Array.from(ref));
+    if (seq.length > limit) {
+      truncated++;
+      targets.push(Int32Array.from(seq.slice(0, Math.max(1, limit))));
+    } else targets.push(Int32Array.from([...seq, end]));
+  }
+  return { ...sources, targets, references, unknown, unknownAt, unknownSymbols, truncated };
 }
 
 /**
@@ -100,7 +156,7 @@ export function encodeExamples(
   examples: readonly TsvExample[],
   tok: Tokenizer,
   labels: readonly string[],
-  opts: { maxLength: number; endToken: boolean; source: string },
+  opts: { maxLength: number; endToken: boolean; source: string; label?: (e: TsvExample) => number },
 ): Sequences {
   const labelIds = new Map(labels.map((l, i) => [l, i]));
   const end = opts.endToken ? tok.id(END_OF_TEXT) : undefined;
@@ -113,7 +169,7 @@ export function encodeExamples(
   const unknownAt: Array<{ line: number; token: string }> = [];
   const unknownSymbols = new Map<string, number>();
   examples.forEach((e, i) => {
-    const label = labelIds.get(e.output);
+    const label = opts.label !== undefined ? opts.label(e) : labelIds.get(e.output);
     if (label === undefined) {
       throw new RecurrentError(
         `${opts.source}:${e.line}: the label ${JSON.stringify(e.output)} is not one the model knows (${labels.map((l) => JSON.stringify(l)).join(', ')})`,

@@ -1,12 +1,18 @@
-// Scoring a classify or generate model on examples: the held-out ones while training, a file with
-// `recurrent eval`. Examples run in batches of similar length (the order does not change a sum).
+// Scoring a task model on examples: the held-out ones while training, a file with `recurrent eval`.
+// Examples run in batches of similar length (the order does not change a sum).
 //   classify: accuracy, mean loss (nats per example), per-label counts and the confusion matrix
 //             (rows: the true label, columns: the predicted one);
-//   generate: mean loss per output token (the end token included) in nats and bits.
+//   generate: mean loss per output token (the end token included) in nats and bits;
+//   translate: the same loss per target token given the target before it (teacher forcing), and of
+//             the translations the model writes (translateDecode.ts, greedy or beam): the word error
+//             rate, the share of examples whose output is not exactly the target, and the token error
+//             rate, the summed edit distances (insertions, deletions, substitutions) over the summed
+//             target lengths.
 import { argmax } from './classifier.js';
 import type { Floats } from './floats.js';
 import type { Sequences } from './taskData.js';
 import type { TaskNet } from './taskNet.js';
+import type { TranslationDecoder } from './translateDecode.js';
 
 export interface PerClass {
   examples: number;
@@ -39,7 +45,91 @@ export interface GenerateEvaluation {
   bitsPerToken: number;
 }
 
-export type TaskEvaluation = ClassifyEvaluation | GenerateEvaluation;
+export interface TranslateEvaluation {
+  task: 'translate';
+  examples: number;
+  /** Target tokens scored, the end tokens included. */
+  tokens: number;
+  /** Mean -ln p(token | source, target before it), nats. */
+  loss: number;
+  bitsPerToken: number;
+  /** Share of examples whose translation is not exactly their target. */
+  wordErrorRate: number;
+  /** Summed edit distance between translation and target over the summed target lengths (tokens, no end token). */
+  tokenErrorRate: number;
+  /** 1: greedy; K: beam search of width K. */
+  beam: number;
+  /** Each example's translation (token ids, in example order) and its edit distance from the target. */
+  outputs: Int32Array[];
+  distances: Int32Array;
+}
+
+export type TaskEvaluation = ClassifyEvaluation | GenerateEvaluation | TranslateEvaluation;
+
+/** Levenshtein distance between two token sequences (a -1 in b matches nothing). */
+export function editDistance(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let prev = new Int32Array(b.length + 1);
+  let cur = new Int32Array(b.length + 1);
+  for (let j = 0; j <= b.length; j++) prev[j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    cur[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const same = a[i - 1] === b[j - 1] && b[j - 1]! >= 0;
+      cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (same ? 0 : 1));
+    }
+    [prev, cur] = [cur, prev];
+  }
+  return prev[b.length]!;
+}
+
+/** translate: the teacher-forced loss and the error rates of the translations `decoder` writes. */
+export function evaluateTranslation(
+  net: TaskNet,
+  decoder: TranslationDecoder,
+  seqs: Sequences,
+  order: Int32Array = lengthOrder(seqs),
+): TranslateEvaluation {
+  const n = seqs.ids.length;
+  let loss = 0;
+  let units = 0;
+  for (let s = 0; s < n; s += net.maxBatch) {
+    const b = Math.min(net.maxBatch, n - s);
+    units += net.load(seqs, (r) => order[s + r]!, b);
+    loss += net.loss(b);
+  }
+  const outputs = new Array<Int32Array>(n);
+  const distances = new Int32Array(n);
+  let wrong = 0;
+  let edits = 0;
+  let length = 0;
+  for (let s = 0; s < n; s += decoder.maxBatch) {
+    const b = Math.min(decoder.maxBatch, n - s);
+    const outs = decoder.decode(seqs.ids, (r) => order[s + r]!, b);
+    for (let r = 0; r < b; r++) {
+      const e = order[s + r]!;
+      const ref = seqs.references![e]!;
+      const d = editDistance(outs[r]!, ref);
+      outputs[e] = outs[r]!;
+      distances[e] = d;
+      if (d > 0) wrong++;
+      edits += d;
+      length += ref.length;
+    }
+  }
+  const mean = units > 0 ? loss / units : NaN;
+  return {
+    task: 'translate',
+    examples: n,
+    tokens: units,
+    loss: mean,
+    bitsPerToken: mean / Math.LN2,
+    wordErrorRate: n > 0 ? wrong / n : NaN,
+    tokenErrorRate: length > 0 ? edits / length : NaN,
+    beam: decoder.beam,
+    outputs,
+    distances,
+  };
+}
 
 /** Example indices ordered by length, so batches pad little. */
 export function lengthOrder(seqs: Sequences): Int32Array {
@@ -52,7 +142,12 @@ export function evaluateTask(
   seqs: Sequences,
   labels: readonly string[],
   order: Int32Array = lengthOrder(seqs),
+  decoder: TranslationDecoder | null = null,
 ): TaskEvaluation {
+  if (net.task === 'translate') {
+    if (decoder === null) throw new Error('evaluating a translate model needs a decoder');
+    return evaluateTranslation(net, decoder, seqs, order);
+  }
   const n = seqs.ids.length;
   const B = net.maxBatch;
   let loss = 0;

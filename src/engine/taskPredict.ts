@@ -1,6 +1,6 @@
-// A trained classify or generate model put to use: the labels of texts with their probabilities, or
-// texts written for a label. Inputs are read as in training: unknown characters left out (and
-// counted), texts cut to the model's maxLength.
+// A trained task model put to use: the labels of texts with their probabilities, texts written for a
+// label, or the translations of texts. Inputs are read as in training: unknown characters left out
+// (and counted), texts cut to the model's maxLength.
 import { ConditionedStepper } from './conditioned.js';
 import type { Floats } from './floats.js';
 import { RecurrentError } from './errors.js';
@@ -9,6 +9,7 @@ import { generate, type SamplingOptions } from './sampling.js';
 import { encodeKnown, END_OF_TEXT, type Sequences } from './taskData.js';
 import { TaskNet } from './taskNet.js';
 import type { Tokenizer } from './tokenizer.js';
+import { TranslationDecoder } from './translateDecode.js';
 
 export interface LabelProbability {
   label: string;
@@ -34,27 +35,63 @@ export interface LabelPosterior extends Classification {
 
 const BATCH = 32;
 
+export interface Translation {
+  /** The output, its tokens joined as the target tokenizer joins them. */
+  text: string;
+  tokens: string[];
+  /** Tokens of the source the model does not know, left out. */
+  unknown: number;
+}
+
 export class TaskPredictor {
   readonly labels: readonly string[];
   private net: TaskNet | null = null;
   /** [maxSteps * maxBatch] each position's loss, in the arena so the wasm kernels write it. */
   private perRow: Floats | null = null;
   private stepper: ConditionedStepper | null = null;
+  private decoder: TranslationDecoder | null = null;
 
   constructor(
     readonly model: Model,
     readonly tokenizer: Tokenizer,
+    readonly targetTokenizer: Tokenizer | null = null,
   ) {
     const cfg = model.config;
-    if (cfg.task !== 'classify' && cfg.task !== 'generate')
-      throw new RecurrentError(`this model's task is ${cfg.task}, not classify or generate`);
-    this.labels = cfg.labels!;
+    if (cfg.task === 'lm') throw new RecurrentError(`this model's task is lm, not classify, generate or translate`);
+    if (cfg.task === 'translate' && targetTokenizer === null) throw new Error('a translate model needs its target tokenizer');
+    this.labels = cfg.labels ?? [];
+  }
+
+  /** The translation of every text: greedy with beam 1, else a beam search of that width. */
+  translate(texts: readonly string[], beam = 1): Translation[] {
+    if (this.model.config.task !== 'translate') throw new RecurrentError(`this model's task is ${this.model.config.task}; it does not translate`);
+    const limit = this.model.config.maxLength ?? 0;
+    const unknown = new Int32Array(texts.length);
+    const ids = texts.map((text, i) => {
+      const seq = encodeKnown(this.tokenizer, text, () => unknown[i]++);
+      return Int32Array.from(limit > 0 ? seq.slice(0, limit) : seq);
+    });
+    const longest = ids.reduce((m, s) => Math.max(m, s.length), 1);
+    if (this.decoder === null || this.decoder.maxSource < longest || this.decoder.beam !== beam) {
+      const end = this.targetTokenizer!.id(END_OF_TEXT)!;
+      this.decoder = new TranslationDecoder(this.model, { maxBatch: BATCH, maxSource: Math.max(longest, 64), beam }, end);
+    }
+    const out: Translation[] = [];
+    for (let s = 0; s < texts.length; s += BATCH) {
+      const b = Math.min(BATCH, texts.length - s);
+      const outs = this.decoder.decode(ids, (r) => s + r, b);
+      outs.forEach((o, r) => {
+        const tokens = Array.from(o, (id) => this.targetTokenizer!.token(id));
+        out.push({ text: this.targetTokenizer!.decode(o), tokens, unknown: unknown[s + r]! });
+      });
+    }
+    return out;
   }
 
   /** Labels of every text, as the model ranks them. */
   classify(texts: readonly string[]): Classification[] {
     if (this.model.config.task !== 'classify')
-      throw new RecurrentError('this model generates text from a label (task generate); it does not classify');
+      throw new RecurrentError(`this model's task is ${this.model.config.task}; it does not classify`);
     const limit = this.model.config.maxLength ?? 0;
     const unknown = new Int32Array(texts.length);
     const ids = texts.map((text, i) => {
@@ -158,7 +195,7 @@ export class TaskPredictor {
 
   /** A text the model writes for `label`, starting with `prime` (which is not repeated in the result). */
   async generate(label: string, opts: SamplingOptions & { prime?: string; seed: number; length?: number }): Promise<string> {
-    if (this.model.config.task !== 'generate') throw new RecurrentError('this model classifies text (task classify); it does not generate');
+    if (this.model.config.task !== 'generate') throw new RecurrentError(`this model's task is ${this.model.config.task}; it does not generate from a label`);
     const id = this.labels.indexOf(label);
     if (id < 0)
       throw new RecurrentError(

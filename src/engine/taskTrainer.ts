@@ -1,6 +1,6 @@
-// Training a classify or generate model on a task file (tsv.ts): each update takes a batch of training
-// examples of similar length (buckets.ts), runs them padded to the longest (taskNet.ts), and steps the
-// optimizer on the mean loss: per example (classify), per output token (generate), as PyTorch's
+// Training a classify, generate or translate model on a task file (tsv.ts): each update takes a batch of
+// training examples of similar length (buckets.ts), runs them padded to the longest (taskNet.ts), and
+// steps the optimizer on the mean loss: per example (classify), per output token (generate, translate), as PyTorch's
 // CrossEntropyLoss averages, so learning rates and clipping thresholds carry over. The held-out
 // examples are a seeded random sample of the lines. The language model's Trainer (trainer.ts) reads
 // one text in streams; this reads examples, but clipping, the optimizers, schedules and the checkpoint
@@ -25,8 +25,9 @@ import { createOptimizer, type Optimizer } from './optimizer.js';
 import { Rng, type RngState } from './rng.js';
 import type { NamedTensor } from './safetensors.js';
 import { learningRateAt } from './schedule.js';
-import { encodeExamples, END_OF_TEXT, labelSet, splitExamples, type Sequences } from './taskData.js';
+import { encodeExamples, encodeTranslations, END_OF_TEXT, labelSet, splitExamples, type Sequences } from './taskData.js';
 import { evaluateTask, lengthOrder, type TaskEvaluation } from './taskEval.js';
+import { TranslationDecoder } from './translateDecode.js';
 import { TaskNet } from './taskNet.js';
 import { TaskPredictor } from './taskPredict.js';
 import { FLOW_EXAMPLES, TaskProbes, type ProbeExample } from './taskProbes.js';
@@ -37,8 +38,11 @@ import { parseTsv } from './tsv.js';
 /** Resolution of a schedule run over a time budget. */
 const TIME_STEPS = 1_000_000;
 
-export type ExampleTask = 'classify' | 'generate';
-export const EXAMPLE_TASKS: readonly ExampleTask[] = ['classify', 'generate'];
+export type ExampleTask = 'classify' | 'generate' | 'translate';
+export const EXAMPLE_TASKS: readonly ExampleTask[] = ['classify', 'generate', 'translate'];
+
+/** translate: the held-out examples scored while training (spread over the held-out set); all of them at the end. */
+export const VALIDATION_SAMPLE = 500;
 
 /** Metadata key of a task run's training state in a checkpoint (the language model's uses the same key). */
 export const TASK_TRAINING_KEY = 'recurrent.training';
@@ -51,6 +55,8 @@ export interface TaskModelOptions {
   bidirectional: boolean;
   pooling: Pooling;
   maxLength: number;
+  /** translate: the most tokens decoding writes, the end token included; 0 = twice the longest training target. */
+  maxOutput: number;
 }
 
 /**
@@ -59,13 +65,18 @@ export interface TaskModelOptions {
  */
 export const TASK_DEFAULTS: Record<ExampleTask, { model: TaskModelOptions; train: Partial<TrainConfig> }> = {
   classify: {
-    model: { cell: 'gru', hidden: 64, layers: 1, embedding: 0, bidirectional: false, pooling: 'last', maxLength: 400 },
+    model: { cell: 'gru', hidden: 64, layers: 1, embedding: 0, bidirectional: false, pooling: 'last', maxLength: 400, maxOutput: 0 },
     train: { batch: 32, optimizer: 'adam', lr: 5e-3, clipNorm: 5, valShare: 0.1, evalEvery: 100 },
   },
   generate: {
-    model: { cell: 'gru', hidden: 128, layers: 1, embedding: 0, bidirectional: false, pooling: 'last', maxLength: 400 },
+    model: { cell: 'gru', hidden: 128, layers: 1, embedding: 0, bidirectional: false, pooling: 'last', maxLength: 400, maxOutput: 0 },
     // Weight decay: without it a GRU 128 learns the names by heart within 15 s and its held-out loss climbs.
     train: { batch: 32, optimizer: 'adamw', lr: 7e-3, weightDecay: 0.1, clipNorm: 5, valShare: 0.1, evalEvery: 100 },
+  },
+  translate: {
+    model: { cell: 'lstm', hidden: 128, layers: 1, embedding: 0, bidirectional: false, pooling: 'last', maxLength: 100, maxOutput: 0 },
+    // Held out: at most 5,000 lines, since every held-out line is translated to score it.
+    train: { batch: 64, optimizer: 'adam', lr: 2e-3, clipNorm: 5, valShare: 0.1, valMax: 5000, evalEvery: 500 },
   },
 };
 
@@ -115,7 +126,10 @@ export class TaskTrainer {
   readonly task: ExampleTask;
   readonly model: Model;
   readonly modelConfig: ModelConfig;
+  /** The texts' tokenizer (translate: the sources'). */
   readonly tokenizer: Tokenizer;
+  /** translate: the targets' tokenizer; null otherwise. */
+  readonly targetTokenizer: Tokenizer | null;
   readonly labels: readonly string[];
   readonly train: TrainConfig;
   readonly trainSet: Sequences;
@@ -150,10 +164,15 @@ export class TaskTrainer {
   /** The examples the gradient-flow curves average over and the one the probes show, chosen once. */
   private probeSet: { sample: ProbeExample[]; shown: ProbeExample } | null = null;
   private readonly clipEvent: ClipEvent = { step: 0, mode: 'norm', normBefore: 0, normAfter: 0, spans: [] };
+  private decoder: TranslationDecoder | null = null;
+  /** translate: the held-out examples scored while training, spread over the held-out set. */
+  private readonly validationSample: Sequences;
+  private readonly longest: number;
 
   private constructor(
     model: Model,
     tokenizer: Tokenizer,
+    targetTokenizer: Tokenizer | null,
     train: TrainConfig,
     sets: { train: Sequences; heldOut: Sequences },
     rng: Rng,
@@ -165,7 +184,8 @@ export class TaskTrainer {
     this.model = model;
     this.modelConfig = cfg;
     this.tokenizer = tokenizer;
-    this.labels = cfg.labels!;
+    this.targetTokenizer = targetTokenizer;
+    this.labels = cfg.labels ?? [];
     this.train = train;
     this.trainSet = sets.train;
     this.heldOut = sets.heldOut;
@@ -174,8 +194,9 @@ export class TaskTrainer {
     this.textHash = textHash;
     if (sets.train.ids.length === 0) throw new RecurrentError('no examples are left for training: lower the held-out share');
     let longest = 1;
-    for (const s of [sets.train, sets.heldOut]) for (const ids of s.ids) longest = Math.max(longest, ids.length);
-    const end = this.task === 'generate' ? tokenizer.id(END_OF_TEXT)! : -1;
+    for (const s of [sets.train, sets.heldOut]) for (const side of [s.ids, s.targets ?? []]) for (const ids of side) longest = Math.max(longest, ids.length);
+    this.longest = longest;
+    const end = endTokenOf(this.task, tokenizer, targetTokenizer);
     const threads = Math.min(train.threads, train.batch);
     this.split = threads > 1 && model.arena.wasmHeap !== null ? new TaskSplit(model, train.batch, longest, threads, end) : null;
     this.net = new TaskNet(model, this.split?.mainShare(train.batch) ?? train.batch, longest, end);
@@ -183,6 +204,7 @@ export class TaskTrainer {
     this.batches = new LengthBatches(lengths, train.batch);
     this.optimizer = createOptimizer(train, model.params, (n) => model.arena.floats(n));
     this.heldOutOrder = lengthOrder(sets.heldOut);
+    this.validationSample = this.task === 'translate' ? spread(sets.heldOut, VALIDATION_SAMPLE) : sets.heldOut;
     this.metrics = {
       step: 0,
       epoch: 0,
@@ -209,6 +231,8 @@ export class TaskTrainer {
       model?: Partial<TaskModelOptions>;
       train?: Partial<TrainConfig>;
       tokenizer?: TokenizerKind;
+      /** translate: the targets' tokens; by default symbols when most targets have a space, else characters (so is the source's). */
+      targetTokenizer?: TokenizerKind;
       maxVocab?: number;
     },
   ): TaskTrainer {
@@ -222,8 +246,9 @@ export class TaskTrainer {
     if (opts.task === 'classify' && labels.length < 2) {
       throw new RecurrentError(`${source}: every line has the label ${JSON.stringify(labels[0])}; a classifier needs at least two labels`);
     }
-    const split = splitExamples(examples, train.valShare, train.seed);
+    const split = splitExamples(examples, train.valShare, train.seed, train.valMax);
     if (split.train.length === 0) throw new RecurrentError(`${source}: no examples are left for training: lower the held-out share`);
+    if (opts.task === 'translate') return TaskTrainer.createTranslation(split, source, examples.length, hashText(text), m, train, opts);
     const kind = opts.tokenizer ?? 'char';
     const inputs = split.train.map((e) => e.input);
     // The vocabulary of the training texts; generate's texts end with the end token, so it is in it.
@@ -244,7 +269,44 @@ export class TaskTrainer {
     const rng = new Rng(train.seed);
     const model = new Model(config);
     model.initialize(rng);
-    return new TaskTrainer(model, tokenizer, train, encodeSets(split, tokenizer, config, source), rng, examples.length, hashText(text));
+    return new TaskTrainer(model, tokenizer, null, train, encodeSets(split, tokenizer, null, config, source), rng, examples.length, hashText(text));
+  }
+
+  private static createTranslation(
+    split: ReturnType<typeof splitExamples>,
+    source: string,
+    fileLines: number,
+    textHash: number,
+    m: TaskModelOptions,
+    train: TrainConfig,
+    opts: { tokenizer?: TokenizerKind; targetTokenizer?: TokenizerKind; maxVocab?: number },
+  ): TaskTrainer {
+    const sources = split.train.map((e) => e.input);
+    const targets = split.train.map((e) => e.output);
+    const sourceKind = opts.tokenizer ?? sideKind(sources);
+    const targetKind = opts.targetTokenizer ?? sideKind(targets);
+    const sourceTok = Tokenizer.build(sources.join(sourceKind === 'char' ? '' : ' '), sourceKind, { maxVocab: opts.maxVocab });
+    // The end token ends every target; a symbol or word vocabulary gets it as one more token.
+    const targetTok = Tokenizer.build(targets.join(targetKind === 'char' ? '' : ' '), targetKind, { maxVocab: opts.maxVocab, also: END_OF_TEXT });
+    let longest = 1;
+    for (const t of targets) longest = Math.max(longest, targetTok.encodeLenient(t).ids.length + 1);
+    const maxOutput = m.maxOutput > 0 ? m.maxOutput : m.maxLength > 0 ? Math.min(m.maxLength, 2 * longest) : 2 * longest;
+    const config = validateModelConfig({
+      task: 'translate',
+      cell: m.cell,
+      hidden: m.hidden,
+      layers: m.layers,
+      embedding: m.embedding,
+      bidirectional: m.bidirectional,
+      vocabSize: sourceTok.size,
+      targetVocabSize: targetTok.size,
+      maxLength: m.maxLength,
+      maxOutput,
+    });
+    const rng = new Rng(train.seed);
+    const model = new Model(config);
+    model.initialize(rng);
+    return new TaskTrainer(model, sourceTok, targetTok, train, encodeSets(split, sourceTok, targetTok, config, source), rng, fileLines, textHash);
   }
 
   /**
@@ -254,8 +316,7 @@ export class TaskTrainer {
    */
   static resume(text: string, source: string, checkpoint: Checkpoint, overrides: { threads?: number } = {}): TaskTrainer {
     const config = checkpoint.config;
-    if (config.task !== 'classify' && config.task !== 'generate')
-      throw new RecurrentError(`the checkpoint's task is ${config.task}, not classify or generate`);
+    if (config.task === 'lm') throw new RecurrentError(`the checkpoint's task is lm, not classify, generate or translate`);
     let record: Partial<TaskRecord> = {};
     const raw = checkpoint.metadata[TASK_TRAINING_KEY];
     if (raw !== undefined) {
@@ -271,14 +332,16 @@ export class TaskTrainer {
       ...(overrides.threads !== undefined ? { threads: overrides.threads } : {}),
     });
     const examples = parseTsv(text, source);
-    const split = splitExamples(examples, train.valShare, train.seed);
+    const split = splitExamples(examples, train.valShare, train.seed, train.valMax);
     const tokenizer = Tokenizer.fromSpec(checkpoint.tokenizer);
+    const targetTok = checkpoint.targetTokenizer !== undefined ? Tokenizer.fromSpec(checkpoint.targetTokenizer) : null;
     const model = new Model(config);
     model.loadTensors(checkpoint.tensors);
     const rngOk = Array.isArray(record.rng) && record.rng.length === 4;
     const rng = rngOk ? Rng.fromState(record.rng as RngState) : new Rng(train.seed);
     const textHash = hashText(text);
-    const t = new TaskTrainer(model, tokenizer, train, encodeSets(split, tokenizer, config, source), rng, examples.length, textHash);
+    const sets = encodeSets(split, tokenizer, targetTok, config, source);
+    const t = new TaskTrainer(model, tokenizer, targetTok, train, sets, rng, examples.length, textHash);
     if (raw !== undefined) {
       t.optimizer.loadState(checkpoint.tensors, record.updates ?? 0);
       t.examplesSeen = record.examples ?? 0;
@@ -400,9 +463,24 @@ export class TaskTrainer {
     return m;
   }
 
-  /** The held-out examples scored with the current weights. */
-  validate(): TaskEvaluation {
-    return evaluateTask(this.net, this.heldOut, this.labels, this.heldOutOrder);
+  /**
+   * The held-out examples scored with the current weights. translate translates them (greedy), which
+   * costs far more than a loss: with `sample`, only VALIDATION_SAMPLE of them, spread over the set.
+   */
+  validate(sample = false): TaskEvaluation {
+    if (this.task !== 'translate') return evaluateTask(this.net, this.heldOut, this.labels, this.heldOutOrder);
+    const seqs = sample ? this.validationSample : this.heldOut;
+    return evaluateTask(this.net, seqs, this.labels, sample ? lengthOrder(seqs) : this.heldOutOrder, this.translationDecoder());
+  }
+
+  /** translate: the greedy decoder validation uses (made once: a model's buffers are never freed). */
+  translationDecoder(): TranslationDecoder {
+    this.decoder ??= new TranslationDecoder(
+      this.model,
+      { maxBatch: this.train.batch, maxSource: this.longest, beam: 1 },
+      endTokenOf(this.task, this.tokenizer, this.targetTokenizer),
+    );
+    return this.decoder;
   }
 
   /** Whether the held-out examples are due to be scored after this update: every evalEvery updates. */
@@ -498,9 +576,10 @@ export class TaskTrainer {
       for (const l of this.heldOut.labels) if (l === top) right++;
       return { lossNats: h, accuracy: this.heldOut.labels.length ? right / this.heldOut.labels.length : NaN, label: this.labels[top] };
     }
-    const counts = new Float64Array(this.tokenizer.size);
+    const translate = this.task === 'translate';
+    const counts = new Float64Array((translate ? this.targetTokenizer! : this.tokenizer).size);
     let n = 0;
-    for (const s of this.trainSet.ids) {
+    for (const s of translate ? this.trainSet.targets! : this.trainSet.ids) {
       for (const id of s) counts[id]++;
       n += s.length;
     }
@@ -520,7 +599,7 @@ export class TaskTrainer {
 
   /** Predictions and samples on the current weights (one predictor, made once: a model's buffers are never freed). */
   predictions(): TaskPredictor {
-    this.predictor ??= new TaskPredictor(this.model, this.tokenizer);
+    this.predictor ??= new TaskPredictor(this.model, this.tokenizer, this.targetTokenizer);
     return this.predictor;
   }
 
@@ -543,6 +622,7 @@ export class TaskTrainer {
     return {
       config: { ...this.modelConfig },
       tokenizer: this.tokenizer.spec(),
+      ...(this.targetTokenizer !== null ? { targetTokenizer: this.targetTokenizer.spec() } : {}),
       tensors,
       metadata: { [TASK_TRAINING_KEY]: JSON.stringify(record) },
     };
@@ -552,12 +632,46 @@ export class TaskTrainer {
 function encodeSets(
   split: ReturnType<typeof splitExamples>,
   tokenizer: Tokenizer,
+  targetTok: Tokenizer | null,
   config: ModelConfig,
   source: string,
 ): { train: Sequences; heldOut: Sequences } {
+  if (config.task === 'translate') {
+    if (targetTok === null) throw new RecurrentError('a translate checkpoint needs its target tokenizer');
+    const o = { maxLength: config.maxLength ?? 0, source };
+    return { train: encodeTranslations(split.train, tokenizer, targetTok, o), heldOut: encodeTranslations(split.heldOut, tokenizer, targetTok, o) };
+  }
   const opts = { maxLength: config.maxLength ?? 0, endToken: config.task === 'generate', source };
   return {
     train: encodeExamples(split.train, tokenizer, config.labels!, opts),
     heldOut: encodeExamples(split.heldOut, tokenizer, config.labels!, opts),
+  };
+}
+
+/** The token generate's and translate's decoders start from and end with; -1 for classify. */
+export function endTokenOf(task: ExampleTask, tokenizer: Tokenizer, targetTokenizer: Tokenizer | null): number {
+  if (task === 'classify') return -1;
+  return (task === 'translate' ? targetTokenizer! : tokenizer).id(END_OF_TEXT)!;
+}
+
+/** translate's default tokens for a side: symbols when most of its lines have a space (`AH0 B AE1`), else characters. */
+export function sideKind(texts: readonly string[]): TokenizerKind {
+  let spaced = 0;
+  for (const t of texts) if (/\s/.test(t)) spaced++;
+  return spaced * 2 > texts.length ? 'symbol' : 'char';
+}
+
+/** Up to n of the examples, spread evenly over them (a held-out set is a random sample in file order). */
+function spread(seqs: Sequences, n: number): Sequences {
+  const total = seqs.ids.length;
+  if (total <= n) return seqs;
+  const pick = Array.from({ length: n }, (_, i) => Math.floor((i * total) / n));
+  return {
+    ...seqs,
+    ids: pick.map((i) => seqs.ids[i]!),
+    targets: seqs.targets && pick.map((i) => seqs.targets![i]!),
+    references: seqs.references && pick.map((i) => seqs.references![i]!),
+    labels: Int32Array.from(pick, (i) => seqs.labels[i]!),
+    lines: Int32Array.from(pick, (i) => seqs.lines[i]!),
   };
 }

@@ -9,6 +9,9 @@
 //   whitespace runs are tokens, so decode(encode(text)) === text for every known token. The
 //   vocabulary keeps the `maxVocab - 1` most frequent tokens plus an unknown token, which no text
 //   can produce as a token (it mixes punctuation and letters, and the splitter never does).
+// symbol: the pieces between whitespace are the tokens, and decode joins them with single spaces
+//   (a side of a translate file such as `AH0 B AE1 N D AH0 N`). Vocabulary sorted by code units; no
+//   unknown token: a symbol outside it is left out and counted, as a char tokenizer's character is.
 import type { TokenizerKind } from './config.js';
 import { RecurrentError } from './errors.js';
 
@@ -49,6 +52,8 @@ function splitWords(text: string): string[] {
   return text.match(WORD_SPLIT) ?? [];
 }
 
+const SYMBOL_SPLIT = /\S+/g;
+
 export class Tokenizer {
   readonly kind: TokenizerKind;
   readonly vocab: readonly string[];
@@ -70,7 +75,17 @@ export class Tokenizer {
     return this.vocab.length;
   }
 
-  static build(text: string, kind: TokenizerKind, opts: { maxVocab?: number } = {}): Tokenizer {
+  /** `also`: a token the vocabulary must hold though the text need not (a translate target's end token). */
+  static build(text: string, kind: TokenizerKind, opts: { maxVocab?: number; also?: string } = {}): Tokenizer {
+    const t = Tokenizer.buildFrom(text, kind, opts);
+    const also = opts.also;
+    if (also === undefined || t.id(also) !== undefined) return t;
+    const vocab = [...t.vocab, also];
+    if (kind !== 'word') vocab.sort(kind === 'char' ? (a, b) => a.codePointAt(0)! - b.codePointAt(0)! : (a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    return new Tokenizer(kind, vocab, t.unknownId);
+  }
+
+  private static buildFrom(text: string, kind: TokenizerKind, opts: { maxVocab?: number }): Tokenizer {
     checkText(text);
     if (kind === 'char') {
       const seen = new Set<number>();
@@ -83,7 +98,16 @@ export class Tokenizer {
       const vocab = [...seen].sort((a, b) => a - b).map((cp) => String.fromCodePoint(cp));
       return new Tokenizer('char', vocab, -1);
     }
-    if (kind !== 'word') throw new RecurrentError(`tokenizer must be char or word, got ${JSON.stringify(kind)}`);
+    if (kind === 'symbol') {
+      const seen = new Set(text.match(SYMBOL_SPLIT) ?? []);
+      if (seen.size < 2) {
+        throw new RecurrentError(
+          `the text has ${seen.size === 0 ? 'no symbols' : `only one distinct symbol, ${JSON.stringify([...seen][0])}`}: there is nothing to predict; use a text with at least two different symbols between spaces`,
+        );
+      }
+      return new Tokenizer('symbol', [...seen].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)), -1);
+    }
+    if (kind !== 'word') throw new RecurrentError(`tokenizer must be char, word or symbol, got ${JSON.stringify(kind)}`);
     const maxVocab = opts.maxVocab ?? DEFAULT_MAX_WORD_VOCAB;
     if (!Number.isInteger(maxVocab) || maxVocab < 3) {
       throw new RecurrentError(
@@ -108,7 +132,8 @@ export class Tokenizer {
       throw new RecurrentError(`the tokenizer in the checkpoint is invalid: ${why}`);
     };
     if (typeof spec !== 'object' || spec === null) bad('it is not an object');
-    if (spec.kind !== 'char' && spec.kind !== 'word') bad(`kind must be "char" or "word", got ${JSON.stringify(spec.kind)}`);
+    if (spec.kind !== 'char' && spec.kind !== 'word' && spec.kind !== 'symbol')
+      bad(`kind must be "char", "word" or "symbol", got ${JSON.stringify(spec.kind)}`);
     if (!Array.isArray(spec.vocab)) bad('vocab is not a list of strings');
     if (spec.vocab.length < 2) bad(`the vocabulary has ${spec.vocab.length} tokens; at least 2 are needed`);
     const seen = new Set<string>();
@@ -119,9 +144,9 @@ export class Tokenizer {
       if (spec.kind === 'char' && [...t].length !== 1)
         bad(`token ${i}, ${JSON.stringify(t)}, is not one character, as the char kind requires`);
     });
-    if (spec.kind === 'char') {
-      if (spec.unknown !== undefined) bad('the char kind has no unknown token');
-      return new Tokenizer('char', spec.vocab, -1);
+    if (spec.kind === 'char' || spec.kind === 'symbol') {
+      if (spec.unknown !== undefined) bad(`the ${spec.kind} kind has no unknown token`);
+      return new Tokenizer(spec.kind, spec.vocab, -1);
     }
     const unknown = spec.unknown ?? UNKNOWN_WORD;
     const unknownId = spec.vocab.indexOf(unknown);
@@ -151,12 +176,34 @@ export class Tokenizer {
       for (let i = 0; i < e.ids.length; i++) if (e.ids[i] === this.unknownId) unknown++;
       return { ...e, unknown };
     }
-    return this.encodeChars(text, true);
+    return this.kind === 'symbol' ? this.encodeSymbols(text, true) : this.encodeChars(text, true);
   }
 
   /** ids [N] and offsets [N+1]: the UTF-16 start of each token, then text.length. */
   encodeWithOffsets(text: string): { ids: Int32Array; offsets: Int32Array } {
-    return this.kind === 'char' ? this.encodeChars(text) : this.encodeWords(text);
+    return this.kind === 'char' ? this.encodeChars(text) : this.kind === 'symbol' ? this.encodeSymbols(text) : this.encodeWords(text);
+  }
+
+  private encodeSymbols(text: string, lenient = false): { ids: Int32Array; offsets: Int32Array; unknown: number } {
+    const ids: number[] = [];
+    const offsets: number[] = [];
+    let unknown = 0;
+    for (const m of text.matchAll(SYMBOL_SPLIT)) {
+      let id = this.ids.get(m[0]);
+      if (id === undefined && lenient) {
+        id = -1;
+        unknown++;
+      }
+      if (id === undefined) {
+        throw new RecurrentError(
+          `the symbol ${JSON.stringify(m[0])} at offset ${m.index} is not in the model's vocabulary (it never occurred in the training text)`,
+        );
+      }
+      ids.push(id);
+      offsets.push(m.index);
+    }
+    offsets.push(text.length);
+    return { ids: Int32Array.from(ids), offsets: Int32Array.from(offsets), unknown };
   }
 
   // Walks code points directly: a training text of megabytes should not become an array of strings.
@@ -204,7 +251,8 @@ export class Tokenizer {
 
   decode(ids: ArrayLike<number>): string {
     let s = '';
-    for (let i = 0; i < ids.length; i++) s += this.token(ids[i]!);
+    const gap = this.kind === 'symbol' ? ' ' : '';
+    for (let i = 0; i < ids.length; i++) s += (i > 0 ? gap : '') + this.token(ids[i]!);
     return s;
   }
 

@@ -102,8 +102,8 @@ test('every cell and the one-hot case (embedding 0) round-trip', () => {
 
 test('an unknown format version is refused, naming the version', () => {
   rejects(
-    tampered((t, m) => ((m['recurrent.format'] = '3'), t)),
-    /format version "3" is unknown.*reads versions 1 and 2/,
+    tampered((t, m) => ((m['recurrent.format'] = '4'), t)),
+    /format version "4" is unknown.*reads versions 1, 2, 3/,
   );
   rejects(
     tampered((t, m) => (delete m['recurrent.format'], t)),
