@@ -15,6 +15,10 @@ optimizers.json: a few steps of each torch.optim optimizer on fixed gradients, i
 task_*: the classify and generate modules (Classifier, Generator below, named as the README's "Tasks"
 section names their tensors) on a batch of examples of different lengths, run as PyTorch runs padded
 batches (pack_padded_sequence), with each example's loss and the gradients of the summed loss.
+
+translate_*: the translate module (Translator below: classify's encoder and the Model above as its
+decoder, started from the encoder's final states) on sources and targets of different lengths, the
+sources packed, the targets padded with ignore_index, with the same outputs.
 """
 import json
 import math
@@ -265,6 +269,120 @@ def task_case(name, task, cell, H, L, E, bidirectional, pooling):
     print(f"{name}: V={V} summed loss {per_example.sum().item():.6f} nats")
 
 
+class Encoder(nn.Module):
+    """Classify's encoder without its head: (embedding) -> rnn over packed sources."""
+
+    def __init__(self, V, E, H, L, cell, bidirectional):
+        super().__init__()
+        if E > 0:
+            self.embedding = nn.Embedding(V, E)
+        self.E, self.V = E, V
+        rnn = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}[cell]
+        self.rnn = rnn(E or V, H, L, batch_first=True, bidirectional=bidirectional)
+
+    def forward(self, tokens, lengths):  # -> h_n (and c_n) [L * D, B, H], per example after its own last token
+        x = self.embedding(tokens) if self.E > 0 else nn.functional.one_hot(tokens, self.V).to(self.rnn.weight_hh_l0.dtype)
+        packed = nn.utils.rnn.pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)
+        _, state = self.rnn(packed)
+        return state
+
+
+class Translator(nn.Module):
+    """Many-to-many: the encoder's final states, both directions concatenated per layer, start the decoder."""
+
+    def __init__(self, V, W, E, H, L, cell, bidirectional):
+        super().__init__()
+        self.D = 2 if bidirectional else 1
+        self.L, self.H = L, H
+        self.encoder = Encoder(V, E, H, L, cell, bidirectional)
+        self.decoder = Model(W, E, H * self.D, L, cell, False)
+
+    def bridge(self, h):  # [L * D, B, H] -> [L, B, D * H]
+        B = h.shape[1]
+        h = h.view(self.L, self.D, B, self.H)
+        return torch.cat([h[:, d] for d in range(self.D)], dim=2)
+
+    def forward(self, sources, lengths, inputs):  # inputs: the end token, then the target -> logits [B, T, W]
+        state = self.encoder(sources, lengths)
+        state = tuple(self.bridge(s) for s in state) if isinstance(state, tuple) else self.bridge(state)
+        d = self.decoder
+        y = d.embedding(inputs) if d.E > 0 else nn.functional.one_hot(inputs, d.V).to(d.decoder.weight.dtype)
+        out, _ = d.rnn(y, state)
+        return d.decoder(out)
+
+
+TRANSLATE_PAIRS = [("cat", "K AE1 T"), ("a", "AH0"), ("tacos", "T AA1 K OW0 Z"), ("sat", "S AE1 T"), ("toast", "T OW1 S T"), ("oat", "OW1 T")]
+TRANSLATE_CASES = [
+    # name, cell, hidden, layers, embedding, bidirectional
+    ("translate_lstm_bi", "lstm", 4, 1, 0, True),
+    ("translate_gru_bi_2layers", "gru", 3, 2, 3, True),
+    ("translate_rnn", "rnn", 5, 1, 0, False),
+    ("translate_lstm_2layers", "lstm", 3, 2, 2, False),
+]
+
+
+def translate_case(name, cell, H, L, E, bidirectional):
+    torch.manual_seed(2468)
+    src_vocab = sorted(set("".join(s for s, _ in TRANSLATE_PAIRS)), key=ord)
+    tgt_vocab = sorted({p for _, t in TRANSLATE_PAIRS for p in t.split()} | {"\n"})
+    V, W = len(src_vocab), len(tgt_vocab)
+    end = tgt_vocab.index("\n")
+    model = Translator(V, W, E, H, L, cell, bidirectional)
+    max_output = 12
+    config = {"task": "translate", "cell": cell, "hidden": H, "layers": L, "embedding": E, "bidirectional": bidirectional, "maxLength": 0, "maxOutput": max_output}
+    metadata = {
+        "recurrent.format": "3",
+        "recurrent.config": json.dumps(config),
+        "recurrent.tokenizer": json.dumps({"kind": "char", "vocab": src_vocab}),
+        "recurrent.targetTokenizer": json.dumps({"kind": "symbol", "vocab": tgt_vocab}),
+    }
+    write_safetensors(os.path.join(OUT, f"{name}.safetensors"), sorted(model.state_dict().items()), metadata)
+
+    model = model.double()
+    sources = [[src_vocab.index(c) for c in s] for s, _ in TRANSLATE_PAIRS]
+    targets = [[tgt_vocab.index(p) for p in t.split()] + [end] for _, t in TRANSLATE_PAIRS]
+    S = max(len(s) for s in sources)
+    T = max(len(t) for t in targets)
+    src = torch.tensor([s + [0] * (S - len(s)) for s in sources])
+    lengths = torch.tensor([len(s) for s in sources])
+    inputs = torch.tensor([[end] + t[:-1] + [0] * (T - len(t)) for t in targets])
+    gold = torch.tensor([t + [-100] * (T - len(t)) for t in targets])
+    logits = model(src, lengths, inputs)
+    per_token = nn.functional.cross_entropy(logits.reshape(-1, W), gold.reshape(-1), reduction="none", ignore_index=-100).view(len(targets), T)
+    per_example = per_token.sum(1)
+    per_example.sum().backward()
+    # Greedy translations, one example at a time, as the engine's decoder writes them.
+    greedy = []
+    with torch.no_grad():
+        for s in sources:
+            state = model.encoder(torch.tensor([s]), torch.tensor([len(s)]))
+            state = tuple(model.bridge(x) for x in state) if isinstance(state, tuple) else model.bridge(state)
+            out, token = [], end
+            for _ in range(max_output):
+                d = model.decoder
+                y = d.embedding(torch.tensor([[token]])) if d.E > 0 else nn.functional.one_hot(torch.tensor([[token]]), W).double()
+                o, state = d.rnn(y, state)
+                token = d.decoder(o)[0, -1].argmax().item()
+                if token == end:
+                    break
+                out.append(token)
+            greedy.append(out)
+    fixture = {
+        "checkpoint": f"{name}.safetensors",
+        "config": config,
+        "sources": sources,
+        "targets": targets,
+        "perExample": per_example.tolist(),
+        "greedy": greedy,
+        "gradsOf": "the summed loss over every target token, the end tokens included",
+        "grads": {n: p.grad.flatten().tolist() for n, p in model.named_parameters()},
+        "torch": torch.__version__,
+    }
+    with open(os.path.join(OUT, f"{name}.json"), "w") as f:
+        json.dump(fixture, f, indent=1)
+    print(f"{name}: V={V} W={W} summed loss {per_example.sum().item():.6f} nats")
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     for case in CASES:
@@ -272,6 +390,8 @@ def main():
     optimizer_cases()
     for case in TASK_CASES:
         task_case(*case)
+    for case in TRANSLATE_CASES:
+        translate_case(*case)
 
 
 if __name__ == "__main__":
