@@ -1,10 +1,16 @@
-// npm run bench:tasks: the classify and generate tasks on the first-names file, ours (the CLI's
-// defaults; classify --bidirectional) beside the same architecture in PyTorch 1.13 on one thread
-// (bench/peers/torch_tasks.py), trained for the same wall-clock on the same held-out 10% (our run's
-// seeded sample). Held-out accuracy (classify) and bits per character (generate, end of name included)
+// npm run bench:tasks: the classify and generate tasks on the first-names file and translate on
+// CMUdict, ours (the CLI's defaults; classify and translate --bidirectional) beside the same
+// architecture in PyTorch 1.13 on one thread (bench/peers/torch_tasks.py), trained for the same time on
+// the same held-out lines (our run's seeded sample). Held-out accuracy (classify), bits per character
+// (generate, end of name included), word and token error rates of greedy translations (translate)
 // after each mark; scoring pauses both clocks. Runs one after the other, never side by side.
+// --clock wall counts the training steps' wall time; --clock cpu their CPU time (both peers on one
+// thread), which is what the wall time would be on an idle core when the machine is shared.
+// A task whose default schedule decays over the run (translate) is trained anew for each mark, as
+// `recurrent train --time MARK` trains; PyTorch runs the same schedule over each mark likewise.
 //
-//   npm run bench:tasks -- [--tasks classify,generate] [--marks 15,30,60] [--reps 3] [--peers recurrent,pytorch]
+//   npm run bench:tasks -- [--tasks classify,generate,translate] [--marks 15,30,60] [--reps 3]
+//                          [--peers recurrent,pytorch] [--clock wall|cpu]
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -19,70 +25,99 @@ const opt = (n, d) => {
   return i >= 0 && i + 1 < args.length ? args[i + 1] : d;
 };
 const tasks = opt('tasks', 'classify,generate').split(',');
-const marks = opt('marks', '15,30,60').split(',').map(Number);
 const reps = Number(opt('reps', '3'));
 const peers = opt('peers', 'recurrent,pytorch').split(',');
+const clockKind = opt('clock', 'wall');
+const cpuMs = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
+const clock = clockKind === 'cpu' ? cpuMs : () => performance.now();
 
 const engine = (m) => import(join(root, 'out', 'src', 'engine', m));
 const { TaskTrainer, TASK_DEFAULTS } = await engine('taskTrainer.js');
 const { parseTsv } = await engine('tsv.js');
 const { splitExamples } = await engine('taskData.js');
 
-const file = join(root, 'sample-workspace', 'first-names.tsv');
-const text = readFileSync(file, 'utf8');
+const FILES = { classify: 'sample-workspace/first-names.tsv', generate: 'sample-workspace/first-names.tsv', translate: 'data/cmudict.tsv' };
+const MARKS = { classify: '15,30,60', generate: '15,30,60', translate: '120,300,900' };
 const results = join(here, 'results');
 mkdirSync(results, { recursive: true });
+const texts = {};
+const textOf = (task) => (texts[task] ??= readFileSync(join(root, FILES[task]), 'utf8'));
+const METRICS = { classify: ['accuracy'], generate: ['bitsPerChar'], translate: ['wordErrorRate', 'tokenErrorRate'] };
+const bidirectional = (task) => task !== 'generate';
+/** A schedule that decays over the run: each mark is then a run of its own. */
+const perMark = (task) => (TASK_DEFAULTS[task].train.schedule ?? 'constant') !== 'constant';
 
-/** Our run: the CLI's defaults for the task, scored at each mark of training time (scoring not counted). */
-function ours(task, seed) {
-  const t = TaskTrainer.create(text, file, { task, model: { bidirectional: task === 'classify' }, train: { seed } });
+function score(task, v) {
+  if (task === 'classify') return { accuracy: v.accuracy };
+  if (task === 'generate') return { bitsPerChar: v.bitsPerToken };
+  return { wordErrorRate: v.wordErrorRate, tokenErrorRate: v.tokenErrorRate, bitsPerToken: v.bitsPerToken };
+}
+
+/** Our run: the CLI's defaults for the task (one thread), scored at each mark of training time (scoring not counted). */
+function ours(task, seed, marks) {
+  const file = join(root, FILES[task]);
+  const make = () => TaskTrainer.create(textOf(task), file, { task, model: { bidirectional: bidirectional(task) }, train: { seed, threads: 1 } });
   const out = [];
-  let clock = 0;
-  const left = marks.slice();
-  while (left.length) {
-    const started = performance.now();
-    t.step();
-    clock += (performance.now() - started) / 1000;
-    if (clock >= left[0]) {
-      const v = t.validate();
-      out.push({
-        seconds: left.shift(),
-        updates: t.updates,
-        epochs: t.epoch,
-        ...(task === 'classify' ? { accuracy: v.accuracy } : { bitsPerChar: v.bitsPerToken }),
-      });
+  let t = null;
+  for (const group of perMark(task) ? marks.map((m) => [m]) : [marks]) {
+    t = make();
+    let spent = 0;
+    let cpu = 0;
+    const left = group.slice();
+    if (perMark(task)) t.scheduleOverTime(group[0] * 1000, () => spent);
+    while (left.length) {
+      const started = clock();
+      const c0 = cpuMs();
+      t.step();
+      spent += clock() - started;
+      cpu += cpuMs() - c0;
+      if (spent / 1000 >= left[0]) {
+        out.push({ seconds: left.shift(), updates: t.updates, epochs: t.epoch, cpuSeconds: +(cpu / 1000).toFixed(1), ...score(task, t.validate()) });
+      }
     }
   }
   return { marks: out, trainer: t };
 }
 
-function pytorch(task, seed, trainer) {
+function pytorch(task, seed, trainer, marks) {
   const d = TASK_DEFAULTS[task];
-  const split = splitExamples(parseTsv(text, file), d.train.valShare, seed);
+  const file = join(root, FILES[task]);
+  const split = splitExamples(parseTsv(textOf(task), file), d.train.valShare, seed, d.train.valMax ?? 0);
   const spec = {
     task,
     train: split.train.map((e) => [e.input, e.output]),
     heldOut: split.heldOut.map((e) => [e.input, e.output]),
     vocab: trainer.tokenizer.vocab,
     labels: trainer.labels,
+    targetVocab: trainer.targetTokenizer?.vocab,
+    targetKind: trainer.targetTokenizer?.kind,
+    cell: d.model.cell,
+    maxOutput: trainer.modelConfig.maxOutput,
     hidden: d.model.hidden,
-    bidirectional: task === 'classify',
+    bidirectional: bidirectional(task),
     optimizer: d.train.optimizer,
     lr: d.train.lr,
+    schedule: d.train.schedule ?? 'constant',
+    minLrRatio: 0.1,
     weightDecay: d.train.weightDecay ?? 0,
     batch: d.train.batch,
     clip: d.train.clipNorm,
+    clock: clockKind,
     marks,
     seed,
   };
   const specFile = join(results, `tasks-${task}-spec.json`);
-  writeFileSync(specFile, JSON.stringify(spec));
-  const r = spawnSync(PYTHON, [join(here, 'peers', 'torch_tasks.py'), specFile], {
-    encoding: 'utf8',
-    timeout: (marks.at(-1) * 3 + 120) * 1000,
-  });
-  if (r.status !== 0) throw new Error(`PyTorch: ${r.stderr}`);
-  return JSON.parse(r.stdout.trim().split('\n').at(-1));
+  const out = [];
+  for (const group of perMark(task) ? marks.map((m) => [m]) : [marks]) {
+    writeFileSync(specFile, JSON.stringify({ ...spec, marks: group }));
+    const r = spawnSync(PYTHON, [join(here, 'peers', 'torch_tasks.py'), specFile], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`PyTorch: ${r.stderr}`);
+    out.push(...JSON.parse(r.stdout.trim().split('\n').at(-1)).marks);
+  }
+  return { marks: out };
 }
 
 const median = (xs) => {
@@ -91,31 +126,40 @@ const median = (xs) => {
 };
 
 const table = [];
+const load = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 for (const task of tasks) {
+  const marks = opt('marks', MARKS[task]).split(',').map(Number);
   const runs = { recurrent: [], pytorch: [] };
   for (let rep = 0; rep < reps; rep++) {
     const seed = 1 + rep;
-    const o = ours(task, seed);
+    const before = load();
+    // PyTorch takes our run's vocabularies (the split is the same seeded sample).
+    const o = peers.includes('recurrent')
+      ? ours(task, seed, marks)
+      : { marks: [], trainer: TaskTrainer.create(textOf(task), join(root, FILES[task]), { task, model: { bidirectional: bidirectional(task) }, train: { seed } }) };
     if (peers.includes('recurrent')) runs.recurrent.push(o.marks);
-    if (peers.includes('pytorch')) runs.pytorch.push(pytorch(task, seed, o.trainer).marks);
-    console.error(`${task} rep ${rep + 1}: ours ${JSON.stringify(o.marks)}; pytorch ${JSON.stringify(runs.pytorch.at(-1) ?? null)}`);
+    if (peers.includes('pytorch')) runs.pytorch.push(pytorch(task, seed, o.trainer, marks).marks);
+    console.error(
+      `${task} rep ${rep + 1} (load ${before} -> ${load()}): ours ${JSON.stringify(o.marks)}; pytorch ${JSON.stringify(runs.pytorch.at(-1) ?? null)}`,
+    );
   }
-  const metric = task === 'classify' ? 'accuracy' : 'bitsPerChar';
-  for (const peer of peers) {
-    const row = { task, peer, metric };
-    marks.forEach((s, i) => {
-      const xs = runs[peer].map((r) => r[i][metric]);
-      row[`${s}s`] = { median: median(xs), runs: xs, epochs: median(runs[peer].map((r) => r[i].epochs)) };
-    });
-    table.push(row);
+  for (const metric of METRICS[task]) {
+    for (const peer of peers) {
+      const row = { task, peer, metric, marks, clock: clockKind };
+      marks.forEach((s, i) => {
+        const xs = runs[peer].map((r) => r[i][metric]);
+        const updates = runs[peer].map((r) => r[i].updates);
+        row[`${s}s`] = { median: median(xs), runs: xs, epochs: median(runs[peer].map((r) => r[i].epochs)), updates };
+      });
+      table.push(row);
+    }
   }
 }
-console.log(`| task | peer | ${marks.map((s) => `${s} s`).join(' | ')} |`);
-console.log(`| --- | --- | ${marks.map(() => '---').join(' | ')} |`);
 for (const r of table) {
-  const cells = marks.map((s) => {
+  console.log(`| task | peer | ${r.marks.map((s) => `${s} s (${r.clock})`).join(' | ')} |`);
+  const cells = r.marks.map((s) => {
     const c = r[`${s}s`];
-    return `${c.median.toFixed(3)} (${c.runs.map((x) => x.toFixed(3)).join(', ')}; ${c.epochs} epochs)`;
+    return `${c.median.toFixed(3)} (${c.runs.map((x) => x.toFixed(3)).join(', ')}; ${c.epochs} epochs; ${c.updates.join(', ')} updates)`;
   });
   console.log(`| ${r.task} (${r.metric}) | ${r.peer} | ${cells.join(' | ')} |`);
 }

@@ -152,7 +152,7 @@ export class TaskTrainer {
   private readonly metrics: TaskStepMetrics;
   private lrOverride: number | null = null;
   /** A time budget that the schedule decays over instead of totalSteps (scheduleOverTime). */
-  private budget: { ms: number; startedAt: number } | null = null;
+  private budget: { ms: number; startedAt: number; clock: () => number } | null = null;
   private examplesSeen = 0;
   private tokensSeen = 0;
   private elapsedMs = 0;
@@ -387,16 +387,17 @@ export class TaskTrainer {
 
   /**
    * Runs the learning-rate schedule over a time budget (a run given a duration rather than a number of
-   * updates): the schedule's clock is the share of the budget gone since this call.
+   * updates): the schedule's clock is the share of the budget gone since this call, by `clock` (ms;
+   * wall time unless a benchmark counts CPU time).
    */
-  scheduleOverTime(ms: number): void {
-    this.budget = { ms, startedAt: performance.now() };
+  scheduleOverTime(ms: number, clock: () => number = () => performance.now()): void {
+    this.budget = { ms, startedAt: clock(), clock };
   }
 
   private learningRate(): number {
     if (this.lrOverride !== null) return this.lrOverride;
     if (this.budget === null) return learningRateAt(this.train, this.optimizer.updates);
-    const share = Math.min(1, (performance.now() - this.budget.startedAt) / this.budget.ms);
+    const share = Math.min(1, (this.budget.clock() - this.budget.startedAt) / this.budget.ms);
     return learningRateAt({ ...this.train, warmupSteps: 0, totalSteps: TIME_STEPS }, Math.floor(share * TIME_STEPS));
   }
 
