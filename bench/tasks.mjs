@@ -59,7 +59,8 @@ function score(task, v) {
 /** Our run: the CLI's defaults for the task (one thread), scored at each mark of training time (scoring not counted). */
 function ours(task, seed, marks) {
   const file = join(root, FILES[task]);
-  const make = () => TaskTrainer.create(textOf(task), file, { task, model: { bidirectional: bidirectional(task) }, train: { seed, threads: 1 } });
+  const make = () =>
+    TaskTrainer.create(textOf(task), file, { task, model: { bidirectional: bidirectional(task) }, train: { seed, threads: 1 } });
   const out = [];
   let t = null;
   for (const group of perMark(task) ? marks.map((m) => [m]) : [marks]) {
@@ -75,7 +76,13 @@ function ours(task, seed, marks) {
       spent += clock() - started;
       cpu += cpuMs() - c0;
       if (spent / 1000 >= left[0]) {
-        out.push({ seconds: left.shift(), updates: t.updates, epochs: t.epoch, cpuSeconds: +(cpu / 1000).toFixed(1), ...score(task, t.validate()) });
+        out.push({
+          seconds: left.shift(),
+          updates: t.updates,
+          epochs: t.epoch,
+          cpuSeconds: +(cpu / 1000).toFixed(1),
+          ...score(task, t.validate()),
+        });
       }
     }
   }
@@ -136,7 +143,14 @@ for (const task of tasks) {
     // PyTorch takes our run's vocabularies (the split is the same seeded sample).
     const o = peers.includes('recurrent')
       ? ours(task, seed, marks)
-      : { marks: [], trainer: TaskTrainer.create(textOf(task), join(root, FILES[task]), { task, model: { bidirectional: bidirectional(task) }, train: { seed } }) };
+      : {
+          marks: [],
+          trainer: TaskTrainer.create(textOf(task), join(root, FILES[task]), {
+            task,
+            model: { bidirectional: bidirectional(task) },
+            train: { seed },
+          }),
+        };
     if (peers.includes('recurrent')) runs.recurrent.push(o.marks);
     if (peers.includes('pytorch')) runs.pytorch.push(pytorch(task, seed, o.trainer, marks).marks);
     console.error(

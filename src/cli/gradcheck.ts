@@ -17,8 +17,10 @@ export const GRADCHECK_USAGE = `usage: recurrent gradcheck [options]
   --k1 N                    loss over the last k1 steps only (truncated BPTT; default T)
   --seed N                  (default 1)
   --tolerance X             fail above this worst relative error (default 1e-6)
-  --task classify|generate  the task's network instead of the language model, on a padded batch of
-                            examples of lengths 4, 1, 0, 6, 3 (generate: 4, 1, 6, 3); --pooling last|mean`;
+  --task classify|generate|translate
+                            the task's network instead of the language model, on a padded batch of
+                            examples of lengths 4, 1, 0, 6, 3 (generate: 4, 1, 6, 3; translate: sources of
+                            those, targets of 3, 6, 0, 1, 4 and the end token); --pooling last|mean`;
 
 export async function gradcheckCommand(argv: string[]): Promise<number> {
   const { values } = parse(
@@ -40,7 +42,7 @@ export async function gradcheckCommand(argv: string[]): Promise<number> {
     },
     [],
   );
-  const task = choiceOption(values, 'task', ['lm', 'classify', 'generate'] as const) ?? 'lm';
+  const task = choiceOption(values, 'task', ['lm', 'classify', 'generate', 'translate'] as const) ?? 'lm';
   const pooling = choiceOption(values, 'pooling', POOLINGS) ?? 'last';
   const which = choiceOption(values, 'cell', [...CELL_KINDS, 'all'] as const) ?? 'all';
   const steps = intOption(values, 'steps', 1, 200) ?? 6;
@@ -62,13 +64,17 @@ export async function gradcheckCommand(argv: string[]): Promise<number> {
       embedding: intOption(values, 'embedding', 0, 64) ?? 0,
       bidirectional: values.bidirectional === true,
       vocabSize: intOption(values, 'vocab', 2, 256) ?? 7,
-      ...(task === 'lm' ? {} : { labels: ['a', 'b', 'c'], maxLength: 0 }),
+      ...(task === 'classify' || task === 'generate' ? { labels: ['a', 'b', 'c'], maxLength: 0 } : {}),
       ...(task === 'classify' ? { pooling } : {}),
+      // The targets' vocabulary one smaller than the sources', so a mix-up of the two shows.
+      ...(task === 'translate'
+        ? { targetVocabSize: Math.max(2, (intOption(values, 'vocab', 2, 256) ?? 7) - 1), maxLength: 0, maxOutput: 8 }
+        : {}),
     };
     let r: GradcheckResult;
     if (task === 'lm') r = gradcheck(config, opts);
     else {
-      const lengths = task === 'classify' ? [4, 1, 0, 6, 3] : [4, 1, 6, 3];
+      const lengths = task === 'generate' ? [4, 1, 6, 3] : [4, 1, 0, 6, 3];
       r = taskGradcheck(validateModelConfig(config), { lengths, seed: opts.seed });
       out.write(`${cell}: task ${task}${task === 'classify' ? `, ${pooling} pooling` : ''}, examples of lengths ${lengths.join(', ')}\n`);
     }

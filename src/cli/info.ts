@@ -35,7 +35,9 @@ export async function infoCommand(argv: string[]): Promise<number> {
       JSON.stringify({
         config: ck.config,
         tokenizer: { kind: ck.tokenizer.kind, size: ck.tokenizer.vocab.length },
-        ...(ck.targetTokenizer !== undefined ? { targetTokenizer: { kind: ck.targetTokenizer.kind, size: ck.targetTokenizer.vocab.length } } : {}),
+        ...(ck.targetTokenizer !== undefined
+          ? { targetTokenizer: { kind: ck.targetTokenizer.kind, size: ck.targetTokenizer.vocab.length } }
+          : {}),
         parameters: total,
         tensors,
         updates: updates ?? null,

@@ -50,7 +50,15 @@ export async function predictCommand(argv: string[]): Promise<number> {
   model.loadTensors(ck.tensors);
   const target = ck.targetTokenizer !== undefined ? Tokenizer.fromSpec(ck.targetTokenizer) : null;
   const predictor = new TaskPredictor(model, Tokenizer.fromSpec(ck.tokenizer), target);
-  if (values.beam !== undefined && ck.config.task !== 'translate') throw new RecurrentError('--beam is an option for translate models');
+  // An option of another task's predictions would be silently ignored: say so instead.
+  const own = { classify: ['top', 'json'], generate: ['count', 'prime', 'temperature', 'seed'], translate: ['beam', 'json'] }[
+    ck.config.task
+  ];
+  const foreign = Object.keys(options).filter((k) => values[k as keyof typeof values] !== undefined && !own.includes(k));
+  if (foreign.length)
+    throw new RecurrentError(
+      `${foreign.map((k) => '--' + k).join(', ')}: not an option for ${ck.config.task} models (see recurrent predict --help)`,
+    );
   const input = positionals[1] !== undefined ? await readTextFile(positionals[1]) : readFileSync(0, 'utf8');
   const lines = input.split(/\r?\n/).filter((l) => l.trim().length > 0);
   const out: string[] = [];

@@ -103,7 +103,8 @@ export function evaluateFile(ck: Checkpoint, text: string, source: string, opts:
   for (const side of [seqs.ids, seqs.targets ?? []]) for (const s of side) longest = Math.max(longest, s.length);
   const end = cfg.task === 'generate' ? tok.id(END_OF_TEXT)! : cfg.task === 'translate' ? targetTok!.id(END_OF_TEXT)! : -1;
   const net = new TaskNet(model, 32, longest, end);
-  const decoder = cfg.task === 'translate' ? new TranslationDecoder(model, { maxBatch: 32, maxSource: longest, beam: opts.beam ?? 1 }, end) : null;
+  const decoder =
+    cfg.task === 'translate' ? new TranslationDecoder(model, { maxBatch: 32, maxSource: longest, beam: opts.beam ?? 1 }, end) : null;
   const result = evaluateTask(net, seqs, cfg.labels ?? [], undefined, decoder);
   const symbols = Object.fromEntries(seqs.unknownSymbols);
   const at = seqs.unknownAt.map((u) => ({ line: u.line, character: u.token }));

@@ -175,8 +175,7 @@ export async function taskTrainCommand(argv: string[]): Promise<number> {
         threads,
       },
       tokenizer: choiceOption(values, 'tokenizer', task === 'translate' ? TOKENIZER_KINDS : (['char', 'word'] as const)) as
-        | TokenizerKind
-        | undefined,
+        TokenizerKind | undefined,
       targetTokenizer: choiceOption(values, 'target-tokenizer', TOKENIZER_KINDS) as TokenizerKind | undefined,
       maxVocab: intOption(values, 'max-vocab', 3, 1 << 20),
     });

@@ -188,7 +188,13 @@ export function decodeCheckpoint(bytes: Uint8Array, source = 'checkpoint'): Chec
   const entries = [...tensors.values()].map((t) => ({ name: t.name, shape: t.shape, begin: 0, end: 0 }));
   const h = checkHeader(metadata, entries, source);
   for (const t of tensors.values()) checkFinite(t, source);
-  return { config: h.config, tokenizer: h.tokenizer, ...(h.targetTokenizer ? { targetTokenizer: h.targetTokenizer } : {}), tensors, metadata: h.metadata };
+  return {
+    config: h.config,
+    tokenizer: h.tokenizer,
+    ...(h.targetTokenizer ? { targetTokenizer: h.targetTokenizer } : {}),
+    tensors,
+    metadata: h.metadata,
+  };
 }
 
 function describeFsError(e: unknown, path: string, doing: string): never {

@@ -114,7 +114,8 @@ export class Model {
    */
   stepper(): Stepper {
     if (this.config.task === 'classify') throw new RecurrentError('a classifier reads a text and names its label; it does not write text');
-    if (this.config.task === 'translate') throw new RecurrentError('a translate model writes a text for a text: use recurrent predict CHECKPOINT');
+    if (this.config.task === 'translate')
+      throw new RecurrentError('a translate model writes a text for a text: use recurrent predict CHECKPOINT');
     if (this.config.task === 'generate') {
       throw new RecurrentError("a generate model writes from a label's state: use recurrent predict CHECKPOINT with the label as input");
     }

@@ -121,7 +121,12 @@ export function encodeTranslations(
 ): Sequences {
   const end = targetTok.id(END_OF_TEXT);
   if (end === undefined) throw new Error('the target vocabulary has no end token');
-  const sources = encodeExamples(examples, sourceTok, [''], { maxLength: opts.maxLength, endToken: false, source: opts.source, label: () => 0 });
+  const sources = encodeExamples(examples, sourceTok, [''], {
+    maxLength: opts.maxLength,
+    endToken: false,
+    source: opts.source,
+    label: () => 0,
+  });
   const targets: Int32Array[] = [];
   const references: Int32Array[] = [];
   let unknown = sources.unknown;

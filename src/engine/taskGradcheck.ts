@@ -1,5 +1,5 @@
-// gradcheck.ts for the classify and generate networks: every parameter tensor's gradient of the
-// summed loss of a padded batch (examples of different lengths, an empty one for classify) against
+// gradcheck.ts for the task networks: every parameter tensor's gradient of the summed loss of a padded
+// batch (examples of different lengths, an empty one for classify and translate's sources) against
 // fourth-order central finite differences in float64.
 import type { ModelConfig } from './config.js';
 import { relativeError, type GradcheckResult, type TensorCheck } from './gradcheck.js';
@@ -8,7 +8,15 @@ import { Rng } from './rng.js';
 import type { Sequences } from './taskData.js';
 import { TaskNet } from './taskNet.js';
 
-/** Random examples of these lengths over tokens 0..V-2; generate's end with token V-1, its end token. */
+/** The end token of the task's outputs in these checks: the last of its vocabulary. */
+export function checkEndToken(config: ModelConfig): number {
+  return (config.task === 'translate' ? config.targetVocabSize! : config.vocabSize) - 1;
+}
+
+/**
+ * Random examples of these lengths over tokens 0..V-2; generate's end with token V-1, its end token.
+ * translate: sources of these lengths, and targets of these lengths in reverse order plus the end token.
+ */
 export function randomSequences(config: ModelConfig, lengths: readonly number[], seed: number): Sequences {
   const rng = new Rng(seed);
   const V = config.vocabSize;
@@ -18,9 +26,16 @@ export function randomSequences(config: ModelConfig, lengths: readonly number[],
     if (generate && n > 0) s[n - 1] = V - 1;
     return s;
   });
-  const K = config.labels!.length;
+  let translation = {};
+  if (config.task === 'translate') {
+    const end = checkEndToken(config);
+    const references = lengths.map((_, i) => Int32Array.from({ length: lengths[lengths.length - 1 - i]! }, () => rng.int(end)));
+    translation = { references, targets: references.map((r) => Int32Array.from([...r, end])) };
+  }
+  const K = config.labels?.length ?? 1;
   return {
     ids,
+    ...translation,
     labels: Int32Array.from(lengths, () => rng.int(K)),
     lines: new Int32Array(lengths.length),
     unknown: 0,
@@ -34,7 +49,7 @@ export function taskGradcheck(config: ModelConfig, opts: { lengths: readonly num
   const model = Model.create(config, opts.seed, 'f64');
   const seqs = randomSequences(config, opts.lengths, opts.seed);
   const b = seqs.ids.length;
-  const net = new TaskNet(model, b, Math.max(1, ...opts.lengths), config.vocabSize - 1);
+  const net = new TaskNet(model, b, Math.max(1, ...opts.lengths) + 1, checkEndToken(config));
   const loss = (backward: boolean): number => {
     net.load(seqs, (r) => r, b);
     if (!backward) return net.loss(b);

@@ -64,7 +64,8 @@ export class TaskPredictor {
 
   /** The translation of every text: greedy with beam 1, else a beam search of that width. */
   translate(texts: readonly string[], beam = 1): Translation[] {
-    if (this.model.config.task !== 'translate') throw new RecurrentError(`this model's task is ${this.model.config.task}; it does not translate`);
+    if (this.model.config.task !== 'translate')
+      throw new RecurrentError(`this model's task is ${this.model.config.task}; it does not translate`);
     const limit = this.model.config.maxLength ?? 0;
     const unknown = new Int32Array(texts.length);
     const ids = texts.map((text, i) => {
@@ -195,7 +196,8 @@ export class TaskPredictor {
 
   /** A text the model writes for `label`, starting with `prime` (which is not repeated in the result). */
   async generate(label: string, opts: SamplingOptions & { prime?: string; seed: number; length?: number }): Promise<string> {
-    if (this.model.config.task !== 'generate') throw new RecurrentError(`this model's task is ${this.model.config.task}; it does not generate from a label`);
+    if (this.model.config.task !== 'generate')
+      throw new RecurrentError(`this model's task is ${this.model.config.task}; it does not generate from a label`);
     const id = this.labels.indexOf(label);
     if (id < 0)
       throw new RecurrentError(

@@ -194,7 +194,8 @@ export class TaskTrainer {
     this.textHash = textHash;
     if (sets.train.ids.length === 0) throw new RecurrentError('no examples are left for training: lower the held-out share');
     let longest = 1;
-    for (const s of [sets.train, sets.heldOut]) for (const side of [s.ids, s.targets ?? []]) for (const ids of side) longest = Math.max(longest, ids.length);
+    for (const s of [sets.train, sets.heldOut])
+      for (const side of [s.ids, s.targets ?? []]) for (const ids of side) longest = Math.max(longest, ids.length);
     this.longest = longest;
     const end = endTokenOf(this.task, tokenizer, targetTokenizer);
     const threads = Math.min(train.threads, train.batch);
@@ -287,7 +288,10 @@ export class TaskTrainer {
     const targetKind = opts.targetTokenizer ?? sideKind(targets);
     const sourceTok = Tokenizer.build(sources.join(sourceKind === 'char' ? '' : ' '), sourceKind, { maxVocab: opts.maxVocab });
     // The end token ends every target; a symbol or word vocabulary gets it as one more token.
-    const targetTok = Tokenizer.build(targets.join(targetKind === 'char' ? '' : ' '), targetKind, { maxVocab: opts.maxVocab, also: END_OF_TEXT });
+    const targetTok = Tokenizer.build(targets.join(targetKind === 'char' ? '' : ' '), targetKind, {
+      maxVocab: opts.maxVocab,
+      also: END_OF_TEXT,
+    });
     let longest = 1;
     for (const t of targets) longest = Math.max(longest, targetTok.encodeLenient(t).ids.length + 1);
     const maxOutput = m.maxOutput > 0 ? m.maxOutput : m.maxLength > 0 ? Math.min(m.maxLength, 2 * longest) : 2 * longest;
@@ -640,7 +644,10 @@ function encodeSets(
   if (config.task === 'translate') {
     if (targetTok === null) throw new RecurrentError('a translate checkpoint needs its target tokenizer');
     const o = { maxLength: config.maxLength ?? 0, source };
-    return { train: encodeTranslations(split.train, tokenizer, targetTok, o), heldOut: encodeTranslations(split.heldOut, tokenizer, targetTok, o) };
+    return {
+      train: encodeTranslations(split.train, tokenizer, targetTok, o),
+      heldOut: encodeTranslations(split.heldOut, tokenizer, targetTok, o),
+    };
   }
   const opts = { maxLength: config.maxLength ?? 0, endToken: config.task === 'generate', source };
   return {

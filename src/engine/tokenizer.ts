@@ -81,7 +81,8 @@ export class Tokenizer {
     const also = opts.also;
     if (also === undefined || t.id(also) !== undefined) return t;
     const vocab = [...t.vocab, also];
-    if (kind !== 'word') vocab.sort(kind === 'char' ? (a, b) => a.codePointAt(0)! - b.codePointAt(0)! : (a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    if (kind !== 'word')
+      vocab.sort(kind === 'char' ? (a, b) => a.codePointAt(0)! - b.codePointAt(0)! : (a, b) => (a < b ? -1 : a > b ? 1 : 0));
     return new Tokenizer(kind, vocab, t.unknownId);
   }
 
@@ -105,7 +106,11 @@ export class Tokenizer {
           `the text has ${seen.size === 0 ? 'no symbols' : `only one distinct symbol, ${JSON.stringify([...seen][0])}`}: there is nothing to predict; use a text with at least two different symbols between spaces`,
         );
       }
-      return new Tokenizer('symbol', [...seen].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)), -1);
+      return new Tokenizer(
+        'symbol',
+        [...seen].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)),
+        -1,
+      );
     }
     if (kind !== 'word') throw new RecurrentError(`tokenizer must be char, word or symbol, got ${JSON.stringify(kind)}`);
     const maxVocab = opts.maxVocab ?? DEFAULT_MAX_WORD_VOCAB;

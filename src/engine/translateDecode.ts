@@ -34,7 +34,8 @@ export class TranslationDecoder {
   ) {
     const cfg = model.config;
     if (cfg.task !== 'translate') throw new Error(`translation decoder: task ${cfg.task} is not translate`);
-    if (!Number.isInteger(opts.beam) || opts.beam < 1) throw new RangeError(`the beam must be a whole number of at least 1, got ${opts.beam}`);
+    if (!Number.isInteger(opts.beam) || opts.beam < 1)
+      throw new RangeError(`the beam must be a whole number of at least 1, got ${opts.beam}`);
     this.maxBatch = opts.maxBatch;
     this.maxSource = Math.max(1, opts.maxSource);
     this.beam = opts.beam;

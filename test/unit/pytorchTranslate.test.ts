@@ -70,7 +70,10 @@ for (const name of CASES) {
         for (let i = 0; i < g.length; i++) {
           const d = Math.abs(p.grad[i]! - g[i]!) / scale;
           if (d > worstGrad.d) worstGrad = { d, name: p.name };
-          assert.ok(d <= TOL[width].grad, `gradient of ${p.name}[${i}]: ${p.grad[i]}, PyTorch ${g[i]} (${d.toExponential(2)} of the tensor's largest)`);
+          assert.ok(
+            d <= TOL[width].grad,
+            `gradient of ${p.name}[${i}]: ${p.grad[i]}, PyTorch ${g[i]} (${d.toExponential(2)} of the tensor's largest)`,
+          );
         }
       }
       const dec = new TranslationDecoder(model, { maxBatch: n, maxSource: 16, beam: 1 }, end);
@@ -80,7 +83,9 @@ for (const name of CASES) {
         fx.greedy,
         'the greedy translations, all examples in one batch',
       );
-      t.diagnostic(`${name} ${width}: worst loss difference ${worstLoss.toExponential(2)}, worst gradient ${worstGrad.d.toExponential(2)} in ${worstGrad.name}`);
+      t.diagnostic(
+        `${name} ${width}: worst loss difference ${worstLoss.toExponential(2)}, worst gradient ${worstGrad.d.toExponential(2)} in ${worstGrad.name}`,
+      );
     });
   }
 }

@@ -125,3 +125,64 @@ test('recurrent gradcheck --task checks the classify and generate networks, and 
   assert.match(g.stdout, /label_embedding\.weight/);
   assert.match(run(['gradcheck', '--task', 'generate', '--bidirectional']).stderr, /cannot be trained to write text/);
 });
+
+// The first 600 words of the sample workspace's pronunciations (every 60th word of CMUdict).
+const words = readFileSync(join(root, 'sample-workspace/pronunciations.tsv'), 'utf8').split('\n').slice(0, 600).join('\n') + '\n';
+const wordsFile = join(dir, 'words.tsv');
+writeFileSync(wordsFile, words);
+
+test('translate: train, eval --json (word and token error rates, greedy and beam), eval --held-out, predict, info, resume', () => {
+  const out = join(dir, 'g2p.safetensors');
+  const t = run([
+    'train',
+    wordsFile,
+    '--task',
+    'translate',
+    '--bidirectional',
+    '--hidden',
+    '16',
+    '--steps',
+    '30',
+    '--eval-every',
+    '15',
+    '--out',
+    out,
+  ]);
+  assert.equal(t.code, 0, t.stderr);
+  assert.match(t.stderr, /sources 2\d char tokens, targets \d+ symbol tokens/);
+  assert.match(t.stderr, /decoder lstm hidden 32 x 1 layer\(s\) from the encoder's final states/);
+  assert.match(t.stderr, /held out \(60 examples\): word error [01]\.\d{3}, token error \d\.\d{3}, \d+\.\d{3} bits\/token/);
+  const withUnknown = join(dir, 'unknown-words.tsv');
+  writeFileSync(withUnknown, 'zoë\tZ OW1 IY0\nabel\tEY1 B AH0 L\n');
+  for (const beam of [[], ['--beam', '3']]) {
+    const e = run(['eval', out, withUnknown, '--json', ...beam]);
+    assert.equal(e.code, 0, e.stderr);
+    const j = JSON.parse(e.stdout) as Record<string, unknown> & { unknown: { count: number } };
+    assert.equal(j.task, 'translate');
+    assert.equal(j.examples, 2);
+    assert.equal(j.beam, beam.length ? 3 : 1);
+    for (const k of ['wordErrorRate', 'tokenErrorRate', 'loss', 'bitsPerToken']) assert.equal(typeof j[k], 'number', k);
+    assert.ok((j.wordErrorRate as number) >= 0 && (j.wordErrorRate as number) <= 1);
+    assert.equal(j.unknown.count, 1, 'ë is not among the sources');
+  }
+  assert.equal(run(['eval', out, withUnknown, '--unknown', 'error']).code, 1);
+  const held = JSON.parse(run(['eval', out, wordsFile, '--json', '--held-out']).stdout) as { examples: number };
+  assert.equal(held.examples, 60, 'the 10% the run held out');
+  const p = run(['predict', out, '--beam', '2'], 'cat\nzoë\n');
+  assert.equal(p.code, 0, p.stderr);
+  assert.equal(p.stdout.split('\n').length, 3, 'one line out per line in');
+  const pj = run(['predict', out, '--json'], 'cat\n');
+  assert.deepEqual(Object.keys(JSON.parse(pj.stdout) as object), ['text', 'translation', 'tokens', 'unknown']);
+  assert.match(
+    run(['info', out]).stdout,
+    /source tokenizer char, vocabulary 2\d\ntarget tokenizer symbol, vocabulary \d+ \(the end token included\)/,
+  );
+  const resumed = run(['train', wordsFile, '--task', 'translate', '--resume', out, '--steps', '2', '--out', join(dir, 'g2p2.safetensors')]);
+  assert.equal(resumed.code, 0, resumed.stderr);
+  assert.match(resumed.stderr, /resumed at update 30/);
+  assert.match(run(['predict', out, '--beam', '2', '--top', '1'], 'x\n').stderr, /--top/);
+  assert.match(run(['sample', out]).stderr, /translate model writes a text for a text: use recurrent predict/);
+  const g = run(['gradcheck', '--task', 'translate', '--bidirectional', '--cell', 'lstm', '--hidden', '2', '--layers', '1']);
+  assert.equal(g.code, 0, g.stdout + g.stderr);
+  assert.match(g.stdout, /encoder\.rnn\.weight_ih_l0_reverse .*decoder\.decoder\.weight .*\nPASS: worst relative error/s);
+});

@@ -10,13 +10,14 @@ import { TaskTrainer, type ExampleTask } from '../../src/engine/taskTrainer.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const names = readFileSync(join(root, 'sample-workspace/first-names.tsv'), 'utf8').split('\n').slice(0, 1500).join('\n');
+const words = readFileSync(join(root, 'sample-workspace/pronunciations.tsv'), 'utf8').split('\n').slice(0, 1500).join('\n');
 
-for (const task of ['classify', 'generate'] as ExampleTask[]) {
+for (const task of ['classify', 'generate', 'translate'] as ExampleTask[]) {
   test(`${task}: 2 and 3 threads follow 1 thread within float32 rounding over 25 updates (a batch of 13)`, () => {
     const run = (threads: number): { losses: number[]; held: number; params: Float32Array[]; threads: number } => {
-      const t = TaskTrainer.create(names, 'names.tsv', {
+      const t = TaskTrainer.create(task === 'translate' ? words : names, 'examples.tsv', {
         task,
-        model: { hidden: 12, layers: task === 'classify' ? 2 : 1, bidirectional: task === 'classify' },
+        model: { hidden: 12, layers: task === 'generate' ? 1 : 2, bidirectional: task !== 'generate' },
         train: { batch: 13, threads },
       });
       try {

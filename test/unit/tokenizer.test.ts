@@ -135,11 +135,30 @@ test('spec round-trip rebuilds the same tokenizer for both kinds', () => {
 test('fromSpec refuses duplicates, empty vocabularies, wrong kinds and multi-character char tokens', () => {
   rejects(() => Tokenizer.fromSpec({ kind: 'char', vocab: ['a', 'b', 'a'] }), /"a" appears twice \(ids 0 and 2\)/);
   rejects(() => Tokenizer.fromSpec({ kind: 'char', vocab: [] }), /at least 2/);
-  rejects(() => Tokenizer.fromSpec({ kind: 'bytes' as 'char', vocab: ['a', 'b'] }), /kind must be "char" or "word"/);
+  rejects(() => Tokenizer.fromSpec({ kind: 'bytes' as 'char', vocab: ['a', 'b'] }), /kind must be "char", "word" or "symbol"/);
   rejects(() => Tokenizer.fromSpec({ kind: 'char', vocab: ['a', 'bc'] }), /not one character/);
   rejects(
     () => Tokenizer.fromSpec({ kind: 'word', vocab: ['a', 'b'], unknown: '<unk>' }),
     /unknown token "<unk>" is not in the vocabulary/,
   );
   rejects(() => Tokenizer.fromSpec({ kind: 'char', vocab: ['a', ''] }), /not a non-empty string/);
+});
+
+test('symbol tokens are the pieces between spaces, joined by one space; an unknown one is -1 leniently and refused strictly', () => {
+  const lines = readFileSync(new URL('../../../sample-workspace/pronunciations.tsv', import.meta.url), 'utf8')
+    .split('\n')
+    .filter((l) => l.length > 0)
+    .map((l) => l.split('\t')[1]!);
+  const t = Tokenizer.build(lines.join(' '), 'symbol', { also: '\n' });
+  assert.ok(t.vocab.includes('AH0') && t.vocab.includes('\n') && !t.vocab.includes(' '), 'phonemes and the end token, no space');
+  assert.deepEqual([...t.vocab], [...t.vocab].sort(), 'sorted by code units');
+  for (const l of lines.slice(0, 50)) assert.equal(t.decode(t.encode(l)), l);
+  assert.equal(t.decode(t.encode('  AH0\tB   AE1 ')), 'AH0 B AE1', 'any whitespace separates; decode joins with one space');
+  const e = t.encodeLenient('AH0 QQ9 B');
+  assert.deepEqual([e.ids[1], e.unknown], [-1, 1]);
+  rejects(() => t.encode('AH0 QQ9'), /the symbol "QQ9" at offset 4 is not in the model's vocabulary/);
+  rejects(() => Tokenizer.build('AH0 AH0', 'symbol'), /only one distinct symbol, "AH0"/);
+  const back = Tokenizer.fromSpec(JSON.parse(JSON.stringify(t.spec())));
+  assert.deepEqual(back.encode(lines[3]!), t.encode(lines[3]!));
+  rejects(() => Tokenizer.fromSpec({ kind: 'symbol', vocab: ['a', 'b'], unknown: 'a' }), /the symbol kind has no unknown token/);
 });

@@ -5,10 +5,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { CellKind, ModelConfig } from '../../src/engine/config.js';
-import { relativeError } from '../../src/engine/gradcheck.js';
 import { Model } from '../../src/engine/model.js';
 import { Rng } from '../../src/engine/rng.js';
 import type { Sequences } from '../../src/engine/taskData.js';
+import { taskGradcheck } from '../../src/engine/taskGradcheck.js';
 import { editDistance } from '../../src/engine/taskEval.js';
 import { TaskNet } from '../../src/engine/taskNet.js';
 import { TranslationDecoder } from '../../src/engine/translateDecode.js';
@@ -71,30 +71,14 @@ const SHAPES = [
 for (const cell of ['rnn', 'lstm', 'gru'] as CellKind[]) {
   for (const s of SHAPES) {
     test(`translate, ${cell}, ${s.what}: every gradient matches finite differences on a padded batch`, (t) => {
-      const cfg = config(cell, s.layers, s.embedding, s.bidirectional);
-      const seqs = sequences([4, 1, 0, 5, 3], [3, 1, 4, 2, 5], 7);
-      const model = Model.create(cfg, 3, 'f64');
-      const net = new TaskNet(model, seqs.ids.length, 6, END);
-      run(model, net, seqs, true);
-      const analytic = new Map(model.params.map((p) => [p.name, Float64Array.from(p.grad)]));
-      const eps = 1e-3;
-      let worst = { err: 0, name: '' };
-      for (const p of model.params) {
-        for (let i = 0; i < p.data.length; i++) {
-          const w = p.data[i]!;
-          const at = (d: number): number => {
-            p.data[i] = w + d;
-            return run(model, net, seqs, false);
-          };
-          const numeric = (8 * (at(eps) - at(-eps)) - (at(2 * eps) - at(-2 * eps))) / (12 * eps);
-          p.data[i] = w;
-          const a = analytic.get(p.name)![i]!;
-          const err = relativeError(a, numeric);
-          if (err > worst.err) worst = { err, name: p.name };
-          assert.ok(err < BOUND, `${p.name}[${i}]: analytic ${a}, numeric ${numeric}, relative error ${err}, expected < ${BOUND}`);
-        }
+      const r = taskGradcheck(config(cell, s.layers, s.embedding, s.bidirectional), { lengths: [4, 1, 0, 5, 3], seed: 7 });
+      for (const c of r.tensors) {
+        assert.ok(
+          c.worstRelError < BOUND,
+          `${c.name}[${c.worstIndex}]: analytic ${c.analytic}, numeric ${c.numeric}, relative error ${c.worstRelError}, expected < ${BOUND}`,
+        );
       }
-      t.diagnostic(`worst ${worst.err.toExponential(2)} in ${worst.name}`);
+      t.diagnostic(`worst ${r.worstRelError.toExponential(2)} in ${r.worstTensor}`);
     });
   }
 }
@@ -118,7 +102,10 @@ for (const bidirectional of [false, true]) {
     assert.ok(Math.abs(lossBatch - lossAlone) < 1e-12, `summed loss: batch ${lossBatch}, one by one ${lossAlone}`);
     model.params.forEach((p, k) => {
       for (let i = 0; i < p.grad.length; i++) {
-        assert.ok(Math.abs(gradBatch[k]![i]! - gradAlone[k]![i]!) < 1e-12, `${p.name}[${i}]: batch ${gradBatch[k]![i]}, one by one ${gradAlone[k]![i]}`);
+        assert.ok(
+          Math.abs(gradBatch[k]![i]! - gradAlone[k]![i]!) < 1e-12,
+          `${p.name}[${i}]: batch ${gradBatch[k]![i]}, one by one ${gradAlone[k]![i]}`,
+        );
       }
     });
   });
@@ -179,7 +166,10 @@ test('beam search finds the most probable output of a tiny model, which greedy d
       };
       visit([]);
       const got = logProbability(model, src, beam[e]!);
-      assert.ok(Math.abs(got - best.lp) < 1e-9, `seed ${seed} example ${e}: beam wrote [${beam[e]}] (${got}), the best is [${best.out}] (${best.lp})`);
+      assert.ok(
+        Math.abs(got - best.lp) < 1e-9,
+        `seed ${seed} example ${e}: beam wrote [${beam[e]}] (${got}), the best is [${best.out}] (${best.lp})`,
+      );
       const g = logProbability(model, src, greedy[e]!);
       assert.ok(g <= got + 1e-12, 'greedy is never more probable than the beam');
       if (g < got - 1e-9) beatGreedy++;
