@@ -10,7 +10,9 @@
 // `recurrent train --time MARK` trains; PyTorch runs the same schedule over each mark likewise.
 //
 //   npm run bench:tasks -- [--tasks classify,generate,translate] [--marks 15,30,60] [--reps 3]
-//                          [--peers recurrent,pytorch] [--clock wall|cpu]
+//                          [--peers recurrent,pytorch] [--clock wall|cpu] [--seed 1]
+// Rep r trains with seed SEED + r, so reps can also run as processes of their own (--reps 1 --seed 2),
+// which with --clock cpu measure what one process side by side would: each rep's line on stderr holds its marks.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -28,6 +30,7 @@ const tasks = opt('tasks', 'classify,generate').split(',');
 const reps = Number(opt('reps', '3'));
 const peers = opt('peers', 'recurrent,pytorch').split(',');
 const clockKind = opt('clock', 'wall');
+const firstSeed = Number(opt('seed', '1'));
 const cpuMs = () => {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1000;
@@ -138,7 +141,7 @@ for (const task of tasks) {
   const marks = opt('marks', MARKS[task]).split(',').map(Number);
   const runs = { recurrent: [], pytorch: [] };
   for (let rep = 0; rep < reps; rep++) {
-    const seed = 1 + rep;
+    const seed = firstSeed + rep;
     const before = load();
     // PyTorch takes our run's vocabularies (the split is the same seeded sample).
     const o = peers.includes('recurrent')
@@ -154,7 +157,7 @@ for (const task of tasks) {
     if (peers.includes('recurrent')) runs.recurrent.push(o.marks);
     if (peers.includes('pytorch')) runs.pytorch.push(pytorch(task, seed, o.trainer, marks).marks);
     console.error(
-      `${task} rep ${rep + 1} (load ${before} -> ${load()}): ours ${JSON.stringify(o.marks)}; pytorch ${JSON.stringify(runs.pytorch.at(-1) ?? null)}`,
+      `${task} seed ${seed} (load ${before} -> ${load()}): ours ${JSON.stringify(o.marks)}; pytorch ${JSON.stringify(runs.pytorch.at(-1) ?? null)}`,
     );
   }
   for (const metric of METRICS[task]) {
