@@ -270,7 +270,16 @@ export class TaskTrainer {
     const rng = new Rng(train.seed);
     const model = new Model(config);
     model.initialize(rng);
-    return new TaskTrainer(model, tokenizer, null, train, encodeSets(split, tokenizer, null, config, source), rng, examples.length, hashText(text));
+    return new TaskTrainer(
+      model,
+      tokenizer,
+      null,
+      train,
+      encodeSets(split, tokenizer, null, config, source),
+      rng,
+      examples.length,
+      hashText(text),
+    );
   }
 
   private static createTranslation(
@@ -310,7 +319,16 @@ export class TaskTrainer {
     const rng = new Rng(train.seed);
     const model = new Model(config);
     model.initialize(rng);
-    return new TaskTrainer(model, sourceTok, targetTok, train, encodeSets(split, sourceTok, targetTok, config, source), rng, fileLines, textHash);
+    return new TaskTrainer(
+      model,
+      sourceTok,
+      targetTok,
+      train,
+      encodeSets(split, sourceTok, targetTok, config, source),
+      rng,
+      fileLines,
+      textHash,
+    );
   }
 
   /**
