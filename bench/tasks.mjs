@@ -14,7 +14,7 @@
 // Rep r trains with seed SEED + r, so reps can also run as processes of their own (--reps 1 --seed 2),
 // which with --clock cpu measure what one process side by side would: each rep's line on stderr holds its marks.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -36,6 +36,7 @@ const cpuMs = () => {
   return (u.user + u.system) / 1000;
 };
 const clock = clockKind === 'cpu' ? cpuMs : () => performance.now();
+const load = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 
 const engine = (m) => import(join(root, 'out', 'src', 'engine', m));
 const { TaskTrainer, TASK_DEFAULTS } = await engine('taskTrainer.js');
@@ -86,6 +87,8 @@ function ours(task, seed, marks) {
           cpuSeconds: +(cpu / 1000).toFixed(1),
           ...score(task, t.validate()),
         });
+        // Each mark as it is reached, so a long run that is stopped keeps the marks it reached.
+        console.error(`${task} seed ${seed} ours (load ${load()}): ${JSON.stringify(out.at(-1))}`);
       }
     }
   }
@@ -119,12 +122,17 @@ function pytorch(task, seed, trainer, marks) {
     marks,
     seed,
   };
-  const specFile = join(results, `tasks-${task}-spec.json`);
+  const specFile = join(results, `tasks-${task}-${seed}-${process.pid}-spec.json`);
   const out = [];
   for (const group of perMark(task) ? marks.map((m) => [m]) : [marks]) {
     writeFileSync(specFile, JSON.stringify({ ...spec, marks: group }));
-    const r = spawnSync(PYTHON, [join(here, 'peers', 'torch_tasks.py'), specFile], { encoding: 'utf8' });
-    if (r.status !== 0) throw new Error(`PyTorch: ${r.stderr}`);
+    // Its stderr is ours: it reports each mark as it reaches it.
+    const r = spawnSync(PYTHON, [join(here, 'peers', 'torch_tasks.py'), specFile], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    rmSync(specFile);
+    if (r.status !== 0) throw new Error(`PyTorch exited with ${r.status}`);
     out.push(...JSON.parse(r.stdout.trim().split('\n').at(-1)).marks);
   }
   return { marks: out };
@@ -136,7 +144,6 @@ const median = (xs) => {
 };
 
 const table = [];
-const load = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 for (const task of tasks) {
   const marks = opt('marks', MARKS[task]).split(',').map(Number);
   const runs = { recurrent: [], pytorch: [] };

@@ -259,6 +259,8 @@ while marks:
         cpu += time.process_time() - cpu_started
         if clock >= marks[0]:
             results.append({"seconds": marks.pop(0), "updates": updates, "epochs": epochs, "cpuSeconds": round(cpu, 1), **score()})
+            load = " ".join(open("/proc/loadavg").read().split()[:3])
+            print(f"{task} seed {spec['seed']} pytorch (load {load}): {json.dumps(results[-1])}", file=sys.stderr, flush=True)
             if not marks:
                 break
 print(json.dumps({"marks": results}))
