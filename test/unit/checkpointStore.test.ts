@@ -5,14 +5,16 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { CheckpointStore, type SavedRun } from '../../src/extension/checkpointStore.js';
 import type { RunHistory } from '../../src/protocol/messages.js';
+import { scratchFolder } from './support/scratch.js';
+
+const scratch = scratchFolder('store');
 
 function store(): CheckpointStore {
-  return new CheckpointStore(join(mkdtempSync(join(tmpdir(), 'recurrent-store-')), 'checkpoints'));
+  return new CheckpointStore(join(mkdtempSync(join(scratch, 'store-')), 'checkpoints'));
 }
 
 function saved(runId: string, step = 10): SavedRun {

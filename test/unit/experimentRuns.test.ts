@@ -3,8 +3,7 @@
 // first's checkpoint file). And the command line as a user runs it.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -16,10 +15,11 @@ import { runPlan } from '../../src/engine/experiments/runner.js';
 import { PROTOCOL_VERSION, type StartCommand, type WorkerCommand, type WorkerEvent } from '../../src/protocol/messages.js';
 import { engine } from '../../src/worker/engine.js';
 import { RunLoop } from '../../src/worker/runLoop.js';
+import { scratchFolder } from './support/scratch.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const cli = resolve(here, '../../src/cli/main.js');
-const dir = mkdtempSync(join(tmpdir(), 'recurrent-experiments-'));
+const dir = scratchFolder('experiments');
 
 /** An outcome without its wall-clock time, the one thing that differs between two runs of the same plan. */
 function timeless(o: RunOutcome | undefined): Omit<RunOutcome, 'ms'> {
