@@ -112,12 +112,12 @@ export class TaskLines implements vscode.InlayHintsProvider, vscode.HoverProvide
   }
 
   /** What the editor shows of `uri` now: the update it was predicted at and the lines predicted (for the tests). */
-  shown(uri: vscode.Uri): { step: number; lines: number; wrong: number } | undefined {
+  shown(uri: vscode.Uri): { runId: string; step: number; lines: number; wrong: number } | undefined {
     const r = this.results.get(uri.toString());
     if (!r) return undefined;
     let wrong = 0;
     for (const l of r.lines.values()) if (l.prediction.output !== l.output) wrong++;
-    return { step: r.step, lines: r.lines.size, wrong };
+    return { runId: r.runId, step: r.step, lines: r.lines.size, wrong };
   }
 
   private async refresh(uri: string): Promise<void> {
