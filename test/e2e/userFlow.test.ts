@@ -109,7 +109,9 @@ function savedRunRecords(stateDir: string): string[] {
     const dir = join(storage, id, 'recurrent-studio.recurrent-studio', 'checkpoints');
     return existsSync(dir)
       ? readdirSync(dir)
-          .filter((f) => f.endsWith('.json'))
+          // <runId>.json only: live-<pid>.json (the runs a host has live) and <runId>.history.json are written
+          // while training, before the shutdown's save this waits for
+          .filter((f) => f.endsWith('.json') && !f.startsWith('live-') && !f.endsWith('.history.json'))
           .map((f) => `${id}/${f}`)
       : [];
   });
