@@ -9,7 +9,7 @@
 // file is done) and the worker's CPU time within twice its goals, each reported with the load average.
 import * as assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
@@ -128,6 +128,7 @@ suite('Speed and responsiveness where users train', function () {
     await vscode.commands.executeCommand('recurrent.toggleLossHeat', false);
     for (const r of api?.runs() ?? [])
       if (api.status(r.runId)?.state === 'running') await vscode.commands.executeCommand('recurrent.stop', r.runId);
+    rmSync(dir, { recursive: true, force: true });
   });
 
   /** Chars/s of a run in the extension's worker over SECONDS of wall-clock time after its first updates. */

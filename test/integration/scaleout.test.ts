@@ -4,7 +4,7 @@
 // trained, Load Checkpoint lists it, and it trains on here. Without torch the PyTorch part is skipped.
 import * as assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { suite, suiteSetup, suiteTeardown, test } from 'mocha';
@@ -47,6 +47,7 @@ suite('Scaling out: a run continued in PyTorch comes back', () => {
 
   suiteTeardown(async () => {
     for (const r of api?.runs() ?? []) await vscode.commands.executeCommand('recurrent.stop', r.runId);
+    rmSync(dir, { recursive: true, force: true });
   });
 
   test('Export for PyTorch with training writes the folder train.py continues', async () => {
