@@ -37,6 +37,20 @@ export interface ValidationMetrics {
   scores?: Record<string, number>;
   /** classify: counts[true][predicted] over the held-out examples, label ids as in `labels`. */
   confusion?: { labels: string[]; counts: number[][] };
+  /** translate: a fixed few of the held-out examples with the model's translations (tokens), the tokens its edits touch marked. */
+  translations?: TranslationRow[];
+}
+
+export interface TranslationRow {
+  /** The example's line in the file, and its source as written there. */
+  line: number;
+  source: string;
+  target: string[];
+  output: string[];
+  /** Indices into output of the tokens a shortest edit to the target replaces or deletes. */
+  wrong: number[];
+  /** Indices into target of the tokens the output lacks or has other tokens for. */
+  missed: number[];
 }
 
 export interface ClipEvent {

@@ -1,4 +1,4 @@
-// What the dashboard shows of a classify or generate model's recurrent cells, measured between updates
+// What the dashboard shows of a classify, generate or translate model's recurrent cells, measured between updates
 // without changing training: the gates of every cell over one example, and how far back the gradient
 // of an example's loss reaches through them.
 //
@@ -8,6 +8,11 @@
 // reverse: at position k), the many-to-one counterpart of the language model's |dL_T/dh_(T-k)|. generate
 // keeps only each example's last loss (its end token) for the same measure. perStep is |dL/dh_p| at
 // every position of one example, for its whole loss, per cell: the heatmap over the example's tokens.
+// translate keeps, as generate, only the end token's loss: the decoder's curves measure back from it,
+// the encoder's from the final states the decoder starts from (where all the decoder's gradient enters
+// the encoder, the bottleneck of an encoder-decoder without attention); its heatmap's columns are the
+// source's tokens, then the decoder's inputs, each cell's row filled where it runs. Its gates are the
+// encoder's, over the source.
 //
 // The probes run their own network over the model's parameters (sized once, grown at most to the
 // model's length limit) and restore the parameters' gradients after the backward passes they make.
@@ -30,6 +35,8 @@ const PROBE_TOKENS = 1000;
 export interface ProbeExample {
   ids: Int32Array;
   label: number;
+  /** translate: the target's ids, ending with the end token. */
+  target?: Int32Array;
 }
 
 export class TaskProbes {
@@ -37,16 +44,20 @@ export class TaskProbes {
   private stash: Floats | null = null;
   private readonly correct = new Int32Array(1);
   private readonly generate: boolean;
+  private readonly translate: boolean;
   /** Tokens a probe reads at most (generate: with the end token); longer examples are for the caller to leave out. */
   readonly limit: number;
 
   constructor(
     private readonly model: Model,
     private readonly tokenizer: Tokenizer,
-    /** generate: the end token (also the first input); classify: -1. */
+    /** generate, translate: the end token (also the decoder's first input); classify: -1. */
     private readonly endToken: number,
+    /** translate: the targets' tokenizer. */
+    private readonly targetTokenizer: Tokenizer | null = null,
   ) {
     this.generate = model.config.task === 'generate';
+    this.translate = model.config.task === 'translate';
     this.limit = model.config.maxLength || PROBE_TOKENS;
   }
 
@@ -65,13 +76,22 @@ export class TaskProbes {
     const cfg = this.model.config;
     const H = cfg.hidden;
     const t = this.load(net, [e], 1);
-    const cells = this.cells(net);
+    const cells = this.cells(net, false);
     const names = GATES[cfg.cell];
     const layers: GateProbe['layers'] = cells.map(({ cell, layer }) => ({
       layer,
       direction: cell.reverse ? 'reverse' : 'forward',
       gates: names.map((name) => ({ name, data: new Float32Array(t * H) })),
     }));
+    if (net.translator !== null) {
+      const n = e.ids.length;
+      for (const l of layers) for (const g of l.gates) g.data = new Float32Array(n * H);
+      if (n > 0) {
+        net.translator.forward(1, t);
+        cells.forEach(({ cell }, i) => copyGates(cell, layers[i]!.gates, n, 0));
+      }
+      return { tokens: Array.from(e.ids, (id) => this.tokenizer.token(id)), layers, hidden: H };
+    }
     if (t > 0) {
       if (net.classifier !== null) net.classifier.forward(1);
       else net.generator!.forward(1, t);
@@ -87,7 +107,8 @@ export class TaskProbes {
   /** How far back each example's loss reaches through the cells (see the header), and one example's |dL/dh_p|. */
   gradientFlow(sample: readonly ProbeExample[], shown: ProbeExample, step: number): GradientFlow {
     const params = this.model.params;
-    const longest = sample.reduce((m, e) => Math.max(m, e.ids.length), shown.ids.length);
+    const length = (e: ProbeExample): number => Math.max(e.ids.length, e.target?.length ?? 0);
+    const longest = sample.reduce((m, e) => Math.max(m, length(e)), length(shown));
     const net = this.netFor(longest);
     this.stash ??= this.model.arena.floats(params.reduce((n, p) => n + p.grad.length, 0));
     const stash = this.stash;
@@ -100,51 +121,70 @@ export class TaskProbes {
       const cells = this.cells(net);
       const b = Math.min(sample.length, net.maxBatch);
       const t = this.load(net, sample, b);
+      // The window each cell runs over: the decoder's is the targets', the encoder's the longest source.
+      const source = sample.slice(0, b).reduce((m, e) => Math.max(m, e.ids.length), 0);
       const sums = cells.map(() => new Float64Array(longest));
-      const counts = new Float64Array(longest);
+      const counts = cells.map(() => new Float64Array(longest));
       if (t > 0) {
-        if (this.generate) {
+        if (this.generate || this.translate) {
           // Only the last target of each example: its end token, the loss the curve measures back from.
-          const targets = net.generator!.net.targets;
+          const targets = (net.generator?.net ?? net.translator!.decoder).targets;
           for (let r = 0; r < b; r++) {
-            const L = sample[r]!.ids.length;
+            const L = (sample[r]!.target ?? sample[r]!.ids).length;
             for (let p = 0; p < L - 1; p++) targets[p * b + r] = PADDING;
           }
         }
         this.model.zeroGrads();
         net.lossAndBackward(b, 1, this.correct);
         for (let r = 0; r < b; r++) {
-          const L = sample[r]!.ids.length;
-          for (let k = 0; k < L; k++) {
-            counts[k]++;
-            cells.forEach(({ cell }, c) => {
-              // A reverse cell reads the example right-aligned in the window: position p is at t - L + p.
-              const at = cell.reverse ? t - L + k : L - 1 - k;
+          cells.forEach(({ cell, decoder }, c) => {
+            const L = decoder ? (sample[r]!.target ?? sample[r]!.ids).length : sample[r]!.ids.length;
+            const w = this.translate && !decoder ? source : t;
+            for (let k = 0; k < L; k++) {
+              counts[c]![k]++;
+              // A reverse cell reads the example right-aligned in the window: position p is at w - L + p.
+              const at = cell.reverse ? w - L + k : L - 1 - k;
               sums[c]![k] += squaredNorm(cell.dh, (at * b + r) * cell.hidden, cell.hidden);
-            });
-          }
+            }
+          });
         }
       }
-      const fromLast = sums.map((s) => Float32Array.from(s, (v, k) => (counts[k]! > 0 ? Math.sqrt(v / counts[k]!) : 0)));
+      const fromLast = sums.map((s, c) => Float32Array.from(s, (v, k) => (counts[c]![k]! > 0 ? Math.sqrt(v / counts[c]![k]!) : 0)));
       const n = this.load(net, [shown], 1);
-      const perStep = cells.map(() => new Float32Array(n));
+      const ns = this.translate ? shown.ids.length : 0;
+      const perStep = cells.map(() => new Float32Array(ns + n));
       if (n > 0) {
         this.model.zeroGrads();
         net.lossAndBackward(1, 1, this.correct);
-        cells.forEach(({ cell }, c) => {
-          for (let p = 0; p < n; p++) perStep[c]![p] = Math.sqrt(squaredNorm(cell.dh, p * cell.hidden, cell.hidden));
+        cells.forEach(({ cell, decoder }, c) => {
+          const from = this.translate && !decoder ? 0 : ns;
+          const steps = this.translate && !decoder ? ns : n;
+          for (let p = 0; p < steps; p++) perStep[c]![from + p] = Math.sqrt(squaredNorm(cell.dh, p * cell.hidden, cell.hidden));
         });
       }
       const bidirectional = cells.some(({ cell }) => cell.reverse);
-      const inputs = this.generate ? [this.endToken, ...shown.ids.subarray(0, Math.max(0, n - 1))] : Array.from(shown.ids);
+      const name = ({ cell, layer, decoder }: (typeof cells)[number]): string =>
+        `${this.translate ? (decoder ? 'decoder ' : 'encoder ') : ''}layer ${layer + 1}${bidirectional && !decoder ? (cell.reverse ? ' ←' : ' →') : ''}`;
+      let tokens: string[];
+      if (this.translate) {
+        const target = this.targetTokenizer!;
+        const inputs = [this.endToken, ...shown.target!.subarray(0, Math.max(0, n - 1))];
+        tokens = [
+          ...Array.from(shown.ids, (id) => this.tokenizer.token(id)),
+          ...inputs.map((id) => (id === this.endToken ? '⇒' : target.token(id))),
+        ];
+      } else {
+        const inputs = this.generate ? [this.endToken, ...shown.ids.subarray(0, Math.max(0, n - 1))] : Array.from(shown.ids);
+        tokens = inputs.map((id) => this.tokenizer.token(id));
+      }
       return {
         step,
         window: longest,
         fromLast,
         perStep,
         start: 0,
-        curves: cells.map(({ cell, layer }) => `layer ${layer + 1}${bidirectional ? (cell.reverse ? ' ←' : ' →') : ''}`),
-        tokens: inputs.map((id) => this.tokenizer.token(id)),
+        curves: cells.map(name),
+        tokens,
         examples: b,
       };
     } finally {
@@ -156,19 +196,25 @@ export class TaskProbes {
     }
   }
 
-  /** The recurrent cells in order (per layer: forward, then reverse). */
-  private cells(net: TaskNet): Array<{ cell: Cell; layer: number }> {
-    if (net.classifier !== null) {
-      const enc = net.classifier.encoder;
-      return enc.fwd.flatMap((cell, layer) => [{ cell, layer }, ...(enc.rev[layer] ? [{ cell: enc.rev[layer], layer }] : [])]);
-    }
-    return net.generator!.net.layers.map((l, layer) => ({ cell: l.cells[0]!, layer }));
+  /** The recurrent cells in order (per layer: forward, then reverse; translate: the encoder's, then the decoder's). */
+  private cells(net: TaskNet, withDecoder = true): Array<{ cell: Cell; layer: number; decoder: boolean }> {
+    const enc = net.classifier?.encoder ?? net.translator?.encoder;
+    const encoder =
+      enc === undefined
+        ? []
+        : enc.fwd.flatMap((cell, layer) => [
+            { cell, layer, decoder: false },
+            ...(enc.rev[layer] ? [{ cell: enc.rev[layer], layer, decoder: false }] : []),
+          ]);
+    const writer = net.generator?.net ?? (withDecoder ? net.translator?.decoder : undefined);
+    return [...encoder, ...(writer?.layers.map((l, layer) => ({ cell: l.cells[0]!, layer, decoder: true })) ?? [])];
   }
 
   /** Loads the first b examples into the network; returns its window. */
   private load(net: TaskNet, examples: readonly ProbeExample[], b: number): number {
     const seqs: Sequences = {
       ids: examples.map((e) => e.ids),
+      ...(this.translate ? { targets: examples.map((e) => e.target ?? Int32Array.of(this.endToken)) } : {}),
       labels: Int32Array.from(examples, (e) => e.label),
       lines: new Int32Array(examples.length),
       unknown: 0,

@@ -496,6 +496,11 @@ export class TaskTrainer {
     return evaluateTask(this.net, seqs, this.labels, sample ? lengthOrder(seqs) : this.heldOutOrder, this.translationDecoder());
   }
 
+  /** The held-out examples validate(sample) scores, in the order of its outputs. */
+  validationSet(sample = false): Sequences {
+    return sample && this.task === 'translate' ? this.validationSample : this.heldOut;
+  }
+
   /** translate: the greedy decoder validation uses (made once: a model's buffers are never freed). */
   translationDecoder(): TranslationDecoder {
     this.decoder ??= new TranslationDecoder(
@@ -559,7 +564,12 @@ export class TaskTrainer {
   }
 
   private taskProbes(): TaskProbes {
-    this.probes ??= new TaskProbes(this.model, this.tokenizer, this.task === 'generate' ? this.tokenizer.id(END_OF_TEXT)! : -1);
+    this.probes ??= new TaskProbes(
+      this.model,
+      this.tokenizer,
+      endTokenOf(this.task, this.tokenizer, this.targetTokenizer),
+      this.targetTokenizer,
+    );
     return this.probes;
   }
 
@@ -570,11 +580,11 @@ export class TaskTrainer {
     const seqs = this.heldOut.ids.length > 0 ? this.heldOut : this.trainSet;
     const usable = Array.from(lengthOrder(seqs)).filter((e) => {
       const n = seqs.ids[e]!.length;
-      return n > (this.task === 'generate' ? 1 : 0) && n <= limit;
+      return n > (this.task === 'generate' ? 1 : 0) && n <= limit && (seqs.targets?.[e]!.length ?? 0) <= limit;
     });
     const k = Math.min(FLOW_EXAMPLES, usable.length);
     const picks = Array.from({ length: k }, (_, i) => usable[k > 1 ? Math.round((i * (usable.length - 1)) / (k - 1)) : 0]!);
-    const sample = picks.map((e) => ({ ids: seqs.ids[e]!, label: seqs.labels[e]! }));
+    const sample = picks.map((e) => ({ ids: seqs.ids[e]!, label: seqs.labels[e]!, ...(seqs.targets ? { target: seqs.targets[e]! } : {}) }));
     const shown = sample[sample.length >> 1] ?? {
       ids: new Int32Array(this.task === 'generate' ? [this.tokenizer.id(END_OF_TEXT)!] : []),
       label: 0,

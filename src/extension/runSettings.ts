@@ -42,17 +42,17 @@ export const SETTINGS: readonly Setting[] = [
   {
     key: 'model.task',
     type: 'string',
-    enum: ['auto', 'lm', 'classify', 'generate'],
+    enum: ['auto', 'lm', 'classify', 'generate', 'translate'],
     default: 'auto',
     description:
-      'What the model learns: `lm` the next token of the text; on a tab-separated file of `input<TAB>output` lines, `classify` the output (a label) of each input, or `generate` the input (a text) for each label; `auto`: a `.tsv` file asks which (remembered per file), any other file trains a language model. Unset settings take defaults that suit the task.',
+      'What the model learns: `lm` the next token of the text; on a tab-separated file of `input<TAB>output` lines, `classify` the output (a label) of each input, `generate` the input (a text) for each label, or `translate` the output (a sequence) of each input with an encoder-decoder; `auto`: a `.tsv` file asks which (remembered per file), any other file trains a language model. Unset settings take defaults that suit the task.',
   },
   {
     key: 'model.bidirectional',
     type: 'boolean',
     default: false,
     description:
-      'classify: the encoder reads each text both ways and the head reads both final states. A language model or a generator reads left to right only.',
+      'classify, translate: the encoder reads each text both ways and the head (translate: the decoder, twice as wide) starts from both final states. A language model or a generator reads left to right only.',
   },
   {
     key: 'model.pooling',
@@ -415,9 +415,9 @@ export function resolveRunSettings(
     throw new RecurrentError(`${where('training.k1', 'training.k2', 'training.sequenceLength')}: ${(e as Error).message}`);
   }
   const bidirectional = get1<boolean>('model.bidirectional');
-  if (bidirectional && task !== 'classify')
+  if (bidirectional && task !== 'classify' && task !== 'translate')
     throw new RecurrentError(
-      `${where('model.bidirectional')}: a bidirectional encoder reads the whole text at once, so only the task classify can use it (this run's task is ${task})`,
+      `${where('model.bidirectional')}: a bidirectional encoder reads the whole text at once, so only the tasks classify and translate can use it (this run's task is ${task})`,
     );
   const model: Omit<ModelConfig, 'vocabSize'> = {
     task,

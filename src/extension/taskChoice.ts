@@ -26,6 +26,12 @@ const CHOICES: ReadonlyArray<vscode.QuickPickItem & { task: Task }> = [
     detail: 'Learn to write texts (first column) for each label (second column).',
   },
   {
+    task: 'translate',
+    label: 'Translate',
+    description: 'input → output sequence',
+    detail: 'Learn to write the output (second column) of each input (first column) with an encoder-decoder.',
+  },
+  {
     task: 'lm',
     label: 'Language model',
     description: 'the whole file as text',

@@ -73,11 +73,15 @@ export interface RunDescription {
  * for the editor to show after the line and to compare with the line's output.
  */
 export interface LinePrediction {
-  /** The model's output for the input: a label (classify; generate by Bayes' rule from its likelihoods). */
+  /** The model's output for the input: a label (classify; generate by Bayes' rule from its likelihoods), or a translation (translate, greedy). */
   output: string;
+  /** The label's probability; NaN for a translation. */
   probability: number;
   /** The alternatives, most probable first (at most LINE_ALTERNATIVES). */
   ranked: Array<{ output: string; probability: number }>;
+  /** translate: edits (insertions, deletions, substitutions) from the output to the line's output, and that output's tokens; absent for a line without one. */
+  distance?: number;
+  targetTokens?: number;
   /** generate: bits per output token of the line's text under its own label (NaN for a label the model lacks). */
   bitsPerToken?: number;
   /** Characters of the input the model never saw, left out. */

@@ -9,6 +9,9 @@ export interface ScoreInfo {
 
 export const SCORES: Readonly<Record<string, ScoreInfo>> = {
   accuracy: { title: 'accuracy', higherIsBetter: true },
+  // translate: a word is wrong unless its output is exactly its target; tokens wrong are edits over the target's length.
+  wordErrorRate: { title: 'word error rate', higherIsBetter: false },
+  tokenErrorRate: { title: 'token error rate', higherIsBetter: false },
 };
 
 /** What the dashboard calls a score, known or not. */

@@ -1,14 +1,17 @@
-// A classify or generate TaskTrainer as the run loop drives it (runTrainer.ts): its updates reported in
-// the language model's terms plus the examples and scores of a task (classify's accuracy), its held-out
-// evaluation as a validation (with the confusion matrix), samples per label (generate), and the model's
-// prediction for the lines of a task file, which the editor shows after each line.
+// A classify, generate or translate TaskTrainer as the run loop drives it (runTrainer.ts): its updates
+// reported in the language model's terms plus the examples and scores of a task (classify's accuracy),
+// its held-out evaluation as a validation (with the confusion matrix; translate's word and token error
+// rates and a table of translations), samples per label (generate), and the model's prediction for the
+// lines of a task file, which the editor shows after each line.
 import { RecurrentError } from '../engine/errors.js';
 import type { ClipEvent, StepMetrics, ValidationMetrics } from '../engine/measurements.js';
 import { parameterCount, parameterShapes } from '../engine/parameters.js';
 import type { TaskTrainer } from '../engine/taskTrainer.js';
+import { editDistance } from '../engine/taskEval.js';
 import { DIVERGENCE_MARGIN_BITS } from '../engine/validation.js';
 import { LINE_ALTERNATIVES, type LinePrediction, type RunDescription, type SamplingRequest } from '../protocol/messages.js';
 import type { RunTrainer } from './runTrainer.js';
+import { translationRows } from './translationRows.js';
 
 /** Labels the dashboard's periodic samples write for, and texts per label. */
 const SAMPLED_LABELS = 8;
@@ -18,6 +21,7 @@ export class TaskRunTrainer implements RunTrainer {
   private readonly metrics: StepMetrics & { scores: Record<string, number> };
   /** The held-out lines as they are written in the file, so the editor can say which lines the model never learned from. */
   private readonly heldOutLines: ReadonlySet<string>;
+  private readonly fileLines: readonly string[];
   private readonly baselineBits: number;
   /** The first validation made here: where the run started in this process. */
   private firstBits = NaN;
@@ -39,6 +43,7 @@ export class TaskRunTrainer implements RunTrainer {
       scores: {},
     };
     const lines = text.split('\n');
+    this.fileLines = lines;
     const held = new Set<string>();
     for (const l of trainer.heldOut.lines) held.add(canonical(lines[l - 1] ?? ''));
     this.heldOutLines = held;
@@ -80,21 +85,26 @@ export class TaskRunTrainer implements RunTrainer {
     return null; // an update reads examples, not a stretch of the file the editor could mark
   }
 
-  validate(): ValidationMetrics {
+  /** translate translates the held-out examples to score them: while training a sample of them (`sample`), at the end all. */
+  validate(scope: 'sample' | 'full' = 'full'): ValidationMetrics {
     const t = this.trainer;
     const step = t.updates;
     if (t.heldOut.ids.length === 0) return { step, lossNats: NaN, bitsPerToken: NaN, tokens: 0, examples: 0 };
-    const e = t.validate();
+    const e = t.validate(scope === 'sample');
     const v: ValidationMetrics = {
       step,
       lossNats: e.loss,
       bitsPerToken: e.loss / Math.LN2,
-      tokens: e.task === 'generate' ? e.tokens : e.examples,
+      tokens: e.task === 'classify' ? e.examples : e.tokens,
       examples: e.examples,
     };
     if (e.task === 'classify') {
       v.scores = { accuracy: e.accuracy };
       v.confusion = { labels: e.labels, counts: e.confusion };
+    }
+    if (e.task === 'translate') {
+      v.scores = { wordErrorRate: e.wordErrorRate, tokenErrorRate: e.tokenErrorRate };
+      v.translations = translationRows(t.validationSet(scope === 'sample'), e.outputs, this.fileLines, t.targetTokenizer!);
     }
     if (Number.isNaN(this.firstBits)) this.firstBits = v.bitsPerToken;
     // As the language model's: not finite, or over a bit worse than learning nothing and than where it started.
@@ -171,6 +181,7 @@ export class TaskRunTrainer implements RunTrainer {
 
   async sample(request: SamplingRequest, onToken: (text: string) => void): Promise<string> {
     const t = this.trainer;
+    if (t.task === 'translate') throw new RecurrentError('a translator writes the output of an input: use Recurrent: Predict on a text');
     if (t.task !== 'generate')
       throw new RecurrentError('a classifier names the label of a text; it does not write text: use Recurrent: Predict on a text');
     const label = request.label ?? t.labels[0]!;
@@ -215,6 +226,24 @@ export class TaskRunTrainer implements RunTrainer {
     const held = (l: readonly [string, string]): boolean => this.heldOutLines.has(canonical(`${l[0]}\t${l[1]}`));
     const top = (ranked: ReadonlyArray<{ label: string; probability: number }>): LinePrediction['ranked'] =>
       ranked.slice(0, LINE_ALTERNATIVES).map((r) => ({ output: r.label, probability: r.probability }));
+    if (t.task === 'translate') {
+      const target = t.targetTokenizer!;
+      return t
+        .predictions()
+        .translate(inputs)
+        .map((tr, i) => {
+          const out = Int32Array.from(tr.tokens, (tok) => target.id(tok)!);
+          const ref = lines[i]![1] === '' ? null : target.encodeLenient(lines[i]![1]).ids;
+          return {
+            output: tr.text,
+            probability: NaN,
+            ranked: [],
+            ...(ref !== null ? { distance: editDistance(out, ref), targetTokens: ref.length } : {}),
+            unknown: tr.unknown,
+            heldOut: held(lines[i]!),
+          };
+        });
+    }
     if (t.task === 'classify') {
       return t
         .predictions()

@@ -103,12 +103,13 @@ test('training threads: 0 leaves a core to the editor and takes at most 4; a num
   );
 });
 
-test('bidirectional is for classify alone: a language model or a generator that asks for it is refused, naming where it was set', () => {
+test('bidirectional is for classify and translate: a language model or a generator that asks for it is refused, naming where it was set', () => {
   assert.equal(resolveRunSettings(none, undefined, 2, 'classify').model.bidirectional, false);
   assert.equal(resolveRunSettings(from({ 'model.bidirectional': true }), undefined, 2, 'classify').model.bidirectional, true);
+  assert.equal(resolveRunSettings(from({ 'model.bidirectional': true }), undefined, 2, 'translate').model.bidirectional, true);
   assert.throws(
     () => resolveRunSettings(from({ 'model.bidirectional': true })),
-    /^RecurrentError: Setting recurrent\.model\.bidirectional: a bidirectional encoder reads the whole text at once, so only the task classify can use it \(this run's task is lm\)$/,
+    /^RecurrentError: Setting recurrent\.model\.bidirectional: a bidirectional encoder reads the whole text at once, so only the tasks classify and translate can use it \(this run's task is lm\)$/,
   );
   assert.throws(
     () => resolveRunSettings(none, { path: '/w/.recurrent.json', json: { model: { bidirectional: true, task: 'generate' } } }),
@@ -141,9 +142,15 @@ test('a task file: model.task auto takes the task chosen for the file, unset set
     ['classify', 'classify', 'mean'],
     'the file says the task',
   );
+  const t = resolveRunSettings(from({ 'model.task': 'translate' }));
+  assert.deepEqual(
+    [t.model.task, t.model.cell, t.model.hidden, t.model.maxLength, t.train.batch, t.train.lr, t.train.valMax, t.train.evalEvery],
+    ['translate', 'lstm', 128, 100, 64, 2e-3, 5000, 500],
+    'translate takes the defaults of `recurrent train --task translate`',
+  );
   assert.throws(
-    () => resolveRunSettings(from({ 'model.task': 'translate' })),
-    /model\.task must be one of auto, lm, classify, generate, got "translate"/,
+    () => resolveRunSettings(from({ 'model.task': 'summarize' })),
+    /model\.task must be one of auto, lm, classify, generate, translate, got "summarize"/,
   );
 });
 

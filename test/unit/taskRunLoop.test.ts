@@ -1,7 +1,8 @@
 // The worker's run loop (runLoop.ts) on the real engine (worker/engine.ts) with a task file: the start
 // command's model task picks the TaskTrainer, and what the loop reports of it is what the dashboard and
 // the editor read: the examples and the learned-nothing baseline, held-out accuracy and a confusion
-// matrix (classify), texts per label (generate), and a prediction for each line of the file.
+// matrix (classify), texts per label (generate), word and token error rates with a table of held-out
+// translations and the encoder's and decoder's gradient flow (translate), and a prediction for each line.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -17,6 +18,11 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const names = readFileSync(join(root, 'sample-workspace/first-names.tsv'), 'utf8')
   .split('\n')
   .filter((_, i) => i % 17 === 0)
+  .join('\n');
+// Every fourth of the sample workspace's pronunciations (word<TAB>phonemes), 516 lines.
+const words = readFileSync(join(root, 'sample-workspace/pronunciations.tsv'), 'utf8')
+  .split('\n')
+  .filter((_, i) => i % 4 === 0)
   .join('\n');
 
 function run(task: Exclude<Task, 'lm'>, over: Partial<StartCommand> = {}) {
@@ -174,4 +180,70 @@ test('generate: the loop samples texts per label, scores the held-out texts in b
     label: 'robot',
   });
   assert.equal(unknown.type, 'error');
+});
+
+test('translate: the loop scores held-out translations by word and token error rate, shows a table of them, and the encoder and decoder gradient flow', async () => {
+  const d = TASK_DEFAULTS.translate;
+  const r = run('translate', {
+    text: words,
+    source: 'words.tsv',
+    model: { task: 'translate', ...d.model, hidden: 16, bidirectional: true },
+    maxSteps: 0,
+  });
+  await r.until(
+    () => of(r.events, 'validation').length >= 3 && of(r.events, 'gradientFlow').length >= 1,
+    'three validations and a gradient-flow probe',
+  );
+  r.stop();
+  await r.until(() => of(r.events, 'finished').length > 0, 'finished');
+  const started = of(r.events, 'started')[0]!.run;
+  assert.equal(started.model.task, 'translate');
+  assert.equal(started.examples?.lossPer, 'token');
+  const validations = of(r.events, 'validation').map((e) => e.metrics);
+  for (const v of validations) {
+    const { wordErrorRate, tokenErrorRate } = v.scores!;
+    assert.ok(wordErrorRate! >= 0 && wordErrorRate! <= 1, `word error rate ${wordErrorRate}`);
+    assert.ok(tokenErrorRate! >= 0 && tokenErrorRate! <= wordErrorRate! * 10, `token error rate ${tokenErrorRate}`);
+    const rows = v.translations!;
+    assert.equal(rows.length, Math.min(12, started.examples!.heldOut));
+    const lines = words.split('\n');
+    for (const row of rows) {
+      assert.equal(lines[row.line - 1]!.split('\t')[0], row.source, 'the source as the file writes it');
+      assert.equal(row.target.join(' '), lines[row.line - 1]!.split('\t')[1], 'phonemes, one token each');
+      assert.ok(row.wrong.every((i) => i >= 0 && i < row.output.length));
+      assert.ok(row.missed.every((i) => i >= 0 && i < row.target.length));
+      if (row.output.join(' ') === row.target.join(' ')) assert.deepEqual([row.wrong, row.missed], [[], []]);
+      else assert.ok(row.wrong.length + row.missed.length > 0, `${row.source}: ${row.output.join(' ')} is not ${row.target.join(' ')}`);
+    }
+    const right = rows.filter((row) => row.wrong.length + row.missed.length === 0).length;
+    assert.ok(right <= rows.length);
+  }
+  assert.equal(validations.at(-1)!.examples, started.examples!.heldOut, 'the final evaluation translates every held-out line');
+  const flow = of(r.events, 'gradientFlow')[0]!.flow;
+  assert.deepEqual(flow.curves, ['encoder layer 1 →', 'encoder layer 1 ←', 'decoder layer 1']);
+  for (const curve of flow.fromLast) assert.ok(curve[0]! > 0 && Number.isFinite(curve[0]!), 'every cell gets gradient from the end token');
+  assert.equal(flow.tokens!.length, flow.perStep[0]!.length, 'one column per source token and decoder input');
+  assert.ok(flow.tokens!.includes('⇒'), 'the decoder starts after the source');
+
+  const reply = await r.request('predictLines', [
+    ['abandon', 'AH0 B AE1 N D AH0 N'],
+    ['zebra', ''],
+  ]);
+  assert.equal(reply.type, 'reply', JSON.stringify(reply));
+  const [p, q] = (reply as Extract<WorkerEvent, { type: 'reply' }>).result as Array<{
+    output: string;
+    distance?: number;
+    targetTokens?: number;
+  }>;
+  assert.match(p!.output, /^([A-Z]+[0-2]?( |$))*$/, `phonemes: ${p!.output}`);
+  assert.equal(p!.targetTokens, 7);
+  assert.ok(p!.distance! >= 0 && (p!.distance === 0) === (p!.output === 'AH0 B AE1 N D AH0 N'));
+  assert.equal(q!.distance, undefined, 'a line without an output is not scored');
+  const gates = await r.request('probeGates', 'abandon', '');
+  assert.equal(gates.type, 'reply');
+  const probe = of(r.events, 'gates')[0]!.probe;
+  assert.deepEqual(probe.tokens, [...'abandon']);
+  assert.equal(probe.layers.length, 2, "the bidirectional encoder's two directions");
+  const refused = await r.request('sample', { prime: '', length: 5, temperature: 1, topK: 0, topP: 1, greedy: false, seed: 1 });
+  assert.match((refused as Extract<WorkerEvent, { type: 'error' }>).message, /translator/);
 });

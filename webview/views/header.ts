@@ -66,10 +66,13 @@ export class HeaderView implements View {
           ? [`classify into ${labels} labels`]
           : m.task === 'generate'
             ? [`generate texts for ${labels} labels`]
-            : []),
-        `${m.cell.toUpperCase()}, hidden ${m.hidden}, ${m.layers} layer${m.layers > 1 ? 's' : ''}` +
+            : m.task === 'translate'
+              ? [`translate into ${m.targetVocabSize ?? '?'} target tokens, at most ${m.maxOutput ?? '?'} out`]
+              : []),
+        `${m.task === 'translate' ? 'encoder ' : ''}${m.cell.toUpperCase()}, hidden ${m.hidden}, ${m.layers} layer${m.layers > 1 ? 's' : ''}` +
           (m.bidirectional ? ', bidirectional' : '') +
-          (m.task === 'classify' && m.pooling === 'mean' ? ', mean-pooled' : ''),
+          (m.task === 'classify' && m.pooling === 'mean' ? ', mean-pooled' : '') +
+          (m.task === 'translate' ? `; decoder hidden ${m.hidden * (m.bidirectional ? 2 : 1)}` : ''),
         m.embedding > 0 ? `embedding ${m.embedding}` : 'one-hot input',
         `${d.tokenizer} tokens, vocabulary ${d.vocabSize}`,
         `${formatCount(d.parameterCount)} parameters`,
