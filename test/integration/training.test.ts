@@ -181,6 +181,60 @@ suite('Training a file in the extension', () => {
     assert.equal(api.runs().length, before, 'expected no new run (and so no worker) after bad input');
   });
 
+  test('a model too large for memory is refused before it is built, in one line naming the settings to lower', async () => {
+    // What the user is shown: the extension's error messages, read as they are passed to VS Code.
+    const shown: string[] = [];
+    const window = vscode.window as { showErrorMessage: (...a: unknown[]) => unknown };
+    const original = window.showErrorMessage;
+    window.showErrorMessage = (...a: unknown[]) => {
+      shown.push(String(a[0]));
+      return original.apply(vscode.window, a);
+    };
+    const before = api.runs().map((r) => r.runId);
+    let id: string | undefined;
+    const started = Date.now();
+    try {
+      // Batch 1,024 of windows of 4,000 at hidden 1,024: hundreds of GiB, past the engine's 4 GiB of
+      // WebAssembly memory and this machine alike; a model built first would fail halfway, or take the host down.
+      id = await vscode.commands.executeCommand<string | undefined>('recurrent.trainCurrentFile', {
+        uri: doc.uri,
+        fresh: true,
+        overrides: { ...SMALL, 'model.hiddenSize': 1024, 'training.batchSize': 1024, 'training.sequenceLength': 4000 },
+        openDashboard: false,
+      });
+    } finally {
+      window.showErrorMessage = original;
+    }
+    const ms = Date.now() - started;
+    assert.equal(id, undefined, 'expected no run for a model too large for memory');
+    assert.equal(shown.length, 1, `expected one error message, there were ${JSON.stringify(shown)}`);
+    const said = shown[0]!;
+    assert.ok(!said.includes('\n'), `expected one line, it says ${JSON.stringify(said)}`);
+    assert.match(
+      said,
+      /^Recurrent Studio: training this model needs about [\d.]+ [GT]iB, more than .+: lower recurrent\.training\.batchSize \(1024\) or recurrent\.training\.sequenceLength \(or k2\) \(4000\), which it grows with, or recurrent\.model\.hiddenSize \(1024\)$/,
+    );
+    assert.deepEqual(
+      api.runs().map((r) => r.runId),
+      before,
+      'expected no run left behind (and so no worker) by the refused model',
+    );
+    // The extension host lives on and trains a model that fits.
+    const small = (await vscode.commands.executeCommand<string>('recurrent.trainCurrentFile', {
+      uri: doc.uri,
+      fresh: true,
+      overrides: SMALL,
+      openDashboard: false,
+    }))!;
+    assert.ok(small, 'expected a run of a small model after the refusal');
+    try {
+      await until('updates of the small model', () => steps(small) >= 5);
+    } finally {
+      await vscode.commands.executeCommand('recurrent.stop', small);
+    }
+    console.log(`refused in ${ms} ms: ${said}`);
+  });
+
   test("two training threads in the extension host's worker learn as one does, and the run says so", async () => {
     const id = (await vscode.commands.executeCommand<string>('recurrent.trainCurrentFile', {
       uri: doc.uri,
