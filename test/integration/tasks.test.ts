@@ -1,11 +1,13 @@
 // Classify and generate from a .tsv file inside a real extension host: Train on Current File with the
 // task chosen once and remembered for the file, held-out accuracy in the run's history, each line's
 // prediction as an inline hint, wrong ones as diagnostics, the hover's ranked labels, Predict on a text
-// and on a selection, and Sample per label of a generator. A tenth of the sample names, small models.
+// and on a selection, and Sample per label of a generator; e-mails of spam-assassin classified, and a saved
+// classify run loaded paused that predicts as the run it came from. A tenth of the sample names, small models.
 import * as assert from 'node:assert/strict';
 import { suite, suiteSetup, suiteTeardown, test } from 'mocha';
 import * as vscode from 'vscode';
 import { until } from './until.js';
+import { spamAssassinRows } from '../../scripts/spamAssassin.mjs';
 import type { RecurrentApi } from '../../src/extension/extension.js';
 import type { Prediction } from '../../src/extension/commands/predict.js';
 
@@ -175,6 +177,101 @@ suite('Tasks: classify and generate a .tsv file', function () {
       new vscode.Range(0, 0, 5, 0),
     );
     assert.match(hints.find((x) => x.position.line === 0)!.label as string, /^→ (female|male) \d+(\.\d)?% [✓✗] · \d+\.\d\d bits\/char/);
+  });
+
+  test('spam-assassin: e-mails classified as spam or ham, held-out accuracy reported and each line predicted; the saved run loads paused and predicts the same', async () => {
+    // Every 20th e-mail of the package (about 300, a third of them spam), cut to 300 characters to keep the run short.
+    const rows = spamAssassinRows().filter((_, i) => i % 20 === 0);
+    const mails = vscode.Uri.joinPath(uri, '..', 'spam-slice.tsv');
+    await vscode.workspace.fs.writeFile(
+      mails,
+      new TextEncoder().encode(rows.map(([t, label]) => `${t.slice(0, 300)}\t${label}`).join('\n')),
+    );
+    const loadedIds: string[] = [];
+    try {
+      const mailDoc = await vscode.workspace.openTextDocument(mails);
+      await vscode.window.showTextDocument(mailDoc);
+      const id = await vscode.commands.executeCommand<string>('recurrent.trainCurrentFile', {
+        uri: mails,
+        fresh: true,
+        openDashboard: false,
+        task: 'classify',
+        overrides: { ...SMALL, 'model.hiddenSize': 16, 'model.embeddingSize': 16, 'training.maxSteps': 40, 'training.evaluateEvery': 20 },
+      });
+      assert.ok(id, 'expected a run');
+      await until(
+        () => `the run to finish; it is ${state(id)} (${api.status(id)?.problem ?? 'no problem'}) at step ${api.status(id)?.step}`,
+        () => state(id) === 'finished',
+      );
+      const h = api.runs().find((r) => r.runId === id)!;
+      assert.equal(h.run!.model.task, 'classify');
+      assert.deepEqual([...h.run!.model.labels!].sort(), ['ham', 'spam']);
+      const heldOut = h.run!.examples!.heldOut;
+      assert.ok(heldOut >= 20 && heldOut <= 40, `expected a tenth of ${rows.length} e-mails held out, got ${heldOut}`);
+      const last = h.validation.at(-1)!;
+      assert.equal(last.step, 40);
+      const accuracy = last.scores!['accuracy']!;
+      assert.ok(accuracy >= 0 && accuracy <= 1, `held-out accuracy ${accuracy}`);
+      assert.equal(
+        last.confusion!.counts.flat().reduce((a, b) => a + b, 0),
+        heldOut,
+        'the confusion matrix counts every held-out e-mail',
+      );
+      // 300 e-mails of at most 300 characters fit in one refresh's budget: every line is predicted.
+      const shown = await until('predictions of the e-mails', () => {
+        const s = api.editor!.taskLines.shown(mails);
+        return s && s.runId === id && s.step === 40 ? s : undefined;
+      });
+      assert.equal(shown.lines, rows.length, 'every e-mail is predicted');
+      const hints = await vscode.commands.executeCommand<vscode.InlayHint[]>(
+        'vscode.executeInlayHintProvider',
+        mails,
+        new vscode.Range(0, 0, 10, 0),
+      );
+      const ourHints = hints.filter((x) => typeof x.label === 'string' && x.label.startsWith('→ '));
+      assert.equal(ourHints.length, 10, `expected a hint on each of the first 10 e-mails, got ${ourHints.length}`);
+      for (const hint of ourHints) assert.match(hint.label as string, /^→ (ham|spam) \d+(\.\d)?% [✓✗]( · held out)?$/);
+      await until('the wrong predictions as diagnostics', () => ours(mails).length === shown.wrong);
+
+      // Load Checkpoint of the saved classify run: a new run, paused, whose Predict is the saved model's.
+      const target = vscode.Uri.joinPath(uri, '..', 'spam-classifier.safetensors');
+      await vscode.commands.executeCommand('recurrent.saveCheckpoint', id, target);
+      const loaded = await vscode.commands.executeCommand<string>('recurrent.loadCheckpoint', { uri: target, textUri: mails });
+      assert.ok(loaded && loaded !== id, `expected a new run for the loaded checkpoint, got ${loaded}`);
+      loadedIds.push(loaded);
+      await until(
+        () => `the loaded run paused; it is ${state(loaded)} (${api.status(loaded)?.problem ?? 'no problem'})`,
+        () => state(loaded) === 'paused',
+      );
+      const l = api.runs().find((r) => r.runId === loaded)!;
+      assert.equal(l.run!.model.task, 'classify');
+      const texts = rows.slice(0, 3).map(([t]) => t.slice(0, 300));
+      const before = await vscode.commands.executeCommand<Prediction[]>('recurrent.predict', {
+        runId: id,
+        text: texts.join('\n'),
+        show: false,
+      });
+      const after = await vscode.commands.executeCommand<Prediction[]>('recurrent.predict', {
+        runId: loaded,
+        text: texts.join('\n'),
+        show: false,
+      });
+      assert.equal(after!.length, 3);
+      assert.deepEqual(
+        after!.map((p) => [p.output, p.probability]),
+        before!.map((p) => [p.output, p.probability]),
+        'the loaded model predicts exactly as the run it was saved from',
+      );
+      assert.equal(state(loaded), 'paused', 'predicting does not train');
+    } finally {
+      for (const l of loadedIds) await vscode.commands.executeCommand('recurrent.stop', l);
+      await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+      await vscode.workspace.fs.delete(mails);
+      await vscode.workspace.fs.delete(vscode.Uri.joinPath(uri, '..', 'spam-classifier.safetensors')).then(
+        () => undefined,
+        () => undefined,
+      );
+    }
   });
 
   test('a file of long texts is predicted where the user looks: the lines in view first, then more as the view moves', async () => {
