@@ -95,6 +95,9 @@ function ours(task, seed, marks) {
   return { marks: out, trainer: t };
 }
 
+/** The BLAS libraries PyTorch loaded: Debian's python3-torch multiplies with whatever libblas.so.3 the system provides. */
+const blasSeen = new Set();
+
 function pytorch(task, seed, trainer, marks) {
   const d = TASK_DEFAULTS[task];
   const file = join(root, FILES[task]);
@@ -133,7 +136,9 @@ function pytorch(task, seed, trainer, marks) {
     });
     rmSync(specFile);
     if (r.status !== 0) throw new Error(`PyTorch exited with ${r.status}`);
-    out.push(...JSON.parse(r.stdout.trim().split('\n').at(-1)).marks);
+    const result = JSON.parse(r.stdout.trim().split('\n').at(-1));
+    out.push(...result.marks);
+    blasSeen.add(result.blas);
   }
   return { marks: out };
 }
@@ -187,4 +192,11 @@ for (const r of table) {
   });
   console.log(`| ${r.task} (${r.metric}) | ${r.peer} | ${cells.join(' | ')} |`);
 }
-writeFileSync(join(results, `tasks-${new Date().toISOString().replace(/[:.]/g, '-')}.json`), JSON.stringify(table, null, 1));
+const blas = [...blasSeen];
+if (blas.length > 0) console.log(`PyTorch's BLAS: ${blas.join('; ')}`);
+// The reference BLAS (libblas3) multiplied at 3.4 GFLOP per CPU-second here, OpenBLAS at 95 (README, Performance).
+if (blas.some((b) => !/openblas|mkl|blis/i.test(b)))
+  console.log(
+    "  that is not an optimized BLAS (Debian's libblas3 is the reference one): PyTorch's products ran far below this machine's; README, Performance, says how to run it on OpenBLAS",
+  );
+writeFileSync(join(results, `tasks-${new Date().toISOString().replace(/[:.]/g, '-')}.json`), JSON.stringify({ table, blas }, null, 1));

@@ -5,13 +5,14 @@ The same architecture, optimizer, batch and held-out lines as Recurrent Studio's
 same wall-clock: a bidirectional (or not) GRU classifier over one-hot characters, read with
 pack_padded_sequence, or a GRU language model started from a learned label state. Batches are random
 each epoch, padded to their longest example, as a PyTorch user writes it. Held-out scoring pauses the
-clock. Prints one JSON line: {"marks": [{"seconds", "updates", "epochs", "accuracy" | "bitsPerChar"}]}.
+clock. Prints one JSON line: {"marks": [{"seconds", "updates", "epochs", "accuracy" | "bitsPerChar"}], "blas"}.
 
 usage: torch_tasks.py SPEC.json   (written by bench/tasks.mjs: task, train/heldOut [text, label] pairs,
        vocab, labels, hidden, bidirectional, optimizer, lr, weightDecay, batch, clip, marks, seed)
 """
 import json
 import math
+import os
 import random
 import sys
 import time
@@ -263,4 +264,13 @@ while marks:
             print(f"{task} seed {spec['seed']} pytorch (load {load}): {json.dumps(results[-1])}", file=sys.stderr, flush=True)
             if not marks:
                 break
-print(json.dumps({"marks": results}))
+
+
+def blas_library():
+    """The BLAS this process loaded (Debian's python3-torch takes whichever libblas.so.3 the system provides)."""
+    with open("/proc/self/maps") as maps:
+        paths = {line.split()[-1] for line in maps if "blas" in line.rsplit("/", 1)[-1]}
+    return ", ".join(sorted({os.path.realpath(p) for p in paths})) or "unknown"
+
+
+print(json.dumps({"marks": results, "blas": blas_library()}))
