@@ -17,6 +17,7 @@ import {
   type TrainConfig,
 } from './config.js';
 import { RecurrentError } from './errors.js';
+import { History, HISTORY_KEY } from './history.js';
 import { LengthBatches, type BatchPosition } from './buckets.js';
 import type { ClipEvent, GateProbe, GradientFlow, TensorNorms } from './measurements.js';
 import { Model } from './model.js';
@@ -33,6 +34,7 @@ import { TaskPredictor } from './taskPredict.js';
 import { FLOW_EXAMPLES, TaskProbes, type ProbeExample } from './taskProbes.js';
 import { TaskSplit } from './taskReplicas.js';
 import { Tokenizer } from './tokenizer.js';
+import { HISTORY_SEGMENT } from './trainer.js';
 import { parseTsv } from './tsv.js';
 
 /** Resolution of a schedule run over a time budget. */
@@ -134,6 +136,8 @@ export class TaskTrainer {
   readonly train: TrainConfig;
   readonly trainSet: Sequences;
   readonly heldOut: Sequences;
+  /** Where the run trained and its curves, carried from checkpoint to checkpoint as the language model's (history.ts). */
+  readonly history: History;
   /** The training thread's network: the whole batch, or with threads its share (split.mainShare). */
   private readonly net: TaskNet;
   /** The other threads' shares of each update, when threads > 1 and the model lives in a wasm heap. */
@@ -178,8 +182,10 @@ export class TaskTrainer {
     rng: Rng,
     fileLines: number,
     textHash: number,
+    history: History,
   ) {
     const cfg = model.config;
+    this.history = history;
     this.task = cfg.task as ExampleTask;
     this.model = model;
     this.modelConfig = cfg;
@@ -279,6 +285,7 @@ export class TaskTrainer {
       rng,
       examples.length,
       hashText(text),
+      newHistory(),
     );
   }
 
@@ -328,6 +335,7 @@ export class TaskTrainer {
       rng,
       fileLines,
       textHash,
+      newHistory(),
     );
   }
 
@@ -363,7 +371,8 @@ export class TaskTrainer {
     const rng = rngOk ? Rng.fromState(record.rng as RngState) : new Rng(train.seed);
     const textHash = hashText(text);
     const sets = encodeSets(split, tokenizer, targetTok, config, source);
-    const t = new TaskTrainer(model, tokenizer, targetTok, train, sets, rng, examples.length, textHash);
+    const history = History.parse(checkpoint.metadata[HISTORY_KEY]);
+    const t = new TaskTrainer(model, tokenizer, targetTok, train, sets, rng, examples.length, textHash, history);
     if (raw !== undefined) {
       t.optimizer.loadState(checkpoint.tensors, record.updates ?? 0);
       t.examplesSeen = record.examples ?? 0;
@@ -381,6 +390,7 @@ export class TaskTrainer {
       )
         t.batches.restore(b);
     }
+    history.begin(HISTORY_SEGMENT, t.updates);
     return t;
   }
 
@@ -466,7 +476,9 @@ export class TaskTrainer {
       tokens = 0;
       for (let r = 0; r < b; r++) tokens += this.trainSet.ids[batches.example(start + r)]!.length;
     }
-    return this.finish(started, b, tokens);
+    this.finish(started, b, tokens);
+    this.history.record(m);
+    return m;
   }
 
   private finish(started: number, examples: number, tokens: number): TaskStepMetrics {
@@ -491,9 +503,12 @@ export class TaskTrainer {
    * costs far more than a loss: with `sample`, only VALIDATION_SAMPLE of them, spread over the set.
    */
   validate(sample = false): TaskEvaluation {
-    if (this.task !== 'translate') return evaluateTask(this.net, this.heldOut, this.labels, this.heldOutOrder);
-    const seqs = sample ? this.validationSample : this.heldOut;
-    return evaluateTask(this.net, seqs, this.labels, sample ? lengthOrder(seqs) : this.heldOutOrder, this.translationDecoder());
+    const seqs = sample && this.task === 'translate' ? this.validationSample : this.heldOut;
+    const order = seqs === this.heldOut ? this.heldOutOrder : lengthOrder(seqs);
+    const e = evaluateTask(this.net, seqs, this.labels, order, this.task === 'translate' ? this.translationDecoder() : null);
+    const units = e.task === 'classify' ? e.examples : e.tokens;
+    this.history.recordValidation({ step: this.updates, lossNats: e.loss, bitsPerToken: e.loss / Math.LN2, tokens: units });
+    return e;
   }
 
   /** The held-out examples validate(sample) scores, in the order of its outputs. */
@@ -657,9 +672,16 @@ export class TaskTrainer {
       tokenizer: this.tokenizer.spec(),
       ...(this.targetTokenizer !== null ? { targetTokenizer: this.targetTokenizer.spec() } : {}),
       tensors,
-      metadata: { [TASK_TRAINING_KEY]: JSON.stringify(record) },
+      metadata: { [TASK_TRAINING_KEY]: JSON.stringify(record), [HISTORY_KEY]: this.history.encode(this.optimizer.updates) },
     };
   }
+}
+
+/** A new run's history: trained here from update 0. */
+function newHistory(): History {
+  const h = History.parse(undefined);
+  h.begin(HISTORY_SEGMENT, 0);
+  return h;
 }
 
 function encodeSets(

@@ -157,6 +157,7 @@ export class TaskRunTrainer implements RunTrainer {
       trainTokens: tokens(t.trainSet.ids),
       validationTokens: tokens(t.heldOut.ids),
       unigramBits: this.baselineBits,
+      segments: t.history.segments.map((s) => ({ ...s })),
       examples: {
         train: t.trainSet.ids.length,
         heldOut: t.heldOut.ids.length,
@@ -167,8 +168,8 @@ export class TaskRunTrainer implements RunTrainer {
     };
   }
 
-  history(): null {
-    return null;
+  history(): TaskTrainer['history'] {
+    return this.trainer.history;
   }
 
   periodicSamples(base: SamplingRequest): SamplingRequest[] {
