@@ -6,6 +6,7 @@ import { READABLE_FORMATS } from '../engine/checkpoint.js';
 import { DEFAULT_TRAIN } from '../engine/config.js';
 import { HISTORY_POINTS, HISTORY_VERSION } from '../engine/history.js';
 import { VALIDATION_SAMPLE_TOKENS, VALIDATION_SPACING, VALIDATION_STREAMS, VALIDATION_WINDOW } from '../engine/validation.js';
+import { TASK_RUNS_PY, taskConstants } from './trainPyTasks.js';
 
 function engineConstants(): string {
   return JSON.stringify({
@@ -17,6 +18,7 @@ function engineConstants(): string {
     validationWindow: VALIDATION_WINDOW,
     validationSpacing: VALIDATION_SPACING,
     defaultTrain: DEFAULT_TRAIN,
+    ...taskConstants(),
   });
 }
 
@@ -56,7 +58,7 @@ import torch.nn.functional as F
 from torch import nn
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from model import Model, read_safetensors  # noqa: E402  (model.py, beside this file)
+from model import Classifier, Generator, Model, read_safetensors  # noqa: E402  (model.py, beside this file)
 
 # What Recurrent Studio's engine fixes, written here by the exporter so that both sides agree.
 ENGINE = json.loads(r"""${engineConstants()}""")
@@ -340,12 +342,41 @@ def read_checkpoint(path):
         raise Refused(f"{path}: the metadata lacks {e} or it is not valid JSON: not a Recurrent Studio checkpoint")
 
 
+def load_optimizer(optimizer, names, slots, tensors, updates, kind):
+    """The engine's optimizer.<param>.<slot> tensors as torch.optim's own state (PyTorch's layout)."""
+    state = {}
+    for i, name in enumerate(names):
+        entry = {}
+        for slot in slots:
+            t = tensors.get(f"optimizer.{name}.{slot}")
+            if t is None:
+                raise Refused(f"the checkpoint has no optimizer state optimizer.{name}.{slot}: it was saved with another optimizer")
+            entry[slot] = t.clone()
+        if kind != "sgd":
+            entry["step"] = torch.tensor(float(updates))
+        if entry:
+            state[i] = entry
+    optimizer.load_state_dict({"state": state, "param_groups": optimizer.state_dict()["param_groups"]})
+
+
+def optimizer_tensors(optimizer, module, names, slots):
+    """torch.optim's state as the engine's optimizer.<param>.<slot> tensors."""
+    params, out = dict(module.named_parameters()), []
+    for name in names:
+        st = optimizer.state.get(params[name], {})
+        for slot in slots:
+            out.append((f"optimizer.{name}.{slot}", st.get(slot, torch.zeros_like(params[name]))))
+    return out
+
+
 class LanguageModelRun:
     """Everything of trainer.ts that a language model's update needs, with this process's share of the streams.
 
-    A task's run (see RUNS) offers: net (the module DDP wraps), count (tokens whose mean loss an update
-    takes), forward(net, autocast) -> (summed loss of this process's tokens, what commit() needs),
-    commit(after), validate(scope), validation_due(), full_state(reduce) and checkpoint(path, state).
+    A task's run (see RUNS) offers: net (the module DDP wraps), forward(net, autocast) -> (summed loss
+    of this process's tokens, what commit() needs), after which count holds the units whose mean loss the
+    update takes (all processes') and correct this process's right predictions; commit(after) -> tokens
+    read; step_metrics(m, correct, run_ms), validate(scope), validation_due(), summary(validation), unit,
+    describe(text), full_state(reduce) and checkpoint(path, state).
     """
 
     def __init__(self, ck, text_path, rank, world, device):
@@ -399,26 +430,11 @@ class LanguageModelRun:
         self.state = {k: v[:, self.lo : self.hi].contiguous().to(device) for k, v in state.items()}
         self.optimizer, self.slots = make_optimizer(c, self.lm.parameters())
         if "recurrent.training" in meta:
-            self.load_optimizer(tensors)
+            load_optimizer(self.optimizer, self.names, self.slots, tensors, self.updates, c["optimizer"])
         self.history = History(meta.get("recurrent.history"))
-        self.count = c["batch"] * c["k1"]
+        self.count, self.correct = c["batch"] * c["k1"], 0.0
+        self.unit = "char" if self.spec["kind"] == "char" else "token"
         self.net = Window(self.lm, c["k1"])
-
-    def load_optimizer(self, tensors):
-        """The engine's optimizer.<param>.<slot> tensors as torch.optim's own state (PyTorch's layout)."""
-        state = {}
-        for i, name in enumerate(self.names):
-            entry = {}
-            for slot in self.slots:
-                t = tensors.get(f"optimizer.{name}.{slot}")
-                if t is None:
-                    raise Refused(f"the checkpoint has no optimizer state optimizer.{name}.{slot}: it was saved with another optimizer")
-                entry[slot] = t.clone()
-            if self.train["optimizer"] != "sgd":
-                entry["step"] = torch.tensor(float(self.updates))
-            if entry:
-                state[i] = entry
-        self.optimizer.load_state_dict({"state": state, "param_groups": self.optimizer.state_dict()["param_groups"]})
 
     # -- one update
 
@@ -449,6 +465,13 @@ class LanguageModelRun:
         self.streams.advance()
         self.updates += 1
         self.tokens_seen += self.count
+        return self.count
+
+    def step_metrics(self, m, correct, run_ms):
+        return m
+
+    def summary(self, v):
+        return f"{v['bitsPerToken']:.3f} bits/{self.unit}"
 
     def full_state(self, reduce):
         """Every stream's carried state, [layers, B, H] per kind, gathered from all processes."""
@@ -460,12 +483,7 @@ class LanguageModelRun:
         return out
 
     def checkpoint(self, path, full_state):
-        tensors = [(n, p) for n, p in self.lm.state_dict().items()]
-        params = dict(self.lm.named_parameters())
-        for name in self.names:
-            st = self.optimizer.state.get(params[name], {})
-            for slot in self.slots:
-                tensors.append((f"optimizer.{name}.{slot}", st.get(slot, torch.zeros_like(params[name]))))
+        tensors = [(n, p) for n, p in self.lm.state_dict().items()] + optimizer_tensors(self.optimizer, self.lm, self.names, self.slots)
         for layer in range(self.layers):
             for k in self.kinds:
                 tensors.append((f"state.{k}_l{layer}", full_state[k][layer]))
@@ -528,8 +546,10 @@ class LanguageModelRun:
         return lines
 
 
-# The runs of each task a checkpoint's config may name; classify, generate and translate would join here.
-RUNS = {"lm": LanguageModelRun}
+${TASK_RUNS_PY}
+
+# The runs of each task a checkpoint's config may name; translate would join here.
+RUNS = {"lm": LanguageModelRun, "classify": TaskRun, "generate": TaskRun}
 
 
 # ---- the loop ------------------------------------------------------------------------------------------
@@ -597,7 +617,6 @@ def main(argv):
     run = RUNS[task](ck, args.text, rank, world, device)
     c = run.train
     torch.manual_seed(c["seed"])
-    count = run.count
     net = run.net
     if world > 1:
         net = nn.parallel.DistributedDataParallel(net, device_ids=[local] if cuda else None)
@@ -611,7 +630,7 @@ def main(argv):
     autocast = (lambda: torch.autocast("cuda", dtype=amp)) if amp else contextlib.nullcontext
     scaler = torch.cuda.amp.GradScaler() if args.precision == "fp16" else None
     params = list(run.net.parameters())
-    unit = "char" if run.spec["kind"] == "char" else "token"
+    unit = run.unit
     for line in run.describe(args.text):
         say(line)
     say(
@@ -658,11 +677,11 @@ def main(argv):
 
     first = validation("sample")
     if first and first["tokens"]:
-        say(f"validation before training: {first['bitsPerToken']:.3f} bits/{unit}")
+        say(f"validation before training: {run.summary(first)}")
     start = last_log = last_save = time.monotonic()
     run_ms, run_tokens, start_updates = 0.0, 0, run.updates
     failure, weights_lost, last_val, loss_nats = None, False, first, math.nan
-    flags = torch.zeros(3, dtype=torch.float64, device=device)
+    flags = torch.zeros(4, dtype=torch.float64, device=device)
     while True:
         if args.steps and run.updates - start_updates >= args.steps:
             break
@@ -673,8 +692,10 @@ def main(argv):
         flags[0] = loss_sum.detach()
         flags[1] = 1.0 if interrupted or (lead and args.time and now - start >= args.time) else 0.0
         flags[2] = 1.0 if lead and args.save_every and now - last_save >= args.save_every else 0.0
+        flags[3] = run.correct
         reduce(flags)
-        total, stop_now, save_now = float(flags[0]), flags[1] > 0, flags[2] > 0
+        total, stop_now, save_now, correct = float(flags[0]), flags[1] > 0, flags[2] > 0, float(flags[3])
+        count = run.count
         lr = learning_rate_at(c, run.updates)
         if not math.isfinite(total):
             failure = f"loss became {total} at update {run.updates}; training stopped there (lower the learning rate, or clip)"
@@ -703,11 +724,11 @@ def main(argv):
         if not all(bool(torch.isfinite(p).all()) for p in params):
             failure, weights_lost = f"the weights are no longer finite after update {run.updates + 1}", True
             break
-        run.commit(after)
+        tokens = run.commit(after)
         ms = (time.perf_counter() - began) * 1000
         run.elapsed_ms += ms
         run_ms += ms
-        run_tokens += count
+        run_tokens += tokens
         loss_nats = total / count
         m = {
             "step": run.updates,
@@ -720,13 +741,14 @@ def main(argv):
             "elapsedMs": run.elapsed_ms,
             "tokensPerSecond": run_tokens * 1000 / run_ms,
         }
+        m = run.step_metrics(m, correct, run_ms)
         run.history.record(m)
         emit("metrics", m)
         if run.validation_due():
             last_val = validation("sample")
         if lead and time.monotonic() - last_log >= args.log_every:
             last_log = time.monotonic()
-            val = f"  val {last_val['bitsPerToken']:.3f}" if last_val and last_val["tokens"] else ""
+            val = f"  val {run.summary(last_val)}" if last_val and last_val["tokens"] else ""
             say(
                 f"update {run.updates:,}  loss {loss_nats:.4f}  {m['bitsPerToken']:.3f} bits/{unit}{val}  "
                 f"{m['tokensPerSecond'] / 1000:.1f}k {unit}s/s{'  clipped' if clipped else ''}  elapsed {time.monotonic() - start:.0f}s"
@@ -750,7 +772,7 @@ def main(argv):
     elapsed = time.monotonic() - start
     say(f"{'interrupted' if interrupted else 'done'}: {run.updates - start_updates:,} updates in {elapsed:.0f}s, {run_tokens / max(elapsed, 1e-9) / 1000:.1f}k {unit}s/s")
     if final and final["tokens"]:
-        say(f"training loss {loss_nats / math.log(2):.3f} bits/{unit}; validation {first['bitsPerToken']:.3f} -> {final['bitsPerToken']:.3f} bits/{unit}")
+        say(f"training loss {loss_nats / math.log(2):.3f} bits/{unit}; validation {run.summary(first)} -> {run.summary(final)}")
     say(f"saved {out}")
     return 130 if interrupted else 0
 

@@ -1,0 +1,316 @@
+// Export for PyTorch with training for task runs, run for real (Debian's python3-torch at /usr/bin/python3):
+// train.py continues a classify or generate run of our engine (taskTrainer.ts) and must make the same
+// updates, on the same batches of the same examples, and our engine must continue what train.py saved
+// the same way, as pytorchTraining.test.ts holds the language model to. For each case the engine trains
+// PRE updates and saves; the engine and train.py (one process, CPU) each make UPDATES more from that
+// checkpoint, with the same losses within float32 rounding, update by update, and the same held-out scores
+// after them; then the engine resumes train.py's checkpoint and train.py goes on from it, and they agree
+// again. Under torchrun with two CPU processes (gloo), an odd batch split 2 + 3, train.py still follows
+// the engine and its checkpoint trains here.
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, test, type TestContext } from 'node:test';
+import { readCheckpointFile, writeCheckpointFile } from '../../src/engine/checkpoint.js';
+import type { TrainConfig } from '../../src/engine/config.js';
+import { History, HISTORY_KEY } from '../../src/engine/history.js';
+import { TaskTrainer, type ExampleTask, type TaskModelOptions, type TaskStepMetrics } from '../../src/engine/taskTrainer.js';
+import { PYTORCH_CHECKPOINT, PYTORCH_FILES, pytorchProject } from '../../src/export/pytorchProject.js';
+import { PYTHON, torchAbsence } from './support/torch.js';
+
+const absent = torchAbsence();
+const skip = absent ? `skipped: torch is absent: ${absent}` : false;
+
+const PRE = 10;
+const UPDATES = 50;
+/** As for the language model: float32 rounding compounded over 50 updates stays far below what a wrong batch or slot moves. */
+const LOSS_REL_TOL = 1e-5;
+const NORM_REL_TOL = 1e-4;
+
+const NAMES = readFileSync(new URL('../../../sample-workspace/first-names.tsv', import.meta.url), 'utf8');
+const dir = mkdtempSync(join(tmpdir(), 'recurrent-pytorch-task-training-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+interface Case {
+  name: string;
+  task: ExampleTask;
+  model: Partial<TaskModelOptions>;
+  train: Partial<TrainConfig>;
+  /** Lines of the names file (every k-th, so both labels are in it): few enough that epochs end within the updates. */
+  lines: number;
+}
+
+// Both tasks, every cell, one-hot and embedded input, uni- and bidirectional, last and mean pooling, the
+// optimizers, clipping by norm and by value, warm-up with cosine and step schedules, epochs ending.
+const CASES: Case[] = [
+  {
+    name: 'classify gru 24, bidirectional, last pooling, adam, clip norm',
+    task: 'classify',
+    model: { cell: 'gru', hidden: 24, bidirectional: true },
+    train: { batch: 8, optimizer: 'adam', lr: 0.01, clipNorm: 1 },
+    lines: 300,
+  },
+  {
+    name: 'classify lstm 2x16, embedding, mean pooling, adamw, warm-up and cosine, clip by value',
+    task: 'classify',
+    model: { cell: 'lstm', hidden: 16, layers: 2, embedding: 8, pooling: 'mean' },
+    train: {
+      batch: 7,
+      optimizer: 'adamw',
+      lr: 0.01,
+      weightDecay: 0.05,
+      clipValue: 0.05,
+      clipNorm: 0,
+      warmupSteps: 5,
+      schedule: 'cosine',
+      totalSteps: 200,
+    },
+    lines: 250,
+  },
+  {
+    name: 'classify rnn 16, sgd with momentum, step schedule',
+    task: 'classify',
+    model: { cell: 'rnn', hidden: 16 },
+    train: { batch: 6, optimizer: 'sgd', lr: 0.1, momentum: 0.9, clipNorm: 1, schedule: 'step', stepSize: 20, stepGamma: 0.5 },
+    lines: 200,
+  },
+  {
+    name: 'generate gru 32, adamw with weight decay, clip norm',
+    task: 'generate',
+    model: { cell: 'gru', hidden: 32 },
+    train: { batch: 8, optimizer: 'adamw', lr: 0.007, weightDecay: 0.1, clipNorm: 5 },
+    lines: 300,
+  },
+  {
+    name: 'generate lstm 2x16, embedding, rmsprop',
+    task: 'generate',
+    model: { cell: 'lstm', hidden: 16, layers: 2, embedding: 6 },
+    train: { batch: 6, optimizer: 'rmsprop', lr: 0.005, clipNorm: 1 },
+    lines: 200,
+  },
+  {
+    name: 'generate rnn 16, adagrad, cut at 6 tokens',
+    task: 'generate',
+    model: { cell: 'rnn', hidden: 16, maxLength: 6 },
+    train: { batch: 5, optimizer: 'adagrad', lr: 0.05 },
+    lines: 200,
+  },
+];
+
+function taskText(lines: number): string {
+  const all = NAMES.trim().split('\n');
+  const every = Math.floor(all.length / lines);
+  return (
+    all
+      .filter((_, i) => i % every === 0)
+      .slice(0, lines)
+      .join('\n') + '\n'
+  );
+}
+
+function makeTrainer(c: Case, batch?: number): { trainer: TaskTrainer; text: string } {
+  const text = taskText(c.lines);
+  const train = { valShare: 0.1, evalEvery: 20, seed: 5, threads: 1, ...c.train, ...(batch ? { batch } : {}) };
+  const trainer = TaskTrainer.create(text, 'names.tsv', { task: c.task, model: c.model, train });
+  return { trainer, text };
+}
+
+async function exportProject(trainer: TaskTrainer, folder: string, text: string): Promise<string> {
+  mkdirSync(folder, { recursive: true });
+  await writeCheckpointFile(join(folder, PYTORCH_CHECKPOINT), trainer.toCheckpoint());
+  const files = pytorchProject({
+    config: trainer.modelConfig,
+    tokenizer: trainer.tokenizer.kind,
+    train: trainer.train,
+    updates: trainer.updates,
+  });
+  for (const name of PYTORCH_FILES) writeFileSync(join(folder, name), files[name]);
+  const textPath = join(folder, 'names.tsv');
+  writeFileSync(textPath, text);
+  return textPath;
+}
+
+function steps(trainer: TaskTrainer, n: number): TaskStepMetrics[] {
+  return Array.from({ length: n }, () => ({ ...trainer.step() }));
+}
+
+interface PyLine {
+  type: string;
+  step: number;
+  lossNats: number;
+  lr: number;
+  gradNorm: number;
+  clipped: boolean;
+  epoch?: number;
+  examples?: number;
+  accuracy?: number | null;
+}
+
+/** Runs train.py (or torchrun with `launcher`): its metrics and validations from `metrics`. */
+async function trainPy(
+  folder: string,
+  args: string[],
+  metrics: string,
+  launcher: string[] = [],
+): Promise<{ steps: PyLine[]; validations: PyLine[] }> {
+  const child = spawn(PYTHON, [...launcher, join(folder, 'train.py'), ...args, '--metrics', metrics], {
+    env: { ...process.env, OMP_NUM_THREADS: '1' },
+    stdio: ['ignore', 'ignore', 'pipe'],
+    timeout: 300_000,
+  });
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
+  const status = await new Promise<number | null>((resolve, reject) => child.on('error', reject).on('close', resolve));
+  assert.equal(status, 0, `train.py failed (${status}):\n${stderr}`);
+  const lines = readFileSync(metrics, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as PyLine);
+  return { steps: lines.filter((m) => m.type === 'metrics'), validations: lines.filter((m) => m.type === 'validation') };
+}
+
+function compare(t: TestContext, what: string, ours: TaskStepMetrics[], theirs: PyLine[]): void {
+  assert.equal(theirs.length, ours.length, `${what}: train.py made ${theirs.length} updates, expected ${ours.length}`);
+  let worst = 0;
+  let worstNorm = 0;
+  let clipped = 0;
+  for (let i = 0; i < ours.length; i++) {
+    const [a, b] = [ours[i]!, theirs[i]!];
+    assert.equal(b.step, a.step, `${what}: update numbers differ`);
+    assert.equal(b.epoch, a.epoch, `${what}, update ${a.step}: epoch ${b.epoch} (train.py) vs ${a.epoch} (engine)`);
+    assert.equal(b.examples, a.examples, `${what}, update ${a.step}: examples seen`);
+    assert.ok(Math.abs(b.lr - a.lr) <= 1e-12 * a.lr, `${what}, update ${a.step}: learning rate ${b.lr} (train.py) vs ${a.lr} (engine)`);
+    const d = Math.abs(b.lossNats - a.lossNats) / a.lossNats;
+    const dn = Math.abs(b.gradNorm - a.gradNorm) / a.gradNorm;
+    worst = Math.max(worst, d);
+    worstNorm = Math.max(worstNorm, dn);
+    assert.ok(
+      d <= LOSS_REL_TOL,
+      `${what}, update ${a.step}: loss ${b.lossNats} (train.py) vs ${a.lossNats} (engine), relative difference ${d.toExponential(2)} > ${LOSS_REL_TOL}`,
+    );
+    assert.ok(dn <= NORM_REL_TOL, `${what}, update ${a.step}: gradient norm ${b.gradNorm} (train.py) vs ${a.gradNorm} (engine)`);
+    assert.equal(b.clipped, a.clipped, `${what}, update ${a.step}: clipped ${b.clipped} (train.py) vs ${a.clipped} (engine)`);
+    if (Number.isFinite(a.accuracy)) assert.equal(b.accuracy, a.accuracy, `${what}, update ${a.step}: the batch's accuracy`);
+    if (a.clipped) clipped++;
+  }
+  t.diagnostic(
+    `${what}: ${ours.length} updates, loss ${ours[0]!.lossNats.toFixed(4)} -> ${ours.at(-1)!.lossNats.toFixed(4)} nats, ` +
+      `worst relative difference ${worst.toExponential(2)} (loss), ${worstNorm.toExponential(2)} (gradient norm); ${clipped} clipped, epoch ${ours.at(-1)!.epoch}`,
+  );
+}
+
+/** The engine's held-out scores now against train.py's last validation (at the same update, same weights within rounding). */
+function compareValidation(t: TestContext, what: string, trainer: TaskTrainer, theirs: PyLine[]): void {
+  const v = theirs.at(-1)!;
+  assert.equal(v.step, trainer.updates, `${what}: train.py's last validation is at update ${v.step}`);
+  const e = trainer.validate();
+  const d = Math.abs(v.lossNats - e.loss) / e.loss;
+  assert.ok(d <= LOSS_REL_TOL, `${what}: held-out loss ${v.lossNats} (train.py) vs ${e.loss} (engine)`);
+  if (e.task === 'classify') assert.equal(v.accuracy, e.accuracy, `${what}: held-out accuracy`);
+  t.diagnostic(
+    `${what}: held-out loss ${e.loss.toFixed(5)} nats, relative difference ${d.toExponential(2)}${e.task === 'classify' ? `, accuracy ${e.accuracy} both` : ''}`,
+  );
+}
+
+describe('train.py continues task runs of the engine, and the engine train.py', { concurrency: true }, () => {
+  for (const c of CASES) {
+    test(`the same ${UPDATES} updates both ways: ${c.name}`, { skip }, async (t) => {
+      const folder = join(dir, c.name.split(',')[0]!.replace(/\W+/g, '-'));
+      const { trainer, text } = makeTrainer(c);
+      steps(trainer, PRE);
+      const textPath = await exportProject(trainer, folder, text);
+
+      const ours = steps(trainer, UPDATES);
+      trainer.close();
+      const py1 = join(folder, 'py1.safetensors');
+      const a = await trainPy(folder, [textPath, '--steps', String(UPDATES), '--out', py1], join(folder, 'a.jsonl'));
+      compare(t, 'train.py from the engine', ours, a.steps);
+      compareValidation(t, 'train.py from the engine', trainer, a.validations);
+
+      const back = TaskTrainer.resume(text, 'names.tsv', await readCheckpointFile(py1), { threads: 1 });
+      assert.equal(back.updates, PRE + UPDATES);
+      const ours2 = steps(back, UPDATES);
+      back.close();
+      const b = await trainPy(
+        folder,
+        [textPath, '--from', py1, '--steps', String(UPDATES), '--out', join(folder, 'py2.safetensors')],
+        join(folder, 'b.jsonl'),
+      );
+      compare(t, 'the engine from train.py', ours2, b.steps);
+      compareValidation(t, 'the engine from train.py', back, b.validations);
+
+      // One history: the engine's updates, then train.py's two runs as one stretch in PyTorch.
+      const history = History.parse((await readCheckpointFile(join(folder, 'py2.safetensors'))).metadata[HISTORY_KEY]);
+      assert.deepEqual(
+        history.segments.map((s) => [s.by, s.from, s.to, s.processes ?? null]),
+        [
+          ['recurrent-studio', 0, PRE, null],
+          ['pytorch', PRE, PRE + 2 * UPDATES, 1],
+        ],
+      );
+      assert.equal(history.metrics().length, PRE + 2 * UPDATES, 'every update is in the history');
+    });
+  }
+});
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** torchrun's arguments for one machine (see pytorchTraining.test.ts for torch 1.13's --tee on Python 3.11). */
+async function torchrun(processes: number): Promise<string[]> {
+  const probe = spawnSync(PYTHON, ['-c', "from torch.distributed.elastic.multiprocessing.api import Std; print(Std.from_str('0'))"], {
+    encoding: 'utf8',
+  });
+  const broken = probe.stdout.trim() === 'None';
+  return [
+    '-m',
+    'torch.distributed.run',
+    '--nnodes=1',
+    `--nproc_per_node=${processes}`,
+    '--master_addr=127.0.0.1',
+    `--master_port=${await freePort()}`,
+    ...(broken ? ['--redirects', '2', '--tee', '2'] : []),
+  ];
+}
+
+for (const c of [CASES[0]!, CASES[3]!]) {
+  test(
+    `torchrun with two CPU processes (gloo) splits batches of 5 examples 2 + 3 and follows the engine: ${c.task}`,
+    { skip },
+    async (t) => {
+      const folder = join(dir, `torchrun-${c.task}`);
+      const { trainer, text } = makeTrainer(c, 5);
+      steps(trainer, PRE);
+      const textPath = await exportProject(trainer, folder, text);
+      const ours = steps(trainer, UPDATES);
+      trainer.close();
+      const theirs = await trainPy(folder, [textPath, '--steps', String(UPDATES)], join(folder, 'metrics.jsonl'), await torchrun(2));
+      compare(t, `torchrun --nproc_per_node=2, ${c.task}`, ours, theirs.steps);
+      const mean = (xs: PyLine[]) => xs.reduce((s, m) => s + m.lossNats, 0) / xs.length;
+      assert.ok(mean(theirs.steps.slice(-10)) < mean(theirs.steps.slice(0, 10)), 'the loss falls under torchrun');
+
+      // train.py saved over the exported checkpoint; here it loads, says where it trained, and trains on.
+      const back = TaskTrainer.resume(text, 'names.tsv', await readCheckpointFile(join(folder, PYTORCH_CHECKPOINT)), { threads: 1 });
+      assert.equal(back.updates, PRE + UPDATES);
+      assert.equal(back.history.segments.find((s) => s.by === 'pytorch')?.processes, 2);
+      const more = steps(back, 20);
+      back.close();
+      assert.ok(
+        more.every((m) => Number.isFinite(m.lossNats)),
+        'the engine trains on from the torchrun checkpoint',
+      );
+      t.diagnostic(`torchrun ${c.task}: loss ${theirs.steps[0]!.lossNats.toFixed(4)} -> ${theirs.steps.at(-1)!.lossNats.toFixed(4)} nats`);
+    },
+  );
+}
