@@ -7,7 +7,7 @@ import { checkCheckpointTarget, checkpointFileBytes, readCheckpointFile, writeCh
 import { validateTrainConfig } from '../engine/config.js';
 import { RecurrentError } from '../engine/errors.js';
 import { readTrainingRecord } from '../engine/trainingRecord.js';
-import { PYTORCH_CHECKPOINT, PYTORCH_FILES, pytorchProject } from '../export/pytorchProject.js';
+import { PYTORCH_CHECKPOINT, PYTORCH_FILES, PYTORCH_TASKS, pytorchProject } from '../export/pytorchProject.js';
 import { parse, stringOption } from './args.js';
 
 export const EXPORT_USAGE = `usage: recurrent export CHECKPOINT --pytorch DIR [--text FILE] [--force]
@@ -26,9 +26,9 @@ export async function exportCommand(argv: string[]): Promise<number> {
   const dir = stringOption(values, 'pytorch');
   if (dir === undefined) throw new RecurrentError('say where to export: --pytorch DIR');
   const ck = await readCheckpointFile(source);
-  if (ck.config.task !== 'lm')
+  if (!PYTORCH_TASKS.includes(ck.config.task))
     throw new RecurrentError(
-      `${source} is a ${ck.config.task} model: train.py continues language models (task lm) so far; continuing a task's training in PyTorch is still to come`,
+      `${source} is a ${ck.config.task} model: train.py continues ${PYTORCH_TASKS.join(', ')} runs so far; continuing a ${ck.config.task} run in PyTorch is still to come`,
     );
   const record = readTrainingRecord(ck);
   if (existsSync(dir) && !statSync(dir).isDirectory()) throw new RecurrentError(`${dir} is a file, not a folder`);
@@ -64,7 +64,7 @@ export async function exportCommand(argv: string[]): Promise<number> {
     `wrote ${names.map((n) => join(dir, n)).join(', ')}\n` +
       `continue in PyTorch: python ${join(dir, 'train.py')} ${typeof values.text === 'string' ? values.text : 'TEXT'} --steps N ` +
       `(or torchrun --nproc_per_node=N ${join(dir, 'train.py')} ...); ${join(dir, 'README.md')} has the commands\n` +
-      `back here: recurrent train ${typeof values.text === 'string' ? values.text : 'TEXT'} --resume ${join(dir, PYTORCH_CHECKPOINT)}\n`,
+      `back here: recurrent train ${typeof values.text === 'string' ? values.text : 'TEXT'}${ck.config.task === 'lm' ? '' : ` --task ${ck.config.task}`} --resume ${join(dir, PYTORCH_CHECKPOINT)}\n`,
   );
   return 0;
 }

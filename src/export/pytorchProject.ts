@@ -9,6 +9,8 @@ import { trainPy } from './trainPy.js';
 
 /** The checkpoint's name in the folder: train.py continues it and, by default, saves over it. */
 export const PYTORCH_CHECKPOINT = 'model.safetensors';
+/** The tasks whose runs train.py continues (translate's encoder-decoder is not in it yet). */
+export const PYTORCH_TASKS: readonly string[] = ['lm', 'classify', 'generate'];
 /** The files besides the checkpoint, in the order they are written. */
 export const PYTORCH_FILES = ['model.py', 'train.py', 'README.md'] as const;
 
@@ -26,7 +28,7 @@ export function pytorchProject(run: ProjectRun): Record<(typeof PYTORCH_FILES)[n
   return {
     'model.py': modelPy(run.config, run.tokenizer, PYTORCH_CHECKPOINT),
     'train.py': trainPy(),
-    'README.md': readme(run),
+    'README.md': run.config.task === 'lm' ? readme(run) : taskReadme(run),
   };
 }
 
@@ -74,6 +76,58 @@ text the streams start from its beginning. \`python train.py --help\` lists ever
 recurrent train ${text} --resume ${PYTORCH_CHECKPOINT}     # goes on training where train.py stopped
 recurrent info ${PYTORCH_CHECKPOINT}                      # where the run trained: updates here and in PyTorch
 recurrent sample ${PYTORCH_CHECKPOINT} --prime "The "
+\`\`\`
+
+In VS Code, **Recurrent: Import Run...** loads \`${PYTORCH_CHECKPOINT}\` with its whole loss curve, the part trained
+in PyTorch after the part trained in Recurrent Studio.
+`;
+}
+
+/** The README of a classify or generate run: examples in batches rather than streams, and the task's commands back here. */
+function taskReadme(run: ProjectRun): string {
+  const c = run.config;
+  const t = run.train;
+  const task = c.task;
+  const file = run.textName && !/\s/.test(run.textName) ? run.textName : 'FILE.tsv';
+  const model = `${task}, ${c.cell.toUpperCase()}, hidden ${c.hidden} x ${c.layers} layer(s)${c.bidirectional ? ', bidirectional' : ''}, ${c.embedding ? `embedding ${c.embedding}` : 'one-hot input'}, ${c.vocabSize} ${run.tokenizer} tokens, ${c.labels?.length ?? 0} labels`;
+  const training = t
+    ? `batch ${t.batch} examples, ${t.optimizer} lr ${t.lr}, clip ${t.clipNorm ? `norm ${t.clipNorm}` : t.clipValue ? `value ${t.clipValue}` : 'off'}, held out ${t.valShare} of the lines, seed ${t.seed}`
+    : 'no training record: train.py starts with the task defaults and a fresh optimizer';
+  const batch = t?.batch ?? 32;
+  const scores = task === 'classify' ? 'accuracy and loss per example' : 'loss in bits per token';
+  return `# Continue this ${task} run in PyTorch
+
+Exported by Recurrent Studio at update ${run.updates.toLocaleString('en-US')}: ${model}; ${training}.
+
+| file | what it is |
+| --- | --- |
+| \`${PYTORCH_CHECKPOINT}\` | the run: weights, labels, optimizer state, where it is in its epoch (with the random state), the training settings and the history of the run |
+| \`model.py\` | the PyTorch module (${task === 'classify' ? 'Classifier' : 'Generator'}); \`python model.py\` loads the checkpoint and prints it |
+| \`train.py\` | continues the run: the same lines read with the same tokenizer and labels, the same held-out lines, the same batches of like length in the same order, the same optimizer state, schedule, clipping and seed as Recurrent Studio |
+
+## Train
+
+\`${file}\` is the task file the run trained on, input<TAB>output per line (give its path). Needs Python 3 with torch.
+
+\`\`\`sh
+python train.py ${file} --steps 1000                            # one process on the CPU
+python train.py ${file} --time 2h --device cuda                 # one GPU
+torchrun --nproc_per_node=4 train.py ${file} --device cuda      # four GPUs (or CPU processes without --device cuda)
+\`\`\`
+
+Each process runs a share of each batch's ${batch} examples (so at most ${batch} processes) and DistributedDataParallel
+averages their gradients: any number of processes makes the same updates as one, within float32 rounding.
+\`train.py\` saves over \`${PYTORCH_CHECKPOINT}\` when it stops (\`--steps\`, \`--time\`, Ctrl+C or SIGTERM) and every
+10 minutes (\`--save-every\`), so running it again goes on from there; \`--out\` saves elsewhere, \`--from\` continues
+another checkpoint. Every update's metrics and every held-out score (${scores}, every ${t?.evalEvery ?? 100} updates
+and at the end) are appended to \`metrics.jsonl\` beside the checkpoint. On another file the batches start a new epoch.
+
+## Back in Recurrent Studio
+
+\`\`\`sh
+recurrent train ${file} --task ${task} --resume ${PYTORCH_CHECKPOINT}     # goes on training where train.py stopped
+recurrent info ${PYTORCH_CHECKPOINT}                                 # where the run trained: updates here and in PyTorch
+recurrent eval ${PYTORCH_CHECKPOINT} ${file} --held-out
 \`\`\`
 
 In VS Code, **Recurrent: Import Run...** loads \`${PYTORCH_CHECKPOINT}\` with its whole loss curve, the part trained

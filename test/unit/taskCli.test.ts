@@ -74,14 +74,12 @@ test('classify: train, eval --json (accuracy, per label, confusion), eval --held
   assert.equal(resumed.code, 0, resumed.stderr);
   assert.match(resumed.stderr, /resumed at update 40/);
   assert.match(run(['info', out]).stdout, /labels \(2\): female, male; texts cut at 400 tokens, last pooling/);
-  // train.py continues language models only: a task run is refused by name, and nothing is written.
-  const refused = run(['export', out, '--pytorch', join(dir, 'cls-torch')]);
-  assert.equal(refused.code, 1);
-  assert.match(
-    refused.stderr,
-    /^recurrent: \S+cls\.safetensors is a classify model: train\.py continues language models \(task lm\) so far; .*\n$/,
-  );
-  assert.ok(!existsSync(join(dir, 'cls-torch')), 'no folder made');
+  // Exported with training (pytorchTaskTraining.test.ts runs its train.py); the run's history says where it trained.
+  const exported = run(['export', out, '--pytorch', join(dir, 'cls-torch'), '--text', 'names.tsv']);
+  assert.equal(exported.code, 0, exported.stderr);
+  for (const f of ['model.safetensors', 'model.py', 'train.py', 'README.md']) assert.ok(existsSync(join(dir, 'cls-torch', f)), f);
+  assert.match(readFileSync(join(dir, 'cls-torch', 'README.md'), 'utf8'), /python train\.py names\.tsv --steps 1000/);
+  assert.match(run(['info', out]).stdout, /updates 0-40 in Recurrent Studio: loss [\d.]+ bits\/example/);
   const s = run(['predict', out, '--top', '2'], 'Zoe\nAlexander\n');
   assert.match(s.stdout, /^(female|male)\t0\.\d{4}\t(female|male)\t0\.\d{4}\n(female|male)\t/);
 });
@@ -182,6 +180,14 @@ test('translate: train, eval --json (word and token error rates, greedy and beam
   assert.match(resumed.stderr, /resumed at update 30/);
   assert.match(run(['predict', out, '--beam', '2', '--top', '1'], 'x\n').stderr, /--top/);
   assert.match(run(['sample', out]).stderr, /translate model writes a text for a text: use recurrent predict/);
+  // train.py does not continue translate runs yet: refused by name, and nothing is written.
+  const refused = run(['export', out, '--pytorch', join(dir, 'g2p-torch')]);
+  assert.equal(refused.code, 1);
+  assert.match(
+    refused.stderr,
+    /^recurrent: \S+g2p\.safetensors is a translate model: train\.py continues lm, classify, generate runs so far; .*\n$/,
+  );
+  assert.ok(!existsSync(join(dir, 'g2p-torch')), 'no folder made');
   const g = run(['gradcheck', '--task', 'translate', '--bidirectional', '--cell', 'lstm', '--hidden', '2', '--layers', '1']);
   assert.equal(g.code, 0, g.stdout + g.stderr);
   assert.match(g.stdout, /encoder\.rnn\.weight_ih_l0_reverse .*decoder\.decoder\.weight .*\nPASS: worst relative error/s);

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import * as vscode from 'vscode';
 import { RecurrentError } from '../../engine/errors.js';
 import { modelPy } from '../../export/modelPy.js';
-import { PYTORCH_CHECKPOINT, PYTORCH_FILES, pytorchProject } from '../../export/pytorchProject.js';
+import { PYTORCH_CHECKPOINT, PYTORCH_FILES, PYTORCH_TASKS, pytorchProject } from '../../export/pytorchProject.js';
 import type { Run } from '../run.js';
 import type { Studio } from '../studio.js';
 import { saveTo, stem } from './checkpoints.js';
@@ -25,8 +25,10 @@ export async function exportPyTorch(
   const withTraining = training ?? (target ? !target.path.endsWith('.safetensors') : await askTraining(s));
   if (withTraining === undefined) return undefined;
   const task = s.description!.model.task;
-  if (withTraining && task !== 'lm')
-    throw new RecurrentError(`${s.label} is a ${task} model: train.py continues language models (task lm) so far; export the model only`);
+  if (withTraining && !PYTORCH_TASKS.includes(task))
+    throw new RecurrentError(
+      `${s.label} is a ${task} model: train.py continues ${PYTORCH_TASKS.join(', ')} runs so far; export the model only`,
+    );
   return withTraining ? exportProject(s, target) : exportModel(s, target);
 }
 
