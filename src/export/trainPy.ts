@@ -375,7 +375,7 @@ class LanguageModelRun:
     A task's run (see RUNS) offers: net (the module DDP wraps), forward(net, autocast) -> (summed loss
     of this process's tokens, what commit() needs), after which count holds the units whose mean loss the
     update takes (all processes') and correct this process's right predictions; commit(after) -> tokens
-    read; step_metrics(m, correct, run_ms), validate(scope), validation_due(), summary(validation), unit,
+    read; step_metrics(m, correct, run_ms), validate(scope), sampled, validation_due(), summary(validation), unit,
     describe(text), full_state(reduce) and checkpoint(path, state).
     """
 
@@ -434,6 +434,7 @@ class LanguageModelRun:
         self.history = History(meta.get("recurrent.history"))
         self.count, self.correct = c["batch"] * c["k1"], 0.0
         self.unit = "char" if self.spec["kind"] == "char" else "token"
+        self.sampled = True  # validate("sample") reads a sample of the held-out text, "full" all of it
         self.net = Window(self.lm, c["k1"])
 
     # -- one update
@@ -767,7 +768,9 @@ def main(argv):
         say(f"train.py: {failure}")
         say(f"kept the last good state (update {run.updates:,}) in {out}")
         return 1
-    final = validation("full")
+    # A task run scores all of its held-out lines every time: one made at this update already is the final one.
+    done = last_val and last_val.get("step") == run.updates and not run.sampled
+    final = last_val if done else validation("full")
     save(out)
     elapsed = time.monotonic() - start
     say(f"{'interrupted' if interrupted else 'done'}: {run.updates - start_updates:,} updates in {elapsed:.0f}s, {run_tokens / max(elapsed, 1e-9) / 1000:.1f}k {unit}s/s")

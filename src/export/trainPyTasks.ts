@@ -241,6 +241,7 @@ class TaskRun:
             load_optimizer(self.optimizer, self.names, self.slots, tensors, self.updates, c["optimizer"])
         self.history = History(meta.get("recurrent.history"))
         self.count, self.correct, self.batch = 1, 0.0, []
+        self.sampled = False  # validate() scores every held-out line, whatever the scope
         self.unit = "example" if self.task == "classify" else ("char" if self.spec["kind"] == "char" else "token")
 
     def encode(self, examples, ids, source, config):
