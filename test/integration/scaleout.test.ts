@@ -103,4 +103,60 @@ suite('Scaling out: a run continued in PyTorch comes back', () => {
     await vscode.commands.executeCommand('recurrent.resume', imported);
     await until('training on here', () => steps(imported) > exportedAt + MORE + 5);
   });
+
+  test('a classify run goes the same way: exported with training, trained on by train.py, imported as one curve', async function () {
+    if (!hasTorch) this.skip();
+    this.timeout(300_000);
+    const [names] = await vscode.workspace.findFiles('first-names.tsv');
+    const all = new TextDecoder().decode(await vscode.workspace.fs.readFile(names!)).split('\n');
+    const tsv = vscode.Uri.joinPath(names!, '..', 'names-scaleout.tsv');
+    await vscode.workspace.fs.writeFile(tsv, new TextEncoder().encode(all.filter((_, i) => i % 20 === 0).join('\n')));
+    try {
+      await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(tsv));
+      const id = (await vscode.commands.executeCommand<string>('recurrent.trainCurrentFile', {
+        uri: tsv,
+        fresh: true,
+        openDashboard: false,
+        task: 'classify',
+        overrides: { 'model.hiddenSize': 16, 'training.evaluateEvery': 10, 'sampling.everySeconds': 0, autosaveIntervalSeconds: 0 },
+      }))!;
+      await until('20 updates', () => steps(id) >= 20);
+      await vscode.commands.executeCommand('recurrent.pause', id);
+      await until('paused', () => state(id) === 'paused');
+      const at = steps(id);
+      const taskFolder = vscode.Uri.file(join(dir, 'torch-classify'));
+      const readme = await vscode.commands.executeCommand<vscode.Uri>('recurrent.exportPyTorch', id, taskFolder, true);
+      assert.match(readFileSync(readme!.fsPath, 'utf8'), /python train\.py names-scaleout\.tsv --steps/);
+      const child = spawn(PYTHON, [join(taskFolder.fsPath, 'train.py'), tsv.fsPath, '--steps', String(MORE)], {
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
+      let stderr = '';
+      child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
+      const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+      assert.equal(code, 0, `train.py failed:\n${stderr}`);
+
+      const imported = (await vscode.commands.executeCommand<string>('recurrent.importRun', { uri: taskFolder, textUri: tsv }))!;
+      await until('the imported classify run, paused', () => state(imported) === 'paused');
+      const h = history(imported);
+      assert.equal(h.run!.model.task, 'classify');
+      const curve = h.metrics.map((m) => m.step);
+      assert.equal(curve.at(-1), at + MORE, 'the curve reaches the last update train.py made');
+      assert.ok(curve.includes(1) && curve.includes(at) && curve.includes(at + 1), 'both parts are on the curve');
+      assert.deepEqual(
+        h.run!.segments!.map((s) => [s.by, s.from, s.to]),
+        [
+          ['recurrent-studio', 0, at],
+          ['pytorch', at, at + MORE],
+          ['recurrent-studio', at + MORE, at + MORE],
+        ],
+      );
+      await vscode.commands.executeCommand('recurrent.resume', imported);
+      await until('training on here', () => steps(imported) > at + MORE + 5);
+      await vscode.commands.executeCommand('recurrent.stop', imported);
+      await vscode.commands.executeCommand('recurrent.stop', id);
+    } finally {
+      await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+      await vscode.workspace.fs.delete(tsv);
+    }
+  });
 });
