@@ -8,9 +8,11 @@
 //   one, which says what the run lost and what is kept (its last autosave), and Resume on that notice
 //   trains on from it;
 // - the checkpoint folder deleted while Load Checkpoint lists the run: picking it says the checkpoint is
-//   gone, in one line, leaves the loaded run alone (it resumes), and the run is no longer listed.
+//   gone, in one line, leaves the loaded run alone (it resumes), and the run is no longer listed;
+// - the disk full (a tmpfs too small for a checkpoint, mounted over the store's folder; as root): the
+//   autosave says so, training goes on, and once the disk has room an autosave saves again.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -111,12 +113,14 @@ function checkpointFolders(): string[] {
     .filter((d) => existsSync(d));
 }
 
-/** The autosave records (update each holds) of every run in the store. */
+/** The update each run in the store holds: its record, beside the checkpoint the record is of. */
 function savedSteps(): number[] {
   return checkpointFolders().flatMap((dir) =>
     readdirSync(dir)
       .filter((f) => /^[\w-]+\.json$/.test(f) && !f.startsWith('live-'))
-      .map((f) => (JSON.parse(readFileSync(join(dir, f), 'utf8')) as { step: number }).step),
+      .map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')) as { runId: string; step: number })
+      .filter((r) => existsSync(join(dir, `${r.runId}.safetensors`)))
+      .map((r) => r.step),
   );
 }
 
@@ -350,6 +354,70 @@ test(
       await wb.runCommand('Recurrent: Resume');
       const resumed = await stepAbove(dashboard, paused, 'the loaded run to train on');
       t.diagnostic(`paused at ${paused}; after the refused load, resumed to ${resumed}`);
-      await wb.runCommand('Recurrent: Stop');
     }),
+);
+
+test(
+  'the disk fills up while a run trains: the autosave says so, training goes on, and once there is room an autosave saves again',
+  { timeout: 10 * PATIENCE_MS },
+  async (t) => {
+    // A real full disk: a tmpfs of 64 KB, too small for one checkpoint of this model (about 330 KB),
+    // mounted over the store's folder while the run (resumed above) trains; room is made by growing it
+    // (a remount) to 4 MB. The runs saved before stay on the disk beneath, and show again once it goes.
+    if (process.getuid?.() !== 0) return void t.skip('mounting a small tmpfs needs root');
+    const dir = await eventually(() => {
+      const [d] = checkpointFolders();
+      assert.ok(d, 'expected the folder of autosaved runs, made again by the resumed run');
+      return d;
+    });
+    const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', dir], { encoding: 'utf8' });
+    if (mounted.status !== 0)
+      return void t.skip(`this machine does not allow mounting a tmpfs: ${(mounted.stderr || mounted.error?.message || '').trim()}`);
+    try {
+      await shown(t, async () => {
+        const dashboard = await wb.webview(title);
+        const said = await notice(/autosave failed/);
+        const m = new RegExp(
+          `^Recurrent Studio: ${sampleText.replace(/\./g, '\\.')}: autosave failed: cannot write a checkpoint to \\S+\\.safetensors: the disk is full; training goes on, the checkpoint of update (\\d+) stands, and the next autosave tries again$`,
+        ).exec(said);
+        assert.ok(m, `expected the notice to say the disk is full and which checkpoint stands, it says "${said}"`);
+        t.diagnostic(`the run said: ${said}`);
+        const failedAt = (await header(dashboard)).step;
+        const on = await stepAbove(dashboard, failedAt + 100, 'training to go on on a full disk');
+        // (a record may be there: the extension writes it after a checkpoint is saved, and the last one
+        // before the mount can be written after it; its checkpoint is on the disk beneath)
+        assert.deepEqual(savedSteps(), [], 'expected no checkpoint saved on the full disk');
+        await eventually(() =>
+          assert.deepEqual(
+            readdirSync(dir).filter((f) => !f.endsWith('.json')),
+            [],
+            'expected no part of a checkpoint left on the full disk',
+          ),
+        );
+        await wb.shot('disk-full');
+
+        const grown = spawnSync('mount', ['-o', 'remount,size=4m', dir], { encoding: 'utf8' });
+        assert.equal(grown.status, 0, `expected the tmpfs grown to 4 MB: ${grown.stderr}`);
+        const saved = await eventually(() => {
+          const steps = savedSteps();
+          assert.ok(
+            steps.length === 1 && steps[0]! > on,
+            `expected an autosave past update ${on} once there is room, the store holds ${JSON.stringify(steps)}`,
+          );
+          return steps[0]!;
+        });
+        t.diagnostic(`failed while at update ${failedAt}, trained on to ${on} on the full disk; with room, saved update ${saved}`);
+        await wb.runCommand('Recurrent: Stop');
+        const stopped = await eventually(async () => {
+          const h = await header(dashboard);
+          assert.match(h.text, /stopped|finished/, 'expected the run stopped');
+          return h.step;
+        });
+        // the save at the stop, before the tmpfs goes
+        await eventually(() => assert.ok(Math.max(0, ...savedSteps()) >= stopped, `expected the run saved at its last update, ${stopped}`));
+      });
+    } finally {
+      if (spawnSync('umount', [dir]).status !== 0) spawnSync('umount', ['-l', dir]);
+    }
+  },
 );
