@@ -1,8 +1,9 @@
-// Classify and generate from a .tsv file inside a real extension host: Train on Current File with the
-// task chosen once and remembered for the file, held-out accuracy in the run's history, each line's
-// prediction as an inline hint, wrong ones as diagnostics, the hover's ranked labels, Predict on a text
-// and on a selection, and Sample per label of a generator; e-mails of spam-assassin classified, and a saved
-// classify run loaded paused that predicts as the run it came from. A tenth of the sample names, small models.
+// Classify, generate and translate from a .tsv file inside a real extension host: Train on Current File
+// with the task chosen once and remembered for the file, held-out accuracy (translate: word and token
+// error rates) in the run's history, each line's prediction as an inline hint, wrong ones as diagnostics,
+// the hover's ranked labels, Predict on a text and on a selection, and Sample per label of a generator;
+// e-mails of spam-assassin classified, and a saved classify run loaded paused that predicts as the run it
+// came from. A tenth of the sample names, a quarter of the sample pronunciations, small models.
 import * as assert from 'node:assert/strict';
 import { suite, suiteSetup, suiteTeardown, test } from 'mocha';
 import * as vscode from 'vscode';
@@ -313,6 +314,97 @@ suite('Tasks: classify and generate a .tsv file', function () {
     } finally {
       await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
       await vscode.workspace.fs.delete(long);
+    }
+  });
+
+  test('translate: word and token error rates held out, each line its translation as a hint, wrong ones diagnosed, Predict on a selection', async () => {
+    const [words] = await vscode.workspace.findFiles('pronunciations.tsv');
+    assert.ok(words, 'expected pronunciations.tsv in the workspace');
+    const quarter = new TextDecoder()
+      .decode(await vscode.workspace.fs.readFile(words))
+      .split('\n')
+      .filter((l, i) => l && i % 4 === 0);
+    const file = vscode.Uri.joinPath(words, '..', 'pronunciations-quarter.tsv');
+    await vscode.workspace.fs.writeFile(file, new TextEncoder().encode(quarter.join('\n') + '\n'));
+    try {
+      const tdoc = await vscode.workspace.openTextDocument(file);
+      await vscode.window.showTextDocument(tdoc);
+      const id = await vscode.commands.executeCommand<string>('recurrent.trainCurrentFile', {
+        uri: file,
+        fresh: true,
+        openDashboard: false,
+        task: 'translate',
+        overrides: { ...SMALL, 'model.bidirectional': true, 'training.maxSteps': 150, 'training.evaluateEvery': 50 },
+      });
+      assert.ok(id, 'expected a run');
+      await until(
+        () => `the run to finish; it is ${state(id)} (${api.status(id)?.problem ?? 'no problem'}) at step ${api.status(id)?.step}`,
+        () => state(id) === 'finished',
+      );
+      const h = api.runs().find((r) => r.runId === id)!;
+      assert.equal(h.run!.model.task, 'translate');
+      assert.equal(h.run!.model.bidirectional, true);
+      const heldOut = h.run!.examples!.heldOut;
+      assert.ok(heldOut > 40, `expected a tenth of ${quarter.length} words held out, got ${heldOut}`);
+      // A sample of the held-out words every 50 updates, and all of them at the end.
+      assert.deepEqual(
+        h.validation.map((v) => v.step),
+        [0, 50, 100, 150, 150],
+      );
+      for (const v of h.validation) {
+        const { wordErrorRate, tokenErrorRate } = v.scores!;
+        assert.ok(wordErrorRate! >= 0 && wordErrorRate! <= 1 && tokenErrorRate! >= 0, `error rates ${wordErrorRate}, ${tokenErrorRate}`);
+        assert.equal(v.translations!.length, 12, 'a dozen held-out translations for the table');
+      }
+      assert.equal(h.validation.at(-1)!.examples, heldOut, 'at the end every held-out word is translated');
+
+      const shown = await until('translations of the final model', () => {
+        const s = api.editor!.taskLines.shown(file);
+        return s && s.runId === id && s.step === 150 ? s : undefined;
+      });
+      assert.equal(shown.lines, quarter.length, 'every line is translated');
+      const hints = await vscode.commands.executeCommand<vscode.InlayHint[]>(
+        'vscode.executeInlayHintProvider',
+        file,
+        new vscode.Range(0, 0, 20, 0),
+      );
+      const ourHints = hints.filter((x) => /^→ /.test(x.label as string));
+      assert.equal(ourHints.length, 20, `a hint on each of the first 20 lines, got ${ourHints.length}`);
+      // Phonemes (the target's symbols) with a tick, or a cross and the edits from the line's own.
+      for (const hint of ourHints)
+        assert.match(hint.label as string, /^→ ([A-Z]+[012]?( |(?= )))*[A-Z]*[012]? ?(✓|✗ \d+ edits?)( · held out)?$/);
+      const wrong = await until('the wrong translations as diagnostics', () =>
+        ours(file).length === shown.wrong ? ours(file) : undefined,
+      );
+      assert.ok(shown.wrong > 0, 'after 150 updates of a small model some words are wrong');
+      assert.match(wrong[0]!.message, /^the model writes "[A-Z0-9 ]*", not "[A-Z0-9 ]+": \d+ edits? from its \d+ tokens/);
+      const line = wrong[0]!.range.start.line;
+      assert.equal(wrong[0]!.range.start.character, tdoc.lineAt(line).text.indexOf('\t') + 1, 'the diagnostic underlines the target');
+      const hovers = await vscode.commands.executeCommand<vscode.Hover[]>(
+        'vscode.executeHoverProvider',
+        file,
+        new vscode.Position(line, 1),
+      );
+      const text = hovers
+        .flatMap((x) => x.contents.map((c) => (typeof c === 'string' ? c : c.value)))
+        .find((c) => c.includes('Recurrent Studio'));
+      assert.match(text ?? '', /translation \(greedy\), update 150/);
+
+      const one = await vscode.commands.executeCommand<Prediction[]>('recurrent.predict', { runId: id, text: 'abandon', show: false });
+      assert.match(one![0]!.output, /^[A-Z]+[012]?( [A-Z]+[012]?)*$/, `phonemes for abandon: ${one![0]!.output}`);
+      assert.equal(one![0]!.distance, undefined, 'a text without an output is not scored');
+      const editor = await vscode.window.showTextDocument(tdoc);
+      editor.selection = new vscode.Selection(0, 0, 3, 0);
+      const selected = await vscode.commands.executeCommand<Prediction[]>('recurrent.predict', { runId: id, show: false });
+      assert.deepEqual(
+        selected!.map((p) => p.input),
+        [0, 1, 2].map((i) => tdoc.lineAt(i).text.split('\t')[0]),
+        'the selection: one translation per line, of its input',
+      );
+      for (const p of selected!) assert.ok(Number.isInteger(p.distance), 'each selected line is scored against its own output');
+    } finally {
+      await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+      await vscode.workspace.fs.delete(file);
     }
   });
 });

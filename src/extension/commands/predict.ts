@@ -1,6 +1,6 @@
-// Predict: runs a classify or generate model on the selection (one prediction per line; of a task
-// file's line, its input for a classifier and its label for a generator) or on a text typed in the
-// palette. One answer shows as a message; several open beside as a tab-separated list.
+// Predict: runs a classify, generate or translate model on the selection (one prediction per line; of a
+// task file's line, its input for a classifier or a translator and its label for a generator) or on a
+// text typed in the palette. One answer shows as a message; several open beside as a tab-separated list.
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
 import { RecurrentError } from '../../engine/errors.js';
@@ -22,15 +22,22 @@ export interface Prediction {
   output: string;
   probability?: number;
   ranked?: Array<{ output: string; probability: number }>;
+  /** translate: edits from the translation to the line's own output, when the line has one. */
+  distance?: number;
 }
 
 export async function predict(studio: Studio, opts: PredictOptions = {}): Promise<Prediction[] | undefined> {
-  const run = studio.target(opts.runId, (r) => r.alive && r.status !== 'starting' && r.task !== 'lm', 'with a classify or generate model');
+  const run = studio.target(
+    opts.runId,
+    (r) => r.alive && r.status !== 'starting' && r.task !== 'lm',
+    'with a classify, generate or translate model',
+  );
   if (run.task === 'lm')
     throw new RecurrentError(
-      `${run.label} trains a language model: use Recurrent: Sample, or train on a .tsv file with the task classify or generate`,
+      `${run.label} trains a language model: use Recurrent: Sample, or train on a .tsv file with the task classify, generate or translate`,
     );
   const generate = run.task === 'generate';
+  const translate = run.task === 'translate';
   const labels = run.description?.model.labels ?? [];
   let text = opts.text;
   const editor = vscode.window.activeTextEditor;
@@ -43,7 +50,9 @@ export async function predict(studio: Studio, opts: PredictOptions = {}): Promis
         })
       : await vscode.window.showInputBox({
           title: `Predict with ${run.label}`,
-          prompt: `A text to label (the model knows ${labels.map((l) => JSON.stringify(l)).join(', ')})`,
+          prompt: translate
+            ? 'A text to translate'
+            : `A text to label (the model knows ${labels.map((l) => JSON.stringify(l)).join(', ')})`,
           ignoreFocusOut: true,
         });
   }
@@ -53,9 +62,30 @@ export async function predict(studio: Studio, opts: PredictOptions = {}): Promis
     return pair ? [pair] : [];
   });
   if (lines.length === 0) throw new RecurrentError('nothing to predict: the text is empty');
-  const answers = generate ? await writeFor(run, lines) : await classify(run, lines);
-  if (opts.show !== false) await show(run, answers, generate);
+  const answers = generate ? await writeFor(run, lines) : translate ? await translateLines(run, lines) : await classify(run, lines);
+  if (opts.show !== false) await (translate ? showTranslations(run, answers) : show(run, answers, generate));
   return answers;
+}
+
+/** A translator translates each line's input; a line with an output is also told how far the translation is from it. */
+async function translateLines(run: Run, lines: Array<[string, string]>): Promise<Prediction[]> {
+  const out = await run.request('predictLines', lines);
+  return out.map((p, i) => ({ input: lines[i]![0], output: p.output, ...(p.distance !== undefined ? { distance: p.distance } : {}) }));
+}
+
+async function showTranslations(run: Run, answers: Prediction[]): Promise<void> {
+  const off = (a: Prediction): string =>
+    a.distance === undefined ? '' : a.distance === 0 ? ' (as the line says)' : ` (${a.distance} edits from the line's)`;
+  if (answers.length === 1) {
+    const a = answers[0]!;
+    void vscode.window.showInformationMessage(`${run.label}: ${JSON.stringify(a.input)} → ${JSON.stringify(a.output)}${off(a)}`);
+    return;
+  }
+  const scored = answers.some((a) => a.distance !== undefined);
+  const rows = answers.map((a) => [a.input, a.output, ...(scored ? [a.distance ?? ''] : [])].join('\t'));
+  const header = scored ? 'input\ttranslation\tedits from the line' : 'input\ttranslation';
+  const doc = await vscode.workspace.openTextDocument({ content: [header, ...rows].join('\n') + '\n' });
+  await vscode.window.showTextDocument(doc, { preview: false, viewColumn: vscode.ViewColumn.Beside });
 }
 
 async function classify(run: Run, lines: Array<[string, string]>): Promise<Prediction[]> {

@@ -1,6 +1,7 @@
-// What a classify or generate model makes of each line of its file (input<TAB>output): its prediction
-// as an inline hint after the line, a diagnostic where it disagrees with the line's output (with its
-// confidence), and on hover its most probable outputs. Computed in the run's worker (predictLines) for
+// What a classify, generate or translate model makes of each line of its file (input<TAB>output): its
+// prediction (a label, or a translation) as an inline hint after the line, a diagnostic where it
+// disagrees with the line's output (with its confidence, or how many tokens it gets wrong), and on hover
+// its most probable outputs. Computed in the run's worker (predictLines) for
 // the whole file when the run starts, after each held-out evaluation (at most every few seconds) and
 // after edits; a line edited since keeps no hint until the next answer.
 import * as vscode from 'vscode';
@@ -30,7 +31,7 @@ interface FileResult {
   runId: string;
   /** Some lines were left out (MAX_PREDICTED_CHARS). */
   partial: boolean;
-  task: 'classify' | 'generate';
+  task: 'classify' | 'generate' | 'translate';
   step: number;
   lines: Map<number, LineResult>;
 }
@@ -45,6 +46,16 @@ export function splitLine(line: string): [string, string] | null {
 }
 
 const percent = (p: number): string => `${(100 * p).toFixed(p >= 0.995 || p < 0.005 ? 1 : 0)}%`;
+
+/** Whether the model gets a line's output wrong: a label other than the line's, or a translation an edit away from it. */
+function isWrong(l: LineResult): boolean {
+  const p = l.prediction;
+  if (l.output === '') return false;
+  return p.distance !== undefined ? p.distance > 0 : p.output !== l.output;
+}
+
+/** "2 of 7 tokens wrong": a translation's edits against the line's output. */
+const edits = (p: LinePrediction): string => `${p.distance} edit${p.distance === 1 ? '' : 's'} from its ${p.targetTokens} tokens`;
 
 export class TaskLines implements vscode.InlayHintsProvider, vscode.HoverProvider, vscode.Disposable {
   private readonly emitter = new vscode.EventEmitter<void>();
@@ -116,7 +127,7 @@ export class TaskLines implements vscode.InlayHintsProvider, vscode.HoverProvide
     const r = this.results.get(uri.toString());
     if (!r) return undefined;
     let wrong = 0;
-    for (const l of r.lines.values()) if (l.prediction.output !== l.output) wrong++;
+    for (const l of r.lines.values()) if (l.output !== '' && isWrong(l)) wrong++;
     return { runId: r.runId, step: r.step, lines: r.lines.size, wrong };
   }
 
@@ -165,7 +176,8 @@ export class TaskLines implements vscode.InlayHintsProvider, vscode.HoverProvide
     if (doc.isClosed) return;
     const lines = new Map<number, LineResult>();
     asked.forEach((a, i) => lines.set(a.line, { text: a.text, output: a.pair[1], prediction: predictions[i]! }));
-    this.results.set(uri, { runId: run.runId, partial, task: run.task === 'generate' ? 'generate' : 'classify', step, lines });
+    const task = run.task === 'generate' || run.task === 'translate' ? run.task : 'classify';
+    this.results.set(uri, { runId: run.runId, partial, task, step, lines });
     this.publish(doc, version);
     this.emitter.fire();
   }
@@ -176,14 +188,16 @@ export class TaskLines implements vscode.InlayHintsProvider, vscode.HoverProvide
     const diagnostics: vscode.Diagnostic[] = [];
     for (const [line, l] of r.lines) {
       const p = l.prediction;
-      if (p.output === l.output || l.output === '') continue;
+      if (!isWrong(l)) continue;
       // Edits after the request: the line may have moved; a diagnostic goes only where the text is the same.
       if (doc.version !== version && (line >= doc.lineCount || doc.lineAt(line).text !== l.text)) continue;
       const tab = l.text.indexOf('\t');
       const range = new vscode.Range(line, tab + 1, line, l.text.replace(/\r$/, '').length);
       const d = new vscode.Diagnostic(
         range,
-        `the model says ${JSON.stringify(p.output)} (${percent(p.probability)} sure), not ${JSON.stringify(l.output)}` +
+        (r.task === 'translate'
+          ? `the model writes ${JSON.stringify(p.output)}, not ${JSON.stringify(l.output)}: ${edits(p)}`
+          : `the model says ${JSON.stringify(p.output)} (${percent(p.probability)} sure), not ${JSON.stringify(l.output)}`) +
           (p.heldOut ? ' (a held-out line: the model never trained on it)' : ''),
         vscode.DiagnosticSeverity.Warning,
       );
@@ -214,10 +228,12 @@ export class TaskLines implements vscode.InlayHintsProvider, vscode.HoverProvide
       if (!l) continue;
       const p = l.prediction;
       const bits = r.task === 'generate' && Number.isFinite(p.bitsPerToken) ? ` · ${p.bitsPerToken!.toFixed(2)} bits/char` : '';
-      const mark = l.output === '' ? '' : p.output === l.output ? ' ✓' : ' ✗';
+      const mark = l.output === '' ? '' : isWrong(l) ? ' ✗' : ' ✓';
+      const sure = r.task === 'translate' ? '' : ` ${percent(p.probability)}`;
+      const off = r.task === 'translate' && isWrong(l) ? ` ${p.distance} edit${p.distance === 1 ? '' : 's'}` : '';
       const hint = new vscode.InlayHint(
         new vscode.Position(line, doc.lineAt(line).text.length),
-        `→ ${p.output} ${percent(p.probability)}${mark}${bits}${p.heldOut ? ' · held out' : ''}`,
+        `→ ${p.output}${sure}${mark}${off}${bits}${p.heldOut ? ' · held out' : ''}`,
       );
       hint.paddingLeft = true;
       hint.tooltip = new vscode.MarkdownString(this.ranked(r, l));
@@ -233,9 +249,24 @@ export class TaskLines implements vscode.InlayHintsProvider, vscode.HoverProvide
     return new vscode.Hover(new vscode.MarkdownString(this.ranked(r, l)), doc.lineAt(position.line).range);
   }
 
-  /** The model's most probable outputs for a line, the line's own ticked. */
+  /** The model's most probable outputs for a line, the line's own ticked (translate: its translation against the line's). */
   private ranked(r: FileResult, l: LineResult): string {
     const p = l.prediction;
+    if (r.task === 'translate') {
+      return [
+        `**Recurrent Studio**: the model's translation (greedy), update ${r.step}`,
+        '',
+        `\`${p.output}\``,
+        '',
+        l.output === ''
+          ? 'The line has no output to compare with.'
+          : isWrong(l)
+            ? `Not the line's \`${l.output}\`: ${edits(p)}.`
+            : "The line's own output.",
+        p.heldOut ? 'A held-out line: the model never trained on it.' : 'A training line: the model learned from it.',
+        ...(p.unknown > 0 ? [`${p.unknown} token${p.unknown > 1 ? 's' : ''} of the input the model never saw, left out.`] : []),
+      ].join('\n\n');
+    }
     const what = r.task === 'classify' ? 'label' : 'label (by Bayes’ rule from its likelihoods)';
     const rows = p.ranked.map((x) => `| ${x.output === l.output ? '✓ ' : ''}${escape(x.output)} | ${percent(x.probability)} |`);
     const notes = [
