@@ -51,6 +51,8 @@ export interface TranslationRow {
   wrong: number[];
   /** Indices into target of the tokens the output lacks or has other tokens for. */
   missed: number[];
+  /** The edit distance from output to target (what the token error rate sums). */
+  edits: number;
 }
 
 export interface ClipEvent {

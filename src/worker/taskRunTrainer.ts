@@ -104,7 +104,8 @@ export class TaskRunTrainer implements RunTrainer {
     }
     if (e.task === 'translate') {
       v.scores = { wordErrorRate: e.wordErrorRate, tokenErrorRate: e.tokenErrorRate };
-      v.translations = translationRows(t.validationSet(scope === 'sample'), e.outputs, this.fileLines, t.targetTokenizer!);
+      const shown = t.validationSet(true).lines;
+      v.translations = translationRows(t.validationSet(scope === 'sample'), e.outputs, this.fileLines, t.targetTokenizer!, shown);
     }
     if (Number.isNaN(this.firstBits)) this.firstBits = v.bitsPerToken;
     // As the language model's: not finite, or over a bit worse than learning nothing and than where it started.

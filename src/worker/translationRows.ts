@@ -12,7 +12,7 @@ export const TABLE_ROWS = 12;
  * A shortest edit from `output` to `target` (Levenshtein, a -1 in target matching nothing): the output
  * tokens it replaces or deletes, and the target tokens it inserts or replaces.
  */
-export function alignTokens(output: ArrayLike<number>, target: ArrayLike<number>): { wrong: number[]; missed: number[] } {
+export function alignTokens(output: ArrayLike<number>, target: ArrayLike<number>): { wrong: number[]; missed: number[]; edits: number } {
   const n = output.length;
   const m = target.length;
   const d = new Int32Array((n + 1) * (m + 1));
@@ -38,22 +38,29 @@ export function alignTokens(output: ArrayLike<number>, target: ArrayLike<number>
     } else if (i > 0 && d[at(i, j)] === d[at(i - 1, j)]! + 1) wrong.push(--i);
     else missed.push(--j);
   }
-  return { wrong: wrong.reverse(), missed: missed.reverse() };
+  return { wrong: wrong.reverse(), missed: missed.reverse(), edits: d[at(n, m)]! };
 }
 
-/** The table's rows: the first TABLE_ROWS examples of `seqs` with their translations `outputs` (in example order). */
+/**
+ * The table's rows: the examples of `seqs` on the file lines `shown` (the first TABLE_ROWS of the sample scored
+ * while training, so a full evaluation at the end shows the same words), with their translations `outputs`.
+ */
 export function translationRows(
   seqs: Sequences,
   outputs: readonly Int32Array[],
   fileLines: readonly string[],
   target: Tokenizer,
+  shown: ArrayLike<number>,
 ): TranslationRow[] {
-  const n = Math.min(TABLE_ROWS, outputs.length);
+  const at = new Map<number, number>();
+  seqs.lines.forEach((line, e) => at.set(line, e));
   const rows: TranslationRow[] = [];
-  for (let e = 0; e < n; e++) {
+  for (let i = 0; i < Math.min(TABLE_ROWS, shown.length); i++) {
+    const line = shown[i]!;
+    const e = at.get(line);
+    if (e === undefined || outputs[e] === undefined) continue;
     const ref = seqs.references![e]!;
     const out = outputs[e]!;
-    const line = seqs.lines[e]!;
     const text = (fileLines[line - 1] ?? '').replace(/\r$/, '');
     const tab = text.indexOf('\t');
     rows.push({

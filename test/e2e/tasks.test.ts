@@ -1,21 +1,24 @@
 // Classify a .tsv file as a user does it in a real workbench: Train on Current File asks which task, the
 // dashboard opens on the run and shows held-out accuracy over time with the confusion matrix, the
 // encoder's gates over a typed name and its gradient flow; the editor shows each line's prediction
-// after it, a wrong one in the Problems panel, and a hover ranks the labels. The README's task pictures
-// are kept from here (dashboard-scores.png, editor-task-hints.png...).
+// after it, a wrong one in the Problems panel, and a hover ranks the labels. A translator of the sample
+// pronunciations the same way: word and token error rates over time, a table of held-out translations
+// with the wrong phonemes marked, the encoder's and decoder's gradient flow, each line's translation.
+// The README's task pictures are kept from here (dashboard-scores.png, editor-task-hints.png...).
 import * as assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before } from 'node:test';
 import type { FrameLocator, Locator } from 'playwright-core';
 import { e2eEnvironment } from './support/environment.js';
-import { eventually, workbenchTest, type Workbench } from './support/workbench.js';
+import { eventually, PATIENCE_MS, workbenchTest, type Workbench } from './support/workbench.js';
 
 const env = () => e2eEnvironment();
 const folder = 'tasks';
 const file = 'names.tsv';
 const title = `Recurrent: ${file}`;
 const UPDATES = 500;
+const TRANSLATE_UPDATES = 600;
 
 before(() => {
   const { workspace } = env();
@@ -28,6 +31,17 @@ before(() => {
   writeFileSync(
     join(workspace, 'generate', '.recurrent.json'),
     JSON.stringify({ model: { task: 'generate' }, training: { maxSteps: 300, evaluateEvery: 50 }, sampling: { everySeconds: 1 } }),
+  );
+  // The translator's folder leaves the task to the quick pick; its defaults (an LSTM 128, Adam 2e-3, batch 64) made bidirectional.
+  mkdirSync(join(workspace, 'translate'), { recursive: true });
+  writeFileSync(join(workspace, 'translate', 'pronunciations.tsv'), readFileSync(join(workspace, 'pronunciations.tsv'), 'utf8'));
+  writeFileSync(
+    join(workspace, 'translate', '.recurrent.json'),
+    JSON.stringify({
+      model: { bidirectional: true },
+      training: { maxSteps: TRANSLATE_UPDATES, evaluateEvery: 100 },
+      sampling: { everySeconds: 0 },
+    }),
   );
   // The task's defaults (a GRU 64, Adam 5e-3, batch 32) made bidirectional, for a bounded number of updates.
   writeFileSync(
@@ -183,3 +197,78 @@ workbenchTest('a generator writes texts per label on the dashboard, and Sample n
   assert.equal(texts.length, 5, `five names for the label: ${texts.join(', ')}`);
   await keep(wb, page.locator('iframe.webview.ready').filter({ visible: true }).first(), 'dashboard-task-samples', 720);
 });
+
+workbenchTest(
+  'a .tsv file trains a translator: error rates over time, held-out translations marked, both gradient flows, translations in the editor',
+  async (wb, t) => {
+    const { page } = wb;
+    const words = 'pronunciations.tsv';
+    await wb.openFile(`translate/${words}`);
+    await wb.runCommand('Recurrent: Train on Current File', { opensInput: /which task/ });
+    const picked = await wb.pick(/which task/, /^Translate$/);
+    assert.match(picked, /input → output sequence/);
+    const frame = await wb.webview(`Recurrent: ${words}`);
+    // 600 updates of a bidirectional LSTM 128 and its decoder: a few minutes on a loaded machine.
+    await eventually(async () => assert.match(await stats(frame), /state finished/, 'expected the run to finish its updates'), {
+      timeoutMs: 6 * PATIENCE_MS,
+    });
+    assert.match(
+      await frame.locator('.header .config').first().innerText(),
+      /^translate into \d+ target tokens, at most \d+ out · encoder LSTM, hidden 128, 1 layer, bidirectional; decoder hidden 256/,
+    );
+
+    await frame.locator('#tab-scores').click();
+    const summary = await eventually(async () => {
+      const text = await frame.locator('#panel-scores .summary').innerText();
+      assert.match(
+        text,
+        new RegExp(
+          `^Held-out word error rate [\\d.]+ at step ${TRANSLATE_UPDATES}; held-out token error rate [\\d.]+ at step ${TRANSLATE_UPDATES}\\.$`,
+        ),
+      );
+      return text;
+    });
+    const [word, token] = [...summary.matchAll(/rate ([\d.]+)/g)].map((m) => Number(m[1]));
+    assert.ok(word! > 0 && word! <= 1 && token! > 0 && token! < word!, `error rates: word ${word}, token ${token}`);
+    const px = await wb.canvasPixels(frame, '#panel-scores canvas');
+    assert.ok(px.inked > 0.01 * px.width * px.height, 'expected the error rates drawn');
+    const table = frame.locator('#panel-scores table.translations');
+    assert.equal(await table.locator('tbody tr').count(), 12, 'a dozen held-out translations');
+    const caption = await table.locator('caption').innerText();
+    const right = Number(/^(\d+) of 12 held-out examples translated exactly at step (\d+)/.exec(caption)?.[1]);
+    assert.ok(caption.includes(`at step ${TRANSLATE_UPDATES}`), caption);
+    assert.equal(await table.locator('tbody tr.wrong').count(), 12 - right, 'each row is right or wrong as the caption counts');
+    if (right < 12) assert.ok((await table.locator('span.wrong, span.missed').count()) > 0, 'the wrong rows mark their tokens');
+    t.diagnostic(`${summary} ${caption.split(';')[0]}`);
+    await keep(wb, page.locator('iframe.webview.ready').filter({ visible: true }).first(), 'dashboard-translate-scores', 720);
+    await table.scrollIntoViewIfNeeded();
+    await keep(wb, table, 'dashboard-translations');
+
+    await frame.locator('#tab-flow').click();
+    await eventually(async () =>
+      assert.match(
+        await frame.locator('#panel-flow').innerText(),
+        /rows: encoder layer 1 →, encoder layer 1 ←, decoder layer 1, columns: its tokens; the curves above average \d+ held-out examples/,
+      ),
+    );
+    await eventually(async () => {
+      const f = await wb.canvasPixels(frame, '#panel-flow canvas');
+      assert.ok(f.inked > 0.01 * f.width * f.height, 'expected the gradient flow drawn');
+    });
+    await keep(wb, page.locator('iframe.webview.ready').filter({ visible: true }).first(), 'dashboard-translate-flow', 720);
+
+    await page.locator('.tabs-container .tab', { hasText: words }).first().click();
+    await eventually(async () => {
+      const all = (await wb.editorTexts()).join('\n');
+      assert.match(all, /→ [A-Z]+[012]?( [A-Z]+[012]?)* (✓|✗ \d+ edits?)/, `expected translations after the lines:\n${all.slice(0, 400)}`);
+    });
+    await keep(wb, page.locator('.editor-group-container').filter({ visible: true }).first(), 'editor-translate-hints', 420);
+    const problems = await wb.problems();
+    assert.ok(
+      problems.some((p) => /the model writes "[A-Z0-9 ]*", not "[A-Z0-9 ]+": \d+ edits? from its \d+ tokens/.test(p)),
+      `expected wrong translations in the Problems panel, it lists: ${problems.slice(0, 5).join(' | ')}`,
+    );
+    await keep(wb, page.locator('.markers-panel').filter({ visible: true }).first(), 'editor-translate-problems');
+  },
+  { timeoutMs: 12 * PATIENCE_MS },
+);

@@ -254,3 +254,31 @@ test("a task's scores: per-update and held-out series by name, the latest confus
   assert.deepEqual(r.confusion, { step: 2, ...confusion });
   assert.equal(r.samples[0]!.label, 'female');
 });
+
+test("a translator's held-out error rates and its latest table of translations, whatever the message holds", () => {
+  const m = new DashboardModel();
+  m.receive({ v, type: 'history', current: empty('t'), others: [] });
+  const row = { line: 3, source: 'abba', target: ['AE1', 'B', 'AH0'], output: ['AE1', 'B', 'AA0'], wrong: [2], missed: [2], edits: 1 };
+  const validation = (step: number, rows: unknown[]): WorkerEvent =>
+    ({
+      v,
+      type: 'validation',
+      metrics: {
+        step,
+        lossNats: 1,
+        bitsPerToken: 1.44,
+        tokens: 400,
+        examples: 100,
+        scores: { wordErrorRate: 0.9, tokenErrorRate: 0.4 },
+        translations: rows,
+      },
+    }) as WorkerEvent;
+  m.receive({ v, type: 'event', runId: 't', event: validation(100, [row]) });
+  const dirty = m.receive({ v, type: 'event', runId: 't', event: validation(200, [{ ...row, wrong: ['2', 'x'], output: 'AE1' }]) });
+  assert.ok(dirty.has('scores'));
+  const r = m.current!;
+  assert.equal(r.hasScores, true);
+  assert.deepEqual([...r.heldOutScores.keys()], ['wordErrorRate', 'tokenErrorRate']);
+  // A malformed row (a recording edited by hand) is read as far as it goes, never thrown on.
+  assert.deepEqual(r.translations, { step: 200, rows: [{ ...row, output: [], wrong: [] }] });
+});

@@ -212,13 +212,16 @@ test('translate: the loop scores held-out translations by word and token error r
       assert.equal(row.target.join(' '), lines[row.line - 1]!.split('\t')[1], 'phonemes, one token each');
       assert.ok(row.wrong.every((i) => i >= 0 && i < row.output.length));
       assert.ok(row.missed.every((i) => i >= 0 && i < row.target.length));
-      if (row.output.join(' ') === row.target.join(' ')) assert.deepEqual([row.wrong, row.missed], [[], []]);
+      assert.equal(row.edits === 0, row.output.join(' ') === row.target.join(' '));
+      if (row.edits === 0) assert.deepEqual([row.wrong, row.missed], [[], []]);
       else assert.ok(row.wrong.length + row.missed.length > 0, `${row.source}: ${row.output.join(' ')} is not ${row.target.join(' ')}`);
     }
     const right = rows.filter((row) => row.wrong.length + row.missed.length === 0).length;
     assert.ok(right <= rows.length);
   }
   assert.equal(validations.at(-1)!.examples, started.examples!.heldOut, 'the final evaluation translates every held-out line');
+  const tableLines = validations.map((v) => v.translations!.map((row) => row.line).join(','));
+  assert.deepEqual(new Set(tableLines).size, 1, 'the table shows the same words at every evaluation, the final one of all included');
   const flow = of(r.events, 'gradientFlow')[0]!.flow;
   assert.deepEqual(flow.curves, ['encoder layer 1 →', 'encoder layer 1 ←', 'decoder layer 1']);
   for (const curve of flow.fromLast) assert.ok(curve[0]! > 0 && Number.isFinite(curve[0]!), 'every cell gets gradient from the end token');

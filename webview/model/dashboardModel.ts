@@ -3,7 +3,7 @@
 // they arrive, so memory stays bounded however long the run; each update says which views changed.
 import type { RunDescription, RunHistory, ToWebview, WorkerEvent } from '../../src/protocol/messages.js';
 import { PROTOCOL_VERSION } from '../../src/protocol/messages.js';
-import type { GateProbe, GradientFlow, StepMetrics, ValidationMetrics } from '../../src/engine/measurements.js';
+import type { GateProbe, GradientFlow, StepMetrics, TranslationRow, ValidationMetrics } from '../../src/engine/measurements.js';
 import type { ExperimentReport } from '../../src/engine/experiments/report.js';
 import { DecimatedSeries, DEFAULT_CAPACITY } from './series.js';
 import { asFloat32, asNumber } from './coerce.js';
@@ -51,6 +51,8 @@ export class RunModel {
   readonly heldOutScores = new Map<string, DecimatedSeries>();
   /** classify: the confusion matrix of the latest held-out evaluation, and its update. */
   confusion: { step: number; labels: string[]; counts: number[][] } | null = null;
+  /** translate: the held-out translations of the latest evaluation, and its update. */
+  translations: { step: number; rows: TranslationRow[] } | null = null;
   last: StepMetrics | null = null;
   clipCount = 0;
   samples: SampleEntry[] = [];
@@ -102,6 +104,22 @@ export class RunModel {
         labels: c.labels.map(String),
         counts: c.counts.map((row) => (Array.isArray(row) ? row.map(asNumber) : [])),
       };
+    if (Array.isArray(v.translations)) {
+      const strings = (x: unknown): string[] => (Array.isArray(x) ? x.map(String) : []);
+      const indices = (x: unknown): number[] => (Array.isArray(x) ? x.map(asNumber).filter(Number.isInteger) : []);
+      this.translations = {
+        step: v.step,
+        rows: v.translations.map((r) => ({
+          line: asNumber(r.line),
+          source: String(r.source),
+          target: strings(r.target),
+          output: strings(r.output),
+          wrong: indices(r.wrong),
+          missed: indices(r.missed),
+          edits: asNumber(r.edits),
+        })),
+      };
+    }
   }
 
   /** Whether the run reports scores beside its loss (a task such as classify). */

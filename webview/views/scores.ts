@@ -1,7 +1,8 @@
 // Scores: what a task scores beside its loss (classify's accuracy; any score protocol/scores.ts names),
 // on the updates' examples (smoothed as the loss is) and on the held-out examples, against steps or
 // wall time, with the score of a model that learned nothing; and classify's confusion matrix of the
-// latest held-out evaluation, each row shaded by the share of its true label predicted as each label.
+// latest held-out evaluation, each row shaded by the share of its true label predicted as each label, or
+// translate's table of held-out translations, the tokens a shortest edit to the target touches marked.
 import { createChart, configure, hline, type LineChart, type LineDataset } from '../charts.js';
 import { fill, h } from '../dom.js';
 import { formatValue } from '../model/format.js';
@@ -18,10 +19,12 @@ export class ScoresView implements View {
   private readonly chart: LineChart;
   private readonly summary: HTMLElement;
   private readonly matrix: HTMLElement;
+  private readonly table: HTMLElement;
 
   constructor(private readonly ctx: ViewContext) {
     this.summary = h('p', { class: 'summary', 'aria-live': 'polite' });
     this.matrix = h('div', { class: 'confusion' });
+    this.table = h('div', { class: 'translations' });
     this.element = h('section', { class: 'view' }, this.summary);
     this.chart = createChart(
       this.element,
@@ -30,7 +33,7 @@ export class ScoresView implements View {
       { title: 'score', scale: 'linear', min: 0, max: 1 },
       null,
     ).chart;
-    this.element.append(this.matrix);
+    this.element.append(this.matrix, this.table);
   }
 
   render(): void {
@@ -41,16 +44,21 @@ export class ScoresView implements View {
     const [blue, orange, green] = theme.palette;
     const datasets: LineDataset[] = [];
     const said: string[] = [];
+    const heldSaid: string[] = [];
     if (run === null || !run.hasScores) {
       this.summary.textContent =
-        run?.run?.examples !== undefined
-          ? 'This task scores its held-out examples by their loss alone: see the Loss tab (bits per character).'
-          : 'Scores are for task models: train on a .tsv file with the task classify.';
+        run?.run?.model.task === 'translate'
+          ? `The held-out words are translated every ${run.run.train.evalEvery} updates: their word and token error rates show here then.`
+          : run?.run?.examples !== undefined
+            ? 'This task scores its held-out examples by their loss alone: see the Loss tab (bits per character).'
+            : 'Scores are for task models: train on a .tsv file with the task classify or translate.';
       fill(this.matrix);
+      fill(this.table);
     } else {
       const names = [...new Set([...run.trainScores.keys(), ...run.heldOutScores.keys()])];
       for (const name of names) {
-        const title = scoreInfo(name).title;
+        const info = scoreInfo(name);
+        const title = info.higherIsBetter ? info.title : `${info.title} (lower is better)`;
         const train = run.trainScores.get(name);
         if (train) {
           const smooth = smoothBuckets(train.all(), ui.smoothing);
@@ -76,7 +84,7 @@ export class ScoresView implements View {
             borderWidth: 2,
           });
           const last = held.all().at(-1);
-          if (last) said.unshift(`Held-out ${title} ${formatValue(last.last)} at step ${last.lastStep}`);
+          if (last) heldSaid.push(`held-out ${info.title} ${formatValue(last.last)} at step ${last.lastStep}`);
         }
         const base = run.run?.examples?.baselineScores[name];
         const all = (train ?? held)!.all();
@@ -99,8 +107,11 @@ export class ScoresView implements View {
           said.push(`${run.run!.examples!.baseline} scores ${formatValue(base)}`);
         }
       }
-      this.summary.textContent = said.length ? said.join('; ') + '.' : 'No scores yet.';
+      // The held-out scores first, in the order the task names them.
+      const text = [...heldSaid, ...said].join('; ');
+      this.summary.textContent = text ? text[0]!.toUpperCase() + text.slice(1) + '.' : 'No scores yet.';
       this.renderMatrix();
+      this.renderTranslations();
     }
     this.chart.data.datasets = datasets;
     configure(this.chart, theme, {
@@ -158,5 +169,43 @@ export class ScoresView implements View {
       );
     });
     fill(this.matrix, h('table', { class: 'confusion-matrix' }, caption, h('thead', {}, head), h('tbody', {}, ...rows)));
+  }
+
+  /** translate: source, target and output of a fixed dozen held-out examples, wrong output tokens and missed target tokens marked. */
+  private renderTranslations(): void {
+    const t = this.ctx.model.current?.translations;
+    if (!t || t.rows.length === 0) {
+      fill(this.table);
+      return;
+    }
+    const tokens = (list: string[], marked: number[], cls: string, what: string): HTMLElement => {
+      const set = new Set(marked);
+      const spans = list.flatMap((tok, i) => {
+        const span = set.has(i) ? h('span', { class: cls, title: what }, tok) : h('span', {}, tok);
+        return i > 0 ? [' ', span] : [span];
+      });
+      return h('td', { class: 'tokens' }, ...(list.length ? spans : [h('span', { class: 'empty' }, '(nothing)')]));
+    };
+    const right = t.rows.filter((r) => r.edits === 0).length;
+    const caption = h(
+      'caption',
+      {},
+      `${right} of ${t.rows.length} held-out examples translated exactly at step ${t.step} (greedy); ` +
+        'marked: the output tokens a shortest edit to the target replaces or deletes, and the target tokens it has other tokens for or lacks.',
+    );
+    const head = h('tr', {}, ...['line', 'source', 'target', 'output', 'edits'].map((c) => h('th', { scope: 'col' }, c)));
+    const rows = t.rows.map((r) => {
+      const ok = r.edits === 0;
+      return h(
+        'tr',
+        { class: ok ? 'right' : 'wrong' },
+        h('td', { class: 'line' }, String(r.line)),
+        h('th', { scope: 'row' }, r.source),
+        tokens(r.target, r.missed, 'missed', 'missing or replaced in the output'),
+        tokens(r.output, r.wrong, 'wrong', 'not in the target here'),
+        h('td', { class: 'edits' }, ok ? '✓' : String(r.edits)),
+      );
+    });
+    fill(this.table, h('table', { class: 'translations' }, caption, h('thead', {}, head), h('tbody', {}, ...rows)));
   }
 }
