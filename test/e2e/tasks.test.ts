@@ -265,7 +265,7 @@ workbenchTest(
     await keep(wb, page.locator('.editor-group-container').filter({ visible: true }).first(), 'editor-translate-hints', 420);
     const problems = await wb.problems();
     assert.ok(
-      problems.some((p) => /the model writes "[A-Z0-9 ]*", not "[A-Z0-9 ]+": \d+ edits? from its \d+ tokens/.test(p)),
+      problems.some((p) => /the model writes "[A-Z0-9 ]*", not "[A-Z0-9 ]+": \d+ edits? from its \d+ tokens?/.test(p)),
       `expected wrong translations in the Problems panel, it lists: ${problems.slice(0, 5).join(' | ')}`,
     );
     await keep(wb, page.locator('.markers-panel').filter({ visible: true }).first(), 'editor-translate-problems');

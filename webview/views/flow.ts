@@ -88,7 +88,7 @@ export class FlowView implements View {
             h('strong', {}, r.title),
             r === cur ? ' (this run)' : '',
             `: gradient reaches back ${reach} before falling below 1/${Math.round(1 / REACH_RATIO)} of its size; it shrinks ×${formatValue(s.decayPerStep)} per step` +
-              (f.fromLast.length > 1 ? ` (top layer, step ${f.step})` : ` (step ${f.step})`),
+              (f.fromLast.length > 1 ? ` (${f.curves?.at(-1) ?? 'top layer'}, step ${f.step})` : ` (step ${f.step})`),
           ),
         );
       }

@@ -1,5 +1,6 @@
 // The header: what is training (config, parameter count, file), how far it got (steps, chars per
 // second, elapsed time, state), and pause / resume / stop.
+import { scoreInfo } from '../../src/protocol/scores.js';
 import { describeSegments } from '../../src/engine/history.js';
 import { fill, h } from '../dom.js';
 import { formatCount, formatDuration, formatValue } from '../model/format.js';
@@ -99,14 +100,24 @@ export class HeaderView implements View {
     const last = r.last;
     const perSecond = d?.tokenizer === 'word' ? 'words/second' : 'chars/second';
     const ex = d?.examples;
-    const lossUnit = ex?.lossPer === 'example' ? 'bits/example' : d?.tokenizer === 'char' && ex ? 'bits/char' : 'bits/token';
-    const accuracy = r.heldOutScores.get('accuracy')?.all().at(-1);
+    // A translator's loss is per target token, whatever its sources are made of.
+    const lossUnit =
+      ex?.lossPer === 'example'
+        ? 'bits/example'
+        : d?.tokenizer === 'char' && ex && d.model.task !== 'translate'
+          ? 'bits/char'
+          : 'bits/token';
+    // The latest held-out scores (classify's accuracy, translate's word and token error rates).
+    const scores = [...r.heldOutScores].flatMap(([name, series]) => {
+      const latest = series.all().at(-1);
+      return latest ? [[`held-out ${scoreInfo(name).title}`, formatValue(latest.last)] as [string, string]] : [];
+    });
     const items: Array<[string, string]> = [
       ['state', r.state],
       ['step', last ? String(last.step) : '0'],
       ...(ex && last?.epoch !== undefined ? [['epoch', String(last.epoch)] as [string, string]] : []),
       ['loss', last ? `${formatValue(last.bitsPerToken)} ${lossUnit}` : '–'],
-      ...(accuracy ? [['held-out accuracy', formatValue(accuracy.last)] as [string, string]] : []),
+      ...scores,
       ex
         ? ['examples/second', last?.examplesPerSecond !== undefined ? formatCount(last.examplesPerSecond) : '–']
         : [perSecond, last ? formatCount(last.tokensPerSecond) : '–'],

@@ -45,6 +45,8 @@ export class ScoresView implements View {
     const datasets: LineDataset[] = [];
     const said: string[] = [];
     const heldSaid: string[] = [];
+    // Shares run from 0 to 1; a token error rate can exceed 1 (an output far longer than its target), and the axis grows to show it.
+    let highest = 1;
     if (run === null || !run.hasScores) {
       this.summary.textContent =
         run?.run?.model.task === 'translate'
@@ -56,7 +58,7 @@ export class ScoresView implements View {
       fill(this.table);
     } else {
       const names = [...new Set([...run.trainScores.keys(), ...run.heldOutScores.keys()])];
-      for (const name of names) {
+      names.forEach((name, i) => {
         const info = scoreInfo(name);
         const title = info.higherIsBetter ? info.title : `${info.title} (lower is better)`;
         const train = run.trainScores.get(name);
@@ -75,11 +77,14 @@ export class ScoresView implements View {
         }
         const held = run.heldOutScores.get(name);
         if (held) {
+          // A second held-out score (translate's token error rate beside its word error rate) in a colour of its own.
+          const colour = i === 0 ? orange : (theme.palette[2 + i] ?? green);
+          for (const b of held.all()) if (Number.isFinite(b.mean)) highest = Math.max(highest, b.mean);
           datasets.push({
             label: `held-out ${title}`,
             data: points(held, ui.xAxis, (b) => b.mean),
-            borderColor: orange,
-            backgroundColor: orange,
+            borderColor: colour,
+            backgroundColor: colour,
             pointRadius: 2.5,
             borderWidth: 2,
           });
@@ -106,7 +111,7 @@ export class ScoresView implements View {
           );
           said.push(`${run.run!.examples!.baseline} scores ${formatValue(base)}`);
         }
-      }
+      });
       // The held-out scores first, in the order the task names them.
       const text = [...heldSaid, ...said].join('; ');
       this.summary.textContent = text ? text[0]!.toUpperCase() + text.slice(1) + '.' : 'No scores yet.';
@@ -116,7 +121,12 @@ export class ScoresView implements View {
     this.chart.data.datasets = datasets;
     configure(this.chart, theme, {
       x: { title: ui.xAxis === 'step' ? 'step (updates)' : 'elapsed time (s)', scale: 'linear' },
-      y: { title: 'share of examples', scale: 'linear', min: 0, max: 1 },
+      y: {
+        title: highest > 1 ? 'share of examples (tokens: edits per target token)' : 'share of examples',
+        scale: 'linear',
+        min: 0,
+        max: Math.ceil(highest),
+      },
     });
     this.chart.update('none');
   }

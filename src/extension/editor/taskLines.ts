@@ -54,8 +54,9 @@ function isWrong(l: LineResult): boolean {
   return p.distance !== undefined ? p.distance > 0 : p.output !== l.output;
 }
 
-/** "2 of 7 tokens wrong": a translation's edits against the line's output. */
-const edits = (p: LinePrediction): string => `${p.distance} edit${p.distance === 1 ? '' : 's'} from its ${p.targetTokens} tokens`;
+/** "2 edits from its 7 tokens": a translation's edits against the line's output. */
+const edits = (p: LinePrediction): string =>
+  `${p.distance} edit${p.distance === 1 ? '' : 's'} from its ${p.targetTokens} token${p.targetTokens === 1 ? '' : 's'}`;
 
 export class TaskLines implements vscode.InlayHintsProvider, vscode.HoverProvider, vscode.Disposable {
   private readonly emitter = new vscode.EventEmitter<void>();
