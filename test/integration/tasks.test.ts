@@ -23,7 +23,7 @@ const SMALL = {
 const ours = (uri: vscode.Uri): vscode.Diagnostic[] =>
   vscode.languages.getDiagnostics(uri).filter((d) => d.source === 'Recurrent Studio' && d.code === 'wrong-prediction');
 
-suite('Tasks: classify and generate a .tsv file', function () {
+suite('Tasks: classify, generate and translate a .tsv file', function () {
   this.timeout(300_000);
   let api: RecurrentApi;
   let doc: vscode.TextDocument;
@@ -317,7 +317,7 @@ suite('Tasks: classify and generate a .tsv file', function () {
     }
   });
 
-  test('translate: word and token error rates held out, each line its translation as a hint, wrong ones diagnosed, Predict on a selection', async () => {
+  test('translate: word and token error rates held out, each line its translation as a hint, wrong ones diagnosed, Predict on a selection, resumed where it stopped', async () => {
     const [words] = await vscode.workspace.findFiles('pronunciations.tsv');
     assert.ok(words, 'expected pronunciations.tsv in the workspace');
     const quarter = new TextDecoder()
@@ -402,6 +402,26 @@ suite('Tasks: classify and generate a .tsv file', function () {
         'the selection: one translation per line, of its input',
       );
       for (const p of selected!) assert.ok(Number.isInteger(p.distance), 'each selected line is scored against its own output');
+
+      // Saved at its end: Train on the unchanged file resumes the translator at the next update.
+      const again = await vscode.commands.executeCommand<string>('recurrent.trainCurrentFile', {
+        uri: file,
+        fresh: false,
+        openDashboard: false,
+        overrides: { ...SMALL, 'model.bidirectional': true, 'training.maxSteps': 150, 'training.evaluateEvery': 50 },
+      });
+      await until(
+        () => `the resumed run to finish; it is ${state(again)} at step ${api.status(again)?.step}`,
+        () => state(again) === 'finished',
+      );
+      const resumed = api.runs().find((r) => r.runId === again)!;
+      assert.equal(resumed.run!.model.task, 'translate');
+      assert.equal(
+        resumed.metrics.map((m) => m.step).find((s) => s > 150),
+        151,
+        'the first update after the checkpoint is 151',
+      );
+      assert.equal(resumed.validation.at(-1)!.step, 300);
     } finally {
       await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
       await vscode.workspace.fs.delete(file);
