@@ -13,7 +13,9 @@ export function modelPy(config: ModelConfig, tokenizer: TokenizerKind, checkpoin
       ? `classify: names one of ${c.labels!.length} labels for a text (${c.bidirectional ? 'bidirectional, ' : ''}${c.pooling} pooling)`
       : c.task === 'generate'
         ? `generate: writes a text for one of ${c.labels!.length} labels`
-        : 'language model';
+        : c.task === 'translate'
+          ? `translate: an encoder${c.bidirectional ? ' (bidirectional)' : ''} whose final states start a decoder over ${c.targetVocabSize} target tokens`
+          : 'language model';
   return `# Loads ${checkpointName}, exported by Recurrent Studio, into PyTorch.
 # Model: ${task}; ${c.cell} with ${c.layers} layer(s) of ${c.hidden} units, ${c.embedding ? `embedding ${c.embedding}` : 'one-hot input'}, ${c.vocabSize} ${tokenizer} tokens.
 # Usage: python ${checkpointName.replace(/\.safetensors$/, '')}.py   (needs torch)
@@ -111,8 +113,50 @@ class Generator(nn.Module):
         return self.decoder(out), state
 
 
+class Encoder(nn.Module):
+    """translate's encoder, classify's without its head: (embedding) -> rnn over packed sources."""
+
+    def __init__(self, V, E, H, L, cell, bidirectional):
+        super().__init__()
+        self.V = V
+        if E > 0:
+            self.embedding = nn.Embedding(V, E)
+        rnn = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}[cell]
+        self.rnn = rnn(E or V, H, L, batch_first=True, bidirectional=bidirectional)
+
+    def forward(self, tokens, lengths):
+        """tokens: [B, S] int64 padded, lengths: [B] -> the final states [L * D, B, H] (a tuple (h, c) for lstm)."""
+        x = self.embedding(tokens) if hasattr(self, "embedding") else nn.functional.one_hot(tokens, self.V).float()
+        packed = nn.utils.rnn.pack_padded_sequence(x, lengths.cpu(), batch_first=True, enforce_sorted=False)
+        return self.rnn(packed)[1]
+
+
+class Translator(nn.Module):
+    """translate: the encoder's final states, both directions concatenated per layer, start the decoder (the language model of the targets)."""
+
+    def __init__(self, V, W, E, H, L, cell, bidirectional):
+        super().__init__()
+        self.D, self.L, self.H = 2 if bidirectional else 1, L, H
+        self.encoder = Encoder(V, E, H, L, cell, bidirectional)
+        self.decoder = Model(W, E, H * self.D, L, cell, False)
+
+    def encode(self, sources, lengths):
+        """The decoder's first state: [L, B, D * H] per state kind."""
+
+        def bridge(h):
+            h = h.view(self.L, self.D, h.shape[1], self.H)
+            return torch.cat([h[:, d] for d in range(self.D)], 2)
+
+        state = self.encoder(sources, lengths)
+        return tuple(bridge(s) for s in state) if isinstance(state, tuple) else bridge(state)
+
+    def forward(self, sources, lengths, inputs):
+        """inputs: [B, T] int64, the end token (the line break) then the target -> logits [B, T, W] (teacher forcing)."""
+        return self.decoder(inputs, self.encode(sources, lengths))[0]
+
+
 def load(path=Path(__file__).with_name(${JSON.stringify(checkpointName)})):
-    """The module with the checkpoint's weights, and the vocabulary (a token's id is its index); a task's module has .labels."""
+    """The module with the checkpoint's weights, and the vocabulary (a token's id is its index; translate: the sources'); a task's module has .labels."""
     tensors, meta = read_safetensors(path)
     config = json.loads(meta["recurrent.config"])
     vocab = json.loads(meta["recurrent.tokenizer"])["vocab"]
@@ -122,10 +166,13 @@ def load(path=Path(__file__).with_name(${JSON.stringify(checkpointName)})):
         model = Classifier(len(vocab), E, H, L, cell, config.get("bidirectional", False), len(config["labels"]), config.get("pooling", "last"))
     elif task == "generate":
         model = Generator(len(vocab), E, H, L, cell, len(config["labels"]))
+    elif task == "translate":
+        W = len(json.loads(meta["recurrent.targetTokenizer"])["vocab"])
+        model = Translator(len(vocab), W, E, H, L, cell, config.get("bidirectional", False))
     elif task == "lm":
         model = Model(len(vocab), E, H, L, cell, config.get("bidirectional", False))
     else:
-        raise ValueError(f"{path}: task {task!r} is not one this file knows (lm, classify, generate)")
+        raise ValueError(f"{path}: task {task!r} is not one this file knows (lm, classify, generate, translate)")
     # The file may also hold training state (optimizer.*, state.*): load only the module's parameters.
     model.load_state_dict({name: tensors[name] for name in model.state_dict()})
     model.labels = config.get("labels", [])
