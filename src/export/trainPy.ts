@@ -58,7 +58,7 @@ import torch.nn.functional as F
 from torch import nn
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from model import Classifier, Generator, Model, read_safetensors  # noqa: E402  (model.py, beside this file)
+from model import Classifier, Generator, Model, Translator, read_safetensors  # noqa: E402  (model.py, beside this file)
 
 # What Recurrent Studio's engine fixes, written here by the exporter so that both sides agree.
 ENGINE = json.loads(r"""${engineConstants()}""")
@@ -549,8 +549,8 @@ class LanguageModelRun:
 
 ${TASK_RUNS_PY}
 
-# The runs of each task a checkpoint's config may name; translate would join here.
-RUNS = {"lm": LanguageModelRun, "classify": TaskRun, "generate": TaskRun}
+# The runs of each task a checkpoint's config may name.
+RUNS = {"lm": LanguageModelRun, "classify": TaskRun, "generate": TaskRun, "translate": TaskRun}
 
 
 # ---- the loop ------------------------------------------------------------------------------------------

@@ -4,13 +4,14 @@
 // that the run goes on in PyTorch as taskTrainer.ts would have gone on (test/unit/pytorchTaskTraining.test.ts
 // holds it to the engine update by update). Python kept as text: no backtick and no dollar-brace in it.
 import { END_OF_TEXT } from '../engine/taskData.js';
-import { TASK_DEFAULTS, TASK_TRAINING_KEY } from '../engine/taskTrainer.js';
+import { TASK_DEFAULTS, TASK_TRAINING_KEY, VALIDATION_SAMPLE } from '../engine/taskTrainer.js';
 
 export function taskConstants(): Record<string, unknown> {
   return {
     taskDefaults: Object.fromEntries(Object.entries(TASK_DEFAULTS).map(([task, d]) => [task, d.train])),
     endOfText: END_OF_TEXT,
     taskTrainingKey: TASK_TRAINING_KEY,
+    translateValidationSample: VALIDATION_SAMPLE,
   };
 }
 
@@ -163,13 +164,31 @@ def utf16_hash(text):
     return h
 
 
-def encode_known(text, spec, ids):
-    """taskData.ts encodeKnown: the ids of the tokens the vocabulary knows (a word tokenizer's unknown token is kept)."""
+def encode_reference(text, spec, ids):
+    """taskData.ts encodeKnown, with translate's reference: every token's id, -1 where the vocabulary lacks it
+    (a word tokenizer's unknown token stands for it instead)."""
     if spec["kind"] == "word":
         unknown = ids[spec.get("unknown", "<unk>")]
         return [ids.get(w, unknown) for w in word_pattern_cached().findall(text)]
     pieces = text if spec["kind"] == "char" else JS_NON_SPACE.findall(text)
-    return [ids[p] for p in pieces if p in ids]
+    return [ids.get(p, -1) for p in pieces]
+
+
+def encode_known(text, spec, ids):
+    """taskData.ts encodeKnown: the ids of the tokens the vocabulary knows (a word tokenizer's unknown token is kept)."""
+    return [i for i in encode_reference(text, spec, ids) if i >= 0]
+
+
+def edit_distance(a, b):
+    """taskEval.ts editDistance: insertions, deletions and substitutions (a -1 in b matches nothing)."""
+    prev = list(range(len(b) + 1))
+    for i in range(1, len(a) + 1):
+        cur = [i] + [0] * len(b)
+        for j in range(1, len(b) + 1):
+            same = a[i - 1] == b[j - 1] and b[j - 1] >= 0
+            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (0 if same else 1))
+        prev = cur
+    return prev[len(b)]
 
 
 _word_pattern = []
@@ -182,24 +201,33 @@ def word_pattern_cached():
 
 
 class TaskRun:
-    """taskTrainer.ts for classify and generate: an update is a batch of examples of like length, padded
-    to the longest; its loss the mean per example (classify) or per output token (generate).
+    """taskTrainer.ts for classify, generate and translate: an update is a batch of examples of like length,
+    padded to the longest; its loss the mean per example (classify) or per output token (generate, translate).
+    An example is (text ids, label id, target ids, reference): the last two translate's only.
     Each process runs its share of the batch's examples; see LanguageModelRun for the interface."""
 
     def __init__(self, ck, text_path, rank, world, device):
         ck_path, tensors, meta, config, self.spec, record = ck
         self.meta, self.record, self.rank, self.world, self.device = meta, record, rank, world, device
         self.task = config["task"]
-        if self.task not in ("classify", "generate"):
-            raise Refused(f"{ck_path}: task {self.task!r}: this train.py continues lm, classify and generate runs")
+        if self.task not in ("classify", "generate", "translate"):
+            raise Refused(f"{ck_path}: task {self.task!r}: this train.py continues lm, classify, generate and translate runs")
         c = self.train = {**ENGINE["defaultTrain"], **ENGINE["taskDefaults"][self.task], **record.get("train", {})}
-        vocab, labels = self.spec["vocab"], config["labels"]
-        self.labels = labels
+        vocab = self.spec["vocab"]
+        labels = self.labels = config.get("labels") or [""]  # translate's examples all have the label 0
         E, H, L, cell = config.get("embedding", 0), config["hidden"], config["layers"], config["cell"]
+        self.target_spec = None
         if self.task == "classify":
             model = Classifier(len(vocab), E, H, L, cell, config.get("bidirectional", False), len(labels), config.get("pooling", "last"))
-        else:
+        elif self.task == "generate":
             model = Generator(len(vocab), E, H, L, cell, len(labels))
+        else:
+            try:
+                self.target_spec = json.loads(meta["recurrent.targetTokenizer"])
+            except (KeyError, ValueError):
+                raise Refused(f"{ck_path}: a translate checkpoint needs its target tokenizer (recurrent.targetTokenizer)")
+            model = Translator(len(vocab), len(self.target_spec["vocab"]), E, H, L, cell, config.get("bidirectional", False))
+        self.max_output = config.get("maxOutput", 0)
         missing = [name for name in model.state_dict() if name not in tensors]
         if missing:
             raise Refused(f"{ck_path}: tensor {missing[0]} is missing (the config needs it)")
@@ -213,8 +241,9 @@ class TaskRun:
         examples = parse_tsv(text, text_path)
         held = held_out_indices(len(examples), c["valShare"], c["seed"], c.get("valMax", 0))
         ids = {t: i for i, t in enumerate(vocab)}
-        self.end = ids.get(ENGINE["endOfText"], -1)
-        if self.task == "generate" and self.end < 0:
+        self.target_ids = {t: i for i, t in enumerate(self.target_spec["vocab"])} if self.target_spec else None
+        self.end = (self.target_ids or ids).get(ENGINE["endOfText"], -1)
+        if self.task != "classify" and self.end < 0:
             raise Refused(f"{ck_path}: the vocabulary has no end token")
         self.train_set, self.held_out = self.encode([e for i, e in enumerate(examples) if i not in held], ids, text_path, config), None
         self.held_out = self.encode([e for i, e in enumerate(examples) if i in held], ids, text_path, config)
@@ -222,7 +251,7 @@ class TaskRun:
             raise Refused(f"{text_path}: no examples are left for training: lower the held-out share")
         if c["batch"] < world:
             raise Refused(f"the run's batch is {c['batch']} examples, fewer than the {world} processes: each process needs an example")
-        self.batches = LengthBatches([len(s) for s, _ in self.train_set], c["batch"])
+        self.batches = LengthBatches([len(e[0]) for e in self.train_set], c["batch"])
         rng_ok = isinstance(record.get("rng"), list) and len(record["rng"]) == 4
         self.rng = Rng.from_state(record["rng"]) if rng_ok else Rng(c["seed"])
         self.text_hash = utf16_hash(text)
@@ -241,17 +270,28 @@ class TaskRun:
             load_optimizer(self.optimizer, self.names, self.slots, tensors, self.updates, c["optimizer"])
         self.history = History(meta.get("recurrent.history"))
         self.count, self.correct, self.batch = 1, 0.0, []
-        self.sampled = False  # validate() scores every held-out line, whatever the scope
-        self.unit = "example" if self.task == "classify" else ("char" if self.spec["kind"] == "char" else "token")
+        # validate("sample") translates ENGINE["translateValidationSample"] of the held-out lines, "full" all; the others score all every time
+        self.sampled = self.task == "translate"
+        out_kind = (self.target_spec or self.spec)["kind"]
+        self.unit = "example" if self.task == "classify" else ("char" if out_kind == "char" else "token")
 
     def encode(self, examples, ids, source, config):
-        """taskData.ts encodeExamples: (ids, label) per example; texts cut at maxLength, generate's ended with the end token."""
+        """taskData.ts encodeExamples (and encodeTranslations): texts cut at maxLength, generate's and translate's
+        outputs ended with the end token unless cut."""
         label_ids = {l: i for i, l in enumerate(self.labels)}
         limit = config.get("maxLength", 0) or math.inf
         if self.task == "generate":
             limit -= 1
         out = []
         for text, label in examples:
+            if self.task == "translate":
+                seq = encode_known(text, self.spec, ids)
+                seq = seq[: max(1, int(limit))] if len(seq) > limit else seq
+                ref = encode_reference(label, self.target_spec, self.target_ids)
+                target, cut = [i for i in ref if i >= 0], limit - 1
+                target = target[: max(1, int(cut))] if len(target) > cut else target + [self.end]
+                out.append((seq, 0, target, ref))
+                continue
             if label not in label_ids:
                 known = ", ".join(json.dumps(l, ensure_ascii=False) for l in self.labels)
                 raise Refused(f"{source}: the label {json.dumps(label, ensure_ascii=False)} is not one the model knows ({known})")
@@ -260,24 +300,30 @@ class TaskRun:
                 seq = seq[: max(1, int(limit))]
             elif self.task == "generate":
                 seq.append(self.end)
-            out.append((seq, label_ids[label]))
+            out.append((seq, label_ids[label], None, None))
         return out
 
     def tensors(self, batch):
         """A batch of (ids, label) as the module reads it: classify's padded texts and lengths,
         generate's inputs (the end token, then the text) and targets (the text, then the end token; -100 past it)."""
-        labels = torch.tensor([l for _, l in batch], dtype=torch.long, device=self.device)
-        T = max(1, max(len(s) for s, _ in batch))
+        labels = torch.tensor([e[1] for e in batch], dtype=torch.long, device=self.device)
+        if self.task != "generate":
+            S = max(1, max(len(e[0]) for e in batch))
+            sources = torch.zeros(len(batch), S, dtype=torch.long)
+            for r, e in enumerate(batch):
+                sources[r, : len(e[0])] = torch.tensor(e[0], dtype=torch.long)
+            lengths = torch.tensor([len(e[0]) for e in batch], dtype=torch.long)
+            if self.task == "classify":
+                return sources.to(self.device), lengths, labels
+        outs = [e[2] if self.task == "translate" else e[0] for e in batch]
+        T = max(1, max(len(s) for s in outs))
         ids = torch.zeros(len(batch), T, dtype=torch.long)
-        if self.task == "classify":
-            for r, (s, _) in enumerate(batch):
-                ids[r, : len(s)] = torch.tensor(s, dtype=torch.long)
-            lengths = torch.tensor([len(s) for s, _ in batch], dtype=torch.long)
-            return ids.to(self.device), lengths, labels
         targets = torch.full((len(batch), T), -100, dtype=torch.long)
-        for r, (s, _) in enumerate(batch):
+        for r, s in enumerate(outs):
             ids[r, : len(s)] = torch.tensor([self.end] + s[:-1], dtype=torch.long)
             targets[r, : len(s)] = torch.tensor(s, dtype=torch.long)
+        if self.task == "translate":
+            return (sources.to(self.device), lengths, ids.to(self.device)), targets.to(self.device)
         return ids.to(self.device), targets.to(self.device), labels
 
     def scores(self, net, batch):
@@ -286,8 +332,12 @@ class TaskRun:
             ids, lengths, labels = self.tensors(batch)
             logits = net(ids, lengths).float()
             return F.cross_entropy(logits, labels, reduction="sum"), float((logits.argmax(1) == labels).sum())
-        ids, targets, labels = self.tensors(batch)
-        logits, _ = net(ids, labels)
+        if self.task == "translate":
+            inputs, targets = self.tensors(batch)
+            logits = net(*inputs)
+        else:
+            ids, targets, labels = self.tensors(batch)
+            logits, _ = net(ids, labels)
         return F.cross_entropy(logits.float().reshape(-1, logits.shape[-1]), targets.reshape(-1), ignore_index=-100, reduction="sum"), 0.0
 
     # -- one update
@@ -295,7 +345,7 @@ class TaskRun:
     def forward(self, net, autocast):
         start, size = self.batches.next_batch(self.rng)
         batch = self.batch = [self.train_set[self.batches.order[start + i]] for i in range(size)]
-        self.count = size if self.task == "classify" else sum(len(s) for s, _ in batch)
+        self.count = size if self.task == "classify" else sum(len(e[2] if self.task == "translate" else e[0]) for e in batch)
         mine = batch[size * self.rank // self.world : size * (self.rank + 1) // self.world]
         # A process without an example of a short last batch still takes part in DDP's gradient average, with nothing.
         with autocast():
@@ -309,7 +359,7 @@ class TaskRun:
         self.updates += 1
         self.examples_seen += len(self.batch)
         self.run_examples += len(self.batch)
-        tokens = sum(len(s) for s, _ in self.batch) if self.task == "classify" else self.count
+        tokens = sum(len(e[0]) for e in self.batch) if self.task == "classify" else self.count
         self.tokens_seen += tokens
         return tokens
 
@@ -345,25 +395,61 @@ class TaskRun:
 
     @torch.no_grad()
     def validate(self, scope):
-        held = sorted(self.held_out, key=lambda e: len(e[0]))
+        held = self.held_out
+        most = ENGINE["translateValidationSample"]
+        if self.task == "translate" and scope == "sample" and len(held) > most:  # taskTrainer.ts spread()
+            held = [held[math.floor(i * len(held) / most)] for i in range(most)]
+        held = sorted(held, key=lambda e: len(e[0]))
         total, right, B = 0.0, 0.0, self.train["batch"]
         for s in range(0, len(held), B):
             loss, correct = self.scores(self.model, held[s : s + B])
             total += float(loss)
             right += correct
         n = len(held)
-        units = n if self.task == "classify" else sum(len(s) for s, _ in held)
+        units = n if self.task == "classify" else sum(len(e[2] if self.task == "translate" else e[0]) for e in held)
         mean = total / units if units else math.nan
         v = {"step": self.updates, "lossNats": mean, "bitsPerToken": mean / math.log(2), "tokens": units, "examples": n}
         if self.task == "classify":
             v["accuracy"] = right / n if n else math.nan
+        if self.task == "translate":
+            wrong = edits = length = 0
+            for s in range(0, n, B):
+                batch = held[s : s + B]
+                for out, e in zip(self.greedy(batch), batch):
+                    d = edit_distance(out, e[3])
+                    wrong, edits, length = wrong + (d > 0), edits + d, length + len(e[3])
+            v["wordErrorRate"] = wrong / n if n else math.nan
+            v["tokenErrorRate"] = edits / length if length else math.nan
         return v
+
+    def greedy(self, batch):
+        """translateDecode.ts greedy: from the encoder's final states, the most probable token each step until the end token or maxOutput tokens."""
+        (sources, lengths, _), _ = self.tensors(batch)
+        state = self.model.encode(sources, lengths)
+        tokens = torch.full((len(batch), 1), self.end, dtype=torch.long, device=self.device)
+        outs, done = [[] for _ in batch], [False] * len(batch)
+        for _ in range(self.max_output):
+            if all(done):
+                break
+            logits, state = self.model.decoder(tokens, state)
+            y = logits[:, -1].argmax(-1)
+            for r, t in enumerate(y.tolist()):
+                if done[r]:
+                    continue
+                if t == self.end:
+                    done[r] = True
+                else:
+                    outs[r].append(t)
+            tokens = y[:, None]
+        return outs
 
     def validation_due(self):
         every = self.train["evalEvery"]
         return every > 0 and self.updates > 0 and self.updates % every == 0 and len(self.held_out) > 0
 
     def summary(self, v):
+        if self.task == "translate":
+            return f"word error {v['wordErrorRate']:.3f}, token error {v['tokenErrorRate']:.3f}, {v['bitsPerToken']:.3f} bits/{self.unit}"
         if self.task == "classify":
             return f"accuracy {v['accuracy']:.1%}, loss {v['lossNats']:.4f} nats/example"
         return f"{v['bitsPerToken']:.3f} bits/{self.unit}"
@@ -373,7 +459,11 @@ class TaskRun:
         B = c["batch"]
         lines = [
             f"{text_path}: {len(self.train_set):,} training and {len(self.held_out):,} held-out examples, "
-            f"{len(self.labels)} labels, vocabulary {len(self.spec['vocab'])} {self.spec['kind']} tokens",
+            + (
+                f"{len(self.labels)} labels, vocabulary {len(self.spec['vocab'])} {self.spec['kind']} tokens"
+                if self.task != "translate"
+                else f"sources of {len(self.spec['vocab'])} {self.spec['kind']} tokens, targets of {len(self.target_spec['vocab'])} {self.target_spec['kind']} tokens"
+            ),
             f"model: {self.task}, {self.cell} hidden {self.hidden} x {self.layers} layer(s), "
             f"{'embedding %d' % self.embedding if self.embedding else 'one-hot input'}, {sum(p.numel() for p in self.model.parameters()):,} parameters",
             f"training: batch {B} examples{'' if W == 1 else f', about {B // W} in each process'}, epoch {self.batches.epoch}",

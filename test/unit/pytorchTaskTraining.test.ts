@@ -31,6 +31,7 @@ const LOSS_REL_TOL = 1e-5;
 const NORM_REL_TOL = 1e-4;
 
 const NAMES = readFileSync(new URL('../../../sample-workspace/first-names.tsv', import.meta.url), 'utf8');
+const WORDS = readFileSync(new URL('../../../sample-workspace/pronunciations.tsv', import.meta.url), 'utf8');
 const dir = mkdtempSync(join(tmpdir(), 'recurrent-pytorch-task-training-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -39,7 +40,7 @@ interface Case {
   task: ExampleTask;
   model: Partial<TaskModelOptions>;
   train: Partial<TrainConfig>;
-  /** Lines of the names file (every k-th, so both labels are in it): few enough that epochs end within the updates. */
+  /** Lines of the names file (translate: of the pronunciations), every k-th so both labels are in it: few enough that epochs end within the updates. */
   lines: number;
 }
 
@@ -98,10 +99,24 @@ const CASES: Case[] = [
     train: { batch: 5, optimizer: 'adagrad', lr: 0.05 },
     lines: 200,
   },
+  {
+    name: 'translate lstm 16, bidirectional, adam, clip norm',
+    task: 'translate',
+    model: { cell: 'lstm', hidden: 16, bidirectional: true },
+    train: { batch: 8, optimizer: 'adam', lr: 0.01, clipNorm: 1 },
+    lines: 200,
+  },
+  {
+    name: 'translate gru 2x12, embedding 6, adamw, warm-up then cosine, sources cut at 7 tokens',
+    task: 'translate',
+    model: { cell: 'gru', hidden: 12, layers: 2, embedding: 6, maxLength: 7 },
+    train: { batch: 6, optimizer: 'adamw', lr: 0.01, weightDecay: 0.05, clipNorm: 5, warmupSteps: 5, schedule: 'cosine', totalSteps: 200 },
+    lines: 200,
+  },
 ];
 
-function taskText(lines: number): string {
-  const all = NAMES.trim().split('\n');
+function taskText(task: ExampleTask, lines: number): string {
+  const all = (task === 'translate' ? WORDS : NAMES).trim().split('\n');
   const every = Math.floor(all.length / lines);
   return (
     all
@@ -112,9 +127,9 @@ function taskText(lines: number): string {
 }
 
 function makeTrainer(c: Case, batch?: number): { trainer: TaskTrainer; text: string } {
-  const text = taskText(c.lines);
+  const text = taskText(c.task, c.lines);
   const train = { valShare: 0.1, evalEvery: 20, seed: 5, threads: 1, ...c.train, ...(batch ? { batch } : {}) };
-  const trainer = TaskTrainer.create(text, 'names.tsv', { task: c.task, model: c.model, train });
+  const trainer = TaskTrainer.create(text, 'task.tsv', { task: c.task, model: c.model, train });
   return { trainer, text };
 }
 
@@ -128,7 +143,7 @@ async function exportProject(trainer: TaskTrainer, folder: string, text: string)
     updates: trainer.updates,
   });
   for (const name of PYTORCH_FILES) writeFileSync(join(folder, name), files[name]);
-  const textPath = join(folder, 'names.tsv');
+  const textPath = join(folder, 'task.tsv');
   writeFileSync(textPath, text);
   return textPath;
 }
@@ -147,6 +162,8 @@ interface PyLine {
   epoch?: number;
   examples?: number;
   accuracy?: number | null;
+  wordErrorRate?: number;
+  tokenErrorRate?: number;
 }
 
 /** Runs train.py (or torchrun with `launcher`): its metrics and validations from `metrics`. */
@@ -210,9 +227,16 @@ function compareValidation(t: TestContext, what: string, trainer: TaskTrainer, t
   const d = Math.abs(v.lossNats - e.loss) / e.loss;
   assert.ok(d <= LOSS_REL_TOL, `${what}: held-out loss ${v.lossNats} (train.py) vs ${e.loss} (engine)`);
   if (e.task === 'classify') assert.equal(v.accuracy, e.accuracy, `${what}: held-out accuracy`);
-  t.diagnostic(
-    `${what}: held-out loss ${e.loss.toFixed(5)} nats, relative difference ${d.toExponential(2)}${e.task === 'classify' ? `, accuracy ${e.accuracy} both` : ''}`,
-  );
+  // Greedy translations token for token: the same error rates.
+  if (e.task === 'translate')
+    assert.deepEqual([v.wordErrorRate, v.tokenErrorRate], [e.wordErrorRate, e.tokenErrorRate], `${what}: error rates`);
+  const scores =
+    e.task === 'classify'
+      ? `, accuracy ${e.accuracy} both`
+      : e.task === 'translate'
+        ? `, word error ${e.wordErrorRate.toFixed(3)} and token error ${e.tokenErrorRate.toFixed(3)} both`
+        : '';
+  t.diagnostic(`${what}: held-out loss ${e.loss.toFixed(5)} nats, relative difference ${d.toExponential(2)}${scores}`);
 }
 
 describe('train.py continues task runs of the engine, and the engine train.py', { concurrency: true }, () => {
@@ -230,7 +254,7 @@ describe('train.py continues task runs of the engine, and the engine train.py', 
       compare(t, 'train.py from the engine', ours, a.steps);
       compareValidation(t, 'train.py from the engine', trainer, a.validations);
 
-      const back = TaskTrainer.resume(text, 'names.tsv', await readCheckpointFile(py1), { threads: 1 });
+      const back = TaskTrainer.resume(text, 'task.tsv', await readCheckpointFile(py1), { threads: 1 });
       assert.equal(back.updates, PRE + UPDATES);
       const ours2 = steps(back, UPDATES);
       back.close();
@@ -284,7 +308,7 @@ async function torchrun(processes: number): Promise<string[]> {
   ];
 }
 
-for (const c of [CASES[0]!, CASES[3]!]) {
+for (const c of [CASES[0]!, CASES[3]!, CASES[6]!]) {
   test(
     `torchrun with two CPU processes (gloo) splits batches of 5 examples 2 + 3 and follows the engine: ${c.task}`,
     { skip },
@@ -301,7 +325,7 @@ for (const c of [CASES[0]!, CASES[3]!]) {
       assert.ok(mean(theirs.steps.slice(-10)) < mean(theirs.steps.slice(0, 10)), 'the loss falls under torchrun');
 
       // train.py saved over the exported checkpoint; here it loads, says where it trained, and trains on.
-      const back = TaskTrainer.resume(text, 'names.tsv', await readCheckpointFile(join(folder, PYTORCH_CHECKPOINT)), { threads: 1 });
+      const back = TaskTrainer.resume(text, 'task.tsv', await readCheckpointFile(join(folder, PYTORCH_CHECKPOINT)), { threads: 1 });
       assert.equal(back.updates, PRE + UPDATES);
       assert.equal(back.history.segments.find((s) => s.by === 'pytorch')?.processes, 2);
       const more = steps(back, 20);
