@@ -55,8 +55,8 @@ export async function infoCommand(argv: string[]): Promise<number> {
   }
   const c = ck.config;
   const o = process.stdout;
-  // classify's loss is per example; the others' per output token.
-  const unit = c.task === 'classify' ? 'example' : ck.tokenizer.kind === 'char' ? 'char' : 'token';
+  // classify's loss is per example; the others' per output token (translate's: of the targets).
+  const unit = c.task === 'classify' ? 'example' : (ck.targetTokenizer ?? ck.tokenizer).kind === 'char' ? 'char' : 'token';
   o.write(
     `task ${c.task}, cell ${c.cell}, hidden ${c.hidden}, layers ${c.layers}, ${c.embedding ? `embedding ${c.embedding}` : 'one-hot input'}${c.bidirectional ? ', bidirectional' : ''}\n`,
   );

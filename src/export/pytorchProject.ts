@@ -9,8 +9,8 @@ import { trainPy } from './trainPy.js';
 
 /** The checkpoint's name in the folder: train.py continues it and, by default, saves over it. */
 export const PYTORCH_CHECKPOINT = 'model.safetensors';
-/** The tasks whose runs train.py continues (translate's encoder-decoder is not in it yet). */
-export const PYTORCH_TASKS: readonly string[] = ['lm', 'classify', 'generate'];
+/** The tasks whose runs train.py continues: a task added to the engine is refused by name until train.py has it. */
+export const PYTORCH_TASKS: readonly string[] = ['lm', 'classify', 'generate', 'translate'];
 /** The files besides the checkpoint, in the order they are written. */
 export const PYTORCH_FILES = ['model.py', 'train.py', 'README.md'] as const;
 
@@ -83,18 +83,25 @@ in PyTorch after the part trained in Recurrent Studio.
 `;
 }
 
-/** The README of a classify or generate run: examples in batches rather than streams, and the task's commands back here. */
+/** The README of a classify, generate or translate run: examples in batches rather than streams, and the task's commands back here. */
 function taskReadme(run: ProjectRun): string {
   const c = run.config;
   const t = run.train;
   const task = c.task;
   const file = run.textName && !/\s/.test(run.textName) ? run.textName : 'FILE.tsv';
-  const model = `${task}, ${c.cell.toUpperCase()}, hidden ${c.hidden} x ${c.layers} layer(s)${c.bidirectional ? ', bidirectional' : ''}, ${c.embedding ? `embedding ${c.embedding}` : 'one-hot input'}, ${c.vocabSize} ${run.tokenizer} tokens, ${c.labels?.length ?? 0} labels`;
+  const outputs = task === 'translate' ? `${c.targetVocabSize} target tokens` : `${c.labels?.length ?? 0} labels`;
+  const model = `${task}, ${c.cell.toUpperCase()}, hidden ${c.hidden} x ${c.layers} layer(s)${c.bidirectional ? ', bidirectional' : ''}, ${c.embedding ? `embedding ${c.embedding}` : 'one-hot input'}, ${c.vocabSize} ${run.tokenizer} tokens, ${outputs}`;
   const training = t
     ? `batch ${t.batch} examples, ${t.optimizer} lr ${t.lr}, clip ${t.clipNorm ? `norm ${t.clipNorm}` : t.clipValue ? `value ${t.clipValue}` : 'off'}, held out ${t.valShare} of the lines, seed ${t.seed}`
     : 'no training record: train.py starts with the task defaults and a fresh optimizer';
   const batch = t?.batch ?? 32;
-  const scores = task === 'classify' ? 'accuracy and loss per example' : 'loss in bits per token';
+  const scores =
+    task === 'classify'
+      ? 'accuracy and loss per example'
+      : task === 'translate'
+        ? 'word and token error rates of greedy translations, and loss in bits per token'
+        : 'loss in bits per token';
+  const module = task === 'classify' ? 'Classifier' : task === 'generate' ? 'Generator' : 'Translator';
   return `# Continue this ${task} run in PyTorch
 
 Exported by Recurrent Studio at update ${run.updates.toLocaleString('en-US')}: ${model}; ${training}.
@@ -102,8 +109,8 @@ Exported by Recurrent Studio at update ${run.updates.toLocaleString('en-US')}: $
 | file | what it is |
 | --- | --- |
 | \`${PYTORCH_CHECKPOINT}\` | the run: weights, labels, optimizer state, where it is in its epoch (with the random state), the training settings and the history of the run |
-| \`model.py\` | the PyTorch module (${task === 'classify' ? 'Classifier' : 'Generator'}); \`python model.py\` loads the checkpoint and prints it |
-| \`train.py\` | continues the run: the same lines read with the same tokenizer and labels, the same held-out lines, the same batches of like length in the same order, the same optimizer state, schedule, clipping and seed as Recurrent Studio |
+| \`model.py\` | the PyTorch module (${module}); \`python model.py\` loads the checkpoint and prints it |
+| \`train.py\` | continues the run: the same lines read with the same ${task === 'translate' ? 'tokenizers' : 'tokenizer and labels'}, the same held-out lines, the same batches of like length in the same order, the same optimizer state, schedule, clipping and seed as Recurrent Studio |
 
 ## Train
 

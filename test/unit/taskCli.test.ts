@@ -180,14 +180,12 @@ test('translate: train, eval --json (word and token error rates, greedy and beam
   assert.match(resumed.stderr, /resumed at update 30/);
   assert.match(run(['predict', out, '--beam', '2', '--top', '1'], 'x\n').stderr, /--top/);
   assert.match(run(['sample', out]).stderr, /translate model writes a text for a text: use recurrent predict/);
-  // train.py does not continue translate runs yet: refused by name, and nothing is written.
-  const refused = run(['export', out, '--pytorch', join(dir, 'g2p-torch')]);
-  assert.equal(refused.code, 1);
-  assert.match(
-    refused.stderr,
-    /^recurrent: \S+g2p\.safetensors is a translate model: train\.py continues lm, classify, generate runs so far; .*\n$/,
-  );
-  assert.ok(!existsSync(join(dir, 'g2p-torch')), 'no folder made');
+  // Exported with training too (pytorchTaskTraining.test.ts runs its train.py): model.py has the Translator.
+  const exported = run(['export', out, '--pytorch', join(dir, 'g2p-torch'), '--text', 'words.tsv']);
+  assert.equal(exported.code, 0, exported.stderr);
+  assert.match(exported.stderr, /back here: recurrent train words\.tsv --task translate --resume /);
+  assert.match(readFileSync(join(dir, 'g2p-torch', 'model.py'), 'utf8'), /class Translator\(nn\.Module\)/);
+  assert.match(readFileSync(join(dir, 'g2p-torch', 'README.md'), 'utf8'), /word and token error rates/);
   const g = run(['gradcheck', '--task', 'translate', '--bidirectional', '--cell', 'lstm', '--hidden', '2', '--layers', '1']);
   assert.equal(g.code, 0, g.stdout + g.stderr);
   assert.match(g.stdout, /encoder\.rnn\.weight_ih_l0_reverse .*decoder\.decoder\.weight .*\nPASS: worst relative error/s);
