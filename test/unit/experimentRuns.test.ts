@@ -112,7 +112,7 @@ test('recurrent experiment exploding --quick --json writes its data and report a
   assert.deepEqual(JSON.parse(readFileSync(join(dir, 'x', 'report.json'), 'utf8')), report);
   const plan = experiment('exploding').plan({ quick: true, seeds: [1] });
   for (const f of plan.files) assert.equal(readFileSync(join(dir, 'x', f.name), 'utf8'), f.text);
-  assert.match(r.stderr, /run 2\/2 RNN 64 · SGD 3 · clip 1: 80 updates/);
+  assert.match(r.stderr, /run 2\/2 RNN 64 · SGD 3 · clip 1: 160 updates/);
 });
 
 test('the table form names the prediction, the measurements and the verdict', () => {

@@ -144,6 +144,15 @@ test('exploding: a flagged, diverging unclipped run beside a clipped one that tr
     outcomes(plan, (x, id) => (x.clip === 0 ? outcome(id, { validationBits: 27 }) : outcome(id, { validationBits: 3 }))),
   );
   assert.equal(unflagged.agreement, 'partly');
+  // A clipped run still finite but not yet below the unigram entropy: the verdict says it had not learned yet.
+  const slow = def.verdict(
+    plan,
+    outcomes(plan, (x, id) =>
+      x.clip === 0 ? outcome(id, { validationBits: 57, explosions: 3 }) : outcome(id, { validationBits: 5.22, unigramBits: 5.03 }),
+    ),
+  );
+  assert.equal(slow.agreement, 'disagrees');
+  assert.match(slow.summary, /clipping kept the run finite, but in 2,000 updates it had not learned more than character frequencies/);
 });
 
 test('gates: a cell that recalls with units holding the key agrees; one that recalls without any disagrees', () => {
