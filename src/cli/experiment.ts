@@ -89,7 +89,9 @@ export async function experimentCommand(argv: string[]): Promise<number> {
           `run ${plan.runs.indexOf(run) + 1}/${plan.runs.length} ${run.label}: ${formatCount(outcome.updates)} updates in ${formatDuration(outcome.ms)}` +
             (outcome.nonFiniteAt !== null ? `, loss not finite at update ${formatCount(outcome.nonFiniteAt)}` : '') +
             (acc !== undefined ? `, recalled ${Math.round(acc * 100)}%` : '') +
-            (outcome.validationBits !== null ? `, held out ${outcome.validationBits.toFixed(3)} bits/char` : ''),
+            (outcome.validationBits !== null
+              ? `, held out ${outcome.validationBits.toFixed(3)} bits/${run.model.task === 'classify' ? 'line' : 'char'}`
+              : ''),
         );
       },
       breathe: () => new Promise((r) => setImmediate(r)),

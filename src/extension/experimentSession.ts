@@ -62,7 +62,7 @@ export class ExperimentSession implements ExperimentFeed {
   /** Trains every run of the plan in order and returns the report with its verdict (none when cancelled). */
   async run(o: { openDashboard: boolean; onRun?: (entry: ExperimentRunEntry, index: number) => void }): Promise<ExperimentReport> {
     await this.studio.store.ensure();
-    const lastUses = new Set(this.plan.runs.filter((r) => r.probe?.gates).map((r) => r.id));
+    const lastUses = new Set(this.plan.runs.filter((r) => r.probe?.kind === 'recall' && r.probe.gates).map((r) => r.id));
     for (const [i, spec] of this.plan.runs.entries()) {
       if (this.cancelled) break;
       const entry = this.state.runs[i]!;
@@ -190,9 +190,9 @@ export class ExperimentSession implements ExperimentFeed {
 
   /** Experiment 5's heatmap: the gates of its last run over a held-out recall line, in the dashboard's Gates view. */
   private async showGates(): Promise<void> {
-    const last = [...this.plan.runs].reverse().find((r) => r.probe?.gates && this.outcomes.has(r.id));
+    const last = [...this.plan.runs].reverse().find((r) => r.probe?.kind === 'recall' && r.probe.gates && this.outcomes.has(r.id));
     const run = last ? this.started.get(last.id) : undefined;
-    if (!last || !run?.alive || !last.probe) return;
+    if (!last || !run?.alive || last.probe?.kind !== 'recall') return;
     DashboardPanel.follow(this, run);
     try {
       await run.request('probeGates', last.probe.lines[0]!.replace(/\n$/, ''), '');

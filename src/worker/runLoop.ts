@@ -16,6 +16,7 @@ import {
 import type { RequestArgs, RequestMethod, RequestResult } from '../protocol/workerRequests.js';
 import type { EngineLike } from './engineApi.js';
 import { LmRunTrainer } from './lmRunTrainer.js';
+import { TaskRunTrainer } from './taskRunTrainer.js';
 import type { RunTrainer } from './runTrainer.js';
 import type { TextHeat } from '../engine/textLoss.js';
 import { transferablesOf, type Transfer } from './transfer.js';
@@ -132,8 +133,9 @@ export class RunLoop {
       this.trainer = cmd.resumeFrom ? this.engine.resume(cmd, await this.engine.readCheckpoint(cmd.resumeFrom)) : this.engine.create(cmd);
       const x = cmd.experiment;
       if (x && !cmd.resumeFrom) {
-        // The experiments are language models: their tracker reads the trainer's model and tokenizer.
-        if (!(this.trainer instanceof LmRunTrainer)) throw new RecurrentError('an experiment run trains a language model');
+        // The experiments train language models and classifiers: their tracker reads the trainer itself.
+        if (!(this.trainer instanceof LmRunTrainer || this.trainer instanceof TaskRunTrainer))
+          throw new RecurrentError('an experiment run trains a language model or a classifier');
         prepareTrainer(this.trainer.trainer, x.run, x.initFrom ? await this.engine.readCheckpoint(x.initFrom) : null);
         this.tracker = new RunTracker(x.run, this.trainer.trainer);
       }

@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { test } from 'node:test';
+import { keyedExamples } from '../../src/engine/experiments/keyedExamples.js';
 import { recallCorpus, recallLineLength, recallLines, RECALL_KEYS } from '../../src/engine/experiments/recallData.js';
 import { validateTrainConfig } from '../../src/engine/config.js';
 import { Trainer } from '../../src/engine/trainer.js';
@@ -81,3 +82,15 @@ test(
     assert.equal(r.stdout.trim(), createHash('sha256').update(c.text).digest('hex'));
   },
 );
+
+test("the bidirectional experiment's lines: the key and random distractors, the key at the start or the end, labelled with the key", () => {
+  for (const place of ['start', 'end'] as const) {
+    const text = keyedExamples(40, place, 300, 5);
+    const lines = text.split('\n').slice(0, -1);
+    assert.equal(lines.length, 300);
+    for (const line of lines) assert.match(line, place === 'start' ? /^([A-H])[a-z]{40}\t\1$/ : /^[a-z]{40}([A-H])\t\1$/);
+    assert.equal(new Set(lines.map((l) => l.at(-1))).size, RECALL_KEYS.length, 'expected every key among 300 lines');
+    assert.ok(new Set(lines).size > 295, 'expected random distractors: held-out lines that are new lines');
+    assert.equal(keyedExamples(40, place, 300, 5), text, 'expected the same lines from the same seed');
+  }
+});

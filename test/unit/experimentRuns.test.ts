@@ -96,6 +96,50 @@ test("the worker's loop measures an experiment's runs as the command line does, 
   }
 });
 
+test("the bidirectional experiment's classifiers measure the same in the worker's loop as in the command line", async () => {
+  const plan = experiment('bidirectional').plan({ quick: true, seeds: [2] });
+  const runs = plan.runs.filter((r) => r.factors.place === 'start');
+  assert.deepEqual(
+    runs.map((r) => [r.model.task, r.model.bidirectional]),
+    [
+      ['classify', false],
+      ['classify', true],
+    ],
+  );
+  const cliOutcomes = await runPlan({ ...plan, runs }, EXPERIMENT_THREADS);
+  for (const run of runs) {
+    const w = worker();
+    w.send({
+      text: plan.files.find((f) => f.name === run.file)!.text,
+      source: run.file,
+      model: run.model,
+      train: { ...run.train, threads: EXPERIMENT_THREADS },
+      tokenizer: run.tokenizer,
+      maxSteps: run.steps,
+      maxMs: 0,
+      autosaveEveryMs: 0,
+      sampleEveryMs: 0,
+      sampleLength: 10,
+      temperature: 1,
+      experiment: { run: { id: run.id, probe: run.probe } },
+    });
+    await until(() => w.events.some((e) => e.type === 'finished'), `run ${run.id} to finish`);
+    const outcome = w.events.find((e): e is Extract<WorkerEvent, { type: 'outcome' }> => e.type === 'outcome')!.outcome;
+    assert.deepEqual(
+      timeless(outcome),
+      timeless(cliOutcomes.get(run.id)),
+      `run ${run.id}: the worker's outcome differs from the command line's`,
+    );
+    // Measured on the held-out lines before the first update, every `every` updates, and at the end.
+    assert.deepEqual(
+      outcome.recall.map((m) => m.step),
+      [0, 30, 60],
+    );
+    assert.ok(outcome.recall.every((m) => m.lines === 64 && m.accuracy >= 0 && m.accuracy <= 1));
+    assert.ok(Math.abs(outcome.unigramBits - 3) < 0.1, `label entropy ${outcome.unigramBits} bits, expected about 3 (8 keys)`);
+  }
+});
+
 function recurrent(...args: string[]): { code: number | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', cwd: dir, timeout: 300_000 });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
@@ -126,7 +170,10 @@ test('the table form names the prediction, the measurements and the verdict', ()
 
 test('an unknown experiment and bad seeds are refused with one line', () => {
   for (const [args, pattern] of [
-    [['experiment', 'telepathy'], /there is no experiment "telepathy"; the experiments are memory, truncation, exploding, gates/],
+    [
+      ['experiment', 'telepathy'],
+      /there is no experiment "telepathy"; the experiments are memory, truncation, exploding, bidirectional, gates/,
+    ],
     [['experiment', 'memory', '--seeds', '1,x'], /--seeds must be whole numbers separated by commas/],
     [['experiment'], /expected NAME, got none/],
   ] as const) {

@@ -185,3 +185,41 @@ test('gates: a cell that recalls with units holding the key agrees; one that rec
   );
   assert.equal(with_([]).agreement, 'disagrees');
 });
+
+test('bidirectional: reading both ways wins only with the key at the start, and the verdict follows the four runs', () => {
+  const def = experiment('bidirectional');
+  const plan = def.plan({ quick: false, seeds: [1, 2, 3] });
+  assert.deepEqual(
+    def.plan({ quick: false, seeds: [1] }).runs.map((r) => r.id),
+    ['forward-start-seed1', 'both-start-seed1', 'forward-end-seed1', 'both-end-seed1'],
+  );
+  const judge = (acc: (place: string, direction: string, seed: number) => number) =>
+    def.verdict(
+      plan,
+      outcomes(plan, (x, id) => outcome(id, { accuracy: acc(String(x.place), String(x.direction), Number(x.seed)) })),
+    );
+  // Seed 2's forward reader carries the key: the median (of seeds 1-3) still does not.
+  const v = judge((place, direction, seed) => (place === 'end' || direction === 'both' ? 0.99 : seed === 2 ? 0.8 : 0.2));
+  assert.equal(v.agreement, 'agrees');
+  assert.match(
+    v.summary,
+    /the forward reader named 20% of the held-out keys and the bidirectional one 99%; with the key at the end, 99% and 99%/,
+  );
+  assert.deepEqual(v.table.columns, ['reader', 'parameters', 'key at the start', 'key at the end']);
+  assert.deepEqual(
+    v.table.rows.map((r) => [r[0], r[2], r[3]]),
+    [
+      ['RNN 96, forward', '20%', '99%'],
+      ['RNN 64 × 2, bidirectional', '99%', '99%'],
+    ],
+  );
+  // Both carry it: nothing for the second direction to win.
+  assert.equal(judge(() => 0.99).agreement, 'disagrees');
+  // The forward reader wins: against the theory.
+  assert.equal(judge((place, direction) => (place === 'start' && direction === 'both' ? 0.2 : 0.99)).agreement, 'disagrees');
+  // A win at the start, but the forward reader fails with the key at the end too: not the direction's doing alone.
+  assert.equal(judge((_place, direction) => (direction === 'both' ? 0.99 : 0.2)).agreement, 'partly');
+  // A clear win at the start where the forward reader also carries most keys.
+  assert.equal(judge((place, direction) => (place === 'start' && direction === 'forward' ? 0.6 : 0.99)).agreement, 'partly');
+  assert.equal(judge(() => 0.13).agreement, 'inconclusive');
+});

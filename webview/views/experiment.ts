@@ -105,7 +105,14 @@ export class ExperimentView implements View {
       h(
         'thead',
         {},
-        h('tr', {}, ...['run', 'state', 'updates', 'keys recalled', 'held-out bits/char'].map((c) => h('th', { scope: 'col' }, c))),
+        h(
+          'tr',
+          {},
+          // The bidirectional experiment's runs are classifiers, scored per line.
+          ...['run', 'state', 'updates', 'keys recalled', r.name === 'bidirectional' ? 'held-out bits/line' : 'held-out bits/char'].map(
+            (c) => h('th', { scope: 'col' }, c),
+          ),
+        ),
       ),
       h(
         'tbody',

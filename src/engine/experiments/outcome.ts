@@ -13,6 +13,9 @@ const FIGURE_POINTS = 200;
 /** Updates whose norms say what "normal" is for a run without clipping (as the worker's spike watch). */
 const RECENT = 64;
 
+/** What a recorder reads of an update: a language model's StepMetrics or a classifier's TaskStepMetrics. */
+export type RecordedStep = Pick<StepMetrics, 'step' | 'lossNats' | 'bitsPerToken' | 'gradNorm' | 'clipped'>;
+
 export interface RunOutcome {
   id: string;
   updates: number;
@@ -20,7 +23,7 @@ export interface RunOutcome {
   stopped: 'steps' | 'nonFinite' | 'stopped';
   nonFiniteAt: number | null;
   parameterCount: number;
-  /** Training loss, bits per token: the mean of the first and of the last 50 updates. */
+  /** Training loss, bits per token (a classifier's: per line): the mean of the first and of the last 50 updates. */
   firstBits: number;
   lastBits: number;
   /**
@@ -59,7 +62,7 @@ export class OutcomeRecorder {
   ) {}
 
   /** After each update, with its (reused) metrics. */
-  step(m: StepMetrics): void {
+  step(m: RecordedStep): void {
     if (!Number.isFinite(m.lossNats) || !Number.isFinite(m.gradNorm)) {
       this.nonFiniteAt ??= m.step;
       return;

@@ -1,13 +1,13 @@
 // What an experiment is, as plain data that crosses to the worker and the dashboard: the files it writes,
-// the runs it trains on them (each an ordinary language-model run, with a probe the worker measures as it
+// the runs it trains on them (each an ordinary language-model or classifier run, with a probe the worker measures as it
 // trains), what each run came to (outcome.ts), and the verdict computed from those outcomes beside what
-// the theory predicts. The definitions are memoryGap.ts, truncation.ts, exploding.ts and gatesAtWork.ts;
-// the command line (runner.ts) and the extension run the same plans.
+// the theory predicts. The definitions are memoryGap.ts, truncation.ts, exploding.ts, readingDirection.ts
+// and gatesAtWork.ts; the command line (runner.ts) and the extension run the same plans.
 import type { ModelConfig, TokenizerKind, TrainConfig } from '../config.js';
 
-export type ExperimentName = 'memory' | 'truncation' | 'exploding' | 'gates';
+export type ExperimentName = 'memory' | 'truncation' | 'exploding' | 'bidirectional' | 'gates';
 
-/** What the worker measures on a run besides training (null: nothing beyond the training metrics). */
+/** What the worker measures on a language model's run besides training (null: nothing beyond the training metrics). */
 export interface RecallProbeSpec {
   kind: 'recall';
   gap: number;
@@ -19,10 +19,19 @@ export interface RecallProbeSpec {
   gates?: boolean;
 }
 
+/** What the worker measures on a classifier's run: its accuracy on the task file's held-out lines (heldOutProbe.ts). */
+export interface HeldOutProbeSpec {
+  kind: 'heldOut';
+  /** Updates between measurements (and at the end). */
+  every: number;
+}
+
+export type ProbeSpec = RecallProbeSpec | HeldOutProbeSpec;
+
 /** What the worker needs to know of an experiment run beyond its training settings. */
 export interface TrackedRun {
   id: string;
-  probe: RecallProbeSpec | null;
+  probe: ProbeSpec | null;
   keepBias?: number;
   /** The run whose final weights this one starts from (a curriculum). */
   from?: string;
@@ -47,7 +56,7 @@ export interface ExperimentRun {
    * gate), so that the cell keeps its state from the start; 0 = PyTorch's initialisation.
    */
   keepBias?: number;
-  probe: RecallProbeSpec | null;
+  probe: ProbeSpec | null;
   /** What the verdict groups runs by: cell, gap, k2, seed, clip... */
   factors: Record<string, string | number>;
 }

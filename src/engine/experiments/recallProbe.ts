@@ -22,11 +22,11 @@ export interface RecallMeasure {
   accuracy: number;
   /** Loss of the recall, nats per line. */
   lossNats: number;
-  /** Held-out bits per character over the whole lines (the key after the newline's prediction excepted). */
+  /** Held-out bits per character over the whole lines (the key after the newline's prediction excepted); a classifier's (heldOutProbe.ts): bits per line. */
   lineBits: number;
-  /** [k] for k = 0..gap+1: ||dL_r / dh_(r-k)||, over the lines, first layer (where the key enters). */
+  /** [k] for k = 0..gap+1: ||dL_r / dh_(r-k)||, over the lines, first layer (where the key enters); empty for a classifier. */
   fromRecall: number[];
-  /** fromRecall at the key (k = gap + 1) over fromRecall at the mark (k = 0). */
+  /** fromRecall at the key (k = gap + 1) over fromRecall at the mark (k = 0); NaN for a classifier. */
   keyShare: number;
 }
 

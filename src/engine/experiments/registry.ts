@@ -6,6 +6,7 @@ import { gatesPlan, gatesVerdict } from './gatesAtWork.js';
 import { memoryPlan, memoryVerdict } from './memoryGap.js';
 import type { RunOutcome } from './outcome.js';
 import type { ExperimentName, ExperimentPlan, PlanOptions } from './plan.js';
+import { directionPlan, directionVerdict } from './readingDirection.js';
 import type { Verdict } from './report.js';
 import { truncationPlan, truncationVerdict } from './truncation.js';
 
@@ -39,6 +40,13 @@ export const EXPERIMENTS: readonly ExperimentDefinition[] = [
     description: 'a vanilla RNN at a learning rate that blows up without clipping, and trains with it',
     plan: explodingPlan,
     verdict: explodingVerdict,
+  },
+  {
+    name: 'bidirectional',
+    title: 'Bidirectional reading',
+    description: 'a classifier names a key at the start or the end of a line, reading forward only or both ways',
+    plan: directionPlan,
+    verdict: directionVerdict,
   },
   {
     name: 'gates',

@@ -2,11 +2,12 @@
 // tracker (tracker.ts): what the command line does, and what the tests check against the extension's
 // runs. A run continuing a curriculum starts from the weights its predecessor ended with.
 import type { Checkpoint } from '../checkpoint.js';
+import { TaskTrainer } from '../taskTrainer.js';
 import { Trainer } from '../trainer.js';
 import type { RunOutcome } from './outcome.js';
 import type { ExperimentPlan, ExperimentRun } from './plan.js';
 import type { RecallMeasure } from './recallProbe.js';
-import { prepareTrainer, RunTracker } from './tracker.js';
+import { prepareTrainer, RunTracker, type ExperimentTrainer } from './tracker.js';
 
 export interface RunnerEvents {
   started?(run: ExperimentRun, index: number): void;
@@ -27,7 +28,7 @@ export async function runPlan(plan: ExperimentPlan, threads: number, on: RunnerE
     if (on.stopping?.()) break;
     const text = plan.files.find((f) => f.name === run.file)?.text;
     if (text === undefined) throw new Error(`experiment ${plan.name}: run ${run.id} trains on ${run.file}, which the plan does not write`);
-    const t = Trainer.create(text, run.model, { ...run.train, threads }, run.tokenizer);
+    const t = newTrainer(run, text, threads);
     try {
       prepareTrainer(t, run, run.from !== undefined ? (ends.get(run.from) ?? null) : null);
       on.started?.(run, i);
@@ -58,4 +59,26 @@ export async function runPlan(plan: ExperimentPlan, threads: number, on: RunnerE
     }
   }
   return outcomes;
+}
+
+/** A run's trainer: a language model's, or a classifier's on its task file, as the worker's engine makes them. */
+function newTrainer(run: ExperimentRun, text: string, threads: number): ExperimentTrainer {
+  const m = run.model;
+  if (m.task === 'lm') return Trainer.create(text, m, { ...run.train, threads }, run.tokenizer);
+  if (m.task !== 'classify')
+    throw new Error(`experiment run ${run.id}: the experiments train language models and classifiers, not ${m.task}`);
+  return TaskTrainer.create(text, run.file, {
+    task: 'classify',
+    model: {
+      cell: m.cell,
+      hidden: m.hidden,
+      layers: m.layers,
+      embedding: m.embedding,
+      bidirectional: m.bidirectional,
+      pooling: m.pooling,
+      maxLength: m.maxLength,
+    },
+    train: { ...run.train, threads },
+    tokenizer: run.tokenizer,
+  });
 }

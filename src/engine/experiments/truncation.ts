@@ -114,7 +114,8 @@ export function truncationVerdict(plan: ExperimentPlan, outcomes: ReadonlyMap<st
   };
   // The claim is whether a dependency can be learned at all, not how well in this budget: a k2 learned the
   // recall when it names more keys than guessing could, four standard errors of chance over the held-out lines.
-  const lines = plan.runs[0]!.probe?.lines.length ?? 1;
+  const probe = plan.runs[0]!.probe;
+  const lines = probe?.kind === 'recall' ? probe.lines.length : 1;
   const aboveChance = CHANCE + 4 * Math.sqrt((CHANCE * (1 - CHANCE)) / lines);
   const nearChance = (x: number): boolean => x < aboveChance;
   const belowAtChance = below.every((k) => nearChance(acc(k)));
