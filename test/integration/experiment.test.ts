@@ -1,7 +1,8 @@
 // Recurrent: New Experiment... inside a real extension host: the palette's command, given the answers its
 // pickers would ask for, writes the experiment's data files into the workspace, trains its runs as the
 // window's runs (each its own worker), and ends with a verdict computed from them, kept in report.json.
-// The quick form of the exploding-gradient experiment: two small runs, seconds of training.
+// The quick forms of the exploding-gradient experiment (two small language models, seconds of training) and
+// of the bidirectional one (four small classifiers on task files).
 import * as assert from 'node:assert/strict';
 import { suite, suiteSetup, suiteTeardown, test } from 'mocha';
 import * as vscode from 'vscode';
@@ -23,7 +24,8 @@ suite('Experiments: Recurrent: New Experiment...', function () {
   });
 
   suiteTeardown(async () => {
-    if (folder) await vscode.workspace.fs.delete(folder, { recursive: true }).then(undefined, () => undefined);
+    for (const f of [folder, folder && vscode.Uri.joinPath(folder, '..', 'bidirectional')])
+      if (f) await vscode.workspace.fs.delete(f, { recursive: true }).then(undefined, () => undefined);
   });
 
   test('the command is in the palette, trains the quick exploding-gradient runs in the workspace, and ends with their verdict', async () => {
@@ -60,5 +62,30 @@ suite('Experiments: Recurrent: New Experiment...', function () {
     );
     const saved = JSON.parse(new TextDecoder().decode(await vscode.workspace.fs.readFile(vscode.Uri.joinPath(folder, 'report.json'))));
     assert.deepEqual(saved.verdict, report.verdict);
+  });
+
+  test('the bidirectional experiment trains its classifiers on its task files and judges them', async () => {
+    const before = new Set(api.runs().map((r) => r.runId));
+    const report = await vscode.commands.executeCommand<ExperimentReport>('recurrent.newExperiment', {
+      name: 'bidirectional',
+      quick: true,
+      openDashboard: false,
+    });
+    assert.ok(report?.verdict, `expected a verdict, got ${JSON.stringify(report?.runs.map((r) => [r.status, r.problem]))}`);
+    assert.deepEqual(
+      report.runs.map((r) => r.status),
+      ['done', 'done', 'done', 'done'],
+    );
+    assert.equal(api.runs().filter((r) => !before.has(r.runId)).length, 4);
+    // Each classifier was measured on its file's held-out lines, and the verdict quotes those measurements.
+    const named = (id: string): string => `${Math.round(report.runs.find((r) => r.id === id)!.outcome!.recall.at(-1)!.accuracy * 100)}%`;
+    assert.ok(
+      report.verdict.summary.includes(
+        `the forward reader named ${named('forward-start-seed1')} of the held-out keys and the bidirectional one ${named('both-start-seed1')}`,
+      ),
+      report.verdict.summary,
+    );
+    const names = (await vscode.workspace.fs.readDirectory(vscode.Uri.joinPath(folder, '..', 'bidirectional'))).map(([n]) => n).sort();
+    assert.deepEqual(names, ['key-at-end-gap-6.tsv', 'key-at-start-gap-6.tsv', 'report.json']);
   });
 });
