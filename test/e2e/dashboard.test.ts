@@ -458,6 +458,30 @@ test('Experiment view: a report opens its tab with the verdict the runs measured
   await showTab('compare');
 });
 
+test("Experiment view: the bidirectional experiment's classifiers, with its concept and their held-out lines scored per line", async () => {
+  const def = experiment('bidirectional');
+  const plan = def.plan({ quick: true, seeds: [1] });
+  const outcomes = await runPlan(plan, 1);
+  const report = newReport(plan, 'experiments/bidirectional');
+  for (const r of report.runs) {
+    r.outcome = outcomes.get(r.id) ?? null;
+    r.status = r.outcome ? 'done' : 'failed';
+    r.updates = r.outcome?.updates ?? 0;
+  }
+  report.state = 'done';
+  report.verdict = def.verdict(plan, outcomes);
+  const message: ToWebview = { v: PROTOCOL_VERSION, type: 'experiment', report };
+  await redrawAfter(() => page.evaluate((m) => window.postMessage(JSON.parse(m), '*'), JSON.stringify(message)));
+  await showTab('experiment');
+  assert.equal(await page.locator('#panel-experiment .verdict').getAttribute('data-agreement'), report.verdict.agreement);
+  const concept = await page.locator('#panel-experiment .experiment-concept').innerText();
+  assert.ok(concept.includes('A bidirectional network runs a second cell from the end backwards'), `the concept shown: ${concept}`);
+  const panel = await page.locator('#panel-experiment').innerText();
+  assert.ok(panel.includes('held-out bits/line'), 'a classifier is scored per line, not per character');
+  assert.ok(panel.includes('key at the start'), `the table's columns are shown: ${panel.slice(0, 400)}`);
+  await showTab('compare');
+});
+
 test('nothing broke the content security policy, logged an error or left loopback, and state was saved', async () => {
   const csp = await page.evaluate(() => (window as unknown as { __csp: string[] }).__csp);
   assert.deepEqual(csp, [], `CSP violations: ${JSON.stringify(csp)}`);
