@@ -10,7 +10,9 @@
 // `recurrent train --time MARK` trains; PyTorch runs the same schedule over each mark likewise.
 //
 //   npm run bench:tasks -- [--tasks classify,generate,translate] [--marks 15,30,60] [--reps 3]
-//                          [--peers recurrent,pytorch] [--clock wall|cpu] [--seed 1]
+//                          [--peers recurrent,pytorch] [--clock wall|cpu] [--seed 1] [--pytorch-train JSON]
+// --pytorch-train '{"lr":0.002,"schedule":"constant"}' trains the PyTorch peer with other settings than
+// our defaults, e.g. the issue's own translate baseline (Adam 2e-3, constant) beside our cosine defaults.
 // Rep r trains with seed SEED + r, so reps can also run as processes of their own (--reps 1 --seed 2),
 // which with --clock cpu measure what one process side by side would: each rep's line on stderr holds its marks.
 import { spawnSync } from 'node:child_process';
@@ -31,6 +33,7 @@ const reps = Number(opt('reps', '3'));
 const peers = opt('peers', 'recurrent,pytorch').split(',');
 const clockKind = opt('clock', 'wall');
 const firstSeed = Number(opt('seed', '1'));
+const pytorchTrain = JSON.parse(opt('pytorch-train', '{}'));
 const cpuMs = () => {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1000;
@@ -124,10 +127,11 @@ function pytorch(task, seed, trainer, marks) {
     clock: clockKind,
     marks,
     seed,
+    ...pytorchTrain,
   };
   const specFile = join(results, `tasks-${task}-${seed}-${process.pid}-spec.json`);
   const out = [];
-  for (const group of perMark(task) ? marks.map((m) => [m]) : [marks]) {
+  for (const group of spec.schedule !== 'constant' ? marks.map((m) => [m]) : [marks]) {
     writeFileSync(specFile, JSON.stringify({ ...spec, marks: group }));
     // Its stderr is ours: it reports each mark as it reaches it.
     const r = spawnSync(PYTHON, [join(here, 'peers', 'torch_tasks.py'), specFile], {
