@@ -49,7 +49,8 @@ training
   --batch B                 examples per update (classify, generate ${C.train.batch}; translate ${T.train.batch})
   --optimizer NAME          ${OPTIMIZER_KINDS.join('|')} (default ${C.train.optimizer})
   --lr X                    learning rate (classify ${C.train.lr}, generate ${G.train.lr}, translate ${T.train.lr})
-  --schedule NAME           ${SCHEDULE_KINDS.join('|')} (default constant); --warmup N updates
+  --schedule NAME           ${SCHEDULE_KINDS.join('|')} (classify, generate constant; translate ${T.train.schedule}, over
+                            --time or --steps, else 10,000 updates); --warmup N updates
   --clip X                  clip the global gradient norm to X; 0 = off (default ${C.train.clipNorm})
   --weight-decay X          (default 0)
   --val-share X             share of the lines held out, a seeded random sample (default ${C.train.valShare})
@@ -237,7 +238,7 @@ async function run(
     `model: ${mc.task}, ${mc.task === 'translate' ? 'encoder ' : ''}${mc.bidirectional ? 'bidirectional ' : ''}${mc.cell} hidden ${mc.hidden} x ${mc.layers} layer(s), ${mc.embedding ? `embedding ${mc.embedding}` : 'one-hot input'}${mc.task === 'classify' ? `, ${mc.pooling} pooling` : ''}${decoder}, ${formatCount(trainer.model.parameterCount)} parameters\n`,
   );
   err.write(
-    `training: batch ${tc.batch}, ${tc.optimizer} lr ${tc.lr}, clip ${tc.clipNorm ? `norm ${tc.clipNorm}` : 'off'}, seed ${tc.seed}, ${trainer.threads} thread${trainer.threads === 1 ? '' : 's'}${trainer.updates ? `, resumed at update ${trainer.updates}` : ''}\n`,
+    `training: batch ${tc.batch}, ${tc.optimizer} lr ${tc.lr}${tc.schedule === 'constant' ? '' : ` (${tc.schedule} schedule)`}, clip ${tc.clipNorm ? `norm ${tc.clipNorm}` : 'off'}, seed ${tc.seed}, ${trainer.threads} thread${trainer.threads === 1 ? '' : 's'}${trainer.updates ? `, resumed at update ${trainer.updates}` : ''}\n`,
   );
   const base = trainer.baseline();
   err.write(

@@ -144,8 +144,18 @@ test('a task file: model.task auto takes the task chosen for the file, unset set
   );
   const t = resolveRunSettings(from({ 'model.task': 'translate' }));
   assert.deepEqual(
-    [t.model.task, t.model.cell, t.model.hidden, t.model.maxLength, t.train.batch, t.train.lr, t.train.valMax, t.train.evalEvery],
-    ['translate', 'lstm', 128, 100, 64, 2e-3, 5000, 500],
+    [
+      t.model.task,
+      t.model.cell,
+      t.model.hidden,
+      t.model.maxLength,
+      t.train.batch,
+      t.train.lr,
+      t.train.schedule,
+      t.train.valMax,
+      t.train.evalEvery,
+    ],
+    ['translate', 'lstm', 128, 100, 64, 4e-3, 'cosine', 5000, 500],
     'translate takes the defaults of `recurrent train --task translate`',
   );
   assert.throws(
