@@ -8,9 +8,8 @@
 // again. Under torchrun with two CPU processes (gloo), an odd batch split 2 + 3, train.py still follows
 // the engine and its checkpoint trains here.
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test, type TestContext } from 'node:test';
@@ -19,7 +18,7 @@ import type { TrainConfig } from '../../src/engine/config.js';
 import { History, HISTORY_KEY } from '../../src/engine/history.js';
 import { TaskTrainer, type ExampleTask, type TaskModelOptions, type TaskStepMetrics } from '../../src/engine/taskTrainer.js';
 import { PYTORCH_CHECKPOINT, PYTORCH_FILES, pytorchProject } from '../../src/export/pytorchProject.js';
-import { PYTHON, torchAbsence } from './support/torch.js';
+import { PYTHON, torchAbsence, torchrun } from './support/torch.js';
 
 const absent = torchAbsence();
 const skip = absent ? `skipped: torch is absent: ${absent}` : false;
@@ -279,34 +278,6 @@ describe('train.py continues task runs of the engine, and the engine train.py', 
     });
   }
 });
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-/** torchrun's arguments for one machine (see pytorchTraining.test.ts for torch 1.13's --tee on Python 3.11). */
-async function torchrun(processes: number): Promise<string[]> {
-  const probe = spawnSync(PYTHON, ['-c', "from torch.distributed.elastic.multiprocessing.api import Std; print(Std.from_str('0'))"], {
-    encoding: 'utf8',
-  });
-  const broken = probe.stdout.trim() === 'None';
-  return [
-    '-m',
-    'torch.distributed.run',
-    '--nnodes=1',
-    `--nproc_per_node=${processes}`,
-    '--master_addr=127.0.0.1',
-    `--master_port=${await freePort()}`,
-    ...(broken ? ['--redirects', '2', '--tee', '2'] : []),
-  ];
-}
 
 for (const c of [CASES[0]!, CASES[3]!, CASES[6]!]) {
   test(

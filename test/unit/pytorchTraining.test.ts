@@ -7,9 +7,8 @@
 // processes (gloo) and an uneven split of the streams, train.py must still follow the engine, and its
 // checkpoint must load and train here.
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test, type TestContext } from 'node:test';
@@ -19,7 +18,7 @@ import { History, HISTORY_KEY } from '../../src/engine/history.js';
 import type { StepMetrics } from '../../src/engine/measurements.js';
 import { Trainer } from '../../src/engine/trainer.js';
 import { PYTORCH_CHECKPOINT, PYTORCH_FILES, pytorchProject } from '../../src/export/pytorchProject.js';
-import { PYTHON, torchAbsence } from './support/torch.js';
+import { PYTHON, torchAbsence, torchrun } from './support/torch.js';
 
 const absent = torchAbsence();
 const skip = absent ? `skipped: torch is absent: ${absent}` : false;
@@ -245,39 +244,6 @@ describe('train.py continues the engine, and the engine train.py', { concurrency
     });
   }
 });
-
-/** A port nobody listens on now, for torchrun's rendezvous (--standalone would always take 29400). */
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-/**
- * torchrun's arguments for one machine. Debian 12's torch 1.13 on Python 3.11 parses its default
- * --redirects/--tee of 0 to None and fails before starting anything (fixed in torch 2.0): there, the
- * output goes through --tee instead.
- */
-async function torchrun(processes: number): Promise<string[]> {
-  const probe = spawnSync(PYTHON, ['-c', "from torch.distributed.elastic.multiprocessing.api import Std; print(Std.from_str('0'))"], {
-    encoding: 'utf8',
-  });
-  const broken = probe.stdout.trim() === 'None';
-  return [
-    '-m',
-    'torch.distributed.run',
-    '--nnodes=1',
-    `--nproc_per_node=${processes}`,
-    '--master_addr=127.0.0.1',
-    `--master_port=${await freePort()}`,
-    ...(broken ? ['--redirects', '2', '--tee', '2'] : []),
-  ];
-}
 
 test(
   'torchrun with two CPU processes (gloo) splits 5 streams 2 + 3, follows the engine, and its checkpoint trains here',
