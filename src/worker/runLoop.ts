@@ -403,12 +403,12 @@ export class RunLoop {
   private async finish(reason: 'steps' | 'time' | 'stopped'): Promise<void> {
     if (this.state === 'stopped' || this.state === 'finished' || !this.trainer) return;
     this.flushMetrics();
-    this.setState(reason === 'stopped' ? 'stopped' : 'finished');
     const t = this.trainer;
-    if (t.updates > this.firstUpdate) {
-      if (this.tracker === null) this.validated(t.validate('full'));
-      if (this.start?.autosavePath && !this.diverged) await this.save(this.start.autosavePath);
-    }
+    const trained = t.updates > this.firstUpdate;
+    // The final score before the state: whoever sees a run finished can read its last validation.
+    if (trained && this.tracker === null) this.validated(t.validate('full'));
+    this.setState(reason === 'stopped' ? 'stopped' : 'finished');
+    if (trained && this.start?.autosavePath && !this.diverged) await this.save(this.start.autosavePath);
     if (this.tracker) this.emit({ type: 'outcome', outcome: this.tracker.finish(reason === 'stopped' ? { stopped: 'stopped' } : {}) });
     this.emit({ type: 'finished', step: t.updates, reason });
     t.close();
