@@ -61,6 +61,14 @@ export interface TaskModelOptions {
   maxOutput: number;
 }
 
+/** A model's settings as create takes them: the worker's and the experiments' runs carry a ModelConfig. */
+export function taskModelOptions(
+  m: Pick<ModelConfig, 'cell' | 'hidden' | 'layers' | 'embedding' | 'bidirectional' | 'pooling' | 'maxLength'>,
+): Partial<TaskModelOptions> {
+  const { cell, hidden, layers, embedding, bidirectional, pooling, maxLength } = m;
+  return { cell, hidden, layers, embedding, bidirectional, pooling, maxLength };
+}
+
 /**
  * What a user who sets nothing gets: sized for short texts such as names, where these train a good
  * model within a minute on two cores (README, "Tasks"). Words or long texts want an embedding.

@@ -6,7 +6,7 @@ import { dirname } from 'node:path';
 import { readCheckpointFile, writeCheckpointFile } from '../engine/checkpoint.js';
 import { RecurrentError } from '../engine/errors.js';
 import { MemoryError } from '../engine/memory.js';
-import { TaskTrainer, type ExampleTask } from '../engine/taskTrainer.js';
+import { TaskTrainer, taskModelOptions, type ExampleTask } from '../engine/taskTrainer.js';
 import { Trainer } from '../engine/trainer.js';
 import type { StartCommand } from '../protocol/messages.js';
 import type { EngineLike } from './engineApi.js';
@@ -31,15 +31,7 @@ export const engine: EngineLike = {
       );
     const trainer = TaskTrainer.create(cmd.text, source(cmd), {
       task: m.task as ExampleTask,
-      model: {
-        cell: m.cell,
-        hidden: m.hidden,
-        layers: m.layers,
-        embedding: m.embedding,
-        bidirectional: m.bidirectional,
-        pooling: m.pooling,
-        maxLength: m.maxLength,
-      },
+      model: taskModelOptions(m),
       train: cmd.train,
       tokenizer: cmd.tokenizer,
       ...(cmd.maxVocab ? { maxVocab: cmd.maxVocab } : {}),

@@ -7,18 +7,18 @@
 // processes (gloo) and an uneven split of the streams, train.py must still follow the engine, and its
 // checkpoint must load and train here.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, describe, test, type TestContext } from 'node:test';
+import { after, describe, test } from 'node:test';
 import { readCheckpointFile, writeCheckpointFile } from '../../src/engine/checkpoint.js';
 import { DEFAULT_TRAIN, type ModelConfig, type TokenizerKind, type TrainConfig } from '../../src/engine/config.js';
 import { History, HISTORY_KEY } from '../../src/engine/history.js';
 import type { StepMetrics } from '../../src/engine/measurements.js';
 import { Trainer } from '../../src/engine/trainer.js';
-import { PYTORCH_CHECKPOINT, PYTORCH_FILES, pytorchProject } from '../../src/export/pytorchProject.js';
-import { PYTHON, torchAbsence, torchrun } from './support/torch.js';
+import { PYTORCH_CHECKPOINT } from '../../src/export/pytorchProject.js';
+import { torchAbsence, torchrun } from './support/torch.js';
+import { compareUpdates, exportProject, trainPy, type PyLine } from './support/trainPy.js';
 
 const absent = torchAbsence();
 const skip = absent ? `skipped: torch is absent: ${absent}` : false;
@@ -26,13 +26,6 @@ const skip = absent ? `skipped: torch is absent: ${absent}` : false;
 /** Updates the engine makes before exporting, and then each side makes from each checkpoint. */
 const PRE = 10;
 const UPDATES = 50;
-/**
- * Float32 rounding, compounded over 50 updates: PyTorch's kernels and ours sum in other orders, and
- * Adam divides by the root of small second moments. Measured: at most 3e-7 relative on the loss; a
- * wrong restart, window or optimizer slot moves it by 1e-3 or more.
- */
-const LOSS_REL_TOL = 1e-5;
-const NORM_REL_TOL = 1e-4;
 
 const SOTU = readFileSync(new URL('../../../sample-workspace/state-of-the-union-1994.txt', import.meta.url), 'utf8');
 const dir = mkdtempSync(join(tmpdir(), 'recurrent-pytorch-training-'));
@@ -118,69 +111,13 @@ function makeTrainer(c: Case, batch?: number): { trainer: Trainer; text: string 
   return { trainer, text };
 }
 
-/** The folder `recurrent export --pytorch` writes, from the engine's checkpoint now. */
-async function exportProject(trainer: Trainer, folder: string, text: string): Promise<string> {
-  mkdirSync(folder, { recursive: true });
-  await writeCheckpointFile(join(folder, PYTORCH_CHECKPOINT), trainer.toCheckpoint());
-  const files = pytorchProject({
-    config: trainer.modelConfig,
-    tokenizer: trainer.tokenizer.kind,
-    train: trainer.train,
-    updates: trainer.updates,
-  });
-  for (const name of PYTORCH_FILES) writeFileSync(join(folder, name), files[name]);
-  const textPath = join(folder, 'text.txt');
-  writeFileSync(textPath, text);
-  return textPath;
-}
-
 function steps(trainer: Trainer, n: number): StepMetrics[] {
   return Array.from({ length: n }, () => ({ ...trainer.step() }));
 }
 
-/** Runs train.py (or torchrun with `launcher`), returning the metrics it appended to `metrics`. */
-async function trainPy(folder: string, args: string[], metrics: string, launcher: string[] = []): Promise<StepMetrics[]> {
-  const child = spawn(PYTHON, [...launcher, join(folder, 'train.py'), ...args, '--metrics', metrics], {
-    env: { ...process.env, OMP_NUM_THREADS: '1' },
-    stdio: ['ignore', 'ignore', 'pipe'],
-    timeout: 300_000,
-  });
-  let stderr = '';
-  child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
-  const status = await new Promise<number | null>((resolve, reject) => child.on('error', reject).on('close', resolve));
-  assert.equal(status, 0, `train.py failed (${status}):\n${stderr}`);
-  return readFileSync(metrics, 'utf8')
-    .trim()
-    .split('\n')
-    .map((l) => JSON.parse(l) as StepMetrics & { type: string })
-    .filter((m) => m.type === 'metrics');
-}
-
-function compare(t: TestContext, what: string, ours: StepMetrics[], theirs: StepMetrics[]): void {
-  assert.equal(theirs.length, ours.length, `${what}: train.py made ${theirs.length} updates, expected ${ours.length}`);
-  let worst = 0;
-  let worstNorm = 0;
-  let clipped = 0;
-  for (let i = 0; i < ours.length; i++) {
-    const [a, b] = [ours[i]!, theirs[i]!];
-    assert.equal(b.step, a.step, `${what}: update numbers differ`);
-    assert.ok(Math.abs(b.lr - a.lr) <= 1e-12 * a.lr, `${what}, update ${a.step}: learning rate ${b.lr} (train.py) vs ${a.lr} (engine)`);
-    const d = Math.abs(b.lossNats - a.lossNats) / a.lossNats;
-    const dn = Math.abs(b.gradNorm - a.gradNorm) / a.gradNorm;
-    worst = Math.max(worst, d);
-    worstNorm = Math.max(worstNorm, dn);
-    assert.ok(
-      d <= LOSS_REL_TOL,
-      `${what}, update ${a.step}: loss ${b.lossNats} (train.py) vs ${a.lossNats} (engine), relative difference ${d.toExponential(2)} > ${LOSS_REL_TOL}`,
-    );
-    assert.ok(dn <= NORM_REL_TOL, `${what}, update ${a.step}: gradient norm ${b.gradNorm} (train.py) vs ${a.gradNorm} (engine)`);
-    assert.equal(b.clipped, a.clipped, `${what}, update ${a.step}: clipped ${b.clipped} (train.py) vs ${a.clipped} (engine)`);
-    if (a.clipped) clipped++;
-  }
-  t.diagnostic(
-    `${what}: ${ours.length} updates, loss ${ours[0]!.lossNats.toFixed(4)} -> ${ours.at(-1)!.lossNats.toFixed(4)} nats, ` +
-      `worst relative difference ${worst.toExponential(2)} (loss), ${worstNorm.toExponential(2)} (gradient norm); ${clipped} clipped`,
-  );
+/** train.py's updates (the lines it appended to `metrics`). */
+async function pyUpdates(folder: string, args: string[], metrics: string, launcher: string[] = []): Promise<PyLine[]> {
+  return (await trainPy(folder, args, metrics, launcher)).filter((m) => m.type === 'metrics');
 }
 
 /** Largest difference between the parameters of two checkpoints. */
@@ -202,18 +139,18 @@ describe('train.py continues the engine, and the engine train.py', { concurrency
       const folder = join(dir, c.name.split(',')[0]!.replace(/\W+/g, '-'));
       const { trainer, text } = makeTrainer(c);
       steps(trainer, PRE);
-      const textPath = await exportProject(trainer, folder, text);
+      const textPath = await exportProject(trainer, folder, text, 'text.txt');
 
       // Ours -> train.py: the same updates from the engine's checkpoint.
       const ours = steps(trainer, UPDATES);
       await writeCheckpointFile(join(folder, 'engine.safetensors'), trainer.toCheckpoint());
       trainer.close();
-      const theirs = await trainPy(
+      const theirs = await pyUpdates(
         folder,
         [textPath, '--steps', String(UPDATES), '--out', join(folder, 'py1.safetensors')],
         join(folder, 'a.jsonl'),
       );
-      compare(t, 'train.py from the engine', ours, theirs);
+      compareUpdates(t, 'train.py from the engine', ours, theirs);
       const params = await parameterDifference(join(folder, 'engine.safetensors'), join(folder, 'py1.safetensors'));
       t.diagnostic(`parameters after update ${PRE + UPDATES}: largest difference ${params.toExponential(2)}`);
       assert.ok(params <= 3e-4, `parameters after update ${PRE + UPDATES} differ by ${params}`);
@@ -224,12 +161,12 @@ describe('train.py continues the engine, and the engine train.py', { concurrency
       const ours2 = steps(back, UPDATES);
       back.close();
       const py1 = join(folder, 'py1.safetensors');
-      const theirs2 = await trainPy(
+      const theirs2 = await pyUpdates(
         folder,
         [textPath, '--from', py1, '--steps', String(UPDATES), '--out', join(folder, 'py2.safetensors')],
         join(folder, 'b.jsonl'),
       );
-      compare(t, 'the engine from train.py', ours2, theirs2);
+      compareUpdates(t, 'the engine from train.py', ours2, theirs2);
 
       // One history: the engine's updates, then train.py's two runs as one stretch in PyTorch.
       const history = History.parse((await readCheckpointFile(join(folder, 'py2.safetensors'))).metadata[HISTORY_KEY]);
@@ -253,12 +190,12 @@ test(
     const folder = join(dir, 'torchrun');
     const { trainer, text } = makeTrainer(c, 5);
     steps(trainer, PRE);
-    const textPath = await exportProject(trainer, folder, text);
+    const textPath = await exportProject(trainer, folder, text, 'text.txt');
     const ours = steps(trainer, UPDATES);
     trainer.close();
-    const theirs = await trainPy(folder, [textPath, '--steps', String(UPDATES)], join(folder, 'metrics.jsonl'), await torchrun(2));
-    compare(t, 'torchrun --nproc_per_node=2 from the engine', ours, theirs);
-    const mean = (xs: StepMetrics[]) => xs.reduce((s, m) => s + m.lossNats, 0) / xs.length;
+    const theirs = await pyUpdates(folder, [textPath, '--steps', String(UPDATES)], join(folder, 'metrics.jsonl'), await torchrun(2));
+    compareUpdates(t, 'torchrun --nproc_per_node=2 from the engine', ours, theirs);
+    const mean = (xs: { lossNats: number }[]) => xs.reduce((s, m) => s + m.lossNats, 0) / xs.length;
     assert.ok(mean(theirs.slice(-5)) < mean(theirs.slice(0, 5)), 'the loss falls under torchrun');
 
     // train.py saved over the exported checkpoint; here it loads, says where it trained, and trains on.

@@ -2,7 +2,7 @@
 // tracker (tracker.ts): what the command line does, and what the tests check against the extension's
 // runs. A run continuing a curriculum starts from the weights its predecessor ended with.
 import type { Checkpoint } from '../checkpoint.js';
-import { TaskTrainer } from '../taskTrainer.js';
+import { TaskTrainer, taskModelOptions } from '../taskTrainer.js';
 import { Trainer } from '../trainer.js';
 import type { RunOutcome } from './outcome.js';
 import type { ExperimentPlan, ExperimentRun } from './plan.js';
@@ -69,15 +69,7 @@ function newTrainer(run: ExperimentRun, text: string, threads: number): Experime
     throw new Error(`experiment run ${run.id}: the experiments train language models and classifiers, not ${m.task}`);
   return TaskTrainer.create(text, run.file, {
     task: 'classify',
-    model: {
-      cell: m.cell,
-      hidden: m.hidden,
-      layers: m.layers,
-      embedding: m.embedding,
-      bidirectional: m.bidirectional,
-      pooling: m.pooling,
-      maxLength: m.maxLength,
-    },
+    model: taskModelOptions(m),
     train: { ...run.train, threads },
     tokenizer: run.tokenizer,
   });
