@@ -32,7 +32,7 @@ before(() => {
     join(workspace, 'generate', '.recurrent.json'),
     JSON.stringify({ model: { task: 'generate' }, training: { maxSteps: 300, evaluateEvery: 50 }, sampling: { everySeconds: 1 } }),
   );
-  // The translator's folder leaves the task to the quick pick; its defaults (an LSTM 128, Adam 2e-3, batch 64) made bidirectional.
+  // The translator's folder leaves the task to the quick pick; its defaults (an LSTM 128, Adam 4e-3, batch 32) made bidirectional.
   mkdirSync(join(workspace, 'translate'), { recursive: true });
   // A name of its own: Quick Open by the sample's name could open the workspace's pronunciations.tsv, outside this folder.
   writeFileSync(join(workspace, 'translate', 'words.tsv'), readFileSync(join(workspace, 'pronunciations.tsv'), 'utf8'));

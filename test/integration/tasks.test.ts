@@ -317,7 +317,7 @@ suite('Tasks: classify, generate and translate a .tsv file', function () {
     }
   });
 
-  test('translate: word and token error rates held out, each line its translation as a hint, wrong ones diagnosed, Predict on a selection, resumed where it stopped', async () => {
+  test('translate: word and token error rates held out, each line its translation as a hint, wrong ones diagnosed, Predict on a selection, loaded from its checkpoint, resumed where it stopped', async () => {
     const [words] = await vscode.workspace.findFiles('pronunciations.tsv');
     assert.ok(words, 'expected pronunciations.tsv in the workspace');
     const quarter = new TextDecoder()
@@ -326,6 +326,7 @@ suite('Tasks: classify, generate and translate a .tsv file', function () {
       .filter((l, i) => l && i % 4 === 0);
     const file = vscode.Uri.joinPath(words, '..', 'pronunciations-quarter.tsv');
     await vscode.workspace.fs.writeFile(file, new TextEncoder().encode(quarter.join('\n') + '\n'));
+    let loaded: string | undefined;
     try {
       const tdoc = await vscode.workspace.openTextDocument(file);
       await vscode.window.showTextDocument(tdoc);
@@ -403,6 +404,31 @@ suite('Tasks: classify, generate and translate a .tsv file', function () {
       );
       for (const p of selected!) assert.ok(Number.isInteger(p.distance), 'each selected line is scored against its own output');
 
+      // Load Checkpoint of the translator: a new run, paused, whose translations are the saved model's.
+      const target = vscode.Uri.joinPath(words, '..', 'translator.safetensors');
+      await vscode.commands.executeCommand('recurrent.saveCheckpoint', id, target);
+      loaded = await vscode.commands.executeCommand<string>('recurrent.loadCheckpoint', { uri: target, textUri: file });
+      assert.ok(loaded && loaded !== id, `expected a new run for the loaded checkpoint, got ${loaded}`);
+      await until(
+        () => `the loaded translator paused; it is ${state(loaded!)} (${api.status(loaded!)?.problem ?? 'no problem'})`,
+        () => state(loaded!) === 'paused',
+      );
+      assert.equal(api.runs().find((r) => r.runId === loaded)!.run!.model.task, 'translate');
+      const sources = ['abandon', 'zebra', ...quarter.slice(0, 3).map((l) => l.split('\t')[0]!)].join('\n');
+      const saved = await vscode.commands.executeCommand<Prediction[]>('recurrent.predict', { runId: id, text: sources, show: false });
+      const fromFile = await vscode.commands.executeCommand<Prediction[]>('recurrent.predict', {
+        runId: loaded,
+        text: sources,
+        show: false,
+      });
+      assert.equal(fromFile!.length, 5);
+      assert.deepEqual(
+        fromFile!.map((p) => p.output),
+        saved!.map((p) => p.output),
+        'the loaded translator writes what the run it was saved from writes',
+      );
+      assert.equal(state(loaded), 'paused', 'translating does not train');
+
       // Saved at its end: Train on the unchanged file resumes the translator at the next update.
       const again = await vscode.commands.executeCommand<string>('recurrent.trainCurrentFile', {
         uri: file,
@@ -423,8 +449,13 @@ suite('Tasks: classify, generate and translate a .tsv file', function () {
       );
       assert.equal(resumed.validation.at(-1)!.step, 300);
     } finally {
+      if (loaded) await vscode.commands.executeCommand('recurrent.stop', loaded);
       await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
       await vscode.workspace.fs.delete(file);
+      await vscode.workspace.fs.delete(vscode.Uri.joinPath(words, '..', 'translator.safetensors')).then(
+        () => undefined,
+        () => undefined,
+      );
     }
   });
 });

@@ -155,7 +155,7 @@ test('a task file: model.task auto takes the task chosen for the file, unset set
       t.train.valMax,
       t.train.evalEvery,
     ],
-    ['translate', 'lstm', 128, 100, 64, 4e-3, 'cosine', 5000, 500],
+    ['translate', 'lstm', 128, 100, 32, 4e-3, 'cosine', 5000, 500],
     'translate takes the defaults of `recurrent train --task translate`',
   );
   assert.throws(

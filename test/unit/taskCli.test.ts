@@ -3,9 +3,11 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { automaticThreads } from '../../src/engine/config.js';
 import { scratchFolder } from './support/scratch.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -43,6 +45,7 @@ test('classify: train, eval --json (accuracy, per label, confusion), eval --held
   const t = run(['train', namesFile, '--task', 'classify', '--bidirectional', '--hidden', '16', '--steps', '40', '--out', out]);
   assert.equal(t.code, 0, t.stderr);
   assert.match(t.stderr, /held out \(60 examples\): accuracy \d\.\d{3}/);
+  assert.match(t.stderr, /, seed 1, 1 thread\n/, 'an update on a few dozen names is too small for threads');
   assert.ok(existsSync(out));
   const e = run(['eval', out, namesFile, '--json']);
   assert.equal(e.code, 0, e.stderr);
@@ -149,6 +152,12 @@ test('translate: train, eval --json (word and token error rates, greedy and beam
   assert.equal(t.code, 0, t.stderr);
   assert.match(t.stderr, /sources 2\d char tokens, targets \d+ symbol tokens/);
   assert.match(t.stderr, /decoder lstm hidden 32 x 1 layer\(s\) from the encoder's final states/);
+  // translate's training defaults, threads as many as the cores (classify and generate keep to one).
+  const threads = automaticThreads(availableParallelism(), 0);
+  assert.match(
+    t.stderr,
+    new RegExp(`training: batch 32, adam lr 0\\.004 \\(cosine schedule\\), clip norm 5, seed 1, ${threads} threads?\n`),
+  );
   assert.match(t.stderr, /held out \(60 examples\): word error [01]\.\d{3}, token error \d\.\d{3}, \d+\.\d{3} bits\/token/);
   const withUnknown = join(dir, 'unknown-words.tsv');
   writeFileSync(withUnknown, 'zoë\tZ OW1 IY0\nabel\tEY1 B AH0 L\n');
