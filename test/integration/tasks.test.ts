@@ -428,6 +428,12 @@ suite('Tasks: classify, generate and translate a .tsv file', function () {
         'the loaded translator writes what the run it was saved from writes',
       );
       assert.equal(state(loaded), 'paused', 'translating does not train');
+      // A paused run on the file would make Train ask whether to stop it first.
+      await vscode.commands.executeCommand('recurrent.stop', loaded);
+      await until(
+        () => `the loaded translator to stop; it is ${state(loaded!)}`,
+        () => !['starting', 'running', 'paused'].includes(state(loaded!)),
+      );
 
       // Saved at its end: Train on the unchanged file resumes the translator at the next update.
       const again = await vscode.commands.executeCommand<string>('recurrent.trainCurrentFile', {
