@@ -220,7 +220,17 @@ function runAsNobody(args: string[]): Result {
 function nobodyUnavailable(): string | null {
   if (!isRoot) return 'running as another user needs root (here: setpriv to nobody)';
   const probe = spawnSync('setpriv', ['--reuid=nobody', '--regid=nogroup', '--clear-groups', process.execPath, '-e', 'process.exit(0)']);
-  return probe.status === 0 ? null : 'setpriv cannot run node as nobody here';
+  if (probe.status !== 0) return 'setpriv cannot run node as nobody here';
+  // A checkout inside a folder only its owner may enter (mktemp -d makes one) is out of nobody's reach.
+  const read = spawnSync('setpriv', [
+    '--reuid=nobody',
+    '--regid=nogroup',
+    '--clear-groups',
+    process.execPath,
+    '-e',
+    `require('fs').accessSync(${JSON.stringify(cli)})`,
+  ]);
+  return read.status === 0 ? null : `nobody cannot read ${cli}: a folder above the checkout is closed to other users`;
 }
 
 test('as a user who may not write there, --out is refused before training, and an unreadable text or checkpoint is named', (t) => {
