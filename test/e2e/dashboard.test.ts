@@ -20,7 +20,7 @@ import { dashboardHtml } from '../../src/extension/dashboardHtml.js';
 import { PROTOCOL_VERSION, type RunHistory, type ToWebview } from '../../src/protocol/messages.js';
 import { summariseFlow } from '../../webview/model/gradientFlow.js';
 import { experiment } from '../../src/engine/experiments/registry.js';
-import { newReport } from '../../src/engine/experiments/report.js';
+import { newReport, type ExperimentReport } from '../../src/engine/experiments/report.js';
 import { runPlan } from '../../src/engine/experiments/runner.js';
 
 const root = process.cwd();
@@ -430,20 +430,26 @@ test('the light theme redraws with its colours', async () => {
   await showTab('compare');
 });
 
-test('Experiment view: a report opens its tab with the verdict the runs measured, the concept, the table and the figure', async () => {
-  // The quick exploding-gradient experiment, trained here by the engine: the verdict is computed from its runs.
-  const def = experiment('exploding');
+/** A quick experiment's report, its runs trained here by the engine and the verdict computed from them. */
+async function measuredReport(name: string): Promise<ExperimentReport> {
+  const def = experiment(name);
   const plan = def.plan({ quick: true, seeds: [1] });
   const outcomes = await runPlan(plan, 1);
-  const report = newReport(plan, 'experiments/exploding');
+  const report = newReport(plan, `experiments/${name}`);
   for (const r of report.runs) {
     r.outcome = outcomes.get(r.id) ?? null;
     r.status = r.outcome ? 'done' : 'failed';
     r.updates = r.outcome?.updates ?? 0;
   }
   report.state = 'done';
-  const verdict = def.verdict(plan, outcomes);
-  report.verdict = verdict;
+  report.verdict = def.verdict(plan, outcomes);
+  return report;
+}
+
+test('Experiment view: a report opens its tab with the verdict the runs measured, the concept, the table and the figure', async () => {
+  // The quick exploding-gradient experiment, trained here by the engine: the verdict is computed from its runs.
+  const report = await measuredReport('exploding');
+  const verdict = report.verdict!;
   const message: ToWebview = { v: PROTOCOL_VERSION, type: 'experiment', report };
   await redrawAfter(() => page.evaluate((m) => window.postMessage(JSON.parse(m), '*'), JSON.stringify(message)));
   await showTab('experiment');
@@ -459,21 +465,11 @@ test('Experiment view: a report opens its tab with the verdict the runs measured
 });
 
 test("Experiment view: the bidirectional experiment's classifiers, with its concept and their held-out lines scored per line", async () => {
-  const def = experiment('bidirectional');
-  const plan = def.plan({ quick: true, seeds: [1] });
-  const outcomes = await runPlan(plan, 1);
-  const report = newReport(plan, 'experiments/bidirectional');
-  for (const r of report.runs) {
-    r.outcome = outcomes.get(r.id) ?? null;
-    r.status = r.outcome ? 'done' : 'failed';
-    r.updates = r.outcome?.updates ?? 0;
-  }
-  report.state = 'done';
-  report.verdict = def.verdict(plan, outcomes);
+  const report = await measuredReport('bidirectional');
   const message: ToWebview = { v: PROTOCOL_VERSION, type: 'experiment', report };
   await redrawAfter(() => page.evaluate((m) => window.postMessage(JSON.parse(m), '*'), JSON.stringify(message)));
   await showTab('experiment');
-  assert.equal(await page.locator('#panel-experiment .verdict').getAttribute('data-agreement'), report.verdict.agreement);
+  assert.equal(await page.locator('#panel-experiment .verdict').getAttribute('data-agreement'), report.verdict!.agreement);
   const concept = await page.locator('#panel-experiment .experiment-concept').innerText();
   assert.ok(concept.includes('A bidirectional network runs a second cell from the end backwards'), `the concept shown: ${concept}`);
   const panel = await page.locator('#panel-experiment').innerText();

@@ -37,6 +37,19 @@ suite('Tasks: classify, generate and translate a .tsv file', function () {
     return id;
   };
 
+  /** Saves run `id` to `target` and loads it back with Load Checkpoint: a new run of `task`, paused, whose id this returns. */
+  const saveAndLoad = async (id: string, target: vscode.Uri, textUri: vscode.Uri, task: string): Promise<string> => {
+    await vscode.commands.executeCommand('recurrent.saveCheckpoint', id, target);
+    const loaded = await vscode.commands.executeCommand<string>('recurrent.loadCheckpoint', { uri: target, textUri });
+    assert.ok(loaded && loaded !== id, `expected a new run for the loaded checkpoint, got ${loaded}`);
+    await until(
+      () => `the loaded run paused; it is ${state(loaded)} (${api.status(loaded)?.problem ?? 'no problem'})`,
+      () => state(loaded) === 'paused',
+    );
+    assert.equal(api.runs().find((r) => r.runId === loaded)!.run!.model.task, task);
+    return loaded;
+  };
+
   suiteSetup(async () => {
     const ext = vscode.extensions.all.find((e) => e.packageJSON?.name === 'recurrent-studio');
     assert.ok(ext, 'expected the recurrent-studio extension');
@@ -235,17 +248,8 @@ suite('Tasks: classify, generate and translate a .tsv file', function () {
       await until('the wrong predictions as diagnostics', () => ours(mails).length === shown.wrong);
 
       // Load Checkpoint of the saved classify run: a new run, paused, whose Predict is the saved model's.
-      const target = vscode.Uri.joinPath(uri, '..', 'spam-classifier.safetensors');
-      await vscode.commands.executeCommand('recurrent.saveCheckpoint', id, target);
-      const loaded = await vscode.commands.executeCommand<string>('recurrent.loadCheckpoint', { uri: target, textUri: mails });
-      assert.ok(loaded && loaded !== id, `expected a new run for the loaded checkpoint, got ${loaded}`);
+      const loaded = await saveAndLoad(id, vscode.Uri.joinPath(uri, '..', 'spam-classifier.safetensors'), mails, 'classify');
       loadedIds.push(loaded);
-      await until(
-        () => `the loaded run paused; it is ${state(loaded)} (${api.status(loaded)?.problem ?? 'no problem'})`,
-        () => state(loaded) === 'paused',
-      );
-      const l = api.runs().find((r) => r.runId === loaded)!;
-      assert.equal(l.run!.model.task, 'classify');
       const texts = rows.slice(0, 3).map(([t]) => t.slice(0, 300));
       const before = await vscode.commands.executeCommand<Prediction[]>('recurrent.predict', {
         runId: id,
@@ -405,15 +409,7 @@ suite('Tasks: classify, generate and translate a .tsv file', function () {
       for (const p of selected!) assert.ok(Number.isInteger(p.distance), 'each selected line is scored against its own output');
 
       // Load Checkpoint of the translator: a new run, paused, whose translations are the saved model's.
-      const target = vscode.Uri.joinPath(words, '..', 'translator.safetensors');
-      await vscode.commands.executeCommand('recurrent.saveCheckpoint', id, target);
-      loaded = await vscode.commands.executeCommand<string>('recurrent.loadCheckpoint', { uri: target, textUri: file });
-      assert.ok(loaded && loaded !== id, `expected a new run for the loaded checkpoint, got ${loaded}`);
-      await until(
-        () => `the loaded translator paused; it is ${state(loaded!)} (${api.status(loaded!)?.problem ?? 'no problem'})`,
-        () => state(loaded!) === 'paused',
-      );
-      assert.equal(api.runs().find((r) => r.runId === loaded)!.run!.model.task, 'translate');
+      loaded = await saveAndLoad(id, vscode.Uri.joinPath(words, '..', 'translator.safetensors'), file, 'translate');
       const sources = ['abandon', 'zebra', ...quarter.slice(0, 3).map((l) => l.split('\t')[0]!)].join('\n');
       const saved = await vscode.commands.executeCommand<Prediction[]>('recurrent.predict', { runId: id, text: sources, show: false });
       const fromFile = await vscode.commands.executeCommand<Prediction[]>('recurrent.predict', {
