@@ -2,7 +2,8 @@
 // stays small: each epoch the examples are ordered by length, ties in a fresh random order, cut into
 // batches of up to B consecutive examples, and the batches are visited in a random order. Examples of
 // one length are then batched with each other, and the batch's window is its longest example.
-// Everything is sized once; an epoch allocates nothing.
+// Everything is sized once; an epoch allocates nothing. A "length" is any small whole key: translate's
+// is the source's length, then the target's (taskTrainer.ts batchKeys).
 //
 // Each epoch's order is drawn from the same starting arrangement (examples by length, in file order) with
 // the random state the epoch starts with, so that state and the position in the epoch are all a

@@ -251,7 +251,7 @@ class TaskRun:
             raise Refused(f"{text_path}: no examples are left for training: lower the held-out share")
         if c["batch"] < world:
             raise Refused(f"the run's batch is {c['batch']} examples, fewer than the {world} processes: each process needs an example")
-        self.batches = LengthBatches([len(e[0]) for e in self.train_set], c["batch"])
+        self.batches = LengthBatches(self.batch_keys(), c["batch"])
         rng_ok = isinstance(record.get("rng"), list) and len(record["rng"]) == 4
         self.rng = Rng.from_state(record["rng"]) if rng_ok else Rng(c["seed"])
         self.text_hash = utf16_hash(text)
@@ -274,6 +274,13 @@ class TaskRun:
         self.sampled = self.task == "translate"
         out_kind = (self.target_spec or self.spec)["kind"]
         self.unit = "example" if self.task == "classify" else ("char" if out_kind == "char" else "token")
+
+    def batch_keys(self):
+        # taskTrainer.ts batchKeys: translate by source length, then target length
+        if self.task != "translate":
+            return [len(e[0]) for e in self.train_set]
+        longest = max(len(e[2]) for e in self.train_set)
+        return [len(e[0]) * (longest + 1) + len(e[2]) for e in self.train_set]
 
     def encode(self, examples, ids, source, config):
         """taskData.ts encodeExamples (and encodeTranslations): texts cut at maxLength, generate's and translate's

@@ -6,8 +6,8 @@ import { LengthBatches } from '../../src/engine/buckets.js';
 import { decodeCheckpoint, encodeCheckpoint } from '../../src/engine/checkpoint.js';
 import { decodeSafetensors } from '../../src/engine/safetensors.js';
 import { Rng } from '../../src/engine/rng.js';
-import { encodeExamples, heldOutIndices, labelSet, splitExamples } from '../../src/engine/taskData.js';
-import { TaskTrainer } from '../../src/engine/taskTrainer.js';
+import { encodeExamples, heldOutIndices, labelSet, splitExamples, type Sequences } from '../../src/engine/taskData.js';
+import { batchKeys, TaskTrainer } from '../../src/engine/taskTrainer.js';
 import { Tokenizer } from '../../src/engine/tokenizer.js';
 import { parseTsv } from '../../src/engine/tsv.js';
 
@@ -90,6 +90,55 @@ test('length batches visit every example once per epoch, each batch of nearly on
     assert.equal(seen.size, 103, 'every example once');
     assert.ok(padding < 103, `padding stays small (${padding} positions for 103 examples of 1-12)`);
   }
+});
+
+test('translate batches by target length after source length, so the decoder runs few padded steps', () => {
+  const rng = new Rng(5);
+  const ids: Int32Array[] = [];
+  const targets: Int32Array[] = [];
+  for (let i = 0; i < 4000; i++) {
+    const n = 1 + rng.int(10);
+    ids.push(new Int32Array(n));
+    targets.push(new Int32Array(Math.max(1, n - 2 + rng.int(5))));
+  }
+  const set: Sequences = {
+    ids,
+    targets,
+    labels: new Int32Array(4000),
+    lines: new Int32Array(4000),
+    unknown: 0,
+    unknownAt: [],
+    unknownSymbols: new Map(),
+    truncated: 0,
+  };
+  // decoder steps past each row's target, and source lengths per batch, over one epoch
+  const epoch = (keys: number[]) => {
+    const batches = new LengthBatches(keys, 16);
+    let padding = 0;
+    let mixedSources = 0;
+    for (let k = 0; k < batches.count; k++) {
+      const { start, size } = batches.nextBatch(rng);
+      const rows = Array.from({ length: size }, (_, r) => batches.example(start + r));
+      const longest = Math.max(...rows.map((e) => targets[e]!.length));
+      for (const e of rows) padding += longest - targets[e]!.length;
+      if (new Set(rows.map((e) => ids[e]!.length)).size > 1) mixedSources++;
+    }
+    return { padding, mixedSources, batches: batches.count };
+  };
+  const bySource = epoch(ids.map((s) => s.length));
+  const byBoth = epoch(batchKeys(set));
+  assert.ok(bySource.padding > 4000, `by source length alone the decoder pads (${bySource.padding} steps)`);
+  assert.ok(byBoth.padding * 5 < bySource.padding, `by both, it pads ${byBoth.padding} steps`);
+  assert.ok(
+    byBoth.mixedSources <= 10,
+    `a batch still holds one source length but at the joins (${byBoth.mixedSources} of ${byBoth.batches})`,
+  );
+  const noTargets = { ...set, targets: undefined };
+  assert.deepEqual(
+    batchKeys(noTargets),
+    ids.map((s) => s.length),
+    'classify and generate batch by length',
+  );
 });
 
 test('a task checkpoint is format 2 with its task, labels and head; a language model is still written as format 1', () => {
