@@ -3,7 +3,7 @@
 // whenever the control block's sequence number moves, until told to stop.
 import { workerData } from 'node:worker_threads';
 import { Arena } from './arena.js';
-import { buildReplica, Control, KERNEL_SET_CODES, Op, type ReplicaSetup } from './replicas.js';
+import { awaitChange, buildReplica, Control, KERNEL_SET_CODES, Op, type ReplicaSetup } from './replicas.js';
 import { buildTaskReplica, runTaskStep } from './taskReplicas.js';
 import { WasmHeap } from './wasmHeap.js';
 
@@ -86,7 +86,7 @@ if (replica === null) {
   Atomics.notify(control, Control.Ready);
   let seen = 0;
   for (;;) {
-    Atomics.wait(control, Control.Seq, seen);
+    awaitChange(control, Control.Seq, seen);
     seen = Atomics.load(control, Control.Seq);
     if (control[Control.Op] === Op.Stop) break;
     let status = 0;

@@ -15,7 +15,7 @@ import { RecurrentError } from './errors.js';
 import type { Floats } from './floats.js';
 import type { Model } from './model.js';
 import type { Param } from './parameters.js';
-import { CONTROL_WORDS, Control, KERNEL_SET_CODES, Op, workerScript, type ReplicaSetup } from './replicas.js';
+import { awaitValue, CONTROL_WORDS, Control, KERNEL_SET_CODES, Op, workerScript, type ReplicaSetup } from './replicas.js';
 import type { Sequences } from './taskData.js';
 import { TaskNet } from './taskNet.js';
 import { PACK_BYTES, type AllocationPlan } from './wasmHeap.js';
@@ -161,7 +161,7 @@ export class TaskSplit {
       const seq = Atomics.load(c, Control.Seq);
       if (Atomics.load(c, Control.Ready) !== 1) this.awaitReady(r);
       if (c[Control.KernelSet] !== this.kernelSetCode) throw this.failure(r, 'runs other WebAssembly kernels than the training thread');
-      while (Atomics.load(c, Control.Done) !== seq) Atomics.wait(c, Control.Done, Atomics.load(c, Control.Done), 1000);
+      awaitValue(c, Control.Done, seq);
       if (c[Control.Status] !== 0) throw this.failure(r, 'failed');
       loss += r.f64[Control.Loss64]!;
       correct[0] += c[Control.Carry]!;
