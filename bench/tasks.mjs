@@ -46,12 +46,12 @@ const clock = clockKind === 'cpu' ? cpuMs : () => performance.now();
 const load = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 
 const engine = (m) => import(join(root, 'out', 'src', 'engine', m));
-const { TaskTrainer, TASK_DEFAULTS } = await engine('taskTrainer.js');
+const { TaskTrainer, TASK_DEFAULTS, defaultTaskThreads } = await engine('taskTrainer.js');
 const { parseTsv } = await engine('tsv.js');
 const { splitExamples } = await engine('taskData.js');
 const { automaticThreads } = await engine('config.js');
 const threadsOf = (task) => {
-  const given = opt('threads', task === 'translate' ? 'auto' : '1');
+  const given = opt('threads', String(defaultTaskThreads(task)));
   return given === 'auto' ? automaticThreads(availableParallelism(), 0) : Number(given);
 };
 

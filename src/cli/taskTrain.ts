@@ -8,7 +8,14 @@ import { availableParallelism } from 'node:os';
 import { CELL_KINDS, MAX_THREADS, OPTIMIZER_KINDS, POOLINGS, SCHEDULE_KINDS, type TokenizerKind } from '../engine/config.js';
 import { readCheckpointFile } from '../engine/checkpoint.js';
 import { RecurrentError } from '../engine/errors.js';
-import { EXAMPLE_TASKS, TASK_DEFAULTS, TaskTrainer, VALIDATION_SAMPLE, type ExampleTask } from '../engine/taskTrainer.js';
+import {
+  defaultTaskThreads,
+  EXAMPLE_TASKS,
+  TASK_DEFAULTS,
+  TaskTrainer,
+  VALIDATION_SAMPLE,
+  type ExampleTask,
+} from '../engine/taskTrainer.js';
 import type { TaskEvaluation } from '../engine/taskEval.js';
 import { choiceOption, durationOption, intOption, intOrAutoOption, numberOption, parse, stringOption } from './args.js';
 import { checkOutputFile, isStream, readTextFile } from './files.js';
@@ -126,9 +133,7 @@ export async function taskTrainCommand(argv: string[]): Promise<number> {
   await checkOutputFile(out, [{ path: file, what: 'the training file' }], values.force === true);
   const text = await readTextFile(file);
 
-  // A translate update (a batch of words through an encoder and a decoder) is large enough for threads to
-  // pay: 2 threads make about 1.5 times the updates of 1 on two idle cores (README, Translate).
-  const given = intOrAutoOption(values, 'threads', 1, MAX_THREADS) ?? (task === 'translate' ? 'auto' : 1);
+  const given = intOrAutoOption(values, 'threads', 1, MAX_THREADS) ?? defaultTaskThreads(task);
   const threads = given === 'auto' ? autoThreads(availableParallelism()) : given;
 
   let trainer: TaskTrainer;

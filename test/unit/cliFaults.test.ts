@@ -207,9 +207,12 @@ test('an existing --out that is not a checkpoint is replaced only with --force',
   assert.equal(again.code, 0, again.stderr);
 });
 
-/** Runs the CLI as the unprivileged user nobody (root can read and write anything). */
+/** setpriv's arguments that run node as the unprivileged user nobody (root can read and write anything). */
+const AS_NOBODY = ['--reuid=nobody', '--regid=nogroup', '--clear-groups', process.execPath];
+
+/** Runs the CLI as nobody. */
 function runAsNobody(args: string[]): Result {
-  const r = spawnSync('setpriv', ['--reuid=nobody', '--regid=nogroup', '--clear-groups', process.execPath, cli, ...args], {
+  const r = spawnSync('setpriv', [...AS_NOBODY, cli, ...args], {
     cwd: dir,
     encoding: 'utf8',
     timeout: 120_000,
@@ -219,17 +222,10 @@ function runAsNobody(args: string[]): Result {
 
 function nobodyUnavailable(): string | null {
   if (!isRoot) return 'running as another user needs root (here: setpriv to nobody)';
-  const probe = spawnSync('setpriv', ['--reuid=nobody', '--regid=nogroup', '--clear-groups', process.execPath, '-e', 'process.exit(0)']);
+  const probe = spawnSync('setpriv', [...AS_NOBODY, '-e', 'process.exit(0)']);
   if (probe.status !== 0) return 'setpriv cannot run node as nobody here';
   // A checkout inside a folder only its owner may enter (mktemp -d makes one) is out of nobody's reach.
-  const read = spawnSync('setpriv', [
-    '--reuid=nobody',
-    '--regid=nogroup',
-    '--clear-groups',
-    process.execPath,
-    '-e',
-    `require('fs').accessSync(${JSON.stringify(cli)})`,
-  ]);
+  const read = spawnSync('setpriv', [...AS_NOBODY, '-e', `require('fs').accessSync(${JSON.stringify(cli)})`]);
   return read.status === 0 ? null : `nobody cannot read ${cli}: a folder above the checkout is closed to other users`;
 }
 
