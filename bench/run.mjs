@@ -10,8 +10,8 @@
 //
 // --runtime runs our engine on each listed Node, side by side in the same run: `node` is the one running
 // the bench (Node 20 here, as the CLI and the tests), `node24` the Node 24 that `npm run setup:vscode`
-// caches (code-server's extension host runs on it), anything else a path to a node binary. Node 22 and
-// later run the relaxed SIMD kernels (fused multiply-add), Node 20 the plain SIMD ones; --kernel-set
+// caches (code-server's extension host runs on it), anything else a path to a node binary. Every one runs
+// the relaxed SIMD kernels (fused multiply-add; on Node 20 behind a V8 flag the engine sets); --kernel-set
 // holds every runtime to one set, to tell the runtime's own speed from the kernels'.
 //   npm run bench -- --quality [--marks 60,300]     W2 validation bits/char after 60 s and 300 s of training
 //   npm run bench -- --kernels                       matrix-product GFLOP/s, reference vs wasm

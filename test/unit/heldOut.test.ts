@@ -4,6 +4,10 @@
 // to 3.1 bits/char by its own report while the saved model scored 13.8 on any text: its single stream
 // never started from a zero state again after its first updates, and the model came to rely on hidden
 // units it had latched early, which a zero state does not reproduce. Seeds 1 and 9 latched that way.
+// Whether a run latches turns on its exact trajectory, which rounding decides: of seeds 1-12 only those two
+// latch, on the plain SIMD kernels, and none on the relaxed build or the reference kernels (whose models
+// score 3.60-4.06 bits on the held-out text with restarts). So the tests of the latch run on the plain
+// build, which every runtime has, and the same build and seeds show what the restarts prevent.
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -17,6 +21,7 @@ import { Tokenizer } from '../../src/engine/tokenizer.js';
 import { Trainer } from '../../src/engine/trainer.js';
 import { scratchFolder } from './support/scratch.js';
 import { windowLoss, windowsOf } from './support/windows.js';
+import { preferWasmKernelSet, wasmKernelSets } from '../../src/engine/wasmKernels.js';
 
 const scratch = scratchFolder('heldout');
 
@@ -73,25 +78,38 @@ function assertLearned(t: Trainer, heldOut: ReturnType<typeof scoreText>, margin
   );
 }
 
-for (const seed of [1, 9]) {
-  test(`min-char-rnn's configuration (seed ${seed}) gives a model that predicts held-out text from a zero state`, async () => {
-    const t = Trainer.create(TRAIN_TEXT, MIN_CHAR_RNN, minCharRnn(seed), 'char');
-    for (let i = 0; i < 1500; i++) assert.ok(Number.isFinite(t.step().lossNats), `update ${i} finite`);
-    const heldOut = await evalThroughFile(t, HELD_OUT);
-    assert.ok(heldOut.unknown.count > 0, 'the held-out text has characters training never saw (U+2019 and the like)');
-    assertLearned(t, heldOut, 0.5, `seed ${seed}`);
-  });
+/** Runs fn on the plain SIMD kernels (the build the latching seeds were found on), then lets the engine choose again. */
+async function onPlainSimd<T>(fn: () => T | Promise<T>): Promise<T> {
+  assert.ok(wasmKernelSets().includes('simd'), 'every runtime with WebAssembly SIMD runs the plain build');
+  preferWasmKernelSet('simd');
+  try {
+    return await fn();
+  } finally {
+    preferWasmKernelSet(null);
+  }
 }
 
-test('without restarts from a zero state the same run latches onto its carried state, and validation says so', () => {
-  // The failure the restarts prevent, kept visible: if this ever passes, the test above no longer proves anything.
-  const t = Trainer.create(TRAIN_TEXT, MIN_CHAR_RNN, minCharRnn(1, { resetEvery: 0 }), 'char');
-  const first = t.validate('sample');
-  for (let i = 0; i < 400; i++) t.step();
-  const v = t.validate('sample');
-  assert.ok(v.bitsPerToken > t.unigramBits() + 2, `expected the latched model far above the unigram entropy, got ${v.bitsPerToken}`);
-  assert.ok(t.diverged(v), `a validation of ${v.bitsPerToken} bits after starting at ${first.bitsPerToken} is reported as diverged`);
-});
+for (const seed of [1, 9]) {
+  test(`min-char-rnn's configuration (seed ${seed}) gives a model that predicts held-out text from a zero state`, () =>
+    onPlainSimd(async () => {
+      const t = Trainer.create(TRAIN_TEXT, MIN_CHAR_RNN, minCharRnn(seed), 'char');
+      for (let i = 0; i < 1500; i++) assert.ok(Number.isFinite(t.step().lossNats), `update ${i} finite`);
+      const heldOut = await evalThroughFile(t, HELD_OUT);
+      assert.ok(heldOut.unknown.count > 0, 'the held-out text has characters training never saw (U+2019 and the like)');
+      assertLearned(t, heldOut, 0.5, `seed ${seed}`);
+    }));
+}
+
+test('without restarts from a zero state the same run latches onto its carried state, and validation says so', () =>
+  onPlainSimd(() => {
+    // The failure the restarts prevent, kept visible: if this ever passes, the test above no longer proves anything.
+    const t = Trainer.create(TRAIN_TEXT, MIN_CHAR_RNN, minCharRnn(1, { resetEvery: 0 }), 'char');
+    const first = t.validate('sample');
+    for (let i = 0; i < 400; i++) t.step();
+    const v = t.validate('sample');
+    assert.ok(v.bitsPerToken > t.unigramBits() + 2, `expected the latched model far above the unigram entropy, got ${v.bitsPerToken}`);
+    assert.ok(t.diverged(v), `a validation of ${v.bitsPerToken} bits after starting at ${first.bitsPerToken} is reported as diverged`);
+  }));
 
 test('a saved checkpoint, read back from its file, gives the loss training reported for the windows after it', async () => {
   const t = Trainer.create(TRAIN_TEXT.slice(0, 200000), MIN_CHAR_RNN, minCharRnn(3, { batch: 3, k1: 20, k2: 30 }), 'char');
