@@ -19,7 +19,7 @@ export interface ClipResult {
 }
 
 // PyTorch adds this to the norm before dividing, so a zero gradient stays finite.
-const NORM_EPS = 1e-6;
+export const NORM_EPS = 1e-6;
 
 export function newClipResult(): ClipResult {
   return { normBefore: 0, normAfter: 0, clipped: false, mode: 'none' };

@@ -12,6 +12,7 @@ import type { Floats } from './floats.js';
 import type { Param } from './parameters.js';
 import type { NamedTensor } from './safetensors.js';
 import { adagradStep, adamStep, rmspropStep, sgdStep } from './backend.js';
+import { Scalar } from './parallelUpdate.js';
 
 /** Where the optimizer's state lives: the model's arena, so the wasm updates can reach it. */
 export type SlotAllocator = (n: number, like: Floats) => Floats;
@@ -168,7 +169,7 @@ class RmsProp extends BaseOptimizer {
  * Adam adds weight decay to the gradient (L2, g += wd*p); AdamW decays the weights directly,
  * p *= 1 - lr*wd, before the update (Loshchilov & Hutter's decoupled weight decay).
  */
-class Adam extends BaseOptimizer {
+class Adam extends BaseOptimizer implements SlicedAdam {
   constructor(
     params: readonly Param[],
     private readonly beta1: number,
@@ -181,13 +182,38 @@ class Adam extends BaseOptimizer {
     super(params, ['exp_avg', 'exp_avg_sq'], alloc);
   }
 
+  /** The next update's bias-corrected step size and sqrt(1 - b2^t), its L2 decay and AdamW's shrink. */
+  private scalars(lr: number): { stepSize: number; sqrtBias2: number; l2: number; shrink: number } {
+    const t = this.updates + 1;
+    return {
+      stepSize: lr / (1 - this.beta1 ** t),
+      sqrtBias2: Math.sqrt(1 - this.beta2 ** t),
+      l2: this.decoupled ? 0 : this.weightDecay,
+      shrink: this.decoupled ? 1 - lr * this.weightDecay : 1,
+    };
+  }
+
+  beginStep(lr: number, out: Float64Array): void {
+    const { stepSize, sqrtBias2, l2, shrink } = this.scalars(lr);
+    out[Scalar.b1] = this.beta1;
+    out[Scalar.c1] = 1 - this.beta1;
+    out[Scalar.b2] = this.beta2;
+    out[Scalar.c2] = 1 - this.beta2;
+    out[Scalar.stepSize] = stepSize;
+    out[Scalar.sqrtBias2] = sqrtBias2;
+    out[Scalar.eps] = this.eps;
+    out[Scalar.l2] = l2;
+    out[Scalar.shrink] = shrink;
+    this.updates++;
+  }
+
+  moments(k: number): [Floats, Floats] {
+    return [this.slots[2 * k]!.data, this.slots[2 * k + 1]!.data];
+  }
+
   step(lr: number): void {
     const { beta1: b1, beta2: b2, eps } = this;
-    const t = this.updates + 1;
-    const stepSize = lr / (1 - b1 ** t);
-    const sqrtBias2 = Math.sqrt(1 - b2 ** t);
-    const l2 = this.decoupled ? 0 : this.weightDecay;
-    const shrink = this.decoupled ? 1 - lr * this.weightDecay : 1;
+    const { stepSize, sqrtBias2, l2, shrink } = this.scalars(lr);
     for (let k = 0; k < this.params.length; k++) {
       const { data: p, grad: g } = this.params[k]!;
       const m = this.slots[2 * k]!.data;
@@ -205,6 +231,22 @@ class Adam extends BaseOptimizer {
     }
     this.updates++;
   }
+}
+
+/**
+ * An Adam step applied by threads to slices of the tensors (parallelUpdate.ts): beginStep writes the
+ * scalars step(lr) passes to the kernel and counts the update; the threads then update their slices
+ * with the moments of each parameter.
+ */
+export interface SlicedAdam {
+  beginStep(lr: number, out: Float64Array): void;
+  /** Parameter k's first and second moments. */
+  moments(k: number): [Floats, Floats];
+}
+
+/** The optimizer as a SlicedAdam where it is Adam or AdamW, else null. */
+export function slicedAdam(o: Optimizer): SlicedAdam | null {
+  return o instanceof Adam ? o : null;
 }
 
 /** `alloc` places the state (zeroed); a model's arena puts it beside the parameters, in wasm when they are. */

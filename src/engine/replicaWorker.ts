@@ -1,8 +1,10 @@
 // A training thread's worker side (see replicas.ts): rebuilds its replica over the shared memory by
 // replaying the training thread's allocation plan, then runs one share of every update's streams
-// whenever the control block's sequence number moves, until told to stop.
+// whenever the control block's sequence number moves, until told to stop; for a task, also its slices of
+// the update after the backward pass (parallelUpdate.ts).
 import { workerData } from 'node:worker_threads';
 import { Arena } from './arena.js';
+import { adamSlices, reduceSlices, rowWords, scalarWords, TABLE_HEADER } from './parallelUpdate.js';
 import { awaitChange, buildReplica, Control, KERNEL_SET_CODES, Op, type ReplicaSetup } from './replicas.js';
 import { buildTaskReplica, runTaskStep } from './taskReplicas.js';
 import { WasmHeap } from './wasmHeap.js';
@@ -27,9 +29,28 @@ function build() {
   const model = { config: setup.config, arena };
   // A classify or generate run's replica (taskReplicas.ts), or the language model's.
   if (setup.task !== undefined) {
-    return { task: buildTaskReplica(model, params, setup.batch, setup.steps, setup.task.endToken), lm: null, kernelSet: heap.kernels.set };
+    return {
+      task: buildTaskReplica(model, params, setup.batch, setup.steps, setup.task.endToken),
+      lm: null,
+      kernelSet: heap.kernels.set,
+      kernels: heap.kernels,
+    };
   }
-  return { task: null, lm: buildReplica(model, params, setup.batch, setup.steps), kernelSet: heap.kernels.set };
+  return { task: null, lm: buildReplica(model, params, setup.batch, setup.steps), kernelSet: heap.kernels.set, kernels: heap.kernels };
+}
+
+/** The sliced update's table and scalars (parallelUpdate.ts), viewed once: the training thread makes them once. */
+let sliced: { at: number; table: Int32Array; scalars: Float64Array } | null = null;
+
+function slicedUpdate(control: Int32Array) {
+  const at = control[Control.Table]!;
+  if (sliced === null || sliced.at !== at) {
+    const buffer = setup.memory.buffer;
+    const head = new Int32Array(buffer, at, TABLE_HEADER);
+    const table = new Int32Array(buffer, at, TABLE_HEADER + head[0]! * rowWords(head[1]!));
+    sliced = { at, table, scalars: new Float64Array(buffer, control[Control.Scalars]!, scalarWords(head[1]!)) };
+  }
+  return sliced;
 }
 
 /** The language model's share of an update: forward, loss, backward, and the state carried to the next window. */
@@ -77,7 +98,7 @@ if (replica === null) {
   Atomics.store(control, Control.Ready, 2);
   Atomics.notify(control, Control.Ready);
 } else {
-  const { kernelSet } = replica;
+  const { kernelSet, kernels } = replica;
   const control = (replica.task ?? replica.lm)!.control;
   const correct = new Int32Array(1);
   const f64 = new Float64Array(control.buffer, control.byteOffset, 8);
@@ -97,6 +118,9 @@ if (replica === null) {
         else languageModelStep(replica.lm!, f64);
       } else if (op === Op.Losses && replica.lm !== null) {
         languageModelLosses(replica.lm, f64);
+      } else if (op === Op.Reduce || op === Op.Adam) {
+        const { table, scalars } = slicedUpdate(control);
+        (op === Op.Reduce ? reduceSlices : adamSlices)(kernels, table, scalars, control[Control.Batch]!);
       } else {
         throw new Error(`unknown command ${op}`);
       }

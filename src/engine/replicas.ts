@@ -61,12 +61,18 @@ export const Control = {
   Ready: 8,
   /** The worker's kernel set (KERNEL_SET_CODES), written before Ready. */
   KernelSet: 9,
+  /** Reduce and Adam (parallelUpdate.ts): byte offsets of the table and of the scalars; Batch holds the thread's part. */
+  Table: 10,
+  Scalars: 11,
   /** Float64 index of the gradient scale, and of the summed loss the worker returns. */
   Scale64: 6,
   Loss64: 7,
 } as const;
-/** Step: forward, loss and backward of a training window. Losses: forward and each position's loss, for textLoss.ts. */
-export const Op = { Step: 1, Stop: 2, Losses: 3 } as const;
+/**
+ * Step: forward, loss and backward of a training window. Losses: forward and each position's loss, for
+ * textLoss.ts. Reduce and Adam: the two phases of the update over the thread's slices (parallelUpdate.ts).
+ */
+export const Op = { Step: 1, Stop: 2, Losses: 3, Reduce: 4, Adam: 5 } as const;
 /** How a worker reports the kernel set it runs in its control block. */
 export const KERNEL_SET_CODES: Record<WasmKernelSet, number> = { simd: 1, 'relaxed-simd': 2 };
 

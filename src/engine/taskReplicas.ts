@@ -5,20 +5,25 @@
 // so their buffers are views of the same bytes), the workers run forward, loss and backward of their
 // shares, and the training thread adds their gradients into the model's before clipping and the
 // optimizer step: the update equals one thread's within float32 rounding of that sum. Padding needs
-// nothing more: each share pads to its own longest example.
+// nothing more: each share pads to its own longest example. With Adam and clipping by norm (or none),
+// the sum, the clipping and the step are split between the threads too (parallelUpdate.ts).
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import { addInto } from './backend.js';
+import { NORM_EPS, type ClipResult } from './clip.js';
 import type { ModelConfig } from './config.js';
 import { RecurrentError } from './errors.js';
 import type { Floats } from './floats.js';
 import type { Model } from './model.js';
+import type { Optimizer, SlicedAdam } from './optimizer.js';
+import { slicedAdam } from './optimizer.js';
+import { adamSlices, partialSum, reduceSlices, rowWords, Scalar, scalarWords, TABLE_HEADER } from './parallelUpdate.js';
 import type { Param } from './parameters.js';
 import { awaitValue, CONTROL_WORDS, Control, KERNEL_SET_CODES, Op, workerScript, type ReplicaSetup } from './replicas.js';
 import type { Sequences } from './taskData.js';
 import { TaskNet } from './taskNet.js';
-import { PACK_BYTES, type AllocationPlan } from './wasmHeap.js';
+import { PACK_BYTES, WasmHeap, type AllocationPlan } from './wasmHeap.js';
 
 /**
  * What a task replica allocates, in this order, on the training thread (recording) and on the worker
@@ -68,10 +73,19 @@ interface Remote {
   size: number;
 }
 
+/** The update split between the threads: its table and scalars in the shared memory (parallelUpdate.ts). */
+interface SlicedUpdate {
+  adam: SlicedAdam;
+  table: Int32Array;
+  scalars: Float64Array;
+}
+
 export class TaskSplit {
   readonly threads: number;
   private readonly remotes: Remote[] = [];
   private readonly kernelSetCode: number;
+  private readonly heap: WasmHeap;
+  private sliced: SlicedUpdate | null = null;
   private closed = false;
 
   /** threads (>= 2, <= batch) share batches of up to `batch` examples of up to `steps` tokens. */
@@ -85,6 +99,7 @@ export class TaskSplit {
       );
     }
     this.threads = threads;
+    this.heap = heap;
     this.kernelSetCode = KERNEL_SET_CODES[heap.kernels.set];
     const share = Math.ceil(batch / threads);
     const paramOffsets = model.params.map((p) => ({ name: p.name, shape: p.shape.slice(), offset: p.data.byteOffset }));
@@ -167,6 +182,92 @@ export class TaskSplit {
       correct[0] += c[Control.Carry]!;
     }
     return loss;
+  }
+
+  /**
+   * Makes update() split the sum, the clipping and the optimizer step between the threads, where the
+   * optimizer is Adam or AdamW, every parameter is in the shared memory and clipping is by norm or off
+   * (clipping by value stays on the training thread). Returns whether it does.
+   */
+  sliceUpdates(params: readonly Param[], optimizer: Optimizer, clipValue: number): boolean {
+    const adam = slicedAdam(optimizer);
+    if (adam === null || clipValue > 0) return false;
+    const T = this.threads;
+    const w = rowWords(T);
+    const table = this.heap.ints(TABLE_HEADER + params.length * w);
+    table[0] = params.length;
+    table[1] = T;
+    for (let k = 0; k < params.length; k++) {
+      const p = params[k]!;
+      const [m, v] = adam.moments(k);
+      const row = TABLE_HEADER + k * w;
+      const all = [p.data, p.grad, m, v, ...this.remotes.map((r) => r.grads[k]!)];
+      if (!all.every((x) => x instanceof Float32Array && x.length === p.data.length && WasmHeap.of(x) === this.heap)) return false;
+      table[row] = p.data.length;
+      for (let i = 0; i < all.length; i++) table[row + 1 + i] = all[i]!.byteOffset;
+    }
+    const block = this.heap.floats(2 * scalarWords(T));
+    this.sliced = { adam, table, scalars: new Float64Array(block.buffer, block.byteOffset, scalarWords(T)) };
+    return true;
+  }
+
+  /** Whether update() runs (sliceUpdates said so); otherwise the caller adds, clips and steps itself. */
+  get slicesUpdates(): boolean {
+    return this.sliced !== null;
+  }
+
+  /**
+   * After finish(): adds the workers' gradients into the model's, clips them by clipNorm (0: off) and
+   * takes an Adam step at lr, each thread over its slices; fills `out` as clipGradients does. False, with
+   * the optimizer untouched, when the norm is not finite.
+   */
+  update(lr: number, clipNorm: number, out: ClipResult): boolean {
+    const u = this.sliced!;
+    const k = this.heap.kernels;
+    for (let r = 0; r < this.remotes.length; r++) u.scalars[Scalar.active + r + 1] = this.remotes[r]!.size > 0 ? 1 : 0;
+    this.command(Op.Reduce);
+    reduceSlices(k, u.table, u.scalars, 0);
+    this.awaitCommand();
+    const before = Math.sqrt(partialSum(u.scalars, this.threads));
+    out.normBefore = before;
+    out.normAfter = before;
+    out.clipped = false;
+    out.mode = clipNorm > 0 ? 'norm' : 'none';
+    if (!Number.isFinite(before)) return false;
+    const coef = clipNorm > 0 ? clipNorm / (before + NORM_EPS) : 1;
+    u.scalars[Scalar.coef] = coef;
+    u.adam.beginStep(lr, u.scalars);
+    this.command(Op.Adam);
+    adamSlices(k, u.table, u.scalars, 0);
+    this.awaitCommand();
+    if (coef < 1) {
+      out.normAfter = Math.sqrt(partialSum(u.scalars, this.threads));
+      out.clipped = true;
+    }
+    return true;
+  }
+
+  /** Starts every worker on op over its part (its index + 1) of the sliced update. */
+  private command(op: number): void {
+    if (this.closed) throw new Error('the trainer was closed');
+    const u = this.sliced!;
+    for (let r = 0; r < this.remotes.length; r++) {
+      const c = this.remotes[r]!.control;
+      c[Control.Op] = op;
+      c[Control.Batch] = r + 1;
+      c[Control.Table] = u.table.byteOffset;
+      c[Control.Scalars] = u.scalars.byteOffset;
+      Atomics.add(c, Control.Seq, 1);
+      Atomics.notify(c, Control.Seq);
+    }
+  }
+
+  private awaitCommand(): void {
+    for (const r of this.remotes) {
+      const c = r.control;
+      awaitValue(c, Control.Done, Atomics.load(c, Control.Seq));
+      if (c[Control.Status] !== 0) throw this.failure(r, 'failed');
+    }
   }
 
   /** Adds the gradients of the workers that ran this update into the model's. */

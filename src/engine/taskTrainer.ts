@@ -5,7 +5,7 @@
 // examples are a seeded random sample of the lines. The language model's Trainer (trainer.ts) reads
 // one text in streams; this reads examples, but clipping, the optimizers, schedules and the checkpoint
 // contract are the same code. Everything a step touches is allocated when the trainer is made.
-import { clipGradients, newClipResult } from './clip.js';
+import { clipGradients, newClipResult, type ClipResult } from './clip.js';
 import type { Checkpoint } from './checkpoint.js';
 import {
   validateModelConfig,
@@ -243,6 +243,7 @@ export class TaskTrainer {
     this.net = new TaskNet(model, this.split?.mainShare(train.batch) ?? train.batch, longest, end);
     this.batches = new LengthBatches(batchKeys(sets.train), train.batch);
     this.optimizer = createOptimizer(train, model.params, (n) => model.arena.floats(n));
+    this.split?.sliceUpdates(model.params, this.optimizer, train.clipValue);
     this.heldOutOrder = lengthOrder(sets.heldOut);
     this.validationSample = this.task === 'translate' ? spread(sets.heldOut, VALIDATION_SAMPLE) : sets.heldOut;
     this.metrics = {
@@ -484,24 +485,31 @@ export class TaskTrainer {
     m.lr = this.learningRate();
     m.clipped = false;
     m.gradNorm = NaN;
-    model.zeroGrads();
     const scale = 1 / Math.max(1, units);
-    // The workers' shares run while this thread runs its own.
+    // The workers' shares run while this thread runs its own (the workers zero their own gradients).
     split?.start(scale);
+    model.zeroGrads();
     let sum = net.lossAndBackward(mainB, scale, this.correct);
     if (split !== null) sum += split.finish(this.correct);
     m.lossNats = sum / Math.max(1, units);
     m.bitsPerToken = m.lossNats / Math.LN2;
     m.accuracy = this.task === 'classify' ? this.correct[0]! / b : NaN;
     if (!Number.isFinite(m.lossNats)) return this.finish(started, 0, 0);
-    split?.addGradients(model.params);
-    const clip = clipGradients(model.params, this.train.clipNorm, this.train.clipValue, this.clip);
+    let clip: ClipResult;
+    if (split?.slicesUpdates && !(this.train.clipValue > 0)) {
+      // The threads add, clip and step over slices of the parameters (parallelUpdate.ts).
+      split.update(m.lr, this.train.clipNorm, this.clip);
+      clip = this.clip;
+    } else {
+      split?.addGradients(model.params);
+      clip = clipGradients(model.params, this.train.clipNorm, this.train.clipValue, this.clip);
+      if (Number.isFinite(clip.normBefore)) this.optimizer.step(m.lr);
+    }
     m.gradNorm = clip.normBefore;
     if (!Number.isFinite(clip.normBefore)) {
       m.lossNats = m.bitsPerToken = NaN;
       return this.finish(started, 0, 0);
     }
-    this.optimizer.step(m.lr);
     m.clipped = clip.clipped;
     m.step = this.optimizer.updates;
     let tokens = units;
