@@ -1,5 +1,5 @@
 // The work after the backward pass, split between the training threads: the training thread alone took
-// about 2 ms of a 15-17 ms translate update on two threads (summing the worker's gradients, their norm for
+// 1.5-1.8 ms of a 15-19 ms translate update on two threads (summing the worker's gradients, their norm for
 // clipping, and Adam's square roots and divisions over 514,630 parameters) while the worker waited. Each
 // thread j of T takes a slice of every tensor, cut at multiples of four floats so that a SIMD kernel's
 // scalar tail falls where one thread's would, and in two phases: it sums the threads' gradients over its
