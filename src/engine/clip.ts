@@ -19,7 +19,12 @@ export interface ClipResult {
 }
 
 // PyTorch adds this to the norm before dividing, so a zero gradient stays finite.
-export const NORM_EPS = 1e-6;
+const NORM_EPS = 1e-6;
+
+/** The factor clipping by norm scales gradients of global norm `norm` by; it clips when below 1. */
+export function normClipCoefficient(clipNorm: number, norm: number): number {
+  return clipNorm / (norm + NORM_EPS);
+}
 
 export function newClipResult(): ClipResult {
   return { normBefore: 0, normAfter: 0, clipped: false, mode: 'none' };
@@ -70,7 +75,7 @@ export function clipGradients(params: readonly Param[], clipNorm: number, clipVa
     }
   }
   if (clipNorm > 0) {
-    const coef = clipNorm / (norm + NORM_EPS);
+    const coef = normClipCoefficient(clipNorm, norm);
     if (coef < 1) {
       let sum = 0;
       for (let k = 0; k < params.length; k++) {

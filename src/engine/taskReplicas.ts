@@ -11,7 +11,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import { addInto } from './backend.js';
-import { NORM_EPS, type ClipResult } from './clip.js';
+import { normClipCoefficient, type ClipResult } from './clip.js';
 import type { ModelConfig } from './config.js';
 import { RecurrentError } from './errors.js';
 import type { Floats } from './floats.js';
@@ -218,10 +218,10 @@ export class TaskSplit {
 
   /**
    * After finish(): adds the workers' gradients into the model's, clips them by clipNorm (0: off) and
-   * takes an Adam step at lr, each thread over its slices; fills `out` as clipGradients does. False, with
-   * the optimizer untouched, when the norm is not finite.
+   * takes an Adam step at lr, each thread over its slices; fills `out` as clipGradients does, and where
+   * the norm is not finite stops there, the optimizer untouched.
    */
-  update(lr: number, clipNorm: number, out: ClipResult): boolean {
+  update(lr: number, clipNorm: number, out: ClipResult): void {
     const u = this.sliced!;
     const k = this.heap.kernels;
     for (let r = 0; r < this.remotes.length; r++) u.scalars[Scalar.active + r + 1] = this.remotes[r]!.size > 0 ? 1 : 0;
@@ -233,8 +233,8 @@ export class TaskSplit {
     out.normAfter = before;
     out.clipped = false;
     out.mode = clipNorm > 0 ? 'norm' : 'none';
-    if (!Number.isFinite(before)) return false;
-    const coef = clipNorm > 0 ? clipNorm / (before + NORM_EPS) : 1;
+    if (!Number.isFinite(before)) return;
+    const coef = clipNorm > 0 ? normClipCoefficient(clipNorm, before) : 1;
     u.scalars[Scalar.coef] = coef;
     u.adam.beginStep(lr, u.scalars);
     this.command(Op.Adam);
@@ -244,7 +244,6 @@ export class TaskSplit {
       out.normAfter = Math.sqrt(partialSum(u.scalars, this.threads));
       out.clipped = true;
     }
-    return true;
   }
 
   /** Starts every worker on op over its part (its index + 1) of the sliced update. */

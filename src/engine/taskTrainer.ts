@@ -5,7 +5,7 @@
 // examples are a seeded random sample of the lines. The language model's Trainer (trainer.ts) reads
 // one text in streams; this reads examples, but clipping, the optimizers, schedules and the checkpoint
 // contract are the same code. Everything a step touches is allocated when the trainer is made.
-import { clipGradients, newClipResult, type ClipResult } from './clip.js';
+import { clipGradients, newClipResult } from './clip.js';
 import type { Checkpoint } from './checkpoint.js';
 import {
   validateModelConfig,
@@ -495,14 +495,13 @@ export class TaskTrainer {
     m.bitsPerToken = m.lossNats / Math.LN2;
     m.accuracy = this.task === 'classify' ? this.correct[0]! / b : NaN;
     if (!Number.isFinite(m.lossNats)) return this.finish(started, 0, 0);
-    let clip: ClipResult;
-    if (split?.slicesUpdates && !(this.train.clipValue > 0)) {
+    const clip = this.clip;
+    if (split?.slicesUpdates) {
       // The threads add, clip and step over slices of the parameters (parallelUpdate.ts).
-      split.update(m.lr, this.train.clipNorm, this.clip);
-      clip = this.clip;
+      split.update(m.lr, this.train.clipNorm, clip);
     } else {
       split?.addGradients(model.params);
-      clip = clipGradients(model.params, this.train.clipNorm, this.train.clipValue, this.clip);
+      clipGradients(model.params, this.train.clipNorm, this.train.clipValue, clip);
       if (Number.isFinite(clip.normBefore)) this.optimizer.step(m.lr);
     }
     m.gradNorm = clip.normBefore;

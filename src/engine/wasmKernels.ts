@@ -1,8 +1,8 @@
 // Loads the WebAssembly SIMD kernels (wasm/index.ts, embedded by scripts/buildWasm.mjs) on a given
 // memory. There are two builds of them: relaxed SIMD (fused multiply-add in the products) where the
 // runtime validates it (Node 20 with the flag below, Node 22 and later: Electron's and code-server's
-// extension hosts), plain SIMD otherwise. Each module is compiled once per process and instantiated once per memory, so
-// each arena gets kernels bound to its own memory. Everything here runs in the extension host, Node
+// extension hosts), plain SIMD otherwise. Each module is compiled once per process and instantiated
+// once per memory, so each arena gets kernels bound to its own memory. Everything here runs in the extension host, Node
 // workers and browsers alike; where WebAssembly SIMD or shared memory is missing, `wasmKernelsAvailable()`
 // says so and the engine keeps the reference kernels.
 import { RELAXED_SIMD_KERNELS_BASE64, SIMD_KERNELS_BASE64 } from './wasmBinary.js';
