@@ -1,11 +1,12 @@
-// A training thread's worker side (see replicas.ts): rebuilds its replica over the shared memory by
+// A training thread's worker side (see replicaThread.ts): rebuilds its replica over the shared memory by
 // replaying the training thread's allocation plan, then runs one share of every update's streams
 // whenever the control block's sequence number moves, until told to stop; for a task, also its slices of
 // the update after the backward pass (parallelUpdate.ts).
 import { workerData } from 'node:worker_threads';
 import { Arena } from './arena.js';
 import { adamSlices, reduceSlices, rowWords, scalarWords, TABLE_HEADER } from './parallelUpdate.js';
-import { awaitChange, buildReplica, Control, KERNEL_SET_CODES, Op, type ReplicaSetup } from './replicas.js';
+import { buildReplica } from './replicas.js';
+import { awaitChange, Control, KERNEL_SET_CODES, Op, type ReplicaSetup } from './replicaThread.js';
 import { buildTaskReplica, runTaskStep } from './taskReplicas.js';
 import { WasmHeap } from './wasmHeap.js';
 

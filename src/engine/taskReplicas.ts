@@ -7,23 +7,18 @@
 // optimizer step: the update equals one thread's within float32 rounding of that sum. Padding needs
 // nothing more: each share pads to its own longest example. With Adam and clipping by norm (or none),
 // the sum, the clipping and the step are split between the threads too (parallelUpdate.ts).
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import { addInto } from './backend.js';
 import { normClipCoefficient, type ClipResult } from './clip.js';
 import type { ModelConfig } from './config.js';
-import { RecurrentError } from './errors.js';
-import type { Floats } from './floats.js';
 import type { Model } from './model.js';
 import type { Optimizer, SlicedAdam } from './optimizer.js';
 import { slicedAdam } from './optimizer.js';
 import { adamSlices, partialSum, reduceSlices, rowWords, Scalar, scalarWords, TABLE_HEADER } from './parallelUpdate.js';
 import type { Param } from './parameters.js';
-import { awaitValue, CONTROL_WORDS, Control, KERNEL_SET_CODES, Op, workerScript, type ReplicaSetup } from './replicas.js';
+import { CONTROL_WORDS, Control, Op, ReplicaThread, threadsHeap } from './replicaThread.js';
 import type { Sequences } from './taskData.js';
 import { TaskNet } from './taskNet.js';
-import { PACK_BYTES, WasmHeap, type AllocationPlan } from './wasmHeap.js';
+import { WasmHeap } from './wasmHeap.js';
 
 /**
  * What a task replica allocates, in this order, on the training thread (recording) and on the worker
@@ -62,14 +57,9 @@ export function runTaskStep(replica: ReturnType<typeof buildTaskReplica>, f64: F
   control[Control.Carry] = correct[0]!;
 }
 
+/** A worker and the examples it has this update (0: idle this update). */
 interface Remote {
-  net: TaskNet;
-  grads: Floats[];
-  control: Int32Array;
-  f64: Float64Array;
-  worker: Worker;
-  errors: MessagePort;
-  /** Examples of the current update (0: idle this update). */
+  thread: ReplicaThread<ReturnType<typeof buildTaskReplica>>;
   size: number;
 }
 
@@ -83,55 +73,24 @@ interface SlicedUpdate {
 export class TaskSplit {
   readonly threads: number;
   private readonly remotes: Remote[] = [];
-  private readonly kernelSetCode: number;
   private readonly heap: WasmHeap;
   private sliced: SlicedUpdate | null = null;
   private closed = false;
 
   /** threads (>= 2, <= batch) share batches of up to `batch` examples of up to `steps` tokens. */
   constructor(model: Model, batch: number, steps: number, threads: number, endToken: number) {
-    const heap = model.arena.wasmHeap;
-    if (heap === null) throw new Error('TaskSplit needs a model in a WebAssembly heap');
-    const script = workerScript();
-    if (!existsSync(fileURLToPath(script))) {
-      throw new RecurrentError(
-        `the training threads' script ${fileURLToPath(script)} is missing; rebuild (npm run build) or train with threads: 1`,
-      );
-    }
+    this.heap = threadsHeap(model, 'TaskSplit');
     this.threads = threads;
-    this.heap = heap;
-    this.kernelSetCode = KERNEL_SET_CODES[heap.kernels.set];
     const share = Math.ceil(batch / threads);
-    const paramOffsets = model.params.map((p) => ({ name: p.name, shape: p.shape.slice(), offset: p.data.byteOffset }));
     for (let r = 1; r < threads; r++) {
-      const plan: AllocationPlan = [];
-      const packScratch = model.arena.floats(PACK_BYTES / 4).byteOffset;
-      heap.record(plan);
-      const replica = buildTaskReplica(model, model.params, share, steps, endToken);
-      heap.record(null);
-      const channel = new MessageChannel();
-      const setup: ReplicaSetup = {
-        memory: heap.wasmMemory,
-        kernelSet: heap.kernels.set,
-        config: model.config,
-        batch: share,
-        steps,
-        packScratch,
-        plan,
-        params: paramOffsets,
-        errors: channel.port2,
-        task: { endToken },
-      };
-      const worker = new Worker(script, { workerData: setup, transferList: [channel.port2] });
-      worker.unref(); // the training thread waits on shared memory, not on events
-      const { control } = replica;
-      this.remotes.push({
-        ...replica,
-        f64: new Float64Array(control.buffer, control.byteOffset, CONTROL_WORDS / 2),
-        worker,
-        errors: channel.port1,
-        size: 0,
-      });
+      const thread = new ReplicaThread(
+        model,
+        this.heap,
+        { batch: share, steps, task: { endToken } },
+        () => buildTaskReplica(model, model.params, share, steps, endToken),
+        `training thread ${r}`,
+      );
+      this.remotes.push({ thread, size: 0 });
     }
   }
 
@@ -146,7 +105,7 @@ export class TaskSplit {
     let units = 0;
     for (const r of this.remotes) {
       r.size = Math.max(0, Math.min(this.mainShare(b), b - at));
-      if (r.size > 0) units += r.net.load(seqs, pick, r.size, offset + at);
+      if (r.size > 0) units += r.thread.replica.net.load(seqs, pick, r.size, offset + at);
       at += r.size;
     }
     return units;
@@ -155,31 +114,23 @@ export class TaskSplit {
   /** Starts every worker that has examples this update on forward, loss and backward of `scale` times its loss. */
   start(scale: number): void {
     if (this.closed) throw new Error('the trainer was closed');
-    for (const r of this.remotes) {
-      if (r.size === 0) continue;
-      const c = r.control;
-      c[Control.Op] = Op.Step;
-      c[Control.Batch] = r.size;
-      c[Control.Steps] = r.net.window;
-      r.f64[Control.Scale64] = scale;
-      Atomics.add(c, Control.Seq, 1);
-      Atomics.notify(c, Control.Seq);
+    for (const { thread, size } of this.remotes) {
+      if (size === 0) continue;
+      thread.control[Control.Batch] = size;
+      thread.control[Control.Steps] = thread.replica.net.window;
+      thread.f64[Control.Scale64] = scale;
+      thread.command(Op.Step);
     }
   }
 
   /** Waits for the workers; returns their summed loss, and adds their right predictions into correct[0]. */
   finish(correct: Int32Array): number {
     let loss = 0;
-    for (const r of this.remotes) {
-      if (r.size === 0) continue;
-      const c = r.control;
-      const seq = Atomics.load(c, Control.Seq);
-      if (Atomics.load(c, Control.Ready) !== 1) this.awaitReady(r);
-      if (c[Control.KernelSet] !== this.kernelSetCode) throw this.failure(r, 'runs other WebAssembly kernels than the training thread');
-      awaitValue(c, Control.Done, seq);
-      if (c[Control.Status] !== 0) throw this.failure(r, 'failed');
-      loss += r.f64[Control.Loss64]!;
-      correct[0] += c[Control.Carry]!;
+    for (const { thread, size } of this.remotes) {
+      if (size === 0) continue;
+      this.await(thread);
+      loss += thread.f64[Control.Loss64]!;
+      correct[0] += thread.control[Control.Carry]!;
     }
     return loss;
   }
@@ -201,7 +152,7 @@ export class TaskSplit {
       const p = params[k]!;
       const [m, v] = adam.moments(k);
       const row = TABLE_HEADER + k * w;
-      const all = [p.data, p.grad, m, v, ...this.remotes.map((r) => r.grads[k]!)];
+      const all = [p.data, p.grad, m, v, ...this.remotes.map((r) => r.thread.replica.grads[k]!)];
       if (!all.every((x) => x instanceof Float32Array && x.length === p.data.length && WasmHeap.of(x) === this.heap)) return false;
       table[row] = p.data.length;
       for (let i = 0; i < all.length; i++) table[row + 1 + i] = all[i]!.byteOffset;
@@ -251,56 +202,40 @@ export class TaskSplit {
     if (this.closed) throw new Error('the trainer was closed');
     const u = this.sliced!;
     for (let r = 0; r < this.remotes.length; r++) {
-      const c = this.remotes[r]!.control;
-      c[Control.Op] = op;
-      c[Control.Batch] = r + 1;
-      c[Control.Table] = u.table.byteOffset;
-      c[Control.Scalars] = u.scalars.byteOffset;
-      Atomics.add(c, Control.Seq, 1);
-      Atomics.notify(c, Control.Seq);
+      const { thread } = this.remotes[r]!;
+      thread.control[Control.Batch] = r + 1;
+      thread.control[Control.Table] = u.table.byteOffset;
+      thread.control[Control.Scalars] = u.scalars.byteOffset;
+      thread.command(op);
     }
   }
 
   private awaitCommand(): void {
-    for (const r of this.remotes) {
-      const c = r.control;
-      awaitValue(c, Control.Done, Atomics.load(c, Control.Seq));
-      if (c[Control.Status] !== 0) throw this.failure(r, 'failed');
+    for (const { thread } of this.remotes) this.await(thread);
+  }
+
+  /** Waits for one worker's command; a failed worker stops them all. */
+  private await(thread: Remote['thread']): void {
+    try {
+      thread.await();
+    } catch (e) {
+      this.close();
+      throw e;
     }
   }
 
   /** Adds the gradients of the workers that ran this update into the model's. */
   addGradients(params: readonly Param[]): void {
-    for (const r of this.remotes) {
-      if (r.size === 0) continue;
-      for (let i = 0; i < params.length; i++) addInto(params[i]!.grad, r.grads[i]!);
+    for (const { thread, size } of this.remotes) {
+      if (size === 0) continue;
+      for (let i = 0; i < params.length; i++) addInto(params[i]!.grad, thread.replica.grads[i]!);
     }
   }
 
+  /** Stops the workers; idempotent. */
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    for (const r of this.remotes) {
-      r.control[Control.Op] = Op.Stop;
-      Atomics.add(r.control, Control.Seq, 1);
-      Atomics.notify(r.control, Control.Seq);
-      void r.worker.terminate();
-      r.errors.close();
-    }
-  }
-
-  private awaitReady(r: Remote): void {
-    const c = r.control;
-    const deadline = performance.now() + 60_000;
-    while (Atomics.load(c, Control.Ready) === 0 && performance.now() < deadline) Atomics.wait(c, Control.Ready, 0, 1000);
-    if (Atomics.load(c, Control.Ready) !== 1)
-      throw this.failure(r, Atomics.load(c, Control.Ready) === 0 ? 'did not start within 60 s' : 'could not start');
-  }
-
-  private failure(r: Remote, what: string): RecurrentError {
-    const m = receiveMessageOnPort(r.errors);
-    const why = m !== undefined && typeof m.message === 'string' ? `: ${m.message}` : '';
-    this.close();
-    return new RecurrentError(`training thread ${this.remotes.indexOf(r) + 1} ${what}${why}; train with threads: 1 to go on`);
+    for (const { thread } of this.remotes) thread.stop();
   }
 }

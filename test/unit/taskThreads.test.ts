@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { RecurrentError } from '../../src/engine/errors.js';
 import { TaskTrainer, type ExampleTask } from '../../src/engine/taskTrainer.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -119,5 +120,21 @@ test('the update split between the threads (summed gradients, clipping by norm, 
           );
       });
     }
+  }
+});
+
+test('a task worker that fails a command is reported with its reason, and the trainer stops its threads', () => {
+  const t = TaskTrainer.create(names, 'examples.tsv', { task: 'classify', model: { hidden: 8 }, train: { batch: 8, threads: 2 } });
+  try {
+    t.step();
+    const split = t['split']!;
+    split['remotes'][0]!.thread.command(99); // a command no worker knows, as a corrupted control block would carry
+    assert.throws(
+      () => split['awaitCommand'](),
+      (e: unknown) => e instanceof RecurrentError && /^training thread 1 failed: unknown command 99; train with threads: 1/.test(e.message),
+    );
+    assert.throws(() => t.step(), /closed/);
+  } finally {
+    t.close();
   }
 });

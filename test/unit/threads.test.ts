@@ -10,7 +10,8 @@ import { decodeCheckpoint, encodeCheckpoint } from '../../src/engine/checkpoint.
 import { DEFAULT_TRAIN, type CellKind, type ModelConfig, type TrainConfig } from '../../src/engine/config.js';
 import { RecurrentError } from '../../src/engine/errors.js';
 import { Model } from '../../src/engine/model.js';
-import { BatchSplit, Control, KERNEL_SET_CODES } from '../../src/engine/replicas.js';
+import { BatchSplit } from '../../src/engine/replicas.js';
+import { Control, KERNEL_SET_CODES } from '../../src/engine/replicaThread.js';
 import { Trainer } from '../../src/engine/trainer.js';
 import { kernelSetsUnderTest, withKernelSet } from './support/kernelSets.js';
 
@@ -138,7 +139,7 @@ for (const { name, set, skip } of kernelSetsUnderTest()) {
     try {
       split.start(6, 0, 6, 1);
       assert.ok(Number.isFinite(split.finish()));
-      assert.equal(split['remotes'][0]!.control[Control.KernelSet], KERNEL_SET_CODES[set!]);
+      assert.equal(split['remotes'][0]!.thread.control[Control.KernelSet], KERNEL_SET_CODES[set!]);
     } finally {
       split.close();
     }
@@ -148,11 +149,9 @@ for (const { name, set, skip } of kernelSetsUnderTest()) {
 test('a worker thread that fails a command is reported with its reason, and the split closes', () => {
   const m = Model.create({ ...model('lstm', 1), vocabSize: 20 }, 1);
   const split = new BatchSplit(m, 4, 6, 2);
-  const remote = split['remotes'][0]!;
+  const { thread } = split['remotes'][0]!;
   try {
-    remote.control[Control.Op] = 99; // a command no worker knows, as a corrupted control block would carry
-    Atomics.add(remote.control, Control.Seq, 1);
-    Atomics.notify(remote.control, Control.Seq);
+    thread.command(99); // a command no worker knows, as a corrupted control block would carry
     assert.throws(
       () => split.finish(),
       (e: unknown) =>
