@@ -469,7 +469,9 @@ export class TaskTrainer {
 
   /**
    * One update on the next batch. A loss or gradient that is not finite changes nothing and comes
-   * back as lossNats NaN or infinite. The returned object is reused by the next call.
+   * back as lossNats NaN or infinite. If the update itself left a parameter non-finite, lossNats is
+   * NaN as well, and the parameters are no longer a state to keep (model.parametersFinite() is false).
+   * The returned object is reused by the next call.
    */
   step(): TaskStepMetrics {
     const started = performance.now();
@@ -505,7 +507,9 @@ export class TaskTrainer {
       if (Number.isFinite(clip.normBefore)) this.optimizer.step(m.lr);
     }
     m.gradNorm = clip.normBefore;
-    if (!Number.isFinite(clip.normBefore)) {
+    // Finite gradients can still carry a weight past the float range (SGD with a huge step): the run
+    // cannot go on, and these weights must not be saved as a good state.
+    if (!Number.isFinite(clip.normBefore) || !model.parametersFinite()) {
       m.lossNats = m.bitsPerToken = NaN;
       return this.finish(started, 0, 0);
     }

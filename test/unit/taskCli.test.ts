@@ -7,6 +7,7 @@ import { availableParallelism } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { decodeCheckpoint, encodeCheckpoint } from '../../src/engine/checkpoint.js';
 import { automaticThreads } from '../../src/engine/config.js';
 import { scratchFolder } from './support/scratch.js';
 
@@ -198,4 +199,25 @@ test('translate: train, eval --json (word and token error rates, greedy and beam
   const g = run(['gradcheck', '--task', 'translate', '--bidirectional', '--cell', 'lstm', '--hidden', '2', '--layers', '1']);
   assert.equal(g.code, 0, g.stdout + g.stderr);
   assert.match(g.stdout, /encoder\.rnn\.weight_ih_l0_reverse .*decoder\.decoder\.weight .*\nPASS: worst relative error/s);
+});
+
+test('a task update that carries a weight past the float range saves nothing, and --out is left as it was', () => {
+  // As for the language model (cli.test.ts): plain SGD at its largest step without clipping, from an
+  // output layer of 3e37, so the loss is finite and the weights after the update are not.
+  const sgd = ['--task', 'classify', '--hidden', '8', '--batch', '4', '--optimizer', 'sgd', '--lr', '100', '--clip', '0'];
+  const good = join(dir, 'cls-good.safetensors');
+  const t = run(['train', namesFile, ...sgd, '--steps', '1', '--eval-every', '0', '--out', good]);
+  assert.equal(t.code, 0, t.stderr);
+  const ck = decodeCheckpoint(readFileSync(good));
+  const [name, head] = [...ck.tensors].find(([n]) => /weight/.test(n) && /head|out|classifier|decoder/.test(n))!;
+  for (let i = 0; i < head.data.length; i++) head.data[i] = 3e37 * (((i * 7919) % 3) - 1);
+  const huge = join(dir, 'cls-huge.safetensors');
+  writeFileSync(huge, encodeCheckpoint(ck));
+  const out = join(dir, 'cls-overflow-out.safetensors');
+  writeFileSync(out, readFileSync(good));
+  const before = readFileSync(out);
+  const r = run(['train', namesFile, '--task', 'classify', '--resume', huge, '--steps', '10', '--out', out]);
+  assert.equal(r.code, 1, `expected exit 1 (poisoned ${name}), got ${r.code}: ${r.stderr}`);
+  assert.match(r.stderr, /not finite: nothing was saved, .*cls-overflow-out\.safetensors is as it was/);
+  assert.ok(readFileSync(out).equals(before), `${out} changed`);
 });
