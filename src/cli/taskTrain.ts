@@ -4,8 +4,6 @@
 // minutes, at the end, on Ctrl+C, SIGTERM or a closed terminal, and (the last good state) when the loss
 // turns non-finite; --out is checked before the first update (files.ts).
 import { existsSync } from 'node:fs';
-import { basename, extname } from 'node:path';
-import { availableParallelism } from 'node:os';
 import { CELL_KINDS, MAX_THREADS, OPTIMIZER_KINDS, POOLINGS, SCHEDULE_KINDS, type TokenizerKind } from '../engine/config.js';
 import { readCheckpointFile } from '../engine/checkpoint.js';
 import { RecurrentError } from '../engine/errors.js';
@@ -18,13 +16,13 @@ import {
   type ExampleTask,
 } from '../engine/taskTrainer.js';
 import type { TaskEvaluation } from '../engine/taskEval.js';
-import { choiceOption, durationOption, intOption, intOrAutoOption, numberOption, parse, stringOption } from './args.js';
-import { checkOutputFile, isStream, readTextFile } from './files.js';
+import { choiceOption, intOption, numberOption, parse, stringOption } from './args.js';
+import { readTextFile } from './files.js';
 import { formatCount, formatDuration, formatRate } from './format.js';
 import { Progress } from './progress.js';
-import { DEFAULT_AUTOSAVE_MS, RunSaves } from './runSaves.js';
+import { RunSaves } from './runSaves.js';
+import { refuseSettingsBesideResume, RUN_OPTIONS, runLength, threadsOption } from './runOptions.js';
 import { StopSignals } from './stopSignals.js';
-import { autoThreads } from './train.js';
 
 const C = TASK_DEFAULTS.classify;
 const G = TASK_DEFAULTS.generate;
@@ -99,15 +97,7 @@ const OPTIONS = {
   'val-share': { type: 'string' },
   'val-max': { type: 'string' },
   'eval-every': { type: 'string' },
-  steps: { type: 'string' },
-  time: { type: 'string' },
-  'sample-every': { type: 'string' },
-  seed: { type: 'string' },
-  threads: { type: 'string' },
-  resume: { type: 'string' },
-  out: { type: 'string' },
-  'save-every': { type: 'string' },
-  force: { type: 'boolean' },
+  ...RUN_OPTIONS,
 } as const;
 
 /** Whether a `train` command line asks for a task other than the language model. */
@@ -122,31 +112,14 @@ export async function taskTrainCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv, { ...OPTIONS }, ['file']);
   const file = positionals[0]!;
   const task = choiceOption(values, 'task', EXAMPLE_TASKS) as ExampleTask;
-  const maxSteps = intOption(values, 'steps', 1, 1e12) ?? 0;
-  const maxMs = durationOption(values, 'time') ?? 0;
-  if (maxSteps && maxMs) throw new RecurrentError('give --steps or --time, not both');
-  const sampleEveryMs = values['sample-every'] === '0' ? 0 : (durationOption(values, 'sample-every') ?? 20000);
-  const saveEveryMs = values['save-every'] === '0' ? 0 : (durationOption(values, 'save-every') ?? DEFAULT_AUTOSAVE_MS);
-  const outGiven = stringOption(values, 'out');
-  if (outGiven === undefined && (await isStream(file)))
-    throw new RecurrentError(`${file} is a pipe or a device, not a named file: say where the checkpoint goes with --out`);
-  const out = outGiven ?? `${basename(file, extname(file)) || basename(file)}.safetensors`;
-  await checkOutputFile(out, [{ path: file, what: 'the training file' }], values.force === true);
+  const { maxSteps, maxMs, sampleEveryMs, saveEveryMs, out } = await runLength(values, file, 'the training file');
   const text = await readTextFile(file);
-
-  const given = intOrAutoOption(values, 'threads', 1, MAX_THREADS) ?? defaultTaskThreads(task);
-  const threads = given === 'auto' ? autoThreads(availableParallelism()) : given;
+  const threads = threadsOption(values, defaultTaskThreads(task));
 
   let trainer: TaskTrainer;
   const resume = stringOption(values, 'resume');
   if (resume) {
-    const ignored = Object.keys(OPTIONS).filter(
-      (k) =>
-        values[k] !== undefined &&
-        !['resume', 'out', 'steps', 'time', 'sample-every', 'save-every', 'force', 'task', 'threads'].includes(k),
-    );
-    if (ignored.length)
-      throw new RecurrentError(`--resume continues the run with its own settings; drop ${ignored.map((k) => '--' + k).join(', ')}`);
+    refuseSettingsBesideResume(values, OPTIONS, ['task']);
     const ck = await readCheckpointFile(resume);
     if (ck.config.task !== task) throw new RecurrentError(`${resume} holds a ${ck.config.task} model, not ${task}`);
     trainer = TaskTrainer.resume(text, file, ck, { threads });

@@ -4,10 +4,9 @@
 // Everything that could make the save fail or go somewhere wrong (--out, the folder, the disk, the memory
 // the model needs) is checked before the first update.
 import { createWriteStream, existsSync, type WriteStream } from 'node:fs';
-import { availableParallelism, totalmem } from 'node:os';
-import { basename, extname } from 'node:path';
+import { totalmem } from 'node:os';
+import { extname } from 'node:path';
 import {
-  automaticThreads,
   CELL_KINDS,
   DEFAULT_MODEL,
   DEFAULT_TRAIN,
@@ -25,11 +24,12 @@ import { Trainer } from '../engine/trainer.js';
 import { DIVERGENCE_MARGIN_BITS } from '../engine/validation.js';
 import { readCheckpointFile } from '../engine/checkpoint.js';
 import { generate } from '../engine/sampling.js';
-import { choiceOption, durationOption, intOption, intOrAutoOption, numberOption, parse, stringOption } from './args.js';
-import { checkOutputFile, isStream, readTextFile } from './files.js';
+import { choiceOption, intOption, numberOption, parse, stringOption } from './args.js';
+import { readTextFile } from './files.js';
 import { formatCount, formatDuration, formatRate } from './format.js';
 import { Progress } from './progress.js';
-import { DEFAULT_AUTOSAVE_MS, RunSaves } from './runSaves.js';
+import { RunSaves } from './runSaves.js';
+import { refuseSettingsBesideResume, RUN_OPTIONS, runLength, threadsOption } from './runOptions.js';
 import { StopSignals } from './stopSignals.js';
 
 export const TRAIN_USAGE = `usage: recurrent train FILE [options]
@@ -86,22 +86,9 @@ const OPTIONS = {
   'val-share': { type: 'string' },
   'eval-every': { type: 'string' },
   'reset-every': { type: 'string' },
-  steps: { type: 'string' },
-  time: { type: 'string' },
-  'sample-every': { type: 'string' },
-  seed: { type: 'string' },
-  threads: { type: 'string' },
-  resume: { type: 'string' },
-  out: { type: 'string' },
-  'save-every': { type: 'string' },
-  force: { type: 'boolean' },
   metrics: { type: 'string' },
+  ...RUN_OPTIONS,
 } as const;
-
-/** `--threads auto`: the command line owns the machine, so it leaves no core spare. */
-export function autoThreads(cores: number): number {
-  return automaticThreads(cores, 0);
-}
 
 /** Exit status of a run that finished but diverged (see Trainer.diverged). */
 export const EXIT_DIVERGED = 3;
@@ -119,33 +106,15 @@ export async function trainCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv, { ...OPTIONS }, ['file']);
   const file = positionals[0]!;
 
-  const maxSteps = intOption(values, 'steps', 1, 1e12) ?? 0;
-  const maxMs = durationOption(values, 'time') ?? 0;
-  if (maxSteps && maxMs) throw new RecurrentError('give --steps or --time, not both');
-  const sampleEveryMs = values['sample-every'] === '0' ? 0 : (durationOption(values, 'sample-every') ?? 20000);
-  const saveEveryMs = values['save-every'] === '0' ? 0 : (durationOption(values, 'save-every') ?? DEFAULT_AUTOSAVE_MS);
-  const given = stringOption(values, 'out');
-  if (given === undefined && (await isStream(file)))
-    throw new RecurrentError(`${file} is a pipe or a device, not a named file: say where the checkpoint goes with --out`);
-  const out = given ?? `${basename(file, extname(file)) || basename(file)}.safetensors`;
-  // Before anything is read or trained: an --out that would replace the text, or a file that is not a checkpoint.
-  await checkOutputFile(out, [{ path: file, what: 'the training text' }], values.force === true);
-
-  const threadsGiven = intOrAutoOption(values, 'threads', 1, MAX_THREADS) ?? 'auto';
-  const threads = threadsGiven === 'auto' ? autoThreads(availableParallelism()) : threadsGiven;
+  const { maxSteps, maxMs, sampleEveryMs, saveEveryMs, out } = await runLength(values, file, 'the training text');
+  const threads = threadsOption(values, 'auto');
   const text = await readTextFile(file);
 
   let trainer: Trainer;
   const resume = stringOption(values, 'resume');
   try {
     if (resume) {
-      const ignored = Object.keys(OPTIONS).filter(
-        (k) =>
-          values[k] !== undefined &&
-          !['resume', 'out', 'steps', 'time', 'sample-every', 'save-every', 'threads', 'force', 'metrics'].includes(k),
-      );
-      if (ignored.length)
-        throw new RecurrentError(`--resume continues the run with its own settings; drop ${ignored.map((k) => '--' + k).join(', ')}`);
+      refuseSettingsBesideResume(values, OPTIONS, ['metrics']);
       const checkpoint = await readCheckpointFile(resume);
       if (checkpoint.config.task !== 'lm') {
         throw new RecurrentError(`${resume} holds a ${checkpoint.config.task} model: continue it with --task ${checkpoint.config.task}`);

@@ -6,7 +6,7 @@ import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { decodeCheckpoint, encodeCheckpoint } from '../../src/engine/checkpoint.js';
-import { autoThreads } from '../../src/cli/train.js';
+import { autoThreads } from '../../src/cli/runOptions.js';
 import { assertOneLineError, Background, fileIn, runIn, sampleText, suiteFolder } from './support/cli.js';
 
 const dir = suiteFolder('cli');
