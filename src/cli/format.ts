@@ -17,3 +17,10 @@ export function formatRate(perSecond: number): string {
 export function formatCount(n: number): string {
   return n.toLocaleString('en-US');
 }
+
+/** The kernels an update runs on, for the training line: they set its speed, and the runtime picks them. */
+export function formatKernels(set: 'simd' | 'relaxed-simd' | undefined): string {
+  if (set === 'relaxed-simd') return 'WebAssembly relaxed SIMD kernels';
+  if (set === 'simd') return 'WebAssembly SIMD kernels';
+  return 'JavaScript reference kernels (no WebAssembly SIMD here)';
+}

@@ -18,7 +18,7 @@ import {
 import type { TaskEvaluation } from '../engine/taskEval.js';
 import { choiceOption, intOption, numberOption, parse, stringOption } from './args.js';
 import { readTextFile } from './files.js';
-import { formatCount, formatDuration, formatRate } from './format.js';
+import { formatCount, formatDuration, formatKernels, formatRate } from './format.js';
 import { Progress } from './progress.js';
 import { RunSaves } from './runSaves.js';
 import { refuseSettingsBesideResume, RUN_OPTIONS, runLength, threadsOption } from './runOptions.js';
@@ -220,7 +220,7 @@ async function run(
     `model: ${mc.task}, ${mc.task === 'translate' ? 'encoder ' : ''}${mc.bidirectional ? 'bidirectional ' : ''}${mc.cell} hidden ${mc.hidden} x ${mc.layers} layer(s), ${mc.embedding ? `embedding ${mc.embedding}` : 'one-hot input'}${mc.task === 'classify' ? `, ${mc.pooling} pooling` : ''}${decoder}, ${formatCount(trainer.model.parameterCount)} parameters\n`,
   );
   err.write(
-    `training: batch ${tc.batch}, ${tc.optimizer} lr ${tc.lr}${tc.schedule === 'constant' ? '' : ` (${tc.schedule} schedule)`}, clip ${tc.clipNorm ? `norm ${tc.clipNorm}` : 'off'}, seed ${tc.seed}, ${trainer.threads} thread${trainer.threads === 1 ? '' : 's'}${trainer.updates ? `, resumed at update ${trainer.updates}` : ''}\n`,
+    `training: batch ${tc.batch}, ${tc.optimizer} lr ${tc.lr}${tc.schedule === 'constant' ? '' : ` (${tc.schedule} schedule)`}, clip ${tc.clipNorm ? `norm ${tc.clipNorm}` : 'off'}, seed ${tc.seed}, ${trainer.threads} thread${trainer.threads === 1 ? '' : 's'}, ${formatKernels(trainer.model.arena.wasmHeap?.kernels.set)}${trainer.updates ? `, resumed at update ${trainer.updates}` : ''}\n`,
   );
   const base = trainer.baseline();
   err.write(

@@ -26,7 +26,7 @@ import { readCheckpointFile } from '../engine/checkpoint.js';
 import { generate } from '../engine/sampling.js';
 import { choiceOption, intOption, numberOption, parse, stringOption } from './args.js';
 import { readTextFile } from './files.js';
-import { formatCount, formatDuration, formatRate } from './format.js';
+import { formatCount, formatDuration, formatKernels, formatRate } from './format.js';
 import { Progress } from './progress.js';
 import { RunSaves } from './runSaves.js';
 import { refuseSettingsBesideResume, RUN_OPTIONS, runLength, threadsOption } from './runOptions.js';
@@ -212,7 +212,7 @@ async function runTraining(
     `model: ${mc.cell} hidden ${mc.hidden} x ${mc.layers} layer(s), ${mc.embedding ? `embedding ${mc.embedding}` : 'one-hot input'}, ${formatCount(parameterCount(mc))} parameters\n`,
   );
   err.write(
-    `training: batch ${tc.batch}, k1 ${tc.k1}, k2 ${tc.k2}, ${tc.optimizer} lr ${tc.lr}, clip ${tc.clipNorm ? `norm ${tc.clipNorm}` : tc.clipValue ? `value ${tc.clipValue}` : 'off'}, seed ${tc.seed}, ${trainer.threads} thread${trainer.threads === 1 ? '' : 's'}${trainer.updates ? `, resumed at update ${trainer.updates}` : ''}\n`,
+    `training: batch ${tc.batch}, k1 ${tc.k1}, k2 ${tc.k2}, ${tc.optimizer} lr ${tc.lr}, clip ${tc.clipNorm ? `norm ${tc.clipNorm}` : tc.clipValue ? `value ${tc.clipValue}` : 'off'}, seed ${tc.seed}, ${trainer.threads} thread${trainer.threads === 1 ? '' : 's'}, ${formatKernels(trainer.model.arena.wasmHeap?.kernels.set)}${trainer.updates ? `, resumed at update ${trainer.updates}` : ''}\n`,
   );
   if (trainer.continuation === 'other text') {
     err.write(

@@ -6,7 +6,9 @@ import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { decodeCheckpoint, encodeCheckpoint } from '../../src/engine/checkpoint.js';
+import { formatKernels } from '../../src/cli/format.js';
 import { autoThreads } from '../../src/cli/runOptions.js';
+import { wasmKernelSet } from '../../src/engine/wasmKernels.js';
 import { assertOneLineError, Background, fileIn, runIn, sampleText, suiteFolder } from './support/cli.js';
 
 const dir = suiteFolder('cli');
@@ -61,16 +63,17 @@ test('auto threads: one per core, at most 4', () => {
   assert.equal(autoThreads(0), 1, 'a machine reporting no cores still trains');
 });
 
-test("training reports its threads; a resumed run takes this machine's count, not the checkpoint's", () => {
+test("training reports its threads and kernels; a resumed run takes this machine's count, not the checkpoint's", () => {
   const short = ['--cell', 'gru', '--hidden', '16', '--seq', '8', '--steps', '4', '--sample-every', '0'];
   const out = join(dir, 'threads.safetensors');
   const two = run('train', corpus, ...short, '--batch', '4', '--threads', '2', '--out', out);
   assert.equal(two.code, 0, two.stderr);
-  assert.match(two.stderr, /seed 1, 2 threads\n/);
+  // The command runs on this very Node (process.execPath), so it picks the kernels this process would.
+  assert.ok(two.stderr.includes(`seed 1, 2 threads, ${formatKernels(wasmKernelSet() ?? undefined)}\n`), two.stderr);
   // The engine runs no more threads than the batch has streams.
   const one = run('train', corpus, ...short, '--batch', '1', '--threads', '4', '--out', join(dir, 'threads1.safetensors'));
   assert.equal(one.code, 0, one.stderr);
-  assert.match(one.stderr, /seed 1, 1 thread\n/);
+  assert.match(one.stderr, /seed 1, 1 thread, WebAssembly (relaxed )?SIMD kernels\n/);
 
   const resumed = run(
     'train',
@@ -87,11 +90,11 @@ test("training reports its threads; a resumed run takes this machine's count, no
     join(dir, 'resumed.safetensors'),
   );
   assert.equal(resumed.code, 0, resumed.stderr);
-  assert.match(resumed.stderr, /seed 1, 1 thread, resumed at update 4\n/);
+  assert.match(resumed.stderr, /seed 1, 1 thread, WebAssembly (relaxed )?SIMD kernels, resumed at update 4\n/);
   const auto = run('train', corpus, '--resume', out, '--steps', '2', '--sample-every', '0', '--out', join(dir, 'resumed.safetensors'));
   assert.equal(auto.code, 0, auto.stderr);
   const n = Math.min(4, availableParallelism(), 4 /* the batch */);
-  assert.match(auto.stderr, new RegExp(`seed 1, ${n} threads?, resumed at update 4\n`));
+  assert.match(auto.stderr, new RegExp(`seed 1, ${n} threads?, WebAssembly (relaxed )?SIMD kernels, resumed at update 4\n`));
 });
 
 test('train, info, eval and sample work together on real files', () => {
