@@ -46,7 +46,11 @@ test('classify: train, eval --json (accuracy, per label, confusion), eval --held
   const t = run(['train', namesFile, '--task', 'classify', '--bidirectional', '--hidden', '16', '--steps', '40', '--out', out]);
   assert.equal(t.code, 0, t.stderr);
   assert.match(t.stderr, /held out \(60 examples\): accuracy \d\.\d{3}/);
-  assert.match(t.stderr, /, seed 1, 1 thread, WebAssembly (relaxed )?SIMD kernels\n/, 'an update on a few dozen names is too small for threads');
+  assert.match(
+    t.stderr,
+    /, seed 1, 1 thread, WebAssembly (relaxed )?SIMD kernels\n/,
+    'an update on a few dozen names is too small for threads',
+  );
   assert.ok(existsSync(out));
   const e = run(['eval', out, namesFile, '--json']);
   assert.equal(e.code, 0, e.stderr);
@@ -157,7 +161,9 @@ test('translate: train, eval --json (word and token error rates, greedy and beam
   const threads = automaticThreads(availableParallelism(), 0);
   assert.match(
     t.stderr,
-    new RegExp(`training: batch 32, adam lr 0\\.004 \\(cosine schedule\\), clip norm 5, seed 1, ${threads} threads?, WebAssembly (relaxed )?SIMD kernels\n`),
+    new RegExp(
+      `training: batch 32, adam lr 0\\.004 \\(cosine schedule\\), clip norm 5, seed 1, ${threads} threads?, WebAssembly (relaxed )?SIMD kernels\n`,
+    ),
   );
   assert.match(t.stderr, /held out \(60 examples\): word error [01]\.\d{3}, token error \d\.\d{3}, \d+\.\d{3} bits\/token/);
   const withUnknown = join(dir, 'unknown-words.tsv');
