@@ -33,7 +33,10 @@ export const TIMING = {
   /** Longest stretch of training between looks at the message queue. */
   sliceMs: 40,
   metricsEveryMs: 250,
+  /** At most this often; a large model's probe runs longer than an update (two passes of the window on one thread), so then less often. */
   gradientFlowEveryMs: 5000,
+  /** The share of a run's time the gradient flow probe may take: a W4-sized one took a fifth of it every 5 s. */
+  gradientFlowShare: 0.05,
   normsEveryMs: 5000,
   /** Sample chunks while streaming. */
   chunkEveryMs: 60,
@@ -58,6 +61,8 @@ export class RunLoop {
   private metrics: StepMetrics[] = [];
   private clips: ClipEvent[] = [];
   private last = { metrics: 0, sample: 0, flow: 0, norms: 0, autosave: 0 };
+  /** From one gradient flow probe to the next: TIMING's, or longer where the probe is costly. */
+  private flowEveryMs: number = TIMING.gradientFlowEveryMs;
   /** Whether the last autosave failed (said once per streak), and the update the last one that worked holds. */
   private autosaveFailing = false;
   private lastSaved: number | null = null;
@@ -260,10 +265,12 @@ export class RunLoop {
     const s = this.start!;
     const now = this.host.now();
     if (now - this.last.metrics >= TIMING.metricsEveryMs) this.flushMetrics();
-    if (now - this.last.flow >= TIMING.gradientFlowEveryMs) {
+    if (now - this.last.flow >= this.flowEveryMs) {
       this.last.flow = now;
       // An experiment's runs show the gradient of the loss it is about: the recall's, back across the gap.
-      this.emit({ type: 'gradientFlow', flow: this.tracker?.gradientFlow() ?? t.gradientFlow() });
+      const flow = this.tracker?.gradientFlow() ?? t.gradientFlow();
+      this.flowEveryMs = Math.max(TIMING.gradientFlowEveryMs, (this.host.now() - now) / TIMING.gradientFlowShare);
+      this.emit({ type: 'gradientFlow', flow });
     }
     if (now - this.last.norms >= TIMING.normsEveryMs) {
       this.last.norms = now;

@@ -105,7 +105,12 @@ class FakeTrainer implements RunTrainer {
   setLearningRate(lr: number | null) {
     this.lr = lr;
   }
+  /** Fake-clock ms a gradient flow probe takes, and when each began. */
+  flowCostMs = 0;
+  flowAt: number[] = [];
   gradientFlow() {
+    this.flowAt.push(this.clock.t);
+    this.clock.t += this.flowCostMs;
     return { step: this.updates, window: 2, fromLast: [Float32Array.of(1, 0.5)], perStep: [Float32Array.of(1, 1)], start: 0 };
   }
   probeGates(text: string, _label: string) {
@@ -165,7 +170,7 @@ class FakeTrainer implements RunTrainer {
   }
 }
 
-function harness(opts: { nanAt?: number; throwAt?: number; disk?: { full: boolean } } = {}) {
+function harness(opts: { nanAt?: number; throwAt?: number; disk?: { full: boolean }; flowCostMs?: number } = {}) {
   const clock = { t: 0 };
   const saved: Array<{ path: string; step: number }> = [];
   const resumedWith: Array<{ threads: number }> = [];
@@ -179,6 +184,7 @@ function harness(opts: { nanAt?: number; throwAt?: number; disk?: { full: boolea
       trainer = new FakeTrainer(train, clock);
       if (opts.nanAt) trainer.nanAt = opts.nanAt;
       if (opts.throwAt) trainer.throwAt = opts.throwAt;
+      if (opts.flowCostMs) trainer.flowCostMs = opts.flowCostMs;
       return trainer;
     },
     resume: ({ train }, c) => {
@@ -268,6 +274,22 @@ test('metrics are batched: a few events a second of fake time, not one per updat
   const batches = of(h.events, 'metrics').length;
   const maxBatches = Math.ceil(5000 / TIMING.metricsEveryMs) + 1000 / 50 + 2;
   assert.ok(batches <= maxBatches, `expected at most ${maxBatches} metrics events, got ${batches}`);
+});
+
+test('the gradient flow probe runs every 5 s, or where it is costly at most a twentieth of the time', async () => {
+  for (const cost of [0, 400]) {
+    const h = harness({ flowCostMs: cost });
+    h.send(start({ maxSteps: 4000 }));
+    await h.until(() => of(h.events, 'finished').length > 0, 'finished');
+    const at = h.trainer().flowAt;
+    const gaps = at.slice(1).map((t, i) => t - at[i]!);
+    assert.equal(of(h.events, 'gradientFlow').length, at.length, 'each probe is reported');
+    // 4000 updates of 5 ms: 20 s of training. A 400 ms probe every 5 s would take 7 % of the run.
+    const every = Math.max(TIMING.gradientFlowEveryMs, cost / TIMING.gradientFlowShare);
+    assert.ok(at.length >= 3, `${cost} ms probes: expected several, got them at ${at.join(', ')}`);
+    for (const g of gaps)
+      assert.ok(g >= every && g <= every + cost + TIMING.sliceMs + 5, `${cost} ms probes ${g} ms apart, expected ${every}`);
+  }
 });
 
 test('gradient flow arrays are transferred as owned copies', async () => {
