@@ -253,6 +253,16 @@ function megabytes(bytes: number): string {
  * rename within one folder is atomic, so a crash leaves either the old file or the new one whole.
  */
 export async function writeCheckpointFile(path: string, c: Checkpoint): Promise<void> {
+  // What a run writes it must be able to read back (decodeCheckpoint refuses a NaN weight as corruption):
+  // a state past float32's range is never saved, whichever path asked for the save.
+  for (const t of c.tensors.values()) {
+    const i = t.data.findIndex((v) => !Number.isFinite(v));
+    if (i >= 0) {
+      throw new RecurrentError(
+        `not saved to ${path}: tensor ${t.name} holds ${t.data[i]} (element ${i} of ${t.data.length}), so the weights are no longer a state to keep; what was saved before stands`,
+      );
+    }
+  }
   const bytes = encodeCheckpoint(c);
   const tmp = temporaryName(path);
   let handle;

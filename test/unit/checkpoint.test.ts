@@ -186,6 +186,15 @@ test('a write that fails keeps the existing checkpoint and leaves no temporary f
     assert.deepEqual(await readFile(path), before, 'the previous checkpoint must be intact');
     assert.deepEqual(await readdir(dir), ['model.safetensors']);
     await assert.rejects(writeCheckpointFile(join(dir, 'no', 'such', 'x.safetensors'), good), /its folder does not exist/);
+    // A weight past float32's range (an update that overflowed): refused by name, the file as it was.
+    const overflowed = makeCheckpoint();
+    overflowed.tensors.get('decoder.bias')!.data[1] = -Infinity;
+    await assert.rejects(
+      writeCheckpointFile(path, overflowed),
+      (e: unknown) => e instanceof RecurrentError && /^not saved to .*: tensor decoder\.bias holds -Infinity \(element 1 of/.test(e.message),
+    );
+    assert.deepEqual(await readFile(path), before, 'the previous checkpoint must be intact');
+    assert.deepEqual(await readdir(dir), ['model.safetensors']);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
