@@ -191,7 +191,8 @@ test('a write that fails keeps the existing checkpoint and leaves no temporary f
     overflowed.tensors.get('decoder.bias')!.data[1] = -Infinity;
     await assert.rejects(
       writeCheckpointFile(path, overflowed),
-      (e: unknown) => e instanceof RecurrentError && /^not saved to .*: tensor decoder\.bias holds -Infinity \(element 1 of/.test(e.message),
+      (e: unknown) =>
+        e instanceof RecurrentError && /^not saved to .*: tensor decoder\.bias holds -Infinity \(element 1 of/.test(e.message),
     );
     assert.deepEqual(await readFile(path), before, 'the previous checkpoint must be intact');
     assert.deepEqual(await readdir(dir), ['model.safetensors']);
