@@ -28,8 +28,9 @@ const MORE = 20;
 suite('Scaling out: a run continued in PyTorch comes back', () => {
   let api: RecurrentApi;
   let doc: vscode.TextDocument;
-  const dir = mkdtempSync(join(tmpdir(), 'recurrent-it-scaleout-'));
-  const folder = vscode.Uri.file(join(dir, 'torch'));
+  // Made when the suite runs, not when it is defined: a run of other suites (RECURRENT_INTEGRATION_GREP) leaves no folder.
+  let dir = '';
+  let folder: vscode.Uri;
   let runId: string;
   let exportedAt = 0;
 
@@ -38,6 +39,8 @@ suite('Scaling out: a run continued in PyTorch comes back', () => {
   const history = (id: string) => api.runs().find((r) => r.runId === id)!;
 
   suiteSetup(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'recurrent-it-scaleout-'));
+    folder = vscode.Uri.file(join(dir, 'torch'));
     const ext = vscode.extensions.all.find((e) => e.packageJSON?.name === 'recurrent-studio');
     api = (await ext!.activate()) as RecurrentApi;
     const [file] = await vscode.workspace.findFiles('*.txt');
@@ -47,7 +50,7 @@ suite('Scaling out: a run continued in PyTorch comes back', () => {
 
   suiteTeardown(async () => {
     for (const r of api?.runs() ?? []) await vscode.commands.executeCommand('recurrent.stop', r.runId);
-    rmSync(dir, { recursive: true, force: true });
+    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   test('Export for PyTorch with training writes the folder train.py continues', async () => {
