@@ -187,10 +187,12 @@ export class LossHeat implements vscode.Disposable {
     const tl = entry.probe.tokenLoss;
     const perLevel: vscode.Range[][] = Array.from({ length: HEAT_LEVELS }, () => []);
     bucketByHeat(tl.offsets, tl.lossNats, entry.firstShown, entry.probe.unknown).forEach((spans, level) => {
+      const joined = new JoinedRanges(doc, perLevel[level]!);
       for (const [a, b] of spans) {
         const span = entry.tracker.map(entry.start + a, entry.start + b);
-        if (span) perLevel[level]!.push(new vscode.Range(doc.positionAt(span[0]), doc.positionAt(span[1])));
+        if (span) joined.add(span[0], span[1]);
       }
+      joined.end();
     });
     const file = this.files.get(doc, entry.runId);
     const editors = vscode.window.visibleTextEditors.filter((e) => e.document === doc);
@@ -227,11 +229,13 @@ export class LossHeat implements vscode.Disposable {
     const toToken = tokenAt(offsets, f.tracker.unmap(hi) ?? offsets[offsets.length - 1]! - 1);
     const to = toToken < 0 ? offsets.length - 1 : toToken + 1;
     bucketByHeat(offsets, lossNats, from, unknown, to).forEach((spans, level) => {
+      const joined = new JoinedRanges(doc, perLevel[level]!);
       for (const [a, b] of spans) {
         const span = f.tracker.map(a, b);
         if (!span || (covered && span[1] > covered[0] && span[0] < covered[1])) continue;
-        perLevel[level]!.push(new vscode.Range(doc.positionAt(span[0]), doc.positionAt(span[1])));
+        joined.add(span[0], span[1]);
       }
+      joined.end();
     });
   }
 
@@ -291,5 +295,35 @@ export class LossHeat implements vscode.Disposable {
     clearInterval(this.timer);
     if (this.replaceTimer) clearTimeout(this.replaceTimer);
     for (const d of this.disposables) d.dispose();
+  }
+}
+
+/**
+ * Ranges of one heat level, in increasing offsets: neighbouring tokens join into one range, which looks
+ * the same and is a fraction of the ranges (and positionAt calls) a redraw after a scroll used to place,
+ * one per character, the extension host's longest task while a run trained.
+ */
+class JoinedRanges {
+  private from = -1;
+  private to = -1;
+
+  constructor(
+    private readonly doc: vscode.TextDocument,
+    private readonly out: vscode.Range[],
+  ) {}
+
+  add(a: number, b: number): void {
+    if (a === this.to) {
+      this.to = b;
+      return;
+    }
+    this.end();
+    this.from = a;
+    this.to = b;
+  }
+
+  end(): void {
+    if (this.from >= 0) this.out.push(new vscode.Range(this.doc.positionAt(this.from), this.doc.positionAt(this.to)));
+    this.from = this.to = -1;
   }
 }
