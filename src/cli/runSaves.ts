@@ -5,6 +5,7 @@
 // saved once more at the end. An autosave that fails (the disk filled up meanwhile) is said once and
 // training goes on; the checkpoint saved before stands, and the next interval tries again. Shared by
 // every command that trains (train.ts, taskTrain.ts).
+import { existsSync } from 'node:fs';
 import {
   checkCheckpointTarget,
   checkpointFileBytes,
@@ -73,6 +74,16 @@ export class RunSaves {
   /** What `out` holds from this run, for the lines that say what is kept; null if it autosaved nothing. */
   kept(): string | null {
     return this.autosaved === null ? null : `${this.out} holds the autosave of update ${formatCount(this.autosaved)}`;
+  }
+
+  /**
+   * The lines that end a run whose weights are no longer finite (an update carried one past the float
+   * range), which nothing saves: what stopped it and what `out` holds. Null while they are finite.
+   */
+  unkeepable(run: { model: { parametersFinite(): boolean } }, failure: string | null): string | null {
+    if (run.model.parametersFinite()) return null;
+    const holds = this.kept() ?? (existsSync(this.out) ? `${this.out} is as it was` : `no ${this.out} written`);
+    return `recurrent: ${failure ?? 'the weights are no longer finite'}\nthe weights are not finite: nothing was saved, ${holds}\n`;
   }
 
   /** The run's last save, to `path` (`out`, or beside it); if it fails, the error says what is kept instead. */

@@ -3,7 +3,6 @@
 // checkpoint left behind as the language model's run leaves one (runSaves.ts, stopSignals.ts): every few
 // minutes, at the end, on Ctrl+C, SIGTERM or a closed terminal, and (the last good state) when the loss
 // turns non-finite; --out is checked before the first update (files.ts).
-import { existsSync } from 'node:fs';
 import { CELL_KINDS, MAX_THREADS, OPTIMIZER_KINDS, POOLINGS, SCHEDULE_KINDS, type TokenizerKind } from '../engine/config.js';
 import { readCheckpointFile } from '../engine/checkpoint.js';
 import { RecurrentError } from '../engine/errors.js';
@@ -310,12 +309,10 @@ async function loop(
     progress.clear();
   }
   const elapsed = Date.now() - start;
-  if (!trainer.model.parametersFinite()) {
-    // Only a state worth keeping replaces what is at --out.
-    err.write(`recurrent: ${failure ?? 'the weights are no longer finite'}\n`);
-    err.write(
-      `the weights are not finite: nothing was saved, ${saves.kept() ?? (existsSync(o.out) ? `${o.out} is as it was` : `no ${o.out} written`)}\n`,
-    );
+  // Only a state worth keeping replaces what is at --out.
+  const unkeepable = saves.unkeepable(trainer, failure);
+  if (unkeepable) {
+    err.write(unkeepable);
     return 1;
   }
   if (trainer.updates === startUpdates && !failure) {

@@ -303,12 +303,10 @@ async function runTraining(
 
     const elapsed = Date.now() - start;
     const autosaved = saves.kept();
-    if (!trainer.model.parametersFinite()) {
-      // Only a state worth keeping replaces what is at --out.
-      err.write(`recurrent: ${failure ?? 'the weights are no longer finite'}\n`);
-      err.write(
-        `the weights are not finite: nothing was saved, ${autosaved ?? (existsSync(out) ? `${out} is as it was` : `no ${out} written`)}\n`,
-      );
+    // Only a state worth keeping replaces what is at --out.
+    const unkeepable = saves.unkeepable(trainer, failure);
+    if (unkeepable) {
+      err.write(unkeepable);
       return 1;
     }
     if (failure) {
